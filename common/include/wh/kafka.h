@@ -1,0 +1,42 @@
+/*
+ * kafka.h - librdkafka producer and consumer set-up from a wh_config.
+ *
+ * Every "kafka.<prop>" key of the config goes to rd_kafka_conf_set()
+ * unchanged; the "brokers" key (or -b) becomes bootstrap.servers. librdkafka's
+ * own log lines go through wh_log with the tag "kafka". The producer always
+ * has enable.idempotence=true; the consumer always has
+ * enable.auto.offset.store=false (offsets are stored only after the sinks
+ * hold the record).
+ */
+#ifndef WH_KAFKA_H
+#define WH_KAFKA_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+
+struct wh_config;
+
+/* Creates a producer. dr_msg_cb receives every delivery report (from
+ * rd_kafka_poll / rd_kafka_flush, on the calling thread); opaque is passed
+ * as the rd_kafka_t opaque. A fatal idempotence error is logged by our
+ * error callback and latches wh_kafka_fatal(). Returns NULL with errstr
+ * filled on a bad property. */
+rd_kafka_t *wh_kafka_producer_new(const struct wh_config *cfg,
+                                  void (*dr_msg_cb)(rd_kafka_t *rk,
+                                                    const rd_kafka_message_t
+                                                        *rkm,
+                                                    void *opaque),
+                                  void *opaque, char *errstr,
+                                  size_t errstr_size);
+
+/* Creates a consumer in group (overrides kafka.group.id when non-NULL),
+ * with our rebalance callback (eager and cooperative) and
+ * rd_kafka_poll_set_consumer() done. Returns NULL with errstr filled. */
+rd_kafka_t *wh_kafka_consumer_new(const struct wh_config *cfg,
+                                  const char *group, char *errstr,
+                                  size_t errstr_size);
+
+/* Non-zero once librdkafka reported a fatal error on any handle. */
+int wh_kafka_fatal(void);
+
+#endif
