@@ -1,0 +1,66 @@
+/*
+ * stage.h - consumer stages: dedup, enrichers and sinks, each a const
+ * struct registered in a static table (stages.c) [Fluent Bit plugins].
+ *
+ * A record's path through the consumer: parse -> dedup stages ->
+ * enrichers -> every sink. process() is called once per record in
+ * partition order on the consumer's main thread; flush() is called before
+ * offsets are stored, and an offset is stored only once every sink's
+ * flush() covering that record returned WH_OK.
+ */
+#ifndef WH_STAGE_H
+#define WH_STAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct wh_config;
+struct wh_record;
+
+/* process() result beyond the WH_OK/WH_RETRY/WH_REJECT/WH_FATAL codes of
+ * wh.h: the record is fully handled (e.g. an exact duplicate already
+ * written); later stages do not see it and its offset may be stored. */
+#define WH_DROP 1
+
+enum wh_stage_type {
+    WH_STAGE_DEDUP,
+    WH_STAGE_ENRICH,
+    WH_STAGE_SINK
+};
+
+/* Where the record came from (borrowed, valid during process()). */
+struct wh_msg_meta {
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+    const char *key;        /* may be NULL */
+    size_t key_len;
+    const void *payload;    /* the original bytes */
+    size_t len;
+};
+
+struct wh_stage {
+    const char *name;          /* "jsonl", "exact", "language", ... */
+    enum wh_stage_type type;
+    const char *version;       /* written into the extension object */
+    const char *description;   /* one line */
+    /* arg: what follows "name:" in --sink name:arg (NULL otherwise).
+     * Returns an opaque context, or NULL with errstr filled. */
+    void *(*init)(const char *arg, const struct wh_config *cfg,
+                  char *errstr, size_t errstr_size);
+    /* Handles one record (may change it). Returns WH_OK, WH_DROP,
+     * WH_RETRY, WH_REJECT (reason in errstr) or WH_FATAL. */
+    int (*process)(void *ctx, struct wh_record *rec,
+                   const struct wh_msg_meta *meta, char *errstr,
+                   size_t errstr_size);
+    /* Makes what process() accepted durable (fsync, commit). May be NULL
+     * for stages that hold nothing. Same return codes. */
+    int (*flush)(void *ctx, char *errstr, size_t errstr_size);
+    void (*close)(void *ctx);  /* close(NULL) is a no-op */
+};
+
+/* Looks a stage up by type and name in the static table; NULL if none. */
+const struct wh_stage *wh_stage_find(enum wh_stage_type type,
+                                     const char *name);
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * source.h - source kinds: a feed or wire document -> items.
+ *
+ * Each kind (rss.c, atom.c, ... one file per kind) exports one
+ * const struct wh_source_kind, registered in the static table of
+ * sources.c. The kind of a fetched document is detected from its content
+ * (the kind with the highest detect() score wins), never from the URL.
+ */
+#ifndef WH_SOURCE_H
+#define WH_SOURCE_H
+
+#include <stddef.h>
+
+struct wh_record;
+
+/* One entry of a feed, sitemap or wire document. All strings owned. */
+struct wh_feed_item {
+    char *id;               /* guid / atom:id / loc; NULL if none */
+    char *link;             /* absolute page URL; NULL for wire items */
+    char *title;
+    char *summary;
+    char *author;
+    char *published;        /* RFC 3339 */
+    char *updated;          /* RFC 3339 */
+    char **categories;
+    size_t ncategories;
+    char *enclosure_url;
+    char *enclosure_type;
+    struct wh_record *rec;  /* wire items (ninjs, NewsML-G2, NITF): the
+                               finished record, no page fetch needed */
+};
+
+struct wh_feed {
+    char *kind;             /* name of the kind that parsed it */
+    char *title;
+    struct wh_feed_item *items;
+    size_t nitems;
+    char **links;           /* documents to poll next: sitemap-index
+                               children, autodiscovered feeds */
+    size_t nlinks;
+};
+
+struct wh_source_kind {
+    const char *name;        /* "rss", "atom", ... */
+    const char *description; /* one line */
+    /* Returns 0 (not this kind) .. 100 (certainly this kind). Must be
+     * cheap: looks at the first bytes only. */
+    int (*detect)(const char *body, size_t len, const char *content_type);
+    /* Appends the items of body to feed. base_url resolves relative links.
+     * Returns WH_OK, or WH_EPARSE / WH_E2BIG with errstr filled. */
+    int (*parse)(const char *body, size_t len, const char *base_url,
+                 struct wh_feed *feed, char *errstr, size_t errstr_size);
+};
+
+/* Detects the kind of body and parses it into a new feed. Returns NULL
+ * with errstr filled ("not a feed: ...", "rss: line 3: ...") on failure. */
+struct wh_feed *wh_source_parse(const char *body, size_t len,
+                                const char *content_type,
+                                const char *base_url, char *errstr,
+                                size_t errstr_size);
+
+void wh_feed_free(struct wh_feed *feed);
+
+/* Appends a zeroed item to feed and returns it (owned by feed). */
+struct wh_feed_item *wh_feed_add_item(struct wh_feed *feed);
+
+#endif
