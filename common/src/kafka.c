@@ -1,0 +1,284 @@
+/*
+ * kafka.c - librdkafka handles from a wh_config, with our log, error and
+ * rebalance callbacks. Properties are passed through, never re-wrapped
+ * [kcat -X].
+ */
+#include "wh/kafka.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wh/buf.h"
+#include "wh/config.h"
+#include "wh/log.h"
+#include "wh/wh.h"
+
+#define TAG "kafka"
+#define KAFKA_PREFIX "kafka."
+
+static atomic_int kafka_fatal;
+
+int wh_kafka_fatal(void)
+{
+    return atomic_load(&kafka_fatal);
+}
+
+static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (errstr == NULL || errstr_size == 0) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(errstr, errstr_size, fmt, ap);
+    va_end(ap);
+}
+
+/* librdkafka's log lines, from any of its threads, at its syslog level. */
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
+                   const char *buf)
+{
+    (void)rk;
+    wh_log(level, TAG, "%s: %s", fac, buf);
+}
+
+/* Errors librdkafka reports outside a request. Most are transient (it
+ * reconnects by itself); a fatal one (idempotence broken) is latched so
+ * the daemon stops. */
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    char fatal[512];
+    rd_kafka_resp_err_t orig;
+
+    (void)opaque;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        orig = rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+        wh_log(WH_LOG_CRIT, TAG, "fatal error: %s: %s", rd_kafka_err2name(orig),
+               fatal);
+        atomic_store(&kafka_fatal, 1);
+        return;
+    }
+    wh_log(WH_LOG_ERR, TAG, "%s: %s",
+           rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+/* Sets one property; on failure errstr says "origin: key: message", key
+ * being the name the user wrote. */
+static int conf_set(rd_kafka_conf_t *conf, const char *origin, const char *key,
+                    const char *name, const char *value, char *errstr,
+                    size_t errstr_size)
+{
+    char msg[512];
+
+    if (rd_kafka_conf_set(conf, name, value, msg, sizeof(msg)) !=
+        RD_KAFKA_CONF_OK) {
+        set_err(errstr, errstr_size, "%s: %s: %s", origin, key, msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* The common part: brokers, every kafka.* key, our callbacks. NULL with
+ * errstr filled on a bad property. */
+static rd_kafka_conf_t *conf_from_config(const struct wh_config *cfg,
+                                         char *errstr, size_t errstr_size)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const struct wh_config_entry *e;
+    const struct wh_config_entry *brokers = NULL;
+    size_t plen = strlen(KAFKA_PREFIX);
+
+    rd_kafka_conf_set_log_cb(conf, log_cb);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
+    /* The value in force is the last one. */
+    for (e = wh_config_first(cfg, "brokers"); e != NULL;
+         e = wh_config_next(e)) {
+        brokers = e;
+    }
+    if (brokers != NULL &&
+        conf_set(conf, brokers->origin, "brokers", "bootstrap.servers",
+                 brokers->value, errstr, errstr_size) != 0) {
+        goto fail;
+    }
+    for (e = cfg->head; e != NULL; e = e->next) {
+        if (strncmp(e->key, KAFKA_PREFIX, plen) != 0) {
+            continue;
+        }
+        if (conf_set(conf, e->origin, e->key, e->key + plen, e->value, errstr,
+                     errstr_size) != 0) {
+            goto fail;
+        }
+    }
+    return conf;
+fail:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}
+
+/* Sets a property we rely on, warning when the config asked otherwise. */
+static int conf_force(rd_kafka_conf_t *conf, const struct wh_config *cfg,
+                      const char *name, const char *value, char *errstr,
+                      size_t errstr_size)
+{
+    char key[128];
+    const char *asked;
+
+    snprintf(key, sizeof(key), KAFKA_PREFIX "%s", name);
+    asked = wh_config_get(cfg, key, NULL);
+    if (asked != NULL && strcmp(asked, value) != 0) {
+        wh_warn(TAG, "%s=%s ignored: wirehose needs %s=%s", key, asked, name,
+                value);
+    }
+    return conf_set(conf, "wirehose", name, name, value, errstr, errstr_size);
+}
+
+rd_kafka_t *wh_kafka_producer_new(
+    const struct wh_config *cfg,
+    void (*dr_msg_cb)(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
+                      void *opaque),
+    void *opaque, char *errstr, size_t errstr_size)
+{
+    rd_kafka_conf_t *conf;
+    rd_kafka_t *rk;
+    char msg[512];
+
+    conf = conf_from_config(cfg, errstr, errstr_size);
+    if (conf == NULL) {
+        return NULL;
+    }
+    if (conf_force(conf, cfg, "enable.idempotence", "true", errstr,
+                   errstr_size) != 0) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    if (dr_msg_cb != NULL) {
+        rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
+    }
+    rd_kafka_conf_set_opaque(conf, opaque);
+    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, msg, sizeof(msg));
+    if (rk == NULL) {
+        /* conf is still ours when rd_kafka_new() fails. */
+        rd_kafka_conf_destroy(conf);
+        set_err(errstr, errstr_size, "kafka producer: %s", msg);
+        return NULL;
+    }
+    return rk;
+}
+
+/* "topic[0,1], other[3]"-like text for the log; cut when long. */
+static char *partitions_text(const rd_kafka_topic_partition_list_t *parts)
+{
+    struct wh_buf b;
+    int i;
+
+    wh_buf_init(&b, 2048);
+    if (parts == NULL || parts->cnt == 0) {
+        (void)wh_buf_puts(&b, "(none)");
+    }
+    for (i = 0; parts != NULL && i < parts->cnt; i++) {
+        if (b.len > 1024 ||
+            wh_buf_printf(&b, "%s%s[%d]", i > 0 ? ", " : "",
+                          parts->elems[i].topic,
+                          (int)parts->elems[i].partition) != WH_OK) {
+            (void)wh_buf_printf(&b, " and %d more", parts->cnt - i);
+            break;
+        }
+    }
+    return wh_buf_steal(&b);
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    const char *proto = rd_kafka_rebalance_protocol(rk);
+    int cooperative = proto != NULL && strcmp(proto, "COOPERATIVE") == 0;
+    rd_kafka_error_t *error = NULL;
+    rd_kafka_resp_err_t ret = RD_KAFKA_RESP_ERR_NO_ERROR;
+    char *text = partitions_text(parts);
+
+    (void)opaque;
+    switch (err) {
+    case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+        wh_info(TAG, "rebalance (%s): assigned %s",
+                cooperative ? "cooperative" : "eager", text);
+        if (cooperative) {
+            error = rd_kafka_incremental_assign(rk, parts);
+        } else {
+            ret = rd_kafka_assign(rk, parts);
+        }
+        break;
+    case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+        wh_info(TAG, "rebalance (%s): %s %s",
+                cooperative ? "cooperative" : "eager",
+                rd_kafka_assignment_lost(rk) ? "lost" : "revoked", text);
+        if (cooperative) {
+            error = rd_kafka_incremental_unassign(rk, parts);
+        } else {
+            ret = rd_kafka_assign(rk, NULL);
+        }
+        break;
+    default:
+        wh_err(TAG, "rebalance failed: %s", rd_kafka_err2str(err));
+        ret = rd_kafka_assign(rk, NULL);
+        break;
+    }
+    if (error != NULL) {
+        wh_err(TAG, "incremental assignment failed: %s",
+               rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+    } else if (ret != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        wh_err(TAG, "assignment failed: %s", rd_kafka_err2str(ret));
+    }
+    free(text);
+}
+
+rd_kafka_t *wh_kafka_consumer_new(const struct wh_config *cfg,
+                                  const char *group, char *errstr,
+                                  size_t errstr_size)
+{
+    rd_kafka_conf_t *conf;
+    rd_kafka_t *rk;
+    char msg[512];
+
+    conf = conf_from_config(cfg, errstr, errstr_size);
+    if (conf == NULL) {
+        return NULL;
+    }
+    if (group != NULL) {
+        if (conf_set(conf, "consumer group", "group.id", "group.id", group,
+                     errstr, errstr_size) != 0) {
+            goto fail;
+        }
+    } else if (wh_config_get(cfg, KAFKA_PREFIX "group.id", NULL) == NULL) {
+        set_err(errstr, errstr_size,
+                "kafka consumer: no consumer group (set kafka.group.id)");
+        goto fail;
+    }
+    /* At-least-once: offsets are stored by the daemon once every sink
+     * holds the record; auto commit then commits only stored offsets. */
+    if (conf_force(conf, cfg, "enable.auto.offset.store", "false", errstr,
+                   errstr_size) != 0 ||
+        conf_force(conf, cfg, "enable.auto.commit", "true", errstr,
+                   errstr_size) != 0) {
+        goto fail;
+    }
+    rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+    rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, msg, sizeof(msg));
+    if (rk == NULL) {
+        set_err(errstr, errstr_size, "kafka consumer: %s", msg);
+        goto fail;
+    }
+    /* conf now belongs to rk. */
+    rd_kafka_poll_set_consumer(rk);
+    return rk;
+fail:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}

@@ -1,0 +1,646 @@
+/*
+ * record.c - the article record as an IPTC ninjs 3.1 JSON document.
+ *
+ * Keys are written in a fixed order (jansson keeps insertion order), so
+ * the same record always serializes to the same bytes.
+ */
+#include "wh/record.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "wh/buf.h"
+#include "wh/date.h"
+#include "wh/hash.h"
+#include "wh/wh.h"
+
+/* String members, top level and in the extension object, in the order they
+ * are written. */
+struct str_member {
+    const char *name;
+    size_t offset;
+};
+
+static const struct str_member top_dates[] = {
+    {"firstCreated", offsetof(struct wh_record, first_created)},
+    {"versionCreated", offsetof(struct wh_record, version_created)},
+    {"contentCreated", offsetof(struct wh_record, content_created)},
+    {"language", offsetof(struct wh_record, language)},
+};
+
+static const struct str_member ext_strings[] = {
+    {"source", offsetof(struct wh_record, source)},
+    {"fetchedAt", offsetof(struct wh_record, fetched_at)},
+    {"finalUrl", offsetof(struct wh_record, final_url)},
+    {"contentHash", offsetof(struct wh_record, content_hash)},
+    {"extractorVersion", offsetof(struct wh_record, extractor_version)},
+};
+
+/* Top-level names the struct holds (never taken from rec->extra). */
+static const char *const top_known[] = {
+    "uri",
+    "type",
+    "version",
+    "firstCreated",
+    "versionCreated",
+    "contentCreated",
+    "language",
+    "headlines",
+    "descriptions",
+    "bodies",
+    "by",
+    WH_RECORD_EXT,
+};
+
+static const char *const ext_known[] = {
+    "source",     "fetchedAt",   "finalUrl",
+    "httpStatus", "contentHash", "extractorVersion",
+};
+
+static char **str_field(struct wh_record *rec, size_t offset)
+{
+    return (char **)(void *)((char *)rec + offset);
+}
+
+static char *const *cstr_field(const struct wh_record *rec, size_t offset)
+{
+    return (char *const *)(const void *)((const char *)rec + offset);
+}
+
+static int is_known(const char *key, const char *const *names, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (strcmp(key, names[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (errstr == NULL || errstr_size == 0) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(errstr, errstr_size, fmt, ap);
+    va_end(ap);
+}
+
+struct wh_record *wh_record_new(void)
+{
+    return wh_xcalloc(1, sizeof(struct wh_record));
+}
+
+void wh_record_free(struct wh_record *rec)
+{
+    size_t i;
+
+    if (rec == NULL) {
+        return;
+    }
+    free(rec->uri);
+    free(rec->type);
+    for (i = 0; i < WH_ARRAY_SIZE(top_dates); i++) {
+        free(*str_field(rec, top_dates[i].offset));
+    }
+    free(rec->headline);
+    free(rec->subheadline);
+    free(rec->description);
+    free(rec->body_text);
+    free(rec->body_html);
+    free(rec->by);
+    json_decref(rec->extra);
+    for (i = 0; i < WH_ARRAY_SIZE(ext_strings); i++) {
+        free(*str_field(rec, ext_strings[i].offset));
+    }
+    json_decref(rec->ext);
+    free(rec);
+}
+
+/* Length of the valid UTF-8 sequence at s (of n bytes), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned cp;
+    size_t len;
+    size_t i;
+
+    if (s[0] < 0x80) {
+        return 1;
+    }
+    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+        len = 2;
+        cp = s[0] & 0x1fu;
+    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        len = 3;
+        cp = s[0] & 0x0fu;
+    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        len = 4;
+        cp = s[0] & 0x07u;
+    } else {
+        return 0;
+    }
+    if (len > n) {
+        return 0;
+    }
+    for (i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6) | (s[i] & 0x3fu);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+        return 0;
+    }
+    return len;
+}
+
+/* A JSON string for s. jansson refuses invalid UTF-8; such bytes become
+ * U+FFFD rather than losing the whole record. */
+static json_t *jstr(const char *s)
+{
+    json_t *j = json_string(s);
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s);
+    size_t i = 0;
+    size_t len;
+    struct wh_buf b;
+    char *clean;
+
+    if (j != NULL) {
+        return j;
+    }
+    wh_buf_init(&b, 0);
+    while (i < n) {
+        len = utf8_seq(p + i, n - i);
+        if (len == 0) {
+            WH_ASSERT(wh_buf_append(&b, "\xef\xbf\xbd", 3) == WH_OK);
+            i++;
+        } else {
+            WH_ASSERT(wh_buf_append(&b, p + i, len) == WH_OK);
+            i += len;
+        }
+    }
+    clean = wh_buf_steal(&b);
+    j = json_string(clean);
+    free(clean);
+    WH_ASSERT(j != NULL);
+    return j;
+}
+
+static void put(json_t *obj, const char *key, json_t *value)
+{
+    WH_ASSERT(value != NULL);
+    WH_ASSERT(json_object_set_new(obj, key, value) == 0);
+}
+
+static void put_str(json_t *obj, const char *key, const char *s)
+{
+    if (s != NULL) {
+        put(obj, key, jstr(s));
+    }
+}
+
+/* {"role": role, ["contentType": ctype,] "value": value} appended to arr. */
+static void add_text(json_t *arr, const char *role, const char *ctype,
+                     const char *value)
+{
+    json_t *item;
+
+    if (value == NULL) {
+        return;
+    }
+    item = json_object();
+    WH_ASSERT(item != NULL);
+    put(item, "role", jstr(role));
+    if (ctype != NULL) {
+        put(item, "contentType", jstr(ctype));
+    }
+    put(item, "value", jstr(value));
+    WH_ASSERT(json_array_append_new(arr, item) == 0);
+}
+
+static void put_array(json_t *obj, const char *key, json_t *arr)
+{
+    if (json_array_size(arr) > 0) {
+        put(obj, key, arr);
+    } else {
+        json_decref(arr);
+    }
+}
+
+/* Copies the members of src not named in known[] into obj. */
+static void put_others(json_t *obj, const json_t *src, const char *const *known,
+                       size_t n)
+{
+    const char *key;
+    json_t *value;
+
+    if (!json_is_object(src)) {
+        return;
+    }
+    json_object_foreach((json_t *)src, key, value)
+    {
+        if (!is_known(key, known, n)) {
+            put(obj, key, json_deep_copy(value));
+        }
+    }
+}
+
+static json_t *ext_to_json(const struct wh_record *rec)
+{
+    json_t *ext = json_object();
+    size_t i;
+
+    WH_ASSERT(ext != NULL);
+    for (i = 0; i < WH_ARRAY_SIZE(ext_strings); i++) {
+        /* httpStatus sits between finalUrl and contentHash. */
+        if (strcmp(ext_strings[i].name, "contentHash") == 0 &&
+            rec->http_status != 0) {
+            put(ext, "httpStatus", json_integer(rec->http_status));
+        }
+        put_str(ext, ext_strings[i].name,
+                *cstr_field(rec, ext_strings[i].offset));
+    }
+    put_others(ext, rec->ext, ext_known, WH_ARRAY_SIZE(ext_known));
+    return ext;
+}
+
+json_t *wh_record_to_json(const struct wh_record *rec)
+{
+    json_t *doc = json_object();
+    json_t *arr;
+    json_t *ext;
+    char version[16];
+    size_t i;
+
+    WH_ASSERT(doc != NULL);
+    put_str(doc, "uri", rec->uri);
+    put_str(doc, "type", rec->type != NULL ? rec->type : "text");
+    snprintf(version, sizeof(version), "%u",
+             rec->version != 0 ? rec->version : 1u);
+    put_str(doc, "version", version);
+    for (i = 0; i < WH_ARRAY_SIZE(top_dates); i++) {
+        put_str(doc, top_dates[i].name, *cstr_field(rec, top_dates[i].offset));
+    }
+
+    arr = json_array();
+    WH_ASSERT(arr != NULL);
+    add_text(arr, "main", NULL, rec->headline);
+    add_text(arr, "sub", NULL, rec->subheadline);
+    put_array(doc, "headlines", arr);
+
+    arr = json_array();
+    WH_ASSERT(arr != NULL);
+    add_text(arr, "summary", NULL, rec->description);
+    put_array(doc, "descriptions", arr);
+
+    arr = json_array();
+    WH_ASSERT(arr != NULL);
+    add_text(arr, "main", "text/plain", rec->body_text);
+    add_text(arr, "main", "text/html", rec->body_html);
+    put_array(doc, "bodies", arr);
+
+    put_str(doc, "by", rec->by);
+    put_others(doc, rec->extra, top_known, WH_ARRAY_SIZE(top_known));
+
+    ext = ext_to_json(rec);
+    if (json_object_size(ext) > 0) {
+        put(doc, WH_RECORD_EXT, ext);
+    } else {
+        json_decref(ext);
+    }
+    return doc;
+}
+
+char *wh_record_dump(const struct wh_record *rec)
+{
+    json_t *doc = wh_record_to_json(rec);
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+    json_decref(doc);
+    WH_ASSERT(text != NULL);
+    return text;
+}
+
+static const char *type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    case JSON_NULL:
+    default:
+        return "null";
+    }
+}
+
+/* Copies a string member into *dst; null means absent. */
+static int take_str(const json_t *v, const char *name, char **dst, char *errstr,
+                    size_t errstr_size)
+{
+    if (json_is_null(v)) {
+        return 0;
+    }
+    if (!json_is_string(v)) {
+        set_err(errstr, errstr_size, "\"%s\": expected a string, got %s", name,
+                type_name(v));
+        return -1;
+    }
+    free(*dst);
+    *dst = wh_xstrndup(json_string_value(v), json_string_length(v));
+    return 0;
+}
+
+static int take_version(const json_t *v, unsigned *dst, char *errstr,
+                        size_t errstr_size)
+{
+    const char *s;
+    char *end = NULL;
+    unsigned long n;
+
+    if (json_is_null(v)) {
+        return 0;
+    }
+    if (!json_is_string(v)) {
+        set_err(errstr, errstr_size, "\"version\": expected a string, got %s",
+                type_name(v));
+        return -1;
+    }
+    s = json_string_value(v);
+    n = strtoul(s, &end, 10);
+    if (s[0] < '0' || s[0] > '9' || *end != '\0' || n > UINT_MAX) {
+        set_err(errstr, errstr_size,
+                "\"version\": \"%s\" is not a decimal counter", s);
+        return -1;
+    }
+    *dst = (unsigned)n;
+    return 0;
+}
+
+enum text_kind { TEXT_HEADLINES, TEXT_DESCRIPTIONS, TEXT_BODIES };
+
+/* Where an item of headlines / descriptions / bodies goes; NULL for the
+ * roles and content types the record does not hold (they are dropped). */
+static char **text_dest(struct wh_record *rec, enum text_kind kind,
+                        const char *role, const char *ctype)
+{
+    switch (kind) {
+    case TEXT_HEADLINES:
+        if (role == NULL || strcmp(role, "main") == 0) {
+            return &rec->headline;
+        }
+        if (strcmp(role, "sub") == 0) {
+            return &rec->subheadline;
+        }
+        return NULL;
+    case TEXT_DESCRIPTIONS:
+        if (role == NULL || strcmp(role, "summary") == 0) {
+            return &rec->description;
+        }
+        return NULL;
+    case TEXT_BODIES:
+    default:
+        if (ctype == NULL || strcmp(ctype, "text/plain") == 0) {
+            return &rec->body_text;
+        }
+        if (strcmp(ctype, "text/html") == 0) {
+            return &rec->body_html;
+        }
+        return NULL;
+    }
+}
+
+static int take_texts(struct wh_record *rec, const json_t *arr,
+                      const char *name, enum text_kind kind, char *errstr,
+                      size_t errstr_size)
+{
+    const json_t *item;
+    const json_t *role;
+    const json_t *ctype;
+    const json_t *value;
+    char **dst;
+    size_t i;
+
+    if (json_is_null(arr)) {
+        return 0;
+    }
+    if (!json_is_array(arr)) {
+        set_err(errstr, errstr_size, "\"%s\": expected an array, got %s", name,
+                type_name(arr));
+        return -1;
+    }
+    for (i = 0; i < json_array_size(arr); i++) {
+        item = json_array_get(arr, i);
+        if (!json_is_object(item)) {
+            set_err(errstr, errstr_size,
+                    "\"%s\"[%zu]: expected an object, got %s", name, i,
+                    type_name(item));
+            return -1;
+        }
+        role = json_object_get(item, "role");
+        ctype = json_object_get(item, "contentType");
+        value = json_object_get(item, "value");
+        if ((role != NULL && !json_is_string(role)) ||
+            (ctype != NULL && !json_is_string(ctype)) ||
+            !json_is_string(value)) {
+            set_err(errstr, errstr_size,
+                    "\"%s\"[%zu]: \"value\", \"role\" and \"contentType\" "
+                    "must be strings (\"value\" is required)",
+                    name, i);
+            return -1;
+        }
+        dst = text_dest(rec, kind, json_string_value(role),
+                        json_string_value(ctype));
+        /* The first item of a role wins. */
+        if (dst != NULL && *dst == NULL) {
+            *dst = wh_xstrndup(json_string_value(value),
+                               json_string_length(value));
+        }
+    }
+    return 0;
+}
+
+static int take_ext(struct wh_record *rec, const json_t *obj, char *errstr,
+                    size_t errstr_size)
+{
+    const char *key;
+    json_t *value;
+    json_int_t status;
+    size_t i;
+
+    if (json_is_null(obj)) {
+        return 0;
+    }
+    if (!json_is_object(obj)) {
+        set_err(errstr, errstr_size, "\"%s\": expected an object, got %s",
+                WH_RECORD_EXT, type_name(obj));
+        return -1;
+    }
+    json_object_foreach((json_t *)obj, key, value)
+    {
+        for (i = 0; i < WH_ARRAY_SIZE(ext_strings); i++) {
+            if (strcmp(key, ext_strings[i].name) == 0) {
+                break;
+            }
+        }
+        if (i < WH_ARRAY_SIZE(ext_strings)) {
+            if (take_str(value, key, str_field(rec, ext_strings[i].offset),
+                         errstr, errstr_size) != 0) {
+                return -1;
+            }
+        } else if (strcmp(key, "httpStatus") == 0) {
+            if (json_is_null(value)) {
+                continue;
+            }
+            if (!json_is_integer(value)) {
+                set_err(errstr, errstr_size,
+                        "\"httpStatus\": expected an integer, got %s",
+                        type_name(value));
+                return -1;
+            }
+            status = json_integer_value(value);
+            if (status < 0 || status > 999) {
+                set_err(errstr, errstr_size,
+                        "\"httpStatus\": %lld is out of range",
+                        (long long)status);
+                return -1;
+            }
+            rec->http_status = (int)status;
+        } else {
+            if (rec->ext == NULL) {
+                rec->ext = json_object();
+                WH_ASSERT(rec->ext != NULL);
+            }
+            put(rec->ext, key, json_deep_copy(value));
+        }
+    }
+    return 0;
+}
+
+/* One top-level member. */
+static int take_member(struct wh_record *rec, const char *key,
+                       const json_t *value, char *errstr, size_t errstr_size)
+{
+    size_t i;
+
+    for (i = 0; i < WH_ARRAY_SIZE(top_dates); i++) {
+        if (strcmp(key, top_dates[i].name) == 0) {
+            return take_str(value, key, str_field(rec, top_dates[i].offset),
+                            errstr, errstr_size);
+        }
+    }
+    if (strcmp(key, "uri") == 0) {
+        return take_str(value, key, &rec->uri, errstr, errstr_size);
+    }
+    if (strcmp(key, "type") == 0) {
+        return take_str(value, key, &rec->type, errstr, errstr_size);
+    }
+    if (strcmp(key, "by") == 0) {
+        return take_str(value, key, &rec->by, errstr, errstr_size);
+    }
+    if (strcmp(key, "version") == 0) {
+        return take_version(value, &rec->version, errstr, errstr_size);
+    }
+    if (strcmp(key, "headlines") == 0) {
+        return take_texts(rec, value, key, TEXT_HEADLINES, errstr, errstr_size);
+    }
+    if (strcmp(key, "descriptions") == 0) {
+        return take_texts(rec, value, key, TEXT_DESCRIPTIONS, errstr,
+                          errstr_size);
+    }
+    if (strcmp(key, "bodies") == 0) {
+        return take_texts(rec, value, key, TEXT_BODIES, errstr, errstr_size);
+    }
+    if (strcmp(key, WH_RECORD_EXT) == 0) {
+        return take_ext(rec, value, errstr, errstr_size);
+    }
+    if (rec->extra == NULL) {
+        rec->extra = json_object();
+        WH_ASSERT(rec->extra != NULL);
+    }
+    put(rec->extra, key, json_deep_copy(value));
+    return 0;
+}
+
+struct wh_record *wh_record_from_json(const json_t *doc, char *errstr,
+                                      size_t errstr_size)
+{
+    struct wh_record *rec = NULL;
+    const char *key;
+    json_t *value;
+
+    if (!json_is_object(doc)) {
+        set_err(errstr, errstr_size, "record: expected an object, got %s",
+                doc != NULL ? type_name(doc) : "nothing");
+        return NULL;
+    }
+    rec = wh_record_new();
+    json_object_foreach((json_t *)doc, key, value)
+    {
+        if (take_member(rec, key, value, errstr, errstr_size) != 0) {
+            goto fail;
+        }
+    }
+    if (rec->uri == NULL || rec->uri[0] == '\0') {
+        set_err(errstr, errstr_size, "\"uri\": missing or empty");
+        goto fail;
+    }
+    return rec;
+fail:
+    wh_record_free(rec);
+    return NULL;
+}
+
+struct wh_record *wh_record_parse(const char *text, size_t len, char *errstr,
+                                  size_t errstr_size)
+{
+    json_error_t jerr;
+    json_t *doc;
+    struct wh_record *rec;
+
+    doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (doc == NULL) {
+        set_err(errstr, errstr_size, "%d:%d: %s", jerr.line, jerr.column,
+                jerr.text);
+        return NULL;
+    }
+    rec = wh_record_from_json(doc, errstr, errstr_size);
+    json_decref(doc);
+    return rec;
+}
+
+void wh_record_hash_body(struct wh_record *rec)
+{
+    free(rec->content_hash);
+    rec->content_hash =
+        rec->body_text != NULL ? wh_body_hash(rec->body_text) : NULL;
+}
+
+void wh_now_rfc3339(char out[21])
+{
+    wh_date_format(time(NULL), out);
+}
