@@ -63,4 +63,9 @@ struct wh_stage {
 const struct wh_stage *wh_stage_find(enum wh_stage_type type,
                                      const char *name);
 
+/* The i-th stage of the static table, in pipeline order, or NULL past the
+ * end: for running every dedup and enrich stage and listing the stages in
+ * --help. */
+const struct wh_stage *wh_stage_at(size_t i);
+
 #endif

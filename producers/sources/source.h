@@ -64,4 +64,11 @@ void wh_feed_free(struct wh_feed *feed);
 /* Appends a zeroed item to feed and returns it (owned by feed). */
 struct wh_feed_item *wh_feed_add_item(struct wh_feed *feed);
 
+/* Adds cat to the item's categories, taking ownership of it; a NULL cat
+ * is ignored and a duplicate is freed. */
+void wh_feed_item_add_category(struct wh_feed_item *it, char *cat);
+
+/* Appends url to feed->links, taking ownership of it; NULL is ignored. */
+void wh_feed_add_link(struct wh_feed *feed, char *url);
+
 #endif

@@ -1,0 +1,33 @@
+# Thin wrapper over CMake and the scripts; the build itself is CMake's.
+#   make demo           the sample feeds through the dev broker into JSONL
+#   make test           build in build/ and run the whole ctest suite
+#   make bench-NAME     run bench/NAME (e.g. bench-extract, bench-dedup)
+# Both first check the Debian packages of deploy/debian-packages.txt: as
+# root they install what is missing, otherwise they print the apt-get line.
+
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+PACKAGES ?= deploy/debian-packages.txt
+
+.PHONY: all deps build test demo clean
+all: build
+
+deps:
+	@scripts/deps.sh $(PACKAGES)
+
+build: deps
+	cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS)
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)
+
+demo: build
+	WH_BINDIR=$(abspath $(BUILD_DIR)) scripts/demo.sh
+
+bench-%: build
+	WH_BINDIR=$(abspath $(BUILD_DIR)) scripts/bench.sh $*
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,503 @@
+/*
+ * index.c - permuted-table index of SimHash fingerprints (see index.h).
+ */
+#include "index.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "wh/wh.h"
+
+#define TAIL_MIN 1024
+#define PIPE 6             /* probes in flight per pipeline stage */
+
+/* An entry as stored: 12 bytes, 4-byte aligned. */
+struct entry {
+    uint32_t lo;
+    uint32_t hi;
+    uint32_t id;
+};
+
+struct table {
+    unsigned shift;      /* key = low `bits` bits of fp rotated right */
+    unsigned bits;       /* by shift: block i and the bits after it */
+    struct entry *e;     /* sorted by (block, id) */
+    size_t n;
+    uint32_t *dir;       /* 2^dbits + 1 offsets into e */
+    unsigned dbits;
+};
+
+struct wh_index {
+    struct wh_index_params p;
+    struct table t[WH_INDEX_MAX_TABLES];
+    struct entry *tail;  /* unsorted, in insertion order */
+    size_t ntail;
+    size_t captail;
+};
+
+/* One key to look up: filled in a first pass so that the memory of every
+ * probe can be prefetched before any is read. */
+struct probe {
+    uint32_t key;
+    uint32_t begin;
+    uint32_t end;
+    uint8_t table;
+};
+
+void wh_index_params_default(struct wh_index_params *p)
+{
+    p->tables = 3;
+    p->radius = 12;
+    p->weak = 16;
+    p->probes = 128;
+    p->flips = 3;
+    p->key_bits = 0;
+}
+
+static uint64_t entry_fp(const struct entry *e)
+{
+    return ((uint64_t)e->hi << 32) | e->lo;
+}
+
+static uint32_t block(const struct table *t, uint64_t fp)
+{
+    uint64_t rot = t->shift ? (fp >> t->shift) | (fp << (64 - t->shift))
+                            : fp;
+
+    return (uint32_t)(rot & (((uint64_t)1 << t->bits) - 1));
+}
+
+static size_t dir_bytes(const struct table *t);
+static void big_free(void *p, size_t bytes);
+
+struct wh_index *wh_index_new(const struct wh_index_params *p)
+{
+    struct wh_index *idx;
+    unsigned i;
+    unsigned shift = 0;
+
+    if (p->tables < 2 || p->tables > WH_INDEX_MAX_TABLES ||
+        p->radius > 64 || p->weak > 16 || p->probes < p->tables || p->probes > WH_INDEX_MAX_PROBES ||
+        p->flips > 16 || p->key_bits > 32 ||
+        p->probes > WH_INDEX_MAX_PROBES) {
+        return NULL;
+    }
+    idx = wh_xcalloc(1, sizeof(*idx));
+    idx->p = *p;
+    for (i = 0; i < p->tables; i++) {
+        /* 64 / T bits each, the remainder spread over the last blocks */
+        unsigned bits = 64 / p->tables + (i >= p->tables - 64 % p->tables);
+
+        idx->t[i].shift = shift;
+        idx->t[i].bits = p->key_bits > bits ? p->key_bits : bits;
+        shift += bits;
+    }
+    WH_ASSERT(shift == 64);
+    return idx;
+}
+
+void wh_index_free(struct wh_index *idx)
+{
+    unsigned i;
+
+    if (idx == NULL) {
+        return;
+    }
+    for (i = 0; i < idx->p.tables; i++) {
+        big_free(idx->t[i].e, idx->t[i].n * sizeof(struct entry));
+        if (idx->t[i].dir != NULL) {
+            big_free(idx->t[i].dir, dir_bytes(&idx->t[i]));
+        }
+    }
+    free(idx->tail);
+    free(idx);
+}
+
+static int entry_cmp(const void *a, const void *b, void *arg)
+{
+    const struct table *t = arg;
+    const struct entry *x = a;
+    const struct entry *y = b;
+    uint32_t kx = block(t, entry_fp(x));
+    uint32_t ky = block(t, entry_fp(y));
+
+    if (kx != ky) {
+        return kx < ky ? -1 : 1;
+    }
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Large arrays live in transparent huge pages where the kernel allows it:
+ * a lookup touches ~100 random places of arrays of hundreds of MB, and
+ * with 4 KiB pages each would add a page walk. They are mapped 2 MiB
+ * aligned and advised before the first touch, so faults bring huge pages.
+ * Small arrays use the heap. */
+#define HUGE_SZ ((size_t)2 << 20)
+
+static size_t big_len(size_t bytes)
+{
+    return (bytes + HUGE_SZ - 1) & ~(HUGE_SZ - 1);
+}
+
+static void *big_alloc(size_t bytes)
+{
+    size_t len = big_len(bytes);
+    uintptr_t base;
+    uintptr_t p;
+    void *m;
+
+    if (bytes < HUGE_SZ) {
+        return wh_xmalloc(bytes ? bytes : 1);
+    }
+    m = mmap(NULL, len + HUGE_SZ, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) {
+        /* same policy as wh_xmalloc(): out of memory aborts */
+        return wh_xmalloc(bytes);
+    }
+    base = (uintptr_t)m;
+    p = (base + HUGE_SZ - 1) & ~(uintptr_t)(HUGE_SZ - 1);
+    if (p > base) {
+        (void)munmap(m, p - base);
+    }
+    if (base + HUGE_SZ > p) {
+        (void)munmap((void *)(p + len), base + HUGE_SZ - p);
+    }
+    (void)madvise((void *)p, len, MADV_HUGEPAGE);
+    return (void *)p;
+}
+
+static void big_free(void *p, size_t bytes)
+{
+    if (p == NULL) {
+        return;
+    }
+    if (bytes < HUGE_SZ) {
+        free(p);
+    } else {
+        (void)munmap(p, big_len(bytes));
+    }
+}
+
+static size_t dir_bytes(const struct table *t)
+{
+    return (((size_t)1 << t->dbits) + 1) * sizeof(*t->dir);
+}
+
+static void build_dir(struct table *t)
+{
+    unsigned d = 1;
+    size_t nb;
+    size_t i;
+    size_t b = 0;
+
+    while (d < t->bits && ((size_t)1 << (d + 2)) <= t->n) {
+        d++;
+    }
+    nb = (size_t)1 << d;
+    if (t->dir != NULL) {
+        big_free(t->dir, dir_bytes(t));
+    }
+    t->dbits = d;
+    t->dir = big_alloc(dir_bytes(t));
+    for (i = 0; i < t->n; i++) {
+        size_t bi = block(t, entry_fp(&t->e[i])) >> (t->bits - d);
+
+        while (b <= bi) {
+            t->dir[b++] = (uint32_t)i;
+        }
+    }
+    while (b <= nb) {
+        t->dir[b++] = (uint32_t)t->n;
+    }
+}
+
+/* Merges the sorted tail copy `add` (m entries) into table t, into a new
+ * array of exactly n + m entries (no slack: memory is the point). */
+static void table_merge(struct table *t, const struct entry *add, size_t m)
+{
+    struct entry *e = big_alloc((t->n + m) * sizeof(*e));
+    size_t i = 0;
+    size_t j = 0;
+    size_t k = 0;
+
+    while (i < t->n || j < m) {
+        if (j == m || (i < t->n && entry_cmp(&t->e[i], &add[j], t) <= 0)) {
+            e[k++] = t->e[i++];
+        } else {
+            e[k++] = add[j++];
+        }
+    }
+    big_free(t->e, t->n * sizeof(*t->e));
+    t->e = e;
+    t->n += m;
+    build_dir(t);
+}
+
+void wh_index_compact(struct wh_index *idx)
+{
+    struct entry *tmp;
+    unsigned i;
+
+    if (idx->ntail == 0) {
+        return;
+    }
+    WH_ASSERT(idx->t[0].n + idx->ntail < UINT32_MAX);
+    tmp = wh_xmalloc(idx->ntail * sizeof(*tmp));
+    for (i = 0; i < idx->p.tables; i++) {
+        memcpy(tmp, idx->tail, idx->ntail * sizeof(*tmp));
+        qsort_r(tmp, idx->ntail, sizeof(*tmp), entry_cmp, &idx->t[i]);
+        table_merge(&idx->t[i], tmp, idx->ntail);
+    }
+    free(tmp);
+    idx->ntail = 0;
+    /* the tail's next life is short and small: give big buffers back */
+    if (idx->captail > TAIL_MIN * 4) {
+        free(idx->tail);
+        idx->tail = NULL;
+        idx->captail = 0;
+    }
+}
+
+/* The tail is merged when it passes sqrt(64 n): a lookup scans the tail
+ * (cost ~ tail) and a merge moves every entry (cost ~ n / tail per add). */
+static size_t tail_limit(const struct wh_index *idx)
+{
+    size_t n = idx->t[0].n;
+    size_t lim = TAIL_MIN;
+
+    while (lim * lim < 64 * n) {
+        lim *= 2;
+    }
+    return lim;
+}
+
+void wh_index_append(struct wh_index *idx, uint64_t fp, uint32_t id)
+{
+    struct entry *e;
+
+    if (idx->ntail == idx->captail) {
+        idx->captail = idx->captail ? idx->captail * 2 : TAIL_MIN;
+        idx->tail = wh_xrealloc(idx->tail, idx->captail * sizeof(*e));
+    }
+    e = &idx->tail[idx->ntail++];
+    e->lo = (uint32_t)fp;
+    e->hi = (uint32_t)(fp >> 32);
+    e->id = id;
+}
+
+void wh_index_add(struct wh_index *idx, uint64_t fp, uint32_t id)
+{
+    wh_index_append(idx, fp, id);
+    if (idx->ntail >= tail_limit(idx)) {
+        wh_index_compact(idx);
+    }
+}
+
+/* Position of fingerprint bit b in table t's key, or -1. */
+static int key_pos(const struct table *t, unsigned b)
+{
+    unsigned off = (b + 64 - t->shift) % 64;
+
+    return off < t->bits ? (int)off : -1;
+}
+
+/* Number of subsets of c bits with at most f members (f == 0: any). */
+static size_t nsubsets(unsigned c, unsigned f)
+{
+    size_t total = 0;
+    size_t binom = 1;
+    unsigned k;
+
+    if (f == 0 || f >= c) {
+        return (size_t)1 << c;
+    }
+    for (k = 0; k <= f; k++) {
+        total += binom;
+        binom = binom * (c - k) / (k + 1);
+    }
+    return total;
+}
+
+/* Keeps hits[0..*n) sorted by (distance, id), at most max of them, each id
+ * once. Returns 1 when id is new. */
+static int hit_add(struct wh_index_hit *hits, size_t *n, size_t max,
+                   uint32_t id, unsigned dist)
+{
+    size_t i;
+    size_t pos;
+
+    for (i = 0; i < *n; i++) {
+        if (hits[i].id == id) {
+            return 0;
+        }
+    }
+    pos = *n;
+    while (pos > 0 && (hits[pos - 1].distance > dist ||
+                       (hits[pos - 1].distance == dist &&
+                        hits[pos - 1].id > id))) {
+        pos--;
+    }
+    if (pos >= max) {
+        return 1;   /* worse than every kept hit: counted, not kept */
+    }
+    if (*n == max) {
+        (*n)--;     /* the worst kept hit makes room */
+    }
+    memmove(hits + pos + 1, hits + pos, (*n - pos) * sizeof(*hits));
+    hits[pos].id = id;
+    hits[pos].distance = dist;
+    (*n)++;
+    return 1;
+}
+
+size_t wh_index_lookup(const struct wh_index *idx, uint64_t fp,
+                       const uint8_t *weak, unsigned nweak,
+                       struct wh_index_hit *hits, size_t max)
+{
+    struct probe pr[WH_INDEX_MAX_PROBES + WH_INDEX_MAX_TABLES];
+    size_t npr = 0;
+    size_t nhits = 0;
+    size_t found = 0;
+    size_t i;
+    unsigned ti;
+    unsigned r;
+
+    if (nweak > idx->p.weak) {
+        nweak = idx->p.weak;
+    }
+    r = nweak;
+    for (i = 0; i < idx->ntail; i++) {
+        unsigned d = (unsigned)__builtin_popcountll(
+            entry_fp(&idx->tail[i]) ^ fp);
+
+        if (d <= idx->p.radius) {
+            found += (size_t)hit_add(hits, &nhits, max, idx->tail[i].id, d);
+        }
+    }
+    /* r = how many of the weakest bits are used: the most whose subsets
+     * (of at most `flips` members), summed over the tables, fit in the
+     * probe budget */
+    while (r > 0) {
+        size_t total = 0;
+
+        for (ti = 0; ti < idx->p.tables; ti++) {
+            unsigned c = 0;
+
+            for (i = 0; i < r; i++) {
+                c += key_pos(&idx->t[ti], weak[i]) >= 0;
+            }
+            total += nsubsets(c, idx->p.flips);
+        }
+        if (total <= idx->p.probes) {
+            break;
+        }
+        r--;
+    }
+    for (ti = 0; ti < idx->p.tables; ti++) {
+        const struct table *t = &idx->t[ti];
+        uint32_t flip[16];
+        unsigned nflip = 0;
+        unsigned most;
+        unsigned size;
+        uint32_t key = block(t, fp);
+
+        if (t->n == 0) {
+            continue;
+        }
+        for (i = 0; i < r; i++) {
+            int kp = key_pos(t, weak[i]);
+
+            if (kp >= 0) {
+                flip[nflip++] = (uint32_t)1 << kp;
+            }
+        }
+        most = idx->p.flips == 0 || idx->p.flips > nflip ? nflip
+                                                          : idx->p.flips;
+        /* subsets by size, then in Gosper order (weakest bits first) */
+        for (size = 0; size <= most; size++) {
+            uint32_t v = ((uint32_t)1 << size) - 1;
+
+            while (v < ((uint32_t)1 << nflip)) {
+                uint32_t k = key;
+                uint32_t c;
+                uint32_t rr;
+                unsigned bi;
+
+                for (bi = 0; bi < nflip; bi++) {
+                    if (v & ((uint32_t)1 << bi)) {
+                        k ^= flip[bi];
+                    }
+                }
+                WH_ASSERT(npr < WH_ARRAY_SIZE(pr));
+                pr[npr].key = k;
+                pr[npr].table = (uint8_t)ti;
+                npr++;
+                if (v == 0) {
+                    break;
+                }
+                c = v & -v;
+                rr = v + c;
+                v = (((rr ^ v) >> 2) / c) | rr;
+            }
+        }
+    }
+    /* software pipeline: directory of probe i + 2D and bucket of probe
+     * i + D are fetched while probe i is scanned, so ~D misses overlap */
+    for (i = 0; i < npr + 2 * PIPE; i++) {
+        if (i < npr) {
+            const struct table *t = &idx->t[pr[i].table];
+
+            __builtin_prefetch(&t->dir[pr[i].key >> (t->bits - t->dbits)]);
+        }
+        if (i >= PIPE && i - PIPE < npr) {
+            struct probe *q = &pr[i - PIPE];
+            const struct table *t = &idx->t[q->table];
+            uint32_t b = q->key >> (t->bits - t->dbits);
+
+            q->begin = t->dir[b];
+            q->end = t->dir[b + 1];
+            __builtin_prefetch(&t->e[q->begin]);
+        }
+        if (i >= 2 * PIPE) {
+            const struct probe *q = &pr[i - 2 * PIPE];
+            const struct table *t = &idx->t[q->table];
+            uint32_t j;
+
+            for (j = q->begin; j < q->end; j++) {
+                uint64_t efp = entry_fp(&t->e[j]);
+                unsigned d;
+
+                if (block(t, efp) != q->key) {
+                    continue;
+                }
+                d = (unsigned)__builtin_popcountll(efp ^ fp);
+                if (d <= idx->p.radius) {
+                    found += (size_t)hit_add(hits, &nhits, max, t->e[j].id,
+                                             d);
+                }
+            }
+        }
+    }
+    return found;
+}
+
+size_t wh_index_count(const struct wh_index *idx)
+{
+    return idx->t[0].n + idx->ntail;
+}
+
+size_t wh_index_bytes(const struct wh_index *idx)
+{
+    size_t bytes = sizeof(*idx) + idx->captail * sizeof(struct entry);
+    unsigned i;
+
+    for (i = 0; i < idx->p.tables; i++) {
+        bytes += idx->t[i].n * sizeof(struct entry);
+        if (idx->t[i].dir != NULL) {
+            bytes += dir_bytes(&idx->t[i]);
+        }
+    }
+    return bytes;
+}

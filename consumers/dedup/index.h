@@ -1,0 +1,87 @@
+/*
+ * index.h - the permuted-table index of 64-bit SimHash fingerprints
+ * (Manku, Jain, Das Sarma, WWW 2007), with query-directed probing of the
+ * query's weakest bits.
+ *
+ * The 64 bits are cut into T disjoint blocks; table i holds every
+ * fingerprint sorted by block i (its "permutation" puts block i first).
+ * A lookup for q takes the largest r <= `weak` such that the subsets of
+ * q's r weakest bits (those where copies of a text differ most: see
+ * simhash.h), enumerated block by block, fit in the probe budget; it
+ * probes, in every table, block i of q with each subset of those weak
+ * bits that fall in block i flipped, and returns the entries within
+ * Hamming distance `radius` of q. So a stored fingerprint f is found
+ * whenever f and q differ in at most T-1 bits outside q's r weakest bits
+ * (pigeonhole: some block has no other differing bit), and often
+ * beyond.
+ *
+ * Layout (memory-lean): each table is one array of 12-byte entries
+ * {fingerprint, 32-bit id} sorted by its block, plus a directory of
+ * 32-bit offsets over the leading bits of the block (about n/4 buckets,
+ * so about 1 byte per entry). New entries go to a small unsorted tail,
+ * scanned in full by every lookup and merged into the tables when it
+ * grows past about sqrt(64 n) entries.
+ *
+ * Not thread-safe: one index per thread, or a lock around every call.
+ */
+#ifndef WH_DEDUP_INDEX_H
+#define WH_DEDUP_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WH_INDEX_MAX_TABLES 4
+#define WH_INDEX_MAX_PROBES 1024  /* per lookup */
+
+struct wh_index_params {
+    unsigned tables;   /* T: 2..WH_INDEX_MAX_TABLES disjoint blocks */
+    unsigned radius;   /* largest Hamming distance returned, 0..64 */
+    unsigned weak;     /* weakest bits of the query considered, 0..16 */
+    unsigned probes;   /* most keys probed per lookup, T..1024 */
+    unsigned flips;    /* most weak bits flipped in one probe; 0 = any */
+    unsigned key_bits; /* bits of a table key: its block and the bits
+                        * after it (<= 32); 0 = the block alone */
+};
+
+/* The parameters chosen from bench/dedup measurements (docs/dedup.md). */
+void wh_index_params_default(struct wh_index_params *p);
+
+struct wh_index_hit {
+    uint32_t id;
+    unsigned distance;
+};
+
+struct wh_index;
+
+/* Creates an empty index. Returns NULL when a parameter is out of
+ * range. */
+struct wh_index *wh_index_new(const struct wh_index_params *p);
+void wh_index_free(struct wh_index *idx);   /* NULL is a no-op */
+
+/* Adds fp under id (ids are the caller's; adding one id twice returns it
+ * twice). Amortized O(sqrt n); never fails (aborts on out-of-memory). */
+void wh_index_add(struct wh_index *idx, uint64_t fp, uint32_t id);
+
+/* Like wh_index_add() but never merges: for bulk loads (start-up,
+ * catching up with a long log), followed by one wh_index_compact(). */
+void wh_index_append(struct wh_index *idx, uint64_t fp, uint32_t id);
+
+/* Merges the unsorted tail into the tables now (e.g. after a bulk load). */
+void wh_index_compact(struct wh_index *idx);
+
+/* Finds the entries within the radius of fp. weak lists the query's bit
+ * positions weakest first (nweak of them, from wh_simhash_sig.weak; may
+ * be NULL with nweak 0: no extra probes). Writes up to max hits, each id
+ * once, ordered by distance then id, and returns how many were found
+ * (which may exceed max: only max are written). */
+size_t wh_index_lookup(const struct wh_index *idx, uint64_t fp,
+                       const uint8_t *weak, unsigned nweak,
+                       struct wh_index_hit *hits, size_t max);
+
+/* Entries held (tables and tail). */
+size_t wh_index_count(const struct wh_index *idx);
+
+/* Bytes of memory held by the index (arrays, directories, tail). */
+size_t wh_index_bytes(const struct wh_index *idx);
+
+#endif

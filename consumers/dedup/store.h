@@ -1,0 +1,124 @@
+/*
+ * store.h - the dedup decisions shared by every consumer process of a
+ * machine, and the in-memory state that answers them.
+ *
+ * Every decision is one record of an append-only log: uri, body hash,
+ * message identity, SimHash fingerprint, MinHash signature, cluster,
+ * version, the copy it duplicates and the previous version. A decision is
+ * one atomic step against the log's backend:
+ *
+ *     lock -> catch up with the records others appended -> decide ->
+ *     append -> unlock
+ *
+ * so two processes deciding on two copies of one story at the same moment
+ * are serialized: the second sees the first's record and joins its
+ * cluster. Each process keeps its own in-memory view (uri map, the
+ * permuted-table index, record locations), fed by the catch-up step; ids
+ * are the positions of the records in the log, so they are the same in
+ * every process. A restart reads the whole log again.
+ *
+ * The backend is a small table of operations (lock, read the next record,
+ * append, read one record, sync) behind this interface; the one built in
+ * is "file": a log file in a state directory with flock(2). A network
+ * backend (PostgreSQL: an advisory transaction lock, SELECT ... WHERE id >
+ * last, INSERT) plugs in at the same place; see docs/dedup.md.
+ *
+ * Not thread-safe: one store per thread (the consumer's main thread).
+ */
+#ifndef WH_DEDUP_STORE_H
+#define WH_DEDUP_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "index.h"
+#include "simhash.h"
+
+#define WH_DEDUP_URI_MAX 8192   /* longer uris are not deduplicated */
+
+enum wh_dedup_decision {
+    WH_DEDUP_NEW = 1,   /* first of its cluster */
+    WH_DEDUP_COPY,      /* near-duplicate of an earlier record, other uri */
+    WH_DEDUP_VERSION,   /* same uri, changed body: a new version */
+    WH_DEDUP_EXACT      /* same uri, same body, another message: a repeat */
+};
+
+struct wh_dedup_store_params {
+    const char *dir;                 /* state directory, created if absent */
+    struct wh_simhash_params sh;     /* minhash_k is stored in the log */
+    struct wh_index_params ix;
+    double threshold;                /* MinHash similarity to confirm */
+    int fsync_each;                  /* 1: fdatasync every decision;
+                                      * 0: only in wh_dedup_store_sync() */
+};
+
+/* The defaults measured in bench/dedup (dir is NULL: set it). */
+void wh_dedup_store_params_default(struct wh_dedup_store_params *p);
+
+struct wh_dedup_input {
+    const char *uri;
+    uint64_t body_hash;          /* hash of the whitespace-normalized body */
+    uint64_t self_hash;          /* identity of this message (0: unknown):
+                                  * the same on a replay, different on a
+                                  * re-sent copy */
+    const struct wh_simhash_sig *sig;
+    int near;                    /* 0: never joined to another uri (the body
+                                  * is too short to judge), not indexed */
+    unsigned version;            /* the record's own version (>= 1) */
+    const char *version_created; /* used when this becomes a new version */
+};
+
+struct wh_dedup_result {
+    enum wh_dedup_decision decision;
+    int replay;              /* 1: this very message was decided before;
+                              * every field is the first answer again */
+    uint32_t id;             /* the record (EXACT: the record repeated) */
+    unsigned version;
+    char *cluster_uri;       /* uri of the cluster's first member */
+    char *dup_of_uri;        /* COPY: uri of the matched record */
+    unsigned prev_version;   /* VERSION: the version it follows */
+    uint64_t prev_body_hash;
+    char version_created[40];  /* VERSION: "" otherwise */
+    double similarity;       /* COPY: MinHash estimate */
+    unsigned distance;       /* COPY: SimHash distance */
+};
+
+struct wh_dedup_store;
+
+/* Opens (creating if needed) the store in p->dir and reads the whole log.
+ * Returns the store, or NULL with errstr filled (directory not creatable,
+ * log unreadable or written with another MinHash size). */
+struct wh_dedup_store *wh_dedup_store_open(
+    const struct wh_dedup_store_params *p, char *errstr, size_t errstr_size);
+
+/* Closes the store (syncing first); NULL is a no-op. */
+void wh_dedup_store_close(struct wh_dedup_store *st);
+
+/* Decides on one record as described above, appending the decision to
+ * the log unless it is EXACT or a replay. Fills *out (the caller releases
+ * it with wh_dedup_result_clear()). Returns WH_OK, WH_EINVAL (uri empty or
+ * longer than WH_DEDUP_URI_MAX) or WH_EIO with errstr filled (the log
+ * could not be locked, read or written: retry later). */
+int wh_dedup_store_decide(struct wh_dedup_store *st,
+                          const struct wh_dedup_input *in,
+                          struct wh_dedup_result *out, char *errstr,
+                          size_t errstr_size);
+
+/* Makes every decision appended so far durable (fdatasync). Returns WH_OK
+ * or WH_EIO with errstr filled. */
+int wh_dedup_store_sync(struct wh_dedup_store *st, char *errstr,
+                        size_t errstr_size);
+
+/* Releases the strings of a result; the struct may be reused. */
+void wh_dedup_result_clear(struct wh_dedup_result *r);
+
+/* Records in the log as seen by this process. */
+size_t wh_dedup_store_count(const struct wh_dedup_store *st);
+
+/* Bytes of memory of the in-memory view (index, uri map, locations). */
+size_t wh_dedup_store_bytes(const struct wh_dedup_store *st);
+
+/* A short name for a decision: "new", "copy", "version", "exact". */
+const char *wh_dedup_decision_name(enum wh_dedup_decision d);
+
+#endif

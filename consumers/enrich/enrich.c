@@ -1,0 +1,1197 @@
+/*
+ * enrich.c - what the enrichers share: the extension-object layout,
+ * bounded UTF-8 decoding, character classes, the tokenizer and word lists.
+ */
+#include "enrich.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libstemmer.h>
+
+#include "wh/buf.h"
+#include "wh/config.h"
+#include "wh/hash.h"
+#include "wh/record.h"
+#include "wh/wh.h"
+
+#ifndef WH_DATADIR
+#define WH_DATADIR "/usr/share/wirehose"
+#endif
+
+#define REPLACEMENT 0xFFFDu
+
+const char *wh_enrich_data_dir(const struct wh_config *cfg)
+{
+    if (cfg == NULL) {
+        return WH_DATADIR;
+    }
+    return wh_config_get(cfg, "enrich.data_dir", WH_DATADIR);
+}
+
+char *wh_enrich_data_path(const struct wh_config *cfg, const char *rel)
+{
+    return wh_xasprintf("%s/%s", wh_enrich_data_dir(cfg), rel);
+}
+
+int wh_enrich_data_check(const struct wh_config *cfg, const char *rel,
+                         char *errstr, size_t errstr_size)
+{
+    char *path = wh_enrich_data_path(cfg, rel);
+    int rc = WH_OK;
+
+    if (access(path, R_OK) != 0) {
+        snprintf(errstr, errstr_size, "%s: %s (set enrich.data_dir)", path,
+                 strerror(errno));
+        rc = WH_ENOENT;
+    }
+    free(path);
+    return rc;
+}
+
+int wh_enrich_config_int(const struct wh_config *cfg, const char *key,
+                         long long def, long long min, long long max,
+                         long long *out, char *errstr, size_t errstr_size)
+{
+    long long v = def;
+    int rc;
+
+    if (cfg != NULL) {
+        rc = wh_config_get_int(cfg, key, def, &v, errstr, errstr_size);
+        if (rc != WH_OK) {
+            return rc;
+        }
+    }
+    if (v < min || v > max) {
+        snprintf(errstr, errstr_size, "%s: %lld is outside [%lld, %lld]", key,
+                 v, min, max);
+        return WH_EINVAL;
+    }
+    *out = v;
+    return WH_OK;
+}
+
+/* ---- extension object ---- */
+
+/* jansson returns NULL only on out-of-memory here (our strings are valid
+ * UTF-8): treat it like wh_xmalloc does. */
+static json_t *xjson(json_t *j)
+{
+    WH_ASSERT(j != NULL);
+    return j;
+}
+
+static json_t *child_object(json_t *parent, const char *key)
+{
+    json_t *obj = json_object_get(parent, key);
+
+    if (!json_is_object(obj)) {
+        obj = xjson(json_object());
+        json_object_set_new(parent, key, obj);
+    }
+    return obj;
+}
+
+json_t *wh_enrich_begin(struct wh_record *rec, const struct wh_stage *st)
+{
+    json_t *ev;
+
+    if (!json_is_object(rec->ext)) {
+        json_decref(rec->ext);
+        rec->ext = xjson(json_object());
+    }
+    json_object_set_new(child_object(rec->ext, "enrichments"), st->name,
+                        xjson(json_string(st->version)));
+    ev = xjson(json_object());
+    json_object_set_new(child_object(rec->ext, "enrich"), st->name, ev);
+    return ev;
+}
+
+void wh_enrich_unknown(json_t *ev, const char *fmt, ...)
+{
+    char why[256];
+    va_list ap;
+    size_t len;
+    size_t i = 0;
+
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    len = strlen(why);
+    va_end(ap);
+    /* vsnprintf may have cut a character in two: keep the valid prefix,
+     * which json_string() accepts */
+    while (i < len) {
+        size_t at = i;
+        int bad = 0;
+
+        (void)wh_enrich_utf8_next(why, len, &i, &bad);
+        if (bad) {
+            len = at;
+            break;
+        }
+    }
+    json_object_set_new(ev, "unknown", xjson(json_stringn(why, len)));
+}
+
+json_t *wh_enrich_extra(struct wh_record *rec)
+{
+    if (!json_is_object(rec->extra)) {
+        json_decref(rec->extra);
+        rec->extra = xjson(json_object());
+    }
+    return rec->extra;
+}
+
+/* ---- UTF-8 ---- */
+
+uint32_t wh_enrich_utf8_next(const char *s, size_t len, size_t *i, int *bad)
+{
+    const unsigned char *p = (const unsigned char *)s + *i;
+    size_t left = len - *i;
+    uint32_t cp;
+    uint32_t min;
+    size_t n;
+    size_t k;
+
+    if (p[0] < 0x80) {
+        *i += 1;
+        return p[0];
+    }
+    if (p[0] >= 0xC2 && p[0] <= 0xDF) {
+        n = 2;
+        cp = p[0] & 0x1Fu;
+        min = 0x80;
+    } else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
+        n = 3;
+        cp = p[0] & 0x0Fu;
+        min = 0x800;
+    } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
+        n = 4;
+        cp = p[0] & 0x07u;
+        min = 0x10000;
+    } else {
+        goto invalid;
+    }
+    if (left < n) {
+        goto invalid;
+    }
+    for (k = 1; k < n; k++) {
+        if ((p[k] & 0xC0) != 0x80) {
+            goto invalid;
+        }
+        cp = (cp << 6) | (p[k] & 0x3Fu);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        goto invalid;
+    }
+    *i += n;
+    return cp;
+invalid:
+    if (bad != NULL) {
+        *bad = 1;
+    }
+    *i += 1;
+    return REPLACEMENT;
+}
+
+size_t wh_enrich_utf8_put(uint32_t cp, char *out)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+static enum wh_enrich_class ascii_class(uint32_t cp)
+{
+    if (cp == ' ' || (cp >= '\t' && cp <= '\r')) {
+        return WH_CLASS_SPACE;
+    }
+    if (cp >= '0' && cp <= '9') {
+        return WH_CLASS_DIGIT;
+    }
+    if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z')) {
+        return WH_CLASS_LETTER;
+    }
+    if (cp < 0x20 || cp == 0x7F) {
+        return WH_CLASS_SPACE;
+    }
+    return WH_CLASS_PUNCT;
+}
+
+/* Fullwidth and halfwidth forms (U+FF00..U+FFEF). */
+static enum wh_enrich_class fullwidth_class(uint32_t cp)
+{
+    if (cp >= 0xFF10 && cp <= 0xFF19) {
+        return WH_CLASS_DIGIT;
+    }
+    if ((cp >= 0xFF21 && cp <= 0xFF3A) || (cp >= 0xFF41 && cp <= 0xFF5A) ||
+        (cp >= 0xFFA0 && cp <= 0xFFDC)) {
+        return WH_CLASS_LETTER;
+    }
+    if (cp >= 0xFF66 && cp <= 0xFF9F) {
+        return WH_CLASS_IDEO;
+    }
+    return WH_CLASS_PUNCT;
+}
+
+/* Blocks from U+2000 to U+33FF: punctuation, symbols, CJK symbols, kana. */
+static enum wh_enrich_class symbol_block_class(uint32_t cp)
+{
+    if (cp <= 0x200B || cp == 0x2028 || cp == 0x2029 || cp == 0x202F ||
+        cp == 0x205F) {
+        return WH_CLASS_SPACE;
+    }
+    if (cp == 0x200C || cp == 0x200D) {
+        return WH_CLASS_LETTER; /* joiners live inside words */
+    }
+    if (cp <= 0x205E) {
+        return WH_CLASS_PUNCT;
+    }
+    if (cp < 0x2C00) {
+        return WH_CLASS_OTHER;
+    }
+    if (cp < 0x2E00) {
+        return WH_CLASS_LETTER;
+    }
+    if (cp < 0x2E80) {
+        return WH_CLASS_PUNCT;
+    }
+    if (cp == 0x3000) {
+        return WH_CLASS_SPACE;
+    }
+    if (cp >= 0x3001 && cp <= 0x303F) {
+        return (cp >= 0x3005 && cp <= 0x3007) ? WH_CLASS_IDEO : WH_CLASS_PUNCT;
+    }
+    if (cp == 0x30FB) {
+        return WH_CLASS_PUNCT;
+    }
+    if (cp < 0x3200) {
+        return WH_CLASS_IDEO;
+    }
+    return WH_CLASS_OTHER;
+}
+
+enum wh_enrich_class wh_enrich_cp_class(uint32_t cp)
+{
+    if (cp < 0x80) {
+        return ascii_class(cp);
+    }
+    if (cp <= 0xA0 || cp == 0xFEFF) {
+        return WH_CLASS_SPACE;
+    }
+    if (cp < 0xC0 || cp == 0xD7 || cp == 0xF7) {
+        return WH_CLASS_PUNCT;
+    }
+    if (cp == 0x37E || cp == 0x387 || cp == 0x589 || cp == 0x5BE ||
+        cp == 0x60C || cp == 0x61B || cp == 0x61F || cp == 0x6D4 ||
+        cp == 0x964 || cp == 0x965) {
+        return WH_CLASS_PUNCT;
+    }
+    if ((cp >= 0x660 && cp <= 0x669) || (cp >= 0x6F0 && cp <= 0x6F9)) {
+        return WH_CLASS_DIGIT;
+    }
+    if ((cp >= 0xE00 && cp <= 0xEFF) || (cp >= 0x1000 && cp <= 0x109F) ||
+        (cp >= 0x1780 && cp <= 0x17FF)) {
+        return WH_CLASS_IDEO; /* Thai, Lao, Myanmar, Khmer: no spaces */
+    }
+    if (cp < 0x2000) {
+        return WH_CLASS_LETTER;
+    }
+    if (cp < 0x3400) {
+        return symbol_block_class(cp);
+    }
+    if (cp < 0x4DC0 || (cp >= 0x4E00 && cp <= 0xA4CF) ||
+        (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x20000 && cp < 0x40000)) {
+        return WH_CLASS_IDEO;
+    }
+    if (cp < 0x4E00 || (cp >= 0xD800 && cp < 0xF900)) {
+        return WH_CLASS_OTHER;
+    }
+    if (cp < 0xFE10 || (cp >= 0xFE70 && cp < 0xFF00)) {
+        return WH_CLASS_LETTER;
+    }
+    if (cp < 0xFE70) {
+        return WH_CLASS_PUNCT;
+    }
+    if (cp < 0xFFF0) {
+        return fullwidth_class(cp);
+    }
+    if (cp >= 0x10000 && cp < 0x1F000) {
+        return WH_CLASS_LETTER;
+    }
+    return WH_CLASS_OTHER;
+}
+
+/* Latin Extended-A: pairs (upper, lower) alternate; the parity of the
+ * upper-case member changes at U+0139 and U+014A. */
+static uint32_t latin_ext_a_lower(uint32_t cp)
+{
+    if (cp <= 0x137 || (cp >= 0x14A && cp <= 0x177)) {
+        return (cp % 2 == 0) ? cp + 1 : cp;
+    }
+    if ((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E)) {
+        return (cp % 2 == 1) ? cp + 1 : cp;
+    }
+    if (cp == 0x178) {
+        return 0xFF;
+    }
+    return cp;
+}
+
+static uint32_t greek_cyrillic_lower(uint32_t cp)
+{
+    if ((cp >= 0x391 && cp <= 0x3A9 && cp != 0x3A2) ||
+        (cp >= 0x410 && cp <= 0x42F)) {
+        return cp + 0x20;
+    }
+    if (cp == 0x386) {
+        return 0x3AC;
+    }
+    if (cp >= 0x388 && cp <= 0x38A) {
+        return cp + 0x25;
+    }
+    if (cp == 0x38C) {
+        return 0x3CC;
+    }
+    if (cp == 0x38E || cp == 0x38F) {
+        return cp + 0x3F;
+    }
+    if (cp >= 0x400 && cp <= 0x40F) {
+        return cp + 0x50;
+    }
+    if ((cp >= 0x460 && cp <= 0x481) || (cp >= 0x48A && cp <= 0x4BF)) {
+        return (cp % 2 == 0) ? cp + 1 : cp;
+    }
+    if (cp >= 0x531 && cp <= 0x556) {
+        return cp + 0x30; /* Armenian */
+    }
+    return cp;
+}
+
+uint32_t wh_enrich_cp_lower(uint32_t cp)
+{
+    if (cp < 0x80) {
+        return (cp >= 'A' && cp <= 'Z') ? cp + 0x20 : cp;
+    }
+    if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) {
+        return cp + 0x20;
+    }
+    if (cp >= 0x100 && cp <= 0x17E) {
+        return latin_ext_a_lower(cp);
+    }
+    if (cp >= 0x386 && cp <= 0x556) {
+        return greek_cyrillic_lower(cp);
+    }
+    if (cp == 0x1E9E) {
+        return 0xDF;
+    }
+    if (cp >= 0x1E00 && cp <= 0x1EFF) {
+        return (cp % 2 == 0) ? cp + 1 : cp;
+    }
+    if (cp >= 0xFF21 && cp <= 0xFF3A) {
+        return cp + 0x20;
+    }
+    return cp;
+}
+
+int wh_enrich_cp_is_upper(uint32_t cp)
+{
+    return wh_enrich_cp_lower(cp) != cp;
+}
+
+char *wh_enrich_lower(const char *s, size_t len)
+{
+    char *out = wh_xmalloc(len * 3 + 1); /* U+FFFD is 3 bytes for 1 */
+    size_t i = 0;
+    size_t o = 0;
+
+    while (i < len) {
+        o += wh_enrich_utf8_put(
+            wh_enrich_cp_lower(wh_enrich_utf8_next(s, len, &i, NULL)), out + o);
+    }
+    out[o] = '\0';
+    return out;
+}
+
+size_t wh_enrich_lower_buf(const char *s, size_t len, char *out, size_t size)
+{
+    size_t i = 0;
+    size_t o = 0;
+
+    while (i < len) {
+        uint32_t cp = wh_enrich_cp_lower(wh_enrich_utf8_next(s, len, &i, NULL));
+
+        if (o + 4 >= size) {
+            return (size_t)-1;
+        }
+        o += wh_enrich_utf8_put(cp, out + o);
+    }
+    if (o >= size) {
+        return (size_t)-1;
+    }
+    out[o] = '\0';
+    return o;
+}
+
+/* ---- input text ---- */
+
+/* Appends s[0..len) to b, replacing invalid sequences with U+FFFD; valid
+ * runs are copied in one go. Returns the number of invalid bytes. */
+static size_t append_clean(struct wh_buf *b, const char *s, size_t len)
+{
+    static const char repl[] = "\xEF\xBF\xBD";
+    size_t run = 0;
+    size_t i = 0;
+    size_t invalid = 0;
+
+    while (i < len) {
+        size_t at = i;
+        int bad = 0;
+
+        if ((unsigned char)s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        (void)wh_enrich_utf8_next(s, len, &i, &bad);
+        if (bad) {
+            WH_ASSERT(wh_buf_append(b, s + run, at - run) == WH_OK);
+            WH_ASSERT(wh_buf_append(b, repl, 3) == WH_OK);
+            invalid++;
+            run = i;
+        }
+    }
+    WH_ASSERT(wh_buf_append(b, s + run, len - run) == WH_OK);
+    return invalid;
+}
+
+void wh_enrich_input_build(struct wh_enrich_input *in,
+                           const struct wh_record *rec, unsigned parts,
+                           size_t cap)
+{
+    const char *part[3];
+    unsigned bit[3] = {WH_INPUT_HEADLINE, WH_INPUT_DESCRIPTION, WH_INPUT_BODY};
+    struct wh_buf b;
+    size_t left = cap;
+    size_t k;
+
+    part[0] = rec->headline;
+    part[1] = rec->description;
+    part[2] = rec->body_text;
+    memset(in, 0, sizeof(*in));
+    wh_buf_init(&b, 0);
+    in->body_off = (size_t)-1;
+    for (k = 0; k < 3; k++) {
+        size_t n;
+        size_t take;
+
+        if ((parts & bit[k]) == 0 || part[k] == NULL || part[k][0] == '\0') {
+            continue;
+        }
+        if (left == 0) {
+            in->truncated = 1;
+            break;
+        }
+        if (b.len > 0) {
+            WH_ASSERT(wh_buf_append(&b, "\n\n", 2) == WH_OK);
+        }
+        if (bit[k] == WH_INPUT_BODY) {
+            in->body_off = b.len;
+        }
+        /* strnlen: never walk a 10 MB body past the cap */
+        n = strnlen(part[k], left + 1);
+        take = n < left ? n : left;
+        while (take > 0 && take < n &&
+               ((unsigned char)part[k][take] & 0xC0) == 0x80) {
+            take--; /* do not cut a character in two */
+        }
+        if (take < n) {
+            in->truncated = 1;
+        }
+        in->invalid += append_clean(&b, part[k], take);
+        left -= take;
+    }
+    in->len = b.len;
+    in->text = wh_buf_steal(&b);
+    if (in->body_off == (size_t)-1) {
+        in->body_off = in->len;
+    }
+}
+
+void wh_enrich_input_free(struct wh_enrich_input *in)
+{
+    free(in->text);
+    in->text = NULL;
+    in->len = 0;
+}
+
+/* ---- tokenizer ---- */
+
+/* Words after which a period does not end a sentence. */
+static const char *const abbreviations[] = {
+    "Mr",   "Mrs", "Ms",   "Dr",     "St",    "Jr",   "Sr",   "Prof", "Gen",
+    "Sen",  "Rep", "Gov",  "Lt",     "Col",   "Capt", "Sgt",  "Maj",  "Adm",
+    "Rev",  "Hon", "Inc",  "Corp",   "Ltd",   "Co",   "No",   "vs",   "Mt",
+    "Ft",   "Jan", "Feb",  "Mar",    "Apr",   "Jun",  "Jul",  "Aug",  "Sep",
+    "Sept", "Oct", "Nov",  "Dec",    "Calif", "Mass", "Fla",  "Ariz", "Wash",
+    "Pa",   "Va",  "Md",   "Mich",   "Ill",   "Conn", "Tenn", "Ky",   "Ga",
+    "La",   "Ala", "Minn", "Wis",    "Okla",  "Ore",  "Nev",  "Colo", "Ind",
+    "Kan",  "Neb", "Del",  "approx", "etc"};
+
+static int is_abbreviation(const char *s, size_t len)
+{
+    size_t k;
+
+    if (len == 1 && wh_enrich_cp_is_upper((unsigned char)s[0])) {
+        return 1; /* an initial: "J. Smith" */
+    }
+    if (memchr(s, '.', len) != NULL) {
+        return 1; /* "U.S." */
+    }
+    for (k = 0; k < WH_ARRAY_SIZE(abbreviations); k++) {
+        if (strlen(abbreviations[k]) == len &&
+            memcmp(abbreviations[k], s, len) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void wh_enrich_tok_init(struct wh_enrich_tokenizer *tz, const char *s,
+                        size_t len, size_t body_off)
+{
+    tz->s = s;
+    tz->len = len;
+    tz->pos = 0;
+    tz->index = 0;
+    tz->body_off = body_off;
+    tz->pending = WH_TOK_SENT | WH_TOK_PARA;
+    tz->last = NULL;
+    tz->last_len = 0;
+}
+
+static int is_word_class(enum wh_enrich_class cls)
+{
+    return cls == WH_CLASS_LETTER || cls == WH_CLASS_DIGIT ||
+           cls == WH_CLASS_IDEO;
+}
+
+static int is_opening_quote(uint32_t cp)
+{
+    return cp == '"' || cp == 0x201C || cp == 0x201E || cp == 0xAB ||
+           cp == 0x2018 || cp == 0x300C || cp == 0x300E;
+}
+
+static int is_sentence_end(uint32_t cp)
+{
+    return cp == '.' || cp == '!' || cp == '?' || cp == 0x2026 ||
+           cp == 0x3002 || cp == 0xFF01 || cp == 0xFF1F || cp == 0x61F ||
+           cp == 0x6D4 || cp == 0x964;
+}
+
+/* Skips what separates two words, gathering the flags it implies.
+ * Returns 0 at the end of the text. */
+static int skip_separators(struct wh_enrich_tokenizer *tz)
+{
+    int newlines = 0;
+
+    while (tz->pos < tz->len) {
+        size_t at = tz->pos;
+        uint32_t cp = wh_enrich_utf8_next(tz->s, tz->len, &tz->pos, NULL);
+        enum wh_enrich_class cls = wh_enrich_cp_class(cp);
+
+        if (is_word_class(cls)) {
+            tz->pos = at;
+            return 1;
+        }
+        if (cp == '\n') {
+            tz->pending |= WH_TOK_BREAK;
+            newlines++;
+            if (newlines >= 2) {
+                tz->pending |= WH_TOK_PARA | WH_TOK_SENT;
+            }
+        } else if (is_sentence_end(cp)) {
+            tz->pending |= WH_TOK_BREAK;
+            if (cp != '.' || tz->last == NULL ||
+                !is_abbreviation(tz->last, tz->last_len)) {
+                tz->pending |= WH_TOK_SENT;
+            }
+        } else if (is_opening_quote(cp)) {
+            tz->pending |= WH_TOK_SENT | WH_TOK_BREAK;
+        } else if (cls == WH_CLASS_PUNCT && cp != '-' && cp != '\'' &&
+                   cp != 0x2019 && cp != '&') {
+            tz->pending |= WH_TOK_BREAK;
+        } else if (cls == WH_CLASS_OTHER) {
+            tz->pending |= WH_TOK_BREAK;
+        }
+        if (at == tz->body_off && tz->body_off != 0) {
+            tz->pending |= WH_TOK_PARA | WH_TOK_SENT | WH_TOK_BREAK;
+        }
+    }
+    return 0;
+}
+
+/* Characters that may join two runs of letters into one word. */
+static int is_joiner(uint32_t cp)
+{
+    return cp == '\'' || cp == 0x2019 || cp == '-' || cp == 0x2010 ||
+           cp == 0x2011 || cp == '.';
+}
+
+int wh_enrich_tok_next(struct wh_enrich_tokenizer *tz,
+                       struct wh_enrich_token *tok)
+{
+    size_t start;
+    size_t letters = 0;
+    size_t uppers = 0;
+    int dotted = 0;
+    unsigned flags;
+
+    if (!skip_separators(tz)) {
+        return 0;
+    }
+    start = tz->pos;
+    flags = tz->pending;
+    tz->pending = 0;
+    if (start < tz->body_off) {
+        flags |= WH_TOK_HEAD;
+    }
+    for (;;) {
+        size_t at = tz->pos;
+        uint32_t cp;
+        enum wh_enrich_class cls;
+
+        if (at >= tz->len) {
+            break;
+        }
+        cp = wh_enrich_utf8_next(tz->s, tz->len, &tz->pos, NULL);
+        cls = wh_enrich_cp_class(cp);
+        if (cls == WH_CLASS_IDEO) {
+            if (at == start) {
+                flags |= WH_TOK_IDEO; /* one character, one word */
+            } else {
+                tz->pos = at;
+            }
+            break;
+        }
+        if (cls == WH_CLASS_LETTER) {
+            if (letters == 0 && wh_enrich_cp_is_upper(cp)) {
+                flags |= WH_TOK_CAP;
+            }
+            letters++;
+            uppers += wh_enrich_cp_is_upper(cp) ? 1 : 0;
+            continue;
+        }
+        if (cls == WH_CLASS_DIGIT) {
+            flags |= WH_TOK_DIGIT;
+            continue;
+        }
+        if (is_joiner(cp) && tz->pos < tz->len) {
+            size_t next = tz->pos;
+            uint32_t cp2 = wh_enrich_utf8_next(tz->s, tz->len, &next, NULL);
+            enum wh_enrich_class cls2 = wh_enrich_cp_class(cp2);
+
+            if (cls2 == WH_CLASS_LETTER || cls2 == WH_CLASS_DIGIT) {
+                dotted |= cp == '.';
+                continue; /* the next turn reads cp2 */
+            }
+            if (cp == '.' && dotted) {
+                break; /* "U.S." keeps its final period */
+            }
+        }
+        tz->pos = at;
+        break;
+    }
+    if (letters >= 2 && uppers == letters) {
+        flags |= WH_TOK_UPPER;
+    }
+    tok->s = tz->s + start;
+    tok->len = tz->pos - start;
+    tok->index = tz->index++;
+    tok->flags = flags;
+    tz->last = tok->s;
+    tz->last_len = tok->len;
+    return 1;
+}
+
+/* ---- word lists ---- */
+
+struct word_slot {
+    char *key; /* NULL: empty slot */
+    size_t len;
+    unsigned val;
+    char *form; /* the entry as written in the file, or NULL */
+};
+
+struct wh_enrich_words {
+    struct word_slot *slots;
+    size_t cap; /* a power of two */
+    size_t count;
+};
+
+struct wh_enrich_words *wh_enrich_words_new(void)
+{
+    struct wh_enrich_words *w = wh_xcalloc(1, sizeof(*w));
+
+    w->cap = 64;
+    w->slots = wh_xcalloc(w->cap, sizeof(*w->slots));
+    return w;
+}
+
+void wh_enrich_words_free(struct wh_enrich_words *w)
+{
+    size_t k;
+
+    if (w == NULL) {
+        return;
+    }
+    for (k = 0; k < w->cap; k++) {
+        free(w->slots[k].key);
+        free(w->slots[k].form);
+    }
+    free(w->slots);
+    free(w);
+}
+
+static struct word_slot *words_slot(const struct wh_enrich_words *w,
+                                    const char *key, size_t len)
+{
+    size_t k = (size_t)wh_hash64(key, len) & (w->cap - 1);
+
+    for (;;) {
+        struct word_slot *slot = &w->slots[k];
+
+        if (slot->key == NULL ||
+            (slot->len == len && memcmp(slot->key, key, len) == 0)) {
+            return slot;
+        }
+        k = (k + 1) & (w->cap - 1);
+    }
+}
+
+static void words_grow(struct wh_enrich_words *w)
+{
+    struct word_slot *old = w->slots;
+    size_t old_cap = w->cap;
+    size_t k;
+
+    w->cap *= 2;
+    w->slots = wh_xcalloc(w->cap, sizeof(*w->slots));
+    for (k = 0; k < old_cap; k++) {
+        if (old[k].key != NULL) {
+            *words_slot(w, old[k].key, old[k].len) = old[k];
+        }
+    }
+    free(old);
+}
+
+void wh_enrich_words_add(struct wh_enrich_words *w, const char *key, size_t len,
+                         unsigned val)
+{
+    struct word_slot *slot;
+
+    if ((w->count + 1) * 2 > w->cap) {
+        words_grow(w);
+    }
+    slot = words_slot(w, key, len);
+    if (slot->key == NULL) {
+        slot->key = wh_xstrndup(key, len);
+        slot->len = len;
+        w->count++;
+    }
+    slot->val |= val;
+}
+
+unsigned wh_enrich_words_get(const struct wh_enrich_words *w, const char *key,
+                             size_t len)
+{
+    return words_slot(w, key, len)->val;
+}
+
+const char *wh_enrich_words_form(const struct wh_enrich_words *w,
+                                 const char *key, size_t len)
+{
+    return words_slot(w, key, len)->form;
+}
+
+size_t wh_enrich_words_count(const struct wh_enrich_words *w)
+{
+    return w->count;
+}
+
+int wh_enrich_words_load(struct wh_enrich_words *w, const char *path,
+                         unsigned val, int lower, char *errstr,
+                         size_t errstr_size)
+{
+    char line[1024];
+    FILE *fp = fopen(path, "r");
+    int lineno = 0;
+    int rc = WH_OK;
+
+    if (fp == NULL) {
+        snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+        return errno == ENOENT ? WH_ENOENT : WH_EIO;
+    }
+    while (fgets(line, sizeof(line), fp) != NULL) {
+        size_t len = strlen(line);
+        const char *s = line;
+        int bad = 0;
+        size_t i = 0;
+
+        lineno++;
+        if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
+            snprintf(errstr, errstr_size, "%s:%d: line too long", path, lineno);
+            rc = WH_EINVAL;
+            goto out;
+        }
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
+                           line[len - 1] == ' ' || line[len - 1] == '\t')) {
+            line[--len] = '\0';
+        }
+        while (*s == ' ' || *s == '\t') {
+            s++;
+            len--;
+        }
+        if (len == 0 || *s == '#') {
+            continue;
+        }
+        while (i < len) {
+            (void)wh_enrich_utf8_next(s, len, &i, &bad);
+        }
+        if (bad) {
+            snprintf(errstr, errstr_size, "%s:%d: invalid UTF-8", path, lineno);
+            rc = WH_EINVAL;
+            goto out;
+        }
+        if (lower) {
+            char *low = wh_enrich_lower(s, len);
+            struct word_slot *slot;
+
+            wh_enrich_words_add(w, low, strlen(low), val);
+            slot = words_slot(w, low, strlen(low));
+            if (slot->form == NULL) {
+                slot->form = wh_xstrndup(s, len);
+            }
+            free(low);
+        } else {
+            wh_enrich_words_add(w, s, len, val);
+        }
+    }
+    if (ferror(fp)) {
+        snprintf(errstr, errstr_size, "%s: read error", path);
+        rc = WH_EIO;
+    }
+out:
+    fclose(fp);
+    return rc;
+}
+
+void wh_enrich_primary_lang(const char *tag, char out[8])
+{
+    size_t n = 0;
+
+    out[0] = '\0';
+    if (tag == NULL) {
+        return;
+    }
+    while (n < 7 && ((tag[n] >= 'a' && tag[n] <= 'z') ||
+                     (tag[n] >= 'A' && tag[n] <= 'Z'))) {
+        out[n] = (char)(tag[n] | 0x20);
+        n++;
+    }
+    if (n < 2 || n > 3 || (tag[n] != '\0' && tag[n] != '-' && tag[n] != '_')) {
+        out[0] = '\0';
+        return;
+    }
+    out[n] = '\0';
+}
+
+/* ---- per-language resources ---- */
+
+#define LANGS_MAX 64 /* languages cached; more get no resources */
+
+struct wh_enrich_langs {
+    char *data_dir;
+    struct wh_enrich_lang v[LANGS_MAX];
+    size_t n;
+    struct wh_enrich_lang none;
+};
+
+struct wh_enrich_langs *wh_enrich_langs_new(const struct wh_config *cfg)
+{
+    struct wh_enrich_langs *langs = wh_xcalloc(1, sizeof(*langs));
+
+    langs->data_dir = wh_xstrdup(wh_enrich_data_dir(cfg));
+    return langs;
+}
+
+void wh_enrich_langs_free(struct wh_enrich_langs *langs)
+{
+    size_t k;
+
+    if (langs == NULL) {
+        return;
+    }
+    for (k = 0; k < langs->n; k++) {
+        if (langs->v[k].stemmer != NULL) {
+            sb_stemmer_delete(langs->v[k].stemmer);
+        }
+        wh_enrich_words_free(langs->v[k].stop);
+    }
+    free(langs->data_dir);
+    free(langs);
+}
+
+struct wh_enrich_lang *wh_enrich_langs_get(struct wh_enrich_langs *langs,
+                                           const char *tag)
+{
+    struct wh_enrich_lang *lang;
+    char code[8];
+    char errstr[256];
+    char *path;
+    size_t k;
+
+    wh_enrich_primary_lang(tag, code);
+    if (code[0] == '\0' || strcmp(code, "und") == 0) {
+        return &langs->none;
+    }
+    for (k = 0; k < langs->n; k++) {
+        if (strcmp(langs->v[k].code, code) == 0) {
+            return &langs->v[k];
+        }
+    }
+    if (langs->n == LANGS_MAX) {
+        return &langs->none;
+    }
+    lang = &langs->v[langs->n++];
+    memcpy(lang->code, code, sizeof(code));
+    /* code is 2 or 3 ASCII letters: safe in a path and for libstemmer */
+    lang->stemmer = sb_stemmer_new(code, "UTF_8");
+    path = wh_xasprintf("%s/enrich/stopwords/%s.txt", langs->data_dir, code);
+    lang->stop = wh_enrich_words_new();
+    if (wh_enrich_words_load(lang->stop, path, 1, 1, errstr, sizeof(errstr)) !=
+        WH_OK) {
+        wh_enrich_words_free(lang->stop);
+        lang->stop = NULL;
+    }
+    free(path);
+    return lang;
+}
+
+/* ---- datelines ---- */
+
+size_t wh_enrich_dateline_end(const char *s, size_t len)
+{
+    size_t max = len < 120 ? len : 120;
+    size_t i;
+    size_t caps = 0;
+
+    while (caps < max && s[caps] >= 'A' && s[caps] <= 'Z') {
+        caps++;
+    }
+    for (i = 1; i < max && s[i] != '\n'; i++) {
+        size_t dash = 0;
+        size_t j = i;
+
+        if (i + 3 <= len && (memcmp(s + i, "\xE2\x80\x94", 3) == 0 ||
+                             memcmp(s + i, "\xE2\x80\x93", 3) == 0)) {
+            dash = 3;
+        } else if (s[i] == '-' && s[i - 1] == ' ') {
+            dash = (i + 1 < len && s[i + 1] == '-') ? 2 : 1;
+        } else {
+            continue;
+        }
+        while (j > 0 && s[j - 1] == ' ') {
+            j--;
+        }
+        return (caps >= 2 || (j > 0 && s[j - 1] == ')')) ? i + dash : 0;
+    }
+    return 0;
+}
+
+/* ---- term bag ---- */
+
+static void terms_grow_slots(struct wh_enrich_terms *t)
+{
+    size_t k;
+
+    free(t->slots);
+    t->nslots = t->nslots == 0 ? 256 : t->nslots * 2;
+    t->slots = wh_xcalloc(t->nslots, sizeof(*t->slots));
+    for (k = 0; k < t->n; k++) {
+        size_t h = (size_t)wh_hash64(t->v[k].stem, strlen(t->v[k].stem)) &
+                   (t->nslots - 1);
+
+        while (t->slots[h] != 0) {
+            h = (h + 1) & (t->nslots - 1);
+        }
+        t->slots[h] = k + 1;
+    }
+}
+
+static void terms_add(struct wh_enrich_terms *t, const char *stem,
+                      size_t stem_len, const char *form, double weight,
+                      size_t index)
+{
+    struct wh_enrich_term *term;
+    size_t h;
+
+    if ((t->n + 1) * 2 > t->nslots) {
+        terms_grow_slots(t);
+    }
+    h = (size_t)wh_hash64(stem, stem_len) & (t->nslots - 1);
+    while (t->slots[h] != 0) {
+        term = &t->v[t->slots[h] - 1];
+        if (strlen(term->stem) == stem_len &&
+            memcmp(term->stem, stem, stem_len) == 0) {
+            term->weight += weight;
+            term->count++;
+            if (strlen(form) < strlen(term->form)) {
+                free(term->form);
+                term->form = wh_xstrdup(form);
+            }
+            t->total += weight;
+            return;
+        }
+        h = (h + 1) & (t->nslots - 1);
+    }
+    if (t->n == t->cap) {
+        t->cap = t->cap == 0 ? 64 : t->cap * 2;
+        t->v = wh_xrealloc(t->v, t->cap * sizeof(*t->v));
+    }
+    term = &t->v[t->n];
+    term->stem = wh_xstrndup(stem, stem_len);
+    term->form = wh_xstrdup(form);
+    term->weight = weight;
+    term->count = 1;
+    term->first = index;
+    t->slots[h] = ++t->n;
+    t->total += weight;
+}
+
+static size_t count_chars(const char *s, size_t len)
+{
+    size_t i;
+    size_t n = 0;
+
+    for (i = 0; i < len; i++) {
+        n += ((unsigned char)s[i] & 0xC0) != 0x80 ? 1 : 0;
+    }
+    return n;
+}
+
+/* Drops a possessive "'s" (ASCII or U+2019 apostrophe). */
+static size_t strip_possessive(const char *s, size_t len)
+{
+    if (len > 2 && s[len - 1] == 's' && s[len - 2] == '\'') {
+        return len - 2;
+    }
+    if (len > 4 && s[len - 1] == 's' &&
+        memcmp(s + len - 4, "\xE2\x80\x99", 3) == 0) {
+        return len - 4;
+    }
+    return len;
+}
+
+void wh_enrich_terms_build(struct wh_enrich_terms *t,
+                           const struct wh_enrich_input *in,
+                           struct wh_enrich_lang *lang)
+{
+    struct wh_enrich_tokenizer tz;
+    struct wh_enrich_token tok;
+    size_t body_first = (size_t)-1;
+    const char *skip_from = in->text + in->body_off;
+    const char *skip_to =
+        skip_from + wh_enrich_dateline_end(skip_from, in->len - in->body_off);
+
+    memset(t, 0, sizeof(*t));
+    wh_enrich_tok_init(&tz, in->text, in->len, in->body_off);
+    while (wh_enrich_tok_next(&tz, &tok)) {
+        char low[256];
+        size_t low_len;
+        size_t len;
+        const char *stem;
+        size_t stem_len;
+        double weight;
+
+        if (tok.s >= skip_from && tok.s < skip_to) {
+            continue; /* the dateline */
+        }
+        t->words++;
+        if (tok.flags & WH_TOK_IDEO) {
+            t->ideo++;
+            continue;
+        }
+        if (tok.flags & WH_TOK_DIGIT) {
+            continue;
+        }
+        len = strip_possessive(tok.s, tok.len);
+        if (count_chars(tok.s, len) < 3) {
+            continue;
+        }
+        low_len = wh_enrich_lower_buf(tok.s, len, low, sizeof(low));
+        if (low_len == (size_t)-1) {
+            continue; /* not a word: longer than any */
+        }
+        if (lang->stop != NULL &&
+            wh_enrich_words_get(lang->stop, low, low_len) != 0) {
+            continue;
+        }
+        stem = low;
+        stem_len = low_len;
+        if (lang->stemmer != NULL) {
+            const sb_symbol *r = sb_stemmer_stem(
+                lang->stemmer, (const sb_symbol *)low, (int)low_len);
+
+            if (r != NULL) {
+                stem = (const char *)r;
+                stem_len = (size_t)sb_stemmer_length(lang->stemmer);
+            }
+        }
+        if (tok.flags & WH_TOK_HEAD) {
+            weight = 3.0;
+        } else {
+            if (body_first == (size_t)-1) {
+                body_first = tok.index;
+            }
+            weight =
+                1.0 + 1.0 / (1.0 + (double)(tok.index - body_first) / 50.0);
+        }
+        if (stem_len > 0) {
+            terms_add(t, stem, stem_len, low, weight, tok.index);
+        }
+    }
+}
+
+void wh_enrich_terms_free(struct wh_enrich_terms *t)
+{
+    size_t k;
+
+    for (k = 0; k < t->n; k++) {
+        free(t->v[k].stem);
+        free(t->v[k].form);
+    }
+    free(t->v);
+    free(t->slots);
+    memset(t, 0, sizeof(*t));
+}

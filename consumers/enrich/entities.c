@@ -1,0 +1,789 @@
+/*
+ * entities.c - the "entities" enricher: people, organisations and places
+ * by a transparent method, every filing kept with the rule that made it.
+ *
+ * Candidates are capitalized phrases of the description and body: runs of
+ * capitalized words not split by punctuation, with name particles inside
+ * ("Charles de Gaulle", "Ursula von der Leyen"), joined over "of" when
+ * the result is an organisation ("Bank of England"). Leading stop words
+ * ("When", "The") are dropped unless the whole phrase is in a gazetteer.
+ * Headlines are not read: they are often in title case; nor is a
+ * dateline at the start of the body (see wh_enrich_dateline_end()).
+ *
+ * Rules (data/gazetteers/ holds the lists), people first:
+ *   1. a person title precedes the name in the phrase
+ *      ("President Joe Biden", "Mr Smith")             -> person
+ *   2. a given name followed by one or two more name words
+ *      ("Paris Hilton", "Ursula von der Leyen")        -> person
+ *   (1 and 2 never apply to a phrase listed as an organisation or ending
+ *   with an organisation suffix: "General Motors")
+ *   3. the phrase is in organisations.txt             -> organisation
+ *   4. the last word is an organisation suffix ("Acme Corp", "Finance
+ *      Ministry", "Securities and Exchange Commission"), or the phrase
+ *      is "<suffix> of ..."                            -> organisation
+ *   then, knowing the people:
+ *   5. a place word ("in", "from", "near", ...) precedes a phrase of
+ *      places.txt                                      -> place
+ *   6. one word that is part of a person's name ("Jordan" after
+ *      "Michael Jordan", "Ford" after "Harrison Ford") -> that person
+ *   7. in places.txt and not a given name              -> place
+ * A name in several lists that no context rule settles (e.g. "Jordan"
+ * alone, a country and a given name) goes nowhere and is listed as
+ * "ambiguous" in the evidence. A name filed as a person is never also
+ * filed as a place or an organisation, and a one-word person ("Mr
+ * Smith") is merged into the longer name it is part of ("John Smith").
+ *
+ * Output: ninjs "people", "organisations", "places" in rec->extra, arrays
+ * of {"name": ...}, merged by name with what the source set.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "enrich.h"
+#include "wh/buf.h"
+#include "wh/record.h"
+#include "wh/wh.h"
+
+#define G_PLACE 0x01u
+#define G_ORG 0x02u
+#define G_GIVEN 0x04u
+#define G_TITLE 0x08u
+#define G_SUFFIX 0x10u
+
+#define PHRASE_MAX_WORDS 8
+#define ENTITIES_MAX 100 /* per kind */
+#define EVIDENCE_MAX 50  /* ambiguous names kept in the evidence */
+
+enum kind { K_NONE, K_PERSON, K_ORG, K_PLACE };
+
+static const char *const kind_key[] = {NULL, "people", "organisations",
+                                       "places"};
+
+struct entity {
+    enum kind kind;
+    char *name;
+    char *rule;
+    size_t mentions;
+};
+
+struct phrase {
+    size_t first; /* token indices, inclusive */
+    size_t last;
+    enum kind kind; /* K_NONE until classified */
+};
+
+struct entities_ctx {
+    struct wh_enrich_words *gaz; /* case-sensitive, G_* bits */
+    struct wh_enrich_langs *langs;
+    size_t max_bytes;
+};
+
+struct run {
+    struct entities_ctx *ctx;
+    struct wh_enrich_lang *lang;
+    struct wh_enrich_lang *en;
+    const char *text;
+    struct wh_enrich_token *tok;
+    size_t ntok;
+    struct phrase *ph;
+    size_t nph;
+    struct entity *ent;
+    size_t nent;
+    size_t cap_ent;
+    json_t *ambiguous;
+};
+
+static const struct {
+    const char *file;
+    unsigned bit;
+} gazetteers[] = {
+    {"gazetteers/places.txt", G_PLACE},
+    {"gazetteers/organisations.txt", G_ORG},
+    {"gazetteers/given-names.txt", G_GIVEN},
+    {"gazetteers/person-titles.txt", G_TITLE},
+    {"gazetteers/org-suffixes.txt", G_SUFFIX},
+};
+
+/* Lower-case particles allowed inside a name ("Charles de Gaulle"). */
+static const char *const particles[] = {
+    "de", "da",  "do",  "dos", "das", "du",  "del", "della",
+    "di", "van", "von", "ter", "bin", "ibn", "al",  "el"};
+
+/* Articles allowed only after a particle ("Ursula von der Leyen",
+ * "Jean de la Fontaine"): alone they are German or French articles
+ * between two nouns. */
+static const char *const second_particles[] = {"der", "den", "la",
+                                               "le",  "los", "las"};
+
+/* Words before a phrase that make it a place (rule 5). */
+static const char *const place_words[] = {
+    "in",      "to",      "from",       "at",       "near",    "across",
+    "into",    "visited", "visit",      "outside",  "inside",  "around",
+    "toward",  "towards", "throughout", "via",      "across",  "landed",
+    "arrived", "flew",    "travelled",  "traveled", "capital", "embassy"};
+
+static void *entities_init(const char *arg, const struct wh_config *cfg,
+                           char *errstr, size_t errstr_size)
+{
+    struct entities_ctx *ctx;
+    long long max_bytes;
+    size_t k;
+
+    (void)arg;
+    if (wh_enrich_config_int(cfg, "enrich.max_bytes", WH_ENRICH_MAX_BYTES, 256,
+                             16 << 20, &max_bytes, errstr,
+                             errstr_size) != WH_OK) {
+        return NULL;
+    }
+    ctx = wh_xcalloc(1, sizeof(*ctx));
+    ctx->max_bytes = (size_t)max_bytes;
+    ctx->gaz = wh_enrich_words_new();
+    for (k = 0; k < WH_ARRAY_SIZE(gazetteers); k++) {
+        char *path = wh_enrich_data_path(cfg, gazetteers[k].file);
+        int rc = wh_enrich_words_load(ctx->gaz, path, gazetteers[k].bit, 0,
+                                      errstr, errstr_size);
+
+        free(path);
+        if (rc != WH_OK) {
+            wh_enrich_words_free(ctx->gaz);
+            free(ctx);
+            return NULL;
+        }
+    }
+    ctx->langs = wh_enrich_langs_new(cfg);
+    return ctx;
+}
+
+static void entities_close(void *p)
+{
+    struct entities_ctx *ctx = p;
+
+    if (ctx == NULL) {
+        return;
+    }
+    wh_enrich_words_free(ctx->gaz);
+    wh_enrich_langs_free(ctx->langs);
+    free(ctx);
+}
+
+static int word_in(const char *s, size_t len, const char *const *list, size_t n)
+{
+    size_t k;
+
+    for (k = 0; k < n; k++) {
+        if (strlen(list[k]) == len && memcmp(list[k], s, len) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int is_particle(const struct wh_enrich_token *t, int second)
+{
+    return word_in(t->s, t->len, particles, WH_ARRAY_SIZE(particles)) ||
+           (second && word_in(t->s, t->len, second_particles,
+                              WH_ARRAY_SIZE(second_particles)));
+}
+
+static int is_name_word(const struct wh_enrich_token *t)
+{
+    size_t k;
+
+    if ((t->flags & (WH_TOK_IDEO | WH_TOK_DIGIT)) != 0) {
+        return 0;
+    }
+    if ((t->flags & (WH_TOK_CAP | WH_TOK_UPPER)) != 0) {
+        return 1;
+    }
+    /* "al-Assad", "el-Sisi", "d'Estaing" */
+    for (k = 1; k < 4 && k + 1 < t->len; k++) {
+        if ((t->s[k] == '-' || t->s[k] == '\'') && t->s[k + 1] >= 'A' &&
+            t->s[k + 1] <= 'Z') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Length of token t without a possessive "'s". */
+static size_t bare_len(const struct wh_enrich_token *t)
+{
+    if (t->len > 2 && t->s[t->len - 1] == 's' && t->s[t->len - 2] == '\'') {
+        return t->len - 2;
+    }
+    if (t->len > 4 && t->s[t->len - 1] == 's' &&
+        memcmp(t->s + t->len - 4, "\xE2\x80\x99", 3) == 0) {
+        return t->len - 4;
+    }
+    return t->len;
+}
+
+/* The text of tokens [a, b] as written (runs of blanks as one space),
+ * without a possessive on the last word. Caller frees. */
+static char *span(const struct run *r, size_t a, size_t b)
+{
+    const char *s = r->tok[a].s;
+    const char *e = r->tok[b].s + bare_len(&r->tok[b]);
+    char *out = wh_xmalloc((size_t)(e - s) + 1);
+    size_t o = 0;
+    int blank = 0;
+
+    for (; s < e; s++) {
+        if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') {
+            blank = 1;
+            continue;
+        }
+        if (blank && o > 0) {
+            out[o++] = ' ';
+        }
+        blank = 0;
+        out[o++] = *s;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static unsigned gaz_span(const struct run *r, size_t a, size_t b)
+{
+    char *s = span(r, a, b);
+    unsigned bits = wh_enrich_words_get(r->ctx->gaz, s, strlen(s));
+
+    free(s);
+    return bits;
+}
+
+static unsigned gaz_tok(const struct run *r, size_t i)
+{
+    return wh_enrich_words_get(r->ctx->gaz, r->tok[i].s, bare_len(&r->tok[i]));
+}
+
+static int is_stop(const struct run *r, size_t i)
+{
+    char low[256];
+    size_t len =
+        wh_enrich_lower_buf(r->tok[i].s, r->tok[i].len, low, sizeof(low));
+
+    if (len == (size_t)-1) {
+        return 0;
+    }
+    return (r->lang->stop != NULL &&
+            wh_enrich_words_get(r->lang->stop, low, len) != 0) ||
+           (r->en->stop != NULL &&
+            wh_enrich_words_get(r->en->stop, low, len) != 0);
+}
+
+/* ---- candidates ---- */
+
+static void add_phrase(struct run *r, size_t a, size_t b)
+{
+    /* drop leading stop words ("When", "The") unless listed as a whole */
+    while (a < b && gaz_span(r, a, b) == 0 && is_stop(r, a)) {
+        a++;
+    }
+    if (a == b && is_stop(r, a) && gaz_tok(r, a) == 0) {
+        return;
+    }
+    if (r->nph > 0 && r->ph[r->nph - 1].last + 2 == a &&
+        (r->tok[a - 1].flags & WH_TOK_BREAK) == 0 &&
+        (r->tok[a].flags & WH_TOK_BREAK) == 0) {
+        struct phrase *prev = &r->ph[r->nph - 1];
+        const struct wh_enrich_token *mid = &r->tok[a - 1];
+
+        /* "Bank of England", "University of Oxford" */
+        if (mid->len == 2 && memcmp(mid->s, "of", 2) == 0 &&
+            ((gaz_tok(r, prev->last) & G_SUFFIX) != 0 ||
+             (gaz_span(r, prev->first, b) & (G_ORG | G_PLACE)) != 0)) {
+            prev->last = b;
+            return;
+        }
+        /* "Securities and Exchange Commission", but not "Britain and
+         * European Commission" nor "Mary and Acme Corp" */
+        if (mid->len == 3 && memcmp(mid->s, "and", 3) == 0 &&
+            (gaz_tok(r, b) & G_SUFFIX) != 0 &&
+            (gaz_span(r, prev->first, prev->last) &
+             (G_ORG | G_PLACE | G_GIVEN)) == 0 &&
+            (gaz_tok(r, prev->first) & G_GIVEN) == 0) {
+            prev->last = b;
+            return;
+        }
+    }
+    r->ph[r->nph].first = a;
+    r->ph[r->nph].last = b;
+    r->ph[r->nph].kind = K_NONE;
+    r->nph++;
+}
+
+static void find_phrases(struct run *r)
+{
+    size_t i = 0;
+
+    while (i < r->ntok) {
+        size_t a;
+        size_t b;
+
+        if (!is_name_word(&r->tok[i])) {
+            i++;
+            continue;
+        }
+        a = i;
+        b = i;
+        while (b + 1 < r->ntok && b - a + 1 < PHRASE_MAX_WORDS &&
+               bare_len(&r->tok[b]) == r->tok[b].len) {
+            size_t n = b + 1;
+
+            /* a particle is kept only between two name words */
+            while (n < r->ntok && is_particle(&r->tok[n], n > b + 1) &&
+                   (r->tok[n].flags & WH_TOK_BREAK) == 0 && n - b < 3) {
+                n++;
+            }
+            if (n >= r->ntok || !is_name_word(&r->tok[n]) ||
+                (r->tok[n].flags & WH_TOK_BREAK) != 0 ||
+                (n > b + 1 && (r->tok[b + 1].flags & WH_TOK_BREAK) != 0)) {
+                break;
+            }
+            b = n;
+        }
+        add_phrase(r, a, b);
+        i = b + 1;
+    }
+}
+
+/* ---- filing ---- */
+
+static void file_entity(struct run *r, enum kind kind, char *name, char *rule)
+{
+    size_t k;
+    size_t per_kind = 0;
+
+    for (k = 0; k < r->nent; k++) {
+        if (r->ent[k].kind == kind && strcmp(r->ent[k].name, name) == 0) {
+            r->ent[k].mentions++;
+            free(name);
+            free(rule);
+            return;
+        }
+        per_kind += r->ent[k].kind == kind ? 1 : 0;
+    }
+    if (per_kind >= ENTITIES_MAX) {
+        free(name);
+        free(rule);
+        return;
+    }
+    if (r->nent == r->cap_ent) {
+        r->cap_ent = r->cap_ent == 0 ? 16 : r->cap_ent * 2;
+        r->ent = wh_xrealloc(r->ent, r->cap_ent * sizeof(*r->ent));
+    }
+    r->ent[r->nent].kind = kind;
+    r->ent[r->nent].name = name;
+    r->ent[r->nent].rule = rule;
+    r->ent[r->nent].mentions = 1;
+    r->nent++;
+}
+
+static int is_title(const struct run *r, size_t i)
+{
+    const struct wh_enrich_token *t = &r->tok[i];
+
+    /* "Sen." and "Gov." are listed with their period, which the
+     * tokenizer leaves out of the word; the text is NUL-terminated */
+    return (gaz_tok(r, i) & G_TITLE) != 0 ||
+           (t->s[t->len] == '.' &&
+            (wh_enrich_words_get(r->ctx->gaz, t->s, t->len + 1) & G_TITLE) !=
+                0);
+}
+
+/* Rule 2: the last title in the phrase, with name words after it. */
+static int rule_title(struct run *r, const struct phrase *p)
+{
+    size_t i = p->first;
+    size_t t = (size_t)-1;
+    size_t tlen = 0;
+    size_t from;
+    size_t title_bytes;
+
+    while (i < p->last) {
+        if (i + 1 < p->last && (gaz_span(r, i, i + 1) & G_TITLE) != 0) {
+            t = i;
+            tlen = 2; /* "Prime Minister" */
+        } else if (is_title(r, i)) {
+            t = i;
+            tlen = 1;
+        }
+        i += (t == i) ? tlen : 1;
+    }
+    if (t == (size_t)-1 || t + tlen > p->last) {
+        return 0;
+    }
+    from = t + tlen;
+    if (p->last - from >= 3) {
+        /* "Secretary of State Antony Blinken": start at a given name */
+        for (i = from; i < p->last; i++) {
+            if ((gaz_tok(r, i) & G_GIVEN) != 0) {
+                break;
+            }
+        }
+        from = i < p->last ? i : p->last - 2;
+    }
+    title_bytes = (size_t)(r->tok[t + tlen - 1].s + r->tok[t + tlen - 1].len -
+                           r->tok[t].s);
+    file_entity(r, K_PERSON, span(r, from, p->last),
+                wh_xasprintf("title: %.*s", (int)title_bytes, r->tok[t].s));
+    return 1;
+}
+
+/* Rule 3: an organisation suffix at the end, or "<suffix> of ...". */
+static int rule_suffix(struct run *r, const struct phrase *p)
+{
+    const struct wh_enrich_token *last = &r->tok[p->last];
+    const struct wh_enrich_token *first = &r->tok[p->first];
+
+    if (p->last == p->first) {
+        return 0;
+    }
+    if ((gaz_tok(r, p->last) & G_SUFFIX) != 0) {
+        file_entity(r, K_ORG, span(r, p->first, p->last),
+                    wh_xasprintf("suffix: %.*s", (int)bare_len(last), last->s));
+        return 1;
+    }
+    if ((gaz_tok(r, p->first) & G_SUFFIX) != 0 && p->first + 1 < p->last &&
+        r->tok[p->first + 1].len == 2 &&
+        memcmp(r->tok[p->first + 1].s, "of", 2) == 0) {
+        file_entity(r, K_ORG, span(r, p->first, p->last),
+                    wh_xasprintf("head: %.*s of", (int)first->len, first->s));
+        return 1;
+    }
+    return 0;
+}
+
+/* Rule 4: a given name and one or two more name words (particles not
+ * counted: "Ursula von der Leyen"). */
+static int rule_given(struct run *r, const struct phrase *p)
+{
+    size_t i;
+    size_t k;
+
+    for (i = p->first; i < p->last; i++) {
+        size_t more = 0;
+
+        for (k = i + 1; k <= p->last; k++) {
+            more += is_name_word(&r->tok[k]) ? 1 : 0;
+        }
+        if ((gaz_tok(r, i) & G_GIVEN) != 0 && more >= 1 && more <= 2 &&
+            (gaz_span(r, i, p->last) & (G_PLACE | G_ORG)) == 0 &&
+            (gaz_tok(r, p->last) & G_SUFFIX) == 0) {
+            file_entity(r, K_PERSON, span(r, i, p->last),
+                        wh_xasprintf("given name: %.*s", (int)r->tok[i].len,
+                                     r->tok[i].s));
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The person whose name has the word s as one of its words (and is not
+ * s itself), or -1. */
+static long person_with_word(const struct run *r, const char *s, size_t len)
+{
+    size_t k;
+
+    for (k = 0; k < r->nent; k++) {
+        const char *name = r->ent[k].name;
+        const char *w = name;
+
+        if (r->ent[k].kind != K_PERSON) {
+            continue;
+        }
+        while (*w != '\0') {
+            size_t n = strcspn(w, " ");
+
+            if (n == len && memcmp(w, s, len) == 0 && strcmp(name, s) != 0) {
+                return (long)k;
+            }
+            w += n;
+            w += *w == ' ' ? 1 : 0;
+        }
+    }
+    return -1;
+}
+
+/* Rules 1 to 4. People first, so that one word of a person's name that
+ * is also an organisation ("Ford" after "Harrison Ford") is left to the
+ * alias rule; a phrase listed as an organisation or ending with an
+ * organisation suffix is never a person ("General Motors"). */
+static void first_pass(struct run *r)
+{
+    size_t k;
+
+    for (k = 0; k < r->nph; k++) {
+        struct phrase *p = &r->ph[k];
+
+        if ((gaz_span(r, p->first, p->last) & G_ORG) != 0 ||
+            (p->last > p->first && (gaz_tok(r, p->last) & G_SUFFIX) != 0)) {
+            continue;
+        }
+        if (rule_title(r, p) || rule_given(r, p)) {
+            p->kind = K_PERSON;
+        }
+    }
+    for (k = 0; k < r->nph; k++) {
+        struct phrase *p = &r->ph[k];
+
+        if (p->kind != K_NONE) {
+            continue;
+        }
+        if ((gaz_span(r, p->first, p->last) & G_ORG) != 0) {
+            if (p->first == p->last &&
+                person_with_word(r, r->tok[p->first].s,
+                                 bare_len(&r->tok[p->first])) >= 0) {
+                continue; /* the alias rule decides */
+            }
+            file_entity(r, K_ORG, span(r, p->first, p->last),
+                        wh_xstrdup("gazetteer: organisations"));
+            p->kind = K_ORG;
+        } else if (rule_suffix(r, p)) {
+            p->kind = K_ORG;
+        }
+    }
+}
+
+static void note_ambiguous(struct run *r, const char *name, unsigned bits)
+{
+    json_t *lists;
+    size_t k;
+
+    for (k = 0; k < json_array_size(r->ambiguous); k++) {
+        if (strcmp(json_string_value(json_object_get(
+                       json_array_get(r->ambiguous, k), "name")),
+                   name) == 0) {
+            return;
+        }
+    }
+    if (json_array_size(r->ambiguous) >= EVIDENCE_MAX) {
+        return;
+    }
+    lists = json_array();
+    if (bits & G_PLACE) {
+        json_array_append_new(lists, json_string("places"));
+    }
+    if (bits & G_GIVEN) {
+        json_array_append_new(lists, json_string("given-names"));
+    }
+    if (bits & G_ORG) {
+        json_array_append_new(lists, json_string("organisations"));
+    }
+    json_array_append_new(
+        r->ambiguous, json_pack("{s:s, s:o, s:s}", "name", name, "lists", lists,
+                                "reason", "in several lists, no context rule"));
+}
+
+static void second_pass(struct run *r)
+{
+    size_t k;
+
+    for (k = 0; k < r->nph; k++) {
+        const struct phrase *p = &r->ph[k];
+        const struct wh_enrich_token *before =
+            p->first > 0 ? &r->tok[p->first - 1] : NULL;
+        unsigned bits;
+        char *name;
+        long person;
+
+        if (p->kind != K_NONE) {
+            continue;
+        }
+        name = span(r, p->first, p->last);
+        bits = wh_enrich_words_get(r->ctx->gaz, name, strlen(name));
+        person = person_with_word(r, name, strlen(name));
+        if ((bits & G_PLACE) != 0 && before != NULL &&
+            (r->tok[p->first].flags & WH_TOK_BREAK) == 0 &&
+            word_in(before->s, before->len, place_words,
+                    WH_ARRAY_SIZE(place_words))) {
+            file_entity(
+                r, K_PLACE, name,
+                wh_xasprintf("context: %.*s", (int)before->len, before->s));
+        } else if (person >= 0 && p->first == p->last) {
+            file_entity(
+                r, K_PERSON, wh_xstrdup(r->ent[person].name),
+                wh_xasprintf("part of the name %s", r->ent[person].name));
+            free(name);
+        } else if ((bits & G_PLACE) != 0 && (bits & G_GIVEN) == 0) {
+            file_entity(r, K_PLACE, name, wh_xstrdup("gazetteer: places"));
+        } else {
+            if ((bits & G_PLACE) != 0) {
+                note_ambiguous(r, name, bits);
+            }
+            free(name);
+        }
+    }
+}
+
+/* ---- output ---- */
+
+static int has_name(const json_t *arr, const char *name)
+{
+    size_t k;
+
+    for (k = 0; k < json_array_size(arr); k++) {
+        const char *n =
+            json_string_value(json_object_get(json_array_get(arr, k), "name"));
+
+        if (n != NULL && strcmp(n, name) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int is_person(const struct run *r, const char *name)
+{
+    size_t k;
+
+    for (k = 0; k < r->nent; k++) {
+        if (r->ent[k].kind == K_PERSON && strcmp(r->ent[k].name, name) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* "Mr Smith" (title rule) and "John Smith" are one person: a one-word
+ * person whose word is part of a longer person's name is merged into it. */
+static void merge_surnames(struct run *r)
+{
+    size_t k;
+
+    for (k = 0; k < r->nent; k++) {
+        struct entity *e = &r->ent[k];
+        long full;
+
+        if (e->kind != K_PERSON || strchr(e->name, ' ') != NULL) {
+            continue;
+        }
+        full = person_with_word(r, e->name, strlen(e->name));
+        if (full >= 0) {
+            r->ent[full].mentions += e->mentions;
+            e->kind = K_NONE;
+        }
+    }
+}
+
+static void write_out(struct run *r, struct wh_record *rec, json_t *ev)
+{
+    json_t *extra = wh_enrich_extra(rec);
+    json_t *evk[4] = {NULL, json_array(), json_array(), json_array()};
+    int kind;
+    size_t k;
+
+    for (kind = K_PERSON; kind <= K_PLACE; kind++) {
+        json_t *arr = json_object_get(extra, kind_key[kind]);
+        int created = 0;
+
+        if (!json_is_array(arr)) {
+            arr = json_array();
+            created = 1;
+        }
+        for (k = 0; k < r->nent; k++) {
+            const struct entity *e = &r->ent[k];
+
+            if ((int)e->kind != kind ||
+                (kind != K_PERSON && is_person(r, e->name))) {
+                continue; /* a person is never a place or organisation */
+            }
+            json_array_append_new(
+                evk[kind], json_pack("{s:s, s:s, s:i}", "name", e->name, "rule",
+                                     e->rule, "mentions", (int)e->mentions));
+            if (!has_name(arr, e->name)) {
+                json_array_append_new(arr, json_pack("{s:s}", "name", e->name));
+            }
+        }
+        if (created && json_array_size(arr) > 0) {
+            json_object_set_new(extra, kind_key[kind], arr);
+        } else if (created) {
+            json_decref(arr);
+        }
+        json_object_set_new(ev, kind_key[kind], evk[kind]);
+    }
+}
+
+static int entities_process(void *p, struct wh_record *rec,
+                            const struct wh_msg_meta *meta, char *errstr,
+                            size_t errstr_size)
+{
+    struct entities_ctx *ctx = p;
+    json_t *ev = wh_enrich_begin(rec, &wh_enrich_entities);
+    struct wh_enrich_input in;
+    struct wh_enrich_tokenizer tz;
+    struct wh_enrich_token tok;
+    struct run r;
+    size_t cap = 0;
+    size_t cased = 0;
+    size_t skip;
+    size_t k;
+
+    (void)meta;
+    (void)errstr;
+    (void)errstr_size;
+    memset(&r, 0, sizeof(r));
+    r.ctx = ctx;
+    r.lang = wh_enrich_langs_get(ctx->langs, rec->language);
+    r.en = wh_enrich_langs_get(ctx->langs, "en");
+    wh_enrich_input_build(&in, rec, WH_INPUT_DESCRIPTION | WH_INPUT_BODY,
+                          ctx->max_bytes);
+    r.text = in.text;
+    skip = in.body_off +
+           wh_enrich_dateline_end(in.text + in.body_off, in.len - in.body_off);
+    wh_enrich_tok_init(&tz, in.text, in.len, 0);
+    while (wh_enrich_tok_next(&tz, &tok)) {
+        if (tok.s < in.text + skip) {
+            continue;
+        }
+        if (r.ntok == cap) {
+            cap = cap == 0 ? 256 : cap * 2;
+            r.tok = wh_xrealloc(r.tok, cap * sizeof(*r.tok));
+        }
+        r.tok[r.ntok++] = tok;
+        cased += (tok.flags & WH_TOK_CAP) ? 1 : 0;
+    }
+    if (r.ntok == 0) {
+        wh_enrich_unknown(ev, "no text");
+        goto out;
+    }
+    if (cased == 0) {
+        wh_enrich_unknown(ev, "no capitalized word: script without letter "
+                              "case, or all lower case");
+        goto out;
+    }
+    r.ph = wh_xcalloc(r.ntok, sizeof(*r.ph));
+    r.ambiguous = json_array();
+    find_phrases(&r);
+    first_pass(&r);
+    second_pass(&r);
+    merge_surnames(&r);
+    write_out(&r, rec, ev);
+    if (json_array_size(r.ambiguous) > 0) {
+        json_object_set(ev, "ambiguous", r.ambiguous);
+    }
+out:
+    for (k = 0; k < r.nent; k++) {
+        free(r.ent[k].name);
+        free(r.ent[k].rule);
+    }
+    json_decref(r.ambiguous);
+    free(r.ent);
+    free(r.ph);
+    free(r.tok);
+    wh_enrich_input_free(&in);
+    return WH_OK;
+}
+
+const struct wh_stage wh_enrich_entities = {
+    .name = "entities",
+    .type = WH_STAGE_ENRICH,
+    .version = "1.0",
+    .description = "people, organisations and places by gazetteers and "
+                   "capitalized-phrase rules",
+    .init = entities_init,
+    .process = entities_process,
+    .flush = NULL,
+    .close = entities_close,
+};

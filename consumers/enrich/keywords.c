@@ -1,0 +1,179 @@
+/*
+ * keywords.c - the "keywords" enricher: the top-N stems of the text by
+ * weighted term frequency (see wh_enrich_terms_build() for the weights:
+ * headline and lead count more), stemmed with libstemmer for the
+ * record's language (none when libstemmer has no stemmer for it), stop
+ * words of data/enrich/stopwords/<lang>.txt left out. Each keyword is
+ * written as the shortest lower-case word seen for its stem.
+ *
+ * Where: ninjs 3.1 has no "keywords" member and its schema forbids
+ * unknown top-level members, so the list goes into the extension object
+ * as "keywords" (an array of strings), with the scores in the evidence
+ * ("score": the weight x 100).
+ *
+ * Unknown when: no stop words for the language (the top terms would be
+ * function words), a script written without spaces (no segmentation),
+ * or fewer than KEYWORDS_MIN_WORDS words.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "enrich.h"
+#include "wh/record.h"
+#include "wh/wh.h"
+
+#define KEYWORDS_MIN_WORDS 20
+#define KEYWORDS_MIN_WEIGHT 2.0 /* a word seen once in the tail is not one */
+
+struct keywords_ctx {
+    struct wh_enrich_langs *langs;
+    size_t max_bytes;
+    size_t count;
+};
+
+static void *keywords_init(const char *arg, const struct wh_config *cfg,
+                           char *errstr, size_t errstr_size)
+{
+    struct keywords_ctx *ctx;
+    long long max_bytes;
+    long long count;
+
+    (void)arg;
+    if (wh_enrich_config_int(cfg, "enrich.max_bytes", WH_ENRICH_MAX_BYTES, 256,
+                             16 << 20, &max_bytes, errstr,
+                             errstr_size) != WH_OK ||
+        wh_enrich_config_int(cfg, "enrich.keywords", 10, 1, 100, &count, errstr,
+                             errstr_size) != WH_OK) {
+        return NULL;
+    }
+    if (wh_enrich_data_check(cfg, "enrich/stopwords/en.txt", errstr,
+                             errstr_size) != WH_OK) {
+        return NULL;
+    }
+    ctx = wh_xcalloc(1, sizeof(*ctx));
+    ctx->langs = wh_enrich_langs_new(cfg);
+    ctx->max_bytes = (size_t)max_bytes;
+    ctx->count = (size_t)count;
+    return ctx;
+}
+
+static void keywords_close(void *p)
+{
+    struct keywords_ctx *ctx = p;
+
+    if (ctx == NULL) {
+        return;
+    }
+    wh_enrich_langs_free(ctx->langs);
+    free(ctx);
+}
+
+/* The weight as an integer score (weight x 100): exact in JSON. */
+static int score100(double weight)
+{
+    return (int)(weight * 100 + 0.5);
+}
+
+/* Higher weight first; at equal weight the earlier word. */
+static int by_weight(const void *a, const void *b)
+{
+    const struct wh_enrich_term *x = a;
+    const struct wh_enrich_term *y = b;
+
+    if (x->weight != y->weight) {
+        return x->weight > y->weight ? -1 : 1;
+    }
+    return x->first < y->first ? -1 : (x->first > y->first ? 1 : 0);
+}
+
+static int keywords_process(void *p, struct wh_record *rec,
+                            const struct wh_msg_meta *meta, char *errstr,
+                            size_t errstr_size)
+{
+    struct keywords_ctx *ctx = p;
+    json_t *ev = wh_enrich_begin(rec, &wh_enrich_keywords);
+    struct wh_enrich_lang *lang =
+        wh_enrich_langs_get(ctx->langs, rec->language);
+    struct wh_enrich_input in;
+    struct wh_enrich_terms terms;
+    struct wh_enrich_term *sorted = NULL; /* shallow copies */
+    json_t *list;
+    json_t *scores;
+    size_t k;
+    size_t n = 0;
+
+    (void)meta;
+    (void)errstr;
+    (void)errstr_size;
+    json_object_del(rec->ext, "keywords");
+    wh_enrich_input_build(
+        &in, rec, WH_INPUT_HEADLINE | WH_INPUT_DESCRIPTION | WH_INPUT_BODY,
+        ctx->max_bytes);
+    wh_enrich_terms_build(&terms, &in, lang);
+    json_object_set_new(
+        ev, "language",
+        json_string(lang->code[0] != '\0' ? lang->code : "und"));
+    json_object_set_new(
+        ev, "stemmer",
+        json_string(lang->stemmer != NULL ? lang->code : "none"));
+    json_object_set_new(ev, "words", json_integer((json_int_t)terms.words));
+    if (in.truncated) {
+        json_object_set_new(ev, "truncatedAt",
+                            json_integer((json_int_t)ctx->max_bytes));
+    }
+    if (terms.ideo * 2 > terms.words) {
+        wh_enrich_unknown(ev, "script written without spaces: "
+                              "no word segmentation");
+        goto out;
+    }
+    if (terms.words < KEYWORDS_MIN_WORDS) {
+        wh_enrich_unknown(ev, "text too short: %zu words (< %d)", terms.words,
+                          KEYWORDS_MIN_WORDS);
+        goto out;
+    }
+    if (lang->stop == NULL) {
+        wh_enrich_unknown(ev, "no stop words for language \"%s\"",
+                          lang->code[0] != '\0' ? lang->code : "und");
+        goto out;
+    }
+    sorted = wh_xcalloc(terms.n + 1, sizeof(*sorted));
+    for (k = 0; k < terms.n; k++) {
+        if (terms.v[k].weight >= KEYWORDS_MIN_WEIGHT) {
+            sorted[n++] = terms.v[k];
+        }
+    }
+    qsort(sorted, n, sizeof(*sorted), by_weight);
+    list = json_array();
+    scores = json_array();
+    for (k = 0; k < n && k < ctx->count; k++) {
+        json_array_append_new(list, json_string(sorted[k].form));
+        json_array_append_new(scores,
+                              json_pack("{s:s, s:s, s:i, s:i}", "keyword",
+                                        sorted[k].form, "stem", sorted[k].stem,
+                                        "score", score100(sorted[k].weight),
+                                        "count", (int)sorted[k].count));
+    }
+    json_object_set_new(ev, "scores", scores);
+    if (json_array_size(list) == 0) {
+        wh_enrich_unknown(ev, "no word repeated or in the headline");
+        json_decref(list);
+        goto out;
+    }
+    json_object_set_new(rec->ext, "keywords", list);
+out:
+    free(sorted);
+    wh_enrich_terms_free(&terms);
+    wh_enrich_input_free(&in);
+    return WH_OK;
+}
+
+const struct wh_stage wh_enrich_keywords = {
+    .name = "keywords",
+    .type = WH_STAGE_ENRICH,
+    .version = "1.0",
+    .description = "top stemmed keywords by weighted term frequency",
+    .init = keywords_init,
+    .process = keywords_process,
+    .flush = NULL,
+    .close = keywords_close,
+};

@@ -1,0 +1,991 @@
+/*
+ * wirehose-replay - makes a consumer group reprocess a topic from the
+ * beginning, from an offset or from a time, by committing new offsets for
+ * the group while none of its members is running.
+ *
+ * Offsets for a time come from the broker's time index; where the broker
+ * cannot answer (the dev broker answers -1) they are found by bisecting on
+ * message timestamps, reading one message per step. The commit is a plain
+ * offset commit outside any group generation, which a broker refuses while
+ * the group has active members, so a running group is never rewound under
+ * its consumers' feet. Moving a group forward past records it has not
+ * processed yet is refused unless --force.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "wh/config.h"
+#include "wh/date.h"
+#include "wh/kafka.h"
+#include "wh/log.h"
+#include "wh/wh.h"
+
+#define TAG "replay"
+#define PROG "wirehose-replay"
+#define TIMEOUT_MS 10000
+#define WATCH_MS 2000
+/* Joining a group on the dev broker takes ~3 s, and up to the old
+ * members' session.timeout.ms (45 s by default) after they stopped. */
+#define JOIN_TIMEOUT_MS 60000
+
+/* The consumer's keys, so its configuration file can be given with -c. */
+static const struct wh_config_key keys[] = {
+    {"brokers", 0, "Kafka bootstrap servers, host:port[,host:port] (-b)"},
+    {"topic", 0, "the topic to replay (-t)"},
+    {"group", 0, "the consumer group that will reprocess it (-g)"},
+    {"sink", 1, "(wirehose-consumer's; not used here)"},
+    {"flush.records", 0, "(wirehose-consumer's; not used here)"},
+    {"flush.ms", 0, "(wirehose-consumer's; not used here)"},
+    {"log.level", 0, "debug, info, notice, warning or err (default info)"},
+    {NULL, 0, NULL}
+};
+
+enum from { FROM_NONE, FROM_BEGINNING, FROM_OFFSET, FROM_TIME };
+
+struct plan {
+    int32_t partition;
+    int64_t lo;          /* low watermark */
+    int64_t hi;          /* high watermark: the end when planned */
+    int64_t committed;   /* the group's offset, or < 0 when it has none */
+    int64_t target;      /* the offset to commit; -1: leave unchanged */
+    const char *how;     /* how target was found */
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+"Usage: " PROG " [-c FILE] -b BROKERS -t TOPIC -g GROUP FROM [OPTIONS]\n"
+"\n"
+"Makes consumer group GROUP reprocess TOPIC, by committing new offsets\n"
+"for it. The group must have no running members (stop its consumers\n"
+"first): it is new, or its consumers are stopped. Start them again\n"
+"afterwards and they read from the new offsets.\n"
+"\n"
+"FROM, one of:\n"
+"  --from-beginning   the oldest record each partition still holds\n"
+"  --from-offset N    offset N in every partition, or P:N[,P:N...] for\n"
+"                     the partitions named (the others are left alone)\n"
+"  --from-time TIME   the first record at or after TIME (ISO 8601, e.g.\n"
+"                     2026-11-27T09:00:00Z), from the broker's time\n"
+"                     index or, where it has none, by bisecting on\n"
+"                     message timestamps\n"
+"\n"
+"Options:\n"
+"  -c FILE            a configuration file (the consumer's will do)\n"
+"  -b BROKERS         bootstrap brokers (key: brokers)\n"
+"  -t TOPIC           the topic (key: topic)\n"
+"  -g GROUP           the group (key: group)\n"
+"  -X PROP=VALUE      librdkafka property (key: kafka.PROP; repeatable)\n"
+"  --dry-run          print the plan per partition, commit nothing\n"
+"  --force            also move the group forward past records it has\n"
+"                     not processed yet (they are then never processed)\n"
+"  --watch            afterwards, print the group's progress every 2 s\n"
+"                     until it has caught up (or SIGINT); without FROM,\n"
+"                     only watch\n"
+"  -v, -q             more, less logging\n"
+"  -h, --help         this help\n"
+"\n"
+"Exit status: 0 done, 1 refused or failed, 2 bad usage or configuration.\n"
+"\n"
+"Configuration keys:\n");
+    wh_config_print_keys(keys, fp);
+}
+
+static int parse_i64(const char *s, int64_t *out)
+{
+    char *end = NULL;
+    long long v;
+
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < 0) {
+        return WH_EINVAL;
+    }
+    *out = v;
+    return WH_OK;
+}
+
+/* "N" (every partition) or "P:N,P:N". Sets plans' targets; returns WH_OK
+ * or WH_EINVAL with errstr filled. */
+static int targets_from_offsets(const char *spec, struct plan *plans,
+                                int nplans, char *errstr,
+                                size_t errstr_size)
+{
+    char *copy;
+    char *save = NULL;
+    char *item;
+    int64_t n;
+    int i;
+    int rc = WH_OK;
+
+    if (strchr(spec, ':') == NULL) {
+        if (parse_i64(spec, &n) != WH_OK) {
+            snprintf(errstr, errstr_size, "--from-offset: '%s' is not an "
+                     "offset (N, or P:N[,P:N...])", spec);
+            return WH_EINVAL;
+        }
+        for (i = 0; i < nplans; i++) {
+            plans[i].target = n;
+            plans[i].how = "offset";
+        }
+        return WH_OK;
+    }
+    copy = wh_xstrdup(spec);
+    for (item = strtok_r(copy, ",", &save); item != NULL;
+         item = strtok_r(NULL, ",", &save)) {
+        char *colon = strchr(item, ':');
+        int64_t p;
+
+        if (colon == NULL) {
+            snprintf(errstr, errstr_size, "--from-offset: '%s': expected "
+                     "PARTITION:OFFSET", item);
+            rc = WH_EINVAL;
+            break;
+        }
+        *colon = '\0';
+        if (parse_i64(item, &p) != WH_OK || parse_i64(colon + 1, &n) !=
+                                                WH_OK) {
+            snprintf(errstr, errstr_size, "--from-offset: '%s:%s': expected "
+                     "PARTITION:OFFSET", item, colon + 1);
+            rc = WH_EINVAL;
+            break;
+        }
+        for (i = 0; i < nplans; i++) {
+            if (plans[i].partition == p) {
+                break;
+            }
+        }
+        if (i == nplans) {
+            snprintf(errstr, errstr_size, "--from-offset: the topic has no "
+                     "partition %" PRId64, p);
+            rc = WH_EINVAL;
+            break;
+        }
+        plans[i].target = n;
+        plans[i].how = "offset";
+    }
+    free(copy);
+    return rc;
+}
+
+/* Reads the first message at or after offset in one partition. Sets *got
+ * to its offset and *ts to its timestamp (ms), or *got to -1 when there is
+ * none. Returns WH_OK, WH_ETIMEDOUT or WH_EIO with errstr filled. */
+static int read_one(rd_kafka_t *rk, const char *topic, int32_t partition,
+                    int64_t offset, int64_t *got, int64_t *ts,
+                    char *errstr, size_t errstr_size)
+{
+    rd_kafka_topic_partition_list_t *list;
+    rd_kafka_resp_err_t err;
+    int64_t deadline = now_ms() + TIMEOUT_MS;
+    int rc = WH_ETIMEDOUT;
+
+    *got = -1;
+    *ts = -1;
+    list = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(list, topic, partition)->offset =
+        offset;
+    err = rd_kafka_assign(rk, list);
+    rd_kafka_topic_partition_list_destroy(list);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(errstr, errstr_size, "assign: %s", rd_kafka_err2str(err));
+        return WH_EIO;
+    }
+    while (now_ms() < deadline && stop_signal == 0) {
+        rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, 200);
+
+        if (rkm == NULL) {
+            continue;
+        }
+        if (rkm->partition != partition || rkm->offset < offset) {
+            rd_kafka_message_destroy(rkm);   /* from an earlier step */
+            continue;
+        }
+        if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            rc = WH_OK;
+        } else if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            snprintf(errstr, errstr_size, "[%d] @ %" PRId64 ": %s",
+                     (int)partition, offset, rd_kafka_message_errstr(rkm));
+            rc = WH_EIO;
+        } else {
+            rd_kafka_timestamp_type_t tstype;
+
+            *got = rkm->offset;
+            *ts = rd_kafka_message_timestamp(rkm, &tstype);
+            rc = WH_OK;
+        }
+        rd_kafka_message_destroy(rkm);
+        break;
+    }
+    if (rc == WH_ETIMEDOUT) {
+        snprintf(errstr, errstr_size, "[%d] @ %" PRId64 ": no answer within "
+                 "%d s", (int)partition, offset, TIMEOUT_MS / 1000);
+    }
+    (void)rd_kafka_assign(rk, NULL);
+    return rc;
+}
+
+/* The first offset in [p->lo, p->hi] whose message has a timestamp >= t,
+ * by bisection (p->hi when none). Assumes timestamps grow with offsets,
+ * as log-append times do; with producer times, the answer is a good
+ * approximation. */
+static int bisect_time(rd_kafka_t *rk, const char *topic, struct plan *p,
+                       int64_t t_ms, char *errstr, size_t errstr_size)
+{
+    int64_t lo = p->lo;
+    int64_t hi = p->hi;
+    int steps = 0;
+
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        int64_t got, ts;
+        int rc;
+
+        rc = read_one(rk, topic, p->partition, mid, &got, &ts, errstr,
+                      errstr_size);
+        if (rc != WH_OK) {
+            return rc;
+        }
+        steps++;
+        if (got >= 0 && ts < 0) {
+            snprintf(errstr, errstr_size, "[%d] @ %" PRId64 ": the message "
+                     "has no timestamp", (int)p->partition, got);
+            return WH_EIO;
+        }
+        if (got < 0 || got >= hi || ts >= t_ms) {
+            hi = mid;
+        } else {
+            lo = got + 1;
+        }
+    }
+    wh_debug(TAG, "[%d]: offset %" PRId64 " found in %d step(s)",
+             (int)p->partition, lo, steps);
+    p->target = lo;
+    p->how = "bisection";
+    return WH_OK;
+}
+
+static int targets_from_time(rd_kafka_t *rk, const char *topic,
+                             struct plan *plans, int nplans, int64_t t_ms,
+                             char *errstr, size_t errstr_size)
+{
+    rd_kafka_topic_partition_list_t *list;
+    rd_kafka_resp_err_t err;
+    int i;
+    int rc = WH_OK;
+
+    list = rd_kafka_topic_partition_list_new(nplans);
+    for (i = 0; i < nplans; i++) {
+        rd_kafka_topic_partition_list_add(list, topic, plans[i].partition)
+            ->offset = t_ms;
+    }
+    err = rd_kafka_offsets_for_times(rk, list, TIMEOUT_MS);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        wh_info(TAG, "offsets for times: %s; bisecting instead",
+                rd_kafka_err2str(err));
+    }
+    for (i = 0; i < nplans && rc == WH_OK; i++) {
+        struct plan *p = &plans[i];
+        const rd_kafka_topic_partition_t *tp = &list->elems[i];
+
+        if (err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+            tp->err == RD_KAFKA_RESP_ERR_NO_ERROR && tp->offset >= 0) {
+            p->target = tp->offset;
+            p->how = "time index";
+            continue;
+        }
+        /* -1: after the last record, or a broker without a time index
+         * (the dev broker); bisection tells them apart. */
+        rc = bisect_time(rk, topic, p, t_ms, errstr, errstr_size);
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    return rc;
+}
+
+/* The topic's partitions, with watermarks and the group's offsets. */
+static int plan_partitions(rd_kafka_t *rk, const char *topic,
+                           struct plan **out, int *nout, char *errstr,
+                           size_t errstr_size)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    const struct rd_kafka_metadata_topic *mt = NULL;
+    rd_kafka_topic_partition_list_t *list = NULL;
+    rd_kafka_resp_err_t err;
+    struct plan *plans = NULL;
+    int n = 0;
+    int i;
+    int rc = WH_EIO;
+
+    /* All topics: asking for one by name would create it on brokers that
+     * auto-create topics. */
+    err = rd_kafka_metadata(rk, 1, NULL, &md, TIMEOUT_MS);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(errstr, errstr_size, "metadata: %s (are the brokers up?)",
+                 rd_kafka_err2str(err));
+        goto out;
+    }
+    for (i = 0; i < md->topic_cnt; i++) {
+        if (strcmp(md->topics[i].topic, topic) == 0) {
+            mt = &md->topics[i];
+        }
+    }
+    if (mt == NULL || mt->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+        snprintf(errstr, errstr_size, "topic %s: unknown topic (the "
+                 "brokers have %d topic(s))", topic, md->topic_cnt);
+        rc = WH_ENOENT;
+        goto out;
+    }
+    if (mt->err != RD_KAFKA_RESP_ERR_NO_ERROR || mt->partition_cnt <= 0) {
+        snprintf(errstr, errstr_size, "topic %s: %s", topic,
+                 mt->err != RD_KAFKA_RESP_ERR_NO_ERROR
+                     ? rd_kafka_err2str(mt->err)
+                     : "no partitions");
+        goto out;
+    }
+    n = mt->partition_cnt;
+    plans = wh_xcalloc((size_t)n, sizeof(*plans));
+    list = rd_kafka_topic_partition_list_new(n);
+    for (i = 0; i < n; i++) {
+        struct plan *p = &plans[i];
+
+        p->partition = mt->partitions[i].id;
+        p->target = -1;
+        p->how = "unchanged";
+        err = rd_kafka_query_watermark_offsets(rk, topic, p->partition,
+                                               &p->lo, &p->hi, TIMEOUT_MS);
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            snprintf(errstr, errstr_size, "%s [%d]: watermarks: %s", topic,
+                     (int)p->partition, rd_kafka_err2str(err));
+            goto out;
+        }
+        rd_kafka_topic_partition_list_add(list, topic, p->partition);
+    }
+    err = rd_kafka_committed(rk, list, TIMEOUT_MS);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(errstr, errstr_size, "committed offsets: %s",
+                 rd_kafka_err2str(err));
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        plans[i].committed = list->elems[i].err == RD_KAFKA_RESP_ERR_NO_ERROR
+                                 ? list->elems[i].offset
+                                 : -1;
+    }
+    *out = plans;
+    *nout = n;
+    plans = NULL;
+    rc = WH_OK;
+out:
+    free(plans);
+    if (list != NULL) {
+        rd_kafka_topic_partition_list_destroy(list);
+    }
+    if (md != NULL) {
+        rd_kafka_metadata_destroy(md);
+    }
+    return rc;
+}
+
+/* Records of p the group has not processed and the new offset jumps over:
+ * [max(committed, lo), target). */
+static int64_t skipped(const struct plan *p)
+{
+    int64_t from;
+
+    if (p->target < 0 || p->committed < 0) {
+        return 0;
+    }
+    from = p->committed > p->lo ? p->committed : p->lo;
+    return p->target > from ? p->target - from : 0;
+}
+
+static void print_plan(const char *topic, const char *group,
+                       const struct plan *plans, int n)
+{
+    int i;
+
+    printf("replay plan: topic %s, group %s\n", topic, group);
+    printf("%9s %12s %12s %12s %12s %12s %8s  %s\n", "partition", "low",
+           "high", "committed", "new offset", "reprocess", "skip",
+           "found by");
+    for (i = 0; i < n; i++) {
+        const struct plan *p = &plans[i];
+        char committed[24], target[24], todo[24];
+
+        if (p->committed >= 0) {
+            snprintf(committed, sizeof(committed), "%" PRId64, p->committed);
+        } else {
+            snprintf(committed, sizeof(committed), "-");
+        }
+        if (p->target >= 0) {
+            snprintf(target, sizeof(target), "%" PRId64, p->target);
+            snprintf(todo, sizeof(todo), "%" PRId64, p->hi - p->target);
+        } else {
+            snprintf(target, sizeof(target), "-");
+            snprintf(todo, sizeof(todo), "-");
+        }
+        printf("%9d %12" PRId64 " %12" PRId64 " %12s %12s %12s %8" PRId64
+               "  %s\n", (int)p->partition, p->lo, p->hi, committed, target,
+               todo, skipped(p), p->how);
+    }
+    fflush(stdout);
+}
+
+/* Refuses early when the broker can list the group and it has members.
+ * Sets *listed to 0 when the broker cannot list groups (the dev broker):
+ * then the broker's answer to the commit tells. */
+static int check_group_idle(rd_kafka_t *rk, const char *group, int *listed,
+                            char *errstr, size_t errstr_size)
+{
+    const struct rd_kafka_group_list *gl = NULL;
+    rd_kafka_resp_err_t err;
+    int i;
+    int rc = WH_OK;
+
+    *listed = 0;
+    err = rd_kafka_list_groups(rk, group, &gl, TIMEOUT_MS);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        wh_info(TAG, "group %s: cannot list its members (%s)", group,
+                rd_kafka_err2str(err));
+        return WH_OK;
+    }
+    *listed = 1;
+    for (i = 0; i < gl->group_cnt; i++) {
+        const struct rd_kafka_group_info *g = &gl->groups[i];
+
+        if (strcmp(g->group, group) != 0) {
+            continue;
+        }
+        if (g->member_cnt > 0) {
+            snprintf(errstr, errstr_size, "group %s has %d active member(s) "
+                     "(state %s): stop its consumers first", group,
+                     g->member_cnt, g->state);
+            rc = WH_EINVAL;
+        }
+    }
+    rd_kafka_group_list_destroy(gl);
+    return rc;
+}
+
+static int is_member_error(rd_kafka_resp_err_t err)
+{
+    return err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID ||
+           err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+           err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS;
+}
+
+/* For brokers that take no offsets from outside a group once it exists
+ * (the dev broker): join the group, and once this process owns every
+ * partition of the topic -- so no other member is active -- commit within
+ * the generation, then leave. Returns the commit's error, or
+ * RD_KAFKA_RESP_ERR__TIMED_OUT when other members kept partitions. */
+static rd_kafka_resp_err_t commit_as_member(
+    const struct wh_config *cfg, const char *topic, const char *group,
+    int nparts, rd_kafka_topic_partition_list_t *list, char *errstr,
+    size_t errstr_size)
+{
+    rd_kafka_topic_partition_list_t *sub;
+    rd_kafka_resp_err_t err;
+    rd_kafka_t *rk;
+    int64_t deadline = now_ms() + JOIN_TIMEOUT_MS;
+
+    rk = wh_kafka_consumer_new(cfg, group, errstr, errstr_size);
+    if (rk == NULL) {
+        return RD_KAFKA_RESP_ERR__FAIL;
+    }
+    printf("joining group %s to commit from inside it (this broker takes "
+           "no offsets from outside an existing group)...\n", group);
+    fflush(stdout);
+    sub = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
+    err = rd_kafka_subscribe(rk, sub);
+    rd_kafka_topic_partition_list_destroy(sub);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    }
+    while (err == RD_KAFKA_RESP_ERR__TIMED_OUT && now_ms() < deadline &&
+           stop_signal == 0) {
+        rd_kafka_topic_partition_list_t *owned = NULL;
+        rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, 200);
+
+        if (rkm != NULL) {
+            rd_kafka_message_destroy(rkm);  /* never stored: not ours */
+        }
+        if (rd_kafka_assignment(rk, &owned) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            continue;
+        }
+        if (owned->cnt == nparts) {
+            err = rd_kafka_commit(rk, list, 0);
+        }
+        rd_kafka_topic_partition_list_destroy(owned);
+    }
+    if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+        snprintf(errstr, errstr_size, "group %s: other members kept some "
+                 "partitions for %d s: the group is active; stop its "
+                 "consumers first", group, JOIN_TIMEOUT_MS / 1000);
+    }
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    return err;
+}
+
+static int commit_plan(rd_kafka_t *rk, const struct wh_config *cfg,
+                       const char *topic, const char *group,
+                       const struct plan *plans, int n, int listed,
+                       char *errstr, size_t errstr_size)
+{
+    rd_kafka_topic_partition_list_t *list;
+    rd_kafka_resp_err_t err;
+    int i;
+    int rc = WH_OK;
+
+    list = rd_kafka_topic_partition_list_new(n);
+    for (i = 0; i < n; i++) {
+        if (plans[i].target >= 0) {
+            rd_kafka_topic_partition_list_add(list, topic,
+                                              plans[i].partition)
+                ->offset = plans[i].target;
+        }
+    }
+    printf("committing offsets of %d partition(s) for group %s...\n",
+           list->cnt, group);
+    fflush(stdout);
+    err = rd_kafka_commit(rk, list, 0);
+    if (is_member_error(err) && !listed) {
+        errstr[0] = '\0';
+        err = commit_as_member(cfg, topic, group, n, list, errstr,
+                               errstr_size);
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR && errstr[0] != '\0') {
+            rc = WH_EINVAL;
+        }
+    }
+    if (rc != WH_OK) {
+        /* errstr says why */
+    } else if (is_member_error(err)) {
+        snprintf(errstr, errstr_size, "group %s: the broker refused the "
+                 "commit (%s): the group has active members; stop its "
+                 "consumers first", group, rd_kafka_err2str(err));
+        rc = WH_EINVAL;
+    } else if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(errstr, errstr_size, "group %s: commit: %s", group,
+                 rd_kafka_err2str(err));
+        rc = WH_EIO;
+    }
+    for (i = 0; i < list->cnt && rc == WH_OK; i++) {
+        const rd_kafka_topic_partition_t *tp = &list->elems[i];
+
+        if (tp->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            printf("  partition %d: %s\n", (int)tp->partition,
+                   rd_kafka_err2str(tp->err));
+            snprintf(errstr, errstr_size, "group %s: the commit failed for "
+                     "partition %d", group, (int)tp->partition);
+            rc = WH_EIO;
+        } else {
+            printf("  partition %d: committed offset %" PRId64 "\n",
+                   (int)tp->partition, tp->offset);
+        }
+    }
+    fflush(stdout);
+    rd_kafka_topic_partition_list_destroy(list);
+    return rc;
+}
+
+/* Prints the group's progress towards each partition's planned end every
+ * WATCH_MS until it has caught up or a signal arrives. */
+static int watch(rd_kafka_t *rk, const char *topic, const char *group,
+                 const struct plan *plans, int n, char *errstr,
+                 size_t errstr_size)
+{
+    rd_kafka_topic_partition_list_t *list;
+    int i;
+    int rc = WH_OK;
+
+    list = rd_kafka_topic_partition_list_new(n);
+    for (i = 0; i < n; i++) {
+        rd_kafka_topic_partition_list_add(list, topic, plans[i].partition);
+    }
+    while (stop_signal == 0) {
+        rd_kafka_resp_err_t err = rd_kafka_committed(rk, list, TIMEOUT_MS);
+        int64_t left = 0, total = 0;
+        struct timespec ts = {WATCH_MS / 1000, 0};
+
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            snprintf(errstr, errstr_size, "committed offsets: %s",
+                     rd_kafka_err2str(err));
+            rc = WH_EIO;
+            break;
+        }
+        for (i = 0; i < n; i++) {
+            const struct plan *p = &plans[i];
+            int64_t start = p->target >= 0    ? p->target
+                            : p->committed >= 0 ? p->committed
+                                                : p->lo;
+            int64_t at = list->elems[i].offset >= 0 ? list->elems[i].offset
+                                                    : start;
+
+            total += p->hi > start ? p->hi - start : 0;
+            left += p->hi > at ? p->hi - at : 0;
+        }
+        printf("group %s: %" PRId64 " of %" PRId64 " record(s) to go "
+               "(%.0f%% done)\n", group, left, total,
+               total > 0 ? 100.0 * (double)(total - left) / (double)total
+                         : 100.0);
+        fflush(stdout);
+        if (left == 0) {
+            break;
+        }
+        nanosleep(&ts, NULL);
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    return rc;
+}
+
+struct opts {
+    const char *config_path;
+    const char *brokers;
+    const char *topic;
+    const char *group;
+    const char **xprops;
+    size_t nxprops;
+    enum from from;
+    const char *from_arg;
+    int dry_run;
+    int force;
+    int watch;
+    int verbosity;
+};
+
+/* Returns 0 to go on, 1 when --help was printed, 2 on a usage error. */
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+    static const struct option longopts[] = {
+        {"from-beginning", no_argument, NULL, 'B'},
+        {"from-offset", required_argument, NULL, 'O'},
+        {"from-time", required_argument, NULL, 'T'},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"force", no_argument, NULL, 'f'},
+        {"watch", no_argument, NULL, 'w'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}
+    };
+    int opt;
+
+    while ((opt = getopt_long(argc, argv, "c:b:t:g:X:vqh", longopts,
+                              NULL)) != -1) {
+        enum from f = FROM_NONE;
+
+        switch (opt) {
+        case 'c':
+            o->config_path = optarg;
+            break;
+        case 'b':
+            o->brokers = optarg;
+            break;
+        case 't':
+            o->topic = optarg;
+            break;
+        case 'g':
+            o->group = optarg;
+            break;
+        case 'X':
+            o->xprops[o->nxprops++] = optarg;
+            break;
+        case 'B':
+            f = FROM_BEGINNING;
+            break;
+        case 'O':
+            f = FROM_OFFSET;
+            break;
+        case 'T':
+            f = FROM_TIME;
+            break;
+        case 'n':
+            o->dry_run = 1;
+            break;
+        case 'f':
+            o->force = 1;
+            break;
+        case 'w':
+            o->watch = 1;
+            break;
+        case 'v':
+            o->verbosity++;
+            break;
+        case 'q':
+            o->verbosity--;
+            break;
+        case 'h':
+            usage(stdout);
+            return 1;
+        default:
+            fprintf(stderr, "Try '" PROG " --help'.\n");
+            return 2;
+        }
+        if (f != FROM_NONE) {
+            if (o->from != FROM_NONE) {
+                fprintf(stderr, PROG ": give one of --from-beginning, "
+                        "--from-offset and --from-time\n");
+                return 2;
+            }
+            o->from = f;
+            o->from_arg = optarg;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (o->from == FROM_NONE && !o->watch) {
+        fprintf(stderr, PROG ": say where to replay from: --from-beginning, "
+                "--from-offset N or --from-time TIME (or --watch)\n");
+        return 2;
+    }
+    return 0;
+}
+
+static int build_config(struct wh_config *cfg, const struct opts *o,
+                        char *errstr, size_t errstr_size)
+{
+    size_t i;
+    int rc = WH_OK;
+
+    if (o->config_path != NULL) {
+        rc = wh_config_load(cfg, o->config_path, errstr, errstr_size);
+    }
+    if (rc == WH_OK && o->brokers != NULL) {
+        rc = wh_config_set(cfg, "brokers", o->brokers, errstr, errstr_size);
+    }
+    if (rc == WH_OK && o->topic != NULL) {
+        rc = wh_config_set(cfg, "topic", o->topic, errstr, errstr_size);
+    }
+    if (rc == WH_OK && o->group != NULL) {
+        rc = wh_config_set(cfg, "group", o->group, errstr, errstr_size);
+    }
+    for (i = 0; rc == WH_OK && i < o->nxprops; i++) {
+        rc = wh_config_set_kafka(cfg, o->xprops[i], errstr, errstr_size);
+    }
+    /* A tool, not a member: it never stores an offset, so the automatic
+     * commit wh_kafka keeps on has nothing to send. Bisection needs to see
+     * partition ends, and to land on the oldest record when an offset has
+     * gone. */
+    if (rc == WH_OK) {
+        rc = wh_config_set(cfg, "kafka.enable.partition.eof", "true",
+                           errstr, errstr_size);
+    }
+    if (rc == WH_OK) {
+        rc = wh_config_set(cfg, "kafka.auto.offset.reset", "earliest",
+                           errstr, errstr_size);
+    }
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o;
+    struct wh_config *cfg = NULL;
+    rd_kafka_t *rk = NULL;
+    struct plan *plans = NULL;
+    int nplans = 0;
+    struct sigaction sa;
+    char errstr[1024];
+    const char *topic, *group, *level;
+    int status = 2;
+    int rc;
+    int i;
+    int64_t skip_total = 0;
+
+    memset(&o, 0, sizeof(o));
+    o.xprops = wh_xcalloc((size_t)argc + 1, sizeof(*o.xprops));
+    rc = parse_args(argc, argv, &o);
+    if (rc != 0) {
+        status = rc == 1 ? 0 : 2;
+        goto out;
+    }
+    cfg = wh_config_new(keys);
+    if (build_config(cfg, &o, errstr, sizeof(errstr)) != WH_OK) {
+        wh_err(TAG, "%s", errstr);
+        goto out;
+    }
+    level = wh_config_get(cfg, "log.level", NULL);
+    if (level != NULL && wh_log_level_parse(level) < 0) {
+        wh_err(TAG, "log.level: unknown level '%s'", level);
+        goto out;
+    }
+    if (level != NULL) {
+        wh_log_set_level(wh_log_level_parse(level));
+    }
+    if (o.verbosity != 0) {
+        int l = wh_log_get_level() + o.verbosity;
+
+        wh_log_set_level(l < WH_LOG_ERR     ? WH_LOG_ERR
+                         : l > WH_LOG_DEBUG ? WH_LOG_DEBUG
+                                            : l);
+    }
+    topic = wh_config_get(cfg, "topic", NULL);
+    group = wh_config_get(cfg, "group", NULL);
+    if (wh_config_get(cfg, "brokers", NULL) == NULL || topic == NULL ||
+        group == NULL) {
+        wh_err(TAG, "%s: not set (use -b BROKERS, -t TOPIC, -g GROUP or "
+               "their keys)",
+               wh_config_get(cfg, "brokers", NULL) == NULL ? "brokers"
+               : topic == NULL                              ? "topic"
+                                                            : "group");
+        goto out;
+    }
+    if (strchr(topic, ',') != NULL) {
+        wh_err(TAG, "topic: one topic at a time, got '%s'", topic);
+        goto out;
+    }
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
+    status = 1;
+    rk = wh_kafka_consumer_new(cfg, group, errstr, sizeof(errstr));
+    if (rk == NULL) {
+        wh_err(TAG, "%s", errstr);
+        status = 2;
+        goto out;
+    }
+    if (plan_partitions(rk, topic, &plans, &nplans, errstr,
+                        sizeof(errstr)) != WH_OK) {
+        wh_err(TAG, "%s", errstr);
+        goto out;
+    }
+    for (i = 0; i < nplans; i++) {
+        if (plans[i].committed >= 0) {
+            break;
+        }
+    }
+    if (i == nplans) {
+        wh_notice(TAG, "group %s has no committed offsets on %s: a new "
+                  "group%s", group, topic,
+                  o.from == FROM_NONE ? "" : ", it starts where told");
+    }
+
+    if (o.from == FROM_BEGINNING) {
+        for (i = 0; i < nplans; i++) {
+            plans[i].target = plans[i].lo;
+            plans[i].how = "beginning";
+        }
+    } else if (o.from == FROM_OFFSET) {
+        if (targets_from_offsets(o.from_arg, plans, nplans, errstr,
+                                 sizeof(errstr)) != WH_OK) {
+            wh_err(TAG, "%s", errstr);
+            status = 2;
+            goto out;
+        }
+    } else if (o.from == FROM_TIME) {
+        time_t t;
+
+        if (wh_date_parse(o.from_arg, &t) != WH_OK) {
+            wh_err(TAG, "--from-time: '%s' is not a date (ISO 8601, e.g. "
+                   "2026-11-27T09:00:00Z)", o.from_arg);
+            status = 2;
+            goto out;
+        }
+        if (targets_from_time(rk, topic, plans, nplans, (int64_t)t * 1000,
+                              errstr, sizeof(errstr)) != WH_OK) {
+            wh_err(TAG, "%s", errstr);
+            goto out;
+        }
+    }
+    for (i = 0; i < nplans; i++) {
+        struct plan *p = &plans[i];
+
+        if (p->target >= 0 && (p->target < p->lo || p->target > p->hi)) {
+            wh_notice(TAG, "partition %d: offset %" PRId64 " is outside "
+                      "[%" PRId64 ", %" PRId64 "]; using the nearest end",
+                      (int)p->partition, p->target, p->lo, p->hi);
+            p->target = p->target < p->lo ? p->lo : p->hi;
+        }
+        skip_total += skipped(p);
+    }
+
+    if (o.from != FROM_NONE) {
+        print_plan(topic, group, plans, nplans);
+    }
+    if (skip_total > 0) {
+        for (i = 0; i < nplans; i++) {
+            const struct plan *p = &plans[i];
+
+            if (skipped(p) > 0) {
+                printf("partition %d: would skip %" PRId64 " record(s) "
+                       "the group has not processed (offsets %" PRId64
+                       "..%" PRId64 ")\n", (int)p->partition, skipped(p),
+                       p->committed > p->lo ? p->committed : p->lo,
+                       p->target - 1);
+            }
+        }
+        fflush(stdout);
+        if (!o.force && !o.dry_run) {
+            wh_err(TAG, "refusing to skip %" PRId64 " unprocessed "
+                   "record(s); rerun with --force to skip them", skip_total);
+            goto out;
+        }
+    }
+    if (o.dry_run) {
+        printf("dry run: nothing committed\n");
+        status = 0;
+        goto out;
+    }
+    if (o.from != FROM_NONE) {
+        int listed;
+
+        if (check_group_idle(rk, group, &listed, errstr, sizeof(errstr)) !=
+                WH_OK ||
+            commit_plan(rk, cfg, topic, group, plans, nplans, listed, errstr,
+                        sizeof(errstr)) != WH_OK) {
+            wh_err(TAG, "%s", errstr);
+            goto out;
+        }
+    }
+    if (o.watch) {
+        if (watch(rk, topic, group, plans, nplans, errstr, sizeof(errstr)) !=
+            WH_OK) {
+            wh_err(TAG, "%s", errstr);
+            goto out;
+        }
+    } else if (o.from != FROM_NONE) {
+        printf("done: start the group's consumers; follow them with "
+               PROG " -b %s -t %s -g %s --watch\n",
+               wh_config_get(cfg, "brokers", ""), topic, group);
+    }
+    status = 0;
+out:
+    free(plans);
+    if (rk != NULL) {
+        rd_kafka_consumer_close(rk);
+        rd_kafka_destroy(rk);
+    }
+    wh_config_free(cfg);
+    free(o.xprops);
+    return status;
+}

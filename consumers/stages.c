@@ -1,0 +1,38 @@
+/*
+ * stages.c - the static table of consumer stages [Fluent Bit plugins].
+ *
+ * The table is the pipeline: every dedup stage, then every enricher, runs
+ * in table order on each record; sinks run only when named by --sink or a
+ * "sink" config key. To add a stage, define its const struct wh_stage in
+ * its own file under dedup/, enrich/ or sinks/, declare it here and list
+ * it in stages[] at the place it should run.
+ */
+#include <string.h>
+
+#include "stage.h"
+
+extern const struct wh_stage wh_dedup_exact;
+extern const struct wh_stage wh_sink_jsonl;
+
+static const struct wh_stage *const stages[] = {
+    &wh_dedup_exact,
+    &wh_sink_jsonl,
+};
+
+const struct wh_stage *wh_stage_find(enum wh_stage_type type,
+                                     const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
+        if (stages[i]->type == type && strcmp(stages[i]->name, name) == 0) {
+            return stages[i];
+        }
+    }
+    return NULL;
+}
+
+const struct wh_stage *wh_stage_at(size_t i)
+{
+    return i < sizeof(stages) / sizeof(stages[0]) ? stages[i] : NULL;
+}

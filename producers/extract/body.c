@@ -1,0 +1,1545 @@
+/*
+ * body.c - the main text of a page, from generic signals only.
+ *
+ * One iterative walk cuts the page into blocks (runs of inline text
+ * between block-level boundaries) and sums text and link lengths per
+ * element. Blocks vote for their ancestors by length and commas (as
+ * Readability does); the element with the best score, corrected by its
+ * link density and class/id semantics, is the article container, and
+ * siblings that score close to it join it. Blocks inside the container
+ * are then filtered: boilerplate subtrees (class/id/role/tag semantics),
+ * link lists, boilerplate labels, headings that lead nowhere, the
+ * headline and standfirst themselves, and trailing sign-off marks.
+ */
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extract_int.h"
+#include "wh/log.h"
+#include "wh/wh.h"
+
+#define MAX_NODES 400000        /* elements looked at per page */
+#define MAX_BLOCKS 100000       /* text blocks kept per page */
+#define MAX_UP 300              /* parent steps in any upward walk */
+
+/* node flags */
+#define NF_SKIP 0x01            /* not text: script, style, hidden, ... */
+#define NF_NEG 0x02             /* boilerplate by tag, class, id or role */
+#define NF_POS 0x04             /* article-like class or id */
+#define NF_BLOCK 0x08           /* block-level element */
+#define NF_KEEP 0x10            /* part of the chosen content */
+#define NF_ARTICLE 0x20         /* <article>, <main>, itemprop=articleBody */
+#define NF_WEAKNEG 0x40         /* boilerplate and article-like names both */
+#define NF_HASART 0x80          /* has an NF_ARTICLE descendant */
+#define NF_HASPOS 0x100         /* has a plainly article-named descendant */
+
+/* block kinds */
+enum bkind { BK_P, BK_H, BK_LI, BK_PRE, BK_CAPTION, BK_CELL };
+
+struct ninfo {
+    xmlNodePtr node;
+    double score;
+    size_t chars;               /* text characters in the subtree */
+    size_t link_chars;          /* of which inside links */
+    unsigned flags;
+    int scored;
+};
+
+struct block {
+    xmlNodePtr owner;           /* innermost block-level element */
+    size_t text_off, text_len;
+    size_t html_off, html_len;
+    size_t chars;
+    size_t link_chars;
+    enum bkind kind;
+    int level;                  /* heading level 1-6 */
+    int in_quote;
+    int list_ordered;
+    int drop;
+};
+
+struct body_ctx {
+    const char *base;
+    struct ninfo *ni;
+    size_t nni, cap_ni;
+    struct block *blk;
+    size_t nblk, cap_blk;
+    struct wh_buf text;         /* all block texts, back to back */
+    struct wh_buf html;         /* all block htmls */
+    struct wh_buf cur_text;     /* the block being collected */
+    struct wh_buf cur_html;
+    int cur_sp;
+    size_t cur_link_chars;
+    xmlNodePtr owner;
+    int link_depth;
+    int link_open_block;        /* block serial an <a> was opened in */
+    int serial;                 /* serial of the block being collected */
+    int quote_depth;
+    int pre_depth;
+    int caption_depth;
+    size_t total_chars;
+    int truncated;
+};
+
+static struct ninfo *info(const struct body_ctx *c, const xmlNode *n)
+{
+    uintptr_t i = (uintptr_t)n->_private;
+
+    if (i == 0 || i > c->nni) {
+        return NULL;
+    }
+    return &c->ni[i - 1];
+}
+
+static const char *attr_val(const xmlNode *n, const char *name)
+{
+    for (const xmlAttr *a = n->properties; a != NULL; a = a->next) {
+        if (strcasecmp((const char *)a->name, name) == 0) {
+            if (a->children != NULL && a->children->content != NULL) {
+                return (const char *)a->children->content;
+            }
+            return "";
+        }
+    }
+    return NULL;
+}
+
+static int tag_in(const char *name, const char *const *list)
+{
+    for (size_t i = 0; list[i] != NULL; i++) {
+        if (strcmp(name, list[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static const char *const skip_tags[] = {
+    "script", "style", "noscript", "template", "svg", "math", "iframe",
+    "object", "embed", "canvas", "video", "audio", "select", "button",
+    "input", "textarea", "option", "head", "title", "meta", "link", "map",
+    "area", "frameset", "frame", "label", "dialog", "menu", NULL
+};
+
+static const char *const block_tags[] = {
+    "p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt",
+    "dd", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table",
+    "tr", "td", "th", "tbody", "thead", "tfoot", "caption", "figure",
+    "figcaption", "form", "fieldset", "address", "center", "hr", "br",
+    "header", "footer", "nav", "aside", "details", "summary", "body",
+    "html", "hgroup", "legend", NULL
+};
+
+static const char *const neg_tags[] = {
+    "nav", "aside", "footer", "header", "form", "fieldset", NULL
+};
+
+/* class / id tokens: whole-token matches */
+static const char *const neg_tokens[] = {
+    "ad", "ads", "adv", "advert", "adverts", "advertisement", "advertising",
+    "banner", "sponsor", "sponsored", "promo", "promos", "promotion",
+    "share", "sharing", "shares", "social", "comment", "comments",
+    "discussion", "disqus", "related", "recommended", "recommendations",
+    "newsletter", "subscribe", "subscription", "signup", "cookie",
+    "cookies", "consent", "gdpr", "sidebar", "widget", "widgets", "footer",
+    "nav", "navbar", "navigation", "menu", "breadcrumb", "breadcrumbs",
+    "tags", "tag", "taglist", "keywords", "popular", "trending",
+    "outbrain", "taboola", "teaser", "teasers", "masthead", "toolbar",
+    "pagination", "pager", "print", "modal", "popup", "overlay", "skip",
+    "hidden", "hide", "bio", "login", "register", "rail", "copyright",
+    "legal", "disclaimer", "pullquote", "byline", "dateline", "meta",
+    "header", "tools", "utility", "utilities", "more", "next", "prev",
+    "previous", "follow", "tweet", "facebook", "twitter", "whatsapp",
+    "linkedin", "email", "mail", "rss", "jump", "survey", "poll",
+    "ticker", "alert", "notice", "extra", "extras", "secondary",
+    "author", "credits", "credit", "timestamp", "date", "kicker", "foot",
+    "caption", "captions", "figcaption", "textsize", "fontsize", "dek",
+    "standfirst", "strapline", "subtitle", "summary", "deck",
+    "sitemap", "topbar", "sharetools", "addthis", NULL
+};
+
+/* of those, the ones that mean boilerplate even in an article-like name
+ * ("comments-body", "share_article") */
+static const char *const strong_tokens[] = {
+    "ad", "ads", "advert", "adverts", "advertisement", "advertising",
+    "sponsor", "sponsored", "promo", "share", "sharing", "social",
+    "comment", "comments", "discussion", "disqus", "related",
+    "recommended", "recommendations", "newsletter", "subscribe",
+    "cookie", "cookies", "consent", "sidebar", "footer", "nav", "navbar",
+    "navigation", "menu", "breadcrumb", "breadcrumbs", "outbrain",
+    "taboola", "popular", "trending", "masthead", "pagination", NULL
+};
+
+/* class / id tokens: prefix matches (all strong) */
+static const char *const neg_prefixes[] = {
+    "advert", "sponsor", "promo", "sharebar", "share-", "sharing",
+    "socialbar", "social-", "comment", "related", "recommend",
+    "newsletter", "subscri", "cookie", "sidebar", "widget", "footer",
+    "navbar", "breadcrumb", "outbrain", "taboola", "popular", "trending",
+    "pagination", "adslot", "adunit", "adwrap", "adbox", "adcontainer",
+    "adsense", "dfp", "mostread", "most-read", "readmore", "read-more",
+    "morestories", "more-stories", "youmay", "you-may", "alsolike",
+    "paywall", "signup", "sign-up", NULL
+};
+
+/* class / id substrings of article containers */
+static const char *const pos_words[] = {
+    "article", "body", "content", "entry", "main", "post", "story", "text",
+    "blog", "prose", NULL
+};
+
+static int in_list(const char *t, size_t n, const char *const *list,
+                   int prefix)
+{
+    for (size_t i = 0; list[i] != NULL; i++) {
+        size_t l = strlen(list[i]);
+
+        if (prefix ? (n >= l && memcmp(t, list[i], l) == 0)
+                   : (n == l && memcmp(t, list[i], n) == 0)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Reads the class and id of n: *neg = 1 for a boilerplate word, 2 for
+ * one that stays boilerplate in an article-like name; *pos = 1 for an
+ * article-like word. */
+static void class_signals(const xmlNode *n, int *neg, int *pos)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        const char *v = attr_val(n, pass == 0 ? "class" : "id");
+        char buf[256];
+        size_t len;
+        size_t i = 0;
+
+        if (v == NULL) {
+            continue;
+        }
+        len = strlen(v);
+        if (len >= sizeof(buf)) {
+            len = sizeof(buf) - 1;
+        }
+        for (size_t k = 0; k < len; k++) {
+            char ch = v[k];
+
+            buf[k] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+        }
+        buf[len] = '\0';
+        for (size_t k = 0; pos_words[k] != NULL && !*pos; k++) {
+            if (strstr(buf, pos_words[k]) != NULL) {
+                *pos = 1;
+            }
+        }
+        /* whole class words (split on blanks) for prefixes, and
+         * sub-tokens (split on - and _) for exact words */
+        while (i < len) {
+            size_t s;
+            size_t w;
+            size_t nparts;
+
+            while (i < len && (buf[i] == ' ' || buf[i] == '\t' ||
+                               buf[i] == '\n')) {
+                i++;
+            }
+            s = i;
+            while (i < len && buf[i] != ' ' && buf[i] != '\t' &&
+                   buf[i] != '\n') {
+                i++;
+            }
+            w = i - s;
+            if (w == 0) {
+                continue;
+            }
+            if (in_list(buf + s, w, neg_prefixes, 1)) {
+                *neg = 2;
+            }
+            nparts = 1;
+            for (size_t k = s; k < i; k++) {
+                if (buf[k] == '-' || buf[k] == '_') {
+                    nparts++;
+                }
+            }
+            /* "share_wrapper", "post-author": a boilerplate word counts
+             * as the first or the last part of a compound name, not in
+             * the middle ("entry-author-jane_doe" names an entry) */
+            for (size_t a = s; a < i;) {
+                size_t b = a;
+
+                while (b < i && ((buf[b] >= 'a' && buf[b] <= 'z') ||
+                                 (buf[b] >= '0' && buf[b] <= '9'))) {
+                    b++;
+                }
+                if (b > a && (b >= i || (a == s && nparts <= 2)) &&
+                    in_list(buf + a, b - a, neg_tokens, 0)) {
+                    int lvl = in_list(buf + a, b - a, strong_tokens, 0) ? 2
+                                                                        : 1;
+
+                    if (lvl > *neg) {
+                        *neg = lvl;
+                    }
+                }
+                a = b + 1;
+            }
+        }
+    }
+}
+
+static int is_hidden(const xmlNode *n)
+{
+    const char *v;
+
+    if (attr_val(n, "hidden") != NULL) {
+        return 1;
+    }
+    v = attr_val(n, "aria-hidden");
+    if (v != NULL && strcmp(v, "true") == 0) {
+        return 1;
+    }
+    v = attr_val(n, "style");
+    if (v != NULL && (strcasestr(v, "display:none") != NULL ||
+                      strcasestr(v, "display: none") != NULL ||
+                      strcasestr(v, "visibility:hidden") != NULL ||
+                      strcasestr(v, "visibility: hidden") != NULL)) {
+        return 1;
+    }
+    return 0;
+}
+
+static int role_is_neg(const xmlNode *n)
+{
+    static const char *const roles[] = {
+        "navigation", "complementary", "banner", "contentinfo", "menu",
+        "menubar", "dialog", "alert", "alertdialog", "search", "toolbar",
+        "tablist", NULL
+    };
+    const char *v = attr_val(n, "role");
+
+    return v != NULL && tag_in(v, roles);
+}
+
+/* ---- collecting blocks ---- */
+
+static void flush(struct body_ctx *c)
+{
+    struct block *b;
+    const char *oname;
+    const xmlNode *o;
+
+    if (c->cur_text.len == 0) {
+        wh_buf_reset(&c->cur_html);
+        c->cur_link_chars = 0;
+        c->cur_sp = 0;
+        c->serial++;
+        return;
+    }
+    if (c->link_open_block == c->serial) {
+        wh_buf_puts(&c->cur_html, "</a>");
+        c->link_open_block = -1;
+    }
+    if (c->nblk >= MAX_BLOCKS) {
+        c->truncated = 1;
+        goto reset;
+    }
+    if (c->nblk == c->cap_blk) {
+        c->cap_blk = c->cap_blk != 0 ? c->cap_blk * 2 : 256;
+        c->blk = wh_xrealloc(c->blk, c->cap_blk * sizeof(*c->blk));
+    }
+    b = &c->blk[c->nblk++];
+    memset(b, 0, sizeof(*b));
+    b->owner = c->owner;
+    b->text_off = c->text.len;
+    b->text_len = c->cur_text.len;
+    wh_buf_append(&c->text, c->cur_text.data, c->cur_text.len);
+    b->html_off = c->html.len;
+    b->html_len = c->cur_html.len;
+    wh_buf_append(&c->html, c->cur_html.data, c->cur_html.len);
+    b->chars = wh_extract_utf8_len(c->cur_text.data, c->cur_text.len);
+    b->link_chars = c->cur_link_chars < b->chars ? c->cur_link_chars
+                                                 : b->chars;
+    b->in_quote = c->quote_depth > 0;
+    b->kind = BK_P;
+    o = c->owner;
+    oname = o != NULL ? (const char *)o->name : "";
+    if (c->pre_depth > 0) {
+        b->kind = BK_PRE;
+    } else if (c->caption_depth > 0) {
+        b->kind = BK_CAPTION;
+    } else if (oname[0] == 'h' && oname[1] >= '1' && oname[1] <= '6' &&
+               oname[2] == '\0') {
+        b->kind = BK_H;
+        b->level = oname[1] - '0';
+    } else if (strcmp(oname, "li") == 0) {
+        b->kind = BK_LI;
+        b->list_ordered = o->parent != NULL && o->parent->name != NULL &&
+                          strcmp((const char *)o->parent->name, "ol") == 0;
+    } else if (strcmp(oname, "td") == 0 || strcmp(oname, "th") == 0) {
+        b->kind = BK_CELL;
+    }
+    if (o != NULL) {
+        struct ninfo *in = info(c, o);
+
+        if (in != NULL) {
+            in->chars += b->chars;
+            in->link_chars += b->link_chars;
+        }
+    }
+    c->total_chars += b->chars;
+reset:
+    wh_buf_reset(&c->cur_text);
+    wh_buf_reset(&c->cur_html);
+    c->cur_link_chars = 0;
+    c->cur_sp = 0;
+    c->serial++;
+}
+
+static void add_text(struct body_ctx *c, const char *t)
+{
+    size_t before = c->cur_text.len;
+    size_t len = strlen(t);
+
+    wh_extract_text_append(&c->cur_text, t, len, &c->cur_sp);
+    if (c->cur_text.len > before) {
+        /* html gets the same normalized text, escaped */
+        wh_extract_html_escape(&c->cur_html, c->cur_text.data + before,
+                               c->cur_text.len - before);
+        if (c->link_depth > 0) {
+            c->cur_link_chars += wh_extract_utf8_len(
+                c->cur_text.data + before, c->cur_text.len - before);
+        }
+    }
+}
+
+static xmlNodePtr block_ancestor(const struct body_ctx *c, xmlNodePtr n)
+{
+    int steps = 0;
+
+    while (n != NULL && n->type == XML_ELEMENT_NODE && steps++ < MAX_UP) {
+        const struct ninfo *in = info(c, n);
+
+        if (in != NULL && (in->flags & NF_BLOCK) != 0) {
+            return n;
+        }
+        n = n->parent;
+    }
+    return NULL;
+}
+
+/* Enter an element; returns 1 to descend into it. */
+static int enter(struct body_ctx *c, xmlNodePtr n)
+{
+    const char *name = (const char *)n->name;
+    struct ninfo *in;
+    int neg = 0;
+    int pos = 0;
+    const char *ip;
+
+    if (c->nni >= MAX_NODES) {
+        c->truncated = 1;
+        return 0;
+    }
+    if (c->nni == c->cap_ni) {
+        c->cap_ni = c->cap_ni != 0 ? c->cap_ni * 2 : 1024;
+        c->ni = wh_xrealloc(c->ni, c->cap_ni * sizeof(*c->ni));
+    }
+    in = &c->ni[c->nni++];
+    memset(in, 0, sizeof(*in));
+    in->node = n;
+    n->_private = (void *)(uintptr_t)c->nni;
+    if (tag_in(name, skip_tags) || is_hidden(n)) {
+        in->flags |= NF_SKIP;
+        return 0;
+    }
+    if (tag_in(name, block_tags)) {
+        in->flags |= NF_BLOCK;
+        flush(c);
+        if (strcmp(name, "br") != 0 && strcmp(name, "hr") != 0) {
+            c->owner = n;
+        }
+    }
+    if (tag_in(name, neg_tags) || role_is_neg(n)) {
+        neg = 1;
+    }
+    class_signals(n, &neg, &pos);
+    ip = attr_val(n, "itemprop");
+    /* <article> and <main> mark content unless named as boilerplate
+     * (comment threads often are <article class="comment">) */
+    if ((ip != NULL && strcasestr(ip, "articleBody") != NULL) ||
+        ((strcmp(name, "article") == 0 || strcmp(name, "main") == 0) &&
+         !neg)) {
+        in->flags |= NF_ARTICLE;
+        pos = 1;
+        neg = 0;
+    }
+    if (strcmp(name, "body") == 0 || strcmp(name, "html") == 0) {
+        neg = 0;
+    }
+    if ((neg && !pos) || (neg == 2 && (in->flags & NF_ARTICLE) == 0)) {
+        in->flags |= NF_NEG;
+    } else if (neg && (in->flags & NF_ARTICLE) == 0) {
+        in->flags |= NF_WEAKNEG;
+    }
+    if (pos) {
+        in->flags |= NF_POS;
+    }
+    if (strcmp(name, "a") == 0) {
+        const char *href = attr_val(n, "href");
+
+        c->link_depth++;
+        if (href != NULL && c->link_open_block < 0) {
+            char *abs = wh_extract_abs_url(href, c->base);
+
+            if (abs != NULL) {
+                wh_buf_puts(&c->cur_html, "<a href=\"");
+                wh_extract_html_escape(&c->cur_html, abs, strlen(abs));
+                wh_buf_puts(&c->cur_html, "\">");
+                c->link_open_block = c->serial;
+                free(abs);
+            }
+        }
+    } else if (strcmp(name, "blockquote") == 0) {
+        c->quote_depth++;
+    } else if (strcmp(name, "pre") == 0) {
+        c->pre_depth++;
+    } else if (strcmp(name, "figcaption") == 0 ||
+               strcmp(name, "caption") == 0) {
+        c->caption_depth++;
+    }
+    return 1;
+}
+
+static void leave(struct body_ctx *c, xmlNodePtr n)
+{
+    const char *name = (const char *)n->name;
+    struct ninfo *in = info(c, n);
+    struct ninfo *pin;
+
+    if (in == NULL || (in->flags & NF_SKIP) != 0) {
+        return;
+    }
+    if ((in->flags & NF_BLOCK) != 0) {
+        flush(c);
+        if (c->owner == n) {
+            c->owner = block_ancestor(c, n->parent);
+        }
+    }
+    if (strcmp(name, "a") == 0) {
+        c->link_depth--;
+        if (c->link_open_block == c->serial) {
+            wh_buf_puts(&c->cur_html, "</a>");
+            c->link_open_block = -1;
+        } else if (c->link_open_block >= 0 && c->link_depth == 0) {
+            c->link_open_block = -1;
+        }
+    } else if (strcmp(name, "blockquote") == 0) {
+        c->quote_depth--;
+    } else if (strcmp(name, "pre") == 0) {
+        c->pre_depth--;
+    } else if (strcmp(name, "figcaption") == 0 ||
+               strcmp(name, "caption") == 0) {
+        c->caption_depth--;
+    }
+    pin = n->parent != NULL ? info(c, n->parent) : NULL;
+    if (pin != NULL && (in->flags & (NF_ARTICLE | NF_HASART)) != 0) {
+        pin->flags |= NF_HASART;
+    }
+    if (pin != NULL && ((in->flags & NF_HASPOS) != 0 ||
+                        ((in->flags & NF_POS) != 0 &&
+                         (in->flags & (NF_NEG | NF_WEAKNEG)) == 0))) {
+        pin->flags |= NF_HASPOS;
+    }
+    if (pin != NULL) {
+        pin->chars += in->chars;
+        pin->link_chars += in->link_chars;
+    }
+}
+
+static void walk(struct body_ctx *c, xmlNodePtr start)
+{
+    xmlNodePtr cur = start;
+    int down = enter(c, cur);
+
+    for (;;) {
+        if (down && cur->children != NULL) {
+            cur = cur->children;
+        } else {
+            while (cur != start && cur->next == NULL) {
+                if (cur->type == XML_ELEMENT_NODE) {
+                    leave(c, cur);
+                }
+                cur = cur->parent;
+            }
+            if (cur->type == XML_ELEMENT_NODE) {
+                leave(c, cur);
+            }
+            if (cur == start) {
+                break;
+            }
+            cur = cur->next;
+        }
+        if (cur->type == XML_ELEMENT_NODE) {
+            down = enter(c, cur);
+        } else {
+            if ((cur->type == XML_TEXT_NODE ||
+                 cur->type == XML_CDATA_SECTION_NODE) &&
+                cur->content != NULL) {
+                add_text(c, (const char *)cur->content);
+            }
+            down = 0;
+        }
+    }
+    flush(c);
+}
+
+/* ---- choosing the container ---- */
+
+static size_t count_commas(const char *s, size_t n)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == ',') {
+            k++;
+        } else if ((unsigned char)s[i] == 0xEF && i + 2 < n &&
+                   (unsigned char)s[i + 1] == 0xBC &&
+                   (unsigned char)s[i + 2] == 0x8C) {
+            k++;
+        } else if ((unsigned char)s[i] == 0xE3 && i + 2 < n &&
+                   (unsigned char)s[i + 1] == 0x80 &&
+                   ((unsigned char)s[i + 2] == 0x81 ||
+                    (unsigned char)s[i + 2] == 0x82)) {
+            k++;
+        }
+    }
+    return k;
+}
+
+/* Is n (or an ancestor below limit) boilerplate by its name? A wrapper
+ * around article-named content that holds most of the text is not
+ * ("business has-no-ticker" around "story-body"); nor is anything
+ * holding an <article> or articleBody. */
+static int under_neg(const struct body_ctx *c, xmlNodePtr n, xmlNodePtr limit)
+{
+    int steps = 0;
+    size_t ref = c->total_chars;
+
+    if (limit != NULL) {
+        const struct ninfo *li = info(c, limit);
+
+        ref = li != NULL ? li->chars : 0;
+    }
+    while (n != NULL && n != limit && n->type == XML_ELEMENT_NODE &&
+           steps++ < MAX_UP) {
+        const struct ninfo *in = info(c, n);
+
+        /* an element holding most of the text is no boilerplate,
+         * whatever its name says */
+        if (in != NULL && (in->flags & NF_HASART) == 0) {
+            if ((in->flags & NF_NEG) != 0 &&
+                ((in->flags & NF_HASPOS) == 0 || in->chars * 2 < ref)) {
+                return 1;
+            }
+            /* named both ways: boilerplate when small or link-heavy
+             * ("post-author", "entry-tags") */
+            if ((in->flags & NF_WEAKNEG) != 0 &&
+                (in->chars < 200 || in->link_chars * 2 > in->chars)) {
+                return 1;
+            }
+        }
+        n = n->parent;
+    }
+    return 0;
+}
+
+static double tag_base(const char *name)
+{
+    if (strcmp(name, "div") == 0 || strcmp(name, "article") == 0 ||
+        strcmp(name, "section") == 0 || strcmp(name, "main") == 0) {
+        return 5;
+    }
+    if (strcmp(name, "pre") == 0 || strcmp(name, "td") == 0 ||
+        strcmp(name, "blockquote") == 0) {
+        return 3;
+    }
+    if (strcmp(name, "address") == 0 || strcmp(name, "ol") == 0 ||
+        strcmp(name, "ul") == 0 || strcmp(name, "dl") == 0 ||
+        strcmp(name, "dd") == 0 || strcmp(name, "dt") == 0 ||
+        strcmp(name, "li") == 0 || strcmp(name, "form") == 0) {
+        return -3;
+    }
+    if (name[0] == 'h' || strcmp(name, "th") == 0) {
+        return -5;
+    }
+    return 0;
+}
+
+static void add_score(struct body_ctx *c, xmlNodePtr n, double s)
+{
+    struct ninfo *in = info(c, n);
+
+    if (in == NULL) {
+        return;
+    }
+    if (!in->scored) {
+        in->scored = 1;
+        in->score = tag_base((const char *)n->name);
+        if ((in->flags & NF_POS) != 0) {
+            in->score += 25;
+        }
+        if ((in->flags & NF_ARTICLE) != 0) {
+            in->score += 10;
+        }
+    }
+    in->score += s;
+}
+
+static int is_para_tag(const char *name)
+{
+    return strcmp(name, "p") == 0 || strcmp(name, "pre") == 0 ||
+           strcmp(name, "li") == 0 || strcmp(name, "dd") == 0 ||
+           strcmp(name, "dt") == 0 || strcmp(name, "blockquote") == 0 ||
+           strcmp(name, "td") == 0 ||
+           (name[0] == 'h' && name[1] >= '1' && name[1] <= '6');
+}
+
+static void score_blocks(struct body_ctx *c, int strict)
+{
+    for (size_t i = 0; i < c->nni; i++) {
+        c->ni[i].scored = 0;
+        c->ni[i].score = 0;
+    }
+    for (size_t i = 0; i < c->nblk; i++) {
+        const struct block *b = &c->blk[i];
+        xmlNodePtr n = b->owner;
+        double s;
+
+        if (n == NULL || b->kind == BK_H || b->chars < 25) {
+            continue;
+        }
+        if (b->link_chars * 2 > b->chars) {
+            continue;
+        }
+        if (strict && under_neg(c, n, NULL)) {
+            continue;
+        }
+        s = 1.0 + (double)count_commas(c->text.data + b->text_off,
+                                       b->text_len);
+        s += (double)(b->chars / 100 < 3 ? b->chars / 100 : 3);
+        if (is_para_tag((const char *)n->name) && n->parent != NULL) {
+            n = n->parent;
+        }
+        for (int level = 0; level < 5 && n != NULL &&
+                            n->type == XML_ELEMENT_NODE; level++) {
+            double div = level == 0 ? 1.0 : level == 1 ? 2.0 : level * 3.0;
+
+            add_score(c, n, s / div);
+            n = n->parent;
+        }
+    }
+}
+
+static double final_score(const struct ninfo *in)
+{
+    double ld = in->chars > 0 ? (double)in->link_chars / (double)in->chars
+                              : 0.0;
+
+    return in->score * (1.0 - ld);
+}
+
+static int is_ancestor(const xmlNode *a, const xmlNode *n)
+{
+    int steps = 0;
+
+    while (n != NULL && steps++ < MAX_UP) {
+        if (n == a) {
+            return 1;
+        }
+        n = n->parent;
+    }
+    return 0;
+}
+
+/* Picks the container; marks it and joining siblings NF_KEEP. Returns the
+ * container or NULL. */
+static xmlNodePtr choose(struct body_ctx *c, xmlNodePtr body)
+{
+    struct ninfo *top[5] = {NULL, NULL, NULL, NULL, NULL};
+    struct ninfo *best;
+    xmlNodePtr cand;
+    xmlNodePtr parent;
+    double best_score;
+    double threshold;
+
+    for (size_t i = 0; i < c->nni; i++) {
+        struct ninfo *in = &c->ni[i];
+
+        if (!in->scored) {
+            continue;
+        }
+        for (int k = 0; k < 5; k++) {
+            if (top[k] == NULL || final_score(in) > final_score(top[k])) {
+                for (int j = 4; j > k; j--) {
+                    top[j] = top[j - 1];
+                }
+                top[k] = in;
+                break;
+            }
+        }
+    }
+    if (top[0] == NULL) {
+        return NULL;
+    }
+    best = top[0];
+    cand = best->node;
+    best_score = final_score(best);
+    /* Several near-top candidates under one ancestor: take the ancestor
+     * (an article split in several blocks). */
+    {
+        int close = 0;
+
+        for (int k = 1; k < 5; k++) {
+            if (top[k] != NULL && final_score(top[k]) >= best_score * 0.75) {
+                close++;
+            }
+        }
+        if (close >= 2) {
+            xmlNodePtr p = cand->parent;
+
+            while (p != NULL && p != body && p->type == XML_ELEMENT_NODE &&
+                   info(c, p) != NULL) {
+                int under = 0;
+
+                for (int k = 1; k < 5; k++) {
+                    if (top[k] != NULL &&
+                        final_score(top[k]) >= best_score * 0.75 &&
+                        is_ancestor(p, top[k]->node)) {
+                        under++;
+                    }
+                }
+                if (under >= 2) {
+                    cand = p;
+                    break;
+                }
+                p = p->parent;
+            }
+        }
+    }
+    /* Climb while the parent scores better (its text is mostly ours). */
+    {
+        const struct ninfo *ci = info(c, cand);
+        double last = ci != NULL ? ci->score : 0;
+        xmlNodePtr p = cand->parent;
+        int steps = 0;
+
+        while (p != NULL && p != body && p->type == XML_ELEMENT_NODE &&
+               steps++ < MAX_UP) {
+            const struct ninfo *pi = info(c, p);
+
+            if (pi == NULL || !pi->scored) {
+                p = p->parent;
+                continue;
+            }
+            if (pi->score < best->score / 3) {
+                break;
+            }
+            if (pi->score > last) {
+                cand = p;
+                break;
+            }
+            last = pi->score;
+            p = p->parent;
+        }
+        /* an only child adds nothing: use the parent */
+        while (cand != body && cand->parent != NULL &&
+               cand->parent != body && info(c, cand->parent) != NULL &&
+               cand->parent->type == XML_ELEMENT_NODE &&
+               xmlChildElementCount(cand->parent) == 1) {
+            cand = cand->parent;
+        }
+    }
+    if (getenv("WH_EXTRACT_DEBUG") != NULL) {
+        for (int k = 0; k < 5 && top[k] != NULL; k++) {
+            const char *cl = attr_val(top[k]->node, "class");
+            const char *id = attr_val(top[k]->node, "id");
+
+            fprintf(stderr, "top%d %s.%s#%s score %.1f final %.1f\n", k,
+                    (const char *)top[k]->node->name, cl ? cl : "",
+                    id ? id : "", top[k]->score, final_score(top[k]));
+        }
+        fprintf(stderr, "chosen %s.%s\n", (const char *)cand->name,
+                attr_val(cand, "class") ? attr_val(cand, "class") : "");
+    }
+    if (info(c, cand) == NULL) {
+        cand = best->node;
+    }
+    {
+        struct ninfo *ci = info(c, cand);
+
+        if (ci != NULL) {
+            ci->flags |= NF_KEEP;
+            best_score = ci->scored ? ci->score : best_score;
+        }
+    }
+    /* Siblings that look like more of the same article. */
+    parent = cand->parent;
+    threshold = best_score * 0.2 > 10 ? best_score * 0.2 : 10;
+    if (parent != NULL && parent->type == XML_ELEMENT_NODE) {
+        const char *cls = attr_val(cand, "class");
+
+        for (xmlNodePtr s = parent->children; s != NULL; s = s->next) {
+            struct ninfo *si;
+            double ss;
+
+            if (s == cand || s->type != XML_ELEMENT_NODE) {
+                continue;
+            }
+            si = info(c, s);
+            if (si == NULL || (si->flags & (NF_SKIP | NF_NEG)) != 0) {
+                continue;
+            }
+            ss = si->scored ? final_score(si) : 0;
+            if (cls != NULL && cls[0] != '\0') {
+                const char *scls = attr_val(s, "class");
+
+                if (scls != NULL && strcmp(scls, cls) == 0) {
+                    ss += best_score * 0.2;
+                }
+            }
+            if (ss >= threshold) {
+                si->flags |= NF_KEEP;
+            } else if (strcmp((const char *)s->name, "p") == 0 &&
+                       si->chars > 0) {
+                double ld = (double)si->link_chars / (double)si->chars;
+
+                if ((si->chars > 80 && ld < 0.25) ||
+                    (si->chars <= 80 && si->link_chars == 0 &&
+                     si->chars > 20)) {
+                    si->flags |= NF_KEEP;
+                }
+            }
+        }
+    }
+    return cand;
+}
+
+/* ---- filtering blocks ---- */
+
+/* Is the block inside kept content? Returns the keep root or NULL. */
+static xmlNodePtr kept_root(const struct body_ctx *c, xmlNodePtr n)
+{
+    int steps = 0;
+
+    while (n != NULL && n->type == XML_ELEMENT_NODE && steps++ < MAX_UP) {
+        const struct ninfo *in = info(c, n);
+
+        if (in != NULL && (in->flags & NF_KEEP) != 0) {
+            return n;
+        }
+        n = n->parent;
+    }
+    return NULL;
+}
+
+static const char *const boiler_starts[] = {
+    "advertisement", "advertising", "this article is more than",
+    "this article is over", "share this", "share on", "copyright",
+    "\xc2\xa9", "(c) ", "all rights reserved", "send us news",
+    "sign up", "subscribe", "follow us", "click here", "read more",
+    "related:", "related stories", "related articles", "more about",
+    "other stories", "you might also like", "you may also like",
+    "recommended", "most read", "most popular", "print this",
+    "email this", "comments", "leave a comment", "post a comment",
+    "story continues below", "continue reading", "skip to",
+    "image:", "photo:", "sponsored", "tags:", "filed under",
+    "see also", "more on this", "back to top", "we use cookies",
+    "report an error", "text size", "font size", "loading", NULL
+};
+
+/* Does t (len bytes, not NUL-terminated) start with prefix, ignoring
+ * ASCII case? */
+static int starts_n(const char *t, size_t len, const char *prefix)
+{
+    size_t pl = strlen(prefix);
+
+    return len >= pl && strncasecmp(t, prefix, pl) == 0;
+}
+
+static int is_boiler_line(const char *t, size_t len, size_t chars)
+{
+    if (chars > 100) {
+        return 0;
+    }
+    for (size_t i = 0; boiler_starts[i] != NULL; i++) {
+        if (starts_n(t, len, boiler_starts[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int same_text(const char *a, size_t alen, const char *b)
+{
+    return b != NULL && strlen(b) == alen && memcmp(a, b, alen) == 0;
+}
+
+/* Trailing sign-off marks: " ®", "■", "(END)", "###", "-30-". */
+static size_t strip_signoff(const char *t, size_t len)
+{
+    static const char *const marks[] = {
+        "\xc2\xae", "\xe2\x96\xa0", "\xe2\x96\xa1", "\xe2\x97\x8f",
+        "\xe2\x97\x86", "\xe2\x96\xaa", "(END)", "(end)", "###", "-30-",
+        "(C)", NULL
+    };
+    int changed = 1;
+
+    while (changed && len > 0) {
+        changed = 0;
+        for (size_t i = 0; marks[i] != NULL; i++) {
+            size_t ml = strlen(marks[i]);
+
+            if (len >= ml && memcmp(t + len - ml, marks[i], ml) == 0) {
+                len -= ml;
+                while (len > 0 && t[len - 1] == ' ') {
+                    len--;
+                }
+                changed = 1;
+            }
+        }
+    }
+    return len;
+}
+
+/* Compares the letters and digits of a (alen bytes) and b, ignoring
+ * case, blanks and punctuation. */
+static int loose_eq(const char *a, size_t alen, const char *b)
+{
+    size_t i = 0;
+    size_t j = 0;
+    size_t blen;
+
+    if (b == NULL) {
+        return 0;
+    }
+    blen = strlen(b);
+    for (;;) {
+        unsigned char x;
+        unsigned char y;
+
+        while (i < alen && !isalnum((unsigned char)a[i]) &&
+               (unsigned char)a[i] < 0x80) {
+            i++;
+        }
+        while (j < blen && !isalnum((unsigned char)b[j]) &&
+               (unsigned char)b[j] < 0x80) {
+            j++;
+        }
+        if (i >= alen || j >= blen) {
+            return i >= alen && j >= blen;
+        }
+        x = (unsigned char)tolower((unsigned char)a[i]);
+        y = (unsigned char)tolower((unsigned char)b[j]);
+        if (x != y) {
+            return 0;
+        }
+        i++;
+        j++;
+    }
+}
+
+/* Lower-cased letters and digits of s[0..len), into a new string. */
+static char *loose_key(const char *s, size_t len)
+{
+    char *k = wh_xmalloc(len + 1);
+    size_t n = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+
+        if (isalnum(ch) || ch >= 0x80) {
+            k[n++] = (char)tolower(ch);
+        }
+    }
+    k[n] = '\0';
+    return k;
+}
+
+/* Is the text t (a heading) part of the headline, loosely compared? */
+static int loose_in(const char *t, size_t len, const char *headline)
+{
+    char *a;
+    char *b;
+    int res;
+
+    if (headline == NULL || len == 0) {
+        return 0;
+    }
+    a = loose_key(t, len);
+    b = loose_key(headline, strlen(headline));
+    res = a[0] != '\0' && strstr(b, a) != NULL;
+    free(a);
+    free(b);
+    return res;
+}
+
+static int has_letter(const char *t, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (isalpha((unsigned char)t[i]) || (unsigned char)t[i] >= 0xC0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A short line that is mostly a date or time: "Tuesday, 11.06.2012 /
+ * 4:54 PM", "2007-12-30 14:49:00.0", "Fri, January 18, 2008". */
+static size_t words_n(const char *t, size_t len)
+{
+    size_t n = 0;
+    int in = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)t[i];
+        int w = isalnum(ch) || ch >= 0x80;
+
+        if (w && !in) {
+            n++;
+        }
+        in = w;
+    }
+    return n;
+}
+
+static int looks_dateline(const char *t, size_t len, size_t chars)
+{
+    static const char *const months[] = {
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep",
+        "oct", "nov", "dec", NULL
+    };
+    size_t digits = 0;
+    int month = 0;
+    int year = 0;
+
+    if (chars > 80) {
+        return 0;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (isdigit((unsigned char)t[i])) {
+            digits++;
+            if (i + 3 < len && (t[i] == '1' || t[i] == '2') &&
+                isdigit((unsigned char)t[i + 1]) &&
+                isdigit((unsigned char)t[i + 2]) &&
+                isdigit((unsigned char)t[i + 3]) &&
+                (i == 0 || !isdigit((unsigned char)t[i - 1]))) {
+                year = 1;
+            }
+        }
+        if (isalpha((unsigned char)t[i]) &&
+            (i == 0 || !isalpha((unsigned char)t[i - 1]))) {
+            for (size_t k = 0; months[k] != NULL; k++) {
+                if (i + 3 <= len && strncasecmp(t + i, months[k], 3) == 0) {
+                    month = 1;
+                }
+            }
+        }
+    }
+    if (digits == 0) {
+        return 0;
+    }
+    /* numbers with a month or a year, in few words */
+    return (month || year || digits >= 4) &&
+           words_n(t, len) <= 14 &&
+           (month || year || digits * 4 >= len);
+}
+
+static int looks_byline(const char *t, size_t len, size_t chars)
+{
+    static const char *const starts[] = {
+        "by ", "written by", "posted by", "posted on", "published",
+        "updated", "last updated", "filed under", NULL
+    };
+
+    if (chars >= 100) {
+        return 0;
+    }
+    for (size_t i = 0; starts[i] != NULL; i++) {
+        if (starts_n(t, len, starts[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Lines after which only boilerplate follows: comment and related-story
+ * sections that sit inside the article container. */
+static int is_terminal(const char *t, size_t len, size_t chars)
+{
+    static const char *const marks[] = {
+        "comments", "comment", "leave a comment", "leave a reply",
+        "post a comment", "add a comment", "add your comment",
+        "have your say", "reader comments", "your comments",
+        "join the discussion", "join the conversation", "related",
+        "related stories", "related articles", "related posts",
+        "related content", "related links", "related news",
+        "you might also like", "you may also like", "recommended for you",
+        "more stories", "other stories you might like", "most read",
+        "most popular", "read next", "discussion", "responses",
+        "trackbacks", "what do you think", "share your thoughts", NULL
+    };
+    char buf[64];
+    size_t n = 0;
+
+    if (chars > 48) {
+        return 0;
+    }
+    /* letters and single blanks only: "12 Comments:" -> "comments" */
+    for (size_t i = 0; i < len && n + 1 < sizeof(buf); i++) {
+        unsigned char ch = (unsigned char)t[i];
+
+        if (isalpha(ch)) {
+            buf[n++] = (char)tolower(ch);
+        } else if ((ch == ' ' || ch == '\'') && n > 0 && buf[n - 1] != ' ') {
+            buf[n++] = ch == ' ' ? ' ' : '\'';
+        }
+    }
+    while (n > 0 && buf[n - 1] == ' ') {
+        n--;
+    }
+    buf[n] = '\0';
+    for (size_t i = 0; marks[i] != NULL; i++) {
+        if (strcmp(buf, marks[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void filter(struct body_ctx *c, const struct wh_article *art)
+{
+    for (size_t i = 0; i < c->nblk; i++) {
+        struct block *b = &c->blk[i];
+        const char *t = c->text.data + b->text_off;
+        xmlNodePtr root = kept_root(c, b->owner);
+
+        if (root == NULL) {
+            b->drop = 1;
+            continue;
+        }
+        if (under_neg(c, b->owner, root)) {
+            b->drop = 1;
+            continue;
+        }
+        if (b->kind == BK_CAPTION) {
+            b->drop = 1;
+            continue;
+        }
+        if (b->kind == BK_H && b->level == 1) {
+            b->drop = 1;
+            continue;
+        }
+        /* the headline repeated in the body goes; the description does
+         * not: it is often the first paragraph itself */
+        if (same_text(t, b->text_len, art->headline) ||
+            (b->kind == BK_H &&
+             same_text(t, b->text_len, art->description))) {
+            b->drop = 1;
+            continue;
+        }
+        if (b->link_chars * 2 > b->chars && b->chars < 300 &&
+            b->kind != BK_H) {
+            b->drop = 1;
+            continue;
+        }
+        if (b->kind == BK_H && b->link_chars * 2 > b->chars) {
+            b->drop = 1;
+            continue;
+        }
+        if (is_boiler_line(t, b->text_len, b->chars)) {
+            b->drop = 1;
+            continue;
+        }
+    }
+    /* Around the start of the text: the headline again, datelines,
+     * bylines. Anywhere: lines without letters; after a comments or
+     * related-stories marker, everything. */
+    {
+        int started = 0;
+        size_t kept = 0;
+        int cut = 0;
+
+        for (size_t i = 0; i < c->nblk; i++) {
+            struct block *b = &c->blk[i];
+            const char *t = c->text.data + b->text_off;
+
+            if (b->drop) {
+                continue;
+            }
+            if (cut) {
+                b->drop = 1;
+                continue;
+            }
+            if ((b->chars < 20 && !has_letter(t, b->text_len)) ||
+                looks_byline(t, b->text_len, b->chars) ||
+                looks_dateline(t, b->text_len, b->chars)) {
+                b->drop = 1;
+                continue;
+            }
+            if (!started && (loose_eq(t, b->text_len, art->headline) ||
+                             (b->kind == BK_H && kept == 0 &&
+                              loose_in(t, b->text_len, art->headline)))) {
+                b->drop = 1;
+                continue;
+            }
+            if (kept >= 300 && is_terminal(t, b->text_len, b->chars)) {
+                b->drop = 1;
+                cut = 1;
+                continue;
+            }
+            if (b->kind != BK_H && b->chars >= 80) {
+                started = 1;
+            }
+            kept += b->chars;
+        }
+    }
+    /* headings must lead to text: drop trailing ones */
+    for (size_t i = c->nblk; i-- > 0;) {
+        struct block *b = &c->blk[i];
+
+        if (b->drop) {
+            continue;
+        }
+        if (b->kind != BK_H) {
+            break;
+        }
+        b->drop = 1;
+    }
+}
+
+/* ---- output ---- */
+
+static void emit(struct body_ctx *c, struct wh_article *art)
+{
+    struct wh_buf txt;
+    struct wh_buf html;
+    const char *list_open = NULL;
+    int quote_open = 0;
+    size_t last = SIZE_MAX;
+
+    wh_buf_init(&txt, 0);
+    wh_buf_init(&html, 0);
+    for (size_t i = 0; i < c->nblk; i++) {
+        if (!c->blk[i].drop) {
+            last = i;
+        }
+    }
+    for (size_t i = 0; i < c->nblk; i++) {
+        const struct block *b = &c->blk[i];
+        const char *t = c->text.data + b->text_off;
+        const char *h = c->html.data + b->html_off;
+        size_t tl = b->text_len;
+        size_t hl = b->html_len;
+        const char *want_list;
+
+        if (b->drop) {
+            continue;
+        }
+        if (i == last) {
+            size_t nt = strip_signoff(t, tl);
+
+            if (nt != tl) {
+                /* the html ends with the same characters (escaped the
+                 * same way, as the marks have no & < > ") */
+                size_t cut = tl - nt;
+
+                hl = hl >= cut ? hl - cut : 0;
+                while (hl > 0 && h[hl - 1] == ' ') {
+                    hl--;
+                }
+                tl = nt;
+            }
+            if (tl == 0) {
+                continue;
+            }
+        }
+        if (txt.len > 0) {
+            wh_buf_puts(&txt, "\n\n");
+        }
+        wh_buf_append(&txt, t, tl);
+        want_list = b->kind == BK_LI ? (b->list_ordered ? "ol" : "ul")
+                                     : NULL;
+        if (list_open != NULL && want_list != list_open) {
+            wh_buf_printf(&html, "</%s>", list_open);
+            list_open = NULL;
+        }
+        if (quote_open && !b->in_quote) {
+            wh_buf_puts(&html, "</blockquote>");
+            quote_open = 0;
+        }
+        if (b->in_quote && !quote_open) {
+            wh_buf_puts(&html, "<blockquote>");
+            quote_open = 1;
+        }
+        if (want_list != NULL && list_open == NULL) {
+            wh_buf_printf(&html, "<%s>", want_list);
+            list_open = want_list;
+        }
+        switch (b->kind) {
+        case BK_H:
+            wh_buf_printf(&html, "<h%d>", b->level);
+            wh_buf_append(&html, h, hl);
+            wh_buf_printf(&html, "</h%d>", b->level);
+            break;
+        case BK_LI:
+            wh_buf_puts(&html, "<li>");
+            wh_buf_append(&html, h, hl);
+            wh_buf_puts(&html, "</li>");
+            break;
+        case BK_PRE:
+            wh_buf_puts(&html, "<pre>");
+            wh_buf_append(&html, h, hl);
+            wh_buf_puts(&html, "</pre>");
+            break;
+        default:
+            wh_buf_puts(&html, "<p>");
+            wh_buf_append(&html, h, hl);
+            wh_buf_puts(&html, "</p>");
+            break;
+        }
+    }
+    if (list_open != NULL) {
+        wh_buf_printf(&html, "</%s>", list_open);
+    }
+    if (quote_open) {
+        wh_buf_puts(&html, "</blockquote>");
+    }
+    art->body_text = wh_buf_steal(&txt);
+    art->body_html = wh_buf_steal(&html);
+    art->body_words = wh_extract_count_words(art->body_text);
+}
+
+/* The <body>, searched among the document's top-level nodes and the
+ * children of <html>. Broken markup can leave content beside an empty
+ * <html> element: then the caller walks every top-level element. */
+static xmlNodePtr find_body(htmlDocPtr doc)
+{
+    for (xmlNodePtr n = doc->children; n != NULL; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE) {
+            continue;
+        }
+        if (strcmp((const char *)n->name, "body") == 0) {
+            return n;
+        }
+        for (xmlNodePtr k = n->children; k != NULL; k = k->next) {
+            if (k->type == XML_ELEMENT_NODE &&
+                strcmp((const char *)k->name, "body") == 0) {
+                return k;
+            }
+        }
+    }
+    return NULL;
+}
+
+int wh_extract_body(htmlDocPtr doc, const char *base, struct wh_article *art)
+{
+    struct body_ctx c;
+    xmlNodePtr body = find_body(doc);
+    xmlNodePtr cand;
+    int rc = WH_ENOENT;
+
+    memset(&c, 0, sizeof(c));
+    c.base = base;
+    c.link_open_block = -1;
+    wh_buf_init(&c.text, 0);
+    wh_buf_init(&c.html, 0);
+    wh_buf_init(&c.cur_text, 0);
+    wh_buf_init(&c.cur_html, 0);
+    if (body != NULL) {
+        walk(&c, body);
+    } else {
+        for (xmlNodePtr n = doc->children; n != NULL; n = n->next) {
+            if (n->type == XML_ELEMENT_NODE) {
+                walk(&c, n);
+            }
+        }
+    }
+    if (c.nblk == 0) {
+        goto out;
+    }
+    if (getenv("WH_EXTRACT_DEBUG_BLOCKS") != NULL) {
+        for (size_t i = 0; i < c.nblk; i++) {
+            fprintf(stderr, "[%zu] %s chars %zu links %zu: %.*s\n", i,
+                    c.blk[i].owner ? (const char *)c.blk[i].owner->name
+                                   : "-",
+                    c.blk[i].chars, c.blk[i].link_chars,
+                    (int)(c.blk[i].text_len < 70 ? c.blk[i].text_len : 70),
+                    c.text.data + c.blk[i].text_off);
+        }
+    }
+    if (getenv("WH_EXTRACT_DEBUG_TEXT") != NULL) {
+        const char *want = getenv("WH_EXTRACT_DEBUG_TEXT");
+
+        for (size_t i = 0; i < c.nblk; i++) {
+            xmlNodePtr n = c.blk[i].owner;
+
+            if (memmem(c.text.data + c.blk[i].text_off, c.blk[i].text_len,
+                       want, strlen(want)) == NULL) {
+                continue;
+            }
+            for (int k = 0; n != NULL && k < 40 &&
+                            n->type == XML_ELEMENT_NODE; k++) {
+                const struct ninfo *in = info(&c, n);
+
+                fprintf(stderr, "  %s.%s#%s flags %x chars %zu\n",
+                        (const char *)n->name,
+                        attr_val(n, "class") ? attr_val(n, "class") : "",
+                        attr_val(n, "id") ? attr_val(n, "id") : "",
+                        in ? in->flags : 0u, in ? in->chars : 0);
+                n = n->parent;
+            }
+            break;
+        }
+    }
+    for (int strict = 1; strict >= 0; strict--) {
+        score_blocks(&c, strict);
+        for (size_t i = 0; i < c.nni; i++) {
+            c.ni[i].flags &= ~(unsigned)NF_KEEP;
+        }
+        cand = choose(&c, body);
+        if (cand == NULL) {
+            continue;
+        }
+        filter(&c, art);
+        {
+            size_t kept = 0;
+
+            for (size_t i = 0; i < c.nblk; i++) {
+                if (!c.blk[i].drop) {
+                    kept += c.blk[i].chars;
+                }
+            }
+            if (kept >= 200 || (strict == 0 && kept > 0)) {
+                emit(&c, art);
+                rc = art->body_text[0] != '\0' ? WH_OK : WH_ENOENT;
+                break;
+            }
+        }
+        for (size_t i = 0; i < c.nblk; i++) {
+            c.blk[i].drop = 0;
+        }
+    }
+out:
+    /* the document is freed by the caller; clear what we pointed at */
+    for (size_t i = 0; i < c.nni; i++) {
+        c.ni[i].node->_private = NULL;
+    }
+    free(c.ni);
+    free(c.blk);
+    wh_buf_free(&c.text);
+    wh_buf_free(&c.html);
+    wh_buf_free(&c.cur_text);
+    wh_buf_free(&c.cur_html);
+    return rc;
+}

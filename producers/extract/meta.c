@@ -1,0 +1,1168 @@
+/*
+ * meta.c - article metadata from generic signals: schema.org JSON-LD,
+ * OpenGraph and other <meta> tags, microdata, <time>, markup (<h1>,
+ * <title>, rel=author, class names), the URL pattern and visible
+ * datelines. Each value keeps where it came from; where sources disagree
+ * the better-ranked one wins (structured data first).
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extract_int.h"
+#include "wh/date.h"
+#include "wh/wh.h"
+
+#define MAX_TAGS 40
+#define MAX_FIELD 2000      /* longest metadata value kept, bytes */
+#define MAX_JSONLD 4        /* levels of @graph / arrays we look into */
+#define MAX_LDJSON_BYTES (1u << 20)
+
+/* One metadata field being filled: lower rank wins. */
+struct field {
+    char *val;
+    enum wh_prov from;
+    int rank;
+};
+
+struct meta_ctx {
+    const char *base;
+    struct field headline, description, byline, published, modified;
+    struct field canonical, site_name, section, image, language;
+    struct field title;             /* <title>, cleaned later */
+    char *tags[MAX_TAGS];
+    size_t ntags;
+    int tags_rank;
+    int seen_body_time;
+};
+
+/* Ranks, best first. */
+enum {
+    R_JSONLD = 10,
+    R_META_STRONG = 20,   /* og:, article:, specific names */
+    R_MICRODATA = 25,
+    R_META_WEAK = 30,     /* name=description, keywords, author */
+    R_TIME = 40,
+    R_MARKUP = 50,
+    R_URL = 60,
+    R_TEXT = 70
+};
+
+static void field_set(struct field *f, const char *val, enum wh_prov from,
+                      int rank)
+{
+    char *clean;
+
+    if (val == NULL || (f->val != NULL && f->rank <= rank)) {
+        return;
+    }
+    clean = wh_extract_text_clean(val);
+    if (clean[0] == '\0' || strlen(clean) > MAX_FIELD) {
+        free(clean);
+        return;
+    }
+    free(f->val);
+    f->val = clean;
+    f->from = from;
+    f->rank = rank;
+}
+
+/* Sets a date field when val parses as a date. */
+static void date_set(struct field *f, const char *val, enum wh_prov from,
+                     int rank)
+{
+    char *norm;
+
+    if (val == NULL || (f->val != NULL && f->rank <= rank)) {
+        return;
+    }
+    norm = wh_date_normalize(val);
+    if (norm == NULL) {
+        return;
+    }
+    free(f->val);
+    f->val = norm;
+    f->from = from;
+    f->rank = rank;
+}
+
+static void tags_clear(struct meta_ctx *m)
+{
+    for (size_t i = 0; i < m->ntags; i++) {
+        free(m->tags[i]);
+    }
+    m->ntags = 0;
+}
+
+/* Adds the comma-separated tags in s at the given rank: a better rank
+ * replaces the list, the same rank appends (several article:tag). */
+static void tags_add(struct meta_ctx *m, const char *s, int rank)
+{
+    const char *p = s;
+
+    if (s == NULL || (m->ntags > 0 && rank > m->tags_rank)) {
+        return;
+    }
+    if (m->ntags > 0 && rank < m->tags_rank) {
+        tags_clear(m);
+    }
+    m->tags_rank = rank;
+    while (*p != '\0' && m->ntags < MAX_TAGS) {
+        const char *e = strchr(p, ',');
+        size_t n = e != NULL ? (size_t)(e - p) : strlen(p);
+        char *raw = wh_xstrndup(p, n);
+        char *t = wh_extract_text_clean(raw);
+        int dup = 0;
+
+        free(raw);
+        for (size_t i = 0; i < m->ntags; i++) {
+            if (strcasecmp(m->tags[i], t) == 0) {
+                dup = 1;
+            }
+        }
+        if (t[0] == '\0' || dup || strlen(t) > 100) {
+            free(t);
+        } else {
+            m->tags[m->ntags++] = t;
+        }
+        p += n;
+        if (*p == ',') {
+            p++;
+        }
+    }
+}
+
+static int is_url_like(const char *s)
+{
+    return strstr(s, "://") != NULL || s[0] == '/' || strchr(s, '@') != NULL;
+}
+
+/* ---- byline cleaning ---- */
+
+static int word_is(const char *w, size_t n, const char *const *list)
+{
+    for (size_t i = 0; list[i] != NULL; i++) {
+        if (strlen(list[i]) == n && strncasecmp(w, list[i], n) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static const char *const role_words[] = {
+    "staff", "reporter", "reporters", "writer", "writers", "editor",
+    "editors", "correspondent", "correspondents", "columnist",
+    "contributor", "contributors", "team", "desk", "newsroom", "agency",
+    "agencies", "press", "associated", "wire", "wires", "news", "online",
+    "senior", "chief", "political", "business", "sports", "science",
+    "technology", "health", "updated", "published", "posted", "admin",
+    "administrator", "guest", "author", "photographer", "special",
+    "deputy", "associate", "bureau", "international", "times", "post",
+    "daily", "media", "service", NULL
+};
+
+static const char *const join_words[] = {
+    "and", "&", "with", "in", "for", "at", "of", "on", "the", "a", "an", NULL
+};
+
+/* Keeps the people of a byline: drops a leading "By", and stops at dates,
+ * separators, roles and organisations. Returns a new string or NULL. */
+static char *byline_clean(const char *raw)
+{
+    char *s = wh_extract_text_clean(raw);
+    struct wh_buf out;
+    const char *p = s;
+    size_t names = 0;
+
+    wh_buf_init(&out, 0);
+    if (wh_extract_starts_with(p, "by:")) {
+        p += 3;
+    } else if (wh_extract_starts_with(p, "by ")) {
+        p += 3;
+    } else if (wh_extract_starts_with(p, "written by ")) {
+        p += 11;
+    } else if (wh_extract_starts_with(p, "posted by ")) {
+        p += 10;
+    } else if (wh_extract_starts_with(p, "from ")) {
+        p += 5;
+    }
+    /* Split into people at ",", " and ", "&"; stop at other punctuation
+     * or a digit. */
+    while (*p != '\0' && names < 6) {
+        struct wh_buf name;
+        int words = 0;
+        int ok = 1;
+        int stop = 0;
+
+        wh_buf_init(&name, 0);
+        while (*p == ' ' || *p == ',' || *p == '&') {
+            p++;
+        }
+        while (*p != '\0') {
+            const char *w = p;
+            size_t n = 0;
+
+            while (w[n] != '\0' && w[n] != ' ' && w[n] != ',' &&
+                   w[n] != '|' && w[n] != '/' && w[n] != '(' &&
+                   w[n] != ')' && w[n] != ':' && w[n] != ';' &&
+                   w[n] != '\xe2' && w[n] != '\xc2') {
+                n++;
+            }
+            if (n == 0) {
+                if (*w == ',' || *w == '\0') {
+                    break;
+                }
+                if (*w == ' ') {
+                    p++;
+                    continue;
+                }
+                stop = 1; /* |, /, (, bullets, dashes... */
+                break;
+            }
+            if (w[0] >= '0' && w[0] <= '9') {
+                stop = 1;
+                break;
+            }
+            if (word_is(w, n, join_words)) {
+                if (n == 3 && strncasecmp(w, "and", 3) == 0) {
+                    p = w + n;
+                    break;
+                }
+                if (n == 1 && w[0] == '&') {
+                    p = w + n;
+                    break;
+                }
+                ok = 0;
+            }
+            if (word_is(w, n, role_words)) {
+                ok = 0;
+            }
+            if (name.len > 0) {
+                wh_buf_append(&name, " ", 1);
+            }
+            wh_buf_append(&name, w, n);
+            words++;
+            p = w + n;
+        }
+        if (name.len > 0 && ok && words <= 5 && name.data[0] != '@' &&
+            !is_url_like(name.data)) {
+            if (out.len > 0) {
+                wh_buf_puts(&out, ", ");
+            }
+            wh_buf_append(&out, name.data, name.len);
+            names++;
+        }
+        wh_buf_free(&name);
+        if (stop || *p == '\0') {
+            break;
+        }
+        if (*p == ',') {
+            p++;
+        }
+    }
+    free(s);
+    if (out.len == 0) {
+        wh_buf_free(&out);
+        return NULL;
+    }
+    return wh_buf_steal(&out);
+}
+
+static void byline_set(struct meta_ctx *m, const char *raw, enum wh_prov from,
+                       int rank)
+{
+    char *b;
+
+    if (raw == NULL || (m->byline.val != NULL && m->byline.rank <= rank)) {
+        return;
+    }
+    if (is_url_like(raw)) {
+        return;
+    }
+    b = byline_clean(raw);
+    if (b != NULL) {
+        field_set(&m->byline, b, from, rank);
+        free(b);
+    }
+}
+
+/* ---- visible and URL dates ---- */
+
+/* Writes an RFC 3339 UTC date into out[21]; fields are in range. */
+static void fmt_date(char out[21], int y, int mo, int d, int hh, int mi)
+{
+    char tmp[64];
+
+    snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:00Z", y % 10000,
+             mo % 100, d % 100, hh % 100, mi % 100);
+    memcpy(out, tmp, 20);
+    out[20] = '\0';
+}
+
+static int month_of(const char *w, size_t n)
+{
+    static const char *const months[] = {
+        "jan", "feb", "mar", "apr", "may", "jun",
+        "jul", "aug", "sep", "oct", "nov", "dec"
+    };
+
+    if (n < 3) {
+        return 0;
+    }
+    for (int i = 0; i < 12; i++) {
+        if (strncasecmp(w, months[i], 3) == 0) {
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+static int read_num(const char **pp, int maxdig)
+{
+    const char *p = *pp;
+    int v = 0;
+    int d = 0;
+
+    while (*p >= '0' && *p <= '9' && d < maxdig) {
+        v = v * 10 + (*p - '0');
+        p++;
+        d++;
+    }
+    if (d == 0 || (*p >= '0' && *p <= '9')) {
+        return -1;
+    }
+    *pp = p;
+    return v;
+}
+
+/* Finds "22 Dec 2014", "December 22, 2014" or "2014-12-22" in s, with an
+ * optional "10:03" (and am/pm) after it. Writes RFC 3339 into out[21]. */
+static int text_date(const char *s, char out[21])
+{
+    for (const char *p = s; *p != '\0'; p++) {
+        int d = -1;
+        int mo = 0;
+        int y = -1;
+        int hh = 0;
+        int mm = 0;
+        const char *q = p;
+
+        if (p != s && ((p[-1] >= '0' && p[-1] <= '9') ||
+                       (p[-1] >= 'a' && p[-1] <= 'z') ||
+                       (p[-1] >= 'A' && p[-1] <= 'Z'))) {
+            continue;
+        }
+        if (*q >= '0' && *q <= '9') {
+            d = read_num(&q, 4);
+            if (d >= 1900 && *q == '-') {
+                /* ISO date */
+                y = d;
+                q++;
+                mo = read_num(&q, 2);
+                if (mo < 1 || *q != '-') {
+                    continue;
+                }
+                q++;
+                d = read_num(&q, 2);
+            } else {
+                size_t n = 0;
+
+                while (*q == ' ' || *q == '.') {
+                    q++;
+                }
+                while ((q[n] >= 'a' && q[n] <= 'z') ||
+                       (q[n] >= 'A' && q[n] <= 'Z')) {
+                    n++;
+                }
+                mo = month_of(q, n);
+                q += n;
+                while (*q == ' ' || *q == '.' || *q == ',') {
+                    q++;
+                }
+                y = read_num(&q, 4);
+            }
+        } else {
+            size_t n = 0;
+
+            while ((q[n] >= 'a' && q[n] <= 'z') ||
+                   (q[n] >= 'A' && q[n] <= 'Z')) {
+                n++;
+            }
+            mo = month_of(q, n);
+            if (mo == 0 || n > 9) {
+                continue;
+            }
+            q += n;
+            while (*q == ' ' || *q == '.') {
+                q++;
+            }
+            d = read_num(&q, 2);
+            while (*q == ',' || *q == ' ' || *q == 's' || *q == 't' ||
+                   *q == 'n' || *q == 'd' || *q == 'r' || *q == 'h') {
+                q++;
+            }
+            y = read_num(&q, 4);
+        }
+        if (mo < 1 || mo > 12 || d < 1 || d > 31 || y < 1970 || y > 2100) {
+            continue;
+        }
+        /* an optional time within a few characters */
+        for (int k = 0; k < 12 && q[k] != '\0'; k++) {
+            const char *t = q + k;
+            int h;
+
+            if (!(*t >= '0' && *t <= '9')) {
+                continue;
+            }
+            h = read_num(&t, 2);
+            if (h >= 0 && h < 24 && *t == ':') {
+                t++;
+                mm = read_num(&t, 2);
+                if (mm < 0 || mm > 59) {
+                    mm = 0;
+                    break;
+                }
+                while (*t == ' ') {
+                    t++;
+                }
+                if ((t[0] == 'p' || t[0] == 'P') && h < 12) {
+                    h += 12;
+                } else if ((t[0] == 'a' || t[0] == 'A') && h == 12) {
+                    h = 0;
+                }
+                hh = h;
+            }
+            break;
+        }
+        fmt_date(out, y, mo, d, hh, mm);
+        return 0;
+    }
+    return -1;
+}
+
+/* A /2014/12/22/ or /2014-12-22 or /20141222/ date in the URL path. */
+static int url_date(const char *url, char out[21])
+{
+    const char *p;
+
+    if (url == NULL) {
+        return -1;
+    }
+    p = strstr(url, "://");
+    p = p != NULL ? strchr(p + 3, '/') : url;
+    for (; p != NULL && *p != '\0' && *p != '?' && *p != '#'; p++) {
+        const char *q = p + 1;
+        int y;
+        int mo;
+        int d;
+
+        if (*p != '/') {
+            continue;
+        }
+        y = read_num(&q, 4);
+        if (y < 1990 || y > 2100) {
+            if (y >= 19900101 && y <= 21001231) {
+                d = y % 100;
+                mo = (y / 100) % 100;
+                y /= 10000;
+                if (mo >= 1 && mo <= 12 && d >= 1 && d <= 31) {
+                    fmt_date(out, y, mo, d, 0, 0);
+                    return 0;
+                }
+            }
+            continue;
+        }
+        if (*q != '/' && *q != '-') {
+            continue;
+        }
+        q++;
+        mo = read_num(&q, 2);
+        if (mo < 1 || mo > 12 || (*q != '/' && *q != '-')) {
+            continue;
+        }
+        q++;
+        d = read_num(&q, 2);
+        if (d < 1 || d > 31) {
+            continue;
+        }
+        fmt_date(out, y, mo, d, 0, 0);
+        return 0;
+    }
+    return -1;
+}
+
+/* ---- JSON-LD ---- */
+
+static const char *js_str(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+
+    if (json_is_array(v) && json_array_size(v) > 0) {
+        v = json_array_get(v, 0);
+    }
+    if (json_is_object(v)) {
+        const json_t *n = json_object_get(v, "name");
+
+        if (!json_is_string(n)) {
+            n = json_object_get(v, "url");
+        }
+        if (!json_is_string(n)) {
+            n = json_object_get(v, "@id");
+        }
+        v = n;
+    }
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int type_is_article(const json_t *o)
+{
+    const json_t *t = json_object_get(o, "@type");
+    size_t n = json_is_array(t) ? json_array_size(t) : 1;
+
+    for (size_t i = 0; i < n; i++) {
+        const json_t *e = json_is_array(t) ? json_array_get(t, i) : t;
+        const char *s = json_is_string(e) ? json_string_value(e) : NULL;
+
+        if (s != NULL && (strstr(s, "Article") != NULL ||
+                          strstr(s, "Posting") != NULL ||
+                          strcmp(s, "Report") == 0 ||
+                          strcmp(s, "LiveBlogPosting") == 0)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void ld_authors(struct meta_ctx *m, const json_t *a)
+{
+    struct wh_buf b;
+    size_t n = json_is_array(a) ? json_array_size(a) : 1;
+
+    wh_buf_init(&b, 0);
+    for (size_t i = 0; i < n && i < 6; i++) {
+        const json_t *e = json_is_array(a) ? json_array_get(a, i) : a;
+        const char *name = NULL;
+        const json_t *t;
+
+        if (json_is_string(e)) {
+            name = json_string_value(e);
+        } else if (json_is_object(e)) {
+            t = json_object_get(e, "@type");
+            if (json_is_string(t) &&
+                strcmp(json_string_value(t), "Organization") == 0) {
+                continue;
+            }
+            t = json_object_get(e, "name");
+            name = json_is_string(t) ? json_string_value(t) : NULL;
+        }
+        if (name != NULL && !is_url_like(name)) {
+            char *c = byline_clean(name);
+
+            if (c != NULL) {
+                if (b.len > 0) {
+                    wh_buf_puts(&b, ", ");
+                }
+                wh_buf_puts(&b, c);
+                free(c);
+            }
+        }
+    }
+    if (b.len > 0) {
+        field_set(&m->byline, b.data, WH_PROV_JSONLD, R_JSONLD);
+    }
+    wh_buf_free(&b);
+}
+
+static void ld_article(struct meta_ctx *m, const json_t *o)
+{
+    const json_t *v;
+
+    field_set(&m->headline, js_str(o, "headline"), WH_PROV_JSONLD, R_JSONLD);
+    field_set(&m->description, js_str(o, "description"), WH_PROV_JSONLD,
+              R_JSONLD);
+    date_set(&m->published, js_str(o, "datePublished"), WH_PROV_JSONLD,
+             R_JSONLD);
+    date_set(&m->modified, js_str(o, "dateModified"), WH_PROV_JSONLD,
+             R_JSONLD);
+    field_set(&m->section, js_str(o, "articleSection"), WH_PROV_JSONLD,
+              R_JSONLD);
+    field_set(&m->language, js_str(o, "inLanguage"), WH_PROV_JSONLD,
+              R_JSONLD);
+    v = json_object_get(o, "author");
+    if (v == NULL) {
+        v = json_object_get(o, "creator");
+    }
+    if (v != NULL) {
+        ld_authors(m, v);
+    }
+    v = json_object_get(o, "image");
+    if (v != NULL) {
+        const char *img = js_str(o, "image");
+
+        if (img != NULL) {
+            char *abs = wh_extract_abs_url(img, m->base);
+
+            field_set(&m->image, abs, WH_PROV_JSONLD, R_JSONLD);
+            free(abs);
+        }
+    }
+    v = json_object_get(o, "publisher");
+    if (json_is_object(v)) {
+        field_set(&m->site_name, js_str(o, "publisher"), WH_PROV_JSONLD,
+                  R_JSONLD + 5);
+    }
+    v = json_object_get(o, "keywords");
+    if (json_is_string(v)) {
+        tags_add(m, json_string_value(v), R_JSONLD);
+    } else if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            const json_t *e = json_array_get(v, i);
+
+            if (json_is_string(e)) {
+                tags_add(m, json_string_value(e), R_JSONLD);
+            }
+        }
+    }
+    {
+        const char *u = js_str(o, "mainEntityOfPage");
+
+        if (u == NULL) {
+            u = js_str(o, "url");
+        }
+        if (u != NULL && strstr(u, "://") != NULL) {
+            field_set(&m->canonical, u, WH_PROV_JSONLD, R_META_STRONG + 5);
+        }
+    }
+}
+
+/* Looks for article objects in v: the object itself, @graph, arrays.
+ * Bounded by depth. */
+static void ld_walk(struct meta_ctx *m, const json_t *v, int depth)
+{
+    if (depth > MAX_JSONLD) {
+        return;
+    }
+    if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v) && i < 64; i++) {
+            ld_walk(m, json_array_get(v, i), depth + 1);
+        }
+        return;
+    }
+    if (!json_is_object(v)) {
+        return;
+    }
+    if (type_is_article(v)) {
+        ld_article(m, v);
+    } else {
+        const json_t *t = json_object_get(v, "@type");
+
+        if (json_is_string(t) &&
+            (strcmp(json_string_value(t), "WebSite") == 0 ||
+             strcmp(json_string_value(t), "Organization") == 0 ||
+             strcmp(json_string_value(t), "NewsMediaOrganization") == 0)) {
+            field_set(&m->site_name, js_str(v, "name"), WH_PROV_JSONLD,
+                      R_JSONLD + 8);
+        }
+        if (json_is_string(t) &&
+            strcmp(json_string_value(t), "WebPage") == 0) {
+            date_set(&m->published, js_str(v, "datePublished"),
+                     WH_PROV_JSONLD, R_JSONLD + 5);
+            date_set(&m->modified, js_str(v, "dateModified"),
+                     WH_PROV_JSONLD, R_JSONLD + 5);
+        }
+    }
+    ld_walk(m, json_object_get(v, "@graph"), depth + 1);
+    if (json_is_object(json_object_get(v, "mainEntity"))) {
+        ld_walk(m, json_object_get(v, "mainEntity"), depth + 1);
+    }
+}
+
+static void ld_parse(struct meta_ctx *m, xmlNodePtr script)
+{
+    char *txt;
+    json_t *doc;
+    json_error_t jerr;
+
+    if (script->children == NULL || script->children->content == NULL) {
+        return;
+    }
+    txt = (char *)script->children->content;
+    if (strlen(txt) > MAX_LDJSON_BYTES) {
+        return;
+    }
+    doc = json_loads(txt, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    if (doc == NULL) {
+        return;
+    }
+    ld_walk(m, doc, 0);
+    json_decref(doc);
+}
+
+/* ---- meta tags ---- */
+
+static void meta_tag(struct meta_ctx *m, xmlNodePtr n)
+{
+    char *key = wh_extract_attr(n, "property");
+    char *content = wh_extract_attr(n, "content");
+    char *k;
+
+    if (key == NULL) {
+        key = wh_extract_attr(n, "name");
+    }
+    if (key == NULL) {
+        key = wh_extract_attr(n, "itemprop");
+    }
+    if (key == NULL) {
+        key = wh_extract_attr(n, "http-equiv");
+    }
+    if (key == NULL || content == NULL) {
+        goto out;
+    }
+    for (k = key; *k != '\0'; k++) {
+        if (*k >= 'A' && *k <= 'Z') {
+            *k = (char)(*k + 32);
+        }
+    }
+    k = key;
+    if (strcmp(k, "og:title") == 0) {
+        field_set(&m->headline, content, WH_PROV_META, R_META_STRONG);
+    } else if (strcmp(k, "twitter:title") == 0 ||
+               strcmp(k, "dc.title") == 0) {
+        field_set(&m->headline, content, WH_PROV_META, R_META_STRONG + 2);
+    } else if (strcmp(k, "headline") == 0) {
+        field_set(&m->headline, content, WH_PROV_MARKUP, R_MICRODATA);
+    } else if (strcmp(k, "og:description") == 0) {
+        field_set(&m->description, content, WH_PROV_META, R_META_STRONG);
+    } else if (strcmp(k, "twitter:description") == 0) {
+        field_set(&m->description, content, WH_PROV_META,
+                  R_META_STRONG + 2);
+    } else if (strcmp(k, "description") == 0 ||
+               strcmp(k, "dc.description") == 0) {
+        field_set(&m->description, content, WH_PROV_META, R_META_WEAK);
+    } else if (strcmp(k, "article:published_time") == 0 ||
+               strcmp(k, "datepublished") == 0 ||
+               strcmp(k, "og:article:published_time") == 0) {
+        date_set(&m->published, content, WH_PROV_META, R_META_STRONG);
+    } else if (strcmp(k, "pubdate") == 0 || strcmp(k, "publishdate") == 0 ||
+               strcmp(k, "publish-date") == 0 || strcmp(k, "date") == 0 ||
+               strcmp(k, "dc.date") == 0 ||
+               strcmp(k, "dc.date.issued") == 0 ||
+               strcmp(k, "dcterms.created") == 0 ||
+               strcmp(k, "sailthru.date") == 0 ||
+               strcmp(k, "parsely-pub-date") == 0 ||
+               strcmp(k, "article.published") == 0 ||
+               strcmp(k, "original-publish-date") == 0) {
+        date_set(&m->published, content, WH_PROV_META, R_META_STRONG + 3);
+    } else if (strcmp(k, "article:modified_time") == 0 ||
+               strcmp(k, "og:updated_time") == 0 ||
+               strcmp(k, "datemodified") == 0 ||
+               strcmp(k, "dcterms.modified") == 0 ||
+               strcmp(k, "last-modified") == 0) {
+        date_set(&m->modified, content, WH_PROV_META, R_META_STRONG);
+    } else if (strcmp(k, "og:site_name") == 0) {
+        field_set(&m->site_name, content, WH_PROV_META, R_META_STRONG - 5);
+    } else if (strcmp(k, "application-name") == 0) {
+        field_set(&m->site_name, content, WH_PROV_META, R_META_WEAK);
+    } else if (strcmp(k, "og:url") == 0) {
+        field_set(&m->canonical, content, WH_PROV_META, R_META_STRONG);
+    } else if (strcmp(k, "og:image") == 0 ||
+               strcmp(k, "og:image:url") == 0 ||
+               strcmp(k, "og:image:secure_url") == 0) {
+        char *abs = wh_extract_abs_url(content, m->base);
+
+        field_set(&m->image, abs, WH_PROV_META, R_META_STRONG);
+        free(abs);
+    } else if (strcmp(k, "twitter:image") == 0 ||
+               strcmp(k, "twitter:image:src") == 0) {
+        char *abs = wh_extract_abs_url(content, m->base);
+
+        field_set(&m->image, abs, WH_PROV_META, R_META_STRONG + 2);
+        free(abs);
+    } else if (strcmp(k, "article:section") == 0) {
+        field_set(&m->section, content, WH_PROV_META, R_META_STRONG);
+    } else if (strcmp(k, "section") == 0 ||
+               strcmp(k, "parsely-section") == 0) {
+        field_set(&m->section, content, WH_PROV_META, R_META_WEAK);
+    } else if (strcmp(k, "article:tag") == 0) {
+        tags_add(m, content, R_META_STRONG);
+    } else if (strcmp(k, "news_keywords") == 0 ||
+               strcmp(k, "parsely-tags") == 0) {
+        tags_add(m, content, R_META_STRONG + 2);
+    } else if (strcmp(k, "keywords") == 0) {
+        tags_add(m, content, R_META_WEAK);
+    } else if (strcmp(k, "author") == 0 || strcmp(k, "dc.creator") == 0 ||
+               strcmp(k, "byline") == 0 ||
+               strcmp(k, "parsely-author") == 0 ||
+               strcmp(k, "sailthru.author") == 0) {
+        byline_set(m, content, WH_PROV_META, R_META_WEAK);
+    } else if (strcmp(k, "article:author") == 0) {
+        byline_set(m, content, WH_PROV_META, R_META_WEAK - 2);
+    } else if (strcmp(k, "content-language") == 0 ||
+               strcmp(k, "language") == 0 || strcmp(k, "dc.language") == 0) {
+        field_set(&m->language, content, WH_PROV_META, R_META_WEAK);
+    } else if (strcmp(k, "og:locale") == 0) {
+        field_set(&m->language, content, WH_PROV_META, R_META_WEAK + 2);
+    }
+out:
+    free(key);
+    free(content);
+}
+
+/* ---- markup in the body ---- */
+
+static int class_has(xmlNodePtr n, const char *const *words)
+{
+    char *cls = wh_extract_attr(n, "class");
+    char *id = wh_extract_attr(n, "id");
+    int hit = 0;
+
+    for (int pass = 0; pass < 2 && !hit; pass++) {
+        const char *s = pass == 0 ? cls : id;
+
+        if (s == NULL) {
+            continue;
+        }
+        for (size_t i = 0; words[i] != NULL && !hit; i++) {
+            const char *f = strcasestr(s, words[i]);
+
+            hit = f != NULL;
+        }
+    }
+    free(cls);
+    free(id);
+    return hit;
+}
+
+static const char *const byline_classes[] = {
+    "byline", "author", "writer", "by-line", "contributor", NULL
+};
+static const char *const date_classes[] = {
+    "date", "time", "publish", "posted", "timestamp", "dateline", NULL
+};
+static const char *const standfirst_classes[] = {
+    "standfirst", "subtitle", "subhead", "dek", "summary", "excerpt",
+    "lede", "intro", "strapline", "teaser-text", "description", NULL
+};
+
+static void body_element(struct meta_ctx *m, xmlNodePtr n, int *budget)
+{
+    const char *name = (const char *)n->name;
+    char *v;
+
+    if (strcmp(name, "h1") == 0 && m->headline.rank > R_MARKUP) {
+        v = wh_extract_node_text(n, MAX_FIELD);
+        field_set(&m->headline, v, WH_PROV_MARKUP, R_MARKUP);
+        free(v);
+        return;
+    }
+    if (strcmp(name, "time") == 0 && m->published.rank > R_TIME) {
+        v = wh_extract_attr(n, "datetime");
+        if (v == NULL) {
+            char *t = wh_extract_node_text(n, 200);
+            char out[21];
+
+            if (t != NULL && text_date(t, out) == 0) {
+                date_set(&m->published, out, WH_PROV_TIME, R_TIME + 1);
+            }
+            free(t);
+        } else {
+            date_set(&m->published, v, WH_PROV_TIME, R_TIME);
+            free(v);
+        }
+        return;
+    }
+    /* microdata */
+    v = wh_extract_attr(n, "itemprop");
+    if (v != NULL) {
+        char *c = wh_extract_attr(n, "content");
+
+        if (c == NULL) {
+            c = wh_extract_attr(n, "datetime");
+        }
+        if (strcmp(v, "datePublished") == 0) {
+            if (c != NULL) {
+                date_set(&m->published, c, WH_PROV_META, R_MICRODATA);
+            }
+        } else if (strcmp(v, "dateModified") == 0) {
+            if (c != NULL) {
+                date_set(&m->modified, c, WH_PROV_META, R_MICRODATA);
+            }
+        } else if (strcmp(v, "headline") == 0 && c == NULL) {
+            c = wh_extract_node_text(n, MAX_FIELD);
+            field_set(&m->headline, c, WH_PROV_MARKUP, R_MICRODATA);
+        } else if (strcmp(v, "author") == 0 || strcmp(v, "creator") == 0) {
+            if (c == NULL) {
+                c = wh_extract_node_text(n, 300);
+            }
+            byline_set(m, c, WH_PROV_MARKUP, R_MICRODATA);
+        }
+        free(c);
+        free(v);
+    }
+    if (*budget <= 0) {
+        return;
+    }
+    /* class-name signals, for the first few elements that carry one */
+    v = wh_extract_attr(n, "rel");
+    if (v != NULL && strcmp(v, "author") == 0 &&
+        m->byline.rank > R_MARKUP) {
+        char *t = wh_extract_node_text(n, 300);
+
+        byline_set(m, t, WH_PROV_MARKUP, R_MARKUP);
+        free(t);
+    }
+    free(v);
+    if (strcmp(name, "div") != 0 && strcmp(name, "span") != 0 &&
+        strcmp(name, "p") != 0 && strcmp(name, "h2") != 0 &&
+        strcmp(name, "a") != 0 && strcmp(name, "address") != 0) {
+        return;
+    }
+    if (xmlHasProp(n, (const xmlChar *)"class") == NULL &&
+        xmlHasProp(n, (const xmlChar *)"id") == NULL) {
+        return;
+    }
+    (*budget)--;
+    if (m->byline.rank > R_MARKUP + 1 && class_has(n, byline_classes)) {
+        char *t = wh_extract_node_text(n, 300);
+
+        byline_set(m, t, WH_PROV_TEXT, R_MARKUP + 1);
+        free(t);
+    }
+    if (m->published.rank > R_TEXT && class_has(n, date_classes)) {
+        char *t = wh_extract_node_text(n, 200);
+        char out[21];
+
+        if (t != NULL && text_date(t, out) == 0) {
+            date_set(&m->published, out, WH_PROV_TEXT, R_TEXT);
+        }
+        free(t);
+    }
+    if (m->description.rank > R_MARKUP &&
+        class_has(n, standfirst_classes)) {
+        char *t = wh_extract_node_text(n, MAX_FIELD);
+
+        if (t != NULL && strlen(t) > 20) {
+            field_set(&m->description, t, WH_PROV_MARKUP, R_MARKUP);
+        }
+        free(t);
+    }
+}
+
+static void head_element(struct meta_ctx *m, xmlNodePtr n)
+{
+    const char *name = (const char *)n->name;
+
+    if (strcmp(name, "meta") == 0) {
+        meta_tag(m, n);
+    } else if (strcmp(name, "title") == 0 && m->title.val == NULL) {
+        char *t = wh_extract_node_text(n, MAX_FIELD);
+
+        field_set(&m->title, t, WH_PROV_MARKUP, R_MARKUP + 5);
+        free(t);
+    } else if (strcmp(name, "link") == 0) {
+        char *rel = wh_extract_attr(n, "rel");
+
+        if (rel != NULL && strcasecmp(rel, "canonical") == 0) {
+            char *href = wh_extract_attr(n, "href");
+
+            field_set(&m->canonical, href, WH_PROV_MARKUP, R_META_STRONG - 5);
+            free(href);
+        }
+        free(rel);
+    } else if (strcmp(name, "script") == 0) {
+        char *type = wh_extract_attr(n, "type");
+
+        if (type != NULL && strcasestr(type, "ld+json") != NULL) {
+            ld_parse(m, n);
+        }
+        free(type);
+    }
+}
+
+/* Drops a " | Site" / " - Site" suffix from a <title>. */
+static char *title_clean(const char *t, const char *site)
+{
+    static const char *const seps[] = {" | ", " - ", " \xe2\x80\x93 ",
+                                       " \xe2\x80\x94 ", " \xe2\x80\xa2 ",
+                                       " :: ", " \xc2\xbb ", NULL};
+    char *s = wh_xstrdup(t);
+
+    for (size_t i = 0; seps[i] != NULL; i++) {
+        char *last = NULL;
+        char *f = s;
+
+        while ((f = strstr(f, seps[i])) != NULL) {
+            last = f;
+            f += strlen(seps[i]);
+        }
+        if (last != NULL && last - s > 15) {
+            const char *tail = last + strlen(seps[i]);
+
+            if (site == NULL || strstr(tail, site) != NULL ||
+                strlen(tail) < (size_t)(last - s)) {
+                *last = '\0';
+                break;
+            }
+        }
+    }
+    return s;
+}
+
+/* A BCP 47-looking language tag: "en", "en-GB" (og:locale "en_GB" is
+ * converted). Returns a new string or NULL. */
+static char *lang_clean(const char *s)
+{
+    char *l = wh_extract_text_clean(s);
+    size_t n = 0;
+
+    for (char *p = l; *p != '\0'; p++, n++) {
+        if (*p == '_') {
+            *p = '-';
+        }
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+              (*p >= '0' && *p <= '9') || *p == '-')) {
+            *p = '\0';
+            break;
+        }
+    }
+    n = strcspn(l, "-");
+    if (n < 2 || n > 3 || strlen(l) > 35) {
+        free(l);
+        return NULL;
+    }
+    return l;
+}
+
+static void take(char **dst, struct field *f, enum wh_prov *from)
+{
+    *dst = f->val;
+    f->val = NULL;
+    if (from != NULL) {
+        *from = *dst != NULL ? f->from : WH_PROV_NONE;
+    }
+}
+
+void wh_extract_meta(htmlDocPtr doc, const char *base, struct wh_article *art)
+{
+    struct meta_ctx m;
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    xmlNodePtr cur = root;
+    int budget = 400;
+    int in_body = 0;
+    char date[21];
+
+    memset(&m, 0, sizeof(m));
+    m.base = base;
+    m.tags_rank = 1000;
+    {
+        struct field *all[] = {&m.headline, &m.description, &m.byline,
+                               &m.published, &m.modified, &m.canonical,
+                               &m.site_name, &m.section, &m.image,
+                               &m.language, &m.title};
+
+        for (size_t i = 0; i < WH_ARRAY_SIZE(all); i++) {
+            all[i]->rank = 1000;
+        }
+    }
+    if (root != NULL) {
+        char *lang = wh_extract_attr(root, "lang");
+
+        if (lang == NULL) {
+            lang = wh_extract_attr(root, "xml:lang");
+        }
+        field_set(&m.language, lang, WH_PROV_MARKUP, R_META_WEAK - 1);
+        free(lang);
+    }
+    /* One iterative walk over the whole tree. */
+    cur = doc->children;
+    while (cur != NULL) {
+        int descend = 1;
+
+        if (cur->type == XML_ELEMENT_NODE) {
+            const char *name = (const char *)cur->name;
+
+            if (strcmp(name, "body") == 0) {
+                in_body = 1;
+            }
+            if (strcmp(name, "meta") == 0 || strcmp(name, "link") == 0 ||
+                strcmp(name, "title") == 0 ||
+                strcmp(name, "script") == 0) {
+                if (strcmp(name, "title") != 0 || !in_body) {
+                    head_element(&m, cur);
+                }
+                descend = 0;
+            } else if (strcmp(name, "style") == 0 ||
+                       strcmp(name, "svg") == 0) {
+                descend = 0;
+            } else if (in_body) {
+                body_element(&m, cur, &budget);
+            }
+        } else {
+            descend = 0;
+        }
+        if (descend && cur->children != NULL) {
+            cur = cur->children;
+            continue;
+        }
+        while (cur != NULL && cur->next == NULL) {
+            cur = cur->parent;
+            if (cur == NULL || cur->type == XML_DOCUMENT_NODE ||
+                cur->type == XML_HTML_DOCUMENT_NODE) {
+                cur = NULL;
+            }
+        }
+        if (cur != NULL) {
+            cur = cur->next;
+        }
+    }
+    if (url_date(base, date) == 0) {
+        date_set(&m.published, date, WH_PROV_URL, R_URL);
+    }
+    if (m.canonical.val != NULL) {
+        char *abs = wh_extract_abs_url(m.canonical.val, base);
+
+        free(m.canonical.val);
+        m.canonical.val = abs;
+        if (abs != NULL && m.published.val == NULL &&
+            url_date(abs, date) == 0) {
+            date_set(&m.published, date, WH_PROV_URL, R_URL);
+        }
+    }
+    if (m.headline.val == NULL && m.title.val != NULL) {
+        char *t = title_clean(m.title.val, m.site_name.val);
+
+        field_set(&m.headline, t, WH_PROV_MARKUP, R_MARKUP + 5);
+        free(t);
+    } else if (m.headline.val != NULL && m.headline.from == WH_PROV_META) {
+        /* og:title often carries the site name too */
+        char *t = title_clean(m.headline.val, m.site_name.val);
+
+        free(m.headline.val);
+        m.headline.val = t;
+    }
+    if (m.language.val != NULL) {
+        char *l = lang_clean(m.language.val);
+
+        free(m.language.val);
+        m.language.val = l;
+    }
+    take(&art->headline, &m.headline, &art->headline_from);
+    take(&art->description, &m.description, &art->description_from);
+    take(&art->byline, &m.byline, &art->byline_from);
+    take(&art->published, &m.published, &art->published_from);
+    take(&art->modified, &m.modified, &art->modified_from);
+    take(&art->canonical_url, &m.canonical, NULL);
+    take(&art->site_name, &m.site_name, NULL);
+    take(&art->section, &m.section, NULL);
+    take(&art->image, &m.image, NULL);
+    take(&art->language, &m.language, NULL);
+    free(m.title.val);
+    if (m.ntags > 0) {
+        art->tags = wh_xcalloc(m.ntags, sizeof(char *));
+        for (size_t i = 0; i < m.ntags; i++) {
+            art->tags[i] = m.tags[i];
+        }
+        art->ntags = m.ntags;
+    }
+}

@@ -1,0 +1,269 @@
+/*
+ * atom.c - Atom 1.0 feeds (RFC 4287), and the older Atom 0.3 namespace
+ * with its issued / modified dates.
+ *
+ * Kept per entry: id, the alternate link (rel absent or "alternate",
+ * HTML preferred), title, summary (else content) as plain text, the
+ * authors' names (else the feed's), published and updated, category
+ * terms, the first rel=enclosure link. hrefs resolve against xml:base
+ * and the feed URL.
+ */
+#include <libxml/tree.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "kinds.h"
+#include "wh/wh.h"
+#include "xml.h"
+
+#define NS_ATOM "http://www.w3.org/2005/Atom"
+#define NS_ATOM03 "http://purl.org/atom/ns#"
+
+static int detect(const char *body, size_t len, const char *content_type)
+{
+    char root[32];
+    const char *tag;
+    size_t tag_len;
+    const char *colon;
+
+    (void)content_type;
+
+    if (!wh_xml_sniff_root(body, len, root, sizeof(root), &tag, &tag_len)) {
+        return 0;
+    }
+    colon = strchr(root, ':');
+    if (strcmp(colon != NULL ? colon + 1 : root, "feed") != 0) {
+        return 0;
+    }
+    if (memmem(tag, tag_len, NS_ATOM, strlen(NS_ATOM)) != NULL ||
+        memmem(tag, tag_len, NS_ATOM03, strlen(NS_ATOM03)) != NULL) {
+        return 100;
+    }
+    return 0;
+}
+
+/* Plain text of an Atom text construct (type text, html or xhtml). */
+static char *text_construct(const xmlNode *node)
+{
+    char *type;
+    char *text;
+    char *plain;
+
+    if (node == NULL) {
+        return NULL;
+    }
+    type = wh_xml_attr(node, "type");
+    text = wh_xml_text(node);
+    if (type != NULL && (strcasecmp(type, "html") == 0 ||
+                         strcasecmp(type, "text/html") == 0)) {
+        plain = wh_xml_html_to_text(text);
+        free(text);
+        text = plain;
+    }
+    free(type);
+    return text;
+}
+
+/* Names of the <author> children of node joined with ", ", or NULL. */
+static char *authors(const xmlNode *node, const char *ns)
+{
+    const xmlNode *n;
+    char *all = NULL;
+
+    for (n = node->children; n != NULL; n = n->next) {
+        char *one;
+
+        if (!wh_xml_is(n, ns, "author")) {
+            continue;
+        }
+        one = wh_xml_child_text(n, ns, "name");
+        if (one == NULL) {
+            continue;
+        }
+        if (all == NULL) {
+            all = one;
+        } else {
+            char *joined = wh_xasprintf("%s, %s", all, one);
+
+            free(all);
+            free(one);
+            all = joined;
+        }
+    }
+    return all;
+}
+
+/* Rank of a <link> as the entry's page: 2 = alternate HTML, 1 = alternate
+ * of another or no type, 0 = not an alternate link. */
+static int alternate_rank(const xmlNode *link)
+{
+    char *rel = wh_xml_attr(link, "rel");
+    char *type = wh_xml_attr(link, "type");
+    int rank = 0;
+
+    if (rel == NULL || strcmp(rel, "alternate") == 0 ||
+        strcmp(rel, "http://www.iana.org/assignments/relation/alternate") ==
+            0) {
+        rank = 1;
+        if (type == NULL || strncasecmp(type, "text/html", 9) == 0 ||
+            strncasecmp(type, "application/xhtml+xml", 21) == 0) {
+            rank = 2;
+        }
+    }
+    free(rel);
+    free(type);
+    return rank;
+}
+
+static int is_http_url(const char *s)
+{
+    return s != NULL && (strncasecmp(s, "http://", 7) == 0 ||
+                         strncasecmp(s, "https://", 8) == 0);
+}
+
+static void links(const xmlNode *entry, const char *ns,
+                  struct wh_feed_item *it)
+{
+    const xmlNode *n;
+    int best = 0;
+
+    for (n = entry->children; n != NULL; n = n->next) {
+        char *rel;
+        char *href;
+        int rank;
+
+        if (!wh_xml_is(n, ns, "link")) {
+            continue;
+        }
+        href = wh_xml_attr(n, "href");
+        if (href == NULL) {
+            continue;
+        }
+        rank = alternate_rank(n);
+        if (rank > best) {
+            char *abs = wh_xml_resolve(n, href);
+
+            if (abs != NULL) {
+                free(it->link);
+                it->link = abs;
+                best = rank;
+            }
+        }
+        rel = wh_xml_attr(n, "rel");
+        if (rel != NULL && strcmp(rel, "enclosure") == 0 &&
+            it->enclosure_url == NULL) {
+            it->enclosure_url = wh_xml_resolve(n, href);
+            if (it->enclosure_url != NULL) {
+                it->enclosure_type = wh_xml_attr(n, "type");
+            }
+        }
+        free(rel);
+        free(href);
+    }
+}
+
+static void parse_entry(const xmlNode *entry, const char *ns,
+                        const char *feed_author, struct wh_feed *feed)
+{
+    struct wh_feed_item *it = wh_feed_add_item(feed);
+    const xmlNode *n;
+    int old = strcmp(ns, NS_ATOM03) == 0;
+
+    it->id = wh_xml_child_text(entry, ns, "id");
+    links(entry, ns, it);
+    if (it->link == NULL && is_http_url(it->id)) {
+        it->link = wh_xml_resolve(entry, it->id);
+    }
+    if (it->id == NULL && it->link != NULL) {
+        it->id = wh_xstrdup(it->link);
+    }
+    it->title = text_construct(wh_xml_child(entry, ns, "title"));
+    it->summary = text_construct(wh_xml_child(entry, ns, "summary"));
+    if (it->summary == NULL) {
+        xmlNodePtr content = wh_xml_child(entry, ns, "content");
+        char *src = wh_xml_attr(content, "src");
+
+        /* Out-of-line content (src=...) is not fetched here. */
+        if (src == NULL) {
+            it->summary = text_construct(content);
+        }
+        free(src);
+    }
+    it->author = authors(entry, ns);
+    if (it->author == NULL) {
+        xmlNodePtr source = wh_xml_child(entry, ns, "source");
+
+        if (source != NULL) {
+            it->author = authors(source, ns);
+        }
+    }
+    if (it->author == NULL && feed_author != NULL) {
+        it->author = wh_xstrdup(feed_author);
+    }
+    it->published = wh_xml_date(wh_xml_child_text(entry, ns,
+                                                  old ? "issued"
+                                                      : "published"));
+    it->updated = wh_xml_date(wh_xml_child_text(entry, ns,
+                                                old ? "modified"
+                                                    : "updated"));
+    for (n = entry->children; n != NULL; n = n->next) {
+        if (wh_xml_is(n, ns, "category")) {
+            char *term = wh_xml_attr(n, "term");
+
+            if (term == NULL) {
+                term = wh_xml_attr(n, "label");
+            }
+            wh_feed_item_add_category(it, term);
+        }
+    }
+}
+
+static int parse(const char *body, size_t len, const char *base_url,
+                 struct wh_feed *feed, char *errstr, size_t errstr_size)
+{
+    xmlDocPtr doc;
+    xmlNodePtr root;
+    const xmlNode *n;
+    const char *ns;
+    char *feed_author = NULL;
+    int rc;
+
+    doc = wh_xml_parse(body, len, base_url, &rc, errstr, errstr_size);
+    if (doc == NULL) {
+        return rc;
+    }
+    rc = WH_EPARSE;
+    root = xmlDocGetRootElement(doc);
+    if (wh_xml_is(root, NS_ATOM, "feed")) {
+        ns = NS_ATOM;
+    } else if (wh_xml_is(root, NS_ATOM03, "feed")) {
+        ns = NS_ATOM03;
+    } else {
+        snprintf(errstr, errstr_size,
+                 "root element is not <feed xmlns=\"%s\">", NS_ATOM);
+        goto out;
+    }
+    if (feed->title == NULL) {
+        feed->title = text_construct(wh_xml_child(root, ns, "title"));
+    }
+    feed_author = authors(root, ns);
+    for (n = root->children; n != NULL; n = n->next) {
+        if (wh_xml_is(n, ns, "entry")) {
+            parse_entry(n, ns, feed_author, feed);
+        }
+    }
+    rc = WH_OK;
+out:
+    free(feed_author);
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+const struct wh_source_kind wh_source_atom = {
+    .name = "atom",
+    .description = "Atom 1.0 feeds (and Atom 0.3)",
+    .detect = detect,
+    .parse = parse,
+};

@@ -1,0 +1,201 @@
+/*
+ * jsonfeed.c - JSON Feed 1.0 and 1.1 (https://jsonfeed.org/version/1.1).
+ *
+ * Kept per item: id, url (else external_url), title, summary (else
+ * content_text, else content_html as text), authors[].name (1.1) or
+ * author.name (1.0), date_published, date_modified, tags, the first
+ * attachment. Relative URLs resolve against the feed URL.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kinds.h"
+#include "wh/buf.h"
+#include "wh/wh.h"
+#include "xml.h"
+
+#define MARK "https://jsonfeed.org/version/"
+#define MARK_OLD "http://jsonfeed.org/version/"
+#define DETECT_WINDOW 4096
+
+static int detect(const char *body, size_t len, const char *content_type)
+{
+    size_t i = 0;
+    size_t n;
+
+    (void)content_type;
+    if (body == NULL) {
+        return 0;
+    }
+    if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0) {
+        i = 3;
+    }
+    while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' ||
+                       body[i] == '\r')) {
+        i++;
+    }
+    if (i >= len || body[i] != '{') {
+        return 0;
+    }
+    n = len - i < DETECT_WINDOW ? len - i : DETECT_WINDOW;
+    if (memmem(body + i, n, MARK, strlen(MARK)) != NULL ||
+        memmem(body + i, n, MARK_OLD, strlen(MARK_OLD)) != NULL) {
+        return 100;
+    }
+    return 0;
+}
+
+/* A string member as a new string (numbers too, for ids), or NULL. */
+static char *str(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+    const char *s;
+
+    if (json_is_integer(v)) {
+        return wh_xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    }
+    s = json_string_value(v);
+    if (s == NULL) {
+        return NULL;
+    }
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') {
+        s++;
+    }
+    return s[0] != '\0' ? wh_xstrdup(s) : NULL;
+}
+
+static char *authors(const json_t *obj)
+{
+    const json_t *list = json_object_get(obj, "authors");
+    const json_t *a;
+    struct wh_buf b;
+    size_t i;
+
+    wh_buf_init(&b, 0);
+    json_array_foreach(list, i, a)
+    {
+        const char *name = json_string_value(json_object_get(a, "name"));
+
+        if (name == NULL || name[0] == '\0') {
+            continue;
+        }
+        if (b.len > 0) {
+            (void)wh_buf_puts(&b, ", ");
+        }
+        (void)wh_buf_puts(&b, name);
+    }
+    if (b.len > 0) {
+        return wh_buf_steal(&b);
+    }
+    wh_buf_free(&b);
+    /* JSON Feed 1.0 */
+    return str(json_object_get(obj, "author"), "name");
+}
+
+static void parse_item(const json_t *item, const char *base_url,
+                       const char *feed_author, struct wh_feed *feed)
+{
+    struct wh_feed_item *it = wh_feed_add_item(feed);
+    const json_t *tags;
+    const json_t *tag;
+    const json_t *att;
+    char *text;
+    size_t i;
+
+    it->id = str(item, "id");
+    text = str(item, "url");
+    if (text == NULL) {
+        text = str(item, "external_url");
+    }
+    it->link = wh_xml_build_uri(base_url, text);
+    free(text);
+    if (it->id == NULL && it->link != NULL) {
+        it->id = wh_xstrdup(it->link);
+    }
+    it->title = str(item, "title");
+    it->summary = str(item, "summary");
+    if (it->summary == NULL) {
+        it->summary = str(item, "content_text");
+    }
+    if (it->summary == NULL) {
+        text = str(item, "content_html");
+        it->summary = wh_xml_html_to_text(text);
+        free(text);
+    }
+    it->author = authors(item);
+    if (it->author == NULL && feed_author != NULL) {
+        it->author = wh_xstrdup(feed_author);
+    }
+    it->published = wh_xml_date(str(item, "date_published"));
+    it->updated = wh_xml_date(str(item, "date_modified"));
+    tags = json_object_get(item, "tags");
+    json_array_foreach(tags, i, tag)
+    {
+        const char *t = json_string_value(tag);
+
+        if (t != NULL && t[0] != '\0') {
+            wh_feed_item_add_category(it, wh_xstrdup(t));
+        }
+    }
+    att = json_array_get(json_object_get(item, "attachments"), 0);
+    if (json_is_object(att)) {
+        text = str(att, "url");
+        it->enclosure_url = wh_xml_build_uri(base_url, text);
+        free(text);
+        if (it->enclosure_url != NULL) {
+            it->enclosure_type = str(att, "mime_type");
+        }
+    }
+}
+
+static int parse(const char *body, size_t len, const char *base_url,
+                 struct wh_feed *feed, char *errstr, size_t errstr_size)
+{
+    json_error_t jerr;
+    json_t *doc;
+    const json_t *items;
+    const json_t *item;
+    char *feed_author;
+    size_t i;
+
+    if (len > WH_XML_MAX_BYTES) {
+        snprintf(errstr, errstr_size,
+                 "document too large (%zu bytes, limit %zu)", len,
+                 WH_XML_MAX_BYTES);
+        return WH_E2BIG;
+    }
+    doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (doc == NULL) {
+        snprintf(errstr, errstr_size, "line %d, column %d: %s", jerr.line,
+                 jerr.column, jerr.text);
+        return WH_EPARSE;
+    }
+    items = json_object_get(doc, "items");
+    if (!json_is_object(doc) || !json_is_array(items)) {
+        snprintf(errstr, errstr_size, "no \"items\" array");
+        json_decref(doc);
+        return WH_EPARSE;
+    }
+    if (feed->title == NULL) {
+        feed->title = str(doc, "title");
+    }
+    feed_author = authors(doc);
+    json_array_foreach(items, i, item)
+    {
+        if (json_is_object(item)) {
+            parse_item(item, base_url, feed_author, feed);
+        }
+    }
+    free(feed_author);
+    json_decref(doc);
+    return WH_OK;
+}
+
+const struct wh_source_kind wh_source_jsonfeed = {
+    .name = "jsonfeed",
+    .description = "JSON Feed 1.0 and 1.1",
+    .detect = detect,
+    .parse = parse,
+};

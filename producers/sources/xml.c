@@ -1,0 +1,658 @@
+/*
+ * xml.c - safe XML parsing for the source kinds (see xml.h).
+ */
+#include "xml.h"
+
+#include <libxml/HTMLparser.h>
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/uri.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wh/buf.h"
+#include "wh/date.h"
+#include "wh/wh.h"
+
+/* How far wh_xml_sniff_root() looks for the root element. */
+#define SNIFF_MAX ((size_t)64 * 1024)
+
+/* Depth limit of the HTML-to-text walk (libxml2 limits parsing depth too). */
+#define TEXT_MAX_DEPTH 256
+
+struct parse_state {
+    int entity_line;      /* line of the first entity declaration, or 0 */
+    int err_line;         /* line of the first error */
+    char err[200];        /* message of the first error; "" when none */
+};
+
+/* SAX handler for <!ENTITY ...> declarations: any declaration ends the
+ * parse. Feeds have no use for them, and refusing them outright is what
+ * makes entity-expansion attacks cost nothing. */
+static void on_entity_decl(void *ctx, const xmlChar *name, int type,
+                           const xmlChar *public_id,
+                           const xmlChar *system_id, xmlChar *content)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    struct parse_state *st = ctxt->_private;
+
+    (void)name;
+    (void)type;
+    (void)public_id;
+    (void)system_id;
+    (void)content;
+    if (st->entity_line == 0) {
+        st->entity_line = ctxt->input != NULL ? ctxt->input->line : 1;
+        if (st->entity_line <= 0) {
+            st->entity_line = 1;
+        }
+    }
+    xmlStopParser(ctxt);
+}
+
+/* Structured error handler: keeps the first error, drops warnings. */
+static void on_error(void *ctx, xmlErrorPtr err)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    struct parse_state *st;
+    size_t n;
+
+    if (ctxt == NULL || err == NULL || err->level < XML_ERR_ERROR) {
+        return;
+    }
+    st = ctxt->_private;
+    if (st == NULL || st->err[0] != '\0') {
+        return;
+    }
+    st->err_line = err->line;
+    snprintf(st->err, sizeof(st->err), "%s",
+             err->message != NULL ? err->message : "malformed XML");
+    n = strlen(st->err);
+    while (n > 0 && (st->err[n - 1] == '\n' || st->err[n - 1] == ' ')) {
+        st->err[--n] = '\0';
+    }
+}
+
+xmlDocPtr wh_xml_parse(const char *body, size_t len, const char *base_url,
+                       int *code, char *errstr, size_t errstr_size)
+{
+    struct parse_state st;
+    xmlParserCtxtPtr ctxt = NULL;
+    xmlDocPtr doc = NULL;
+    int rc = WH_EPARSE;
+
+    memset(&st, 0, sizeof(st));
+    if (len > WH_XML_MAX_BYTES) {
+        snprintf(errstr, errstr_size,
+                 "document too large (%zu bytes, limit %zu)", len,
+                 WH_XML_MAX_BYTES);
+        rc = WH_E2BIG;
+        goto out;
+    }
+    if (body == NULL || len == 0) {
+        snprintf(errstr, errstr_size, "empty document");
+        goto out;
+    }
+    ctxt = xmlCreateMemoryParserCtxt(body, (int)len);
+    if (ctxt == NULL) {
+        snprintf(errstr, errstr_size, "cannot create an XML parser");
+        goto out;
+    }
+    /* No XML_PARSE_NOENT, DTDLOAD, DTDATTR, DTDVALID, XINCLUDE or HUGE:
+     * entities stay references, no external resource is ever read. */
+    xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA |
+                                XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    ctxt->_private = &st;
+    ctxt->sax->entityDecl = on_entity_decl;
+    ctxt->sax->serror = on_error;
+
+    xmlParseDocument(ctxt);
+    doc = ctxt->myDoc;
+    ctxt->myDoc = NULL;
+
+    if (st.entity_line != 0) {
+        snprintf(errstr, errstr_size,
+                 "line %d: entity declarations are refused", st.entity_line);
+        goto out;
+    }
+    if (!ctxt->wellFormed || doc == NULL) {
+        if (st.err[0] != '\0') {
+            snprintf(errstr, errstr_size, "line %d: %s", st.err_line,
+                     st.err);
+        } else {
+            snprintf(errstr, errstr_size, "malformed XML");
+        }
+        goto out;
+    }
+    if (xmlDocGetRootElement(doc) == NULL) {
+        snprintf(errstr, errstr_size, "no root element");
+        goto out;
+    }
+    if (base_url != NULL && base_url[0] != '\0') {
+        doc->URL = xmlStrdup((const xmlChar *)base_url);
+    }
+    rc = WH_OK;
+out:
+    if (ctxt != NULL) {
+        ctxt->_private = NULL;
+        xmlFreeParserCtxt(ctxt);
+    }
+    if (rc != WH_OK) {
+        xmlFreeDoc(doc);
+        doc = NULL;
+    }
+    if (code != NULL) {
+        *code = rc;
+    }
+    return doc;
+}
+
+/* Returns the position of needle in [p, end), or NULL. */
+static const char *find(const char *p, const char *end, const char *needle)
+{
+    size_t n = strlen(needle);
+
+    if (p >= end || (size_t)(end - p) < n) {
+        return NULL;
+    }
+    return memmem(p, (size_t)(end - p), needle, n);
+}
+
+static int starts(const char *p, const char *end, const char *prefix)
+{
+    size_t n = strlen(prefix);
+
+    return (size_t)(end - p) >= n && memcmp(p, prefix, n) == 0;
+}
+
+static int is_blank(int c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+int wh_xml_sniff_root(const char *body, size_t len, char *name,
+                      size_t name_size, const char **tag, size_t *tag_len)
+{
+    const char *p = body;
+    const char *end;
+    const char *q;
+    size_t n;
+
+    if (body == NULL || name == NULL || name_size == 0) {
+        return 0;
+    }
+    end = body + (len < SNIFF_MAX ? len : SNIFF_MAX);
+    name[0] = '\0';
+    if (starts(p, end, "\xEF\xBB\xBF")) {
+        p += 3;
+    }
+    for (;;) {
+        while (p < end && is_blank((unsigned char)*p)) {
+            p++;
+        }
+        if (p >= end || *p != '<') {
+            return 0;
+        }
+        if (starts(p, end, "<?")) {
+            q = find(p, end, "?>");
+            if (q == NULL) {
+                return 0;
+            }
+            p = q + 2;
+        } else if (starts(p, end, "<!--")) {
+            q = find(p + 4, end, "-->");
+            if (q == NULL) {
+                return 0;
+            }
+            p = q + 3;
+        } else if (starts(p, end, "<!DOCTYPE") || starts(p, end, "<!doctype")) {
+            /* Skip an internal subset "[...]" if there is one. */
+            q = p + 9;
+            while (q < end && *q != '[' && *q != '>') {
+                q++;
+            }
+            if (q < end && *q == '[') {
+                q = find(q, end, "]");
+                if (q == NULL) {
+                    return 0;
+                }
+            }
+            q = find(q, end, ">");
+            if (q == NULL) {
+                return 0;
+            }
+            p = q + 1;
+        } else if (starts(p, end, "<!")) {
+            return 0;
+        } else {
+            break;
+        }
+    }
+    /* p is at the root start tag. */
+    q = p + 1;
+    while (q < end && !is_blank((unsigned char)*q) && *q != '>' &&
+           *q != '/') {
+        q++;
+    }
+    n = (size_t)(q - (p + 1));
+    if (n == 0 || q >= end) {
+        return 0;
+    }
+    if (n >= name_size) {
+        n = name_size - 1;
+    }
+    memcpy(name, p + 1, n);
+    name[n] = '\0';
+    q = memchr(q, '>', (size_t)(end - q));
+    if (q == NULL) {
+        return 0;
+    }
+    if (tag != NULL) {
+        *tag = p;
+    }
+    if (tag_len != NULL) {
+        *tag_len = (size_t)(q + 1 - p);
+    }
+    return 1;
+}
+
+int wh_xml_is(const xmlNode *node, const char *ns, const char *name)
+{
+    if (node == NULL || node->type != XML_ELEMENT_NODE ||
+        !xmlStrEqual(node->name, (const xmlChar *)name)) {
+        return 0;
+    }
+    if (ns == NULL) {
+        return node->ns == NULL;
+    }
+    return node->ns != NULL &&
+           xmlStrEqual(node->ns->href, (const xmlChar *)ns);
+}
+
+xmlNodePtr wh_xml_child(const xmlNode *parent, const char *ns,
+                        const char *name)
+{
+    xmlNodePtr n;
+
+    if (parent == NULL) {
+        return NULL;
+    }
+    for (n = parent->children; n != NULL; n = n->next) {
+        if (wh_xml_is(n, ns, name)) {
+            return n;
+        }
+    }
+    return NULL;
+}
+
+/* Appends s to b with blank runs collapsed; *space says whether a blank is
+ * pending (so runs spanning several calls collapse too). */
+static void put_collapsed(struct wh_buf *b, const char *s, int *space)
+{
+    for (; *s != '\0'; s++) {
+        if (is_blank((unsigned char)*s)) {
+            *space = 1;
+            continue;
+        }
+        /* U+00A0 NO-BREAK SPACE counts as a blank too. */
+        if ((unsigned char)s[0] == 0xC2 && (unsigned char)s[1] == 0xA0) {
+            *space = 1;
+            s++;
+            continue;
+        }
+        if (*space && b->len > 0) {
+            (void)wh_buf_append(b, " ", 1);
+        }
+        *space = 0;
+        (void)wh_buf_append(b, s, 1);
+    }
+}
+
+/* Hands over b's text, or NULL when it is empty. */
+static char *steal_or_null(struct wh_buf *b)
+{
+    if (b->len == 0) {
+        wh_buf_free(b);
+        return NULL;
+    }
+    return wh_buf_steal(b);
+}
+
+static char *collapse(const char *s)
+{
+    struct wh_buf b;
+    int space = 0;
+
+    if (s == NULL) {
+        return NULL;
+    }
+    wh_buf_init(&b, 0);
+    put_collapsed(&b, s, &space);
+    return steal_or_null(&b);
+}
+
+char *wh_xml_child_text(const xmlNode *parent, const char *ns,
+                        const char *name)
+{
+    return wh_xml_text(wh_xml_child(parent, ns, name));
+}
+
+char *wh_xml_attr(const xmlNode *node, const char *name)
+{
+    xmlChar *v;
+    char *s;
+
+    if (node == NULL) {
+        return NULL;
+    }
+    v = xmlGetNoNsProp(node, (const xmlChar *)name);
+    if (v == NULL) {
+        return NULL;
+    }
+    s = collapse((const char *)v);
+    xmlFree(v);
+    return s;
+}
+
+/* Inline HTML elements: no word break around them. */
+static int is_inline(const xmlChar *name)
+{
+    static const char *const inl[] = {
+        "a",    "abbr", "b",     "bdi",  "bdo", "cite",   "code", "data",
+        "dfn",  "em",   "font",  "i",    "kbd", "mark",   "q",    "s",
+        "samp", "small", "span", "strong", "sub", "sup",  "time", "u",
+        "var",  "wbr",
+    };
+    size_t i;
+
+    for (i = 0; i < WH_ARRAY_SIZE(inl); i++) {
+        if (xmlStrcasecmp(name, (const xmlChar *)inl[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void html_text_walk(const xmlNode *node, struct wh_buf *b, int *space,
+                           int depth)
+{
+    const xmlNode *n;
+
+    if (depth > TEXT_MAX_DEPTH) {
+        return;
+    }
+    for (n = node; n != NULL; n = n->next) {
+        if (n->type == XML_TEXT_NODE && n->content != NULL) {
+            put_collapsed(b, (const char *)n->content, space);
+        } else if (n->type == XML_ELEMENT_NODE) {
+            if (xmlStrcasecmp(n->name, (const xmlChar *)"script") == 0 ||
+                xmlStrcasecmp(n->name, (const xmlChar *)"style") == 0) {
+                continue;
+            }
+            if (!is_inline(n->name)) {
+                *space = 1;
+            }
+            html_text_walk(n->children, b, space, depth + 1);
+            if (!is_inline(n->name)) {
+                *space = 1;
+            }
+        }
+    }
+}
+
+char *wh_xml_text(const xmlNode *node)
+{
+    struct wh_buf b;
+    int space = 0;
+
+    if (node == NULL) {
+        return NULL;
+    }
+    if (node->type != XML_ELEMENT_NODE) {
+        return collapse((const char *)node->content);
+    }
+    wh_buf_init(&b, 0);
+    html_text_walk(node->children, &b, &space, 0);
+    return steal_or_null(&b);
+}
+
+char *wh_xml_html_to_text(const char *html)
+{
+    htmlDocPtr doc;
+    struct wh_buf b;
+    int space = 0;
+    size_t len;
+
+    if (html == NULL) {
+        return NULL;
+    }
+    if (strchr(html, '<') == NULL && strchr(html, '&') == NULL) {
+        return collapse(html);
+    }
+    len = strlen(html);
+    if (len > WH_XML_MAX_BYTES) {
+        return NULL;
+    }
+    doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
+                         HTML_PARSE_NONET | HTML_PARSE_NOERROR |
+                             HTML_PARSE_NOWARNING);
+    if (doc == NULL) {
+        return collapse(html);
+    }
+    wh_buf_init(&b, 0);
+    html_text_walk(doc->children, &b, &space, 0);
+    xmlFreeDoc(doc);
+    return steal_or_null(&b);
+}
+
+char *wh_xml_resolve(const xmlNode *node, const char *href)
+{
+    xmlChar *base = NULL;
+    xmlChar *abs = NULL;
+    char *h;
+    char *s = NULL;
+
+    h = collapse(href);
+    if (h == NULL) {
+        return NULL;
+    }
+    if (node != NULL && node->doc != NULL) {
+        base = xmlNodeGetBase(node->doc, node);
+    }
+    if (base == NULL) {
+        return h;
+    }
+    abs = xmlBuildURI((const xmlChar *)h, base);
+    if (abs != NULL && abs[0] != '\0') {
+        s = wh_xstrdup((const char *)abs);
+    }
+    xmlFree(abs);
+    xmlFree(base);
+    free(h);
+    return s;
+}
+
+char *wh_xml_date(char *s)
+{
+    char *d;
+
+    if (s == NULL) {
+        return NULL;
+    }
+    d = wh_date_normalize(s);
+    free(s);
+    return d;
+}
+
+char *wh_xml_children_text(const xmlNode *parent, const char *ns,
+                           const char *name, const char *sep)
+{
+    const xmlNode *n;
+    struct wh_buf b;
+
+    if (parent == NULL) {
+        return NULL;
+    }
+    wh_buf_init(&b, 0);
+    for (n = parent->children; n != NULL; n = n->next) {
+        char *one;
+
+        if (!wh_xml_is(n, ns, name)) {
+            continue;
+        }
+        one = wh_xml_text(n);
+        if (one == NULL) {
+            continue;
+        }
+        if (b.len > 0) {
+            (void)wh_buf_puts(&b, sep);
+        }
+        (void)wh_buf_puts(&b, one);
+        free(one);
+    }
+    return steal_or_null(&b);
+}
+
+char *wh_xml_build_uri(const char *base, const char *href)
+{
+    char *h = collapse(href);
+    xmlChar *abs;
+    char *s;
+
+    if (h == NULL || base == NULL || base[0] == '\0') {
+        return h;
+    }
+    abs = xmlBuildURI((const xmlChar *)h, (const xmlChar *)base);
+    if (abs == NULL || abs[0] == '\0') {
+        xmlFree(abs);
+        return h;
+    }
+    s = wh_xstrdup((const char *)abs);
+    xmlFree(abs);
+    free(h);
+    return s;
+}
+
+/* Block elements: each starts a new paragraph. */
+static int is_block(const xmlChar *name)
+{
+    static const char *const blocks[] = {
+        "p",  "h1", "h2", "h3", "h4",         "h5",  "h6",      "li",
+        "dd", "dt", "div", "pre", "blockquote", "td", "section", "article",
+        "tr", "br", "hl1", "hl2", "table",     "ul",  "ol",      "figure",
+    };
+    size_t i;
+
+    for (i = 0; i < WH_ARRAY_SIZE(blocks); i++) {
+        if (xmlStrcasecmp(name, (const xmlChar *)blocks[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+struct paras {
+    struct wh_buf cur;     /* the paragraph being collected */
+    struct wh_buf text;
+    struct wh_buf html;
+    int space;
+};
+
+static void put_html_escaped(struct wh_buf *b, const char *s)
+{
+    for (; *s != '\0'; s++) {
+        if (*s == '&') {
+            (void)wh_buf_puts(b, "&amp;");
+        } else if (*s == '<') {
+            (void)wh_buf_puts(b, "&lt;");
+        } else if (*s == '>') {
+            (void)wh_buf_puts(b, "&gt;");
+        } else {
+            (void)wh_buf_append(b, s, 1);
+        }
+    }
+}
+
+static void paras_flush(struct paras *p)
+{
+    if (p->cur.len > 0) {
+        if (p->text.len > 0) {
+            (void)wh_buf_puts(&p->text, "\n\n");
+        }
+        (void)wh_buf_puts(&p->text, p->cur.data);
+        (void)wh_buf_puts(&p->html, "<p>");
+        put_html_escaped(&p->html, p->cur.data);
+        (void)wh_buf_puts(&p->html, "</p>");
+    }
+    wh_buf_reset(&p->cur);
+    p->space = 0;
+}
+
+static void paras_walk(const xmlNode *node, struct paras *p, int depth)
+{
+    const xmlNode *n;
+
+    if (depth > TEXT_MAX_DEPTH) {
+        return;
+    }
+    for (n = node; n != NULL; n = n->next) {
+        if (n->type == XML_TEXT_NODE && n->content != NULL) {
+            put_collapsed(&p->cur, (const char *)n->content, &p->space);
+        } else if (n->type == XML_ELEMENT_NODE) {
+            int block;
+
+            if (xmlStrcasecmp(n->name, (const xmlChar *)"script") == 0 ||
+                xmlStrcasecmp(n->name, (const xmlChar *)"style") == 0) {
+                continue;
+            }
+            block = is_block(n->name);
+            if (block) {
+                paras_flush(p);
+            } else if (!is_inline(n->name)) {
+                p->space = 1;
+            }
+            paras_walk(n->children, p, depth + 1);
+            if (block) {
+                paras_flush(p);
+            }
+        }
+    }
+}
+
+void wh_xml_paragraphs(const xmlNode *node, char **text, char **html)
+{
+    struct paras p;
+
+    *text = NULL;
+    if (html != NULL) {
+        *html = NULL;
+    }
+    if (node == NULL) {
+        return;
+    }
+    memset(&p, 0, sizeof(p));
+    wh_buf_init(&p.cur, 0);
+    wh_buf_init(&p.text, 0);
+    wh_buf_init(&p.html, 0);
+    /* An element or a document: its content; a text node: itself. */
+    paras_walk(node->type == XML_TEXT_NODE ? node : node->children, &p, 0);
+    paras_flush(&p);
+    wh_buf_free(&p.cur);
+    *text = steal_or_null(&p.text);
+    if (html != NULL && *text != NULL) {
+        *html = steal_or_null(&p.html);
+    } else {
+        wh_buf_free(&p.html);
+    }
+}
+
+xmlDocPtr wh_xml_parse_html(const char *body, size_t len)
+{
+    if (body == NULL || len == 0 || len > WH_XML_MAX_BYTES) {
+        return NULL;
+    }
+    return htmlReadMemory(body, (int)len, NULL, NULL,
+                          HTML_PARSE_NONET | HTML_PARSE_NOERROR |
+                              HTML_PARSE_NOWARNING | HTML_PARSE_COMPACT);
+}

@@ -1,0 +1,466 @@
+/*
+ * state.c - published ids per source, in memory and in append-only files
+ * (see state.h).
+ *
+ * The set holds 64-bit hashes of "source\nid", not the strings: 8 bytes
+ * per id, and a false "seen" needs a 64-bit collision.
+ */
+#include "state.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wh/hash.h"
+#include "wh/wh.h"
+
+/* The validators of one document of one source. */
+struct val {
+    uint64_t source;      /* hash of the source URL */
+    char *url;
+    char *etag;           /* NULL when absent */
+    char *last_modified;
+};
+
+struct wh_state {
+    char *dir;            /* NULL: memory only */
+    struct val *vals;
+    size_t nvals;
+    uint64_t *slots;      /* open addressing; 0 = empty */
+    size_t nslots;        /* a power of two */
+    size_t count;
+    uint64_t *loaded;     /* hashes of the sources whose file was read */
+    size_t nloaded;
+};
+
+struct wh_state *wh_state_open(const char *dir, char *errstr,
+                               size_t errstr_size)
+{
+    struct wh_state *st;
+    struct stat sb;
+
+    if (dir != NULL) {
+        if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+            snprintf(errstr, errstr_size, "state dir %s: %s", dir,
+                     strerror(errno));
+            return NULL;
+        }
+        if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+            snprintf(errstr, errstr_size, "state dir %s: not a directory",
+                     dir);
+            return NULL;
+        }
+        if (access(dir, W_OK | X_OK) != 0) {
+            snprintf(errstr, errstr_size, "state dir %s: %s", dir,
+                     strerror(errno));
+            return NULL;
+        }
+    }
+    st = wh_xcalloc(1, sizeof(*st));
+    st->dir = dir != NULL ? wh_xstrdup(dir) : NULL;
+    st->nslots = 1024;
+    st->slots = wh_xcalloc(st->nslots, sizeof(*st->slots));
+    return st;
+}
+
+static void val_clear(struct val *v)
+{
+    free(v->url);
+    free(v->etag);
+    free(v->last_modified);
+}
+
+void wh_state_close(struct wh_state *st)
+{
+    size_t i;
+
+    if (st == NULL) {
+        return;
+    }
+    for (i = 0; i < st->nvals; i++) {
+        val_clear(&st->vals[i]);
+    }
+    free(st->vals);
+    free(st->dir);
+    free(st->slots);
+    free(st->loaded);
+    free(st);
+}
+
+size_t wh_state_count(const struct wh_state *st)
+{
+    return st != NULL ? st->count : 0;
+}
+
+/* Ids are stored one per line: line breaks inside one become blanks, in
+ * the file and in the hash alike. */
+static char *clean_id(const char *id)
+{
+    char *s = wh_xstrdup(id);
+    char *p;
+
+    for (p = s; *p != '\0'; p++) {
+        if (*p == '\n' || *p == '\r') {
+            *p = ' ';
+        }
+    }
+    return s;
+}
+
+static uint64_t key_of(const char *source, const char *id)
+{
+    char *k = wh_xasprintf("%s\n%s", source, id);
+    uint64_t h = wh_hash64(k, strlen(k));
+
+    free(k);
+    return h != 0 ? h : 1;
+}
+
+/* Inserts h; returns 1 when it was new. */
+static int set_add(struct wh_state *st, uint64_t h)
+{
+    size_t i;
+
+    if ((st->count + 1) * 4 > st->nslots * 3) {
+        uint64_t *old = st->slots;
+        size_t nold = st->nslots;
+        size_t j;
+
+        st->nslots *= 2;
+        st->slots = wh_xcalloc(st->nslots, sizeof(*st->slots));
+        st->count = 0;
+        for (j = 0; j < nold; j++) {
+            if (old[j] != 0) {
+                (void)set_add(st, old[j]);
+            }
+        }
+        free(old);
+    }
+    for (i = (size_t)h & (st->nslots - 1); st->slots[i] != 0;
+         i = (i + 1) & (st->nslots - 1)) {
+        if (st->slots[i] == h) {
+            return 0;
+        }
+    }
+    st->slots[i] = h;
+    st->count++;
+    return 1;
+}
+
+static int set_has(const struct wh_state *st, uint64_t h)
+{
+    size_t i;
+
+    for (i = (size_t)h & (st->nslots - 1); st->slots[i] != 0;
+         i = (i + 1) & (st->nslots - 1)) {
+        if (st->slots[i] == h) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The path of a state file of source: ext is "ids" or "val". */
+static char *file_of(const struct wh_state *st, const char *source,
+                     const char *ext)
+{
+    char hex[17];
+
+    wh_hash64_hex(wh_hash64(source, strlen(source)), hex);
+    return wh_xasprintf("%s/%s.%s", st->dir, hex, ext);
+}
+
+/* A field of a .val line: NULL for "-". */
+static char *val_field(const char *s, size_t n)
+{
+    if (n == 0 || (n == 1 && s[0] == '-')) {
+        return NULL;
+    }
+    return wh_xstrndup(s, n);
+}
+
+static void add_val(struct wh_state *st, uint64_t source, char *url,
+                    char *etag, char *last_modified)
+{
+    struct val *v;
+
+    st->vals = wh_xrealloc(st->vals, (st->nvals + 1) * sizeof(*st->vals));
+    v = &st->vals[st->nvals++];
+    v->source = source;
+    v->url = url;
+    v->etag = etag;
+    v->last_modified = last_modified;
+}
+
+/* Reads "url TAB etag TAB last-modified" lines of the source's .val. */
+static void load_vals(struct wh_state *st, const char *source, uint64_t sh)
+{
+    char *path = file_of(st, source, "val");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    FILE *fp = fopen(path, "re");
+
+    free(path);
+    if (fp == NULL) {
+        return;
+    }
+    while ((n = getline(&line, &cap, fp)) > 0) {
+        char *t1;
+        char *t2;
+
+        if (line[n - 1] == '\n') {
+            line[--n] = '\0';
+        }
+        t1 = strchr(line, '\t');
+        t2 = t1 != NULL ? strchr(t1 + 1, '\t') : NULL;
+        if (t2 == NULL || t1 == line) {
+            continue;
+        }
+        add_val(st, sh, wh_xstrndup(line, (size_t)(t1 - line)),
+                val_field(t1 + 1, (size_t)(t2 - t1 - 1)),
+                val_field(t2 + 1, strlen(t2 + 1)));
+    }
+    free(line);
+    fclose(fp);
+}
+
+/* Reads the source's file once. A missing file is an empty state; an
+ * unreadable one is logged by the caller's next write failing. */
+static void load_source(struct wh_state *st, const char *source)
+{
+    uint64_t sh = wh_hash64(source, strlen(source));
+    char *path;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    FILE *fp;
+    size_t i;
+
+    for (i = 0; i < st->nloaded; i++) {
+        if (st->loaded[i] == sh) {
+            return;
+        }
+    }
+    st->loaded = wh_xrealloc(st->loaded,
+                             (st->nloaded + 1) * sizeof(*st->loaded));
+    st->loaded[st->nloaded++] = sh;
+    if (st->dir == NULL) {
+        return;
+    }
+    load_vals(st, source, sh);
+    path = file_of(st, source, "ids");
+    fp = fopen(path, "re");
+    free(path);
+    if (fp == NULL) {
+        return;
+    }
+    while ((n = getline(&line, &cap, fp)) > 0) {
+        if (line[n - 1] == '\n') {
+            line[n - 1] = '\0';
+        }
+        if (line[0] != '\0') {
+            (void)set_add(st, key_of(source, line));
+        }
+    }
+    free(line);
+    fclose(fp);
+}
+
+int wh_state_seen(struct wh_state *st, const char *source, const char *id)
+{
+    char *clean;
+    int seen;
+
+    load_source(st, source);
+    clean = clean_id(id);
+    seen = set_has(st, key_of(source, clean));
+    free(clean);
+    return seen;
+}
+
+int wh_state_mark(struct wh_state *st, const char *source, const char *id,
+                  char *errstr, size_t errstr_size)
+{
+    char *clean;
+    char *path = NULL;
+    FILE *fp = NULL;
+    int rc = WH_OK;
+
+    load_source(st, source);
+    clean = clean_id(id);
+    if (!set_add(st, key_of(source, clean)) || st->dir == NULL ||
+        clean[0] == '\0') {
+        goto out;
+    }
+    path = file_of(st, source, "ids");
+    fp = fopen(path, "ae");
+    if (fp == NULL || fprintf(fp, "%s\n", clean) < 0 || fflush(fp) != 0) {
+        snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+        rc = WH_EIO;
+    }
+out:
+    if (fp != NULL && fclose(fp) != 0 && rc == WH_OK) {
+        snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+        rc = WH_EIO;
+    }
+    free(path);
+    free(clean);
+    return rc;
+}
+
+static struct val *find_val(struct wh_state *st, uint64_t sh,
+                            const char *url)
+{
+    size_t i;
+
+    for (i = 0; i < st->nvals; i++) {
+        if (st->vals[i].source == sh && strcmp(st->vals[i].url, url) == 0) {
+            return &st->vals[i];
+        }
+    }
+    return NULL;
+}
+
+void wh_state_validators(struct wh_state *st, const char *source,
+                         const char *url, const char **etag,
+                         const char **last_modified)
+{
+    const struct val *v;
+
+    load_source(st, source);
+    v = find_val(st, wh_hash64(source, strlen(source)), url);
+    *etag = v != NULL ? v->etag : NULL;
+    *last_modified = v != NULL ? v->last_modified : NULL;
+}
+
+/* A value as written in a .val field: tabs and line breaks blanked, "-"
+ * for none. */
+static void put_field(FILE *fp, const char *s)
+{
+    if (s == NULL || s[0] == '\0') {
+        fputc('-', fp);
+        return;
+    }
+    for (; *s != '\0'; s++) {
+        fputc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s, fp);
+    }
+}
+
+/* Rewrites the source's .val file (write, then rename). */
+static int save_vals(struct wh_state *st, const char *source, char *errstr,
+                     size_t errstr_size)
+{
+    uint64_t sh = wh_hash64(source, strlen(source));
+    char *path;
+    char *tmp;
+    FILE *fp;
+    size_t i;
+    int rc = WH_OK;
+
+    if (st->dir == NULL) {
+        return WH_OK;
+    }
+    path = file_of(st, source, "val");
+    tmp = wh_xasprintf("%s.tmp", path);
+    fp = fopen(tmp, "we");
+    if (fp == NULL) {
+        snprintf(errstr, errstr_size, "%s: %s", tmp, strerror(errno));
+        rc = WH_EIO;
+        goto out;
+    }
+    for (i = 0; i < st->nvals; i++) {
+        if (st->vals[i].source != sh) {
+            continue;
+        }
+        put_field(fp, st->vals[i].url);
+        fputc('\t', fp);
+        put_field(fp, st->vals[i].etag);
+        fputc('\t', fp);
+        put_field(fp, st->vals[i].last_modified);
+        fputc('\n', fp);
+    }
+    if (fflush(fp) != 0 || ferror(fp)) {
+        snprintf(errstr, errstr_size, "%s: %s", tmp, strerror(errno));
+        rc = WH_EIO;
+    }
+    if (fclose(fp) != 0 && rc == WH_OK) {
+        snprintf(errstr, errstr_size, "%s: %s", tmp, strerror(errno));
+        rc = WH_EIO;
+    }
+    if (rc == WH_OK && rename(tmp, path) != 0) {
+        snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+        rc = WH_EIO;
+    }
+    if (rc != WH_OK) {
+        unlink(tmp);
+    }
+out:
+    free(tmp);
+    free(path);
+    return rc;
+}
+
+static void remove_val(struct wh_state *st, struct val *v)
+{
+    size_t i = (size_t)(v - st->vals);
+
+    val_clear(v);
+    memmove(&st->vals[i], &st->vals[i + 1],
+            (st->nvals - i - 1) * sizeof(*st->vals));
+    st->nvals--;
+}
+
+int wh_state_set_validators(struct wh_state *st, const char *source,
+                            const char *url, const char *etag,
+                            const char *last_modified, char *errstr,
+                            size_t errstr_size)
+{
+    uint64_t sh = wh_hash64(source, strlen(source));
+    struct val *v;
+    int had = 0;
+
+    load_source(st, source);
+    v = find_val(st, sh, url);
+    if (v != NULL) {
+        if ((v->etag == NULL) == (etag == NULL) &&
+            (etag == NULL || strcmp(v->etag, etag) == 0) &&
+            (v->last_modified == NULL) == (last_modified == NULL) &&
+            (last_modified == NULL ||
+             strcmp(v->last_modified, last_modified) == 0)) {
+            return WH_OK; /* unchanged: no rewrite */
+        }
+        remove_val(st, v);
+        had = 1;
+    }
+    if (etag != NULL || last_modified != NULL) {
+        add_val(st, sh, wh_xstrdup(url),
+                etag != NULL ? wh_xstrdup(etag) : NULL,
+                last_modified != NULL ? wh_xstrdup(last_modified) : NULL);
+    } else if (!had) {
+        return WH_OK;
+    }
+    return save_vals(st, source, errstr, errstr_size);
+}
+
+int wh_state_forget_validators(struct wh_state *st, const char *source,
+                               char *errstr, size_t errstr_size)
+{
+    uint64_t sh = wh_hash64(source, strlen(source));
+    size_t i = 0;
+    int found = 0;
+
+    load_source(st, source);
+    while (i < st->nvals) {
+        if (st->vals[i].source == sh) {
+            remove_val(st, &st->vals[i]);
+            found = 1;
+        } else {
+            i++;
+        }
+    }
+    return found ? save_vals(st, source, errstr, errstr_size) : WH_OK;
+}

@@ -1,0 +1,253 @@
+#!/bin/sh
+# consumer_basic.sh - wirehose-devbroker and wirehose-consumer as real
+# processes over TCP on loopback, records produced with kcat.
+#
+# Checks: the JSONL sink gets one line per distinct record; an exact
+# duplicate (same uri, same body up to whitespace) is written once; a
+# changed body under the same uri is written; records that are not JSON
+# or have no uri are logged with topic/partition/offset and skipped;
+# --once exits 0 once caught up, also on a topic with only empty
+# partitions, and fails after --timeout when nothing is assigned (no
+# broker); offsets are committed (a second run of the group reads
+# nothing); SIGTERM stops cleanly (exit 0, summary line, records on
+# disk); the broker exits 0 on SIGTERM and removes its bootstrap file.
+#
+# Environment: WH_BINDIR = the build directory (binaries in $WH_BINDIR/bin).
+# Exit status: 0 pass, 1 fail, 77 skipped (a tool is missing).
+
+set -u
+
+if [ -z "${WH_BINDIR:-}" ]; then
+    echo "consumer_basic: WH_BINDIR is not set (the build directory)" >&2
+    exit 1
+fi
+BIN=$WH_BINDIR/bin
+for tool in kcat python3; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "consumer_basic: SKIP: $tool is not installed" >&2
+        exit 77
+    fi
+done
+for prog in wirehose-devbroker wirehose-consumer; do
+    if [ ! -x "$BIN/$prog" ]; then
+        echo "consumer_basic: $BIN/$prog is missing (build it first)" >&2
+        exit 1
+    fi
+done
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/wh-consumer-basic.XXXXXX") || exit 1
+BROKER_PID=
+CONSUMER_PID=
+# shellcheck disable=SC2317  # called by the EXIT trap
+cleanup() {
+    if [ -n "$CONSUMER_PID" ]; then
+        kill "$CONSUMER_PID" 2>/dev/null
+        wait "$CONSUMER_PID" 2>/dev/null
+    fi
+    if [ -n "$BROKER_PID" ]; then
+        kill "$BROKER_PID" 2>/dev/null
+        wait "$BROKER_PID" 2>/dev/null
+    fi
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+FAILS=0
+fail() {
+    echo "FAIL: $*" >&2
+    FAILS=$((FAILS + 1))
+}
+ok() {
+    echo "ok: $*"
+}
+lines() {
+    if [ -f "$1" ]; then
+        wc -l <"$1"
+    else
+        echo 0
+    fi
+}
+
+# --- the broker ---------------------------------------------------------
+"$BIN/wirehose-devbroker" --partitions 3 --topic articles --topic empty \
+    --bootstrap-file "$TMP/bootstrap" >"$TMP/broker.out" \
+    2>"$TMP/broker.err" &
+BROKER_PID=$!
+i=0
+while [ ! -s "$TMP/bootstrap" ]; do
+    i=$((i + 1))
+    if [ $i -gt 100 ] || ! kill -0 "$BROKER_PID" 2>/dev/null; then
+        echo "FAIL: the dev broker did not start" >&2
+        cat "$TMP/broker.err" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+ADDR=$(cat "$TMP/bootstrap")
+case $ADDR in
+    127.0.0.1:*) ok "dev broker at $ADDR" ;;
+    *) fail "bootstrap file holds '$ADDR', expected 127.0.0.1:PORT" ;;
+esac
+if [ "$(head -n 1 "$TMP/broker.out")" != "$ADDR" ]; then
+    fail "the broker did not print its address on stdout"
+fi
+
+# --- records ------------------------------------------------------------
+# A shorter session timeout: the dev broker makes a group wait that long
+# before the next member may join after one left.
+KOPT="-X session.timeout.ms=6000"
+
+rec() { # uri body [headline]
+    printf '{"uri":"%s","type":"text","headlines":[{"role":"main",' "$1"
+    printf '"value":"%s"}],"bodies":[{"role":"main",' "${3:-Headline}"
+    printf '"contentType":"text/plain","value":"%s"}]}' "$2"
+}
+{
+    printf 'k1:%s\n' "$(rec http://example.test/a 'First body.' 'One')"
+    printf 'k2:%s\n' "$(rec http://example.test/b 'Second body.' 'Two')"
+    printf 'k3:%s\n' "$(rec http://example.test/c 'Third body.' 'Three')"
+    # exact duplicate of /a: the body differs only in whitespace
+    printf 'k1:%s\n' "$(rec http://example.test/a '  First   body. ' 'One')"
+    # same uri, new body: not a duplicate
+    printf 'k1:%s\n' "$(rec http://example.test/a 'First body, updated.' \
+        'One')"
+    printf 'k4:this is not json\n'
+    printf 'k5:{"type":"text","headlines":[]}\n'
+} >"$TMP/records.txt"
+if ! kcat -P -b "$ADDR" -t articles -K: <"$TMP/records.txt" \
+        2>"$TMP/kcat.err"; then
+    cat "$TMP/kcat.err" >&2
+    echo "FAIL: kcat could not produce" >&2
+    exit 1
+fi
+
+# --- --once -------------------------------------------------------------
+OUT=$TMP/out.jsonl
+# shellcheck disable=SC2086
+"$BIN/wirehose-consumer" --once -b "$ADDR" -t articles -g g1 $KOPT \
+    --sink "jsonl:$OUT" 2>"$TMP/once.err"
+rc=$?
+if [ $rc -ne 0 ]; then
+    fail "consumer --once exited $rc"
+    cat "$TMP/once.err" >&2
+fi
+python3 - "$OUT" <<'EOF' || fail "JSONL content (see above)"
+import json, sys
+lines = open(sys.argv[1], encoding="utf-8").read().split("\n")
+assert lines[-1] == "", "the file does not end with a newline"
+recs = [json.loads(l) for l in lines[:-1]]
+got = sorted((r["uri"], r["bodies"][0]["value"]) for r in recs)
+want = sorted([
+    ("http://example.test/a", "First body."),
+    ("http://example.test/b", "Second body."),
+    ("http://example.test/c", "Third body."),
+    ("http://example.test/a", "First body, updated."),
+])
+if got != want:
+    print("got ", got, file=sys.stderr)
+    print("want", want, file=sys.stderr)
+    sys.exit(1)
+heads = {r["uri"]: r["headlines"][0]["value"] for r in recs}
+assert heads["http://example.test/b"] == "Two", heads
+EOF
+[ -s "$OUT" ] && ok "--once wrote $(lines "$OUT") records"
+if grep -q 'records in 7, written 4, duplicates 1, bad 2' "$TMP/once.err"
+then
+    ok "summary line"
+else
+    fail "summary line missing or wrong"
+    cat "$TMP/once.err" >&2
+fi
+n=$(grep -c 'articles \[[0-9]*\] @ [0-9]*: not a record, skipped' \
+    "$TMP/once.err")
+if [ "$n" -eq 2 ]; then
+    ok "bad records logged with topic, partition and offset"
+else
+    fail "expected 2 bad-record lines, got $n"
+    cat "$TMP/once.err" >&2
+fi
+
+# --- offsets were committed: the group reads nothing again --------------
+# shellcheck disable=SC2086
+"$BIN/wirehose-consumer" --once -b "$ADDR" -t articles -g g1 $KOPT \
+    --sink "jsonl:$OUT" 2>"$TMP/again.err"
+rc=$?
+if [ $rc -eq 0 ] && grep -q 'records in 0,' "$TMP/again.err" &&
+    [ "$(lines "$OUT")" -eq 4 ]; then
+    ok "second run of the group: nothing re-read"
+else
+    fail "second run (exit $rc) re-read records or failed"
+    cat "$TMP/again.err" >&2
+fi
+
+# --- a topic whose partitions are all empty -----------------------------
+# shellcheck disable=SC2086
+"$BIN/wirehose-consumer" --once -b "$ADDR" -t empty -g g3 $KOPT \
+    --sink "jsonl:$TMP/empty.jsonl" 2>"$TMP/empty.err"
+rc=$?
+if [ $rc -eq 0 ] && [ -f "$TMP/empty.jsonl" ] && [ ! -s "$TMP/empty.jsonl" ]
+then
+    ok "--once on empty partitions"
+else
+    fail "--once on empty partitions: exit $rc"
+    cat "$TMP/empty.err" >&2
+fi
+
+# --- nothing assigned: --once gives up after --timeout ------------------
+# (The dev broker creates any topic asked for, so use a port where no
+# broker listens: the group is never joined.)
+"$BIN/wirehose-consumer" --once --timeout 3 -b 127.0.0.1:1 -t articles \
+    -g g4 --sink "jsonl:$TMP/none.jsonl" 2>"$TMP/none.err"
+rc=$?
+if [ $rc -ne 0 ] && grep -q 'no partition assigned after 3 s' \
+    "$TMP/none.err"; then
+    ok "--once timeout without an assignment (exit $rc)"
+else
+    fail "--once without a broker: exit $rc"
+    cat "$TMP/none.err" >&2
+fi
+
+# --- SIGTERM: flush, commit, exit 0 -------------------------------------
+OUT2=$TMP/term.jsonl
+# shellcheck disable=SC2086
+"$BIN/wirehose-consumer" -b "$ADDR" -t articles -g g2 $KOPT \
+    --sink "jsonl:$OUT2" 2>"$TMP/term.err" &
+CONSUMER_PID=$!
+i=0
+while [ "$(lines "$OUT2")" -lt 4 ]; do
+    i=$((i + 1))
+    if [ $i -gt 300 ] || ! kill -0 "$CONSUMER_PID" 2>/dev/null; then
+        break
+    fi
+    sleep 0.1
+done
+kill -TERM "$CONSUMER_PID"
+wait "$CONSUMER_PID"
+rc=$?
+CONSUMER_PID=
+if [ $rc -eq 0 ] && [ "$(lines "$OUT2")" -eq 4 ] &&
+    grep -q 'records in [0-9]*, written 4,' "$TMP/term.err"; then
+    ok "SIGTERM: clean stop"
+else
+    fail "SIGTERM: exit $rc, $(lines "$OUT2") lines"
+    cat "$TMP/term.err" >&2
+fi
+
+# --- the broker stops cleanly -------------------------------------------
+kill -TERM "$BROKER_PID"
+wait "$BROKER_PID"
+rc=$?
+BROKER_PID=
+if [ $rc -eq 0 ] && [ ! -e "$TMP/bootstrap" ]; then
+    ok "dev broker: clean stop, bootstrap file removed"
+else
+    fail "dev broker: exit $rc on SIGTERM, or bootstrap file left"
+fi
+
+if [ $FAILS -ne 0 ]; then
+    echo "consumer_basic: $FAILS failure(s)" >&2
+    exit 1
+fi
+echo "consumer_basic: all passed"
+exit 0

@@ -1,0 +1,128 @@
+# shellcheck shell=bash
+# Shared helpers for the integration scripts (sourced, bash).
+#
+# Expects WH_SRCDIR (source tree) and WH_BINDIR (build tree) from ctest;
+# defaults let a script run by hand from a build directory. Sets WORK, a
+# temporary directory removed on success (kept and named on failure), and
+# an EXIT trap that stops every process started with wh_spawn.
+
+set -euo pipefail
+
+WH_SRCDIR=${WH_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+WH_BINDIR=${WH_BINDIR:-$WH_SRCDIR/build}
+WH_PYTHON=${WH_PYTHON:-/usr/bin/python3}
+WH_SHARED=${WH_SHARED:-$WH_SRCDIR/../shared}
+BIN=$WH_BINDIR/bin
+HERE=$WH_SRCDIR/tests/integration
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/wh-$(basename "$0" .sh).XXXXXX")
+WH_PIDS=()
+
+wh_cleanup() {
+    local rc=$? pid
+    trap - EXIT INT TERM
+    for pid in "${WH_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${WH_PIDS[@]}"; do
+        # give each process 5 s to exit cleanly, then kill it
+        for _ in $(seq 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    if [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; then
+        rm -rf "$WORK"
+    else
+        echo "$(basename "$0"): exit $rc; logs kept in $WORK" >&2
+    fi
+    exit "$rc"
+}
+trap wh_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+skip() {
+    echo "skipped: $*"
+    exit 77
+}
+
+# wh_need_bin NAME...: fails clearly when a binary is not built.
+wh_need_bin() {
+    local b
+    for b in "$@"; do
+        [ -x "$BIN/$b" ] || fail "$BIN/$b not built"
+    done
+}
+
+# wh_spawn LOG CMD...: starts CMD in the background with stdout and stderr
+# in LOG; its pid is stopped by the EXIT trap. Sets WH_LAST_PID.
+wh_spawn() {
+    local log=$1
+    shift
+    "$@" >"$log" 2>&1 &
+    WH_LAST_PID=$!
+    WH_PIDS+=("$WH_LAST_PID")
+}
+
+# wh_wait_file FILE PID SECONDS: waits until FILE is non-empty, failing
+# early if PID died.
+wh_wait_file() {
+    local file=$1 pid=$2 secs=$3
+    for _ in $(seq $((secs * 10))); do
+        if [ -s "$file" ]; then
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+# wh_show LOG...: prints logs (on failure, for the ctest output).
+wh_show() {
+    local f
+    for f in "$@"; do
+        [ -f "$f" ] || continue
+        echo "----- $(basename "$f") -----" >&2
+        tail -n 60 "$f" >&2
+    done
+}
+
+# wh_start_broker [devbroker flags...]: starts wirehose-devbroker with a
+# bootstrap file; sets BROKERS.
+wh_start_broker() {
+    wh_spawn "$WORK/devbroker.log" "$BIN/wirehose-devbroker" \
+        --bootstrap-file "$WORK/bootstrap" "$@"
+    if ! wh_wait_file "$WORK/bootstrap" "$WH_LAST_PID" 20; then
+        wh_show "$WORK/devbroker.log"
+        fail "wirehose-devbroker did not write its bootstrap file"
+    fi
+    BROKERS=$(head -n 1 "$WORK/bootstrap" | tr -d '[:space:]')
+    case $BROKERS in
+    *:[0-9]*) ;;
+    *) fail "bad bootstrap file content: '$BROKERS'" ;;
+    esac
+}
+
+# wh_start_fixture_server DIR [fixture_server flags...]: serves DIR on
+# loopback; sets HTTP (http://127.0.0.1:PORT).
+wh_start_fixture_server() {
+    local root=$1
+    shift
+    wh_spawn "$WORK/fixture_server.log" "$WH_PYTHON" \
+        "$HERE/fixture_server.py" --root "$root" \
+        --port-file "$WORK/http.port" --log "$WORK/http.access" "$@"
+    if ! wh_wait_file "$WORK/http.port" "$WH_LAST_PID" 20; then
+        wh_show "$WORK/fixture_server.log"
+        fail "fixture server did not start"
+    fi
+    # shellcheck disable=SC2034 # used by the scripts that source this
+    HTTP=http://127.0.0.1:$(tr -d '[:space:]' <"$WORK/http.port")
+}
