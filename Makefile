@@ -9,6 +9,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 PACKAGES ?= deploy/debian-packages.txt
+DEMO_TARGETS = wirehose-devbroker wirehose-producer wirehose-consumer
 
 .PHONY: all deps build test demo clean
 all: build
@@ -23,7 +24,10 @@ build: deps
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)
 
-demo: build
+# The demo builds only what it runs.
+demo: deps
+	cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS)
+	cmake --build $(BUILD_DIR) -j$(JOBS) --target $(DEMO_TARGETS)
 	WH_BINDIR=$(abspath $(BUILD_DIR)) scripts/demo.sh
 
 bench-%: build

@@ -22,6 +22,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "enrich/enrich.h"
 #include "stage.h"
 #include "wh/config.h"
 #include "wh/kafka.h"
@@ -39,6 +40,7 @@
 #define BACKOFF_MIN_MS 200
 #define BACKOFF_MAX_MS 30000
 #define SHUTDOWN_FLUSH_TRIES 5
+#define DLQ_FLUSH_MS 10000
 
 static const struct wh_config_key keys[] = {
     {"brokers", 0, "Kafka bootstrap servers, host:port[,host:port] (-b)"},
@@ -48,6 +50,14 @@ static const struct wh_config_key keys[] = {
     {"flush.records", 0, "flush sinks, store offsets every N records (1000)"},
     {"flush.ms", 0, "... and at least every N milliseconds (1000)"},
     {"log.level", 0, "debug, info, notice, warning or err (default info)"},
+    {"dlq.topic", 0, "dead-letter topic (default <topic>.dlq; off: none)"},
+    WH_ENRICH_CONFIG_KEYS,
+    {"postgres.table", 0, "postgres sink: table name (default articles)"},
+    {"postgres.batch", 0, "postgres sink: rows per transaction (500)"},
+    {"http.batch_docs", 0, "http sink: documents per _bulk request (500)"},
+    {"http.batch_bytes", 0, "http sink: bytes per _bulk request (5242880)"},
+    {"http.timeout_ms", 0, "http sink: request timeout (30000)"},
+    {"http.max_retries", 0, "http sink: retries of 429/5xx items (5)"},
     {NULL, 0, NULL}
 };
 
@@ -107,12 +117,17 @@ struct consumer {
     int64_t flush_retry_at;
     int flush_backoff_ms;
     int fatal;
+    rd_kafka_t *dlq_rk;        /* dead-letter producer; NULL when off */
+    const char *dlq_topic;     /* a fixed topic, or NULL: <topic>.dlq */
+    long dlq_outstanding;      /* produced, delivery not yet reported */
+    int dlq_failed;            /* a dead letter was not delivered */
     unsigned long long n_in;
     unsigned long long n_written;      /* and flushed */
     unsigned long long n_dup;
     unsigned long long n_dropped;
     unsigned long long n_bad;
     unsigned long long n_rejected;
+    unsigned long long n_dead;
 };
 
 struct opts {
@@ -615,6 +630,151 @@ static void meta_of(const rd_kafka_message_t *rkm, const char *topic,
     meta->len = rkm->len;
 }
 
+/* Dead-letter delivery reports (served by rd_kafka_poll / rd_kafka_flush
+ * on the main thread). A failed one stops the consumer before the offset
+ * of its record is stored: the record is consumed again after a restart. */
+static void dlq_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
+                      void *opaque)
+{
+    struct consumer *c = opaque;
+
+    (void)rk;
+    c->dlq_outstanding--;
+    if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        wh_err("dlq", "%s: delivery failed: %s",
+               rd_kafka_topic_name(rkm->rkt), rd_kafka_err2str(rkm->err));
+        c->dlq_failed = 1;
+    }
+}
+
+/* Consumer-only librdkafka properties, kept away from the dead-letter
+ * producer (which would warn about each). */
+static int consumer_only(const char *prop)
+{
+    static const char *const names[] = {
+        "group.id", "group.instance.id", "session.timeout.ms",
+        "heartbeat.interval.ms", "max.poll.interval.ms",
+        "auto.offset.reset", "enable.auto.commit", "auto.commit.interval.ms",
+        "enable.auto.offset.store", "enable.partition.eof",
+        "partition.assignment.strategy", "isolation.level", "check.crcs",
+        "allow.auto.create.topics", "queued.min.messages",
+        "queued.max.messages.kbytes", "coordinator.query.interval.ms",
+        "group.protocol.type", "consume.callback.max.messages",
+    };
+    size_t i;
+
+    if (strncmp(prop, "fetch.", 6) == 0) {
+        return 1;
+    }
+    for (i = 0; i < WH_ARRAY_SIZE(names); i++) {
+        if (strcmp(prop, names[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Creates the dead-letter producer from the brokers and the kafka.* keys
+ * that apply to producers, unless dlq.topic is "off". */
+static int dlq_init(struct consumer *c, char *errstr, size_t errstr_size)
+{
+    const char *topic = wh_config_get(c->cfg, "dlq.topic", NULL);
+    const struct wh_config_entry *e;
+    struct wh_config *pcfg;
+    int rc = WH_OK;
+
+    if (topic != NULL && strcmp(topic, "off") == 0) {
+        return WH_OK;
+    }
+    c->dlq_topic = topic;
+    pcfg = wh_config_new(keys);
+    rc = wh_config_set(pcfg, "brokers", wh_config_get(c->cfg, "brokers", ""),
+                       errstr, errstr_size);
+    for (e = c->cfg->head; e != NULL && rc == WH_OK; e = e->next) {
+        if (strncmp(e->key, "kafka.", 6) == 0 && !consumer_only(e->key + 6)) {
+            rc = wh_config_set(pcfg, e->key, e->value, errstr, errstr_size);
+        }
+    }
+    if (rc == WH_OK) {
+        c->dlq_rk = wh_kafka_producer_new(pcfg, dlq_dr_cb, c, errstr,
+                                          errstr_size);
+        if (c->dlq_rk == NULL) {
+            rc = WH_EINVAL;
+        }
+    }
+    wh_config_free(pcfg);
+    return rc;
+}
+
+/* Sends the message of p->held to the dead-letter topic: the original key,
+ * bytes and headers, plus wh.dlq.* headers saying why. Its offset is
+ * stored only once the delivery is reported (flush_all()). Returns WH_OK,
+ * or WH_FATAL when it cannot even be queued. */
+static int dead_letter(struct consumer *c, struct part *p,
+                       const char *reason, const char *stage,
+                       const char *detail)
+{
+    const rd_kafka_message_t *rkm = p->held.rkm;
+    rd_kafka_headers_t *orig = NULL;
+    rd_kafka_headers_t *hdrs;
+    rd_kafka_resp_err_t err;
+    char *topic;
+    char num[32];
+    char now[21];
+    int tries;
+
+    if (c->dlq_rk == NULL) {
+        return WH_OK;
+    }
+    topic = c->dlq_topic != NULL ? wh_xstrdup(c->dlq_topic)
+                                 : wh_xasprintf("%s.dlq", p->topic);
+    if (rd_kafka_message_headers(rkm, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        hdrs = rd_kafka_headers_copy(orig);
+    } else {
+        hdrs = rd_kafka_headers_new(8);
+    }
+    rd_kafka_header_add(hdrs, "wh.dlq.reason", -1, reason, -1);
+    rd_kafka_header_add(hdrs, "wh.dlq.detail", -1, detail, -1);
+    if (stage != NULL) {
+        rd_kafka_header_add(hdrs, "wh.dlq.stage", -1, stage, -1);
+    }
+    rd_kafka_header_add(hdrs, "wh.dlq.topic", -1, p->topic, -1);
+    snprintf(num, sizeof(num), "%d", (int)p->partition);
+    rd_kafka_header_add(hdrs, "wh.dlq.partition", -1, num, -1);
+    snprintf(num, sizeof(num), "%lld", (long long)rkm->offset);
+    rd_kafka_header_add(hdrs, "wh.dlq.offset", -1, num, -1);
+    wh_now_rfc3339(now);
+    rd_kafka_header_add(hdrs, "wh.dlq.time", -1, now, -1);
+
+    for (tries = 0;; tries++) {
+        err = rd_kafka_producev(
+            c->dlq_rk, RD_KAFKA_V_TOPIC(topic),
+            RD_KAFKA_V_KEY(rkm->key, rkm->key_len),
+            RD_KAFKA_V_VALUE(rkm->payload, rkm->len),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || tries == 100) {
+            break;
+        }
+        rd_kafka_poll(c->dlq_rk, 100);
+    }
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_headers_destroy(hdrs);  /* still ours on failure */
+        wh_err("dlq", "%s: cannot queue %s [%d] @ %lld: %s", topic, p->topic,
+               (int)p->partition, (long long)rkm->offset,
+               rd_kafka_err2str(err));
+        free(topic);
+        c->fatal = 1;
+        return WH_FATAL;
+    }
+    c->dlq_outstanding++;
+    c->n_dead++;
+    wh_info("dlq", "%s [%d] @ %lld -> %s: %s", p->topic, (int)p->partition,
+            (long long)rkm->offset, topic, reason);
+    free(topic);
+    return WH_OK;
+}
+
 /* Takes p->held through the stages it has not been through yet. */
 static void advance(struct consumer *c, struct part *p)
 {
@@ -644,11 +804,12 @@ static void advance(struct consumer *c, struct part *p)
             part_finish(c, p, offset);
             return;
         } else if (rc == WH_REJECT) {
-            /* TODO(dead letters): to <topic>.dlq with the reason. */
             wh_warn(in->tag, "%s [%d] @ %lld: rejected: %s", p->topic,
                     (int)p->partition, (long long)offset, errstr);
             c->n_rejected++;
-            part_finish(c, p, offset);
+            if (dead_letter(c, p, "rejected", in->tag, errstr) == WH_OK) {
+                part_finish(c, p, offset);
+            }
             return;
         } else if (rc == WH_RETRY) {
             part_hold(c, p, in->tag, errstr);
@@ -672,9 +833,11 @@ static void advance(struct consumer *c, struct part *p)
         if (rc == WH_OK || rc == WH_DROP) {
             w->done |= (uint64_t)1 << i;
         } else if (rc == WH_REJECT) {
-            /* TODO(dead letters): to <topic>.dlq with the reason. */
             wh_warn(in->tag, "%s [%d] @ %lld: rejected: %s", p->topic,
                     (int)p->partition, (long long)offset, errstr);
+            if (dead_letter(c, p, "rejected", in->tag, errstr) != WH_OK) {
+                return;
+            }
             w->rejected = 1;
             w->done |= (uint64_t)1 << i;
         } else if (rc == WH_RETRY) {
@@ -700,6 +863,23 @@ static void advance(struct consumer *c, struct part *p)
         c->unflushed_written++;
     }
     part_finish(c, p, offset);
+}
+
+/* The dead-letter reason code of a message wh_record_parse() refused. */
+static const char *bad_reason(const rd_kafka_message_t *rkm)
+{
+    json_error_t jerr;
+    json_t *doc;
+
+    if (rkm->payload == NULL || rkm->len == 0) {
+        return "empty";
+    }
+    doc = json_loadb(rkm->payload, rkm->len, 0, &jerr);
+    if (doc == NULL) {
+        return "not_json";
+    }
+    json_decref(doc);
+    return "invalid_record";
 }
 
 static void handle_message(struct consumer *c, rd_kafka_message_t *rkm)
@@ -730,11 +910,12 @@ static void handle_message(struct consumer *c, rd_kafka_message_t *rkm)
                                       sizeof(errstr));
     }
     if (p->held.rec == NULL) {
-        /* TODO(dead letters): to <topic>.dlq with the original bytes. */
         wh_warn(TAG, "%s [%d] @ %lld: not a record, skipped: %s", topic,
                 (int)rkm->partition, (long long)rkm->offset, errstr);
         c->n_bad++;
-        part_finish(c, p, rkm->offset);
+        if (dead_letter(c, p, bad_reason(rkm), NULL, errstr) == WH_OK) {
+            part_finish(c, p, rkm->offset);
+        }
         return;
     }
     advance(c, p);
@@ -837,6 +1018,23 @@ static int flush_all(struct consumer *c)
         wh_err(in->tag, "flush: %s: %s", wh_strerror(rc), errstr);
         c->fatal = 1;
         return WH_FATAL;
+    }
+    if (c->dlq_rk != NULL && c->dlq_outstanding > 0) {
+        rd_kafka_flush(c->dlq_rk, DLQ_FLUSH_MS);
+    }
+    if (c->dlq_failed) {
+        c->fatal = 1;
+        return WH_FATAL;
+    }
+    if (c->dlq_outstanding > 0) {
+        c->flush_backoff_ms = c->flush_backoff_ms == 0 ? BACKOFF_MIN_MS
+                              : c->flush_backoff_ms >= BACKOFF_MAX_MS / 2
+                                  ? BACKOFF_MAX_MS
+                                  : c->flush_backoff_ms * 2;
+        c->flush_retry_at = now_ms() + c->flush_backoff_ms;
+        wh_warn("dlq", "%ld dead letter(s) not yet delivered; retry in %d ms",
+                c->dlq_outstanding, c->flush_backoff_ms);
+        return WH_RETRY;
     }
     c->flush_backoff_ms = 0;
     c->flush_retry_at = 0;
@@ -951,6 +1149,9 @@ static int run(struct consumer *c, int once, long timeout_s)
         int64_t now = now_ms();
 
         retry_held(c, now);
+        if (c->dlq_rk != NULL) {
+            rd_kafka_poll(c->dlq_rk, 0);
+        }
         rkm = rd_kafka_consumer_poll(c->rk, POLL_MS);
         if (rkm != NULL) {
             if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -964,7 +1165,7 @@ static int run(struct consumer *c, int once, long timeout_s)
                 handle_message(c, rkm);
             }
         }
-        if (wh_kafka_fatal()) {
+        if (wh_kafka_fatal() || c->dlq_failed) {
             wh_err(TAG, "fatal Kafka error: stopping");
             c->fatal = 1;
             break;
@@ -1114,7 +1315,8 @@ int main(int argc, char **argv)
     sigaction(SIGPIPE, &sa, NULL);
 
     status = 1;
-    if (stages_init(&c, errstr, sizeof(errstr)) != WH_OK) {
+    if (stages_init(&c, errstr, sizeof(errstr)) != WH_OK ||
+        dlq_init(&c, errstr, sizeof(errstr)) != WH_OK) {
         wh_err(TAG, "%s", errstr);
         goto out;
     }
@@ -1144,8 +1346,9 @@ int main(int argc, char **argv)
     }
     status = shut_down(&c, status);
     wh_notice(TAG, "records in %llu, written %llu, duplicates %llu, "
-              "bad %llu, rejected %llu, dropped by enrichers %llu", c.n_in,
-              c.n_written, c.n_dup, c.n_bad, c.n_rejected, c.n_dropped);
+              "bad %llu, rejected %llu, dead-lettered %llu, dropped by "
+              "enrichers %llu", c.n_in, c.n_written, c.n_dup, c.n_bad,
+              c.n_rejected, c.n_dead, c.n_dropped);
 out:
     for (i = 0; i < c.nparts; i++) {
         work_clear(&c.parts[i].held);
@@ -1154,6 +1357,14 @@ out:
     free(c.parts);
     if (c.rk != NULL) {
         rd_kafka_destroy(c.rk);
+    }
+    if (c.dlq_rk != NULL) {
+        /* Everything that mattered was flushed; say if anything was not. */
+        if (rd_kafka_flush(c.dlq_rk, DLQ_FLUSH_MS) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            wh_warn("dlq", "%d dead letter(s) not delivered (their records "
+                    "will be consumed again)", rd_kafka_outq_len(c.dlq_rk));
+        }
+        rd_kafka_destroy(c.dlq_rk);
     }
     stages_close(&c);
     wh_config_free(c.cfg);

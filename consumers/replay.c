@@ -35,7 +35,7 @@
 #define WATCH_MS 2000
 /* Joining a group on the dev broker takes ~3 s, and up to the old
  * members' session.timeout.ms (45 s by default) after they stopped. */
-#define JOIN_TIMEOUT_MS 60000
+#define JOIN_TIMEOUT_S 60
 
 /* The consumer's keys, so its configuration file can be given with -c. */
 static const struct wh_config_key keys[] = {
@@ -103,7 +103,10 @@ static void usage(FILE *fp)
 "  --dry-run          print the plan per partition, commit nothing\n"
 "  --force            also move the group forward past records it has\n"
 "                     not processed yet (they are then never processed)\n"
-"  --watch            afterwards, print the group's progress every 2 s\n"
+"  --timeout SEC      on brokers where the tool must join the group to\n"
+"                     commit (the dev broker), give up after SEC s when\n"
+"                     other members keep partitions (default 60)\n"
+"  --watch            afterwards, print the group's progress as it moves\n"
 "                     until it has caught up (or SIGINT); without FROM,\n"
 "                     only watch\n"
 "  -v, -q             more, less logging\n"
@@ -505,13 +508,13 @@ static int is_member_error(rd_kafka_resp_err_t err)
  * RD_KAFKA_RESP_ERR__TIMED_OUT when other members kept partitions. */
 static rd_kafka_resp_err_t commit_as_member(
     const struct wh_config *cfg, const char *topic, const char *group,
-    int nparts, rd_kafka_topic_partition_list_t *list, char *errstr,
-    size_t errstr_size)
+    int nparts, rd_kafka_topic_partition_list_t *list, long timeout_s,
+    char *errstr, size_t errstr_size)
 {
     rd_kafka_topic_partition_list_t *sub;
     rd_kafka_resp_err_t err;
     rd_kafka_t *rk;
-    int64_t deadline = now_ms() + JOIN_TIMEOUT_MS;
+    int64_t deadline = now_ms() + (int64_t)timeout_s * 1000;
 
     rk = wh_kafka_consumer_new(cfg, group, errstr, errstr_size);
     if (rk == NULL) {
@@ -545,8 +548,8 @@ static rd_kafka_resp_err_t commit_as_member(
     }
     if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
         snprintf(errstr, errstr_size, "group %s: other members kept some "
-                 "partitions for %d s: the group is active; stop its "
-                 "consumers first", group, JOIN_TIMEOUT_MS / 1000);
+                 "partitions for %ld s: the group is active; stop its "
+                 "consumers first", group, timeout_s);
     }
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
@@ -556,7 +559,7 @@ static rd_kafka_resp_err_t commit_as_member(
 static int commit_plan(rd_kafka_t *rk, const struct wh_config *cfg,
                        const char *topic, const char *group,
                        const struct plan *plans, int n, int listed,
-                       char *errstr, size_t errstr_size)
+                       long timeout_s, char *errstr, size_t errstr_size)
 {
     rd_kafka_topic_partition_list_t *list;
     rd_kafka_resp_err_t err;
@@ -577,8 +580,8 @@ static int commit_plan(rd_kafka_t *rk, const struct wh_config *cfg,
     err = rd_kafka_commit(rk, list, 0);
     if (is_member_error(err) && !listed) {
         errstr[0] = '\0';
-        err = commit_as_member(cfg, topic, group, n, list, errstr,
-                               errstr_size);
+        err = commit_as_member(cfg, topic, group, n, list, timeout_s,
+                               errstr, errstr_size);
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR && errstr[0] != '\0') {
             rc = WH_EINVAL;
         }
@@ -621,6 +624,7 @@ static int watch(rd_kafka_t *rk, const char *topic, const char *group,
                  size_t errstr_size)
 {
     rd_kafka_topic_partition_list_t *list;
+    int64_t last = -1;
     int i;
     int rc = WH_OK;
 
@@ -650,11 +654,14 @@ static int watch(rd_kafka_t *rk, const char *topic, const char *group,
             total += p->hi > start ? p->hi - start : 0;
             left += p->hi > at ? p->hi - at : 0;
         }
-        printf("group %s: %" PRId64 " of %" PRId64 " record(s) to go "
-               "(%.0f%% done)\n", group, left, total,
-               total > 0 ? 100.0 * (double)(total - left) / (double)total
-                         : 100.0);
-        fflush(stdout);
+        if (left != last) {
+            printf("group %s: %" PRId64 " of %" PRId64 " record(s) to go "
+                   "(%.0f%% done)\n", group, left, total,
+                   total > 0 ? 100.0 * (double)(total - left) / (double)total
+                             : 100.0);
+            fflush(stdout);
+            last = left;
+        }
         if (left == 0) {
             break;
         }
@@ -677,6 +684,7 @@ struct opts {
     int force;
     int watch;
     int verbosity;
+    long timeout_s;
 };
 
 /* Returns 0 to go on, 1 when --help was printed, 2 on a usage error. */
@@ -689,11 +697,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
         {"dry-run", no_argument, NULL, 'n'},
         {"force", no_argument, NULL, 'f'},
         {"watch", no_argument, NULL, 'w'},
+        {"timeout", required_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
     int opt;
 
+    o->timeout_s = JOIN_TIMEOUT_S;
     while ((opt = getopt_long(argc, argv, "c:b:t:g:X:vqh", longopts,
                               NULL)) != -1) {
         enum from f = FROM_NONE;
@@ -732,6 +742,19 @@ static int parse_args(int argc, char **argv, struct opts *o)
         case 'w':
             o->watch = 1;
             break;
+        case 'W': {
+            char *end = NULL;
+
+            errno = 0;
+            o->timeout_s = strtol(optarg, &end, 10);
+            if (errno != 0 || end == optarg || *end != '\0' ||
+                o->timeout_s <= 0) {
+                fprintf(stderr, PROG ": --timeout: expected a positive "
+                        "number of seconds, got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        }
         case 'v':
             o->verbosity++;
             break;
@@ -795,6 +818,14 @@ static int build_config(struct wh_config *cfg, const struct opts *o,
     if (rc == WH_OK) {
         rc = wh_config_set(cfg, "kafka.enable.partition.eof", "true",
                            errstr, errstr_size);
+    }
+    /* Where the tool must join the group to commit (the dev broker keeps
+     * a member that left until its session times out), keep it short so
+     * the group's consumers can start soon after. */
+    if (rc == WH_OK &&
+        wh_config_get(cfg, "kafka.session.timeout.ms", NULL) == NULL) {
+        rc = wh_config_set(cfg, "kafka.session.timeout.ms", "6000", errstr,
+                           errstr_size);
     }
     if (rc == WH_OK) {
         rc = wh_config_set(cfg, "kafka.auto.offset.reset", "earliest",
@@ -961,8 +992,8 @@ int main(int argc, char **argv)
 
         if (check_group_idle(rk, group, &listed, errstr, sizeof(errstr)) !=
                 WH_OK ||
-            commit_plan(rk, cfg, topic, group, plans, nplans, listed, errstr,
-                        sizeof(errstr)) != WH_OK) {
+            commit_plan(rk, cfg, topic, group, plans, nplans, listed,
+                        o.timeout_s, errstr, sizeof(errstr)) != WH_OK) {
             wh_err(TAG, "%s", errstr);
             goto out;
         }

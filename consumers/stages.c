@@ -12,11 +12,30 @@
 #include "stage.h"
 
 extern const struct wh_stage wh_dedup_exact;
+extern const struct wh_stage wh_enrich_language;
+extern const struct wh_stage wh_enrich_counts;
+extern const struct wh_stage wh_enrich_dateline;
+extern const struct wh_stage wh_enrich_entities;
+extern const struct wh_stage wh_enrich_keywords;
+extern const struct wh_stage wh_enrich_subjects;
 extern const struct wh_stage wh_sink_jsonl;
+extern const struct wh_stage wh_sink_kafka;
+extern const struct wh_stage wh_sink_postgres;
+extern const struct wh_stage wh_sink_http;
 
 static const struct wh_stage *const stages[] = {
     &wh_dedup_exact,
+    /* language first: the other enrichers read rec->language */
+    &wh_enrich_language,
+    &wh_enrich_counts,
+    &wh_enrich_dateline,
+    &wh_enrich_entities,
+    &wh_enrich_keywords,
+    &wh_enrich_subjects,
     &wh_sink_jsonl,
+    &wh_sink_kafka,
+    &wh_sink_postgres,
+    &wh_sink_http,
 };
 
 const struct wh_stage *wh_stage_find(enum wh_stage_type type,

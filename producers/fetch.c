@@ -38,7 +38,7 @@ struct wh_fetcher {
 struct sink {
     struct wh_buf buf;
     int too_big;
-    char *etag;            /* of the last response seen */
+    char *etag; /* of the last response seen */
     char *last_modified;
 };
 
@@ -71,9 +71,8 @@ struct wh_fetcher *wh_fetcher_new(const struct wh_fetch_opts *opts)
     f->connect_timeout_ms = opts != NULL && opts->connect_timeout_ms > 0
                                 ? opts->connect_timeout_ms
                                 : DEFAULT_CONNECT_TIMEOUT_MS;
-    f->timeout_ms = opts != NULL && opts->timeout_ms > 0
-                        ? opts->timeout_ms
-                        : DEFAULT_TIMEOUT_MS;
+    f->timeout_ms = opts != NULL && opts->timeout_ms > 0 ? opts->timeout_ms
+                                                         : DEFAULT_TIMEOUT_MS;
     f->max_redirects = opts != NULL && opts->max_redirects != 0
                            ? opts->max_redirects
                            : DEFAULT_MAX_REDIRECTS;
@@ -252,8 +251,7 @@ static char *header_value(const char *line, size_t len, const char *name)
     return wh_xstrndup(line, end);
 }
 
-static size_t on_header(char *ptr, size_t size, size_t nmemb,
-                        void *userdata)
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     struct sink *s = userdata;
     size_t n = size * nmemb;
@@ -290,11 +288,11 @@ static CURLcode setup(struct wh_fetcher *f, const char *url, struct sink *s,
     CURLcode cc = CURLE_OK;
 
     curl_easy_reset(c);
-#define SET(opt, val)                                                        \
-    do {                                                                     \
-        if (cc == CURLE_OK) {                                                \
-            cc = curl_easy_setopt(c, opt, val);                              \
-        }                                                                    \
+#define SET(opt, val)                                                          \
+    do {                                                                       \
+        if (cc == CURLE_OK) {                                                  \
+            cc = curl_easy_setopt(c, opt, val);                                \
+        }                                                                      \
     } while (0)
     SET(CURLOPT_URL, url);
     SET(CURLOPT_PROTOCOLS_STR, "http,https");
@@ -357,9 +355,8 @@ static struct curl_slist *conditional_headers(const char *etag,
     return headers;
 }
 
-int wh_fetch_conditional(struct wh_fetcher *f, const char *url,
-                         int allow_file, const char *etag,
-                         const char *last_modified,
+int wh_fetch_conditional(struct wh_fetcher *f, const char *url, int allow_file,
+                         const char *etag, const char *last_modified,
                          struct wh_fetch_result *res, char *errstr,
                          size_t errstr_size)
 {
@@ -403,20 +400,18 @@ int wh_fetch_conditional(struct wh_fetcher *f, const char *url,
     cc = curl_easy_perform(f->curl);
     (void)curl_easy_getinfo(f->curl, CURLINFO_RESPONSE_CODE, &status);
     res->status = (int)status;
-    if (curl_easy_getinfo(f->curl, CURLINFO_EFFECTIVE_URL, &info) ==
-            CURLE_OK &&
+    if (curl_easy_getinfo(f->curl, CURLINFO_EFFECTIVE_URL, &info) == CURLE_OK &&
         info != NULL) {
         res->final_url = wh_xstrdup(info);
     }
     info = NULL;
-    if (curl_easy_getinfo(f->curl, CURLINFO_CONTENT_TYPE, &info) ==
-            CURLE_OK &&
+    if (curl_easy_getinfo(f->curl, CURLINFO_CONTENT_TYPE, &info) == CURLE_OK &&
         info != NULL) {
         res->content_type = wh_xstrdup(info);
     }
     if (cc != CURLE_OK) {
-        const char *why = curl_err[0] != '\0' ? curl_err
-                                              : curl_easy_strerror(cc);
+        const char *why =
+            curl_err[0] != '\0' ? curl_err : curl_easy_strerror(cc);
 
         if (s.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
             snprintf(errstr, errstr_size, "body larger than %zu bytes",

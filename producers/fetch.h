@@ -15,22 +15,22 @@
 #include <stddef.h>
 
 struct wh_fetch_opts {
-    const char *user_agent;    /* sent as User-Agent; NULL = libcurl's */
-    size_t max_bytes;          /* largest body, after decompression;
-                                  0 = 16 MiB */
-    long connect_timeout_ms;   /* 0 = 10 s */
-    long timeout_ms;           /* whole transfer; 0 = 30 s */
-    long max_redirects;        /* 0 = 5; negative = follow none */
+    const char *user_agent;  /* sent as User-Agent; NULL = libcurl's */
+    size_t max_bytes;        /* largest body, after decompression;
+                                0 = 16 MiB */
+    long connect_timeout_ms; /* 0 = 10 s */
+    long timeout_ms;         /* whole transfer; 0 = 30 s */
+    long max_redirects;      /* 0 = 5; negative = follow none */
 };
 
 struct wh_fetch_result {
-    int status;                /* HTTP status; 0 for file://; 304 when
-                                  a conditional fetch found no change */
-    char *body;                /* NUL-terminated (NUL not in len) */
+    int status; /* HTTP status; 0 for file://; 304 when
+                   a conditional fetch found no change */
+    char *body; /* NUL-terminated (NUL not in len) */
     size_t len;
-    char *content_type;        /* Content-Type header, or NULL */
-    char *final_url;           /* after redirects */
-    char *etag;                /* validators of the answer, or NULL */
+    char *content_type; /* Content-Type header, or NULL */
+    char *final_url;    /* after redirects */
+    char *etag;         /* validators of the answer, or NULL */
     char *last_modified;
 };
 
@@ -59,9 +59,8 @@ int wh_fetch(struct wh_fetcher *f, const char *url, int allow_file,
  * If-Modified-Since: last_modified when they are not NULL. Returns WH_OK
  * with res->status 304 and no body when the server says the document is
  * unchanged; otherwise as wh_fetch(). file:// URLs are always read. */
-int wh_fetch_conditional(struct wh_fetcher *f, const char *url,
-                         int allow_file, const char *etag,
-                         const char *last_modified,
+int wh_fetch_conditional(struct wh_fetcher *f, const char *url, int allow_file,
+                         const char *etag, const char *last_modified,
                          struct wh_fetch_result *res, char *errstr,
                          size_t errstr_size);
 

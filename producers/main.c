@@ -57,10 +57,10 @@ static const struct wh_config_key keys[] = {
 };
 
 struct source {
-    char *name;            /* configured name, else the URL */
+    char *name; /* configured name, else the URL */
     char *url;
-    char *tag;             /* "source:NAME" for the log */
-    int is_file;           /* file:// source: its items may be local too */
+    char *tag;   /* "source:NAME" for the log */
+    int is_file; /* file:// source: its items may be local too */
 };
 
 struct settings {
@@ -82,12 +82,12 @@ struct settings {
 struct counters {
     size_t sources_ok;
     size_t sources_failed;
-    size_t items;          /* new items seen */
-    size_t skipped;        /* items with nothing to fetch */
-    size_t item_failed;    /* fetch, extract or produce failed */
-    size_t published;      /* delivery report: success */
+    size_t items;       /* new items seen */
+    size_t skipped;     /* items with nothing to fetch */
+    size_t item_failed; /* fetch, extract or produce failed */
+    size_t published;   /* delivery report: success */
     size_t delivery_failed;
-    size_t undelivered;    /* still queued at exit, purged */
+    size_t undelivered; /* still queued at exit, purged */
 };
 
 struct cli {
@@ -99,27 +99,42 @@ struct cli {
 
 struct producer {
     const struct cli *cli;
-    const struct wh_config *flags;  /* command-line settings */
-    struct wh_config *cfg;          /* in force; set's strings point in */
+    const struct wh_config *flags; /* command-line settings */
+    struct wh_config *cfg;         /* in force; set's strings point in */
     struct settings set;
     struct counters n;
     rd_kafka_t *rk;
     struct wh_fetcher *fetcher;
     struct wh_state *state;
-    size_t outstanding;    /* produced, delivery report not yet served */
-    int purging;           /* delivery reports now are purged records */
+    size_t outstanding; /* produced, delivery report not yet served */
+    int purging;        /* delivery reports now are purged records */
+};
+
+/* The validators of a fetched document, stored once every item of it is
+ * published: storing them earlier would make a restarted producer skip
+ * (304) a document whose items never made it. */
+struct pending_val {
+    char *source; /* source URL (the state key) */
+    char *url;    /* document URL as requested */
+    char *etag;
+    char *last_modified;
+    size_t outstanding; /* records produced, not yet reported */
+    int failed;         /* an item failed: do not store */
+    int done;           /* every item was processed */
 };
 
 /* The document where an item was found, for wire items' provenance. */
 struct doc {
-    const char *url;       /* final URL */
+    const char *url; /* final URL */
     int status;
+    struct pending_val *pv;
 };
 
 /* What a delivery report needs to mark the item published. */
 struct delivery {
     char *source;
     char *id;
+    struct pending_val *pv;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -205,8 +220,8 @@ static int add_source(struct settings *set, const struct wh_config_entry *e,
         url = sp + strspn(sp, " \t");
         if (strpbrk(url, " \t") != NULL) {
             snprintf(errstr, errstr_size,
-                     "%s: source: expected [NAME ]URL, got \"%s\"",
-                     e->origin, v);
+                     "%s: source: expected [NAME ]URL, got \"%s\"", e->origin,
+                     v);
             return WH_EINVAL;
         }
     }
@@ -216,8 +231,8 @@ static int add_source(struct settings *set, const struct wh_config_entry *e,
                  e->origin, url);
         return WH_EINVAL;
     }
-    set->sources = wh_xrealloc(set->sources, (set->nsources + 1) *
-                                                 sizeof(*set->sources));
+    set->sources =
+        wh_xrealloc(set->sources, (set->nsources + 1) * sizeof(*set->sources));
     src = &set->sources[set->nsources++];
     src->url = wh_xstrdup(url);
     src->name = name_len > 0 ? wh_xstrndup(v, name_len) : wh_xstrdup(url);
@@ -240,12 +255,11 @@ static const char *origin_of(const struct wh_config *cfg, const char *key)
 }
 
 /* Reads an integer key that must be >= min. */
-static int get_num(const struct wh_config *cfg, const char *key,
-                   long long def, long long min, long long *out,
-                   char *errstr, size_t errstr_size)
+static int get_num(const struct wh_config *cfg, const char *key, long long def,
+                   long long min, long long *out, char *errstr,
+                   size_t errstr_size)
 {
-    if (wh_config_get_int(cfg, key, def, out, errstr, errstr_size) !=
-        WH_OK) {
+    if (wh_config_get_int(cfg, key, def, out, errstr, errstr_size) != WH_OK) {
         return WH_EINVAL;
     }
     if (*out < min) {
@@ -294,10 +308,10 @@ static int settings_load(const struct wh_config *cfg, struct settings *set,
                 &set->connect_timeout_ms, errstr, errstr_size) != WH_OK ||
         get_num(cfg, "fetch.max_bytes", 16LL * 1024 * 1024, 1024,
                 &set->max_bytes, errstr, errstr_size) != WH_OK ||
-        get_num(cfg, "fetch.max_redirects", 5, 0, &set->max_redirects,
-                errstr, errstr_size) != WH_OK ||
-        get_num(cfg, "queue.max_messages", 100000, 1, &set->queue_max,
-                errstr, errstr_size) != WH_OK ||
+        get_num(cfg, "fetch.max_redirects", 5, 0, &set->max_redirects, errstr,
+                errstr_size) != WH_OK ||
+        get_num(cfg, "queue.max_messages", 100000, 1, &set->queue_max, errstr,
+                errstr_size) != WH_OK ||
         get_num(cfg, "queue.full_timeout_ms", 60000, 0,
                 &set->queue_full_timeout_ms, errstr, errstr_size) != WH_OK ||
         get_num(cfg, "flush.timeout_ms", 30000, 0, &set->flush_timeout_ms,
@@ -331,8 +345,7 @@ static int settings_load(const struct wh_config *cfg, struct settings *set,
                  "topic: not set (use -t or \"topic =\" in the file)");
         return WH_EINVAL;
     }
-    for (e = wh_config_first(cfg, "source"); e != NULL;
-         e = wh_config_next(e)) {
+    for (e = wh_config_first(cfg, "source"); e != NULL; e = wh_config_next(e)) {
         if (add_source(set, e, errstr, errstr_size) != WH_OK) {
             return WH_EINVAL;
         }
@@ -343,13 +356,11 @@ static int settings_load(const struct wh_config *cfg, struct settings *set,
         return WH_EINVAL;
     }
     /* Under systemd (StateDirectory=), the state goes there by default. */
-    set->state_dir = wh_config_get(cfg, "state_dir",
-                                   state_directory_env());
+    set->state_dir = wh_config_get(cfg, "state_dir", state_directory_env());
     ua = wh_config_get(cfg, "user_agent", "wirehose/" WH_VERSION);
     contact = wh_config_get(cfg, "contact_url", NULL);
-    set->user_agent = contact != NULL
-                          ? wh_xasprintf("%s (+%s)", ua, contact)
-                          : wh_xstrdup(ua);
+    set->user_agent = contact != NULL ? wh_xasprintf("%s (+%s)", ua, contact)
+                                      : wh_xstrdup(ua);
     return WH_OK;
 }
 
@@ -366,10 +377,9 @@ static int check_kafka(const struct wh_config *cfg, char *errstr,
         if (strncmp(e->key, "kafka.", 6) != 0) {
             continue;
         }
-        if (rd_kafka_conf_set(conf, e->key + 6, e->value, msg,
-                              sizeof(msg)) != RD_KAFKA_CONF_OK) {
-            snprintf(errstr, errstr_size, "%s: %s: %s", e->origin, e->key,
-                     msg);
+        if (rd_kafka_conf_set(conf, e->key + 6, e->value, msg, sizeof(msg)) !=
+            RD_KAFKA_CONF_OK) {
+            snprintf(errstr, errstr_size, "%s: %s: %s", e->origin, e->key, msg);
             rc = WH_EINVAL;
             break;
         }
@@ -379,6 +389,28 @@ static int check_kafka(const struct wh_config *cfg, char *errstr,
 }
 
 /* ---- delivery ---------------------------------------------------------- */
+
+/* Stores pv's validators when its document is done and every record of it
+ * was delivered; frees pv once nothing refers to it any more. */
+static void pending_check(struct producer *p, struct pending_val *pv)
+{
+    char errstr[256];
+
+    if (!pv->done || pv->outstanding > 0) {
+        return;
+    }
+    if (!pv->failed && (pv->etag != NULL || pv->last_modified != NULL) &&
+        wh_state_set_validators(p->state, pv->source, pv->url, pv->etag,
+                                pv->last_modified, errstr,
+                                sizeof(errstr)) != WH_OK) {
+        wh_err(TAG, "state: %s", errstr);
+    }
+    free(pv->source);
+    free(pv->url);
+    free(pv->etag);
+    free(pv->last_modified);
+    free(pv);
+}
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                         void *opaque)
@@ -405,6 +437,13 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                rd_kafka_err2str(rkm->err));
     }
     if (d != NULL) {
+        if (d->pv != NULL) {
+            d->pv->outstanding--;
+            if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                d->pv->failed = 1;
+            }
+            pending_check(p, d->pv);
+        }
         free(d->source);
         free(d->id);
         free(d);
@@ -450,8 +489,8 @@ static rd_kafka_headers_t *provenance_headers(const struct wh_record *rec)
 /* Produces rec keyed by its uri, with the provenance headers. Waits (for
  * at most queue.full_timeout_ms, serving delivery reports) while the
  * queue is full. Returns WH_OK once the record is queued. */
-static int produce(struct producer *p, const struct source *src,
-                   const char *id, const struct wh_record *rec)
+static int produce(struct producer *p, const struct source *src, const char *id,
+                   const struct wh_record *rec, struct pending_val *pv)
 {
     struct delivery *d;
     char *payload;
@@ -463,6 +502,7 @@ static int produce(struct producer *p, const struct source *src,
     d = wh_xcalloc(1, sizeof(*d));
     d->source = wh_xstrdup(src->url);
     d->id = wh_xstrdup(id);
+    d->pv = pv;
     for (;;) {
         if ((long long)p->outstanding >= p->set.queue_max) {
             err = RD_KAFKA_RESP_ERR__QUEUE_FULL;
@@ -471,13 +511,12 @@ static int produce(struct producer *p, const struct source *src,
              * message once produced, and stay ours on failure. */
             rd_kafka_headers_t *hdrs = provenance_headers(rec);
 
-            err = rd_kafka_producev(
-                p->rk, RD_KAFKA_V_TOPIC(p->set.topic),
-                RD_KAFKA_V_KEY(rec->uri, strlen(rec->uri)),
-                RD_KAFKA_V_VALUE(payload, strlen(payload)),
-                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(d),
-                RD_KAFKA_V_END);
+            err = rd_kafka_producev(p->rk, RD_KAFKA_V_TOPIC(p->set.topic),
+                                    RD_KAFKA_V_KEY(rec->uri, strlen(rec->uri)),
+                                    RD_KAFKA_V_VALUE(payload, strlen(payload)),
+                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                    RD_KAFKA_V_HEADERS(hdrs),
+                                    RD_KAFKA_V_OPAQUE(d), RD_KAFKA_V_END);
             if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
                 rd_kafka_headers_destroy(hdrs);
             }
@@ -501,6 +540,9 @@ static int produce(struct producer *p, const struct source *src,
         return WH_RETRY;
     }
     p->outstanding++;
+    if (pv != NULL) {
+        pv->outstanding++;
+    }
     return WH_OK;
 }
 
@@ -559,8 +601,7 @@ static void merge_categories(struct wh_record *rec,
         json_t *s;
         int dup = 0;
 
-        json_array_foreach(subjects, j, s)
-        {
+        json_array_foreach (subjects, j, s) {
             const char *name = json_string_value(json_object_get(s, "name"));
 
             if (name != NULL && strcasecmp(name, it->categories[i]) == 0) {
@@ -569,9 +610,8 @@ static void merge_categories(struct wh_record *rec,
             }
         }
         if (!dup) {
-            json_array_append_new(subjects,
-                                  json_pack("{s:s}", "name",
-                                            it->categories[i]));
+            json_array_append_new(
+                subjects, json_pack("{s:s}", "name", it->categories[i]));
             added = 1;
         }
     }
@@ -599,16 +639,15 @@ static void merge_enclosure(struct wh_record *rec,
         assoc = json_array();
         json_object_set_new(rec->extra, "associations", assoc);
     }
-    rendition = json_pack("{s:s, s:s}", "name", "original", "href",
-                          it->enclosure_url);
+    rendition =
+        json_pack("{s:s, s:s}", "name", "original", "href", it->enclosure_url);
     if (it->enclosure_type != NULL) {
         json_object_set_new(rendition, "contentType",
                             json_string(it->enclosure_type));
     }
-    json_array_append_new(assoc,
-                          json_pack("{s:s, s:s, s:[o]}", "name", "enclosure",
-                                    "uri", it->enclosure_url, "renditions",
-                                    rendition));
+    json_array_append_new(
+        assoc, json_pack("{s:s, s:s, s:[o]}", "name", "enclosure", "uri",
+                         it->enclosure_url, "renditions", rendition));
     field_from_feed(rec, "associations");
 }
 
@@ -619,11 +658,9 @@ static void merge_feed(struct wh_record *rec, const struct wh_feed_item *it)
     fill(rec, &rec->description, it->summary, "description");
     fill(rec, &rec->by, it->author, "by");
     fill(rec, &rec->first_created,
-         it->published != NULL ? it->published : it->updated,
-         "firstCreated");
+         it->published != NULL ? it->published : it->updated, "firstCreated");
     fill(rec, &rec->version_created,
-         it->updated != NULL ? it->updated : it->published,
-         "versionCreated");
+         it->updated != NULL ? it->updated : it->published, "versionCreated");
     merge_categories(rec, it);
     merge_enclosure(rec, it);
 }
@@ -729,14 +766,13 @@ static void process_item(struct producer *p, const struct source *src,
     if (rec->content_hash == NULL) {
         /* Records without a body (a feed-only item, a wire cancellation)
          * carry the hash of the empty body: the field is always there. */
-        rec->content_hash = wh_body_hash(rec->body_text != NULL
-                                             ? rec->body_text
-                                             : "");
+        rec->content_hash =
+            wh_body_hash(rec->body_text != NULL ? rec->body_text : "");
     }
     if (rec->extractor_version == NULL && it->link != NULL) {
         rec->extractor_version = wh_xstrdup(WH_EXTRACTOR_VERSION);
     }
-    if (produce(p, src, id, rec) != WH_OK) {
+    if (produce(p, src, id, rec, doc->pv) != WH_OK) {
         p->n.item_failed++;
     } else {
         wh_debug(src->tag, "queued %s", rec->uri);
@@ -758,17 +794,16 @@ static size_t process_items(struct producer *p, const struct source *src,
                             struct wh_feed *feed, const struct doc *doc)
 {
     size_t fresh = 0;
+    size_t failed;
     size_t i;
 
-    for (i = 0; i < feed->nitems && !stop_requested && !wh_kafka_fatal();
-         i++) {
+    for (i = 0; i < feed->nitems && !stop_requested && !wh_kafka_fatal(); i++) {
         struct wh_feed_item *it = &feed->items[i];
         const char *id = it->id != NULL ? it->id : it->link;
 
         rd_kafka_poll(p->rk, 0);
         if (id == NULL) {
-            wh_debug(src->tag, "item %zu has neither id nor link, skipped",
-                     i);
+            wh_debug(src->tag, "item %zu has neither id nor link, skipped", i);
             p->n.skipped++;
             continue;
         }
@@ -777,8 +812,15 @@ static size_t process_items(struct producer *p, const struct source *src,
         }
         fresh++;
         p->n.items++;
+        failed = p->n.item_failed;
         process_item(p, src, it, id, doc);
+        if (p->n.item_failed != failed) {
+            doc->pv->failed = 1;
+        }
         (void)wh_notify_watchdog();
+    }
+    if (i < feed->nitems) {
+        doc->pv->failed = 1; /* interrupted */
     }
     return fresh;
 }
@@ -791,18 +833,19 @@ static void follow_links(struct producer *p, const struct source *src,
     size_t i;
 
     if (feed->nlinks > 0 && depth >= LINK_DEPTH) {
-        wh_warn(src->tag, "%zu linked documents not followed: deeper than "
-                          "%d levels",
+        wh_warn(src->tag,
+                "%zu linked documents not followed: deeper than "
+                "%d levels",
                 feed->nlinks, LINK_DEPTH);
         return;
     }
-    for (i = 0; i < feed->nlinks && !stop_requested && !wh_kafka_fatal();
-         i++) {
+    for (i = 0; i < feed->nlinks && !stop_requested && !wh_kafka_fatal(); i++) {
         const char *link = feed->links[i];
 
         if (i >= LINKS_PER_DOC) {
-            wh_warn(src->tag, "%zu linked documents not followed: more "
-                              "than %d",
+            wh_warn(src->tag,
+                    "%zu linked documents not followed: more "
+                    "than %d",
                     feed->nlinks - i, LINKS_PER_DOC);
             break;
         }
@@ -822,19 +865,28 @@ static int poll_document(struct producer *p, const struct source *src,
 {
     struct wh_fetch_result res;
     struct wh_feed *feed;
+    struct pending_val *pv;
     struct doc doc;
+    const char *etag = NULL;
+    const char *last_modified = NULL;
     char errstr[512];
     size_t fresh;
     int rc;
 
-    rc = wh_fetch(p->fetcher, url, src->is_file, &res, errstr,
-                  sizeof(errstr));
+    wh_state_validators(p->state, src->url, url, &etag, &last_modified);
+    rc = wh_fetch_conditional(p->fetcher, url, src->is_file, etag,
+                              last_modified, &res, errstr, sizeof(errstr));
     if (rc != WH_OK) {
         wh_err(src->tag, "fetch %s: %s", url, errstr);
         return rc;
     }
-    feed = wh_source_parse(res.body, res.len, res.content_type,
-                           res.final_url, errstr, sizeof(errstr));
+    if (res.status == 304) {
+        wh_info(src->tag, "%s: unchanged (304)", url);
+        wh_fetch_result_free(&res);
+        return WH_OK;
+    }
+    feed = wh_source_parse(res.body, res.len, res.content_type, res.final_url,
+                           errstr, sizeof(errstr));
     if (feed == NULL) {
         wh_err(src->tag, "%s: %s", res.final_url, errstr);
         wh_fetch_result_free(&res);
@@ -843,9 +895,22 @@ static int poll_document(struct producer *p, const struct source *src,
     /* The body is parsed: release it before the page fetches. */
     free(res.body);
     res.body = NULL;
+    pv = wh_xcalloc(1, sizeof(*pv));
+    pv->source = wh_xstrdup(src->url);
+    pv->url = wh_xstrdup(url);
+    pv->etag = res.etag;
+    pv->last_modified = res.last_modified;
+    res.etag = NULL;
+    res.last_modified = NULL;
+    /* A document that links to others (an index, a homepage) is always
+     * fetched in full: a 304 would hide changes of its children. */
+    pv->failed = feed->nlinks > 0;
     doc.url = res.final_url;
     doc.status = res.status;
+    doc.pv = pv;
     fresh = process_items(p, src, feed, &doc);
+    pv->done = 1;
+    pending_check(p, pv);
     if (feed->nitems > 0 || feed->nlinks == 0) {
         wh_info(src->tag, "%s: %s, %zu items, %zu new", res.final_url,
                 feed->kind, feed->nitems, fresh);
@@ -895,8 +960,8 @@ static void drain(struct producer *p)
                "flush timeout (is the broker up?)",
                p->outstanding, p->set.flush_timeout_ms);
         p->purging = 1;
-        rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE |
-                                  RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_purge(p->rk,
+                       RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         /* Purged messages get their delivery reports on the next poll. */
         (void)rd_kafka_flush(p->rk, 5000);
         rd_kafka_poll(p->rk, 0);
@@ -951,19 +1016,17 @@ static int parse_args(int argc, char **argv, struct cli *cli,
             cli->config_path = optarg;
             break;
         case 'b':
-            rc = wh_config_set(flags, "brokers", optarg, errstr,
-                               sizeof(errstr));
+            rc =
+                wh_config_set(flags, "brokers", optarg, errstr, sizeof(errstr));
             break;
         case 't':
-            rc = wh_config_set(flags, "topic", optarg, errstr,
-                               sizeof(errstr));
+            rc = wh_config_set(flags, "topic", optarg, errstr, sizeof(errstr));
             break;
         case 'X':
             rc = wh_config_set_kafka(flags, optarg, errstr, sizeof(errstr));
             break;
         case OPT_SOURCE:
-            rc = wh_config_set(flags, "source", optarg, errstr,
-                               sizeof(errstr));
+            rc = wh_config_set(flags, "source", optarg, errstr, sizeof(errstr));
             break;
         case OPT_STATE_DIR:
             rc = wh_config_set(flags, "state_dir", optarg, errstr,
@@ -985,13 +1048,15 @@ static int parse_args(int argc, char **argv, struct cli *cli,
             usage(stdout);
             return 1;
         case ':':
-            fprintf(stderr, "wirehose-producer: %s needs an argument "
-                            "(see --help)\n",
+            fprintf(stderr,
+                    "wirehose-producer: %s needs an argument "
+                    "(see --help)\n",
                     argv[optind - 1]);
             return WH_EINVAL;
         default:
-            fprintf(stderr, "wirehose-producer: unknown option %s "
-                            "(see --help)\n",
+            fprintf(stderr,
+                    "wirehose-producer: unknown option %s "
+                    "(see --help)\n",
                     argv[optind - 1]);
             return WH_EINVAL;
         }
@@ -1001,8 +1066,9 @@ static int parse_args(int argc, char **argv, struct cli *cli,
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "wirehose-producer: unexpected argument %s "
-                        "(see --help)\n",
+        fprintf(stderr,
+                "wirehose-producer: unexpected argument %s "
+                "(see --help)\n",
                 argv[optind]);
         return WH_EINVAL;
     }
@@ -1030,10 +1096,9 @@ static void print_summary(const struct producer *p)
               "summary: sources %zu ok, %zu failed; items %zu new, %zu "
               "skipped; published %zu; failed %zu (%zu items, %zu "
               "deliveries); not delivered %zu",
-              p->n.sources_ok, p->n.sources_failed, p->n.items,
-              p->n.skipped, p->n.published,
-              p->n.item_failed + p->n.delivery_failed, p->n.item_failed,
-              p->n.delivery_failed, p->n.undelivered);
+              p->n.sources_ok, p->n.sources_failed, p->n.items, p->n.skipped,
+              p->n.published, p->n.item_failed + p->n.delivery_failed,
+              p->n.item_failed, p->n.delivery_failed, p->n.undelivered);
 }
 
 /* Reads the configuration: the file (when given), then the flags over
@@ -1048,8 +1113,7 @@ static struct wh_config *load_config(const struct cli *cli,
     int level;
 
     if ((cli->config_path != NULL &&
-         wh_config_load(cfg, cli->config_path, errstr, errstr_size) !=
-             WH_OK) ||
+         wh_config_load(cfg, cli->config_path, errstr, errstr_size) != WH_OK) ||
         apply_flags(cfg, flags, errstr, errstr_size) != WH_OK ||
         settings_load(cfg, set, errstr, errstr_size) != WH_OK ||
         check_kafka(cfg, errstr, errstr_size) != WH_OK) {
@@ -1090,8 +1154,8 @@ static void fetcher_start(struct producer *p)
     fo.max_bytes = (size_t)p->set.max_bytes;
     fo.connect_timeout_ms = (long)p->set.connect_timeout_ms;
     fo.timeout_ms = (long)p->set.timeout_ms;
-    fo.max_redirects = p->set.max_redirects > 0 ? (long)p->set.max_redirects
-                                                : -1;
+    fo.max_redirects =
+        p->set.max_redirects > 0 ? (long)p->set.max_redirects : -1;
     wh_fetcher_free(p->fetcher);
     p->fetcher = wh_fetcher_new(&fo);
 }
@@ -1111,8 +1175,7 @@ static void reload(struct producer *p)
     memset(&set, 0, sizeof(set));
     cfg = load_config(p->cli, p->flags, &set, errstr, sizeof(errstr));
     if (cfg == NULL) {
-        wh_err(TAG, "reload: %s; keeping the running configuration",
-               errstr);
+        wh_err(TAG, "reload: %s; keeping the running configuration", errstr);
         return;
     }
     before = kafka_settings(p->cfg);
@@ -1227,8 +1290,8 @@ int main(int argc, char **argv)
     install_signals();
     wh_extract_global_init();
     wh_fetch_global_init();
-    p.rk = wh_kafka_producer_new(p.cfg, on_delivery, &p, errstr,
-                                 sizeof(errstr));
+    p.rk =
+        wh_kafka_producer_new(p.cfg, on_delivery, &p, errstr, sizeof(errstr));
     if (p.rk == NULL) {
         wh_err(TAG, "%s", errstr);
         rc = EXIT_CONFIG;

@@ -19,20 +19,20 @@
 
 /* The validators of one document of one source. */
 struct val {
-    uint64_t source;      /* hash of the source URL */
+    uint64_t source; /* hash of the source URL */
     char *url;
-    char *etag;           /* NULL when absent */
+    char *etag; /* NULL when absent */
     char *last_modified;
 };
 
 struct wh_state {
-    char *dir;            /* NULL: memory only */
+    char *dir; /* NULL: memory only */
     struct val *vals;
     size_t nvals;
-    uint64_t *slots;      /* open addressing; 0 = empty */
-    size_t nslots;        /* a power of two */
+    uint64_t *slots; /* open addressing; 0 = empty */
+    size_t nslots;   /* a power of two */
     size_t count;
-    uint64_t *loaded;     /* hashes of the sources whose file was read */
+    uint64_t *loaded; /* hashes of the sources whose file was read */
     size_t nloaded;
 };
 
@@ -49,8 +49,7 @@ struct wh_state *wh_state_open(const char *dir, char *errstr,
             return NULL;
         }
         if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-            snprintf(errstr, errstr_size, "state dir %s: not a directory",
-                     dir);
+            snprintf(errstr, errstr_size, "state dir %s: not a directory", dir);
             return NULL;
         }
         if (access(dir, W_OK | X_OK) != 0) {
@@ -182,8 +181,8 @@ static char *val_field(const char *s, size_t n)
     return wh_xstrndup(s, n);
 }
 
-static void add_val(struct wh_state *st, uint64_t source, char *url,
-                    char *etag, char *last_modified)
+static void add_val(struct wh_state *st, uint64_t source, char *url, char *etag,
+                    char *last_modified)
 {
     struct val *v;
 
@@ -245,8 +244,8 @@ static void load_source(struct wh_state *st, const char *source)
             return;
         }
     }
-    st->loaded = wh_xrealloc(st->loaded,
-                             (st->nloaded + 1) * sizeof(*st->loaded));
+    st->loaded =
+        wh_xrealloc(st->loaded, (st->nloaded + 1) * sizeof(*st->loaded));
     st->loaded[st->nloaded++] = sh;
     if (st->dir == NULL) {
         return;
@@ -312,8 +311,7 @@ out:
     return rc;
 }
 
-static struct val *find_val(struct wh_state *st, uint64_t sh,
-                            const char *url)
+static struct val *find_val(struct wh_state *st, uint64_t sh, const char *url)
 {
     size_t i;
 
@@ -437,8 +435,7 @@ int wh_state_set_validators(struct wh_state *st, const char *source,
         had = 1;
     }
     if (etag != NULL || last_modified != NULL) {
-        add_val(st, sh, wh_xstrdup(url),
-                etag != NULL ? wh_xstrdup(etag) : NULL,
+        add_val(st, sh, wh_xstrdup(url), etag != NULL ? wh_xstrdup(etag) : NULL,
                 last_modified != NULL ? wh_xstrdup(last_modified) : NULL);
     } else if (!had) {
         return WH_OK;

@@ -219,6 +219,9 @@ static void edit_reword(struct paras *ps, uint64_t *rng)
     size_t start;
     size_t end;
 
+    if (ps->n == 0) {
+        return;
+    }
     for (tries = 0; tries < 8; tries++) {
         pi = rng_below(rng, ps->n);
         copy = wh_xstrdup(ps->p[pi]);
@@ -377,6 +380,9 @@ static void content_sets(const struct corpus *c, struct wset *ws)
             memcpy(all + nall, w, ws[i].n * sizeof(*all));
         }
         nall += ws[i].n;
+    }
+    if (all == NULL) {
+        return;
     }
     qsort(all, nall, sizeof(*all), cmp_u64);
     for (i = 0; i < c->norig; i++) {

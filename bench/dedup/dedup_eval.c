@@ -287,7 +287,6 @@ static void part2(const struct corpus *c, struct wh_simhash_sig *sig)
             size_t h;
             int ok = 0;
 
-            n = n < MAX_HITS ? n : MAX_HITS;
             cands += n;
             lookups++;
             for (h = 0; h < n; h++) {
@@ -320,7 +319,6 @@ static void part2(const struct corpus *c, struct wh_simhash_sig *sig)
                                        WH_SIMHASH_WEAK, hits, MAX_HITS);
             size_t h;
 
-            n = n < MAX_HITS ? n : MAX_HITS;
             cands += n;
             lookups++;
             for (h = 0; h < n; h++) {

@@ -80,15 +80,28 @@ static double run_lookups(const struct wh_index *idx, const struct query *q,
                           unsigned nweak, size_t *hits_out)
 {
     struct wh_index_hit hits[16];
-    size_t total = 0;
-    double t0 = now();
-    size_t i;
+    double best = 0;
+    int round;
 
-    for (i = 0; i < NQ; i++) {
-        total += wh_index_lookup(idx, q[i].fp, q[i].weak, nweak, hits, 16);
+    /* the best of 3 rounds: the machine is shared, the minimum is the
+     * index's own cost */
+    for (round = 0; round < 3; round++) {
+        size_t total = 0;
+        double t0 = now();
+        double ns;
+        size_t i;
+
+        for (i = 0; i < NQ; i++) {
+            total += wh_index_lookup(idx, q[i].fp, q[i].weak, nweak, hits,
+                                     16);
+        }
+        ns = (now() - t0) * 1e9 / NQ;
+        if (round == 0 || ns < best) {
+            best = ns;
+        }
+        *hits_out = total;
     }
-    *hits_out = total;
-    return (now() - t0) * 1e9 / NQ;
+    return best;
 }
 
 int main(int argc, char **argv)
@@ -132,7 +145,6 @@ int main(int argc, char **argv)
         wh_index_compact(idx);
         build = now() - t0;
         make_queries(q, fps, n, 7 + si);
-        (void)run_lookups(idx, q, WH_SIMHASH_WEAK, &hits);   /* warm */
         ns = run_lookups(idx, q, WH_SIMHASH_WEAK, &hits);
         ns_plain = run_lookups(idx, q, 0, &hits_plain);
         if (si == 0) {
@@ -144,7 +156,7 @@ int main(int argc, char **argv)
         for (i = 0; i < n / 100; i++) {
             wh_index_add(idx, rng_next(&rng), (uint32_t)(n + i));
         }
-        add_ns = (now() - t0) * 1e9 / (double)(n / 100);
+        add_ns = (now() - t0) * 1e9 / ((double)n / 100.0);
         printf("| %zu | %.1f | %.2f | %.0f | %.2fx | %.2f | %.0f | %.2fx "
                "| %.0f |\n",
                n, (double)wh_index_bytes(idx) / (double)wh_index_count(idx),

@@ -16,7 +16,6 @@
  *
  * Output: one "ROUND ..." line per round, then "PEAK_RSS_KB n".
  */
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,18 +26,19 @@
 #include "wh/wh.h"
 
 struct bench {
-    char **etag;       /* per feed */
+    char **etag;   /* per feed */
+    size_t *index; /* index[n] == n: the requests' opaque pointers */
     size_t done;
     size_t ok;
     size_t unchanged;
     size_t failed;
-    char first_error[256];
+    char first_error[512];
 };
 
 static void on_result(struct wh_fetch_result *res, void *opaque)
 {
     struct bench *b = opaque;
-    size_t n = (size_t)(uintptr_t)res->opaque;
+    size_t n = *(const size_t *)res->opaque;
 
     b->done++;
     if (res->outcome == WH_FETCH_OK) {
@@ -47,7 +47,7 @@ static void on_result(struct wh_fetch_result *res, void *opaque)
         b->unchanged++;
     } else {
         if (b->failed == 0) {
-            snprintf(b->first_error, sizeof(b->first_error), "%s: %s",
+            snprintf(b->first_error, sizeof(b->first_error), "%.200s: %.255s",
                      res->url, res->error);
         }
         b->failed++;
@@ -125,6 +125,10 @@ int main(int argc, char **argv)
     }
     memset(&b, 0, sizeof(b));
     b.etag = wh_xcalloc((size_t)nfeeds, sizeof(char *));
+    b.index = wh_xcalloc((size_t)nfeeds, sizeof(size_t));
+    for (i = 0; i < nfeeds; i++) {
+        b.index[i] = (size_t)i;
+    }
     resolve = wh_xcalloc((size_t)nhosts + 1, sizeof(char *));
     for (i = 0; i < nhosts; i++) {
         resolve[i] = wh_xasprintf("f%ld.bench.test:%ld:127.0.0.1", i, port);
@@ -135,8 +139,7 @@ int main(int argc, char **argv)
     opts.on_result_opaque = &b;
     wh_fetch_global_init();
     f = wh_fetcher_new(&opts);
-    if (wh_fetcher_allow(f, "127.0.0.1/32", errstr, sizeof(errstr)) !=
-        WH_OK) {
+    if (wh_fetcher_allow(f, "127.0.0.1/32", errstr, sizeof(errstr)) != WH_OK) {
         fprintf(stderr, "%s\n", errstr);
         return 1;
     }
@@ -155,10 +158,9 @@ int main(int argc, char **argv)
                      i % nhosts, port, i);
             memset(&req, 0, sizeof(req));
             req.url = url;
-            req.opaque = (void *)(uintptr_t)i;
+            req.opaque = &b.index[i];
             req.etag = b.etag[i];
-            if (wh_fetcher_submit(f, &req, errstr, sizeof(errstr)) !=
-                WH_OK) {
+            if (wh_fetcher_submit(f, &req, errstr, sizeof(errstr)) != WH_OK) {
                 fprintf(stderr, "submit: %s\n", errstr);
                 return 1;
             }
@@ -190,6 +192,7 @@ int main(int argc, char **argv)
         free(b.etag[i]);
     }
     free(b.etag);
+    free(b.index);
     for (i = 0; i < nhosts; i++) {
         free(resolve[i]);
     }

@@ -82,8 +82,7 @@ static void build_bodies(void)
     plain_len = len;
 
     memset(&zs, 0, sizeof(zs));
-    if (deflateInit2(&zs, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) !=
-        Z_OK) {
+    if (deflateInit2(&zs, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
         abort();
     }
     gz = malloc(cap);
@@ -102,8 +101,8 @@ static void build_bodies(void)
 }
 
 static enum MHD_Result answer(struct MHD_Connection *c, unsigned code,
-                              const void *body, size_t len,
-                              const char *etag, int gzipped)
+                              const void *body, size_t len, const char *etag,
+                              int gzipped)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(
         len, (void *)body, MHD_RESPMEM_PERSISTENT);
@@ -128,8 +127,7 @@ static enum MHD_Result answer(struct MHD_Connection *c, unsigned code,
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                                   const char *url, const char *method,
-                                  const char *version,
-                                  const char *upload_data,
+                                  const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
     const char *inm;
@@ -217,17 +215,14 @@ int main(int argc, char **argv)
     sin.sin_family = AF_INET;
     sin.sin_addr.s_addr = htonl(0x7f000001);
     sin.sin_port = 0;
-    d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
-                             MHD_USE_INTERNAL_POLLING_THREAD,
-                         0, NULL, NULL, on_request, NULL,
-                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)2048,
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-                         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-                         MHD_OPTION_END);
+    d = MHD_start_daemon(
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0,
+        NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&sin, MHD_OPTION_CONNECTION_LIMIT, (unsigned)2048,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
     if (d == NULL) {
-        fprintf(stderr, "wh_feedserver: cannot start: %s\n",
-                strerror(errno));
+        fprintf(stderr, "wh_feedserver: cannot start: %s\n", strerror(errno));
         return 1;
     }
     info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
@@ -241,8 +236,7 @@ int main(int argc, char **argv)
     fprintf(fp, "%u\n", (unsigned)info->port);
     fclose(fp);
     if (rename(tmp, port_file) != 0) {
-        fprintf(stderr, "wh_feedserver: %s: %s\n", port_file,
-                strerror(errno));
+        fprintf(stderr, "wh_feedserver: %s: %s\n", port_file, strerror(errno));
         MHD_stop_daemon(d);
         return 1;
     }

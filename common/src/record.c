@@ -311,6 +311,17 @@ json_t *wh_record_to_json(const struct wh_record *rec)
     arr = json_array();
     WH_ASSERT(arr != NULL);
     add_text(arr, "main", "text/plain", rec->body_text);
+    if (rec->body_text != NULL) {
+        /* the text/plain body is the last item appended */
+        json_t *body = json_array_get(arr, json_array_size(arr) - 1);
+
+        if (rec->body_chars > 0) {
+            put(body, "charCount", json_integer(rec->body_chars));
+        }
+        if (rec->body_words > 0) {
+            put(body, "wordCount", json_integer(rec->body_words));
+        }
+    }
     add_text(arr, "main", "text/html", rec->body_html);
     put_array(doc, "bodies", arr);
 
@@ -434,6 +445,34 @@ static char **text_dest(struct wh_record *rec, enum text_kind kind,
     }
 }
 
+/* charCount / wordCount of the text/plain body: non-negative integers. */
+static int take_counts(struct wh_record *rec, const json_t *item,
+                       const char *name, size_t i, char *errstr,
+                       size_t errstr_size)
+{
+    static const char *const members[] = {"charCount", "wordCount"};
+    long *dst[2];
+    const json_t *v;
+    size_t k;
+
+    dst[0] = &rec->body_chars;
+    dst[1] = &rec->body_words;
+    for (k = 0; k < 2; k++) {
+        v = json_object_get(item, members[k]);
+        if (v == NULL || json_is_null(v)) {
+            continue;
+        }
+        if (!json_is_integer(v) || json_integer_value(v) < 0) {
+            set_err(errstr, errstr_size,
+                    "\"%s\"[%zu]: \"%s\" must be a non-negative integer",
+                    name, i, members[k]);
+            return -1;
+        }
+        *dst[k] = (long)json_integer_value(v);
+    }
+    return 0;
+}
+
 static int take_texts(struct wh_record *rec, const json_t *arr,
                       const char *name, enum text_kind kind, char *errstr,
                       size_t errstr_size)
@@ -479,6 +518,10 @@ static int take_texts(struct wh_record *rec, const json_t *arr,
         if (dst != NULL && *dst == NULL) {
             *dst = wh_xstrndup(json_string_value(value),
                                json_string_length(value));
+            if (dst == &rec->body_text &&
+                take_counts(rec, item, name, i, errstr, errstr_size) < 0) {
+                return -1;
+            }
         }
     }
     return 0;

@@ -13,10 +13,10 @@
 
 /* Tracking parameters: exact names, compared without case. */
 static const char *const tracking[] = {
-    "fbclid",  "gclid",   "gclsrc",    "dclid",      "msclkid", "mc_cid",
-    "mc_eid",  "igshid",  "yclid",     "_ga",        "_gl",     "_hsenc",
-    "_hsmi",   "mkt_tok", "oly_anon_id", "oly_enc_id", "vero_id", "wickedid",
-    "twclid",  "ttclid",  "srsltid",   "__s",        "ncid",    "cmpid",
+    "fbclid", "gclid",   "gclsrc",      "dclid",      "msclkid", "mc_cid",
+    "mc_eid", "igshid",  "yclid",       "_ga",        "_gl",     "_hsenc",
+    "_hsmi",  "mkt_tok", "oly_anon_id", "oly_enc_id", "vero_id", "wickedid",
+    "twclid", "ttclid",  "srsltid",     "__s",        "ncid",    "cmpid",
 };
 
 int wh_url_is_tracking_param(const char *name, size_t len)

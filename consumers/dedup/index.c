@@ -9,8 +9,12 @@
 
 #include "wh/wh.h"
 
-#define TAIL_MIN 1024
-#define PIPE 6             /* probes in flight per pipeline stage */
+#define TAIL_MIN ((size_t)1024)
+/* The directory has at most 2^16 buckets per table (256 KiB, which stays
+ * in cache); within a bucket the keys of uniformly spread fingerprints
+ * are found by interpolation, so a probe costs about one memory access. */
+#define DIR_MAX_BITS 16
+#define PIPE ((size_t)8)            /* probes in flight per pipeline stage */
 
 /* An entry as stored: 12 bytes, 4-byte aligned. */
 struct entry {
@@ -40,8 +44,9 @@ struct wh_index {
  * probe can be prefetched before any is read. */
 struct probe {
     uint32_t key;
-    uint32_t begin;
+    uint32_t begin;    /* the directory bucket of the key */
     uint32_t end;
+    uint32_t guess;    /* interpolated position of the key in it */
     uint8_t table;
 };
 
@@ -78,9 +83,9 @@ struct wh_index *wh_index_new(const struct wh_index_params *p)
     unsigned shift = 0;
 
     if (p->tables < 2 || p->tables > WH_INDEX_MAX_TABLES ||
-        p->radius > 64 || p->weak > 16 || p->probes < p->tables || p->probes > WH_INDEX_MAX_PROBES ||
-        p->flips > 16 || p->key_bits > 32 ||
-        p->probes > WH_INDEX_MAX_PROBES) {
+        p->radius > 64 || p->weak > 16 || p->probes < p->tables ||
+        p->probes > WH_INDEX_MAX_PROBES || p->flips > 16 ||
+        p->key_bits > 32) {
         return NULL;
     }
     idx = wh_xcalloc(1, sizeof(*idx));
@@ -143,9 +148,8 @@ static size_t big_len(size_t bytes)
 static void *big_alloc(size_t bytes)
 {
     size_t len = big_len(bytes);
-    uintptr_t base;
-    uintptr_t p;
-    void *m;
+    size_t head;
+    char *m;
 
     if (bytes < HUGE_SZ) {
         return wh_xmalloc(bytes ? bytes : 1);
@@ -156,16 +160,16 @@ static void *big_alloc(size_t bytes)
         /* same policy as wh_xmalloc(): out of memory aborts */
         return wh_xmalloc(bytes);
     }
-    base = (uintptr_t)m;
-    p = (base + HUGE_SZ - 1) & ~(uintptr_t)(HUGE_SZ - 1);
-    if (p > base) {
-        (void)munmap(m, p - base);
+    /* keep the 2 MiB-aligned len bytes, unmap the rest on both sides */
+    head = (HUGE_SZ - ((uintptr_t)m & (HUGE_SZ - 1))) & (HUGE_SZ - 1);
+    if (head > 0) {
+        (void)munmap(m, head);
     }
-    if (base + HUGE_SZ > p) {
-        (void)munmap((void *)(p + len), base + HUGE_SZ - p);
+    if (HUGE_SZ - head > 0) {
+        (void)munmap(m + head + len, HUGE_SZ - head);
     }
-    (void)madvise((void *)p, len, MADV_HUGEPAGE);
-    return (void *)p;
+    (void)madvise(m + head, len, MADV_HUGEPAGE);
+    return m + head;
 }
 
 static void big_free(void *p, size_t bytes)
@@ -192,7 +196,8 @@ static void build_dir(struct table *t)
     size_t i;
     size_t b = 0;
 
-    while (d < t->bits && ((size_t)1 << (d + 2)) <= t->n) {
+    while (d < t->bits && d < DIR_MAX_BITS &&
+           ((size_t)1 << (d + 2)) <= t->n) {
         d++;
     }
     nb = (size_t)1 << d;
@@ -321,8 +326,8 @@ static size_t nsubsets(unsigned c, unsigned f)
 }
 
 /* Keeps hits[0..*n) sorted by (distance, id), at most max of them, each id
- * once. Returns 1 when id is new. */
-static int hit_add(struct wh_index_hit *hits, size_t *n, size_t max,
+ * once. */
+static void hit_add(struct wh_index_hit *hits, size_t *n, size_t max,
                    uint32_t id, unsigned dist)
 {
     size_t i;
@@ -330,7 +335,7 @@ static int hit_add(struct wh_index_hit *hits, size_t *n, size_t max,
 
     for (i = 0; i < *n; i++) {
         if (hits[i].id == id) {
-            return 0;
+            return;
         }
     }
     pos = *n;
@@ -340,7 +345,7 @@ static int hit_add(struct wh_index_hit *hits, size_t *n, size_t max,
         pos--;
     }
     if (pos >= max) {
-        return 1;   /* worse than every kept hit: counted, not kept */
+        return;     /* worse than every kept hit */
     }
     if (*n == max) {
         (*n)--;     /* the worst kept hit makes room */
@@ -349,7 +354,6 @@ static int hit_add(struct wh_index_hit *hits, size_t *n, size_t max,
     hits[pos].id = id;
     hits[pos].distance = dist;
     (*n)++;
-    return 1;
 }
 
 size_t wh_index_lookup(const struct wh_index *idx, uint64_t fp,
@@ -359,7 +363,6 @@ size_t wh_index_lookup(const struct wh_index *idx, uint64_t fp,
     struct probe pr[WH_INDEX_MAX_PROBES + WH_INDEX_MAX_TABLES];
     size_t npr = 0;
     size_t nhits = 0;
-    size_t found = 0;
     size_t i;
     unsigned ti;
     unsigned r;
@@ -373,7 +376,7 @@ size_t wh_index_lookup(const struct wh_index *idx, uint64_t fp,
             entry_fp(&idx->tail[i]) ^ fp);
 
         if (d <= idx->p.radius) {
-            found += (size_t)hit_add(hits, &nhits, max, idx->tail[i].id, d);
+            hit_add(hits, &nhits, max, idx->tail[i].id, d);
         }
     }
     /* r = how many of the weakest bits are used: the most whose subsets
@@ -430,7 +433,9 @@ size_t wh_index_lookup(const struct wh_index *idx, uint64_t fp,
                         k ^= flip[bi];
                     }
                 }
-                WH_ASSERT(npr < WH_ARRAY_SIZE(pr));
+                if (npr == WH_ARRAY_SIZE(pr)) {
+                    break;   /* cannot happen: probes <= the array */
+                }
                 pr[npr].key = k;
                 pr[npr].table = (uint8_t)ti;
                 npr++;
@@ -456,31 +461,43 @@ size_t wh_index_lookup(const struct wh_index *idx, uint64_t fp,
             const struct table *t = &idx->t[q->table];
             uint32_t b = q->key >> (t->bits - t->dbits);
 
+            unsigned low = t->bits - t->dbits;
+            uint64_t sub = q->key & (((uint32_t)1 << low) - 1);
+
             q->begin = t->dir[b];
             q->end = t->dir[b + 1];
-            __builtin_prefetch(&t->e[q->begin]);
+            q->guess = q->begin +
+                       (uint32_t)(((uint64_t)(q->end - q->begin) * sub) >> low);
+            __builtin_prefetch(&t->e[q->guess]);
         }
         if (i >= 2 * PIPE) {
             const struct probe *q = &pr[i - 2 * PIPE];
             const struct table *t = &idx->t[q->table];
-            uint32_t j;
+            uint32_t j = q->guess;
 
-            for (j = q->begin; j < q->end; j++) {
+            /* from the guess to the first entry of the key */
+            while (j > q->begin &&
+                   block(t, entry_fp(&t->e[j - 1])) >= q->key) {
+                j--;
+            }
+            while (j < q->end && block(t, entry_fp(&t->e[j])) < q->key) {
+                j++;
+            }
+            for (; j < q->end; j++) {
                 uint64_t efp = entry_fp(&t->e[j]);
                 unsigned d;
 
                 if (block(t, efp) != q->key) {
-                    continue;
+                    break;
                 }
                 d = (unsigned)__builtin_popcountll(efp ^ fp);
                 if (d <= idx->p.radius) {
-                    found += (size_t)hit_add(hits, &nhits, max, t->e[j].id,
-                                             d);
+                    hit_add(hits, &nhits, max, t->e[j].id, d);
                 }
             }
         }
     }
-    return found;
+    return nhits;
 }
 
 size_t wh_index_count(const struct wh_index *idx)

@@ -71,9 +71,9 @@ void wh_index_compact(struct wh_index *idx);
 
 /* Finds the entries within the radius of fp. weak lists the query's bit
  * positions weakest first (nweak of them, from wh_simhash_sig.weak; may
- * be NULL with nweak 0: no extra probes). Writes up to max hits, each id
- * once, ordered by distance then id, and returns how many were found
- * (which may exceed max: only max are written). */
+ * be NULL with nweak 0: no extra probes). Writes the best max hits (or
+ * fewer), each id once, ordered by distance then id, and returns how many
+ * it wrote. */
 size_t wh_index_lookup(const struct wh_index *idx, uint64_t fp,
                        const uint8_t *weak, unsigned nweak,
                        struct wh_index_hit *hits, size_t max);

@@ -265,6 +265,7 @@ static uint64_t simhash(const uint64_t *h, size_t n, uint8_t *weak)
 {
     int32_t v[64] = {0};
     uint32_t mag[64];
+    uint64_t taken = 0;
     uint64_t fp = 0;
     size_t i;
     unsigned b;
@@ -284,16 +285,18 @@ static uint64_t simhash(const uint64_t *h, size_t n, uint8_t *weak)
     /* selection of the WH_SIMHASH_WEAK smallest magnitudes, ties to the
      * lower bit, so the order is deterministic */
     for (w = 0; w < WH_SIMHASH_WEAK; w++) {
-        unsigned best = 64;
+        unsigned best = 0;
+        int found = 0;
 
         for (b = 0; b < 64; b++) {
-            if (mag[b] != UINT32_MAX &&
-                (best == 64 || mag[b] < mag[best])) {
+            if (!(taken & ((uint64_t)1 << b)) &&
+                (!found || mag[b] < mag[best])) {
                 best = b;
+                found = 1;
             }
         }
         weak[w] = (uint8_t)best;
-        mag[best] = UINT32_MAX;
+        taken |= (uint64_t)1 << best;
     }
     return fp;
 }

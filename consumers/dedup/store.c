@@ -55,7 +55,7 @@ struct backend_ops {
 #define FILE_MAGIC "WHDEDUP"
 #define FILE_FORMAT 1u
 #define FRAME_MAGIC 0x52444857u   /* "WHDR" */
-#define FRAME_MAX (64u * 1024u)
+#define FRAME_MAX ((size_t)64 * 1024)
 #define READ_CHUNK (1u << 20)
 
 struct file_backend {
@@ -786,9 +786,6 @@ static int find_copy(struct wh_dedup_store *st,
     *best_dist = 0;
     n = wh_index_lookup(st->idx, sig->fp, sig->weak, WH_SIMHASH_WEAK, hits,
                         MAX_HITS);
-    if (n > MAX_HITS) {
-        n = MAX_HITS;
-    }
     for (i = 0; i < n; i++) {
         uint32_t mh[WH_SIMHASH_MINHASH_MAX];
         struct rec r;

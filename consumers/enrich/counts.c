@@ -95,6 +95,9 @@ static int counts_process(void *ctx, struct wh_record *rec,
     json_object_set_new(ev, "charCount", json_integer((json_int_t)chars));
     words += ideo;
     json_object_set_new(ev, "wordCount", json_integer((json_int_t)words));
+    /* ninjs carries the counts on the text/plain body itself */
+    rec->body_chars = (long)chars;
+    rec->body_words = (long)words;
     json_object_set_new(ev, "readingTimeSeconds",
                         json_integer((json_int_t)(seconds + 0.5)));
     if (invalid > 0) {

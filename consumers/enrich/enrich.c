@@ -638,8 +638,7 @@ static int skip_separators(struct wh_enrich_tokenizer *tz)
             }
         } else if (is_opening_quote(cp)) {
             tz->pending |= WH_TOK_SENT | WH_TOK_BREAK;
-        } else if (cls == WH_CLASS_PUNCT && cp != '-' && cp != '\'' &&
-                   cp != 0x2019 && cp != '&') {
+        } else if (cls == WH_CLASS_PUNCT && cp != '-' && cp != '&') {
             tz->pending |= WH_TOK_BREAK;
         } else if (cls == WH_CLASS_OTHER) {
             tz->pending |= WH_TOK_BREAK;

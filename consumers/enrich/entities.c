@@ -91,6 +91,7 @@ struct run {
     size_t nent;
     size_t cap_ent;
     json_t *ambiguous;
+    struct wh_enrich_words *lower; /* words the text writes in lower case */
 };
 
 static const struct {
@@ -262,14 +263,48 @@ static int is_stop(const struct run *r, size_t i)
     char low[256];
     size_t len =
         wh_enrich_lower_buf(r->tok[i].s, r->tok[i].len, low, sizeof(low));
+    char *q;
 
     if (len == (size_t)-1) {
         return 0;
+    }
+    /* the lists write "wasn't" with an ASCII apostrophe */
+    q = strstr(low, "\xE2\x80\x99");
+    if (q != NULL) {
+        *q = '\'';
+        memmove(q + 1, q + 3, len - (size_t)(q + 3 - low) + 1);
+        len -= 2;
     }
     return (r->lang->stop != NULL &&
             wh_enrich_words_get(r->lang->stop, low, len) != 0) ||
            (r->en->stop != NULL &&
             wh_enrich_words_get(r->en->stop, low, len) != 0);
+}
+
+/* A name has no stop word in it ("King Corn Wasn't Ready" is a title-case
+ * headline, not a king); particles are allowed. */
+static int plausible_name(const struct run *r, size_t a, size_t b)
+{
+    size_t i;
+
+    for (i = a; i <= b; i++) {
+        if (!is_particle(&r->tok[i], 1) && is_stop(r, i)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Token i is also written in lower case in the text: a common noun
+ * ("General Manager", "Anthony Bourdain Coverage"). Used only where a
+ * name is weakly attested, so "Gordon Brown" survives a brown paper. */
+static int common_noun(const struct run *r, size_t i)
+{
+    char low[256];
+    size_t len = wh_enrich_lower_buf(r->tok[i].s, bare_len(&r->tok[i]), low,
+                                     sizeof(low));
+
+    return len != (size_t)-1 && wh_enrich_words_get(r->lower, low, len) != 0;
 }
 
 /* ---- candidates ---- */
@@ -300,6 +335,7 @@ static void add_phrase(struct run *r, size_t a, size_t b)
          * European Commission" nor "Mary and Acme Corp" */
         if (mid->len == 3 && memcmp(mid->s, "and", 3) == 0 &&
             (gaz_tok(r, b) & G_SUFFIX) != 0 &&
+            (gaz_tok(r, prev->last) & G_SUFFIX) == 0 &&
             (gaz_span(r, prev->first, prev->last) &
              (G_ORG | G_PLACE | G_GIVEN)) == 0 &&
             (gaz_tok(r, prev->first) & G_GIVEN) == 0) {
@@ -422,10 +458,17 @@ static int rule_title(struct run *r, const struct phrase *p)
                 break;
             }
         }
-        from = i < p->last ? i : p->last - 2;
+        if (i == p->last) {
+            return 0; /* a title-case line, not a name: do not guess */
+        }
+        from = i;
     }
     title_bytes = (size_t)(r->tok[t + tlen - 1].s + r->tok[t + tlen - 1].len -
                            r->tok[t].s);
+    if (!plausible_name(r, from, p->last) ||
+        (from == p->last && common_noun(r, from))) {
+        return 0;
+    }
     file_entity(r, K_PERSON, span(r, from, p->last),
                 wh_xasprintf("title: %.*s", (int)title_bytes, r->tok[t].s));
     return 1;
@@ -461,6 +504,7 @@ static int rule_given(struct run *r, const struct phrase *p)
 {
     size_t i;
     size_t k;
+    size_t last;
 
     for (i = p->first; i < p->last; i++) {
         size_t more = 0;
@@ -468,10 +512,17 @@ static int rule_given(struct run *r, const struct phrase *p)
         for (k = i + 1; k <= p->last; k++) {
             more += is_name_word(&r->tok[k]) ? 1 : 0;
         }
-        if ((gaz_tok(r, i) & G_GIVEN) != 0 && more >= 1 && more <= 2 &&
-            (gaz_span(r, i, p->last) & (G_PLACE | G_ORG)) == 0 &&
-            (gaz_tok(r, p->last) & G_SUFFIX) == 0) {
-            file_entity(r, K_PERSON, span(r, i, p->last),
+        if ((gaz_tok(r, i) & G_GIVEN) == 0 || more < 1 || more > 2 ||
+            (gaz_span(r, i, p->last) & (G_PLACE | G_ORG)) != 0 ||
+            (gaz_tok(r, p->last) & G_SUFFIX) != 0) {
+            continue;
+        }
+        last = p->last;
+        if (more == 2 && common_noun(r, last)) {
+            last--; /* "Anthony Bourdain Coverage" */
+        }
+        if (plausible_name(r, i, last)) {
+            file_entity(r, K_PERSON, span(r, i, last),
                         wh_xasprintf("given name: %.*s", (int)r->tok[i].len,
                                      r->tok[i].s));
             return 1;
@@ -727,6 +778,7 @@ static int entities_process(void *p, struct wh_record *rec,
     r.ctx = ctx;
     r.lang = wh_enrich_langs_get(ctx->langs, rec->language);
     r.en = wh_enrich_langs_get(ctx->langs, "en");
+    r.lower = wh_enrich_words_new();
     wh_enrich_input_build(&in, rec, WH_INPUT_DESCRIPTION | WH_INPUT_BODY,
                           ctx->max_bytes);
     r.text = in.text;
@@ -743,6 +795,10 @@ static int entities_process(void *p, struct wh_record *rec,
         }
         r.tok[r.ntok++] = tok;
         cased += (tok.flags & WH_TOK_CAP) ? 1 : 0;
+        if ((tok.flags &
+             (WH_TOK_CAP | WH_TOK_UPPER | WH_TOK_IDEO | WH_TOK_DIGIT)) == 0) {
+            wh_enrich_words_add(r.lower, tok.s, tok.len, 1);
+        }
     }
     if (r.ntok == 0) {
         wh_enrich_unknown(ev, "no text");
@@ -769,6 +825,7 @@ out:
         free(r.ent[k].rule);
     }
     json_decref(r.ambiguous);
+    wh_enrich_words_free(r.lower);
     free(r.ent);
     free(r.ph);
     free(r.tok);

@@ -7,8 +7,10 @@
  * profiles of the main news languages of its script (mostly Latin
  * letters: data/enrich/textcat/latin.conf, else other.conf); only when
  * that pass is not clear-cut (several candidates, or a best score above
- * LANGUAGE_MAJOR_MAX_SCORE, i.e. a weak match, as a Tagalog text gets
- * against Indonesian) is it scored against all 163 profiles.
+ * LANGUAGE_FIRST_MAX_SCORE, i.e. a weak match, as a Tagalog text gets
+ * against Indonesian) is it scored against all 163 profiles. When that
+ * full pass is a tie (English and Scots, say) that includes the weak
+ * single match of the first pass, that match breaks the tie.
  *
  * The page's own hint (rec->language as the producer found it) is kept
  * when the detector is unsure: text too short, several candidates, or a
@@ -17,6 +19,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <textcat.h>
 
@@ -35,8 +38,9 @@
  * n-gram and 400 n-grams per text (160000). Right matches of texts of
  * 300 bytes and more scored 95000-113000 in our checks, wrong single
  * matches of the first pass 122000 and more. */
-#define LANGUAGE_MAJOR_MAX_SCORE 115000
-#define LANGUAGE_MAJOR_MIN_BYTES 256  /* shorter: straight to all profiles */
+#define LANGUAGE_FIRST_MAX_SCORE 115000
+/* shorter: the first pass only breaks ties of the full pass */
+#define LANGUAGE_FIRST_MIN_BYTES 256
 #define LANGUAGE_MIN_LETTERS 20       /* below: too short to decide */
 #define LANGUAGE_SHORT_LETTERS 80     /* below: a disagreeing hint wins */
 #define LANGUAGE_MAX_BAD_PERMILLE 100 /* invalid bytes per thousand */
@@ -118,7 +122,9 @@ static void first_pass_load(struct pass *ps, const struct wh_config *cfg,
 {
     char *path = wh_enrich_data_path(cfg, rel);
 
-    if (pass_load(ps, path) != 0) {
+    /* access() first: libexttextcat prints its own line on a missing
+     * file, without our priority prefix */
+    if (access(path, R_OK) != 0 || pass_load(ps, path) != 0) {
         wh_warn("enrich:language",
                 "%s: cannot load: texts are scored against all profiles "
                 "(slower)",
@@ -181,12 +187,20 @@ static size_t count_letters(const char *s, size_t len, size_t *latin)
     return n;
 }
 
-/* The record keeps its hint, or gets "und". */
+/* The record keeps its hint, or gets "und" when it has none or the hint
+ * is no language tag ("english", "x"). */
 static void keep_hint(struct wh_record *rec, json_t *ev)
 {
-    if (rec->language != NULL && rec->language[0] != '\0') {
+    char primary[8];
+
+    wh_enrich_primary_lang(rec->language, primary);
+    if (primary[0] != '\0') {
         json_object_set_new(ev, "chosen", json_string("hint"));
         return;
+    }
+    if (rec->language != NULL) {
+        json_object_set_new(ev, "note",
+                            json_string("the hint is not a language tag"));
     }
     free(rec->language);
     rec->language = wh_xstrdup("und");
@@ -201,7 +215,7 @@ static void set_language(struct wh_record *rec, const char *tag)
 
 /* Chooses among n > 0 candidates; see the file comment. */
 static void decide(struct wh_record *rec, json_t *ev, char tags[][16], int n,
-                   size_t letters)
+                   size_t letters, const char *prior)
 {
     char hint[8];
     char primary[8];
@@ -224,6 +238,15 @@ static void decide(struct wh_record *rec, json_t *ev, char tags[][16], int n,
             if (hint[0] != '\0' && strcmp(p, hint) == 0) {
                 json_object_set_new(ev, "chosen", json_string("hint"));
                 return; /* the hint is one of the candidates */
+            }
+        }
+        for (k = 0; k < n; k++) {
+            if (prior[0] != '\0' && strcmp(tags[k], prior) == 0) {
+                /* e.g. English against English and Scots: the main
+                 * language the first pass found is one of them */
+                set_language(rec, prior);
+                json_object_set_new(ev, "chosen", json_string("first pass"));
+                return;
             }
         }
         wh_enrich_unknown(ev, "undecidable: %d candidate languages", n);
@@ -249,18 +272,26 @@ static void decide(struct wh_record *rec, json_t *ev, char tags[][16], int n,
 /* Runs the passes; returns textcat's count and points *cands at the
  * candidates of the pass that decided. */
 static int classify(struct language_ctx *ctx, const char *text, size_t len,
-                    int latin, const candidate_t **cands, json_t *ev)
+                    int latin, const candidate_t **cands, char prior[16],
+                    json_t *ev)
 {
     struct pass *first = latin ? &ctx->latin : &ctx->other;
     int n;
 
-    if (first->tc != NULL && len >= LANGUAGE_MAJOR_MIN_BYTES) {
+    prior[0] = '\0';
+    if (first->tc != NULL) {
         n = textcat_ClassifyFull(first->tc, text, len, first->cands);
-        if (n == 1 && first->cands[0].score <= LANGUAGE_MAJOR_MAX_SCORE) {
+        if (n == 1 && first->cands[0].score <= LANGUAGE_FIRST_MAX_SCORE &&
+            len >= LANGUAGE_FIRST_MIN_BYTES) {
             *cands = first->cands;
             json_object_set_new(ev, "pass",
                                 json_string(latin ? "latin" : "other"));
             return n;
+        }
+        if (n == 1) {
+            /* a weak single match: a tie-breaker for the full pass */
+            category_tag(first->cands[0].name, prior, 16);
+            json_object_set_new(ev, "firstPass", json_string(prior));
         }
     }
     *cands = ctx->all.cands;
@@ -294,6 +325,7 @@ static int language_process(void *p, struct wh_record *rec,
     json_t *arr;
     char tags[LANGUAGE_MAX_CANDIDATES][16];
     const candidate_t *cands = NULL;
+    char prior[16];
     size_t letters;
     size_t latin;
     int n;
@@ -326,7 +358,7 @@ static int language_process(void *p, struct wh_record *rec,
         keep_hint(rec, ev);
         goto out;
     }
-    n = classify(ctx, in.text, in.len, latin * 2 >= letters, &cands, ev);
+    n = classify(ctx, in.text, in.len, latin * 2 >= letters, &cands, prior, ev);
     if (n <= 0) {
         wh_enrich_unknown(ev, "undecidable: %s",
                           n == TEXTCAT_RESULT_SHORT ? "too short"
@@ -343,7 +375,7 @@ static int language_process(void *p, struct wh_record *rec,
         json_array_append_new(arr, json_string(tags[k]));
     }
     json_object_set_new(ev, "candidates", arr);
-    decide(rec, ev, tags, n, letters);
+    decide(rec, ev, tags, n, letters, prior);
 out:
     wh_enrich_input_free(&in);
     return WH_OK;

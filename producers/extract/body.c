@@ -12,6 +12,7 @@
  * headline and standfirst themselves, and trailing sign-off marks.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@
 #define NF_WEAKNEG 0x40         /* boilerplate and article-like names both */
 #define NF_HASART 0x80          /* has an NF_ARTICLE descendant */
 #define NF_HASPOS 0x100         /* has a plainly article-named descendant */
+#define NF_STRONGNEG 0x200      /* named with a word like "comment" */
 
 /* block kinds */
 enum bkind { BK_P, BK_H, BK_LI, BK_PRE, BK_CAPTION, BK_CELL };
@@ -45,6 +47,7 @@ struct ninfo {
     size_t chars;               /* text characters in the subtree */
     size_t link_chars;          /* of which inside links */
     unsigned flags;
+    unsigned tflags;            /* L_* flags of the tag name */
     int scored;
 };
 
@@ -169,7 +172,7 @@ static const char *const strong_tokens[] = {
     "comment", "comments", "discussion", "disqus", "related",
     "recommended", "recommendations", "newsletter", "subscribe",
     "cookie", "cookies", "consent", "sidebar", "footer", "nav", "navbar",
-    "navigation", "menu", "breadcrumb", "breadcrumbs", "outbrain",
+    "navigation", "breadcrumb", "breadcrumbs", "outbrain",
     "taboola", "popular", "trending", "masthead", "pagination", NULL
 };
 
@@ -177,7 +180,7 @@ static const char *const strong_tokens[] = {
 static const char *const neg_prefixes[] = {
     "advert", "sponsor", "promo", "sharebar", "share-", "sharing",
     "socialbar", "social-", "comment", "related", "recommend",
-    "newsletter", "subscri", "cookie", "sidebar", "widget", "footer",
+    "newsletter", "subscri", "cookie", "sidebar", "footer",
     "navbar", "breadcrumb", "outbrain", "taboola", "popular", "trending",
     "pagination", "adslot", "adunit", "adwrap", "adbox", "adcontainer",
     "adsense", "dfp", "mostread", "most-read", "readmore", "read-more",
@@ -191,14 +194,109 @@ static const char *const pos_words[] = {
     "blog", "prose", NULL
 };
 
-static int in_list(const char *t, size_t n, const char *const *list,
-                   int prefix)
+/* ---- lexicon: tag names and class/id words, looked up by hash ---- */
+
+#define L_SKIPTAG 0x01          /* element holds no article text */
+#define L_BLOCKTAG 0x02         /* block-level element */
+#define L_NEGTAG 0x04           /* nav, aside, footer, ... */
+#define L_NEG 0x08              /* boilerplate class/id word */
+#define L_STRONG 0x10           /* ... that wins over article-like words */
+#define L_A 0x20
+#define L_QUOTE 0x40
+#define L_PRE 0x80
+#define L_CAPTION 0x100
+#define L_BREAK 0x200           /* br, hr: a boundary, never an owner */
+#define L_MAINTAG 0x400         /* article, main */
+#define L_ROOTTAG 0x800         /* body, html */
+
+#define LEX_SIZE 1024           /* power of two, > 2x the entries */
+
+struct lex_ent {
+    const char *s;
+    size_t n;
+    unsigned flags;
+};
+
+static struct lex_ent lex[LEX_SIZE];
+static size_t prefix_len[WH_ARRAY_SIZE(neg_prefixes)];
+static pthread_once_t lex_once = PTHREAD_ONCE_INIT;
+
+static size_t lex_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+
+    for (size_t i = 0; i < n; i++) {
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    }
+    return h & (LEX_SIZE - 1);
+}
+
+static void lex_add(const char *s, unsigned flags)
+{
+    size_t n = strlen(s);
+    size_t h = lex_hash(s, n);
+
+    while (lex[h].s != NULL) {
+        if (lex[h].n == n && memcmp(lex[h].s, s, n) == 0) {
+            lex[h].flags |= flags;
+            return;
+        }
+        h = (h + 1) & (LEX_SIZE - 1);
+    }
+    lex[h].s = s;
+    lex[h].n = n;
+    lex[h].flags = flags;
+}
+
+static unsigned lex_get(const char *s, size_t n)
+{
+    size_t h = lex_hash(s, n);
+
+    while (lex[h].s != NULL) {
+        if (lex[h].n == n && memcmp(lex[h].s, s, n) == 0) {
+            return lex[h].flags;
+        }
+        h = (h + 1) & (LEX_SIZE - 1);
+    }
+    return 0;
+}
+
+static void lex_add_list(const char *const *list, unsigned flags)
 {
     for (size_t i = 0; list[i] != NULL; i++) {
-        size_t l = strlen(list[i]);
+        lex_add(list[i], flags);
+    }
+}
 
-        if (prefix ? (n >= l && memcmp(t, list[i], l) == 0)
-                   : (n == l && memcmp(t, list[i], n) == 0)) {
+static void lex_init(void)
+{
+    lex_add_list(skip_tags, L_SKIPTAG);
+    lex_add_list(block_tags, L_BLOCKTAG);
+    lex_add_list(neg_tags, L_NEGTAG);
+    lex_add_list(neg_tokens, L_NEG);
+    lex_add_list(strong_tokens, L_NEG | L_STRONG);
+    lex_add("a", L_A);
+    lex_add("blockquote", L_QUOTE);
+    lex_add("pre", L_PRE);
+    lex_add("figcaption", L_CAPTION);
+    lex_add("caption", L_CAPTION);
+    lex_add("br", L_BREAK);
+    lex_add("hr", L_BREAK);
+    lex_add("article", L_MAINTAG);
+    lex_add("main", L_MAINTAG);
+    lex_add("body", L_ROOTTAG);
+    lex_add("html", L_ROOTTAG);
+    /* the list ends with NULL */
+    for (size_t i = 0; i + 1 < WH_ARRAY_SIZE(neg_prefixes); i++) {
+        prefix_len[i] = strlen(neg_prefixes[i]);
+    }
+}
+
+static int has_neg_prefix(const char *t, size_t n)
+{
+    for (size_t i = 0; i + 1 < WH_ARRAY_SIZE(neg_prefixes); i++) {
+        if (neg_prefixes[i][0] == t[0] && n >= prefix_len[i] &&
+            memcmp(t, neg_prefixes[i], prefix_len[i]) == 0) {
             return 1;
         }
     }
@@ -208,10 +306,10 @@ static int in_list(const char *t, size_t n, const char *const *list,
 /* Reads the class and id of n: *neg = 1 for a boilerplate word, 2 for
  * one that stays boilerplate in an article-like name; *pos = 1 for an
  * article-like word. */
-static void class_signals(const xmlNode *n, int *neg, int *pos)
+static void class_signals(const char *cls, const char *id, int *neg, int *pos)
 {
     for (int pass = 0; pass < 2; pass++) {
-        const char *v = attr_val(n, pass == 0 ? "class" : "id");
+        const char *v = pass == 0 ? cls : id;
         char buf[256];
         size_t len;
         size_t i = 0;
@@ -254,14 +352,23 @@ static void class_signals(const xmlNode *n, int *neg, int *pos)
             if (w == 0) {
                 continue;
             }
-            if (in_list(buf + s, w, neg_prefixes, 1)) {
-                *neg = 2;
+            /* taxonomy classes ("category-worth-sharing", "tag-ads")
+             * describe the story, not the markup */
+            if (strncmp(buf + s, "category-", 9) == 0 ||
+                strncmp(buf + s, "tag-", 4) == 0 ||
+                strncmp(buf + s, "format-", 7) == 0) {
+                continue;
             }
             nparts = 1;
             for (size_t k = s; k < i; k++) {
                 if (buf[k] == '-' || buf[k] == '_') {
                     nparts++;
                 }
+            }
+            /* long names are slugs of text ("sharing-with-a-single-
+             * developer"), not layout names */
+            if (nparts <= 3 && has_neg_prefix(buf + s, w)) {
+                *neg = 2;
             }
             /* "share_wrapper", "post-author": a boilerplate word counts
              * as the first or the last part of a compound name, not in
@@ -273,10 +380,9 @@ static void class_signals(const xmlNode *n, int *neg, int *pos)
                                  (buf[b] >= '0' && buf[b] <= '9'))) {
                     b++;
                 }
-                if (b > a && (b >= i || (a == s && nparts <= 2)) &&
-                    in_list(buf + a, b - a, neg_tokens, 0)) {
-                    int lvl = in_list(buf + a, b - a, strong_tokens, 0) ? 2
-                                                                        : 1;
+                if (b > a && (b >= i || (a == s && nparts <= 2))) {
+                    unsigned f = lex_get(buf + a, b - a);
+                    int lvl = (f & L_STRONG) != 0 ? 2 : (f & L_NEG) != 0;
 
                     if (lvl > *neg) {
                         *neg = lvl;
@@ -288,37 +394,78 @@ static void class_signals(const xmlNode *n, int *neg, int *pos)
     }
 }
 
-static int is_hidden(const xmlNode *n)
-{
-    const char *v;
+/* The attributes enter() looks at, read in one pass. */
+struct attrs {
+    const char *cls, *id, *style, *role, *itemprop, *href;
+    int hidden;
+};
 
-    if (attr_val(n, "hidden") != NULL) {
-        return 1;
+static void read_attrs(const xmlNode *n, struct attrs *a)
+{
+    memset(a, 0, sizeof(*a));
+    for (const xmlAttr *p = n->properties; p != NULL; p = p->next) {
+        const char *k = (const char *)p->name;
+        const char *v = p->children != NULL && p->children->content != NULL
+                            ? (const char *)p->children->content
+                            : "";
+
+        switch (k[0]) {
+        case 'c':
+            if (strcmp(k, "class") == 0) {
+                a->cls = v;
+            }
+            break;
+        case 'i':
+            if (strcmp(k, "id") == 0) {
+                a->id = v;
+            } else if (strcmp(k, "itemprop") == 0) {
+                a->itemprop = v;
+            }
+            break;
+        case 's':
+            if (strcmp(k, "style") == 0) {
+                a->style = v;
+            }
+            break;
+        case 'r':
+            if (strcmp(k, "role") == 0) {
+                a->role = v;
+            }
+            break;
+        case 'h':
+            if (strcmp(k, "href") == 0) {
+                a->href = v;
+            } else if (strcmp(k, "hidden") == 0) {
+                a->hidden = 1;
+            }
+            break;
+        case 'a':
+            if (strcmp(k, "aria-hidden") == 0 && strcmp(v, "true") == 0) {
+                a->hidden = 1;
+            }
+            break;
+        default:
+            break;
+        }
     }
-    v = attr_val(n, "aria-hidden");
-    if (v != NULL && strcmp(v, "true") == 0) {
-        return 1;
+    if (a->style != NULL && (strcasestr(a->style, "display:none") != NULL ||
+                             strcasestr(a->style, "display: none") != NULL ||
+                             strcasestr(a->style, "visibility:hidden") != NULL ||
+                             strcasestr(a->style, "visibility: hidden") !=
+                                 NULL)) {
+        a->hidden = 1;
     }
-    v = attr_val(n, "style");
-    if (v != NULL && (strcasestr(v, "display:none") != NULL ||
-                      strcasestr(v, "display: none") != NULL ||
-                      strcasestr(v, "visibility:hidden") != NULL ||
-                      strcasestr(v, "visibility: hidden") != NULL)) {
-        return 1;
-    }
-    return 0;
 }
 
-static int role_is_neg(const xmlNode *n)
+static int role_is_neg(const char *role)
 {
     static const char *const roles[] = {
         "navigation", "complementary", "banner", "contentinfo", "menu",
         "menubar", "dialog", "alert", "alertdialog", "search", "toolbar",
         "tablist", NULL
     };
-    const char *v = attr_val(n, "role");
 
-    return v != NULL && tag_in(v, roles);
+    return role != NULL && tag_in(role, roles);
 }
 
 /* ---- collecting blocks ---- */
@@ -433,9 +580,10 @@ static int enter(struct body_ctx *c, xmlNodePtr n)
 {
     const char *name = (const char *)n->name;
     struct ninfo *in;
+    struct attrs at;
+    unsigned tf;
     int neg = 0;
     int pos = 0;
-    const char *ip;
 
     if (c->nni >= MAX_NODES) {
         c->truncated = 1;
@@ -449,63 +597,62 @@ static int enter(struct body_ctx *c, xmlNodePtr n)
     memset(in, 0, sizeof(*in));
     in->node = n;
     n->_private = (void *)(uintptr_t)c->nni;
-    if (tag_in(name, skip_tags) || is_hidden(n)) {
+    tf = lex_get(name, strlen(name));
+    in->tflags = tf;
+    read_attrs(n, &at);
+    if ((tf & L_SKIPTAG) != 0 || at.hidden) {
         in->flags |= NF_SKIP;
         return 0;
     }
-    if (tag_in(name, block_tags)) {
+    if ((tf & L_BLOCKTAG) != 0) {
         in->flags |= NF_BLOCK;
         flush(c);
-        if (strcmp(name, "br") != 0 && strcmp(name, "hr") != 0) {
+        if ((tf & L_BREAK) == 0) {
             c->owner = n;
         }
     }
-    if (tag_in(name, neg_tags) || role_is_neg(n)) {
+    if ((tf & L_NEGTAG) != 0 || role_is_neg(at.role)) {
         neg = 1;
     }
-    class_signals(n, &neg, &pos);
-    ip = attr_val(n, "itemprop");
+    class_signals(at.cls, at.id, &neg, &pos);
     /* <article> and <main> mark content unless named as boilerplate
      * (comment threads often are <article class="comment">) */
-    if ((ip != NULL && strcasestr(ip, "articleBody") != NULL) ||
-        ((strcmp(name, "article") == 0 || strcmp(name, "main") == 0) &&
-         !neg)) {
+    if ((at.itemprop != NULL && strcasestr(at.itemprop, "articleBody")) ||
+        ((tf & L_MAINTAG) != 0 && !neg)) {
         in->flags |= NF_ARTICLE;
         pos = 1;
         neg = 0;
     }
-    if (strcmp(name, "body") == 0 || strcmp(name, "html") == 0) {
+    if ((tf & L_ROOTTAG) != 0) {
         neg = 0;
     }
     if ((neg && !pos) || (neg == 2 && (in->flags & NF_ARTICLE) == 0)) {
         in->flags |= NF_NEG;
+        if (neg == 2) {
+            in->flags |= NF_STRONGNEG;
+        }
     } else if (neg && (in->flags & NF_ARTICLE) == 0) {
         in->flags |= NF_WEAKNEG;
     }
     if (pos) {
         in->flags |= NF_POS;
     }
-    if (strcmp(name, "a") == 0) {
-        const char *href = attr_val(n, "href");
-
+    if ((tf & L_A) != 0) {
         c->link_depth++;
-        if (href != NULL && c->link_open_block < 0) {
-            char *abs = wh_extract_abs_url(href, c->base);
-
-            if (abs != NULL) {
-                wh_buf_puts(&c->cur_html, "<a href=\"");
-                wh_extract_html_escape(&c->cur_html, abs, strlen(abs));
-                wh_buf_puts(&c->cur_html, "\">");
-                c->link_open_block = c->serial;
-                free(abs);
-            }
+        /* the raw href goes in; emit() resolves the links of the blocks
+         * it keeps (most links are in blocks that go) */
+        if (at.href != NULL && at.href[0] != '\0' &&
+            c->link_open_block < 0) {
+            wh_buf_puts(&c->cur_html, "<a href=\"");
+            wh_extract_html_escape(&c->cur_html, at.href, strlen(at.href));
+            wh_buf_puts(&c->cur_html, "\">");
+            c->link_open_block = c->serial;
         }
-    } else if (strcmp(name, "blockquote") == 0) {
+    } else if ((tf & L_QUOTE) != 0) {
         c->quote_depth++;
-    } else if (strcmp(name, "pre") == 0) {
+    } else if ((tf & L_PRE) != 0) {
         c->pre_depth++;
-    } else if (strcmp(name, "figcaption") == 0 ||
-               strcmp(name, "caption") == 0) {
+    } else if ((tf & L_CAPTION) != 0) {
         c->caption_depth++;
     }
     return 1;
@@ -513,7 +660,6 @@ static int enter(struct body_ctx *c, xmlNodePtr n)
 
 static void leave(struct body_ctx *c, xmlNodePtr n)
 {
-    const char *name = (const char *)n->name;
     struct ninfo *in = info(c, n);
     struct ninfo *pin;
 
@@ -526,7 +672,7 @@ static void leave(struct body_ctx *c, xmlNodePtr n)
             c->owner = block_ancestor(c, n->parent);
         }
     }
-    if (strcmp(name, "a") == 0) {
+    if ((in->tflags & L_A) != 0) {
         c->link_depth--;
         if (c->link_open_block == c->serial) {
             wh_buf_puts(&c->cur_html, "</a>");
@@ -534,12 +680,11 @@ static void leave(struct body_ctx *c, xmlNodePtr n)
         } else if (c->link_open_block >= 0 && c->link_depth == 0) {
             c->link_open_block = -1;
         }
-    } else if (strcmp(name, "blockquote") == 0) {
+    } else if ((in->tflags & L_QUOTE) != 0) {
         c->quote_depth--;
-    } else if (strcmp(name, "pre") == 0) {
+    } else if ((in->tflags & L_PRE) != 0) {
         c->pre_depth--;
-    } else if (strcmp(name, "figcaption") == 0 ||
-               strcmp(name, "caption") == 0) {
+    } else if ((in->tflags & L_CAPTION) != 0) {
         c->caption_depth--;
     }
     pin = n->parent != NULL ? info(c, n->parent) : NULL;
@@ -617,10 +762,27 @@ static size_t count_commas(const char *s, size_t n)
     return k;
 }
 
-/* Is n (or an ancestor below limit) boilerplate by its name? A wrapper
- * around article-named content that holds most of the text is not
- * ("business has-no-ticker" around "story-body"); nor is anything
- * holding an <article> or articleBody. */
+/* Is the element n boilerplate by its name, given ref, the text of the
+ * region we look at? A wrapper around article-named content that holds
+ * most of the text is not ("business has-no-ticker" around
+ * "story-body"); nor is anything holding an <article> or articleBody. */
+static int is_neg(const struct ninfo *in, size_t ref)
+{
+    if (in == NULL || (in->flags & NF_HASART) != 0) {
+        return 0;
+    }
+    if ((in->flags & NF_NEG) != 0 &&
+        ((in->flags & (NF_HASPOS | NF_STRONGNEG)) != NF_HASPOS ||
+         in->chars * 2 < ref)) {
+        return 1;
+    }
+    /* named both ways: boilerplate when small or link-heavy
+     * ("post-author", "entry-tags") */
+    return (in->flags & NF_WEAKNEG) != 0 &&
+           (in->chars < 200 || in->link_chars * 2 > in->chars);
+}
+
+/* Is n, or an ancestor below limit, boilerplate by its name? */
 static int under_neg(const struct body_ctx *c, xmlNodePtr n, xmlNodePtr limit)
 {
     int steps = 0;
@@ -633,21 +795,8 @@ static int under_neg(const struct body_ctx *c, xmlNodePtr n, xmlNodePtr limit)
     }
     while (n != NULL && n != limit && n->type == XML_ELEMENT_NODE &&
            steps++ < MAX_UP) {
-        const struct ninfo *in = info(c, n);
-
-        /* an element holding most of the text is no boilerplate,
-         * whatever its name says */
-        if (in != NULL && (in->flags & NF_HASART) == 0) {
-            if ((in->flags & NF_NEG) != 0 &&
-                ((in->flags & NF_HASPOS) == 0 || in->chars * 2 < ref)) {
-                return 1;
-            }
-            /* named both ways: boilerplate when small or link-heavy
-             * ("post-author", "entry-tags") */
-            if ((in->flags & NF_WEAKNEG) != 0 &&
-                (in->chars < 200 || in->link_chars * 2 > in->chars)) {
-                return 1;
-            }
+        if (is_neg(info(c, n), ref)) {
+            return 1;
         }
         n = n->parent;
     }
@@ -722,7 +871,7 @@ static void score_blocks(struct body_ctx *c, int strict)
         if (b->link_chars * 2 > b->chars) {
             continue;
         }
-        if (strict && under_neg(c, n, NULL)) {
+        if (strict && is_neg(info(c, n), c->total_chars)) {
             continue;
         }
         s = 1.0 + (double)count_commas(c->text.data + b->text_off,
@@ -731,12 +880,45 @@ static void score_blocks(struct body_ctx *c, int strict)
         if (is_para_tag((const char *)n->name) && n->parent != NULL) {
             n = n->parent;
         }
+        /* In strict mode a block's votes stop at a boilerplate-named
+         * element: text inside a "date-outer" wrapper still elects the
+         * "post-body" below it, never the wrapper or its ancestors. */
         for (int level = 0; level < 5 && n != NULL &&
                             n->type == XML_ELEMENT_NODE; level++) {
             double div = level == 0 ? 1.0 : level == 1 ? 2.0 : level * 3.0;
 
+            if (strict && is_neg(info(c, n), c->total_chars)) {
+                break;
+            }
             add_score(c, n, s / div);
             n = n->parent;
+        }
+    }
+    /* and a candidate inside boilerplate-named markup counts less: much
+     * less inside comments, related stories and the like */
+    if (strict) {
+        for (size_t i = 0; i < c->nni; i++) {
+            int steps = 0;
+            double f = 1.0;
+
+            if (!c->ni[i].scored) {
+                continue;
+            }
+            for (xmlNodePtr n = c->ni[i].node;
+                 n != NULL && n->type == XML_ELEMENT_NODE &&
+                 steps++ < MAX_UP;
+                 n = n->parent) {
+                const struct ninfo *in = info(c, n);
+
+                if (is_neg(in, c->total_chars)) {
+                    f = (in->flags & NF_STRONGNEG) != 0 ? 0.2
+                                                       : (f < 0.6 ? f : 0.6);
+                    if (f < 0.5) {
+                        break;
+                    }
+                }
+            }
+            c->ni[i].score *= f;
         }
     }
 }
@@ -764,7 +946,21 @@ static int is_ancestor(const xmlNode *a, const xmlNode *n)
 
 /* Picks the container; marks it and joining siblings NF_KEEP. Returns the
  * container or NULL. */
-static xmlNodePtr choose(struct body_ctx *c, xmlNodePtr body)
+/* May the container grow from its child to p? Not into markup named as
+ * boilerplate (in strict mode), nor above what the walk saw. */
+static int can_climb(const struct body_ctx *c, xmlNodePtr p, xmlNodePtr body,
+                     int strict)
+{
+    const struct ninfo *pi;
+
+    if (p == NULL || p == body || p->type != XML_ELEMENT_NODE) {
+        return 0;
+    }
+    pi = info(c, p);
+    return pi != NULL && !(strict && is_neg(pi, c->total_chars));
+}
+
+static xmlNodePtr choose(struct body_ctx *c, xmlNodePtr body, int strict)
 {
     struct ninfo *top[5] = {NULL, NULL, NULL, NULL, NULL};
     struct ninfo *best;
@@ -800,21 +996,24 @@ static xmlNodePtr choose(struct body_ctx *c, xmlNodePtr body)
     {
         int close = 0;
 
+        /* alternatives: close in score, and not an ancestor of the best
+         * (ancestors score by the best's own text) */
         for (int k = 1; k < 5; k++) {
-            if (top[k] != NULL && final_score(top[k]) >= best_score * 0.75) {
+            if (top[k] != NULL && final_score(top[k]) >= best_score * 0.75 &&
+                !is_ancestor(top[k]->node, cand)) {
                 close++;
             }
         }
         if (close >= 2) {
             xmlNodePtr p = cand->parent;
 
-            while (p != NULL && p != body && p->type == XML_ELEMENT_NODE &&
-                   info(c, p) != NULL) {
+            while (can_climb(c, p, body, strict)) {
                 int under = 0;
 
                 for (int k = 1; k < 5; k++) {
                     if (top[k] != NULL &&
                         final_score(top[k]) >= best_score * 0.75 &&
+                        !is_ancestor(top[k]->node, cand) &&
                         is_ancestor(p, top[k]->node)) {
                         under++;
                     }
@@ -834,11 +1033,10 @@ static xmlNodePtr choose(struct body_ctx *c, xmlNodePtr body)
         xmlNodePtr p = cand->parent;
         int steps = 0;
 
-        while (p != NULL && p != body && p->type == XML_ELEMENT_NODE &&
-               steps++ < MAX_UP) {
+        while (can_climb(c, p, body, strict) && steps++ < MAX_UP) {
             const struct ninfo *pi = info(c, p);
 
-            if (pi == NULL || !pi->scored) {
+            if (!pi->scored) {
                 p = p->parent;
                 continue;
             }
@@ -853,9 +1051,7 @@ static xmlNodePtr choose(struct body_ctx *c, xmlNodePtr body)
             p = p->parent;
         }
         /* an only child adds nothing: use the parent */
-        while (cand != body && cand->parent != NULL &&
-               cand->parent != body && info(c, cand->parent) != NULL &&
-               cand->parent->type == XML_ELEMENT_NODE &&
+        while (cand != body && can_climb(c, cand->parent, body, strict) &&
                xmlChildElementCount(cand->parent) == 1) {
             cand = cand->parent;
         }
@@ -1225,19 +1421,19 @@ static void filter(struct body_ctx *c, const struct wh_article *art)
         xmlNodePtr root = kept_root(c, b->owner);
 
         if (root == NULL) {
-            b->drop = 1;
+            b->drop = 2;
             continue;
         }
         if (under_neg(c, b->owner, root)) {
-            b->drop = 1;
+            b->drop = 3;
             continue;
         }
         if (b->kind == BK_CAPTION) {
-            b->drop = 1;
+            b->drop = 4;
             continue;
         }
         if (b->kind == BK_H && b->level == 1) {
-            b->drop = 1;
+            b->drop = 5;
             continue;
         }
         /* the headline repeated in the body goes; the description does
@@ -1245,20 +1441,20 @@ static void filter(struct body_ctx *c, const struct wh_article *art)
         if (same_text(t, b->text_len, art->headline) ||
             (b->kind == BK_H &&
              same_text(t, b->text_len, art->description))) {
-            b->drop = 1;
+            b->drop = 6;
             continue;
         }
         if (b->link_chars * 2 > b->chars && b->chars < 300 &&
             b->kind != BK_H) {
-            b->drop = 1;
+            b->drop = 7;
             continue;
         }
         if (b->kind == BK_H && b->link_chars * 2 > b->chars) {
-            b->drop = 1;
+            b->drop = 8;
             continue;
         }
         if (is_boiler_line(t, b->text_len, b->chars)) {
-            b->drop = 1;
+            b->drop = 9;
             continue;
         }
     }
@@ -1278,23 +1474,27 @@ static void filter(struct body_ctx *c, const struct wh_article *art)
                 continue;
             }
             if (cut) {
-                b->drop = 1;
+                b->drop = 10;
                 continue;
             }
             if ((b->chars < 20 && !has_letter(t, b->text_len)) ||
                 looks_byline(t, b->text_len, b->chars) ||
                 looks_dateline(t, b->text_len, b->chars)) {
-                b->drop = 1;
+                b->drop = 11;
+                continue;
+            }
+            if (b->chars < 100 && loose_eq(t, b->text_len, art->byline)) {
+                b->drop = 14;
                 continue;
             }
             if (!started && (loose_eq(t, b->text_len, art->headline) ||
                              (b->kind == BK_H && kept == 0 &&
                               loose_in(t, b->text_len, art->headline)))) {
-                b->drop = 1;
+                b->drop = 12;
                 continue;
             }
             if (kept >= 300 && is_terminal(t, b->text_len, b->chars)) {
-                b->drop = 1;
+                b->drop = 13;
                 cut = 1;
                 continue;
             }
@@ -1314,11 +1514,89 @@ static void filter(struct body_ctx *c, const struct wh_article *art)
         if (b->kind != BK_H) {
             break;
         }
-        b->drop = 1;
+        b->drop = 14;
     }
 }
 
 /* ---- output ---- */
+
+/* Copies block html h[0..hl) to out, resolving the raw hrefs the walk
+ * stored into absolute links (dropping javascript: and empty ones with
+ * their closing tag). Our own markup is the only markup in h, and text in
+ * it is escaped, so the scan is exact. */
+static void append_resolved(struct wh_buf *out, const char *h, size_t hl,
+                            const char *base)
+{
+    static const char open[] = "<a href=\"";
+    size_t ol = sizeof(open) - 1;
+    size_t i = 0;
+    int skip_close = 0;
+
+    while (i < hl) {
+        const char *lt = memchr(h + i, '<', hl - i);
+        size_t at;
+
+        if (lt == NULL) {
+            wh_buf_append(out, h + i, hl - i);
+            break;
+        }
+        at = (size_t)(lt - h);
+        wh_buf_append(out, h + i, at - i);
+        if (hl - at >= 4 && memcmp(h + at, "</a>", 4) == 0) {
+            if (!skip_close) {
+                wh_buf_append(out, "</a>", 4);
+            }
+            skip_close = 0;
+            i = at + 4;
+            continue;
+        }
+        if (hl - at > ol && memcmp(h + at, open, ol) == 0) {
+            const char *q = memchr(h + at + ol, '"', hl - at - ol);
+            struct wh_buf raw;
+            char *abs;
+
+            if (q == NULL) {
+                break;
+            }
+            wh_buf_init(&raw, 0);
+            for (const char *p = h + at + ol; p < q; p++) {
+                if (*p == '&' && q - p >= 5 && memcmp(p, "&amp;", 5) == 0) {
+                    wh_buf_append(&raw, "&", 1);
+                    p += 4;
+                } else if (*p == '&' && q - p >= 6 &&
+                           memcmp(p, "&quot;", 6) == 0) {
+                    wh_buf_append(&raw, "\"", 1);
+                    p += 5;
+                } else if (*p == '&' && q - p >= 4 &&
+                           memcmp(p, "&lt;", 4) == 0) {
+                    wh_buf_append(&raw, "<", 1);
+                    p += 3;
+                } else if (*p == '&' && q - p >= 4 &&
+                           memcmp(p, "&gt;", 4) == 0) {
+                    wh_buf_append(&raw, ">", 1);
+                    p += 3;
+                } else {
+                    wh_buf_append(&raw, p, 1);
+                }
+            }
+            abs = raw.data != NULL ? wh_extract_abs_url(raw.data, base)
+                                   : NULL;
+            if (abs != NULL) {
+                wh_buf_puts(out, open);
+                wh_extract_html_escape(out, abs, strlen(abs));
+                wh_buf_puts(out, "\">");
+                free(abs);
+            } else {
+                skip_close = 1;
+            }
+            wh_buf_free(&raw);
+            i = (size_t)(q - h) + 2; /* past the closing "> */
+            continue;
+        }
+        wh_buf_append(out, h + at, 1);
+        i = at + 1;
+    }
+}
 
 static void emit(struct body_ctx *c, struct wh_article *art)
 {
@@ -1389,22 +1667,22 @@ static void emit(struct body_ctx *c, struct wh_article *art)
         switch (b->kind) {
         case BK_H:
             wh_buf_printf(&html, "<h%d>", b->level);
-            wh_buf_append(&html, h, hl);
+            append_resolved(&html, h, hl, c->base);
             wh_buf_printf(&html, "</h%d>", b->level);
             break;
         case BK_LI:
             wh_buf_puts(&html, "<li>");
-            wh_buf_append(&html, h, hl);
+            append_resolved(&html, h, hl, c->base);
             wh_buf_puts(&html, "</li>");
             break;
         case BK_PRE:
             wh_buf_puts(&html, "<pre>");
-            wh_buf_append(&html, h, hl);
+            append_resolved(&html, h, hl, c->base);
             wh_buf_puts(&html, "</pre>");
             break;
         default:
             wh_buf_puts(&html, "<p>");
-            wh_buf_append(&html, h, hl);
+            append_resolved(&html, h, hl, c->base);
             wh_buf_puts(&html, "</p>");
             break;
         }
@@ -1449,6 +1727,7 @@ int wh_extract_body(htmlDocPtr doc, const char *base, struct wh_article *art)
     xmlNodePtr cand;
     int rc = WH_ENOENT;
 
+    pthread_once(&lex_once, lex_init);
     memset(&c, 0, sizeof(c));
     c.base = base;
     c.link_open_block = -1;
@@ -1507,7 +1786,7 @@ int wh_extract_body(htmlDocPtr doc, const char *base, struct wh_article *art)
         for (size_t i = 0; i < c.nni; i++) {
             c.ni[i].flags &= ~(unsigned)NF_KEEP;
         }
-        cand = choose(&c, body);
+        cand = choose(&c, body, strict);
         if (cand == NULL) {
             continue;
         }
@@ -1518,6 +1797,17 @@ int wh_extract_body(htmlDocPtr doc, const char *base, struct wh_article *art)
             for (size_t i = 0; i < c.nblk; i++) {
                 if (!c.blk[i].drop) {
                     kept += c.blk[i].chars;
+                }
+            }
+            if (getenv("WH_EXTRACT_DEBUG_DROPS") != NULL) {
+                for (size_t i = 0; i < c.nblk; i++) {
+                    fprintf(stderr, "drop=%d %s: %.*s\n", c.blk[i].drop,
+                            c.blk[i].owner != NULL
+                                ? (const char *)c.blk[i].owner->name
+                                : "-",
+                            (int)(c.blk[i].text_len < 60 ? c.blk[i].text_len
+                                                         : 60),
+                            c.text.data + c.blk[i].text_off);
                 }
             }
             if (kept >= 200 || (strict == 0 && kept > 0)) {

@@ -130,6 +130,19 @@ static char *clean_utf8(const unsigned char *s, size_t n, int cp1252_fallback,
         unsigned char c = s[i];
         size_t k;
 
+        /* fast path: 8 bytes of printable ASCII at a time */
+        if (i + 8 <= n) {
+            uint64_t w;
+
+            memcpy(&w, s + i, 8);
+            if (((w | (w - 0x2020202020202020ull)) &
+                 0x8080808080808080ull) == 0) {
+                memcpy(out + o, s + i, 8);
+                o += 8;
+                i += 8;
+                continue;
+            }
+        }
         if (c < 0x80) {
             if (!drop_ctl(c)) {
                 out[o++] = (char)c;

@@ -77,6 +77,14 @@ void wh_article_free(struct wh_article *art)
     free(art);
 }
 
+static int has_utf16_bom(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+
+    return len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) ||
+                        (u[0] == 0xFE && u[1] == 0xFF));
+}
+
 /* Is there markup at all in the first bytes? */
 static int has_markup(const char *s, size_t len)
 {
@@ -118,7 +126,7 @@ struct wh_article *wh_extract(const char *html, size_t len, const char *url,
                  len, max);
         goto out;
     }
-    if (wh_extract_looks_binary(html, len)) {
+    if (!has_utf16_bom(html, len) && wh_extract_looks_binary(html, len)) {
         snprintf(errstr, errstr_size, "not HTML (binary data)");
         goto out;
     }

@@ -56,6 +56,10 @@ int wh_extract_starts_with(const char *s, const char *prefix);
  * to char *, caller frees with free()) or NULL. */
 char *wh_extract_attr(xmlNodePtr node, const char *name);
 
+/* The attribute value of node, borrowed from the tree (valid while the
+ * document lives), or NULL. No allocation. */
+const char *wh_extract_attr_ref(const xmlNode *node, const char *name);
+
 /* Text content of node, whitespace collapsed, at most max bytes (cut on
  * a character boundary); new string or NULL when empty. Iterative, skips
  * script and style. */

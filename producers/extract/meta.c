@@ -813,25 +813,19 @@ out:
 
 static int class_has(xmlNodePtr n, const char *const *words)
 {
-    char *cls = wh_extract_attr(n, "class");
-    char *id = wh_extract_attr(n, "id");
-    int hit = 0;
-
-    for (int pass = 0; pass < 2 && !hit; pass++) {
-        const char *s = pass == 0 ? cls : id;
+    for (int pass = 0; pass < 2; pass++) {
+        const char *s = wh_extract_attr_ref(n, pass == 0 ? "class" : "id");
 
         if (s == NULL) {
             continue;
         }
-        for (size_t i = 0; words[i] != NULL && !hit; i++) {
-            const char *f = strcasestr(s, words[i]);
-
-            hit = f != NULL;
+        for (size_t i = 0; words[i] != NULL; i++) {
+            if (strcasestr(s, words[i]) != NULL) {
+                return 1;
+            }
         }
     }
-    free(cls);
-    free(id);
-    return hit;
+    return 0;
 }
 
 static const char *const byline_classes[] = {
@@ -848,6 +842,8 @@ static const char *const standfirst_classes[] = {
 static void body_element(struct meta_ctx *m, xmlNodePtr n, int *budget)
 {
     const char *name = (const char *)n->name;
+    const char *ip;
+    const char *rel;
     char *v;
 
     if (strcmp(name, "h1") == 0 && m->headline.rank > R_MARKUP) {
@@ -873,46 +869,44 @@ static void body_element(struct meta_ctx *m, xmlNodePtr n, int *budget)
         return;
     }
     /* microdata */
-    v = wh_extract_attr(n, "itemprop");
-    if (v != NULL) {
+    ip = wh_extract_attr_ref(n, "itemprop");
+    if (ip != NULL) {
         char *c = wh_extract_attr(n, "content");
 
         if (c == NULL) {
             c = wh_extract_attr(n, "datetime");
         }
-        if (strcmp(v, "datePublished") == 0) {
+        if (strcmp(ip, "datePublished") == 0) {
             if (c != NULL) {
                 date_set(&m->published, c, WH_PROV_META, R_MICRODATA);
             }
-        } else if (strcmp(v, "dateModified") == 0) {
+        } else if (strcmp(ip, "dateModified") == 0) {
             if (c != NULL) {
                 date_set(&m->modified, c, WH_PROV_META, R_MICRODATA);
             }
-        } else if (strcmp(v, "headline") == 0 && c == NULL) {
+        } else if (strcmp(ip, "headline") == 0 && c == NULL) {
             c = wh_extract_node_text(n, MAX_FIELD);
             field_set(&m->headline, c, WH_PROV_MARKUP, R_MICRODATA);
-        } else if (strcmp(v, "author") == 0 || strcmp(v, "creator") == 0) {
+        } else if (strcmp(ip, "author") == 0 || strcmp(ip, "creator") == 0) {
             if (c == NULL) {
                 c = wh_extract_node_text(n, 300);
             }
             byline_set(m, c, WH_PROV_MARKUP, R_MICRODATA);
         }
         free(c);
-        free(v);
     }
     if (*budget <= 0) {
         return;
     }
     /* class-name signals, for the first few elements that carry one */
-    v = wh_extract_attr(n, "rel");
-    if (v != NULL && strcmp(v, "author") == 0 &&
+    rel = wh_extract_attr_ref(n, "rel");
+    if (rel != NULL && strcmp(rel, "author") == 0 &&
         m->byline.rank > R_MARKUP) {
         char *t = wh_extract_node_text(n, 300);
 
         byline_set(m, t, WH_PROV_MARKUP, R_MARKUP);
         free(t);
     }
-    free(v);
     if (strcmp(name, "div") != 0 && strcmp(name, "span") != 0 &&
         strcmp(name, "p") != 0 && strcmp(name, "h2") != 0 &&
         strcmp(name, "a") != 0 && strcmp(name, "address") != 0) {

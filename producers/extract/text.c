@@ -202,6 +202,19 @@ char *wh_extract_attr(xmlNodePtr node, const char *name)
     return res;
 }
 
+const char *wh_extract_attr_ref(const xmlNode *node, const char *name)
+{
+    for (const xmlAttr *a = node->properties; a != NULL; a = a->next) {
+        if (strcmp((const char *)a->name, name) == 0) {
+            if (a->children != NULL && a->children->content != NULL) {
+                return (const char *)a->children->content;
+            }
+            return "";
+        }
+    }
+    return NULL;
+}
+
 static int skip_text_of(const xmlNode *n)
 {
     const char *name = (const char *)n->name;

@@ -13,10 +13,10 @@
 #include <stdint.h>
 
 struct wh_backoff {
-    long base_ms;       /* first wait */
-    long cap_ms;        /* longest wait */
-    unsigned failures;  /* in a row */
-    uint64_t rng;       /* xorshift64 state, never 0 */
+    long base_ms;      /* first wait */
+    long cap_ms;       /* longest wait */
+    unsigned failures; /* in a row */
+    uint64_t rng;      /* xorshift64 state, never 0 */
 };
 
 /* Sets up b: base_ms (<= 0: 1000) and cap_ms (< base_ms: base_ms); seed

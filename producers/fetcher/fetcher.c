@@ -57,6 +57,10 @@
  * try. */
 #define ROBOTS_RETRY_S 300L
 #define ROBOTS_MAX_REDIRECTS 5L
+/* Idle hosts are forgotten SWEEP_IDLE_S after their last use (and once
+ * their robots.txt expired), looked for every SWEEP_EVERY_S. */
+#define SWEEP_EVERY_S 60.0
+#define SWEEP_IDLE_S 600.0
 
 #define KIND_USER 0
 #define KIND_ROBOTS 1
@@ -65,8 +69,9 @@
 #define ABORT_WIRE 1    /* more than max_bytes on the wire */
 #define ABORT_DECODED 2 /* more than max_decoded_bytes, not compressed */
 #define ABORT_BOMB 3    /* more than max_decoded_bytes after decoding */
-#define ABORT_ROBOTS 4  /* robots.txt past ROBOTS_MAX_BYTES: keep the
-                         * start */
+#define ABORT_ROBOTS                                                           \
+    4 /* robots.txt past ROBOTS_MAX_BYTES: keep the                            \
+       * start */
 
 #define ROBOTS_NONE 0
 #define ROBOTS_FETCHING 1
@@ -76,59 +81,68 @@ struct host;
 
 struct xfer {
     struct wh_fetcher *f;
-    struct host *host;      /* host of the current hop */
-    struct xfer *next;      /* in a host queue or the done list */
-    struct xfer *aprev;     /* in the active list */
+    struct host *host;  /* host of the current hop */
+    struct xfer *next;  /* in a host queue or the done list */
+    struct xfer *aprev; /* in the active list */
     struct xfer *anext;
-    int kind;               /* KIND_* */
-    char *hop_url;          /* URL of the current hop */
-    char *path;             /* its path and query, for robots.txt */
-    char *etag;             /* validators to send */
+    int kind;                  /* KIND_* */
+    char *hop_url;             /* URL of the current hop */
+    char *path;                /* its path and query, for robots.txt */
+    unsigned long allowed_gen; /* robots_gen of the host's rules that
+                                  allowed path; 0: not checked */
+    char *etag;                /* validators to send */
     char *last_modified;
     int tls_insecure;
     double submitted;
     struct wh_fetch_result *sync; /* wh_fetch(): result goes here */
     int *sync_done;
-    CURL *easy;             /* while running */
+    CURL *easy; /* while running */
     struct curl_slist *hdrs;
     struct wh_buf body;
-    int abort_why;          /* ABORT_* */
+    int abort_why;            /* ABORT_* */
     curl_off_t wire_at_abort; /* bytes on the wire when cut */
-    int refused;            /* the SSRF guard refused a socket */
+    int refused;              /* the SSRF guard refused a socket */
     char refused_addr[64];
     char curl_err[CURL_ERROR_SIZE];
     struct wh_fetch_result res;
 };
 
 struct host {
-    char *key;              /* "scheme://host:port", lower-case */
-    struct host *hnext;     /* hash chain */
-    struct xfer *qhead;     /* waiting requests, FIFO */
+    char *key;          /* "scheme://host:port", lower-case */
+    struct host *hnext; /* hash chain */
+    struct xfer *qhead; /* waiting requests, FIFO */
     struct xfer *qtail;
-    struct host *wprev;     /* in the waiting list while qhead != NULL */
+    struct host *wprev; /* in the waiting list while qhead != NULL */
     struct host *wnext;
     int waiting;
-    int active;             /* transfers running */
-    double next_start;      /* earliest next request start */
-    double pause_until;     /* Retry-After pause */
-    int robots_state;       /* ROBOTS_* */
+    int active;         /* transfers running */
+    double next_start;  /* earliest next request start */
+    double pause_until; /* Retry-After pause */
+    int robots_state;   /* ROBOTS_* */
     struct wh_robots *robots;
+    unsigned long robots_gen; /* bumped whenever robots changes */
     double robots_expiry;
-    int robots_outcome;     /* WH_FETCH_OK, or why it is unreachable */
+    int robots_outcome; /* WH_FETCH_OK, or why it is unreachable */
     char robots_error[200];
+};
+
+/* A hash chain of hosts. */
+struct bucket {
+    struct host *head;
 };
 
 struct wh_fetcher {
     CURLM *multi;
     char *user_agent;
-    char *agent;            /* product token, for robots.txt */
+    char *agent; /* product token, for robots.txt */
     char *proxy;
     struct curl_slist *resolve;
+    int resolve_loaded; /* resolve given to a transfer already */
     size_t max_bytes;
     size_t max_decoded;
     long connect_timeout_ms;
     long timeout_ms;
-    long max_redirects;     /* < 0: none followed */
+    long max_redirects; /* < 0: none followed */
     long low_speed_limit;
     long low_speed_time_s;
     int max_total;
@@ -142,18 +156,19 @@ struct wh_fetcher {
     void *on_result_opaque;
 
     struct wh_ssrf ssrf;
-    struct host **table;    /* hosts by key */
+    struct bucket *table; /* hosts by key */
     size_t nbuckets;
     size_t nhosts;
-    struct host *whead;     /* hosts with waiting requests */
+    struct host *whead; /* hosts with waiting requests */
     struct host *wtail;
-    struct xfer *active;    /* running transfers */
+    struct xfer *active; /* running transfers */
     int nactive;
-    struct xfer *dhead;     /* finished, not yet delivered */
+    struct xfer *dhead; /* finished, not yet delivered */
     struct xfer *dtail;
-    CURL **idle;            /* easy handles to reuse */
+    CURL **idle; /* easy handles to reuse */
     size_t nidle;
-    size_t pending;         /* submitted, not yet delivered */
+    size_t pending;    /* submitted, not yet delivered */
+    double next_sweep; /* when to look for hosts to forget */
 };
 
 static double now_s(void)
@@ -181,7 +196,7 @@ void wh_fetch_global_cleanup(void)
 static struct host **host_slot(struct wh_fetcher *f, const char *key)
 {
     uint64_t h = wh_hash64(key, strlen(key));
-    struct host **pp = &f->table[h % f->nbuckets];
+    struct host **pp = &f->table[h % f->nbuckets].head;
 
     while (*pp != NULL && strcmp((*pp)->key, key) != 0) {
         pp = &(*pp)->hnext;
@@ -192,18 +207,18 @@ static struct host **host_slot(struct wh_fetcher *f, const char *key)
 static void table_grow(struct wh_fetcher *f)
 {
     size_t n = f->nbuckets * 2;
-    struct host **t = wh_xcalloc(n, sizeof(*t));
+    struct bucket *t = wh_xcalloc(n, sizeof(*t));
     size_t i;
 
     for (i = 0; i < f->nbuckets; i++) {
-        struct host *h = f->table[i];
+        struct host *h = f->table[i].head;
 
         while (h != NULL) {
             struct host *next = h->hnext;
             uint64_t hv = wh_hash64(h->key, strlen(h->key));
 
-            h->hnext = t[hv % n];
-            t[hv % n] = h;
+            h->hnext = t[hv % n].head;
+            t[hv % n].head = h;
             h = next;
         }
     }
@@ -223,6 +238,7 @@ static struct host *host_get(struct wh_fetcher *f, const char *key)
     h = wh_xcalloc(1, sizeof(*h));
     h->key = wh_xstrdup(key);
     h->robots_state = f->robots_off ? ROBOTS_READY : ROBOTS_NONE;
+    h->robots_gen = 1; /* xfers start at 0: "not checked" */
     h->robots_expiry = INFINITY;
     *pp = h;
     f->nhosts++;
@@ -296,8 +312,7 @@ static int url_split(const char *url, char **key, char **path, char *errstr,
         goto out;
     }
     if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        (strcasecmp(scheme, "http") != 0 &&
-         strcasecmp(scheme, "https") != 0)) {
+        (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)) {
         snprintf(errstr, errstr_size,
                  "URL '%.200s' refused: http and https only", url);
         goto out;
@@ -319,8 +334,7 @@ static int url_split(const char *url, char **key, char **path, char *errstr,
         (*key)[i] = (char)tolower((unsigned char)(*key)[i]);
     }
     *path = wh_xasprintf("%s%s%s", p != NULL && p[0] != '\0' ? p : "/",
-                         query != NULL ? "?" : "",
-                         query != NULL ? query : "");
+                         query != NULL ? "?" : "", query != NULL ? query : "");
     rc = WH_OK;
 out:
     curl_free(scheme);
@@ -401,6 +415,7 @@ static void finish(struct wh_fetcher *f, struct xfer *x, int outcome, int rc,
 
         wh_robots_free(h->robots);
         h->robots = wh_robots_new_all(0);
+        h->robots_gen++;
         h->robots_expiry = now_s() + (double)ROBOTS_RETRY_S;
         h->robots_outcome = WH_FETCH_ROBOTS;
         snprintf(h->robots_error, sizeof(h->robots_error),
@@ -424,8 +439,8 @@ static int enqueue(struct wh_fetcher *f, struct xfer *x, int front,
 
     free(x->path);
     x->path = NULL;
-    if (url_split(x->hop_url, &key, &x->path, errstr, errstr_size) !=
-        WH_OK) {
+    x->allowed_gen = 0;
+    if (url_split(x->hop_url, &key, &x->path, errstr, errstr_size) != WH_OK) {
         return WH_EINVAL;
     }
     h = host_get(f, key);
@@ -511,8 +526,8 @@ static int content_encoded(CURL *easy)
 {
     struct curl_header *hd = NULL;
 
-    if (curl_easy_header(easy, "Content-Encoding", 0, CURLH_HEADER, -1,
-                         &hd) != CURLHE_OK ||
+    if (curl_easy_header(easy, "Content-Encoding", 0, CURLH_HEADER, -1, &hd) !=
+            CURLHE_OK ||
         hd == NULL || hd->value == NULL) {
         return 0;
     }
@@ -525,8 +540,8 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
     struct xfer *x = userdata;
     size_t n = size * nmemb;
     curl_off_t wire = wire_bytes(x->easy);
-    size_t wire_max = x->kind == KIND_ROBOTS ? ROBOTS_MAX_BYTES
-                                             : x->f->max_bytes;
+    size_t wire_max =
+        x->kind == KIND_ROBOTS ? ROBOTS_MAX_BYTES : x->f->max_bytes;
 
     if (wire > (curl_off_t)wire_max) {
         x->abort_why = x->kind == KIND_ROBOTS ? ABORT_ROBOTS : ABORT_WIRE;
@@ -552,8 +567,8 @@ static int on_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow,
                        curl_off_t ultotal, curl_off_t ulnow)
 {
     struct xfer *x = clientp;
-    size_t wire_max = x->kind == KIND_ROBOTS ? ROBOTS_MAX_BYTES
-                                             : x->f->max_bytes;
+    size_t wire_max =
+        x->kind == KIND_ROBOTS ? ROBOTS_MAX_BYTES : x->f->max_bytes;
 
     (void)dltotal;
     (void)ultotal;
@@ -575,12 +590,12 @@ static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
     int fd;
 
     (void)purpose;
-    if (!wh_ssrf_check(&x->f->ssrf, &address->addr,
-                       (size_t)address->addrlen, text, sizeof(text))) {
+    if (!wh_ssrf_check(&x->f->ssrf, &address->addr, (size_t)address->addrlen,
+                       text, sizeof(text))) {
         x->refused = 1;
         snprintf(x->refused_addr, sizeof(x->refused_addr), "%s", text);
-        wh_debug(TAG, "%s: address %s refused by the SSRF guard",
-                 x->hop_url, text);
+        wh_debug(TAG, "%s: address %s refused by the SSRF guard", x->hop_url,
+                 text);
         return CURL_SOCKET_BAD;
     }
     fd = socket(address->family, address->socktype | SOCK_CLOEXEC,
@@ -596,11 +611,11 @@ static CURLcode setup(struct wh_fetcher *f, struct xfer *x)
     CURLcode cc = CURLE_OK;
     int robots = x->kind == KIND_ROBOTS;
 
-#define SET(opt, val)                                                        \
-    do {                                                                     \
-        if (cc == CURLE_OK) {                                                \
-            cc = curl_easy_setopt(c, opt, val);                              \
-        }                                                                    \
+#define SET(opt, val)                                                          \
+    do {                                                                       \
+        if (cc == CURLE_OK) {                                                  \
+            cc = curl_easy_setopt(c, opt, val);                                \
+        }                                                                      \
     } while (0)
     SET(CURLOPT_URL, x->hop_url);
     SET(CURLOPT_PRIVATE, x);
@@ -626,8 +641,12 @@ static CURLcode setup(struct wh_fetcher *f, struct xfer *x)
     SET(CURLOPT_USERAGENT, f->user_agent);
     SET(CURLOPT_SSL_VERIFYPEER, x->tls_insecure ? 0L : 1L);
     SET(CURLOPT_SSL_VERIFYHOST, x->tls_insecure ? 0L : 2L);
-    if (f->resolve != NULL) {
+    if (f->resolve != NULL && !f->resolve_loaded) {
+        /* loaded into the multi handle's DNS cache as permanent entries
+         * when this transfer starts: later transfers find them there
+         * without curl parsing the whole list again each time */
         SET(CURLOPT_RESOLVE, f->resolve);
+        f->resolve_loaded = cc == CURLE_OK;
     }
     if (robots) {
         /* robots.txt: curl follows its redirects (RFC 9309: at least
@@ -718,8 +737,8 @@ static void start(struct wh_fetcher *f, struct xfer *x)
         x->hdrs = l;
     }
     wh_buf_free(&x->body);
-    wh_buf_init(&x->body, x->kind == KIND_ROBOTS ? ROBOTS_MAX_BYTES
-                                                 : x->f->max_decoded);
+    wh_buf_init(&x->body,
+                x->kind == KIND_ROBOTS ? ROBOTS_MAX_BYTES : x->f->max_decoded);
     x->abort_why = ABORT_NONE;
     x->wire_at_abort = 0;
     x->refused = 0;
@@ -808,19 +827,25 @@ static double schedule_host(struct wh_fetcher *f, struct host *h, double t)
             }
             if (h->robots_outcome != WH_FETCH_OK) {
                 x = queue_pop(h);
-                x->res.retry_after_s = ceil_s(h->robots_expiry - t);
+                if (h->robots_outcome == WH_FETCH_ROBOTS) {
+                    x->res.retry_after_s = ceil_s(h->robots_expiry - t);
+                }
                 finish(f, x, h->robots_outcome,
                        h->robots_outcome == WH_FETCH_REFUSED ? WH_EINVAL
                                                              : WH_RETRY,
                        "%s", h->robots_error);
                 continue;
             }
-            if (!wh_robots_allowed(h->robots, x->path)) {
+            if (x->allowed_gen != h->robots_gen &&
+                !wh_robots_allowed(h->robots, x->path)) {
                 x = queue_pop(h);
                 finish(f, x, WH_FETCH_ROBOTS, WH_EIO,
                        "disallowed by %s/robots.txt", h->key);
                 continue;
             }
+            /* checked once per rule set, not on every scan while the
+             * request waits for its host's delay */
+            x->allowed_gen = h->robots_gen;
         }
         if (h->active >= f->max_per_host || f->nactive >= f->max_total) {
             return INFINITY;
@@ -846,16 +871,57 @@ static double schedule_host(struct wh_fetcher *f, struct host *h, double t)
     return INFINITY;
 }
 
+/* Forgets the hosts nothing refers to any more whose robots.txt expired
+ * (or that need none) and whose delay and pause are long over, so that
+ * the table holds the hosts of about one robots_ttl_s, not of the whole
+ * run. Called now and then from schedule(). */
+static void sweep(struct wh_fetcher *f, double t)
+{
+    size_t i;
+
+    for (i = 0; i < f->nbuckets; i++) {
+        struct host **pp = &f->table[i].head;
+
+        while (*pp != NULL) {
+            struct host *h = *pp;
+            int idle = h->qhead == NULL && h->active == 0 && !h->waiting &&
+                       h->robots_state != ROBOTS_FETCHING &&
+                       t > h->next_start + SWEEP_IDLE_S &&
+                       t > h->pause_until + SWEEP_IDLE_S &&
+                       (f->robots_off || t >= h->robots_expiry);
+
+            if (!idle) {
+                pp = &h->hnext;
+                continue;
+            }
+            *pp = h->hnext;
+            wh_robots_free(h->robots);
+            free(h->key);
+            free(h);
+            f->nhosts--;
+        }
+    }
+}
+
 /* Starts what politeness allows. Returns the earliest time a host held
  * back only by its delay may start (INFINITY when none). */
 static double schedule(struct wh_fetcher *f)
 {
     double t = now_s();
     double wake = INFINITY;
-    struct host *h = f->whead;
+    struct host *h;
+    struct host *last;
 
+    if (t >= f->next_sweep) {
+        sweep(f, t);
+        f->next_sweep = t + SWEEP_EVERY_S;
+    }
+    h = f->whead;
+    last = f->wtail;
     while (h != NULL) {
         struct host *next = h->wnext;
+        int started = f->nactive;
+        int was_last = h == last;
         double w;
 
         if (f->nactive >= f->max_total) {
@@ -867,6 +933,15 @@ static double schedule(struct wh_fetcher *f)
         }
         if (h->qhead == NULL) {
             waiting_remove(f, h);
+        } else if (f->nactive > started && h != f->wtail) {
+            /* round robin: a host that got a slot goes to the back, so
+             * hosts with long queues cannot starve the others when
+             * max_total is the limit */
+            waiting_remove(f, h);
+            waiting_add(f, h);
+        }
+        if (was_last) {
+            break; /* each host once per pass */
         }
         h = next;
     }
@@ -879,8 +954,7 @@ static char *header_value(CURL *easy, const char *name)
 {
     struct curl_header *hd = NULL;
 
-    if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &hd) !=
-            CURLHE_OK ||
+    if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &hd) != CURLHE_OK ||
         hd == NULL || hd->value == NULL) {
         return NULL;
     }
@@ -957,8 +1031,8 @@ static long robots_ttl(struct wh_fetcher *f, CURL *easy)
 /* The reason a transfer failed (cc != CURLE_OK), into x->res. */
 static void classify_error(struct wh_fetcher *f, struct xfer *x, CURLcode cc)
 {
-    const char *why = x->curl_err[0] != '\0' ? x->curl_err
-                                             : curl_easy_strerror(cc);
+    const char *why =
+        x->curl_err[0] != '\0' ? x->curl_err : curl_easy_strerror(cc);
 
     if (x->refused && cc != CURLE_OPERATION_TIMEDOUT) {
         finish(f, x, WH_FETCH_REFUSED, WH_EINVAL,
@@ -971,8 +1045,7 @@ static void classify_error(struct wh_fetcher *f, struct xfer *x, CURLcode cc)
     } else if (x->abort_why == ABORT_DECODED) {
         finish(f, x, WH_FETCH_TOO_BIG, WH_E2BIG, "body larger than %zu bytes",
                f->max_decoded);
-    } else if (x->abort_why == ABORT_WIRE ||
-               cc == CURLE_FILESIZE_EXCEEDED) {
+    } else if (x->abort_why == ABORT_WIRE || cc == CURLE_FILESIZE_EXCEEDED) {
         finish(f, x, WH_FETCH_TOO_BIG, WH_E2BIG, "body larger than %zu bytes",
                f->max_bytes);
     } else if (cc == CURLE_OPERATION_TIMEDOUT) {
@@ -994,6 +1067,7 @@ static void robots_done(struct wh_fetcher *f, struct xfer *x, CURLcode cc,
 
     wh_robots_free(h->robots);
     h->robots = NULL;
+    h->robots_gen++;
     h->robots_outcome = WH_FETCH_OK;
     h->robots_error[0] = '\0';
     if (ok_body && status >= 200 && status < 300) {
@@ -1003,11 +1077,10 @@ static void robots_done(struct wh_fetcher *f, struct xfer *x, CURLcode cc,
         if (wh_robots_crawl_delay_ms(h->robots) > 0) {
             /* the delay counts from the robots.txt request itself */
             long cd = wh_robots_crawl_delay_ms(h->robots);
-            double next = x->submitted +
-                          (double)(cd > f->max_crawl_delay_ms
-                                       ? f->max_crawl_delay_ms
-                                       : cd) /
-                              1000.0;
+            double next = x->submitted + (double)(cd > f->max_crawl_delay_ms
+                                                      ? f->max_crawl_delay_ms
+                                                      : cd) /
+                                             1000.0;
 
             if (next > h->next_start) {
                 h->next_start = next;
@@ -1028,8 +1101,7 @@ static void robots_done(struct wh_fetcher *f, struct xfer *x, CURLcode cc,
         if (x->refused && cc != CURLE_OK) {
             h->robots_outcome = WH_FETCH_REFUSED;
             snprintf(h->robots_error, sizeof(h->robots_error),
-                     "address %s refused by the SSRF guard",
-                     x->refused_addr);
+                     "address %s refused by the SSRF guard", x->refused_addr);
         } else {
             h->robots_outcome = WH_FETCH_ROBOTS;
             if (cc != CURLE_OK) {
@@ -1039,8 +1111,7 @@ static void robots_done(struct wh_fetcher *f, struct xfer *x, CURLcode cc,
                                                 : curl_easy_strerror(cc));
             } else {
                 snprintf(h->robots_error, sizeof(h->robots_error),
-                         "%s/robots.txt unreachable: HTTP %ld", h->key,
-                         status);
+                         "%s/robots.txt unreachable: HTTP %ld", h->key, status);
             }
         }
         wh_info(TAG, "%s", h->robots_error);
@@ -1059,8 +1130,8 @@ static void redirect(struct wh_fetcher *f, struct xfer *x, long status)
 
     (void)curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &target);
     if (target == NULL || target[0] == '\0') {
-        finish(f, x, WH_FETCH_HTTP_ERROR, WH_EIO,
-               "HTTP %ld without a Location", status);
+        finish(f, x, WH_FETCH_HTTP_ERROR, WH_EIO, "HTTP %ld without a Location",
+               status);
         return;
     }
     if (f->max_redirects < 0) {
@@ -1166,7 +1237,12 @@ static int collect(struct wh_fetcher *f)
             continue;
         }
         (void)curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &x);
-        WH_ASSERT(x != NULL);
+        if (x == NULL) {
+            /* not ours: every handle added carries its xfer */
+            wh_err(TAG, "a transfer without its request; dropped");
+            (void)curl_multi_remove_handle(f->multi, msg->easy_handle);
+            continue;
+        }
         complete(f, x, msg->data.result);
         n++;
     }
@@ -1270,39 +1346,37 @@ struct wh_fetcher *wh_fetcher_new(const struct wh_fetch_opts *opts)
         f->proxy = wh_xstrdup(opts->proxy);
     }
     for (i = 0; opts->resolve != NULL && opts->resolve[i] != NULL; i++) {
-        struct curl_slist *l = curl_slist_append(f->resolve,
-                                                 opts->resolve[i]);
+        struct curl_slist *l = curl_slist_append(f->resolve, opts->resolve[i]);
 
         WH_ASSERT(l != NULL);
         f->resolve = l;
     }
     f->max_bytes = opts->max_bytes > 0 ? opts->max_bytes : DEFAULT_MAX_BYTES;
-    f->max_decoded = opts->max_decoded_bytes > 0 ? opts->max_decoded_bytes
-                                                 : f->max_bytes;
+    f->max_decoded =
+        opts->max_decoded_bytes > 0 ? opts->max_decoded_bytes : f->max_bytes;
     f->connect_timeout_ms = opts->connect_timeout_ms > 0
                                 ? opts->connect_timeout_ms
                                 : DEFAULT_CONNECT_TIMEOUT_MS;
-    f->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms
-                                         : DEFAULT_TIMEOUT_MS;
-    f->max_redirects = opts->max_redirects != 0 ? opts->max_redirects
-                                                : DEFAULT_MAX_REDIRECTS;
+    f->timeout_ms =
+        opts->timeout_ms > 0 ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
+    f->max_redirects =
+        opts->max_redirects != 0 ? opts->max_redirects : DEFAULT_MAX_REDIRECTS;
     f->low_speed_limit = opts->low_speed_limit > 0 ? opts->low_speed_limit
                                                    : DEFAULT_LOW_SPEED_LIMIT;
-    f->low_speed_time_s = opts->low_speed_time_s > 0
-                              ? opts->low_speed_time_s
-                              : DEFAULT_LOW_SPEED_TIME_S;
+    f->low_speed_time_s = opts->low_speed_time_s > 0 ? opts->low_speed_time_s
+                                                     : DEFAULT_LOW_SPEED_TIME_S;
     f->max_total = opts->max_total > 0 ? opts->max_total : DEFAULT_MAX_TOTAL;
-    f->max_per_host = opts->max_per_host > 0 ? opts->max_per_host
-                                             : DEFAULT_MAX_PER_HOST;
+    f->max_per_host =
+        opts->max_per_host > 0 ? opts->max_per_host : DEFAULT_MAX_PER_HOST;
     f->host_delay_ms = opts->host_delay_ms > 0   ? opts->host_delay_ms
                        : opts->host_delay_ms < 0 ? 0
                                                  : DEFAULT_HOST_DELAY_MS;
-    f->max_crawl_delay_ms = 1000L * (opts->max_crawl_delay_s > 0
-                                         ? opts->max_crawl_delay_s
-                                         : DEFAULT_MAX_CRAWL_DELAY_S);
+    f->max_crawl_delay_ms =
+        1000L * (opts->max_crawl_delay_s > 0 ? opts->max_crawl_delay_s
+                                             : DEFAULT_MAX_CRAWL_DELAY_S);
     f->robots_off = opts->robots_off;
-    f->robots_ttl_s = opts->robots_ttl_s > 0 ? opts->robots_ttl_s
-                                             : DEFAULT_ROBOTS_TTL_S;
+    f->robots_ttl_s =
+        opts->robots_ttl_s > 0 ? opts->robots_ttl_s : DEFAULT_ROBOTS_TTL_S;
     if (f->robots_ttl_s < ROBOTS_MIN_TTL_S) {
         f->robots_ttl_s = ROBOTS_MIN_TTL_S;
     }
@@ -1332,23 +1406,27 @@ static void queue_free(struct xfer *x)
 
 void wh_fetcher_free(struct wh_fetcher *f)
 {
+    struct xfer *x;
     size_t i;
 
     if (f == NULL) {
         return;
     }
-    while (f->active != NULL) {
-        struct xfer *x = f->active;
+    x = f->active;
+    while (x != NULL) {
+        struct xfer *next = x->anext;
 
         (void)curl_multi_remove_handle(f->multi, x->easy);
-        active_remove(f, x);
         curl_easy_cleanup(x->easy);
         x->easy = NULL;
         xfer_free(x);
+        x = next;
     }
+    f->active = NULL;
+    f->nactive = 0;
     queue_free(f->dhead);
     for (i = 0; i < f->nbuckets; i++) {
-        struct host *h = f->table[i];
+        struct host *h = f->table[i].head;
 
         while (h != NULL) {
             struct host *next = h->hnext;
@@ -1388,8 +1466,23 @@ int wh_fetcher_allow(struct wh_fetcher *f, const char *cidr, char *errstr,
 
 /* ---- the blocking call ------------------------------------------------ */
 
+static int x_had_validators(const char *etag, const char *last_modified)
+{
+    return (etag != NULL && etag[0] != '\0') ||
+           (last_modified != NULL && last_modified[0] != '\0');
+}
+
 int wh_fetch(struct wh_fetcher *f, const char *url, int allow_file,
              struct wh_fetch_result *res, char *errstr, size_t errstr_size)
+{
+    return wh_fetch_conditional(f, url, allow_file, NULL, NULL, res, errstr,
+                                errstr_size);
+}
+
+int wh_fetch_conditional(struct wh_fetcher *f, const char *url, int allow_file,
+                         const char *etag, const char *last_modified,
+                         struct wh_fetch_result *res, char *errstr,
+                         size_t errstr_size)
 {
     struct xfer *x;
     int done = 0;
@@ -1410,6 +1503,12 @@ int wh_fetch(struct wh_fetcher *f, const char *url, int allow_file,
     x = xfer_new(f, KIND_USER, url);
     x->sync = res;
     x->sync_done = &done;
+    if (etag != NULL && etag[0] != '\0') {
+        x->etag = wh_xstrdup(etag);
+    }
+    if (last_modified != NULL && last_modified[0] != '\0') {
+        x->last_modified = wh_xstrdup(last_modified);
+    }
     if (enqueue(f, x, 0, errstr, errstr_size) != WH_OK) {
         xfer_free(x);
         return WH_EINVAL;
@@ -1426,7 +1525,10 @@ int wh_fetch(struct wh_fetcher *f, const char *url, int allow_file,
     case WH_FETCH_OK:
         return WH_OK;
     case WH_FETCH_UNCHANGED:
-        snprintf(errstr, errstr_size, "HTTP 304");
+        if (x_had_validators(etag, last_modified)) {
+            return WH_OK; /* status 304, no body */
+        }
+        snprintf(errstr, errstr_size, "HTTP 304 to an unconditional GET");
         rc = WH_EIO;
         break;
     default:
@@ -1495,8 +1597,7 @@ static char *file_path(const char *url)
 }
 
 int wh_fetch_file(const char *url, size_t max_bytes,
-                  struct wh_fetch_result *res, char *errstr,
-                  size_t errstr_size)
+                  struct wh_fetch_result *res, char *errstr, size_t errstr_size)
 {
     struct wh_buf b;
     struct stat st;
@@ -1569,8 +1670,8 @@ out:
 
 /* ---- small helpers ---------------------------------------------------- */
 
-const char *wh_fetch_result_label(const struct wh_fetch_result *res,
-                                  char *buf, size_t size)
+const char *wh_fetch_result_label(const struct wh_fetch_result *res, char *buf,
+                                  size_t size)
 {
     const char *word;
 

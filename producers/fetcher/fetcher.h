@@ -51,20 +51,27 @@
 
 #include <stddef.h>
 
-/* Outcome of one request (wh_fetch_result.outcome). */
-#define WH_FETCH_OK 0          /* 2xx: body holds the (decoded) body */
-#define WH_FETCH_UNCHANGED 1   /* 304 to a conditional GET */
-#define WH_FETCH_RETRY_AFTER 2 /* 429 or 503 (retry_after_s says when), or
-                                * the host still in such a pause */
-#define WH_FETCH_HTTP_ERROR 3  /* another status >= 300 after redirects */
-#define WH_FETCH_ROBOTS 4      /* robots.txt disallows it (or robots.txt
-                                * unreachable: retry_after_s says when the
-                                * fetcher tries robots.txt again) */
-#define WH_FETCH_REFUSED 5     /* SSRF guard, scheme or bad redirect */
-#define WH_FETCH_TOO_BIG 6     /* max_bytes or max_decoded_bytes */
-#define WH_FETCH_TIMEOUT 7     /* connect, total or low-speed timeout */
-#define WH_FETCH_ERROR 8       /* other network or protocol error, redirect
-                                * limit */
+/* Outcome of one request (wh_fetch_result.outcome):
+ *   OK           2xx: body holds the (decoded) body
+ *   UNCHANGED    304 to a conditional GET
+ *   RETRY_AFTER  429 or 503 (retry_after_s says when), or the host is
+ *                still in such a pause
+ *   HTTP_ERROR   another status >= 300 after redirects
+ *   ROBOTS       robots.txt disallows it, or robots.txt is unreachable
+ *                (retry_after_s: when the fetcher tries it again)
+ *   REFUSED      SSRF guard, scheme, bad redirect target
+ *   TOO_BIG      max_bytes or max_decoded_bytes
+ *   TIMEOUT      connect, total or low-speed timeout
+ *   ERROR        other network or protocol error, redirect limit */
+#define WH_FETCH_OK 0
+#define WH_FETCH_UNCHANGED 1
+#define WH_FETCH_RETRY_AFTER 2
+#define WH_FETCH_HTTP_ERROR 3
+#define WH_FETCH_ROBOTS 4
+#define WH_FETCH_REFUSED 5
+#define WH_FETCH_TOO_BIG 6
+#define WH_FETCH_TIMEOUT 7
+#define WH_FETCH_ERROR 8
 
 struct wh_fetch_result;
 
@@ -79,23 +86,23 @@ struct wh_fetch_opts {
     long timeout_ms;         /* whole transfer, per hop; 0 = 30 s */
     long max_redirects;      /* 0 = 5; negative = follow none */
     /* ---- new ---- */
-    size_t max_decoded_bytes; /* largest body after decompression;
-                                 0 = max_bytes */
-    long low_speed_limit;    /* bytes/s below which ... ; 0 = 64 */
-    long low_speed_time_s;   /* ... for this long aborts; 0 = 20 s */
-    int max_total;           /* transfers at once; 0 = 64 */
-    int max_per_host;        /* transfers at once per host; 0 = 2 */
-    long host_delay_ms;      /* least time between two request starts to
-                                one host; 0 = 1000; negative = none */
-    long max_crawl_delay_s;  /* Crawl-delay above this is cut to it;
-                                0 = 60 */
-    int robots_off;          /* non-zero: do not fetch robots.txt (tests,
-                                sources whose owner agreed) */
-    long robots_ttl_s;       /* longest a robots.txt is cached; 0 = 24 h */
-    long max_retry_after_s;  /* Retry-After above this is cut to it;
-                                0 = 24 h */
-    const char *proxy;       /* "http://host:port"; NULL = no proxy, the
-                                environment's *_proxy variables ignored */
+    size_t max_decoded_bytes;   /* largest body after decompression;
+                                   0 = max_bytes */
+    long low_speed_limit;       /* bytes/s below which ... ; 0 = 64 */
+    long low_speed_time_s;      /* ... for this long aborts; 0 = 20 s */
+    int max_total;              /* transfers at once; 0 = 64 */
+    int max_per_host;           /* transfers at once per host; 0 = 2 */
+    long host_delay_ms;         /* least time between two request starts to
+                                   one host; 0 = 1000; negative = none */
+    long max_crawl_delay_s;     /* Crawl-delay above this is cut to it;
+                                   0 = 60 */
+    int robots_off;             /* non-zero: do not fetch robots.txt (tests,
+                                   sources whose owner agreed) */
+    long robots_ttl_s;          /* longest a robots.txt is cached; 0 = 24 h */
+    long max_retry_after_s;     /* Retry-After above this is cut to it;
+                                   0 = 24 h */
+    const char *proxy;          /* "http://host:port"; NULL = no proxy, the
+                                   environment's *_proxy variables ignored */
     const char *const *resolve; /* NULL-ended "host:port:address" entries
                                    (CURLOPT_RESOLVE): pin names, e.g. for
                                    benchmarks; the guard still applies */
@@ -124,12 +131,12 @@ struct wh_fetch_req {
 
 struct wh_fetch_result {
     /* ---- the fields of the old fetch.h ---- */
-    int status;          /* last HTTP status; 0 when none was received */
-    char *body;          /* WH_FETCH_OK: NUL-terminated (NUL not in len);
-                            NULL otherwise */
+    int status; /* last HTTP status; 0 when none was received */
+    char *body; /* WH_FETCH_OK: NUL-terminated (NUL not in len);
+                   NULL otherwise */
     size_t len;
-    char *content_type;  /* Content-Type of the last answer, or NULL */
-    char *final_url;     /* URL of the last hop */
+    char *content_type; /* Content-Type of the last answer, or NULL */
+    char *final_url;    /* URL of the last hop */
     /* ---- new ---- */
     int outcome;         /* WH_FETCH_* */
     int rc;              /* WH_OK (OK, UNCHANGED) or a WH_E* code:
@@ -200,6 +207,17 @@ size_t wh_fetcher_pending(const struct wh_fetcher *f);
 int wh_fetch(struct wh_fetcher *f, const char *url, int allow_file,
              struct wh_fetch_result *res, char *errstr, size_t errstr_size);
 
+/* wh_fetch() made conditional (the old fetch.h call, same contract):
+ * sends If-None-Match: etag and If-Modified-Since: last_modified when
+ * they are not NULL. Returns WH_OK with res->status 304,
+ * res->outcome WH_FETCH_UNCHANGED and no body when the server says the
+ * document is unchanged; otherwise as wh_fetch(). file:// URLs are read
+ * (validators ignored) when allow_file is non-zero. */
+int wh_fetch_conditional(struct wh_fetcher *f, const char *url, int allow_file,
+                         const char *etag, const char *last_modified,
+                         struct wh_fetch_result *res, char *errstr,
+                         size_t errstr_size);
+
 /* Reads a file:// URL ("file:///p", "file://localhost/p") of at most
  * max_bytes (0 = 16 MiB) into *res like wh_fetch(). For sources
  * configured as local files only. Returns WH_OK, or WH_EINVAL / WH_EIO /
@@ -215,8 +233,8 @@ void wh_fetch_result_free(struct wh_fetch_result *res);
  * status label: the HTTP status ("200", "304", "404") or "error",
  * "timeout", "robots", "refused", "too_big". Written into buf (at least
  * 8 bytes); returns buf. */
-const char *wh_fetch_result_label(const struct wh_fetch_result *res,
-                                  char *buf, size_t size);
+const char *wh_fetch_result_label(const struct wh_fetch_result *res, char *buf,
+                                  size_t size);
 
 /* The charset parameter of a Content-Type value ("text/html;
  * charset=ISO-8859-1" -> "ISO-8859-1"), as a new string; NULL when

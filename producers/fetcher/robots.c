@@ -59,8 +59,7 @@ static char *normalize(const char *s, size_t n, size_t max)
         char esc[3];
         int rc;
 
-        if (c == '%' && i + 2 < n &&
-            isxdigit((unsigned char)s[i + 1]) &&
+        if (c == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
             isxdigit((unsigned char)s[i + 2])) {
             esc[0] = '%';
             esc[1] = (char)toupper((unsigned char)s[i + 1]);
@@ -141,7 +140,7 @@ struct wh_robots *wh_robots_parse(const char *text, size_t len,
     struct set ours;
     struct set star;
     size_t pos = 0;
-    int in_agents = 0;      /* the previous line was a User-agent */
+    int in_agents = 0; /* the previous line was a User-agent */
     int group_ours = 0;
     int group_star = 0;
 
@@ -189,7 +188,7 @@ struct wh_robots *wh_robots_parse(const char *text, size_t len,
         while (ve > vs && isspace((unsigned char)text[ve - 1])) {
             ve--;
         }
-#define KEY_IS(name)                                                         \
+#define KEY_IS(name)                                                           \
     (ke - ks == strlen(name) && strncasecmp(text + ks, name, ke - ks) == 0)
         if (KEY_IS("user-agent") || KEY_IS("useragent") ||
             KEY_IS("user agent")) {
@@ -309,6 +308,9 @@ int wh_robots_allowed(const struct wh_robots *r, const char *path)
         return 1;
     }
     norm = normalize(path, strlen(path), 0);
+    if (norm == NULL) {
+        return 1; /* not reached: no maximum was given */
+    }
     for (i = 0; i < r->set.n; i++) {
         const struct rule *ru = &r->set.rules[i];
 

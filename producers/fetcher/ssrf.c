@@ -19,32 +19,32 @@ struct range {
 /* IPv4 ranges nobody on the public Internet should make us connect to
  * (RFC 6890 and friends). */
 static const struct range refused4[] = {
-    {{0, 0, 0, 0}, 8},         /* "this network", unspecified */
-    {{10, 0, 0, 0}, 8},        /* private */
-    {{100, 64, 0, 0}, 10},     /* CGNAT shared space */
-    {{127, 0, 0, 0}, 8},       /* loopback */
-    {{169, 254, 0, 0}, 16},    /* link-local (cloud metadata lives here) */
-    {{172, 16, 0, 0}, 12},     /* private */
-    {{192, 0, 0, 0}, 24},      /* IETF protocol assignments */
-    {{192, 0, 2, 0}, 24},      /* TEST-NET-1 */
-    {{192, 88, 99, 0}, 24},    /* 6to4 relay anycast */
-    {{192, 168, 0, 0}, 16},    /* private */
-    {{198, 18, 0, 0}, 15},     /* benchmarking */
-    {{198, 51, 100, 0}, 24},   /* TEST-NET-2 */
-    {{203, 0, 113, 0}, 24},    /* TEST-NET-3 */
-    {{224, 0, 0, 0}, 4},       /* multicast */
-    {{240, 0, 0, 0}, 4},       /* reserved, broadcast 255.255.255.255 */
+    {{0, 0, 0, 0}, 8},       /* "this network", unspecified */
+    {{10, 0, 0, 0}, 8},      /* private */
+    {{100, 64, 0, 0}, 10},   /* CGNAT shared space */
+    {{127, 0, 0, 0}, 8},     /* loopback */
+    {{169, 254, 0, 0}, 16},  /* link-local (cloud metadata lives here) */
+    {{172, 16, 0, 0}, 12},   /* private */
+    {{192, 0, 0, 0}, 24},    /* IETF protocol assignments */
+    {{192, 0, 2, 0}, 24},    /* TEST-NET-1 */
+    {{192, 88, 99, 0}, 24},  /* 6to4 relay anycast */
+    {{192, 168, 0, 0}, 16},  /* private */
+    {{198, 18, 0, 0}, 15},   /* benchmarking */
+    {{198, 51, 100, 0}, 24}, /* TEST-NET-2 */
+    {{203, 0, 113, 0}, 24},  /* TEST-NET-3 */
+    {{224, 0, 0, 0}, 4},     /* multicast */
+    {{240, 0, 0, 0}, 4},     /* reserved, broadcast 255.255.255.255 */
 };
 
 static const struct range refused6[] = {
-    {{0}, 128},                                   /* :: unspecified */
+    {{0}, 128}, /* :: unspecified */
     {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 128}, /* ::1 */
-    {{0x01, 0x00}, 64},                           /* 100::/64 discard */
-    {{0x20, 0x01, 0x0d, 0xb8}, 32},               /* documentation */
-    {{0xfc}, 7},                                  /* unique local */
-    {{0xfe, 0x80}, 10},                           /* link-local */
-    {{0xfe, 0xc0}, 10},                           /* site-local (old) */
-    {{0xff}, 8},                                  /* multicast */
+    {{0x01, 0x00}, 64},             /* 100::/64 discard */
+    {{0x20, 0x01, 0x0d, 0xb8}, 32}, /* documentation */
+    {{0xfc}, 7},                    /* unique local */
+    {{0xfe, 0x80}, 10},             /* link-local */
+    {{0xfe, 0xc0}, 10},             /* site-local (old) */
+    {{0xff}, 8},                    /* multicast */
 };
 
 static int prefix_match(const unsigned char *a, const unsigned char *net,
@@ -66,8 +66,8 @@ static int prefix_match(const unsigned char *a, const unsigned char *net,
     return 1;
 }
 
-int wh_ssrf_parse_cidr(const char *cidr, struct wh_ssrf_cidr *out,
-                       char *errstr, size_t errstr_size)
+int wh_ssrf_parse_cidr(const char *cidr, struct wh_ssrf_cidr *out, char *errstr,
+                       size_t errstr_size)
 {
     char addr[64];
     const char *slash;
@@ -139,8 +139,7 @@ void wh_ssrf_clear(struct wh_ssrf *g)
     g->nallow = 0;
 }
 
-static int allowed(const struct wh_ssrf *g, int family,
-                   const unsigned char *a)
+static int allowed(const struct wh_ssrf *g, int family, const unsigned char *a)
 {
     size_t i;
 
@@ -168,9 +167,9 @@ static int refused_v4(const unsigned char *a)
 /* The IPv4 address an IPv6 one stands for, copied into v4; 0 if none. */
 static int embedded_v4(const unsigned char *a, unsigned char *v4)
 {
-    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0,
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0,    0,
                                              0, 0, 0, 0, 0xff, 0xff};
-    static const unsigned char translated[12] = {0, 0, 0, 0, 0,    0,
+    static const unsigned char translated[12] = {0, 0, 0,    0,    0, 0,
                                                  0, 0, 0xff, 0xff, 0, 0};
     static const unsigned char zero[12] = {0};
     static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b};
@@ -199,16 +198,14 @@ int wh_ssrf_check(const struct wh_ssrf *g, const struct sockaddr *sa,
     if (sa == NULL) {
         return 0;
     }
-    if (sa->sa_family == AF_INET &&
-        salen >= sizeof(struct sockaddr_in)) {
+    if (sa->sa_family == AF_INET && salen >= sizeof(struct sockaddr_in)) {
         const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
 
         memcpy(v4, &sin->sin_addr, 4);
         (void)inet_ntop(AF_INET, v4, text, (socklen_t)text_size);
         return allowed(g, AF_INET, v4) || !refused_v4(v4);
     }
-    if (sa->sa_family == AF_INET6 &&
-        salen >= sizeof(struct sockaddr_in6)) {
+    if (sa->sa_family == AF_INET6 && salen >= sizeof(struct sockaddr_in6)) {
         const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
         const unsigned char *a = sin6->sin6_addr.s6_addr;
         int has_v4 = embedded_v4(a, v4);

@@ -12,8 +12,8 @@
 /* One allow-listed CIDR, IPv4 held as IPv4 (4 bytes), IPv6 as 16. */
 struct wh_ssrf_cidr {
     unsigned char addr[16];
-    int family;     /* AF_INET or AF_INET6 */
-    int prefix;     /* bits */
+    int family; /* AF_INET or AF_INET6 */
+    int prefix; /* bits */
 };
 
 struct wh_ssrf {
@@ -23,8 +23,8 @@ struct wh_ssrf {
 
 /* Parses cidr ("a.b.c.d/n", "v6addr/n", or a bare address = all bits)
  * into *out. Returns WH_OK, or WH_EINVAL with errstr filled. */
-int wh_ssrf_parse_cidr(const char *cidr, struct wh_ssrf_cidr *out,
-                       char *errstr, size_t errstr_size);
+int wh_ssrf_parse_cidr(const char *cidr, struct wh_ssrf_cidr *out, char *errstr,
+                       size_t errstr_size);
 
 /* Adds a parsed CIDR to the allow-list (copied). */
 void wh_ssrf_allow(struct wh_ssrf *g, const struct wh_ssrf_cidr *c);

@@ -56,8 +56,8 @@ static char *text_construct(const xmlNode *node)
     }
     type = wh_xml_attr(node, "type");
     text = wh_xml_text(node);
-    if (type != NULL && (strcasecmp(type, "html") == 0 ||
-                         strcasecmp(type, "text/html") == 0)) {
+    if (type != NULL &&
+        (strcasecmp(type, "html") == 0 || strcasecmp(type, "text/html") == 0)) {
         plain = wh_xml_html_to_text(text);
         free(text);
         text = plain;
@@ -123,8 +123,7 @@ static int is_http_url(const char *s)
                          strncasecmp(s, "https://", 8) == 0);
 }
 
-static void links(const xmlNode *entry, const char *ns,
-                  struct wh_feed_item *it)
+static void links(const xmlNode *entry, const char *ns, struct wh_feed_item *it)
 {
     const xmlNode *n;
     int best = 0;
@@ -202,12 +201,10 @@ static void parse_entry(const xmlNode *entry, const char *ns,
     if (it->author == NULL && feed_author != NULL) {
         it->author = wh_xstrdup(feed_author);
     }
-    it->published = wh_xml_date(wh_xml_child_text(entry, ns,
-                                                  old ? "issued"
-                                                      : "published"));
-    it->updated = wh_xml_date(wh_xml_child_text(entry, ns,
-                                                old ? "modified"
-                                                    : "updated"));
+    it->published =
+        wh_xml_date(wh_xml_child_text(entry, ns, old ? "issued" : "published"));
+    it->updated =
+        wh_xml_date(wh_xml_child_text(entry, ns, old ? "modified" : "updated"));
     for (n = entry->children; n != NULL; n = n->next) {
         if (wh_xml_is(n, ns, "category")) {
             char *term = wh_xml_attr(n, "term");
@@ -241,8 +238,8 @@ static int parse(const char *body, size_t len, const char *base_url,
     } else if (wh_xml_is(root, NS_ATOM03, "feed")) {
         ns = NS_ATOM03;
     } else {
-        snprintf(errstr, errstr_size,
-                 "root element is not <feed xmlns=\"%s\">", NS_ATOM);
+        snprintf(errstr, errstr_size, "root element is not <feed xmlns=\"%s\">",
+                 NS_ATOM);
         goto out;
     }
     if (feed->title == NULL) {

@@ -26,18 +26,17 @@ static int detect(const char *body, size_t len, const char *content_type)
     char root[16];
     size_t n = len < 1024 ? len : 1024;
 
-    if (content_type != NULL && strncasecmp(content_type, "text/html", 9) ==
-                                    0) {
+    if (content_type != NULL &&
+        strncasecmp(content_type, "text/html", 9) == 0) {
         return 10;
     }
     if (wh_xml_sniff_root(body, len, root, sizeof(root), NULL, NULL) &&
         strcasecmp(root, "html") == 0) {
         return 10;
     }
-    if (body != NULL &&
-        (memmem(body, n, "<!DOCTYPE html", 14) != NULL ||
-         memmem(body, n, "<!doctype html", 14) != NULL ||
-         memmem(body, n, "<html", 5) != NULL)) {
+    if (body != NULL && (memmem(body, n, "<!DOCTYPE html", 14) != NULL ||
+                         memmem(body, n, "<!doctype html", 14) != NULL ||
+                         memmem(body, n, "<html", 5) != NULL)) {
         return 10;
     }
     return 0;
@@ -46,8 +45,10 @@ static int detect(const char *body, size_t len, const char *content_type)
 static int is_feed_type(const char *type)
 {
     static const char *const types[] = {
-        "application/rss+xml",  "application/atom+xml",
-        "application/feed+json", "application/rdf+xml",
+        "application/rss+xml",
+        "application/atom+xml",
+        "application/feed+json",
+        "application/rdf+xml",
     };
     size_t i;
 
@@ -80,7 +81,7 @@ static int rel_has_alternate(const char *rel)
 }
 
 struct walk {
-    char *base;             /* <base href>, resolved; or the page URL */
+    char *base; /* <base href>, resolved; or the page URL */
     struct wh_feed *feed;
 };
 

@@ -74,8 +74,7 @@ static char *authors(const json_t *obj)
     size_t i;
 
     wh_buf_init(&b, 0);
-    json_array_foreach(list, i, a)
-    {
+    json_array_foreach (list, i, a) {
         const char *name = json_string_value(json_object_get(a, "name"));
 
         if (name == NULL || name[0] == '\0') {
@@ -131,8 +130,7 @@ static void parse_item(const json_t *item, const char *base_url,
     it->published = wh_xml_date(str(item, "date_published"));
     it->updated = wh_xml_date(str(item, "date_modified"));
     tags = json_object_get(item, "tags");
-    json_array_foreach(tags, i, tag)
-    {
+    json_array_foreach (tags, i, tag) {
         const char *t = json_string_value(tag);
 
         if (t != NULL && t[0] != '\0') {
@@ -182,8 +180,7 @@ static int parse(const char *body, size_t len, const char *base_url,
         feed->title = str(doc, "title");
     }
     feed_author = authors(doc);
-    json_array_foreach(items, i, item)
-    {
+    json_array_foreach (items, i, item) {
         if (json_is_object(item)) {
             parse_item(item, base_url, feed_author, feed);
         }

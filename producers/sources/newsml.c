@@ -118,10 +118,10 @@ static void item_meta(const xmlNode *meta, struct wh_record *rec)
         }
         free(s);
     }
-    rec->first_created = wh_wire_date(wh_xml_child_text(meta, NS_NAR,
-                                                        "firstCreated"));
-    rec->version_created = wh_wire_date(wh_xml_child_text(meta, NS_NAR,
-                                                          "versionCreated"));
+    rec->first_created =
+        wh_wire_date(wh_xml_child_text(meta, NS_NAR, "firstCreated"));
+    rec->version_created =
+        wh_wire_date(wh_xml_child_text(meta, NS_NAR, "versionCreated"));
     wh_wire_set(rec, "embargoedUntil",
                 wh_wire_date(wh_xml_child_text(meta, NS_NAR, "embargoed")));
     wh_wire_set(rec, "edNote", wh_xml_child_text(meta, NS_NAR, "edNote"));
@@ -133,12 +133,11 @@ static void rights_info(const xmlNode *ri, struct wh_record *rec)
                 concept_name(wh_xml_child(ri, NS_NAR, "copyrightHolder")));
     wh_wire_set(rec, "copyrightNotice",
                 wh_xml_child_text(ri, NS_NAR, "copyrightNotice"));
-    wh_wire_set(rec, "usageTerms", wh_xml_child_text(ri, NS_NAR,
-                                                     "usageTerms"));
+    wh_wire_set(rec, "usageTerms", wh_xml_child_text(ri, NS_NAR, "usageTerms"));
 }
 
-static void concepts(const xmlNode *cm, const char *element,
-                     const char *array, struct wh_record *rec)
+static void concepts(const xmlNode *cm, const char *element, const char *array,
+                     struct wh_record *rec)
 {
     const xmlNode *n;
 
@@ -168,8 +167,8 @@ static void content_meta(const xmlNode *cm, struct wh_record *rec)
     s = wh_xml_child_text(cm, NS_NAR, "urgency");
     wh_wire_set_urgency(rec, s);
     free(s);
-    rec->content_created = wh_wire_date(wh_xml_child_text(cm, NS_NAR,
-                                                          "contentCreated"));
+    rec->content_created =
+        wh_wire_date(wh_xml_child_text(cm, NS_NAR, "contentCreated"));
     wh_wire_set(rec, "located",
                 concept_name(wh_xml_child(cm, NS_NAR, "located")));
     rec->by = wh_xml_child_text(cm, NS_NAR, "by");
@@ -198,8 +197,7 @@ static void content_meta(const xmlNode *cm, struct wh_record *rec)
     for (n = cm->children; n != NULL; n = n->next) {
         char *role;
 
-        if (!wh_xml_is(n, NS_NAR, "description") ||
-            rec->description != NULL) {
+        if (!wh_xml_is(n, NS_NAR, "description") || rec->description != NULL) {
             continue;
         }
         role = wh_xml_attr(n, "role");
@@ -208,8 +206,7 @@ static void content_meta(const xmlNode *cm, struct wh_record *rec)
         }
         free(role);
     }
-    rec->language = wh_xml_attr(wh_xml_child(cm, NS_NAR, "language"),
-                                "tag");
+    rec->language = wh_xml_attr(wh_xml_child(cm, NS_NAR, "language"), "tag");
     concepts(cm, "subject", "subjects", rec);
     concepts(cm, "genre", "genres", rec);
 }
@@ -239,8 +236,8 @@ static void content_set(const xmlNode *cs, struct wh_record *rec)
     }
 }
 
-static int parse_item(const xmlNode *item, struct wh_feed *feed,
-                      char *errstr, size_t errstr_size)
+static int parse_item(const xmlNode *item, struct wh_feed *feed, char *errstr,
+                      size_t errstr_size)
 {
     struct wh_record *rec;
     xmlNodePtr part;
@@ -304,8 +301,7 @@ static int parse(const char *body, size_t len, const char *base_url,
                 continue;
             }
             if (feed->nitems >= MAX_ITEMS) {
-                snprintf(errstr, errstr_size, "more than %d items",
-                         MAX_ITEMS);
+                snprintf(errstr, errstr_size, "more than %d items", MAX_ITEMS);
                 rc = WH_E2BIG;
                 break;
             }

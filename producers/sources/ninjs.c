@@ -29,25 +29,52 @@
 
 /* The top-level properties of ninjs 3.1. */
 static const char *const props31[] = {
-    "uri",          "type",           "representationType",
-    "profile",      "version",        "firstCreated",
-    "versionCreated", "contentCreated", "embargoedUntil",
-    "pubStatus",    "urgency",        "copyrightHolder",
-    "copyrightNotice", "usageTerms",  "edNote",
-    "language",     "descriptions",   "bodies",
-    "headlines",    "people",         "organisations",
-    "places",       "subjects",       "events",
-    "eventDetails", "plannedCoverage", "objects",
-    "infoSources",  "title",          "by",
-    "slugline",     "located",        "renditions",
-    "associations", "altIds",         "trustIndicators",
-    "standard",     "genres",         "expires",
-    "rightsInfo",   "digitalSourceType",
+    "uri",
+    "type",
+    "representationType",
+    "profile",
+    "version",
+    "firstCreated",
+    "versionCreated",
+    "contentCreated",
+    "embargoedUntil",
+    "pubStatus",
+    "urgency",
+    "copyrightHolder",
+    "copyrightNotice",
+    "usageTerms",
+    "edNote",
+    "language",
+    "descriptions",
+    "bodies",
+    "headlines",
+    "people",
+    "organisations",
+    "places",
+    "subjects",
+    "events",
+    "eventDetails",
+    "plannedCoverage",
+    "objects",
+    "infoSources",
+    "title",
+    "by",
+    "slugline",
+    "located",
+    "renditions",
+    "associations",
+    "altIds",
+    "trustIndicators",
+    "standard",
+    "genres",
+    "expires",
+    "rightsInfo",
+    "digitalSourceType",
 };
 
 static const char *const date_props[] = {
-    "firstCreated", "versionCreated", "contentCreated", "embargoedUntil",
-    "expires",
+    "firstCreated",   "versionCreated", "contentCreated",
+    "embargoedUntil", "expires",
 };
 
 static const char *const ninjs_types[] = {
@@ -86,8 +113,8 @@ static int in_list(const char *s, const char *const *list, size_t n)
 static int detect(const char *body, size_t len, const char *content_type)
 {
     static const char *const marks[] = {
-        "\"headlines\"",      "\"headline\"",  "\"versioncreated\"",
-        "\"versionCreated\"", "\"bodies\"",    "\"body_text\"",
+        "\"headlines\"",      "\"headline\"", "\"versioncreated\"",
+        "\"versionCreated\"", "\"bodies\"",   "\"body_text\"",
         "\"body_html\"",      "ninjs",
     };
     size_t i = 0;
@@ -157,8 +184,7 @@ static json_t *fix_nested(const json_t *v)
 
     if (json_is_array(v)) {
         out = json_array();
-        json_array_foreach(v, i, m)
-        {
+        json_array_foreach (v, i, m) {
             json_array_append_new(out, fix_nested(m));
         }
         return out;
@@ -167,8 +193,7 @@ static json_t *fix_nested(const json_t *v)
         return json_deep_copy(v);
     }
     out = json_object();
-    json_object_foreach((json_t *)v, key, m)
-    {
+    json_object_foreach ((json_t *)v, key, m) {
         const char *k = key;
 
         for (i = 0; i < WH_ARRAY_SIZE(nested); i++) {
@@ -222,15 +247,13 @@ static void add_concepts(json_t *out, const char *name, const json_t *list)
         arr = json_array();
         json_object_set_new(out, name, arr);
     }
-    json_array_foreach(list, i, c)
-    {
+    json_array_foreach (list, i, c) {
         const char *cname = json_string_value(json_object_get(c, "name"));
         const char *rel = json_string_value(json_object_get(c, "rel"));
         const char *code = json_string_value(json_object_get(c, "code"));
         const char *scheme = json_string_value(json_object_get(c, "scheme"));
         const char *uri = json_string_value(json_object_get(c, "uri"));
-        const char *literal = json_string_value(json_object_get(c,
-                                                                "literal"));
+        const char *literal = json_string_value(json_object_get(c, "literal"));
         json_t *o = json_object();
 
         if (json_is_string(c)) {
@@ -247,10 +270,9 @@ static void add_concepts(json_t *out, const char *name, const json_t *list)
         } else if (scheme != NULL && code != NULL &&
                    strncmp(scheme, "http", 4) == 0) {
             size_t n = strlen(scheme);
-            char *full = wh_xasprintf("%s%s%s", scheme,
-                                      n > 0 && scheme[n - 1] == '/' ? ""
-                                                                    : "/",
-                                      code);
+            char *full =
+                wh_xasprintf("%s%s%s", scheme,
+                             n > 0 && scheme[n - 1] == '/' ? "" : "/", code);
 
             json_object_set_new(o, "uri", json_string(full));
             free(full);
@@ -310,9 +332,9 @@ static void convert_member(json_t *out, const char *key, const json_t *v)
         }
     } else if (strcmp(name, "version") == 0) {
         if (json_is_integer(v) && json_integer_value(v) >= 0) {
-            json_object_set_new(out, name,
-                                json_sprintf("%" JSON_INTEGER_FORMAT,
-                                             json_integer_value(v)));
+            json_object_set_new(
+                out, name,
+                json_sprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v)));
         } else if (json_is_string(v) && json_string_length(v) > 0 &&
                    strspn(json_string_value(v), "0123456789") ==
                        json_string_length(v)) {
@@ -330,15 +352,14 @@ static void convert_member(json_t *out, const char *key, const json_t *v)
     } else if (strcmp(name, "pubStatus") == 0) {
         const char *s = json_string_value(v);
 
-        if (s != NULL && (strcasecmp(s, "usable") == 0 ||
-                          strcasecmp(s, "withheld") == 0 ||
-                          strcasecmp(s, "canceled") == 0)) {
+        if (s != NULL &&
+            (strcasecmp(s, "usable") == 0 || strcasecmp(s, "withheld") == 0 ||
+             strcasecmp(s, "canceled") == 0)) {
             char low[16];
             size_t i;
 
             for (i = 0; s[i] != '\0' && i + 1 < sizeof(low); i++) {
-                low[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32
-                                                           : s[i]);
+                low[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
             }
             low[i] = '\0';
             json_object_set_new(out, name, json_string(low));
@@ -383,8 +404,7 @@ static struct wh_record *convert(const json_t *in, char *errstr,
     json_t *v;
     const char *html;
 
-    json_object_foreach((json_t *)in, key, v)
-    {
+    json_object_foreach ((json_t *)in, key, v) {
         convert_member(out, key, v);
     }
     /* description_html only when there is no plain description */
@@ -398,8 +418,8 @@ static struct wh_record *convert(const json_t *in, char *errstr,
     rec = wh_record_from_json(out, errstr, errstr_size);
     json_decref(out);
     if (rec != NULL && rec->body_text == NULL && rec->body_html != NULL) {
-        xmlDocPtr doc = wh_xml_parse_html(rec->body_html,
-                                          strlen(rec->body_html));
+        xmlDocPtr doc =
+            wh_xml_parse_html(rec->body_html, strlen(rec->body_html));
 
         if (doc != NULL) {
             wh_xml_paragraphs((xmlNodePtr)doc, &rec->body_text, NULL);
@@ -455,8 +475,7 @@ static int parse(const char *body, size_t len, const char *base_url,
             snprintf(errstr, errstr_size, "more than %d items", MAX_ITEMS);
             rc = WH_E2BIG;
         }
-        json_array_foreach(doc, i, obj)
-        {
+        json_array_foreach (doc, i, obj) {
             if (rc != WH_OK) {
                 break;
             }

@@ -77,8 +77,7 @@ static char *strip_by(char *s)
     return s;
 }
 
-static void docdata(const xmlNode *dd, const xmlNs *ns,
-                    struct wh_record *rec)
+static void docdata(const xmlNode *dd, const xmlNs *ns, struct wh_record *rec)
 {
     const xmlNode *keys;
     const xmlNode *n;
@@ -102,8 +101,7 @@ static void docdata(const xmlNode *dd, const xmlNs *ns,
     s = child_attr(dd, ns, "urgency", "ed-urg");
     wh_wire_set_urgency(rec, s);
     free(s);
-    rec->first_created = wh_wire_date(child_attr(dd, ns, "date.issue",
-                                                 "norm"));
+    rec->first_created = wh_wire_date(child_attr(dd, ns, "date.issue", "norm"));
     wh_wire_set(rec, "expires",
                 wh_wire_date(child_attr(dd, ns, "date.expire", "norm")));
     status = wh_xml_attr(dd, "management-status");
@@ -121,8 +119,7 @@ static void docdata(const xmlNode *dd, const xmlNs *ns,
     year = child_attr(dd, ns, "doc.copyright", "year");
     if (holder != NULL) {
         wh_wire_set(rec, "copyrightNotice",
-                    year != NULL ? wh_xasprintf("Copyright %s %s", year,
-                                                holder)
+                    year != NULL ? wh_xasprintf("Copyright %s %s", year, holder)
                                  : wh_xasprintf("Copyright %s", holder));
         wh_wire_set(rec, "copyrightHolder", holder);
     }
@@ -142,8 +139,7 @@ static void docdata(const xmlNode *dd, const xmlNs *ns,
     }
 }
 
-static void body_head(const xmlNode *bh, const xmlNs *ns,
-                      struct wh_record *rec)
+static void body_head(const xmlNode *bh, const xmlNs *ns, struct wh_record *rec)
 {
     xmlNodePtr hed = child(bh, ns, "hedline");
     xmlNodePtr dateline;
@@ -213,8 +209,8 @@ static int parse(const char *body, size_t len, const char *base_url,
         rec->headline = wh_xml_text(child(head, ns, "title"));
     }
     if (rec->first_created == NULL) {
-        rec->first_created = wh_wire_date(
-            child_attr(head, ns, "pubdata", "date.publication"));
+        rec->first_created =
+            wh_wire_date(child_attr(head, ns, "pubdata", "date.publication"));
     }
     wh_wire_add_item(feed, rec);
     rec = NULL;

@@ -77,8 +77,8 @@ static void parse_item(const xmlNode *item, const char *ns,
         it->link = wh_xml_resolve(link, text);
         free(text);
     }
-    about = xmlGetNsProp(item, (const xmlChar *)"about",
-                         (const xmlChar *)NS_RDF);
+    about =
+        xmlGetNsProp(item, (const xmlChar *)"about", (const xmlChar *)NS_RDF);
     if (about != NULL) {
         it->id = wh_xml_resolve(item, (const char *)about);
         xmlFree(about);
@@ -97,8 +97,7 @@ static void parse_item(const xmlNode *item, const char *ns,
     free(text);
     it->author = wh_xml_children_text(item, NS_DC, "creator", ", ");
     it->published = wh_xml_date(wh_xml_child_text(item, NS_DC, "date"));
-    it->updated = wh_xml_date(wh_xml_child_text(item, NS_DCTERMS,
-                                                "modified"));
+    it->updated = wh_xml_date(wh_xml_child_text(item, NS_DCTERMS, "modified"));
     for (n = item->children; n != NULL; n = n->next) {
         if (wh_xml_is(n, NS_DC, "subject")) {
             wh_feed_item_add_category(it, wh_xml_text(n));
@@ -132,9 +131,8 @@ static int parse(const char *body, size_t len, const char *base_url,
         goto out;
     }
     if (feed->title == NULL) {
-        feed->title = wh_xml_text(wh_xml_child(wh_xml_child(root, ns,
-                                                            "channel"),
-                                               ns, "title"));
+        feed->title = wh_xml_text(
+            wh_xml_child(wh_xml_child(root, ns, "channel"), ns, "title"));
     }
     for (n = root->children; n != NULL; n = n->next) {
         if (wh_xml_is(n, ns, "item")) {

@@ -24,8 +24,7 @@
 /* RSS elements are in no namespace, except in the few feeds that put a
  * default namespace on <rss> (e.g. the "rss2" userland one): an element
  * is RSS when it is in the namespace of the root element. */
-static int rss_is(const xmlNode *node, const xmlNs *root_ns,
-                  const char *name)
+static int rss_is(const xmlNode *node, const xmlNs *root_ns, const char *name)
 {
     if (node == NULL || node->type != XML_ELEMENT_NODE ||
         !xmlStrEqual(node->name, (const xmlChar *)name)) {
@@ -129,19 +128,19 @@ static void parse_item(const xmlNode *item, const xmlNs *root_ns,
 
     it->author = wh_xml_children_text(item, NS_DC, "creator", ", ");
     if (it->author == NULL) {
-        it->author = author_name(wh_xml_text(rss_child(item, root_ns,
-                                                       "author")));
+        it->author =
+            author_name(wh_xml_text(rss_child(item, root_ns, "author")));
     }
 
-    it->published = wh_xml_date(wh_xml_text(rss_child(item, root_ns,
-                                                      "pubDate")));
+    it->published =
+        wh_xml_date(wh_xml_text(rss_child(item, root_ns, "pubDate")));
     if (it->published == NULL) {
         it->published = wh_xml_date(wh_xml_child_text(item, NS_DC, "date"));
     }
     it->updated = wh_xml_date(wh_xml_child_text(item, NS_ATOM, "updated"));
     if (it->updated == NULL) {
-        it->updated = wh_xml_date(wh_xml_child_text(item, NS_DCTERMS,
-                                                    "modified"));
+        it->updated =
+            wh_xml_date(wh_xml_child_text(item, NS_DCTERMS, "modified"));
     }
 
     for (n = item->children; n != NULL; n = n->next) {

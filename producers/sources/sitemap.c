@@ -37,18 +37,15 @@ static int detect(const char *body, size_t len, const char *content_type)
  * or an older Google one, or none). */
 static int sm_is(const xmlNode *node, const xmlNs *root_ns, const char *name)
 {
-    return wh_xml_is(node, root_ns != NULL ? (const char *)root_ns->href
-                                           : NULL,
+    return wh_xml_is(node, root_ns != NULL ? (const char *)root_ns->href : NULL,
                      name);
 }
 
 static char *sm_text(const xmlNode *parent, const xmlNs *root_ns,
                      const char *name)
 {
-    return wh_xml_child_text(parent, root_ns != NULL
-                                         ? (const char *)root_ns->href
-                                         : NULL,
-                             name);
+    return wh_xml_child_text(
+        parent, root_ns != NULL ? (const char *)root_ns->href : NULL, name);
 }
 
 /* "a, b,c" -> categories a, b, c. */
@@ -96,8 +93,8 @@ static void parse_url(const xmlNode *url, const xmlNs *root_ns,
     news = wh_xml_child(url, NS_NEWS, "news");
     if (news != NULL) {
         it->title = wh_xml_child_text(news, NS_NEWS, "title");
-        it->published = wh_xml_date(wh_xml_child_text(news, NS_NEWS,
-                                                      "publication_date"));
+        it->published =
+            wh_xml_date(wh_xml_child_text(news, NS_NEWS, "publication_date"));
         keywords = wh_xml_child_text(news, NS_NEWS, "keywords");
         add_keywords(it, keywords);
         free(keywords);

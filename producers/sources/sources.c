@@ -24,9 +24,9 @@
 /* Every kind the producer knows, in no particular order: detection picks
  * the highest score. */
 static const struct wh_source_kind *const kinds[] = {
-    &wh_source_rss,     &wh_source_atom,  &wh_source_rdf,
+    &wh_source_rss,      &wh_source_atom,    &wh_source_rdf,
     &wh_source_jsonfeed, &wh_source_sitemap, &wh_source_discover,
-    &wh_source_ninjs,   &wh_source_newsml, &wh_source_nitf,
+    &wh_source_ninjs,    &wh_source_newsml,  &wh_source_nitf,
 };
 
 /* gzip-compressed documents (sitemap.xml.gz, or a server that sends the
@@ -61,8 +61,7 @@ static int gunzip(const char *body, size_t len, struct wh_buf *out,
             rc = WH_EPARSE;
             break;
         }
-        if (wh_buf_append(out, chunk, sizeof(chunk) - zs.avail_out) !=
-            WH_OK) {
+        if (wh_buf_append(out, chunk, sizeof(chunk) - zs.avail_out) != WH_OK) {
             snprintf(errstr, errstr_size,
                      "gzip: inflates past %zu bytes (refused)", GUNZIP_MAX);
             rc = WH_E2BIG;
@@ -118,9 +117,8 @@ static void describe(const char *body, size_t len, char *out, size_t size)
 }
 
 struct wh_feed *wh_source_parse(const char *body, size_t len,
-                                const char *content_type,
-                                const char *base_url, char *errstr,
-                                size_t errstr_size)
+                                const char *content_type, const char *base_url,
+                                char *errstr, size_t errstr_size)
 {
     const struct wh_source_kind *best = NULL;
     int best_score = 0;
@@ -224,8 +222,8 @@ struct wh_feed_item *wh_feed_add_item(struct wh_feed *feed)
     struct wh_feed_item *it;
 
     if (needs_growth(feed->nitems)) {
-        feed->items = wh_xrealloc(feed->items,
-                                  grown(feed->nitems) * sizeof(*it));
+        feed->items =
+            wh_xrealloc(feed->items, grown(feed->nitems) * sizeof(*it));
     }
     it = &feed->items[feed->nitems++];
     memset(it, 0, sizeof(*it));
@@ -246,9 +244,8 @@ void wh_feed_item_add_category(struct wh_feed_item *it, char *cat)
         }
     }
     if (needs_growth(it->ncategories)) {
-        it->categories = wh_xrealloc(it->categories,
-                                     grown(it->ncategories) *
-                                         sizeof(*it->categories));
+        it->categories = wh_xrealloc(
+            it->categories, grown(it->ncategories) * sizeof(*it->categories));
     }
     it->categories[it->ncategories++] = cat;
 }

@@ -42,8 +42,7 @@ void wh_wire_set_urgency(struct wh_record *rec, const char *s)
 }
 
 void wh_wire_add_concept(struct wh_record *rec, const char *array,
-                         const char *name, const char *literal,
-                         const char *uri)
+                         const char *name, const char *literal, const char *uri)
 {
     json_t *arr;
     json_t *o;

@@ -22,17 +22,17 @@
 #define TEXT_MAX_DEPTH 256
 
 struct parse_state {
-    int entity_line;      /* line of the first entity declaration, or 0 */
-    int err_line;         /* line of the first error */
-    char err[200];        /* message of the first error; "" when none */
+    int entity_line; /* line of the first entity declaration, or 0 */
+    int err_line;    /* line of the first error */
+    char err[200];   /* message of the first error; "" when none */
 };
 
 /* SAX handler for <!ENTITY ...> declarations: any declaration ends the
  * parse. Feeds have no use for them, and refusing them outright is what
  * makes entity-expansion attacks cost nothing. */
 static void on_entity_decl(void *ctx, const xmlChar *name, int type,
-                           const xmlChar *public_id,
-                           const xmlChar *system_id, xmlChar *content)
+                           const xmlChar *public_id, const xmlChar *system_id,
+                           xmlChar *content)
 {
     xmlParserCtxtPtr ctxt = ctx;
     struct parse_state *st = ctxt->_private;
@@ -118,8 +118,7 @@ xmlDocPtr wh_xml_parse(const char *body, size_t len, const char *base_url,
     }
     if (!ctxt->wellFormed || doc == NULL) {
         if (st.err[0] != '\0') {
-            snprintf(errstr, errstr_size, "line %d: %s", st.err_line,
-                     st.err);
+            snprintf(errstr, errstr_size, "line %d: %s", st.err_line, st.err);
         } else {
             snprintf(errstr, errstr_size, "malformed XML");
         }
@@ -231,8 +230,7 @@ int wh_xml_sniff_root(const char *body, size_t len, char *name,
     }
     /* p is at the root start tag. */
     q = p + 1;
-    while (q < end && !is_blank((unsigned char)*q) && *q != '>' &&
-           *q != '/') {
+    while (q < end && !is_blank((unsigned char)*q) && *q != '>' && *q != '/') {
         q++;
     }
     n = (size_t)(q - (p + 1));
@@ -266,12 +264,10 @@ int wh_xml_is(const xmlNode *node, const char *ns, const char *name)
     if (ns == NULL) {
         return node->ns == NULL;
     }
-    return node->ns != NULL &&
-           xmlStrEqual(node->ns->href, (const xmlChar *)ns);
+    return node->ns != NULL && xmlStrEqual(node->ns->href, (const xmlChar *)ns);
 }
 
-xmlNodePtr wh_xml_child(const xmlNode *parent, const char *ns,
-                        const char *name)
+xmlNodePtr wh_xml_child(const xmlNode *parent, const char *ns, const char *name)
 {
     xmlNodePtr n;
 
@@ -332,8 +328,7 @@ static char *collapse(const char *s)
     return steal_or_null(&b);
 }
 
-char *wh_xml_child_text(const xmlNode *parent, const char *ns,
-                        const char *name)
+char *wh_xml_child_text(const xmlNode *parent, const char *ns, const char *name)
 {
     return wh_xml_text(wh_xml_child(parent, ns, name));
 }
@@ -359,10 +354,9 @@ char *wh_xml_attr(const xmlNode *node, const char *name)
 static int is_inline(const xmlChar *name)
 {
     static const char *const inl[] = {
-        "a",    "abbr", "b",     "bdi",  "bdo", "cite",   "code", "data",
-        "dfn",  "em",   "font",  "i",    "kbd", "mark",   "q",    "s",
-        "samp", "small", "span", "strong", "sub", "sup",  "time", "u",
-        "var",  "wbr",
+        "a",    "abbr",   "b",   "bdi", "bdo",  "cite", "code", "data", "dfn",
+        "em",   "font",   "i",   "kbd", "mark", "q",    "s",    "samp", "small",
+        "span", "strong", "sub", "sup", "time", "u",    "var",  "wbr",
     };
     size_t i;
 
@@ -538,9 +532,9 @@ char *wh_xml_build_uri(const char *base, const char *href)
 static int is_block(const xmlChar *name)
 {
     static const char *const blocks[] = {
-        "p",  "h1", "h2", "h3", "h4",         "h5",  "h6",      "li",
+        "p",  "h1", "h2",  "h3",  "h4",         "h5", "h6",      "li",
         "dd", "dt", "div", "pre", "blockquote", "td", "section", "article",
-        "tr", "br", "hl1", "hl2", "table",     "ul",  "ol",      "figure",
+        "tr", "br", "hl1", "hl2", "table",      "ul", "ol",      "figure",
     };
     size_t i;
 
@@ -553,7 +547,7 @@ static int is_block(const xmlChar *name)
 }
 
 struct paras {
-    struct wh_buf cur;     /* the paragraph being collected */
+    struct wh_buf cur; /* the paragraph being collected */
     struct wh_buf text;
     struct wh_buf html;
     int space;

@@ -5,7 +5,8 @@
 # Checks: the JSONL sink gets one line per distinct record; an exact
 # duplicate (same uri, same body up to whitespace) is written once; a
 # changed body under the same uri is written; records that are not JSON
-# or have no uri are logged with topic/partition/offset and skipped;
+# or have no uri are logged with topic/partition/offset and go, as they
+# were, to the dead-letter topic articles.dlq with a reason;
 # --once exits 0 once caught up, also on a topic with only empty
 # partitions, and fails after --timeout when nothing is assigned (no
 # broker); offsets are committed (a second run of the group reads
@@ -115,8 +116,8 @@ rec() { # uri body [headline]
     printf 'k4:this is not json\n'
     printf 'k5:{"type":"text","headlines":[]}\n'
 } >"$TMP/records.txt"
-if ! kcat -P -b "$ADDR" -t articles -K: <"$TMP/records.txt" \
-        2>"$TMP/kcat.err"; then
+if ! kcat -P -b "$ADDR" -t articles -K: -H origin=test \
+        <"$TMP/records.txt" 2>"$TMP/kcat.err"; then
     cat "$TMP/kcat.err" >&2
     echo "FAIL: kcat could not produce" >&2
     exit 1
@@ -166,6 +167,21 @@ if [ "$n" -eq 2 ]; then
 else
     fail "expected 2 bad-record lines, got $n"
     cat "$TMP/once.err" >&2
+fi
+
+# --- the two bad records went to articles.dlq, as they were -------------
+kcat -C -b "$ADDR" -t articles.dlq -e -q -f '%k|%s|%h\n' \
+    >"$TMP/dlq.txt" 2>"$TMP/dlq.err"
+if [ "$(grep -c . "$TMP/dlq.txt")" -eq 2 ] &&
+    grep '^k4|this is not json|' "$TMP/dlq.txt" |
+        grep 'origin=test' | grep 'wh.dlq.reason=not_json' |
+        grep -q 'wh.dlq.topic=articles' &&
+    grep '^k5|{"type":"text","headlines":\[\]}|' "$TMP/dlq.txt" |
+        grep 'wh.dlq.reason=invalid_record' | grep -q 'wh.dlq.offset='; then
+    ok "dead letters: original key, bytes and headers, with the reason"
+else
+    fail "dead-letter topic content"
+    cat "$TMP/dlq.txt" "$TMP/dlq.err" >&2
 fi
 
 # --- offsets were committed: the group reads nothing again --------------

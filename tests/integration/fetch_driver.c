@@ -25,7 +25,6 @@
  * Exit status: 0 when every result came, 2 on a usage error, 3 on the
  * deadline.
  */
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,12 +35,13 @@
 #include "wh/wh.h"
 
 static const char *const outcome_names[] = {
-    "ok",     "unchanged", "retry_after", "http_error", "robots",
-    "refused", "too_big",  "timeout",     "error",
+    "ok",      "unchanged", "retry_after", "http_error", "robots",
+    "refused", "too_big",   "timeout",     "error",
 };
 
 struct run {
     size_t done;
+    size_t *index; /* index[i] == i: the requests' opaque pointers */
     /* validators by URL index for --again */
     char **etag;
     char **lastmod;
@@ -50,11 +50,10 @@ struct run {
 static void print_result(const struct wh_fetch_result *res)
 {
     char label[32];
-    const char *name = res->outcome >= 0 &&
-                               (size_t)res->outcome <
-                                   WH_ARRAY_SIZE(outcome_names)
-                           ? outcome_names[res->outcome]
-                           : "?";
+    const char *name =
+        res->outcome >= 0 && (size_t)res->outcome < WH_ARRAY_SIZE(outcome_names)
+            ? outcome_names[res->outcome]
+            : "?";
 
     printf("RESULT url=%s outcome=%s status=%d len=%zu redirects=%d "
            "retry_after=%ld etag=%s lastmod=%s seconds=%.3f label=%s "
@@ -71,7 +70,7 @@ static void print_result(const struct wh_fetch_result *res)
 static void on_result(struct wh_fetch_result *res, void *opaque)
 {
     struct run *r = opaque;
-    size_t i = (size_t)(uintptr_t)res->opaque;
+    size_t i = *(const size_t *)res->opaque;
 
     print_result(res);
     if (r->etag != NULL) {
@@ -189,6 +188,10 @@ int main(int argc, char **argv)
     }
     opts.on_result = on_result;
     opts.on_result_opaque = &r;
+    r.index = wh_xcalloc((size_t)nurls, sizeof(size_t));
+    for (i = 0; i < nurls; i++) {
+        r.index[i] = (size_t)i;
+    }
     if (again) {
         r.etag = wh_xcalloc((size_t)nurls, sizeof(char *));
         r.lastmod = wh_xcalloc((size_t)nurls, sizeof(char *));
@@ -212,13 +215,12 @@ int main(int argc, char **argv)
 
             memset(&req, 0, sizeof(req));
             req.url = argv[first_url + i];
-            req.opaque = (void *)(uintptr_t)i;
+            req.opaque = &r.index[i];
             req.etag = round > 0 ? r.etag[i] : etag;
             req.last_modified = round > 0 ? r.lastmod[i] : lastmod;
             if (sync) {
                 struct wh_fetch_result res;
-                int frc = wh_fetch(f, req.url, 0, &res, errstr,
-                                   sizeof(errstr));
+                int frc = wh_fetch(f, req.url, 0, &res, errstr, sizeof(errstr));
 
                 printf("SYNC url=%s rc=%d status=%d len=%zu error=%s\n",
                        req.url, frc, res.status, res.len,
@@ -226,8 +228,7 @@ int main(int argc, char **argv)
                 wh_fetch_result_free(&res);
                 continue;
             }
-            if (wh_fetcher_submit(f, &req, errstr, sizeof(errstr)) !=
-                WH_OK) {
+            if (wh_fetcher_submit(f, &req, errstr, sizeof(errstr)) != WH_OK) {
                 printf("SUBMIT-ERROR url=%s error=%s\n", req.url, errstr);
                 continue;
             }
@@ -235,8 +236,9 @@ int main(int argc, char **argv)
         }
         while (r.done < submitted) {
             if (now_ms() - t0 > (double)deadline_ms) {
-                fprintf(stderr, "fetch_driver: deadline: %zu of %zu "
-                                "results\n",
+                fprintf(stderr,
+                        "fetch_driver: deadline: %zu of %zu "
+                        "results\n",
                         r.done, submitted);
                 rc = 3;
                 goto out;
@@ -258,5 +260,6 @@ out:
         free(r.etag);
         free(r.lastmod);
     }
+    free(r.index);
     return rc;
 }

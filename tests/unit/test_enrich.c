@@ -76,6 +76,14 @@ static const char french[] =
     "duire le d\xC3\xA9"
     "ficit public.";
 
+static const char basque[] =
+    "Euskal Herriko hiriburuan atzo egindako bileran, alderdi politikoek "
+    "akordio berri bat sinatu zuten etxebizitzaren arazoari aurre egiteko. "
+    "Gobernuak adierazi duenez, datorren urtean milaka etxebizitza berri "
+    "eraikiko dira, eta gazteek lehentasuna izango dute. Sindikatuek, "
+    "ordea, neurriak nahikoak ez direla uste dute eta mobilizazioak "
+    "iragarri dituzte hurrengo asteetarako.";
+
 static int setup(void **state)
 {
     struct fixture *fx = wh_xcalloc(1, sizeof(*fx));
@@ -230,6 +238,9 @@ static void test_language_detects(void **state)
     assert_string_equal(
         json_string_value(json_object_get(evidence(rec, "language"), "chosen")),
         "detector");
+    assert_string_equal(
+        json_string_value(json_object_get(evidence(rec, "language"), "pass")),
+        "latin"); /* the first pass was enough */
     names = json_object_get(rec->ext, "enrichments");
     assert_string_equal(json_string_value(json_object_get(names, "language")),
                         wh_enrich_language.version);
@@ -243,6 +254,15 @@ static void test_language_detects(void **state)
     rec = record(NULL, french, NULL);
     run(fx, &wh_enrich_language, rec);
     assert_string_equal(rec->language, "fr");
+    wh_record_free(rec);
+
+    /* a language outside the first pass: scored against all profiles */
+    rec = record(NULL, basque, NULL);
+    run(fx, &wh_enrich_language, rec);
+    assert_string_equal(rec->language, "eu");
+    assert_string_equal(
+        json_string_value(json_object_get(evidence(rec, "language"), "pass")),
+        "all");
     wh_record_free(rec);
 
     rec = record(NULL, wire_story, "en-GB"); /* agreement keeps the hint */
@@ -307,6 +327,11 @@ static void test_language_short(void **state)
     run(fx, &wh_enrich_language, rec);
     assert_string_equal(rec->language, "en-GB"); /* the hint is kept */
     assert_non_null(strstr(unknown(rec, "language"), "too short"));
+    wh_record_free(rec);
+
+    rec = record(NULL, "Hello world", "english"); /* not a tag: dropped */
+    run(fx, &wh_enrich_language, rec);
+    assert_string_equal(rec->language, "und");
     wh_record_free(rec);
 
     rec = record(NULL, "Hello world", NULL);

@@ -307,6 +307,38 @@ static void test_body_hash(void **state)
     wh_record_free(NULL);
 }
 
+/* charCount / wordCount ride on the text/plain body and come back. */
+static void test_body_counts(void **state)
+{
+    struct wh_record *rec = wh_record_new();
+    struct wh_record *back;
+    char errstr[256];
+    char *text;
+    static const char bad[] =
+        "{\"uri\":\"u\",\"bodies\":[{\"contentType\":\"text/plain\","
+        "\"value\":\"x\",\"wordCount\":-3}]}";
+
+    (void)state;
+    rec->uri = wh_xstrdup("https://example.test/a");
+    rec->body_text = wh_xstrdup("one two three");
+    rec->body_chars = 13;
+    rec->body_words = 3;
+    text = wh_record_dump(rec);
+    assert_non_null(strstr(text, "\"charCount\":13"));
+    assert_non_null(strstr(text, "\"wordCount\":3"));
+    back = wh_record_parse(text, strlen(text), errstr, sizeof(errstr));
+    assert_non_null(back);
+    assert_int_equal(back->body_chars, 13);
+    assert_int_equal(back->body_words, 3);
+    wh_record_free(back);
+    free(text);
+    wh_record_free(rec);
+
+    back = wh_record_parse(bad, strlen(bad), errstr, sizeof(errstr));
+    assert_null(back);
+    assert_non_null(strstr(errstr, "wordCount"));
+}
+
 static void test_now(void **state)
 {
     char out[21];
@@ -331,6 +363,7 @@ int main(void)
         cmocka_unit_test(test_from_json_roles),
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_body_hash),
+        cmocka_unit_test(test_body_counts),
         cmocka_unit_test(test_now),
     };
 

@@ -31,8 +31,8 @@ static char *fixture(const char *name, size_t *len)
     FILE *fp;
     long n;
 
-    path = wh_xasprintf("%s/tests/data/feeds/%s", src != NULL ? src : ".",
-                        name);
+    path =
+        wh_xasprintf("%s/tests/data/feeds/%s", src != NULL ? src : ".", name);
     fp = fopen(path, "rb");
     if (fp == NULL) {
         fail_msg("cannot open %s (is WH_SRCDIR set?)", path);
@@ -180,8 +180,7 @@ static void test_atom(void **state)
 
     /* entry-level xml:base; content as summary; feed author fallback */
     it = &feed->items[1];
-    assert_string_equal(it->link,
-                        "http://other.example.net/section/page.html");
+    assert_string_equal(it->link, "http://other.example.net/section/page.html");
     assert_string_equal(it->summary, "Para one. Para two.");
     assert_string_equal(it->author, "Feed Author");
     assert_null(it->published);
@@ -339,9 +338,9 @@ static unsigned char *gzip_bytes(const void *data, size_t len, size_t *out)
     unsigned char *buf = wh_xmalloc(cap);
 
     memset(&zs, 0, sizeof(zs));
-    assert_int_equal(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 9,
-                                  Z_DEFAULT_STRATEGY),
-                     Z_OK);
+    assert_int_equal(
+        deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_DEFAULT_STRATEGY),
+        Z_OK);
     zs.next_in = (const Bytef *)data;
     zs.avail_in = (uInt)len;
     zs.next_out = buf;
@@ -366,8 +365,8 @@ static void test_gzip_bomb_and_corrupt(void **state)
     gz = gzip_bytes(zeros, big, &gz_len);
     free(zeros);
     assert_true(gz_len < big / 100);
-    feed = wh_source_parse((const char *)gz, gz_len, NULL, BASE, err,
-                           sizeof(err));
+    feed =
+        wh_source_parse((const char *)gz, gz_len, NULL, BASE, err, sizeof(err));
     assert_null(feed);
     assert_non_null(strstr(err, "gzip: inflates past"));
 
@@ -378,8 +377,7 @@ static void test_gzip_bomb_and_corrupt(void **state)
     assert_non_null(strstr(err, "gzip: "));
     free(gz);
 
-    feed = wh_source_parse("\x1f\x8bgarbage", 9, NULL, BASE, err,
-                           sizeof(err));
+    feed = wh_source_parse("\x1f\x8bgarbage", 9, NULL, BASE, err, sizeof(err));
     assert_null(feed);
     assert_non_null(strstr(err, "gzip: "));
 }
@@ -481,9 +479,8 @@ static void test_ninjs_old_versions(void **state)
     subj = json_object_get(doc, "subjects");
     assert_int_equal(json_array_size(subj), 2);
     assert_string_equal(jstr(json_array_get(subj, 0), "literal"), "04000000");
-    assert_string_equal(
-        jstr(json_array_get(subj, 0), "uri"),
-        "http://cv.iptc.org/newscodes/subjectcode/04000000");
+    assert_string_equal(jstr(json_array_get(subj, 0), "uri"),
+                        "http://cv.iptc.org/newscodes/subjectcode/04000000");
     assert_string_equal(jstr(json_array_get(subj, 1), "name"), "trade");
     json_decref(doc);
 
@@ -558,8 +555,7 @@ static void test_newsml(void **state)
                         "Corrects spelling in second paragraph");
     subj = json_object_get(doc, "subjects");
     assert_int_equal(json_array_size(subj), 2);
-    assert_string_equal(jstr(json_array_get(subj, 0), "name"),
-                        "cyber warfare");
+    assert_string_equal(jstr(json_array_get(subj, 0), "name"), "cyber warfare");
     assert_string_equal(jstr(json_array_get(subj, 0), "literal"),
                         "medtop:20000763");
     assert_string_equal(
@@ -615,6 +611,108 @@ static void test_nitf(void **state)
     assert_int_equal(json_array_size(json_object_get(doc, "subjects")), 2);
     json_decref(doc);
     wh_feed_free(feed);
+}
+
+/* ---- fixtures with their expected items beside them ------------------- */
+
+/* Every fixture that parses; "<name>.expected.json" beside it holds its
+ * items as item_json() writes them. WH_UPDATE_EXPECTED=1 in the
+ * environment rewrites the expected files instead (then review the diff). */
+static const char *const expected_fixtures[] = {
+    "rss2.xml",      "rss091.xml",         "rss092-latin1.xml",
+    "atom.xml",      "rss10.rdf",          "feed.json",
+    "sitemap.xml",   "sitemap-news.xml",   "sitemap-index.xml",
+    "homepage.html", "ninjs3.json",        "ninjs1-list.json",
+    "newsml-g2.xml", "newsml-message.xml", "nitf.xml",
+};
+
+static void set_str(json_t *obj, const char *key, const char *value)
+{
+    if (value != NULL) {
+        json_object_set_new(obj, key, json_string(value));
+    }
+}
+
+/* The feed as JSON: kind, title, links, and per item its fields and, for
+ * wire items, the record. */
+static json_t *feed_json(const struct wh_feed *feed)
+{
+    json_t *doc = json_object();
+    json_t *items = json_array();
+    json_t *links = json_array();
+    size_t i;
+    size_t k;
+
+    set_str(doc, "kind", feed->kind);
+    set_str(doc, "title", feed->title);
+    for (i = 0; i < feed->nlinks; i++) {
+        json_array_append_new(links, json_string(feed->links[i]));
+    }
+    json_object_set_new(doc, "links", links);
+    for (i = 0; i < feed->nitems; i++) {
+        const struct wh_feed_item *it = &feed->items[i];
+        json_t *item = json_object();
+        json_t *cats = json_array();
+
+        set_str(item, "id", it->id);
+        set_str(item, "link", it->link);
+        set_str(item, "title", it->title);
+        set_str(item, "summary", it->summary);
+        set_str(item, "author", it->author);
+        set_str(item, "published", it->published);
+        set_str(item, "updated", it->updated);
+        for (k = 0; k < it->ncategories; k++) {
+            json_array_append_new(cats, json_string(it->categories[k]));
+        }
+        json_object_set_new(item, "categories", cats);
+        set_str(item, "enclosureUrl", it->enclosure_url);
+        set_str(item, "enclosureType", it->enclosure_type);
+        if (it->rec != NULL) {
+            json_object_set_new(item, "record", wh_record_to_json(it->rec));
+        }
+        json_array_append_new(items, item);
+    }
+    json_object_set_new(doc, "items", items);
+    return doc;
+}
+
+static void test_expected_files(void **state)
+{
+    const char *src = getenv("WH_SRCDIR");
+    const char *update = getenv("WH_UPDATE_EXPECTED");
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < WH_ARRAY_SIZE(expected_fixtures); i++) {
+        struct wh_feed *feed = must_parse(expected_fixtures[i]);
+        json_t *got = feed_json(feed);
+        char *path =
+            wh_xasprintf("%s/tests/data/feeds/%s.expected.json",
+                         src != NULL ? src : ".", expected_fixtures[i]);
+        json_error_t jerr;
+        json_t *want;
+
+        if (update != NULL && strcmp(update, "1") == 0) {
+            assert_int_equal(
+                json_dump_file(got, path, JSON_INDENT(2) | JSON_ENSURE_ASCII),
+                0);
+        }
+        want = json_load_file(path, 0, &jerr);
+        if (want == NULL) {
+            fail_msg("%s: %s (run with WH_UPDATE_EXPECTED=1 to create it)",
+                     path, jerr.text);
+        }
+        if (!json_equal(got, want)) {
+            char *text = json_dumps(got, JSON_INDENT(2));
+
+            fail_msg("%s differs from what %s parses into:\n%s", path,
+                     expected_fixtures[i], text != NULL ? text : "");
+        }
+        json_decref(want);
+        json_decref(got);
+        free(path);
+        wh_feed_free(feed);
+    }
 }
 
 static void test_malformed(void **state)
@@ -770,6 +868,7 @@ int main(void)
         cmocka_unit_test(test_ninjs_bad),
         cmocka_unit_test(test_newsml),
         cmocka_unit_test(test_nitf),
+        cmocka_unit_test(test_expected_files),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_billion_laughs),
         cmocka_unit_test(test_external_entity),

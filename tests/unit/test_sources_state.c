@@ -1,7 +1,7 @@
 /*
  * test_sources_state.c - the producer's published-ids state
- * (producers/state.c): in memory, persisted per source, reloaded by a
- * restarted producer, sources kept apart.
+ * (producers/state.c) and HTTP validators: in memory, persisted per
+ * source, reloaded by a restarted producer, sources kept apart.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,8 +23,7 @@
 static char *temp_dir(void)
 {
     const char *tmp = getenv("TMPDIR");
-    char *dir = wh_xasprintf("%s/wh-state-XXXXXX",
-                             tmp != NULL ? tmp : "/tmp");
+    char *dir = wh_xasprintf("%s/wh-state-XXXXXX", tmp != NULL ? tmp : "/tmp");
 
     if (mkdtemp(dir) == NULL) {
         fail_msg("mkdtemp %s failed", dir);
@@ -74,8 +73,7 @@ static void test_memory_only(void **state)
         char id[32];
 
         snprintf(id, sizeof(id), "id-%zu", i);
-        assert_int_equal(wh_state_mark(st, "s3", id, err, sizeof(err)),
-                         WH_OK);
+        assert_int_equal(wh_state_mark(st, "s3", id, err, sizeof(err)), WH_OK);
     }
     assert_int_equal(wh_state_count(st), 5001);
     assert_true(wh_state_seen(st, "s3", "id-0"));
@@ -94,15 +92,13 @@ static void test_restart(void **state)
     (void)state;
     st = wh_state_open(dir, err, sizeof(err));
     assert_non_null(st);
-    assert_int_equal(wh_state_mark(st, "http://a/feed", "one", err,
-                                   sizeof(err)),
-                     WH_OK);
-    assert_int_equal(wh_state_mark(st, "http://a/feed", "two\nlines", err,
-                                   sizeof(err)),
-                     WH_OK);
-    assert_int_equal(wh_state_mark(st, "http://b/feed", "one", err,
-                                   sizeof(err)),
-                     WH_OK);
+    assert_int_equal(
+        wh_state_mark(st, "http://a/feed", "one", err, sizeof(err)), WH_OK);
+    assert_int_equal(
+        wh_state_mark(st, "http://a/feed", "two\nlines", err, sizeof(err)),
+        WH_OK);
+    assert_int_equal(
+        wh_state_mark(st, "http://b/feed", "one", err, sizeof(err)), WH_OK);
     wh_state_close(st);
 
     /* a restarted producer sees what was published, per source */
@@ -113,6 +109,73 @@ static void test_restart(void **state)
     assert_false(wh_state_seen(st, "http://a/feed", "three"));
     assert_true(wh_state_seen(st, "http://b/feed", "one"));
     assert_false(wh_state_seen(st, "http://c/feed", "one"));
+    wh_state_close(st);
+    remove_dir(dir);
+    free(dir);
+}
+
+static void test_validators(void **state)
+{
+    char err[256];
+    char *dir = temp_dir();
+    struct wh_state *st;
+    const char *etag;
+    const char *lm;
+
+    (void)state;
+    st = wh_state_open(dir, err, sizeof(err));
+    assert_non_null(st);
+    wh_state_validators(st, "src", "http://a/feed", &etag, &lm);
+    assert_null(etag);
+    assert_null(lm);
+    assert_int_equal(wh_state_set_validators(st, "src", "http://a/feed",
+                                             "\"abc\"", NULL, err, sizeof(err)),
+                     WH_OK);
+    assert_int_equal(wh_state_set_validators(st, "src", "http://a/index", NULL,
+                                             "Sun, 21 Dec 2014", err,
+                                             sizeof(err)),
+                     WH_OK);
+    assert_int_equal(wh_state_set_validators(st, "other", "http://a/feed",
+                                             "\"x\ty\"", "d", err, sizeof(err)),
+                     WH_OK);
+    /* replaced, not added */
+    assert_int_equal(wh_state_set_validators(st, "src", "http://a/feed",
+                                             "\"abd\"", NULL, err, sizeof(err)),
+                     WH_OK);
+    wh_state_close(st);
+
+    st = wh_state_open(dir, err, sizeof(err));
+    assert_non_null(st);
+    wh_state_validators(st, "src", "http://a/feed", &etag, &lm);
+    assert_string_equal(etag, "\"abd\"");
+    assert_null(lm);
+    wh_state_validators(st, "src", "http://a/index", &etag, &lm);
+    assert_null(etag);
+    assert_string_equal(lm, "Sun, 21 Dec 2014");
+    /* a tab inside a value is blanked on disk */
+    wh_state_validators(st, "other", "http://a/feed", &etag, &lm);
+    assert_string_equal(etag, "\"x y\"");
+    assert_string_equal(lm, "d");
+    /* forgetting one source leaves the others */
+    assert_int_equal(wh_state_forget_validators(st, "src", err, sizeof(err)),
+                     WH_OK);
+    wh_state_validators(st, "src", "http://a/feed", &etag, &lm);
+    assert_null(etag);
+    wh_state_close(st);
+
+    st = wh_state_open(dir, err, sizeof(err));
+    assert_non_null(st);
+    wh_state_validators(st, "src", "http://a/index", &etag, &lm);
+    assert_null(lm);
+    wh_state_validators(st, "other", "http://a/feed", &etag, &lm);
+    assert_string_equal(lm, "d");
+    /* both NULL removes */
+    assert_int_equal(wh_state_set_validators(st, "other", "http://a/feed", NULL,
+                                             NULL, err, sizeof(err)),
+                     WH_OK);
+    wh_state_validators(st, "other", "http://a/feed", &etag, &lm);
+    assert_null(etag);
+    assert_null(lm);
     wh_state_close(st);
     remove_dir(dir);
     free(dir);
@@ -153,6 +216,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_memory_only),
         cmocka_unit_test(test_restart),
+        cmocka_unit_test(test_validators),
         cmocka_unit_test(test_bad_dir),
     };
 

@@ -15,7 +15,7 @@
 
 struct pair {
     const char *in;
-    const char *out;   /* NULL: not normalizable */
+    const char *out; /* NULL: not normalizable */
 };
 
 static void check(const struct pair *cases, size_t n)

@@ -10,7 +10,8 @@
  *     "headlines": [{"role": "main", "value": "..."},
  *                   {"role": "sub",  "value": "..."}],
  *     "descriptions": [{"role": "summary", "value": "..."}],
- *     "bodies": [{"role": "main", "contentType": "text/plain", "value": ...},
+ *     "bodies": [{"role": "main", "contentType": "text/plain", "value": ...,
+ *                 "charCount": N, "wordCount": N},
  *                {"role": "main", "contentType": "text/html",  "value": ...}],
  *     "by": "...",
  *     ... any other ninjs property, kept verbatim in rec->extra ...
@@ -48,6 +49,8 @@ struct wh_record {
     char *description;       /* descriptions[role=summary]: the standfirst */
     char *body_text;         /* bodies[text/plain]: paragraphs split by "\n\n" */
     char *body_html;         /* bodies[text/html], optional */
+    long body_chars;         /* bodies[text/plain].charCount; 0: absent */
+    long body_words;         /* bodies[text/plain].wordCount; 0: absent */
     char *by;                /* byline: people only */
     json_t *extra;           /* other ninjs members (object) or NULL */
 

@@ -1,0 +1,478 @@
+/*
+ * test_dedup_store.c - the shared decision store of
+ * consumers/dedup/store.c: decisions, replays, restarts, a torn log tail,
+ * and processes deciding at the same moment on copies of the same stories.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "store.h"
+#include "wh/buf.h"
+#include "wh/hash.h"
+#include "wh/wh.h"
+
+#define NSTORIES 40
+
+static char tmpdir[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/wh-dedup-test.XXXXXX");
+    return mkdtemp(tmpdir) != NULL ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    char *cmd = wh_xasprintf("rm -rf '%s'", tmpdir);
+    int rc;
+
+    (void)state;
+    rc = system(cmd);
+    free(cmd);
+    return rc == 0 ? 0 : -1;
+}
+
+/* A deterministic story of 300 made-up words; seed picks the story. */
+static char *story(unsigned seed)
+{
+    static const char *const syl[] = {"ka", "lo", "mi", "ne", "ru", "sa",
+                                      "to", "vi", "de", "bo", "ga", "pe"};
+    struct wh_buf b;
+    uint64_t s = seed * 0x9e3779b97f4a7c15ULL + 1;
+    size_t i;
+
+    wh_buf_init(&b, 0);
+    for (i = 0; i < 300; i++) {
+        uint64_t w;
+        unsigned k;
+
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        w = s % 2000;
+        if (i > 0) {
+            wh_buf_puts(&b, i % 60 == 0 ? "\n\n" : " ");
+        }
+        for (k = 0; k < 2 + w % 3; k++) {
+            wh_buf_puts(&b, syl[(w / (k + 1) + k) % 12]);
+        }
+    }
+    return wh_buf_steal(&b);
+}
+
+/* A syndicated copy: dateline and sign-off added. */
+static char *copy_of(const char *text, unsigned variant)
+{
+    return wh_xasprintf("CITY%u, Nov %u (Agency) - %s\n\nReporting by "
+                        "Someone Number %u", variant, variant + 1, text,
+                        variant);
+}
+
+static struct wh_dedup_store *open_store(const char *dir)
+{
+    struct wh_dedup_store_params p;
+    char err[256] = "";
+    struct wh_dedup_store *st;
+
+    wh_dedup_store_params_default(&p);
+    p.dir = dir;
+    st = wh_dedup_store_open(&p, err, sizeof(err));
+    if (st == NULL) {
+        fail_msg("open %s: %s", dir, err);
+    }
+    return st;
+}
+
+struct doc {
+    const char *uri;
+    const char *text;
+    uint64_t self;
+};
+
+static int decide(struct wh_dedup_store *st, const struct doc *d,
+                  struct wh_dedup_result *res)
+{
+    struct wh_simhash_params p;
+    struct wh_simhash_sig sig;
+    struct wh_dedup_input in;
+    char err[256] = "";
+    char *bh = wh_body_hash(d->text);
+    int rc;
+
+    wh_simhash_params_default(&p);
+    assert_int_equal(wh_simhash_compute(&p, d->text, strlen(d->text), &sig),
+                     WH_OK);
+    memset(&in, 0, sizeof(in));
+    in.uri = d->uri;
+    in.body_hash = strtoull(bh + 5, NULL, 16);
+    in.self_hash = d->self;
+    in.sig = &sig;
+    in.near = sig.nwords >= 20;
+    in.version = 1;
+    in.version_created = "2026-11-27T12:00:00Z";
+    free(bh);
+    rc = wh_dedup_store_decide(st, &in, res, err, sizeof(err));
+    return rc;
+}
+
+static char *dirpath(const char *name)
+{
+    return wh_xasprintf("%s/%s", tmpdir, name);
+}
+
+static void test_decisions(void **state)
+{
+    char *dir = dirpath("decisions");
+    char *a = story(1);
+    char *other = story(2);
+    char *ca = copy_of(a, 1);
+    char *a2 = wh_xasprintf("%s\n\nUpdated with a new closing paragraph "
+                            "about something else entirely.", a);
+    struct wh_dedup_store *st = open_store(dir);
+    struct wh_dedup_result r;
+    struct wh_dedup_result again;
+    struct doc d1 = {"https://one.example/a", a, 11};
+    struct doc d2 = {"https://two.example/copy", ca, 12};
+    struct doc d3 = {"https://three.example/b", other, 13};
+    struct doc d4 = {"https://one.example/a", a2, 14};
+    struct doc d5 = {"https://one.example/a", a, 15};   /* re-sent v1 */
+    struct doc d6 = {"https://one.example/a", a2, 16};  /* re-sent v2 */
+
+    (void)state;
+    assert_int_equal(decide(st, &d1, &r), WH_OK);
+    assert_int_equal(r.decision, WH_DEDUP_NEW);
+    assert_false(r.replay);
+    assert_string_equal(r.cluster_uri, d1.uri);
+    assert_int_equal(r.version, 1);
+    wh_dedup_result_clear(&r);
+
+    assert_int_equal(decide(st, &d2, &r), WH_OK);
+    assert_int_equal(r.decision, WH_DEDUP_COPY);
+    assert_string_equal(r.cluster_uri, d1.uri);
+    assert_string_equal(r.dup_of_uri, d1.uri);
+    assert_true(r.similarity >= 0.5);
+    wh_dedup_result_clear(&r);
+
+    assert_int_equal(decide(st, &d3, &r), WH_OK);
+    assert_int_equal(r.decision, WH_DEDUP_NEW);   /* same words, not joined */
+    assert_string_equal(r.cluster_uri, d3.uri);
+    wh_dedup_result_clear(&r);
+
+    assert_int_equal(decide(st, &d4, &r), WH_OK);
+    assert_int_equal(r.decision, WH_DEDUP_VERSION);
+    assert_int_equal(r.version, 2);
+    assert_int_equal(r.prev_version, 1);
+    assert_string_equal(r.cluster_uri, d1.uri);
+    assert_string_equal(r.version_created, "2026-11-27T12:00:00Z");
+    wh_dedup_result_clear(&r);
+
+    assert_int_equal(decide(st, &d5, &r), WH_OK);
+    assert_int_equal(r.decision, WH_DEDUP_EXACT);
+    assert_int_equal(r.version, 1);
+    wh_dedup_result_clear(&r);
+    assert_int_equal(decide(st, &d6, &r), WH_OK);
+    assert_int_equal(r.decision, WH_DEDUP_EXACT);
+    assert_int_equal(r.version, 2);
+    wh_dedup_result_clear(&r);
+
+    /* replays: each message gets its first answer again */
+    assert_int_equal(decide(st, &d2, &again), WH_OK);
+    assert_true(again.replay);
+    assert_int_equal(again.decision, WH_DEDUP_COPY);
+    assert_string_equal(again.cluster_uri, d1.uri);
+    assert_string_equal(again.dup_of_uri, d1.uri);
+    wh_dedup_result_clear(&again);
+    assert_int_equal(decide(st, &d1, &again), WH_OK);
+    assert_true(again.replay);
+    assert_int_equal(again.decision, WH_DEDUP_NEW);
+    assert_int_equal(again.version, 1);
+    wh_dedup_result_clear(&again);
+    assert_int_equal(decide(st, &d4, &again), WH_OK);
+    assert_true(again.replay);
+    assert_int_equal(again.decision, WH_DEDUP_VERSION);
+    assert_int_equal(again.version, 2);
+    wh_dedup_result_clear(&again);
+
+    assert_int_equal(wh_dedup_store_count(st), 4);   /* repeats not logged */
+    wh_dedup_store_close(st);
+
+    /* restart: the state is back, replays still recognized */
+    st = open_store(dir);
+    assert_int_equal(wh_dedup_store_count(st), 4);
+    assert_int_equal(decide(st, &d4, &again), WH_OK);
+    assert_true(again.replay);
+    assert_int_equal(again.version, 2);
+    wh_dedup_result_clear(&again);
+    {
+        char *cb = copy_of(a, 2);
+        struct doc d7 = {"https://four.example/copy", cb, 17};
+
+        assert_int_equal(decide(st, &d7, &r), WH_OK);
+        assert_int_equal(r.decision, WH_DEDUP_COPY);
+        assert_string_equal(r.cluster_uri, d1.uri);
+        wh_dedup_result_clear(&r);
+        free(cb);
+    }
+    wh_dedup_store_close(st);
+    free(dir);
+    free(a);
+    free(a2);
+    free(ca);
+    free(other);
+}
+
+static void test_bad_input(void **state)
+{
+    struct wh_dedup_store_params p;
+    char err[256] = "";
+    char *dir = dirpath("bad");
+    struct wh_dedup_store *st;
+    struct wh_dedup_result r;
+    struct doc d = {"", "some text", 1};
+    char *log;
+    FILE *fp;
+
+    (void)state;
+    wh_dedup_store_params_default(&p);
+    p.dir = "/proc/no/such/dir";
+    assert_null(wh_dedup_store_open(&p, err, sizeof(err)));
+    assert_non_null(strstr(err, "/proc/no"));
+    p.dir = NULL;
+    assert_null(wh_dedup_store_open(&p, err, sizeof(err)));
+
+    st = open_store(dir);
+    assert_int_equal(decide(st, &d, &r), WH_EINVAL);
+    wh_dedup_store_close(st);
+
+    /* another MinHash size: refused with a clear message */
+    wh_dedup_store_params_default(&p);
+    p.dir = dir;
+    p.sh.minhash_k = 32;
+    assert_null(wh_dedup_store_open(&p, err, sizeof(err)));
+    assert_non_null(strstr(err, "MinHash"));
+
+    /* not a log at all */
+    log = wh_xasprintf("%s/dedup.log", dir);
+    fp = fopen(log, "w");
+    assert_non_null(fp);
+    fputs("hello, this is not a dedup log\n", fp);
+    fclose(fp);
+    p.sh.minhash_k = 64;
+    assert_null(wh_dedup_store_open(&p, err, sizeof(err)));
+    assert_non_null(strstr(err, "not a wirehose dedup log"));
+    free(log);
+    free(dir);
+}
+
+/* A writer killed in the middle of an append leaves half a frame: the next
+ * process drops it and goes on; the records before it stay. */
+static void test_torn_tail(void **state)
+{
+    char *dir = dirpath("torn");
+    char *log = wh_xasprintf("%s/dedup.log", dir);
+    char *a = story(5);
+    char *b = story(6);
+    struct doc d1 = {"https://x.example/1", a, 1};
+    struct doc d2 = {"https://x.example/2", b, 2};
+    struct wh_dedup_store *st = open_store(dir);
+    struct wh_dedup_result r;
+    FILE *fp;
+    long size;
+    char *buf;
+
+    (void)state;
+    assert_int_equal(decide(st, &d1, &r), WH_OK);
+    wh_dedup_result_clear(&r);
+    assert_int_equal(decide(st, &d2, &r), WH_OK);
+    wh_dedup_result_clear(&r);
+    wh_dedup_store_close(st);
+    /* cut the last record in half */
+    fp = fopen(log, "rb");
+    assert_non_null(fp);
+    fseek(fp, 0, SEEK_END);
+    size = ftell(fp);
+    fclose(fp);
+    assert_int_equal(truncate(log, size - 100), 0);
+    st = open_store(dir);
+    assert_int_equal(wh_dedup_store_count(st), 1);
+    assert_int_equal(decide(st, &d1, &r), WH_OK);
+    assert_true(r.replay);
+    wh_dedup_result_clear(&r);
+    assert_int_equal(decide(st, &d2, &r), WH_OK);
+    assert_int_equal(r.decision, WH_DEDUP_NEW);
+    assert_false(r.replay);
+    wh_dedup_result_clear(&r);
+    wh_dedup_store_close(st);
+    /* damage in the middle is an error, not silently skipped */
+    fp = fopen(log, "r+b");
+    assert_non_null(fp);
+    buf = wh_xcalloc(1, 8);
+    fseek(fp, 16, SEEK_SET);
+    fwrite("garbage!", 1, 8, fp);
+    fclose(fp);
+    {
+        struct wh_dedup_store_params p;
+        char err[256] = "";
+
+        wh_dedup_store_params_default(&p);
+        p.dir = dir;
+        assert_null(wh_dedup_store_open(&p, err, sizeof(err)));
+        assert_non_null(strstr(err, "damaged"));
+    }
+    free(buf);
+    free(log);
+    free(dir);
+    free(a);
+    free(b);
+}
+
+/* Two processes get the copies of NSTORIES stories at the same moment
+ * (each story's copies split between them) and must put each story in one
+ * cluster; a third process reading the log afterwards agrees. */
+static void test_concurrent(void **state)
+{
+    char *dir = dirpath("concurrent");
+    char *texts[NSTORIES][4];
+    int go[2];
+    pid_t pids[2];
+    int i;
+    int k;
+
+    (void)state;
+    for (i = 0; i < NSTORIES; i++) {
+        char *t = story(100 + (unsigned)i);
+
+        for (k = 0; k < 4; k++) {
+            texts[i][k] = copy_of(t, (unsigned)k);
+        }
+        free(t);
+    }
+    /* create the log first so both children open an existing one */
+    wh_dedup_store_close(open_store(dir));
+    assert_int_equal(pipe(go), 0);
+    for (k = 0; k < 2; k++) {
+        pids[k] = fork();
+        assert_true(pids[k] >= 0);
+        if (pids[k] == 0) {
+            struct wh_dedup_store *st = open_store(dir);
+            char *out = wh_xasprintf("%s/child%d.txt", dir, k);
+            FILE *fp = fopen(out, "w");
+            char c;
+
+            close(go[1]);
+            if (read(go[0], &c, 1) != 0 || fp == NULL) {
+                _exit(3);
+            }
+            for (i = 0; i < NSTORIES; i++) {
+                int v;
+
+                /* child 0 takes copies 0 and 2, child 1 copies 1 and 3,
+                 * in the same story order: they race on every story */
+                int s = i;
+
+                for (v = k; v < 4; v += 2) {
+                    char uri[64];
+                    struct doc d;
+                    struct wh_dedup_result r;
+
+                    snprintf(uri, sizeof(uri), "https://s%d.example/c%d",
+                             s, v);
+                    d.uri = uri;
+                    d.text = texts[s][v];
+                    d.self = (uint64_t)s * 10 + (uint64_t)v + 1;
+                    if (decide(st, &d, &r) != WH_OK) {
+                        _exit(4);
+                    }
+                    fprintf(fp, "%s %s\n", uri, r.cluster_uri);
+                    wh_dedup_result_clear(&r);
+                }
+            }
+            fclose(fp);
+            free(out);
+            wh_dedup_store_close(st);
+            _exit(0);
+        }
+    }
+    close(go[0]);
+    close(go[1]);   /* both children start now */
+    for (k = 0; k < 2; k++) {
+        int status = 0;
+
+        assert_int_equal(waitpid(pids[k], &status, 0), pids[k]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    {
+        /* every copy of story s names the same cluster, in both children's
+         * answers and in a fresh process's replay of the log */
+        char cluster[NSTORIES][64];
+        struct wh_dedup_store *st = open_store(dir);
+
+        memset(cluster, 0, sizeof(cluster));
+        assert_int_equal(wh_dedup_store_count(st), NSTORIES * 4);
+        for (k = 0; k < 2; k++) {
+            char *out = wh_xasprintf("%s/child%d.txt", dir, k);
+            FILE *fp = fopen(out, "r");
+            char uri[64];
+            char cl[64];
+            char prefix[64];
+            int s;
+            int v;
+
+            assert_non_null(fp);
+            while (fscanf(fp, "%63s %63s", uri, cl) == 2) {
+                assert_int_equal(sscanf(uri, "https://s%d.example/c%d", &s,
+                                        &v), 2);
+                snprintf(prefix, sizeof(prefix), "https://s%d.example/", s);
+                assert_int_equal(strncmp(cl, prefix, strlen(prefix)), 0);
+                if (cluster[s][0] == '\0') {
+                    snprintf(cluster[s], sizeof(cluster[s]), "%s", cl);
+                }
+                assert_string_equal(cluster[s], cl);
+            }
+            fclose(fp);
+            free(out);
+        }
+        for (i = 0; i < NSTORIES; i++) {
+            for (k = 0; k < 4; k++) {
+                char uri[64];
+                struct doc d;
+                struct wh_dedup_result r;
+
+                snprintf(uri, sizeof(uri), "https://s%d.example/c%d", i, k);
+                d.uri = uri;
+                d.text = texts[i][k];
+                d.self = (uint64_t)i * 10 + (uint64_t)k + 1;
+                assert_int_equal(decide(st, &d, &r), WH_OK);
+                assert_true(r.replay);
+                assert_string_equal(r.cluster_uri, cluster[i]);
+                wh_dedup_result_clear(&r);
+                free(texts[i][k]);
+            }
+        }
+        wh_dedup_store_close(st);
+    }
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_decisions),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_torn_tail),
+        cmocka_unit_test(test_concurrent),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
