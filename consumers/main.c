@@ -1311,8 +1311,11 @@ int main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    /* A closed pipe or a file-size limit is an error to report (EPIPE,
+     * EFBIG), not a reason to die with records half-written. */
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
+    sigaction(SIGXFSZ, &sa, NULL);
 
     status = 1;
     if (stages_init(&c, errstr, sizeof(errstr)) != WH_OK ||
@@ -1360,7 +1363,8 @@ out:
     }
     if (c.dlq_rk != NULL) {
         /* Everything that mattered was flushed; say if anything was not. */
-        if (rd_kafka_flush(c.dlq_rk, DLQ_FLUSH_MS) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (rd_kafka_flush(c.dlq_rk, DLQ_FLUSH_MS) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR) {
             wh_warn("dlq", "%d dead letter(s) not delivered (their records "
                     "will be consumed again)", rd_kafka_outq_len(c.dlq_rk));
         }

@@ -16,7 +16,7 @@ void wh_simhash_params_default(struct wh_simhash_params *p)
 {
     p->shingle = 1;
     p->weight = WH_SIMHASH_TF;
-    p->min_letters = 1;
+    p->min_letters = 4;
     p->minhash_shingle = 3;
     p->minhash_k = 64;
 }

@@ -37,7 +37,10 @@ struct wh_simhash_params {
 };
 
 /* The parameters chosen from bench/dedup measurements (see
- * docs/dedup.md): unigram TF SimHash, 64 MinHash values over 3-shingles. */
+ * docs/dedup.md): SimHash over the words of 4 letters or more, each
+ * occurrence counted (short function words would pull every fingerprint
+ * of a language to the same value); 64 MinHash values over word
+ * 3-shingles. */
 void wh_simhash_params_default(struct wh_simhash_params *p);
 
 struct wh_simhash_sig {

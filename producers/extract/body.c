@@ -25,6 +25,7 @@
 #define MAX_NODES 400000        /* elements looked at per page */
 #define MAX_BLOCKS 100000       /* text blocks kept per page */
 #define MAX_UP 300              /* parent steps in any upward walk */
+#define NI_CHUNK 4096           /* element infos per allocation */
 
 /* node flags */
 #define NF_SKIP 0x01            /* not text: script, style, hidden, ... */
@@ -66,8 +67,8 @@ struct block {
 
 struct body_ctx {
     const char *base;
-    struct ninfo *ni;
-    size_t nni, cap_ni;
+    struct ninfo **chunks;      /* NI_CHUNK infos each: stable addresses */
+    size_t nni, nchunks;
     struct block *blk;
     size_t nblk, cap_blk;
     struct wh_buf text;         /* all block texts, back to back */
@@ -87,14 +88,19 @@ struct body_ctx {
     int truncated;
 };
 
+/* The info of element n, or NULL when the walk did not enter it. The
+ * walk stores it in n->_private, which libxml2 leaves to applications;
+ * the document belongs to this call only. */
 static struct ninfo *info(const struct body_ctx *c, const xmlNode *n)
 {
-    uintptr_t i = (uintptr_t)n->_private;
+    (void)c;
+    return (struct ninfo *)n->_private;
+}
 
-    if (i == 0 || i > c->nni) {
-        return NULL;
-    }
-    return &c->ni[i - 1];
+/* The i-th info, in walk order. */
+static struct ninfo *ni_at(const struct body_ctx *c, size_t i)
+{
+    return &c->chunks[i / NI_CHUNK][i % NI_CHUNK];
 }
 
 static const char *attr_val(const xmlNode *n, const char *name)
@@ -589,14 +595,15 @@ static int enter(struct body_ctx *c, xmlNodePtr n)
         c->truncated = 1;
         return 0;
     }
-    if (c->nni == c->cap_ni) {
-        c->cap_ni = c->cap_ni != 0 ? c->cap_ni * 2 : 1024;
-        c->ni = wh_xrealloc(c->ni, c->cap_ni * sizeof(*c->ni));
+    if (c->nni % NI_CHUNK == 0) {
+        c->chunks = wh_xrealloc(c->chunks,
+                                (c->nchunks + 1) * sizeof(struct ninfo *));
+        c->chunks[c->nchunks++] = wh_xmalloc(NI_CHUNK * sizeof(struct ninfo));
     }
-    in = &c->ni[c->nni++];
+    in = ni_at(c, c->nni++);
     memset(in, 0, sizeof(*in));
     in->node = n;
-    n->_private = (void *)(uintptr_t)c->nni;
+    n->_private = in;
     tf = lex_get(name, strlen(name));
     in->tflags = tf;
     read_attrs(n, &at);
@@ -857,8 +864,8 @@ static int is_para_tag(const char *name)
 static void score_blocks(struct body_ctx *c, int strict)
 {
     for (size_t i = 0; i < c->nni; i++) {
-        c->ni[i].scored = 0;
-        c->ni[i].score = 0;
+        ni_at(c, i)->scored = 0;
+        ni_at(c, i)->score = 0;
     }
     for (size_t i = 0; i < c->nblk; i++) {
         const struct block *b = &c->blk[i];
@@ -901,10 +908,12 @@ static void score_blocks(struct body_ctx *c, int strict)
             int steps = 0;
             double f = 1.0;
 
-            if (!c->ni[i].scored) {
+            struct ninfo *ci = ni_at(c, i);
+
+            if (!ci->scored) {
                 continue;
             }
-            for (xmlNodePtr n = c->ni[i].node;
+            for (xmlNodePtr n = ci->node;
                  n != NULL && n->type == XML_ELEMENT_NODE &&
                  steps++ < MAX_UP;
                  n = n->parent) {
@@ -918,7 +927,7 @@ static void score_blocks(struct body_ctx *c, int strict)
                     }
                 }
             }
-            c->ni[i].score *= f;
+            ci->score *= f;
         }
     }
 }
@@ -970,7 +979,7 @@ static xmlNodePtr choose(struct body_ctx *c, xmlNodePtr body, int strict)
     double threshold;
 
     for (size_t i = 0; i < c->nni; i++) {
-        struct ninfo *in = &c->ni[i];
+        struct ninfo *in = ni_at(c, i);
 
         if (!in->scored) {
             continue;
@@ -1722,12 +1731,14 @@ static xmlNodePtr find_body(htmlDocPtr doc)
 
 int wh_extract_body(htmlDocPtr doc, const char *base, struct wh_article *art)
 {
+    const char *debug_text;
     struct body_ctx c;
     xmlNodePtr body = find_body(doc);
     xmlNodePtr cand;
     int rc = WH_ENOENT;
 
     pthread_once(&lex_once, lex_init);
+    debug_text = getenv("WH_EXTRACT_DEBUG_TEXT");
     memset(&c, 0, sizeof(c));
     c.base = base;
     c.link_open_block = -1;
@@ -1757,13 +1768,14 @@ int wh_extract_body(htmlDocPtr doc, const char *base, struct wh_article *art)
                     c.text.data + c.blk[i].text_off);
         }
     }
-    if (getenv("WH_EXTRACT_DEBUG_TEXT") != NULL) {
-        const char *want = getenv("WH_EXTRACT_DEBUG_TEXT");
+    if (debug_text != NULL) {
+        const char *want = debug_text;
 
         for (size_t i = 0; i < c.nblk; i++) {
             xmlNodePtr n = c.blk[i].owner;
 
-            if (memmem(c.text.data + c.blk[i].text_off, c.blk[i].text_len,
+            if (c.text.data == NULL ||
+                memmem(c.text.data + c.blk[i].text_off, c.blk[i].text_len,
                        want, strlen(want)) == NULL) {
                 continue;
             }
@@ -1784,7 +1796,7 @@ int wh_extract_body(htmlDocPtr doc, const char *base, struct wh_article *art)
     for (int strict = 1; strict >= 0; strict--) {
         score_blocks(&c, strict);
         for (size_t i = 0; i < c.nni; i++) {
-            c.ni[i].flags &= ~(unsigned)NF_KEEP;
+            ni_at(&c, i)->flags &= ~(unsigned)NF_KEEP;
         }
         cand = choose(&c, body, strict);
         if (cand == NULL) {
@@ -1823,9 +1835,12 @@ int wh_extract_body(htmlDocPtr doc, const char *base, struct wh_article *art)
 out:
     /* the document is freed by the caller; clear what we pointed at */
     for (size_t i = 0; i < c.nni; i++) {
-        c.ni[i].node->_private = NULL;
+        ni_at(&c, i)->node->_private = NULL;
     }
-    free(c.ni);
+    for (size_t i = 0; i < c.nchunks; i++) {
+        free(c.chunks[i]);
+    }
+    free(c.chunks);
     free(c.blk);
     wh_buf_free(&c.text);
     wh_buf_free(&c.html);

@@ -214,8 +214,15 @@ static char *from_iconv(const char *cs, const char *in, size_t n,
     size_t ol;
     char *res;
 
-    if (cd == (iconv_t)-1) {
-        return NULL;
+    {
+        /* iconv_open() fails with (iconv_t)-1: compare the bytes rather
+         * than cast an integer to a pointer */
+        iconv_t bad;
+
+        memset(&bad, 0xff, sizeof(bad));
+        if (memcmp(&cd, &bad, sizeof(cd)) == 0) {
+            return NULL;
+        }
     }
     raw = wh_xmalloc(cap);
     op = raw;

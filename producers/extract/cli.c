@@ -216,7 +216,7 @@ static int one(const struct cli *cli, const char *path)
 {
     char err[256] = "";
     size_t max = cli->opts.max_bytes != 0 ? cli->opts.max_bytes
-                                          : 8u * 1024u * 1024u;
+                                          : (size_t)8 * 1024 * 1024;
     size_t len = 0;
     char *data;
     struct wh_article *art;

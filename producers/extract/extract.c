@@ -16,7 +16,7 @@
 #include "wh/record.h"
 #include "wh/wh.h"
 
-#define DEFAULT_MAX_BYTES (8u * 1024u * 1024u)
+#define DEFAULT_MAX_BYTES ((size_t)8 * 1024 * 1024)
 
 const char *wh_prov_name(enum wh_prov p)
 {

@@ -1041,7 +1041,7 @@ void wh_extract_meta(htmlDocPtr doc, const char *base, struct wh_article *art)
 {
     struct meta_ctx m;
     xmlNodePtr root = xmlDocGetRootElement(doc);
-    xmlNodePtr cur = root;
+    xmlNodePtr cur;
     int budget = 400;
     int in_body = 0;
     char date[21];

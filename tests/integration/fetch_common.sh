@@ -19,6 +19,7 @@ start_hostile() {
     fi
     PORT=$(tr -d '[:space:]' <"$WORK/hostile.port")
     U1=http://127.0.0.1:$PORT
+    # shellcheck disable=SC2034 # used by the scripts that source this
     U2=http://127.0.0.2:$PORT
 }
 

@@ -191,10 +191,12 @@ static void run_fixture(const struct fixture *fx)
     if (html == NULL || txt == NULL || jtxt == NULL) {
         fail_msg("%s: cannot read the fixture files (%s)", fx->name,
                  html_path);
+        return;
     }
     art = wh_extract(html, hlen, fx->url, NULL, err, sizeof(err));
     if (art == NULL) {
         fail_msg("%s: %s", fx->name, err);
+        return;
     }
     /* the .txt is what wirehose-extract --text prints: body + "\n" */
     while (tlen > 0 && txt[tlen - 1] == '\n') {
@@ -212,6 +214,7 @@ static void run_fixture(const struct fixture *fx)
     want = json_loadb(jtxt, jlen, 0, &jerr);
     if (want == NULL) {
         fail_msg("%s: bad expected JSON: %s", fx->name, jerr.text);
+        return;
     }
     assert_string_equal(json_string_value(body_of(got, "text/plain")),
                         art->body_text);

@@ -1,0 +1,203 @@
+#!/bin/sh
+# consumer_retry.sh - a sink that cannot write for a while loses nothing
+# and lets no committed offset pass an unwritten record.
+#
+# The consumer runs under a file-size limit (ulimit -f), so its JSONL sink
+# fills up mid-stream and its writes fail (EFBIG) like on a full disk.
+# While it is stuck, the group's committed offsets must cover no more
+# records than the file holds. Then the test makes room (saves the file
+# and empties it, as an operator freeing space would); the sink resumes
+# where it stopped, and the saved part followed by the new part is the
+# complete stream: every record, every line whole. After SIGTERM the
+# group has committed everything (a second run reads nothing).
+#
+# Environment: WH_BINDIR = the build directory (binaries in $WH_BINDIR/bin).
+# Exit status: 0 pass, 1 fail, 77 skipped (a tool is missing).
+
+set -u
+
+if [ -z "${WH_BINDIR:-}" ]; then
+    echo "consumer_retry: WH_BINDIR is not set (the build directory)" >&2
+    exit 1
+fi
+BIN=$WH_BINDIR/bin
+for tool in kcat python3; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "consumer_retry: SKIP: $tool is not installed" >&2
+        exit 77
+    fi
+done
+for prog in wirehose-devbroker wirehose-consumer wirehose-replay; do
+    if [ ! -x "$BIN/$prog" ]; then
+        echo "consumer_retry: $BIN/$prog is missing (build it first)" >&2
+        exit 1
+    fi
+done
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/wh-consumer-retry.XXXXXX") || exit 1
+BROKER_PID=
+CONSUMER_PID=
+# shellcheck disable=SC2317  # called by the EXIT trap
+cleanup() {
+    if [ -n "$CONSUMER_PID" ]; then
+        kill "$CONSUMER_PID" 2>/dev/null
+        wait "$CONSUMER_PID" 2>/dev/null
+    fi
+    if [ -n "$BROKER_PID" ]; then
+        kill "$BROKER_PID" 2>/dev/null
+        wait "$BROKER_PID" 2>/dev/null
+    fi
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+FAILS=0
+fail() {
+    echo "FAIL: $*" >&2
+    FAILS=$((FAILS + 1))
+}
+ok() {
+    echo "ok: $*"
+}
+lines() {
+    if [ -f "$1" ]; then
+        wc -l <"$1"
+    else
+        echo 0
+    fi
+}
+
+# The limit in bytes (ulimit -f counts 512- or 1024-byte blocks,
+# depending on the shell).
+BLOCKS=16
+(ulimit -f $BLOCKS && head -c 1000000 /dev/zero >"$TMP/probe") \
+    2>/dev/null
+LIMIT=$(stat -c %s "$TMP/probe")
+if [ "$LIMIT" -lt 4096 ]; then
+    echo "consumer_retry: SKIP: ulimit -f does not work here" >&2
+    exit 77
+fi
+# About 200 bytes a line: enough records for 1.1 to 1.9 times the limit.
+N=$((LIMIT * 3 / 2 / 200))
+
+"$BIN/wirehose-devbroker" --partitions 3 --topic articles \
+    --bootstrap-file "$TMP/bootstrap" >/dev/null 2>"$TMP/broker.err" &
+BROKER_PID=$!
+i=0
+while [ ! -s "$TMP/bootstrap" ]; do
+    i=$((i + 1))
+    if [ $i -gt 100 ] || ! kill -0 "$BROKER_PID" 2>/dev/null; then
+        echo "FAIL: the dev broker did not start" >&2
+        cat "$TMP/broker.err" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+ADDR=$(cat "$TMP/bootstrap")
+
+PAD=0123456789012345678901234567890123456789012345678901234567890123456789
+n=1
+while [ $n -le $N ]; do
+    printf 'k%d:{"uri":"http://example.test/%d","bodies":[{"role":' "$n" "$n"
+    printf '"main","contentType":"text/plain","value":"Body %d %s"}]}\n' \
+        "$n" "$PAD"
+    n=$((n + 1))
+done | kcat -P -b "$ADDR" -t articles -K: || {
+    echo "FAIL: kcat could not produce" >&2
+    exit 1
+}
+
+printf 'flush.records = 5\nflush.ms = 200\n' >"$TMP/consumer.conf"
+OUT=$TMP/out.jsonl
+(ulimit -f $BLOCKS && exec "$BIN/wirehose-consumer" -c "$TMP/consumer.conf" \
+    -b "$ADDR" -t articles -g g1 -X session.timeout.ms=6000 \
+    --sink "jsonl:$OUT") 2>"$TMP/consumer.err" &
+CONSUMER_PID=$!
+
+# --- stuck: writes fail ---------------------------------------------------
+i=0
+while ! grep -q 'File too large' "$TMP/consumer.err" 2>/dev/null; do
+    i=$((i + 1))
+    if [ $i -gt 300 ] || ! kill -0 "$CONSUMER_PID" 2>/dev/null; then
+        break
+    fi
+    sleep 0.1
+done
+if grep -q 'File too large' "$TMP/consumer.err"; then
+    ok "the sink is full ($(stat -c %s "$OUT") bytes) and retries"
+else
+    fail "the sink never reported a failed write"
+    cat "$TMP/consumer.err" >&2
+fi
+# Let the automatic commit (every 5 s) send whatever was stored.
+sleep 6
+"$BIN/wirehose-replay" -b "$ADDR" -t articles -g g1 --from-beginning \
+    --dry-run >"$TMP/plan.out" 2>"$TMP/plan.err"
+committed=$(awk '$1 ~ /^[0-9]+$/ && $4 ~ /^[0-9]+$/ { n += $4 }
+                 END { print n + 0 }' "$TMP/plan.out")
+held=$(lines "$OUT")
+if kill -0 "$CONSUMER_PID" 2>/dev/null && [ "$committed" -le "$held" ] &&
+    [ "$committed" -lt "$N" ]; then
+    ok "while stuck: $committed committed, $held lines on disk, $N in all"
+else
+    fail "while stuck: $committed committed, $held lines on disk, $N in all"
+    cat "$TMP/plan.out" "$TMP/plan.err" >&2
+fi
+
+# --- room again: the sink resumes where it stopped ------------------------
+cp "$OUT" "$TMP/before.jsonl"
+: >"$OUT"
+i=0
+while [ "$(cat "$TMP/before.jsonl" "$OUT" | grep -c '"uri"')" -lt "$N" ]; do
+    i=$((i + 1))
+    if [ $i -gt 600 ] || ! kill -0 "$CONSUMER_PID" 2>/dev/null; then
+        break
+    fi
+    sleep 0.1
+done
+sleep 1
+kill -TERM "$CONSUMER_PID"
+wait "$CONSUMER_PID"
+rc=$?
+CONSUMER_PID=
+if [ $rc -ne 0 ]; then
+    fail "consumer exit $rc after SIGTERM"
+    cat "$TMP/consumer.err" >&2
+fi
+cat "$TMP/before.jsonl" "$OUT" >"$TMP/all.jsonl"
+python3 - "$TMP/all.jsonl" "$N" <<'EOF' || fail "the stream has holes"
+import json, sys
+data = open(sys.argv[1], encoding="utf-8").read()
+assert data.endswith("\n"), "the last line is not whole"
+uris = set()
+for i, line in enumerate(data[:-1].split("\n")):
+    try:
+        uris.add(json.loads(line)["uri"])
+    except ValueError as e:
+        sys.exit("line %d is not whole: %s: %r" % (i + 1, e, line[:80]))
+want = {"http://example.test/%d" % n for n in range(1, int(sys.argv[2]) + 1)}
+missing = want - uris
+if missing:
+    sys.exit("missing: %s" % sorted(missing))
+EOF
+[ $FAILS -eq 0 ] && ok "every record written, every line whole"
+
+# --- everything was committed at shutdown ---------------------------------
+"$BIN/wirehose-consumer" --once -b "$ADDR" -t articles -g g1 \
+    -X session.timeout.ms=6000 --sink "jsonl:$TMP/again.jsonl" \
+    2>"$TMP/again.err"
+rc=$?
+if [ $rc -eq 0 ] && grep -q 'records in 0,' "$TMP/again.err"; then
+    ok "all committed: a second run reads nothing"
+else
+    fail "second run (exit $rc)"
+    cat "$TMP/again.err" >&2
+fi
+
+if [ $FAILS -ne 0 ]; then
+    echo "consumer_retry: $FAILS failure(s)" >&2
+    exit 1
+fi
+echo "consumer_retry: all passed"
+exit 0
