@@ -114,6 +114,7 @@ struct consumer {
     size_t pending;            /* finished records not yet stored */
     unsigned long long unflushed_written; /* written, not yet flushed */
     int64_t first_pending_at;
+    int64_t progress_at;       /* a record finished or a flush succeeded */
     int64_t flush_retry_at;
     int flush_backoff_ms;
     int fatal;
@@ -175,13 +176,18 @@ static void usage(FILE *fp)
 "  --once             exit 0 once caught up with the end of every\n"
 "                     assigned partition\n"
 "  --timeout SEC      with --once: give up (exit 1) when no partition is\n"
-"                     assigned after SEC seconds (default 60)\n"
+"                     assigned, or the sinks take nothing, for SEC\n"
+"                     seconds (default 60)\n"
 "  --check-config     validate the configuration and exit\n"
 "  -v, -q             more, less logging (repeatable)\n"
 "  -h, --help         this help\n"
 "\n"
 "Flags override the configuration file. New groups start at the earliest\n"
 "offset unless kafka.auto.offset.reset says otherwise.\n"
+"A message that is not a record, or that a stage refuses for good, goes\n"
+"to the dead-letter topic (<topic>.dlq; key dlq.topic) as it was, key\n"
+"and headers included, with wh.dlq.reason / .detail / .stage / .topic /\n"
+".partition / .offset / .time headers added.\n"
 "Exit status: 0 done, 1 runtime failure, 2 bad usage or configuration.\n"
 "\n"
 "Configuration keys:\n");
@@ -586,6 +592,7 @@ static void part_reread(struct consumer *c, struct part *p)
  * may be stored with the next successful flush. */
 static void part_finish(struct consumer *c, struct part *p, int64_t offset)
 {
+    c->progress_at = now_ms();
     p->next = offset + 1;
     p->dirty = 1;
     if (c->pending == 0) {
@@ -602,16 +609,22 @@ static void part_finish(struct consumer *c, struct part *p, int64_t offset)
     }
 }
 
+/* The next delay of an exponential backoff: 200 ms, doubling, 30 s. */
+static int backoff_next(int ms)
+{
+    if (ms == 0) {
+        return BACKOFF_MIN_MS;
+    }
+    return ms >= BACKOFF_MAX_MS / 2 ? BACKOFF_MAX_MS : ms * 2;
+}
+
 static void part_hold(struct consumer *c, struct part *p, const char *tag,
                       const char *reason)
 {
     if (!p->paused) {
         part_pause(c, p, 1);
     }
-    p->backoff_ms = p->backoff_ms == 0 ? BACKOFF_MIN_MS
-                    : p->backoff_ms >= BACKOFF_MAX_MS / 2
-                        ? BACKOFF_MAX_MS
-                        : p->backoff_ms * 2;
+    p->backoff_ms = backoff_next(p->backoff_ms);
     p->retry_at = now_ms() + p->backoff_ms;
     wh_warn(tag, "%s [%d] @ %lld: %s; partition paused, retry in %d ms",
             p->topic, (int)p->partition, (long long)p->held.rkm->offset,
@@ -993,6 +1006,7 @@ static int flush_all(struct consumer *c)
     size_t i;
     int j;
     int rc;
+    int retry = 0;
 
     for (i = 0; i < c->ninsts; i++) {
         struct inst *in = &c->insts[i];
@@ -1002,18 +1016,22 @@ static int flush_all(struct consumer *c)
         }
         errstr[0] = '\0';
         rc = in->st->flush(in->ctx, errstr, sizeof(errstr));
-        if (rc == WH_OK) {
+        if (rc == WH_OK || rc == WH_DROP) {
+            continue;
+        }
+        if (rc == WH_REJECT) {
+            /* Records refused for good at flush time (the stage's own log
+             * names them); the rest is durable. The stage interface does
+             * not say which records they were, so they cannot be
+             * dead-lettered from here. */
+            wh_warn(in->tag, "flush: %s", errstr);
             continue;
         }
         if (rc == WH_RETRY) {
-            c->flush_backoff_ms = c->flush_backoff_ms == 0 ? BACKOFF_MIN_MS
-                                  : c->flush_backoff_ms >= BACKOFF_MAX_MS / 2
-                                      ? BACKOFF_MAX_MS
-                                      : c->flush_backoff_ms * 2;
-            c->flush_retry_at = now_ms() + c->flush_backoff_ms;
-            wh_warn(in->tag, "flush: %s; %zu record(s) wait, retry in %d ms",
-                    errstr, c->pending, c->flush_backoff_ms);
-            return WH_RETRY;
+            /* Flush the other stages anyway: they may make progress. */
+            wh_warn(in->tag, "flush: %s", errstr);
+            retry = 1;
+            continue;
         }
         wh_err(in->tag, "flush: %s: %s", wh_strerror(rc), errstr);
         c->fatal = 1;
@@ -1026,11 +1044,15 @@ static int flush_all(struct consumer *c)
         c->fatal = 1;
         return WH_FATAL;
     }
+    if (retry) {
+        c->flush_backoff_ms = backoff_next(c->flush_backoff_ms);
+        c->flush_retry_at = now_ms() + c->flush_backoff_ms;
+        wh_warn(TAG, "%zu record(s) wait for the sinks; offsets not stored; "
+                "retry in %d ms", c->pending, c->flush_backoff_ms);
+        return WH_RETRY;
+    }
     if (c->dlq_outstanding > 0) {
-        c->flush_backoff_ms = c->flush_backoff_ms == 0 ? BACKOFF_MIN_MS
-                              : c->flush_backoff_ms >= BACKOFF_MAX_MS / 2
-                                  ? BACKOFF_MAX_MS
-                                  : c->flush_backoff_ms * 2;
+        c->flush_backoff_ms = backoff_next(c->flush_backoff_ms);
         c->flush_retry_at = now_ms() + c->flush_backoff_ms;
         wh_warn("dlq", "%ld dead letter(s) not yet delivered; retry in %d ms",
                 c->dlq_outstanding, c->flush_backoff_ms);
@@ -1068,6 +1090,9 @@ static int flush_all(struct consumer *c)
         }
     }
     rd_kafka_topic_partition_list_destroy(list);
+    if (c->pending > 0) {
+        c->progress_at = now_ms();
+    }
     c->pending = 0;
     return WH_OK;
 }
@@ -1094,6 +1119,22 @@ static void retry_held(struct consumer *c, int64_t now)
             advance(c, p);
         }
     }
+}
+
+/* Something waits for a stage: a held record or an unstored flush. */
+static int stuck(const struct consumer *c)
+{
+    size_t i;
+
+    if (c->pending > 0 && c->flush_retry_at > 0) {
+        return 1;
+    }
+    for (i = 0; i < c->nparts; i++) {
+        if (c->parts[i].held.rkm != NULL) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* --once: every assigned partition is at its end and nothing waits. */
@@ -1142,6 +1183,8 @@ static int run(struct consumer *c, int once, long timeout_s)
 {
     int64_t start = now_ms();
     int64_t last_sync = 0;
+
+    c->progress_at = start;
     int warned_wait = 0;
 
     while (stop_signal == 0 && !c->fatal) {
@@ -1193,6 +1236,12 @@ static int run(struct consumer *c, int once, long timeout_s)
             continue;
         }
         start = now;  /* the timeout counts time without an assignment */
+        if (stuck(c) && now - c->progress_at >= timeout_s * 1000) {
+            wh_err(TAG, "--once: the sinks have taken nothing for %ld s; "
+                   "giving up (what is not committed will be consumed "
+                   "again; --timeout sets the wait)", timeout_s);
+            return 1;
+        }
         if (caught_up(c) && now >= c->flush_retry_at &&
             flush_all(c) == WH_OK) {
             wh_info(TAG, "caught up with %zu partition(s)", c->nassigned);

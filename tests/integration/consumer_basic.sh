@@ -23,7 +23,8 @@ if [ -z "${WH_BINDIR:-}" ]; then
     exit 1
 fi
 BIN=$WH_BINDIR/bin
-for tool in kcat python3; do
+PYTHON=${WH_PYTHON:-python3}
+for tool in kcat "$PYTHON"; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         echo "consumer_basic: SKIP: $tool is not installed" >&2
         exit 77
@@ -133,7 +134,7 @@ if [ $rc -ne 0 ]; then
     fail "consumer --once exited $rc"
     cat "$TMP/once.err" >&2
 fi
-python3 - "$OUT" <<'EOF' || fail "JSONL content (see above)"
+"$PYTHON" - "$OUT" <<'EOF' || fail "JSONL content (see above)"
 import json, sys
 lines = open(sys.argv[1], encoding="utf-8").read().split("\n")
 assert lines[-1] == "", "the file does not end with a newline"

@@ -1,0 +1,214 @@
+#!/bin/sh
+# consumer_sink_down.sh - wirehose-consumer with the HTTP bulk sink
+# against bulk_server.py while the server fails for a while, all real
+# processes over TCP on loopback.
+#
+# Checks: while every bulk request fails (503), the sink's records are
+# held (the partition paused, retried with backoff) and the group commits
+# no offset past an unwritten record; once the server answers again every
+# record arrives; a record the server refuses for good (400) is logged
+# and the rest goes on (no stop); after SIGTERM everything is committed
+# (a second run reads nothing).
+#
+# Environment: WH_BINDIR = the build directory (binaries in $WH_BINDIR/bin).
+# Exit status: 0 pass, 1 fail, 77 skipped (a tool is missing).
+
+set -u
+
+if [ -z "${WH_BINDIR:-}" ]; then
+    echo "consumer_sink_down: WH_BINDIR is not set (the build directory)" >&2
+    exit 1
+fi
+BIN=$WH_BINDIR/bin
+HERE=$(cd "$(dirname "$0")" && pwd)
+PYTHON=${WH_PYTHON:-python3}
+for tool in kcat "$PYTHON"; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "consumer_sink_down: SKIP: $tool is not installed" >&2
+        exit 77
+    fi
+done
+for prog in wirehose-devbroker wirehose-consumer wirehose-replay; do
+    if [ ! -x "$BIN/$prog" ]; then
+        echo "consumer_sink_down: $BIN/$prog is missing" >&2
+        exit 1
+    fi
+done
+if ! "$BIN/wirehose-consumer" --help | grep -q '^  sink:http'; then
+    echo "consumer_sink_down: SKIP: this consumer has no http sink" >&2
+    exit 77
+fi
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/wh-consumer-sink-down.XXXXXX") || exit 1
+BROKER_PID=
+SERVER_PID=
+CONSUMER_PID=
+# shellcheck disable=SC2317  # called by the EXIT trap
+cleanup() {
+    for pid in "$CONSUMER_PID" "$SERVER_PID" "$BROKER_PID"; do
+        if [ -n "$pid" ]; then
+            kill "$pid" 2>/dev/null
+            wait "$pid" 2>/dev/null
+        fi
+    done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+FAILS=0
+fail() {
+    echo "FAIL: $*" >&2
+    FAILS=$((FAILS + 1))
+}
+ok() {
+    echo "ok: $*"
+}
+# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s.
+wait_for() {
+    n=$(($1 * 10))
+    shift
+    while ! "$@"; do
+        n=$((n - 1))
+        [ $n -le 0 ] && return 1
+        sleep 0.1
+    done
+    return 0
+}
+# Distinct uris the server stored.
+stored() {
+    "$PYTHON" - "$TMP/store.json" <<'EOF'
+import json, sys
+try:
+    store = json.load(open(sys.argv[1], encoding="utf-8"))
+except (FileNotFoundError, ValueError):
+    store = {}
+print(len({d["uri"] for d in store.values()}))
+EOF
+}
+# shellcheck disable=SC2317  # called through failing
+failed_requests() {
+    n=$(grep -c '"status": 503' "$TMP/requests.jsonl" 2>/dev/null)
+    echo "${n:-0}"
+}
+# (wait_for evaluates its command each time: these read the state anew.)
+# shellcheck disable=SC2317  # called through wait_for
+failing() {
+    [ "$(failed_requests)" -ge 4 ]
+}
+# shellcheck disable=SC2317  # called through wait_for
+all_stored() {
+    [ "$(stored)" -ge $((N - 1)) ]
+}
+
+# --- broker, bulk server, records ----------------------------------------
+"$BIN/wirehose-devbroker" --partitions 3 --topic articles \
+    --bootstrap-file "$TMP/bootstrap" >/dev/null 2>"$TMP/broker.err" &
+BROKER_PID=$!
+wait_for 10 test -s "$TMP/bootstrap" || {
+    cat "$TMP/broker.err" >&2
+    echo "FAIL: the dev broker did not start" >&2
+    exit 1
+}
+ADDR=$(cat "$TMP/bootstrap")
+
+printf 'request 503 12\nitem http://example.test/13 400\n' >"$TMP/script"
+"$PYTHON" "$HERE/bulk_server.py" --port-file "$TMP/port" \
+    --store "$TMP/store.json" --log "$TMP/requests.jsonl" \
+    --script "$TMP/script" >"$TMP/server.log" 2>&1 &
+SERVER_PID=$!
+wait_for 20 test -s "$TMP/port" || {
+    cat "$TMP/server.log" >&2
+    echo "FAIL: bulk_server.py did not start" >&2
+    exit 1
+}
+URL=http://127.0.0.1:$(tr -d '[:space:]' <"$TMP/port")/news
+
+N=20
+n=1
+while [ $n -le $N ]; do
+    printf 'k%d:{"uri":"http://example.test/%d","bodies":[{"role":' "$n" "$n"
+    printf '"main","contentType":"text/plain","value":"Body %d."}]}\n' "$n"
+    n=$((n + 1))
+done | kcat -P -b "$ADDR" -t articles -K: || {
+    echo "FAIL: kcat could not produce" >&2
+    exit 1
+}
+
+cat >"$TMP/consumer.conf" <<EOF
+flush.records = 3
+flush.ms = 200
+http.batch_docs = 3
+http.max_retries = 1
+EOF
+"$BIN/wirehose-consumer" -c "$TMP/consumer.conf" -b "$ADDR" -t articles \
+    -g g1 -X session.timeout.ms=6000 --sink "http:$URL" \
+    2>"$TMP/consumer.err" &
+CONSUMER_PID=$!
+
+# --- the server fails: nothing committed past what it stored -------------
+if wait_for 60 failing; then
+    "$BIN/wirehose-replay" -b "$ADDR" -t articles -g g1 --from-beginning \
+        --dry-run >"$TMP/plan.out" 2>"$TMP/plan.err"
+    committed=$(awk '$1 ~ /^[0-9]+$/ && $4 ~ /^[0-9]+$/ { n += $4 }
+                     END { print n + 0 }' "$TMP/plan.out")
+    have=$(stored)
+    if [ "$committed" -le "$have" ]; then
+        ok "while failing: $committed committed, $have stored"
+    else
+        fail "while failing: $committed committed but $have stored"
+        cat "$TMP/plan.out" >&2
+    fi
+else
+    fail "the server saw no failing requests"
+fi
+
+# --- it answers again: everything arrives, the refused record aside ------
+if wait_for 90 all_stored; then
+    ok "all $((N - 1)) records stored after the failures"
+else
+    fail "only $(stored) of $((N - 1)) records stored"
+fi
+sleep 1
+kill -TERM "$CONSUMER_PID"
+wait "$CONSUMER_PID"
+rc=$?
+CONSUMER_PID=
+if [ $rc -eq 0 ]; then
+    ok "SIGTERM: exit 0"
+else
+    fail "consumer exit $rc"
+fi
+if grep -q 'partition paused' "$TMP/consumer.err"; then
+    ok "records held with their partition paused while the sink failed"
+else
+    fail "no record was held (partition paused) while the sink failed"
+fi
+if grep -q 'example.test/13' "$TMP/consumer.err" && [ "$(stored)" -eq 19 ]
+then
+    ok "the refused record is logged, the rest stored"
+else
+    fail "refused record: not logged, or $(stored) stored"
+fi
+if [ $FAILS -ne 0 ]; then
+    cat "$TMP/consumer.err" >&2
+fi
+
+# --- everything was committed ----------------------------------------------
+"$BIN/wirehose-consumer" --once -b "$ADDR" -t articles -g g1 \
+    -X session.timeout.ms=6000 --sink "http:$URL" 2>"$TMP/again.err"
+rc=$?
+if [ $rc -eq 0 ] && grep -q 'records in 0,' "$TMP/again.err"; then
+    ok "all committed: a second run reads nothing"
+else
+    fail "second run (exit $rc)"
+    cat "$TMP/again.err" >&2
+fi
+
+if [ $FAILS -ne 0 ]; then
+    echo "consumer_sink_down: $FAILS failure(s)" >&2
+    exit 1
+fi
+echo "consumer_sink_down: all passed"
+exit 0
