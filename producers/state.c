@@ -461,3 +461,32 @@ int wh_state_forget_validators(struct wh_state *st, const char *source,
     }
     return found ? save_vals(st, source, errstr, errstr_size) : WH_OK;
 }
+
+/* The interval is kept as the validators of a pseudo-document whose name
+ * no URL can have. */
+#define INTERVAL_DOC "@interval"
+
+long long wh_state_interval(struct wh_state *st, const char *source)
+{
+    const char *etag;
+    const char *last_modified;
+    char *end;
+    long long ms;
+
+    wh_state_validators(st, source, INTERVAL_DOC, &etag, &last_modified);
+    if (etag == NULL) {
+        return 0;
+    }
+    ms = strtoll(etag, &end, 10);
+    return *end == '\0' && ms > 0 ? ms : 0;
+}
+
+int wh_state_set_interval(struct wh_state *st, const char *source, long long ms,
+                          char *errstr, size_t errstr_size)
+{
+    char buf[32];
+
+    snprintf(buf, sizeof(buf), "%lld", ms);
+    return wh_state_set_validators(st, source, INTERVAL_DOC, buf, NULL, errstr,
+                                   errstr_size);
+}

@@ -6,7 +6,8 @@
  * source, "<16 hex digits of the source URL's hash>.ids", append-only, one
  * published item id per line, and "<same>.val", the HTTP validators (ETag,
  * Last-Modified) of each document of the source, one "url TAB etag TAB
- * last-modified" line each ("-" when absent). Files of sources this
+ * last-modified" line each ("-" when absent), plus the source's adaptive
+ * poll interval as the line "@interval TAB ms TAB -". Files of sources this
  * producer does not poll are never read or written, so producers with
  * different source lists may share a directory. Deleting the directory
  * (or a source's file) resets the state.
@@ -63,6 +64,16 @@ int wh_state_set_validators(struct wh_state *st, const char *source,
  * are then seen again). Returns WH_OK or WH_EIO with errstr filled. */
 int wh_state_forget_validators(struct wh_state *st, const char *source,
                                char *errstr, size_t errstr_size);
+
+/* The adaptive poll interval stored for source in ms, or 0 when none. */
+long long wh_state_interval(struct wh_state *st, const char *source);
+
+/* Stores the adaptive poll interval of source (ms > 0), in memory and in
+ * the source's .val file (rewritten only when the value changes). Returns
+ * WH_OK, or WH_EIO with errstr filled. wh_state_forget_validators()
+ * forgets it too. */
+int wh_state_set_interval(struct wh_state *st, const char *source,
+                          long long ms, char *errstr, size_t errstr_size);
 
 /* Number of ids remembered (all sources loaded so far). */
 size_t wh_state_count(const struct wh_state *st);

@@ -10,6 +10,15 @@
  * are then filtered: boilerplate subtrees (class/id/role/tag semantics),
  * link lists, boilerplate labels, headings that lead nowhere, the
  * headline and standfirst themselves, and trailing sign-off marks.
+ *
+ * Work is bounded per page: at most MAX_NODES elements and MAX_BLOCKS
+ * blocks are looked at, every upward walk stops after MAX_UP steps, and
+ * libxml2 itself stops building the tree 256 levels deep.
+ *
+ * For developers, stderr traces: WH_EXTRACT_DEBUG=1 (the candidates),
+ * WH_EXTRACT_DEBUG_BLOCKS=1 (every block), WH_EXTRACT_DEBUG_DROPS=1 (why
+ * each block went), WH_EXTRACT_DEBUG_TEXT=words (the ancestors of the
+ * block holding those words).
  */
 #include <ctype.h>
 #include <pthread.h>
@@ -22,22 +31,23 @@
 #include "wh/log.h"
 #include "wh/wh.h"
 
-#define MAX_NODES 400000        /* elements looked at per page */
-#define MAX_BLOCKS 100000       /* text blocks kept per page */
-#define MAX_UP 300              /* parent steps in any upward walk */
-#define NI_CHUNK 4096           /* element infos per allocation */
+#define MAX_NODES 400000  /* elements looked at per page */
+#define MAX_BLOCKS 100000 /* text blocks kept per page */
+#define MAX_UP 300        /* parent steps in any upward walk */
+#define NI_CHUNK 4096     /* element infos per allocation */
 
 /* node flags */
-#define NF_SKIP 0x01            /* not text: script, style, hidden, ... */
-#define NF_NEG 0x02             /* boilerplate by tag, class, id or role */
-#define NF_POS 0x04             /* article-like class or id */
-#define NF_BLOCK 0x08           /* block-level element */
-#define NF_KEEP 0x10            /* part of the chosen content */
-#define NF_ARTICLE 0x20         /* <article>, <main>, itemprop=articleBody */
-#define NF_WEAKNEG 0x40         /* boilerplate and article-like names both */
-#define NF_HASART 0x80          /* has an NF_ARTICLE descendant */
-#define NF_HASPOS 0x100         /* has a plainly article-named descendant */
-#define NF_STRONGNEG 0x200      /* named with a word like "comment" */
+#define NF_SKIP 0x01       /* not text: script, style, hidden, ... */
+#define NF_NEG 0x02        /* boilerplate by tag, class, id or role */
+#define NF_POS 0x04        /* article-like class or id */
+#define NF_BLOCK 0x08      /* block-level element */
+#define NF_KEEP 0x10       /* part of the chosen content */
+#define NF_ARTICLE 0x20    /* <article>, <main>, itemprop=articleBody */
+#define NF_WEAKNEG 0x40    /* boilerplate and article-like names both */
+#define NF_HASART 0x80     /* has an NF_ARTICLE descendant */
+#define NF_HASPOS 0x100    /* has a plainly article-named descendant */
+#define NF_STRONGNEG 0x200 /* named with a word like "comment" */
+#define NF_ITEMHDR 0x400   /* a list item with a byline/date line */
 
 /* block kinds */
 enum bkind { BK_P, BK_H, BK_LI, BK_PRE, BK_CAPTION, BK_CELL };
@@ -45,21 +55,23 @@ enum bkind { BK_P, BK_H, BK_LI, BK_PRE, BK_CAPTION, BK_CELL };
 struct ninfo {
     xmlNodePtr node;
     double score;
-    size_t chars;               /* text characters in the subtree */
-    size_t link_chars;          /* of which inside links */
+    size_t chars;      /* text characters in the subtree */
+    size_t link_chars; /* of which inside links */
     unsigned flags;
-    unsigned tflags;            /* L_* flags of the tag name */
+    unsigned tflags; /* L_* flags of the tag name */
     int scored;
+    int items;         /* children flagged NF_ITEMHDR */
+    size_t kept_chars; /* kept text of child blocks (teasers) */
 };
 
 struct block {
-    xmlNodePtr owner;           /* innermost block-level element */
+    xmlNodePtr owner; /* innermost block-level element */
     size_t text_off, text_len;
     size_t html_off, html_len;
     size_t chars;
     size_t link_chars;
     enum bkind kind;
-    int level;                  /* heading level 1-6 */
+    int level; /* heading level 1-6 */
     int in_quote;
     int list_ordered;
     int drop;
@@ -67,20 +79,21 @@ struct block {
 
 struct body_ctx {
     const char *base;
-    struct ninfo **chunks;      /* NI_CHUNK infos each: stable addresses */
+    char *title;           /* the page's <title>, for headline lines */
+    struct ninfo **chunks; /* NI_CHUNK infos each: stable addresses */
     size_t nni, nchunks;
     struct block *blk;
     size_t nblk, cap_blk;
-    struct wh_buf text;         /* all block texts, back to back */
-    struct wh_buf html;         /* all block htmls */
-    struct wh_buf cur_text;     /* the block being collected */
+    struct wh_buf text;     /* all block texts, back to back */
+    struct wh_buf html;     /* all block htmls */
+    struct wh_buf cur_text; /* the block being collected */
     struct wh_buf cur_html;
     int cur_sp;
     size_t cur_link_chars;
     xmlNodePtr owner;
     int link_depth;
-    int link_open_block;        /* block serial an <a> was opened in */
-    int serial;                 /* serial of the block being collected */
+    int link_open_block; /* block serial an <a> was opened in */
+    int serial;          /* serial of the block being collected */
     int quote_depth;
     int pre_depth;
     int caption_depth;
@@ -127,95 +140,143 @@ static int tag_in(const char *name, const char *const *list)
 }
 
 static const char *const skip_tags[] = {
-    "script", "style", "noscript", "template", "svg", "math", "iframe",
-    "object", "embed", "canvas", "video", "audio", "select", "button",
-    "input", "textarea", "option", "head", "title", "meta", "link", "map",
-    "area", "frameset", "frame", "label", "dialog", "menu", NULL
-};
+    "script", "style",  "noscript", "template", "svg",    "math",
+    "iframe", "object", "embed",    "canvas",   "video",  "audio",
+    "select", "button", "input",    "textarea", "option", "head",
+    "title",  "meta",   "link",     "map",      "area",   "frameset",
+    "frame",  "label",  "dialog",   "menu",     NULL};
 
 static const char *const block_tags[] = {
-    "p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt",
-    "dd", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table",
-    "tr", "td", "th", "tbody", "thead", "tfoot", "caption", "figure",
-    "figcaption", "form", "fieldset", "address", "center", "hr", "br",
-    "header", "footer", "nav", "aside", "details", "summary", "body",
-    "html", "hgroup", "legend", NULL
-};
+    "p",        "div",     "section", "article", "main",       "li",
+    "ul",       "ol",      "dl",      "dt",      "dd",         "h1",
+    "h2",       "h3",      "h4",      "h5",      "h6",         "blockquote",
+    "pre",      "table",   "tr",      "td",      "th",         "tbody",
+    "thead",    "tfoot",   "caption", "figure",  "figcaption", "form",
+    "fieldset", "address", "center",  "hr",      "br",         "header",
+    "footer",   "nav",     "aside",   "details", "summary",    "body",
+    "html",     "hgroup",  "legend",  NULL};
 
-static const char *const neg_tags[] = {
-    "nav", "aside", "footer", "header", "form", "fieldset", NULL
-};
+static const char *const neg_tags[] = {"nav",  "aside",    "footer", "header",
+                                       "form", "fieldset", NULL};
 
 /* class / id tokens: whole-token matches */
 static const char *const neg_tokens[] = {
-    "ad", "ads", "adv", "advert", "adverts", "advertisement", "advertising",
-    "banner", "sponsor", "sponsored", "promo", "promos", "promotion",
-    "share", "sharing", "shares", "social", "comment", "comments",
-    "discussion", "disqus", "related", "recommended", "recommendations",
-    "newsletter", "subscribe", "subscription", "signup", "cookie",
-    "cookies", "consent", "gdpr", "sidebar", "widget", "widgets", "footer",
-    "nav", "navbar", "navigation", "menu", "breadcrumb", "breadcrumbs",
-    "tags", "tag", "taglist", "keywords", "popular", "trending",
-    "outbrain", "taboola", "teaser", "teasers", "masthead", "toolbar",
-    "pagination", "pager", "print", "modal", "popup", "overlay", "skip",
-    "hidden", "hide", "bio", "login", "register", "rail", "copyright",
-    "legal", "disclaimer", "pullquote", "byline", "dateline", "meta",
-    "header", "tools", "utility", "utilities", "more", "next", "prev",
-    "previous", "follow", "tweet", "facebook", "twitter", "whatsapp",
-    "linkedin", "email", "mail", "rss", "jump", "survey", "poll",
-    "ticker", "alert", "notice", "extra", "extras", "secondary",
-    "author", "credits", "credit", "timestamp", "date", "kicker", "foot",
-    "caption", "captions", "figcaption", "textsize", "fontsize", "dek",
-    "standfirst", "strapline", "subtitle", "summary", "deck",
-    "sitemap", "topbar", "sharetools", "addthis", NULL
-};
+    "ad",          "ads",         "adv",
+    "advert",      "adverts",     "advertisement",
+    "advertising", "banner",      "sponsor",
+    "sponsored",   "promo",       "promos",
+    "promotion",   "share",       "sharing",
+    "shares",      "social",      "comment",
+    "comments",    "discussion",  "disqus",
+    "related",     "recommended", "recommendations",
+    "newsletter",  "subscribe",   "subscription",
+    "signup",      "cookie",      "cookies",
+    "consent",     "gdpr",        "sidebar",
+    "widget",      "widgets",     "footer",
+    "nav",         "navbar",      "navigation",
+    "menu",        "breadcrumb",  "breadcrumbs",
+    "tags",        "tag",         "taglist",
+    "keywords",    "popular",     "trending",
+    "outbrain",    "taboola",     "teaser",
+    "teasers",     "masthead",    "toolbar",
+    "pagination",  "pager",       "print",
+    "modal",       "popup",       "overlay",
+    "skip",        "hidden",      "hide",
+    "bio",         "login",       "register",
+    "rail",        "copyright",   "legal",
+    "disclaimer",  "pullquote",   "byline",
+    "dateline",    "meta",        "header",
+    "tools",       "utility",     "utilities",
+    "next",        "prev",        "previous",
+    "follow",      "tweet",       "facebook",
+    "twitter",     "whatsapp",    "linkedin",
+    "email",       "mail",        "rss",
+    "jump",        "survey",      "poll",
+    "ticker",      "alert",       "notice",
+    "extra",       "extras",      "secondary",
+    "author",      "credits",     "credit",
+    "timestamp",   "date",        "kicker",
+    "foot",        "caption",     "captions",
+    "figcaption",  "textsize",    "fontsize",
+    "dek",         "standfirst",  "strapline",
+    "subtitle",    "summary",     "deck",
+    "excerpt",     "sitemap",     "topbar",
+    "sharetools",  "addthis",     NULL};
 
 /* of those, the ones that mean boilerplate even in an article-like name
  * ("comments-body", "share_article") */
-static const char *const strong_tokens[] = {
-    "ad", "ads", "advert", "adverts", "advertisement", "advertising",
-    "sponsor", "sponsored", "promo", "share", "sharing", "social",
-    "comment", "comments", "discussion", "disqus", "related",
-    "recommended", "recommendations", "newsletter", "subscribe",
-    "cookie", "cookies", "consent", "sidebar", "footer", "nav", "navbar",
-    "navigation", "breadcrumb", "breadcrumbs", "outbrain",
-    "taboola", "popular", "trending", "masthead", "pagination", NULL
-};
+static const char *const strong_tokens[] = {"ad",
+                                            "ads",
+                                            "advert",
+                                            "adverts",
+                                            "advertisement",
+                                            "advertising",
+                                            "sponsor",
+                                            "sponsored",
+                                            "promo",
+                                            "share",
+                                            "sharing",
+                                            "social",
+                                            "comment",
+                                            "comments",
+                                            "discussion",
+                                            "disqus",
+                                            "related",
+                                            "recommended",
+                                            "recommendations",
+                                            "newsletter",
+                                            "subscribe",
+                                            "cookie",
+                                            "cookies",
+                                            "consent",
+                                            "sidebar",
+                                            "footer",
+                                            "nav",
+                                            "navbar",
+                                            "navigation",
+                                            "breadcrumb",
+                                            "breadcrumbs",
+                                            "outbrain",
+                                            "taboola",
+                                            "popular",
+                                            "trending",
+                                            "masthead",
+                                            "pagination",
+                                            NULL};
 
 /* class / id tokens: prefix matches (all strong) */
 static const char *const neg_prefixes[] = {
-    "advert", "sponsor", "promo", "sharebar", "share-", "sharing",
-    "socialbar", "social-", "comment", "related", "recommend",
-    "newsletter", "subscri", "cookie", "sidebar", "footer",
-    "navbar", "breadcrumb", "outbrain", "taboola", "popular", "trending",
-    "pagination", "adslot", "adunit", "adwrap", "adbox", "adcontainer",
-    "adsense", "dfp", "mostread", "most-read", "readmore", "read-more",
-    "morestories", "more-stories", "youmay", "you-may", "alsolike",
-    "paywall", "signup", "sign-up", NULL
-};
+    "advert",       "sponsor",    "promo",       "sharebar",  "share-",
+    "sharing",      "socialbar",  "social-",     "comment",   "related",
+    "recommend",    "newsletter", "subscri",     "cookie",    "sidebar",
+    "footer",       "navbar",     "breadcrumb",  "outbrain",  "taboola",
+    "popular",      "trending",   "pagination",  "adslot",    "adunit",
+    "adwrap",       "adbox",      "adcontainer", "adsense",   "dfp",
+    "mostread",     "most-read",  "readmore",    "read-more", "morestories",
+    "more-stories", "youmay",     "you-may",     "alsolike",  "paywall",
+    "signup",       "sign-up",    NULL};
 
 /* class / id substrings of article containers */
-static const char *const pos_words[] = {
-    "article", "body", "content", "entry", "main", "post", "story", "text",
-    "blog", "prose", NULL
-};
+static const char *const pos_words[] = {"article", "body",  "content", "entry",
+                                        "main",    "post",  "story",   "text",
+                                        "blog",    "prose", NULL};
 
 /* ---- lexicon: tag names and class/id words, looked up by hash ---- */
 
-#define L_SKIPTAG 0x01          /* element holds no article text */
-#define L_BLOCKTAG 0x02         /* block-level element */
-#define L_NEGTAG 0x04           /* nav, aside, footer, ... */
-#define L_NEG 0x08              /* boilerplate class/id word */
-#define L_STRONG 0x10           /* ... that wins over article-like words */
+#define L_SKIPTAG 0x01  /* element holds no article text */
+#define L_BLOCKTAG 0x02 /* block-level element */
+#define L_NEGTAG 0x04   /* nav, aside, footer, ... */
+#define L_NEG 0x08      /* boilerplate class/id word */
+#define L_STRONG 0x10   /* ... that wins over article-like words */
 #define L_A 0x20
 #define L_QUOTE 0x40
 #define L_PRE 0x80
 #define L_CAPTION 0x100
-#define L_BREAK 0x200           /* br, hr: a boundary, never an owner */
-#define L_MAINTAG 0x400         /* article, main */
-#define L_ROOTTAG 0x800         /* body, html */
+#define L_BREAK 0x200   /* br, hr: a boundary, never an owner */
+#define L_MAINTAG 0x400 /* article, main */
+#define L_ROOTTAG 0x800 /* body, html */
 
-#define LEX_SIZE 1024           /* power of two, > 2x the entries */
+#define LEX_SIZE 1024 /* power of two, > 2x the entries */
 
 struct lex_ent {
     const char *s;
@@ -345,8 +406,8 @@ static void class_signals(const char *cls, const char *id, int *neg, int *pos)
             size_t w;
             size_t nparts;
 
-            while (i < len && (buf[i] == ' ' || buf[i] == '\t' ||
-                               buf[i] == '\n')) {
+            while (i < len &&
+                   (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n')) {
                 i++;
             }
             s = i;
@@ -454,11 +515,11 @@ static void read_attrs(const xmlNode *n, struct attrs *a)
             break;
         }
     }
-    if (a->style != NULL && (strcasestr(a->style, "display:none") != NULL ||
-                             strcasestr(a->style, "display: none") != NULL ||
-                             strcasestr(a->style, "visibility:hidden") != NULL ||
-                             strcasestr(a->style, "visibility: hidden") !=
-                                 NULL)) {
+    if (a->style != NULL &&
+        (strcasestr(a->style, "display:none") != NULL ||
+         strcasestr(a->style, "display: none") != NULL ||
+         strcasestr(a->style, "visibility:hidden") != NULL ||
+         strcasestr(a->style, "visibility: hidden") != NULL)) {
         a->hidden = 1;
     }
 }
@@ -467,9 +528,8 @@ static int role_is_neg(const char *role)
 {
     static const char *const roles[] = {
         "navigation", "complementary", "banner", "contentinfo", "menu",
-        "menubar", "dialog", "alert", "alertdialog", "search", "toolbar",
-        "tablist", NULL
-    };
+        "menubar",    "dialog",        "alert",  "alertdialog", "search",
+        "toolbar",    "tablist",       NULL};
 
     return role != NULL && tag_in(role, roles);
 }
@@ -511,8 +571,7 @@ static void flush(struct body_ctx *c)
     b->html_len = c->cur_html.len;
     wh_buf_append(&c->html, c->cur_html.data, c->cur_html.len);
     b->chars = wh_extract_utf8_len(c->cur_text.data, c->cur_text.len);
-    b->link_chars = c->cur_link_chars < b->chars ? c->cur_link_chars
-                                                 : b->chars;
+    b->link_chars = c->cur_link_chars < b->chars ? c->cur_link_chars : b->chars;
     b->in_quote = c->quote_depth > 0;
     b->kind = BK_P;
     o = c->owner;
@@ -522,7 +581,8 @@ static void flush(struct body_ctx *c)
     } else if (c->caption_depth > 0) {
         b->kind = BK_CAPTION;
     } else if (oname[0] == 'h' && oname[1] >= '1' && oname[1] <= '6' &&
-               oname[2] == '\0') {
+               oname[2] == '\0' && b->chars <= 200) {
+        /* (a "heading" of several sentences is a paragraph) */
         b->kind = BK_H;
         b->level = oname[1] - '0';
     } else if (strcmp(oname, "li") == 0) {
@@ -560,8 +620,8 @@ static void add_text(struct body_ctx *c, const char *t)
         wh_extract_html_escape(&c->cur_html, c->cur_text.data + before,
                                c->cur_text.len - before);
         if (c->link_depth > 0) {
-            c->cur_link_chars += wh_extract_utf8_len(
-                c->cur_text.data + before, c->cur_text.len - before);
+            c->cur_link_chars += wh_extract_utf8_len(c->cur_text.data + before,
+                                                     c->cur_text.len - before);
         }
     }
 }
@@ -596,8 +656,8 @@ static int enter(struct body_ctx *c, xmlNodePtr n)
         return 0;
     }
     if (c->nni % NI_CHUNK == 0) {
-        c->chunks = wh_xrealloc(c->chunks,
-                                (c->nchunks + 1) * sizeof(struct ninfo *));
+        c->chunks =
+            wh_xrealloc(c->chunks, (c->nchunks + 1) * sizeof(struct ninfo *));
         c->chunks[c->nchunks++] = wh_xmalloc(NI_CHUNK * sizeof(struct ninfo));
     }
     in = ni_at(c, c->nni++);
@@ -648,8 +708,7 @@ static int enter(struct body_ctx *c, xmlNodePtr n)
         c->link_depth++;
         /* the raw href goes in; emit() resolves the links of the blocks
          * it keeps (most links are in blocks that go) */
-        if (at.href != NULL && at.href[0] != '\0' &&
-            c->link_open_block < 0) {
+        if (at.href != NULL && at.href[0] != '\0' && c->link_open_block < 0) {
             wh_buf_puts(&c->cur_html, "<a href=\"");
             wh_extract_html_escape(&c->cur_html, at.href, strlen(at.href));
             wh_buf_puts(&c->cur_html, "\">");
@@ -881,17 +940,21 @@ static void score_blocks(struct body_ctx *c, int strict)
         if (strict && is_neg(info(c, n), c->total_chars)) {
             continue;
         }
-        s = 1.0 + (double)count_commas(c->text.data + b->text_off,
-                                       b->text_len);
+        s = 1.0 + (double)count_commas(c->text.data + b->text_off, b->text_len);
         s += (double)(b->chars / 100 < 3 ? b->chars / 100 : 3);
+        /* list items vote at half weight: long ones are more often
+         * teasers, captions or comments than article text */
+        if (b->kind == BK_LI) {
+            s *= 0.5;
+        }
         if (is_para_tag((const char *)n->name) && n->parent != NULL) {
             n = n->parent;
         }
         /* In strict mode a block's votes stop at a boilerplate-named
          * element: text inside a "date-outer" wrapper still elects the
          * "post-body" below it, never the wrapper or its ancestors. */
-        for (int level = 0; level < 5 && n != NULL &&
-                            n->type == XML_ELEMENT_NODE; level++) {
+        for (int level = 0;
+             level < 5 && n != NULL && n->type == XML_ELEMENT_NODE; level++) {
             double div = level == 0 ? 1.0 : level == 1 ? 2.0 : level * 3.0;
 
             if (strict && is_neg(info(c, n), c->total_chars)) {
@@ -914,14 +977,13 @@ static void score_blocks(struct body_ctx *c, int strict)
                 continue;
             }
             for (xmlNodePtr n = ci->node;
-                 n != NULL && n->type == XML_ELEMENT_NODE &&
-                 steps++ < MAX_UP;
+                 n != NULL && n->type == XML_ELEMENT_NODE && steps++ < MAX_UP;
                  n = n->parent) {
                 const struct ninfo *in = info(c, n);
 
                 if (is_neg(in, c->total_chars)) {
                     f = (in->flags & NF_STRONGNEG) != 0 ? 0.2
-                                                       : (f < 0.6 ? f : 0.6);
+                                                        : (f < 0.6 ? f : 0.6);
                     if (f < 0.5) {
                         break;
                     }
@@ -934,8 +996,8 @@ static void score_blocks(struct body_ctx *c, int strict)
 
 static double final_score(const struct ninfo *in)
 {
-    double ld = in->chars > 0 ? (double)in->link_chars / (double)in->chars
-                              : 0.0;
+    double ld =
+        in->chars > 0 ? (double)in->link_chars / (double)in->chars : 0.0;
 
     return in->score * (1.0 - ld);
 }
@@ -955,6 +1017,24 @@ static int is_ancestor(const xmlNode *a, const xmlNode *n)
 
 /* Picks the container; marks it and joining siblings NF_KEEP. Returns the
  * container or NULL. */
+/* Do two class attributes start with the same class name ("story-body
+ * story-body-1", "story-body story-body-2")? */
+static int same_first_class(const char *a, const char *b)
+{
+    size_t na;
+    size_t nb;
+
+    while (*a == ' ') {
+        a++;
+    }
+    while (*b == ' ') {
+        b++;
+    }
+    na = strcspn(a, " \t\n");
+    nb = strcspn(b, " \t\n");
+    return na > 0 && na == nb && memcmp(a, b, na) == 0;
+}
+
 /* May the container grow from its child to p? Not into markup named as
  * boilerplate (in strict mode), nor above what the walk saw. */
 static int can_climb(const struct body_ctx *c, xmlNodePtr p, xmlNodePtr body,
@@ -967,6 +1047,40 @@ static int can_climb(const struct body_ctx *c, xmlNodePtr p, xmlNodePtr body,
     }
     pi = info(c, p);
     return pi != NULL && !(strict && is_neg(pi, c->total_chars));
+}
+
+/* Marks the siblings of n that share its first class name and hold
+ * mostly unlinked text as part of the article. */
+static void join_same_class(struct body_ctx *c, xmlNodePtr n, int strict)
+{
+    const char *cls;
+
+    if (n == NULL || n->type != XML_ELEMENT_NODE || n->parent == NULL ||
+        info(c, n) == NULL) {
+        return;
+    }
+    cls = attr_val(n, "class");
+    if (cls == NULL || cls[0] == '\0') {
+        return;
+    }
+    for (xmlNodePtr s = n->parent->children; s != NULL; s = s->next) {
+        struct ninfo *si;
+        const char *scls;
+
+        if (s == n || s->type != XML_ELEMENT_NODE) {
+            continue;
+        }
+        si = info(c, s);
+        scls = attr_val(s, "class");
+        if (si == NULL || scls == NULL || !same_first_class(scls, cls) ||
+            (si->flags & NF_SKIP) != 0 ||
+            (strict && is_neg(si, c->total_chars))) {
+            continue;
+        }
+        if (si->chars >= 100 && si->link_chars * 10 < si->chars * 3) {
+            si->flags |= NF_KEEP;
+        }
+    }
 }
 
 static xmlNodePtr choose(struct body_ctx *c, xmlNodePtr body, int strict)
@@ -1102,15 +1216,21 @@ static xmlNodePtr choose(struct body_ctx *c, xmlNodePtr body, int strict)
                 continue;
             }
             si = info(c, s);
-            if (si == NULL || (si->flags & (NF_SKIP | NF_NEG)) != 0) {
+            if (si == NULL || (si->flags & NF_SKIP) != 0 ||
+                is_neg(si, c->total_chars)) {
                 continue;
             }
             ss = si->scored ? final_score(si) : 0;
             if (cls != NULL && cls[0] != '\0') {
                 const char *scls = attr_val(s, "class");
 
-                if (scls != NULL && strcmp(scls, cls) == 0) {
+                if (scls != NULL && same_first_class(scls, cls)) {
                     ss += best_score * 0.2;
+                    /* more of the same: an article cut in sections */
+                    if (si->chars >= 100 &&
+                        si->link_chars * 10 < si->chars * 3) {
+                        ss = threshold;
+                    }
                 }
             }
             if (ss >= threshold) {
@@ -1126,11 +1246,36 @@ static xmlNodePtr choose(struct body_ctx *c, xmlNodePtr body, int strict)
                 }
             }
         }
+        /* one level up too: an article split over wrappers of one class
+         * ("supplemental" > "story-body-1", "supplemental" >
+         * "story-body-2") */
+        join_same_class(c, parent, strict);
     }
     return cand;
 }
 
 /* ---- filtering blocks ---- */
+
+/* why a block was dropped (0: kept); shown by WH_EXTRACT_DEBUG_DROPS */
+enum {
+    DROP_NONE = 0,
+    DROP_OUTSIDE = 2, /* outside the chosen container */
+    DROP_NEG,         /* inside boilerplate-named markup */
+    DROP_CAPTION,
+    DROP_H1,
+    DROP_HEADLINE, /* the headline or standfirst again */
+    DROP_LINKS,    /* mostly link text */
+    DROP_HLINKS,   /* a heading that is a link */
+    DROP_BOILER,   /* "Advertisement", "Share this", ... */
+    DROP_AFTER,    /* after a comments/related marker */
+    DROP_DATELINE, /* a byline or date line */
+    DROP_TITLE,    /* the page title at the top */
+    DROP_MARKER,   /* the marker itself */
+    DROP_BYLINE,   /* the byline text again */
+    DROP_TRAILING, /* a heading that leads to nothing */
+    DROP_TEASER,   /* a blurb under a headline link */
+    DROP_LABEL     /* a credit or label line at an edge */
+};
 
 /* Is the block inside kept content? Returns the keep root or NULL. */
 static xmlNodePtr kept_root(const struct body_ctx *c, xmlNodePtr n)
@@ -1148,20 +1293,64 @@ static xmlNodePtr kept_root(const struct body_ctx *c, xmlNodePtr n)
     return NULL;
 }
 
-static const char *const boiler_starts[] = {
-    "advertisement", "advertising", "this article is more than",
-    "this article is over", "share this", "share on", "copyright",
-    "\xc2\xa9", "(c) ", "all rights reserved", "send us news",
-    "sign up", "subscribe", "follow us", "click here", "read more",
-    "related:", "related stories", "related articles", "more about",
-    "other stories", "you might also like", "you may also like",
-    "recommended", "most read", "most popular", "print this",
-    "email this", "comments", "leave a comment", "post a comment",
-    "story continues below", "continue reading", "skip to",
-    "image:", "photo:", "sponsored", "tags:", "filed under",
-    "see also", "more on this", "back to top", "we use cookies",
-    "report an error", "text size", "font size", "loading", NULL
-};
+static const char *const boiler_starts[] = {"advertisement",
+                                            "advertising",
+                                            "this article is more than",
+                                            "this article is over",
+                                            "share this",
+                                            "share on",
+                                            "copyright",
+                                            "\xc2\xa9",
+                                            "(c) ",
+                                            "all rights reserved",
+                                            "send us news",
+                                            "sign up",
+                                            "subscribe",
+                                            "follow us",
+                                            "click here",
+                                            "read more",
+                                            "related:",
+                                            "related stories",
+                                            "related articles",
+                                            "more about",
+                                            "other stories",
+                                            "you might also like",
+                                            "you may also like",
+                                            "recommended",
+                                            "most read",
+                                            "most popular",
+                                            "print this",
+                                            "email this",
+                                            "comments",
+                                            "leave a comment",
+                                            "post a comment",
+                                            "story continues below",
+                                            "continue reading",
+                                            "skip to",
+                                            "image:",
+                                            "photo:",
+                                            "sponsored",
+                                            "tags:",
+                                            "filed under",
+                                            "see also",
+                                            "more on this",
+                                            "back to top",
+                                            "we use cookies",
+                                            "report an error",
+                                            "text size",
+                                            "font size",
+                                            "loading",
+                                            "printer friendly",
+                                            "printer-friendly",
+                                            "print version",
+                                            "send this",
+                                            "e-mail this",
+                                            "email to a friend",
+                                            "e-mail to a friend",
+                                            "send to a friend",
+                                            "share this",
+                                            "bookmark this",
+                                            NULL};
 
 /* Does t (len bytes, not NUL-terminated) start with prefix, ignoring
  * ASCII case? */
@@ -1174,6 +1363,18 @@ static int starts_n(const char *t, size_t len, const char *prefix)
 
 static int is_boiler_line(const char *t, size_t len, size_t chars)
 {
+    static const char *const anywhere[] = {
+        "all rights reserved",    "may not be published, broadcast",
+        "may not be reproduced",  "may not be republished",
+        "must not be reproduced", NULL};
+
+    if (chars <= 300) {
+        for (size_t i = 0; anywhere[i] != NULL; i++) {
+            if (memmem(t, len, anywhere[i], strlen(anywhere[i])) != NULL) {
+                return 1;
+            }
+        }
+    }
     if (chars > 100) {
         return 0;
     }
@@ -1194,10 +1395,9 @@ static int same_text(const char *a, size_t alen, const char *b)
 static size_t strip_signoff(const char *t, size_t len)
 {
     static const char *const marks[] = {
-        "\xc2\xae", "\xe2\x96\xa0", "\xe2\x96\xa1", "\xe2\x97\x8f",
-        "\xe2\x97\x86", "\xe2\x96\xaa", "(END)", "(end)", "###", "-30-",
-        "(C)", NULL
-    };
+        "\xc2\xae",     "\xe2\x96\xa0", "\xe2\x96\xa1", "\xe2\x97\x8f",
+        "\xe2\x97\x86", "\xe2\x96\xaa", "(END)",        "(end)",
+        "###",          "-30-",         "(C)",          NULL};
     int changed = 1;
 
     while (changed && len > 0) {
@@ -1318,54 +1518,78 @@ static size_t words_n(const char *t, size_t len)
     return n;
 }
 
+/* Is the word w[0..n) a date word: a number ("27", "1st"), a month or a
+ * weekday name, am/pm or a time zone? */
+static int date_word(const char *w, size_t n)
+{
+    static const char *const names[] = {
+        "jan",       "feb",       "mar",      "apr",      "may",
+        "jun",       "jul",       "aug",      "sep",      "sept",
+        "oct",       "nov",       "dec",      "january",  "february",
+        "march",     "april",     "june",     "july",     "august",
+        "september", "october",   "november", "december", "mon",
+        "tue",       "tues",      "wed",      "thu",      "thur",
+        "thurs",     "fri",       "sat",      "sun",      "monday",
+        "tuesday",   "wednesday", "thursday", "friday",   "saturday",
+        "sunday",    "am",        "pm",       "gmt",      "utc",
+        "bst",       "cet",       "cest",     "est",      "edt",
+        "cst",       "cdt",       "mst",      "mdt",      "pst",
+        "pdt",       "et",        "pt",       NULL};
+
+    if (isdigit((unsigned char)w[0])) {
+        return 1;
+    }
+    for (size_t i = 0; names[i] != NULL; i++) {
+        if (strlen(names[i]) == n && strncasecmp(w, names[i], n) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A short line that is mostly a date or time: "Tuesday, 11.06.2012 /
+ * 4:54 PM", "2007-12-30 14:49:00.0", "Fri, January 18, 2008" - and not
+ * a sentence that mentions one ("The charges take effect on 1 April"). */
 static int looks_dateline(const char *t, size_t len, size_t chars)
 {
-    static const char *const months[] = {
-        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep",
-        "oct", "nov", "dec", NULL
-    };
-    size_t digits = 0;
-    int month = 0;
-    int year = 0;
+    size_t words = 0;
+    size_t dates = 0;
+    int month_or_year = 0;
+    size_t i = 0;
 
     if (chars > 80) {
         return 0;
     }
-    for (size_t i = 0; i < len; i++) {
-        if (isdigit((unsigned char)t[i])) {
-            digits++;
-            if (i + 3 < len && (t[i] == '1' || t[i] == '2') &&
-                isdigit((unsigned char)t[i + 1]) &&
-                isdigit((unsigned char)t[i + 2]) &&
-                isdigit((unsigned char)t[i + 3]) &&
-                (i == 0 || !isdigit((unsigned char)t[i - 1]))) {
-                year = 1;
+    while (i < len) {
+        size_t k = i;
+
+        while (k < len &&
+               (isalnum((unsigned char)t[k]) || (unsigned char)t[k] >= 0x80)) {
+            k++;
+        }
+        if (k == i) {
+            i++;
+            continue;
+        }
+        words++;
+        if (date_word(t + i, k - i)) {
+            dates++;
+            if (!isdigit((unsigned char)t[i]) ||
+                (k - i == 4 && (t[i] == '1' || t[i] == '2'))) {
+                month_or_year = 1;
             }
         }
-        if (isalpha((unsigned char)t[i]) &&
-            (i == 0 || !isalpha((unsigned char)t[i - 1]))) {
-            for (size_t k = 0; months[k] != NULL; k++) {
-                if (i + 3 <= len && strncasecmp(t + i, months[k], 3) == 0) {
-                    month = 1;
-                }
-            }
-        }
+        i = k;
     }
-    if (digits == 0) {
-        return 0;
-    }
-    /* numbers with a month or a year, in few words */
-    return (month || year || digits >= 4) &&
-           words_n(t, len) <= 14 &&
-           (month || year || digits * 4 >= len);
+    return words > 0 && words <= 14 && dates >= 2 && month_or_year &&
+           dates * 5 >= words * 2;
 }
 
 static int looks_byline(const char *t, size_t len, size_t chars)
 {
     static const char *const starts[] = {
-        "by ", "written by", "posted by", "posted on", "published",
-        "updated", "last updated", "filed under", NULL
-    };
+        "by ",     "written by",   "posted by",   "posted on", "published",
+        "updated", "last updated", "filed under", NULL};
 
     if (chars >= 100) {
         return 0;
@@ -1382,18 +1606,80 @@ static int looks_byline(const char *t, size_t len, size_t chars)
  * sections that sit inside the article container. */
 static int is_terminal(const char *t, size_t len, size_t chars)
 {
-    static const char *const marks[] = {
-        "comments", "comment", "leave a comment", "leave a reply",
-        "post a comment", "add a comment", "add your comment",
-        "have your say", "reader comments", "your comments",
-        "join the discussion", "join the conversation", "related",
-        "related stories", "related articles", "related posts",
-        "related content", "related links", "related news",
-        "you might also like", "you may also like", "recommended for you",
-        "more stories", "other stories you might like", "most read",
-        "most popular", "read next", "discussion", "responses",
-        "trackbacks", "what do you think", "share your thoughts", NULL
-    };
+    static const char *const marks[] = {"comments",
+                                        "comment",
+                                        "leave a comment",
+                                        "leave a reply",
+                                        "post a comment",
+                                        "add a comment",
+                                        "add your comment",
+                                        "have your say",
+                                        "reader comments",
+                                        "your comments",
+                                        "join the discussion",
+                                        "join the conversation",
+                                        "related",
+                                        "related stories",
+                                        "related articles",
+                                        "related posts",
+                                        "related content",
+                                        "related links",
+                                        "related news",
+                                        "you might also like",
+                                        "you may also like",
+                                        "recommended for you",
+                                        "more stories",
+                                        "other stories you might like",
+                                        "most read",
+                                        "most popular",
+                                        "read next",
+                                        "discussion",
+                                        "responses",
+                                        "trackbacks",
+                                        "what do you think",
+                                        "share your thoughts",
+                                        "top stories",
+                                        "other news",
+                                        "more news",
+                                        "latest news",
+                                        "editor's choice",
+                                        "editors choice",
+                                        "editors' picks",
+                                        "most viewed",
+                                        "most commented",
+                                        "most emailed",
+                                        "popular stories",
+                                        NULL};
+    /* and lines that start so: "Also in UK News", "12 comments so far",
+     * "The following are comments from the readers" */
+    static const char *const starts[] = {"also in ",
+                                         "more from ",
+                                         "more in ",
+                                         "more on ",
+                                         "more stories",
+                                         "related ",
+                                         "the following are comments",
+                                         "no comments",
+                                         "comments are closed",
+                                         "comment on this",
+                                         "post your comment",
+                                         "add your comment",
+                                         "leave a comment",
+                                         "reader comments",
+                                         "readers comments",
+                                         "reader's comments",
+                                         "readers' comments",
+                                         "comments for this",
+                                         "discuss this",
+                                         "you might also",
+                                         "you may also",
+                                         "recommended ",
+                                         "most popular",
+                                         "most read",
+                                         "other stories",
+                                         "latest from ",
+                                         "top stories",
+                                         NULL};
     char buf[64];
     size_t n = 0;
 
@@ -1419,7 +1705,182 @@ static int is_terminal(const char *t, size_t len, size_t chars)
             return 1;
         }
     }
+    for (size_t i = 0; starts[i] != NULL; i++) {
+        if (strncmp(buf, starts[i], strlen(starts[i])) == 0) {
+            return 1;
+        }
+    }
     return 0;
+}
+
+/* Is n inside article-named markup that does not also hold scope (the
+ * box of a marker)? Then the article goes on after the marker's box. */
+static int in_other_article(const struct body_ctx *c, xmlNodePtr n,
+                            xmlNodePtr scope)
+{
+    int steps = 0;
+
+    while (n != NULL && n->type == XML_ELEMENT_NODE && steps++ < MAX_UP) {
+        const struct ninfo *in = info(c, n);
+
+        if (in != NULL && (in->flags & NF_KEEP) != 0) {
+            return 0;
+        }
+        if (in != NULL && (in->flags & (NF_ARTICLE | NF_POS)) != 0 &&
+            (in->flags & (NF_NEG | NF_WEAKNEG)) == 0) {
+            return !is_ancestor(n, scope);
+        }
+        n = n->parent;
+    }
+    return 0;
+}
+
+/* Ends with sentence punctuation (closing quotes and brackets skipped)? */
+static int ends_sentence(const char *t, size_t len)
+{
+    while (len > 0) {
+        unsigned char ch = (unsigned char)t[len - 1];
+
+        if (ch == '"' || ch == '\'' || ch == ')' || ch == ' ') {
+            len--;
+            continue;
+        }
+        /* closing curly quotes: E2 80 9D / E2 80 99 */
+        if (len >= 3 && ch >= 0x98 && ch <= 0x9D &&
+            (unsigned char)t[len - 2] == 0x80 &&
+            (unsigned char)t[len - 3] == 0xE2) {
+            len -= 3;
+            continue;
+        }
+        /* ideographic full stop, fullwidth ! and ? */
+        if (len >= 3 && ((unsigned char)t[len - 3] == 0xE3 &&
+                         (unsigned char)t[len - 2] == 0x80 && ch == 0x82)) {
+            return 1;
+        }
+        if (len >= 3 && (unsigned char)t[len - 3] == 0xEF &&
+            (unsigned char)t[len - 2] == 0xBC && (ch == 0x81 || ch == 0x9F)) {
+            return 1;
+        }
+        return ch == '.' || ch == '!' || ch == '?' || ch == ':';
+    }
+    return 0;
+}
+
+/* A credit or label line: a few words, no sentence ("The Associated
+ * Press", "Special Correspondent", "Source: The Sun-Herald"), or a
+ * contact line ("X can be reached at x@example.com"). */
+static int is_label_line(const struct body_ctx *c, const struct block *b)
+{
+    const char *t = c->text.data + b->text_off;
+
+    if (b->kind == BK_H || b->kind == BK_LI) {
+        return 0;
+    }
+    if (b->chars < 3) {
+        return 1;
+    }
+    if (b->chars < 120 && memchr(t, '@', b->text_len) != NULL) {
+        return 1;
+    }
+    /* (by characters too: CJK text has few blank-separated words) */
+    return b->chars <= 40 && words_n(t, b->text_len) <= 6 &&
+           !ends_sentence(t, b->text_len);
+}
+
+/* Label lines before the first real paragraph and after the last one. */
+static void trim_edges(struct body_ctx *c)
+{
+    size_t first = SIZE_MAX;
+    size_t last = SIZE_MAX;
+    size_t nlead = 0;
+    size_t ntrail = 0;
+
+    for (size_t i = 0; i < c->nblk; i++) {
+        const struct block *b = &c->blk[i];
+
+        if (!b->drop && b->kind == BK_P && b->chars >= 80) {
+            if (first == SIZE_MAX) {
+                first = i;
+            }
+            last = i;
+        }
+    }
+    if (first == SIZE_MAX) {
+        return;
+    }
+    /* many short lines at an edge are a list (tour dates, a changelog),
+     * not labels */
+    for (size_t i = 0; i < c->nblk; i++) {
+        if (!c->blk[i].drop && (i < first || i > last)) {
+            if (i < first) {
+                nlead++;
+            } else {
+                ntrail++;
+            }
+        }
+    }
+    for (size_t i = 0; i < c->nblk; i++) {
+        struct block *b = &c->blk[i];
+
+        if (b->drop || (i >= first && i <= last) ||
+            (i < first ? nlead : ntrail) > 3) {
+            continue;
+        }
+        if (is_label_line(c, b)) {
+            b->drop = DROP_LABEL;
+        }
+    }
+}
+
+/* Teasers: a short blurb right after a headline link ("Love Sudoku?
+ * Play our new game" under a linked title), outside the element that
+ * holds most of the article's paragraphs. */
+static void drop_teasers(struct body_ctx *c)
+{
+    xmlNodePtr main_parent = NULL;
+    size_t best = 0;
+
+    /* the parent holding the most kept text */
+    for (size_t i = 0; i < c->nblk; i++) {
+        const struct block *b = &c->blk[i];
+        struct ninfo *pi = b->owner != NULL && b->owner->parent != NULL
+                               ? info(c, b->owner->parent)
+                               : NULL;
+
+        if (pi != NULL) {
+            pi->kept_chars = 0;
+        }
+    }
+    for (size_t i = 0; i < c->nblk; i++) {
+        const struct block *b = &c->blk[i];
+        struct ninfo *pi = b->owner != NULL && b->owner->parent != NULL
+                               ? info(c, b->owner->parent)
+                               : NULL;
+
+        if (b->drop || pi == NULL) {
+            continue;
+        }
+        pi->kept_chars += b->chars;
+        if (pi->kept_chars > best) {
+            best = pi->kept_chars;
+            main_parent = b->owner->parent;
+        }
+    }
+    for (size_t i = 1; i < c->nblk; i++) {
+        struct block *b = &c->blk[i];
+        const struct block *prev = &c->blk[i - 1];
+
+        if (b->drop || b->chars >= 250 || b->owner == NULL ||
+            b->owner->parent == main_parent || b->kind == BK_LI) {
+            continue;
+        }
+        /* (list items of links are lists, not teaser titles) */
+        if ((prev->drop == DROP_HLINKS ||
+             (prev->drop == DROP_LINKS && prev->kind != BK_LI)) &&
+            prev->chars >= 15) {
+            b->drop = DROP_TEASER;
+        }
+    }
 }
 
 static void filter(struct body_ctx *c, const struct wh_article *art)
@@ -1430,40 +1891,39 @@ static void filter(struct body_ctx *c, const struct wh_article *art)
         xmlNodePtr root = kept_root(c, b->owner);
 
         if (root == NULL) {
-            b->drop = 2;
+            b->drop = DROP_OUTSIDE;
             continue;
         }
         if (under_neg(c, b->owner, root)) {
-            b->drop = 3;
+            b->drop = DROP_NEG;
             continue;
         }
         if (b->kind == BK_CAPTION) {
-            b->drop = 4;
+            b->drop = DROP_CAPTION;
             continue;
         }
         if (b->kind == BK_H && b->level == 1) {
-            b->drop = 5;
+            b->drop = DROP_H1;
             continue;
         }
         /* the headline repeated in the body goes; the description does
          * not: it is often the first paragraph itself */
         if (same_text(t, b->text_len, art->headline) ||
-            (b->kind == BK_H &&
-             same_text(t, b->text_len, art->description))) {
-            b->drop = 6;
+            (b->kind == BK_H && same_text(t, b->text_len, art->description))) {
+            b->drop = DROP_HEADLINE;
             continue;
         }
-        if (b->link_chars * 2 > b->chars && b->chars < 300 &&
-            b->kind != BK_H) {
-            b->drop = 7;
+        if (b->link_chars * 2 > b->chars && b->chars < 300 && b->kind != BK_H) {
+            b->drop = DROP_LINKS;
             continue;
         }
         if (b->kind == BK_H && b->link_chars * 2 > b->chars) {
-            b->drop = 8;
+            b->drop = DROP_HLINKS;
             continue;
         }
-        if (is_boiler_line(t, b->text_len, b->chars)) {
-            b->drop = 9;
+        if (is_boiler_line(t, b->text_len, b->chars) &&
+            !is_terminal(t, b->text_len, b->chars)) {
+            b->drop = DROP_BOILER;
             continue;
         }
     }
@@ -1474,45 +1934,91 @@ static void filter(struct body_ctx *c, const struct wh_article *art)
         int started = 0;
         size_t kept = 0;
         int cut = 0;
+        xmlNodePtr scope = NULL;
+        xmlNodePtr last_parent = NULL;
 
         for (size_t i = 0; i < c->nblk; i++) {
             struct block *b = &c->blk[i];
             const char *t = c->text.data + b->text_off;
 
             if (b->drop) {
+                /* a marker can hide in boilerplate-named markup:
+                 * <h2 id="comments">Comments</h2> */
+                if ((b->drop == DROP_NEG || b->drop == DROP_BOILER) &&
+                    cut == 0 && kept >= 300 && b->owner != NULL &&
+                    b->owner->parent != NULL &&
+                    is_terminal(t, b->text_len, b->chars)) {
+                    /* only its box: such widgets also sit mid-article */
+                    scope = b->owner->parent;
+                    cut = 3;
+                }
                 continue;
             }
-            if (cut) {
-                b->drop = 10;
+            /* after a marker everything goes, unless the article goes
+             * on: a block outside the marker's box, beside the
+             * paragraphs that came before it (cut 1), or any real
+             * paragraph after a marker hidden in a widget (cut 3) */
+            if (cut == 2 ||
+                (cut == 1 &&
+                 (is_ancestor(scope, b->owner) || b->owner == NULL ||
+                  b->owner->parent != last_parent)) ||
+                (cut == 3 &&
+                 (is_ancestor(scope, b->owner) || b->owner == NULL ||
+                  (b->owner->parent != last_parent &&
+                   (b->kind != BK_P || b->chars < 80 ||
+                    b->link_chars * 5 >= b->chars ||
+                    !in_other_article(c, b->owner, scope)))))) {
+                b->drop = DROP_AFTER;
                 continue;
             }
+            cut = 0;
             if ((b->chars < 20 && !has_letter(t, b->text_len)) ||
                 looks_byline(t, b->text_len, b->chars) ||
                 looks_dateline(t, b->text_len, b->chars)) {
-                b->drop = 11;
+                b->drop = DROP_DATELINE;
                 continue;
             }
             if (b->chars < 100 && loose_eq(t, b->text_len, art->byline)) {
-                b->drop = 14;
+                b->drop = DROP_BYLINE;
                 continue;
             }
             if (!started && (loose_eq(t, b->text_len, art->headline) ||
                              (b->kind == BK_H && kept == 0 &&
-                              loose_in(t, b->text_len, art->headline)))) {
-                b->drop = 12;
+                              loose_in(t, b->text_len, art->headline)) ||
+                             (b->chars < 200 && words_n(t, b->text_len) >= 3 &&
+                              loose_in(t, b->text_len, c->title)))) {
+                b->drop = DROP_TITLE;
+                continue;
+            }
+            if (is_terminal(t, b->text_len, b->chars) && kept < 300) {
+                b->drop = DROP_BOILER;
                 continue;
             }
             if (kept >= 300 && is_terminal(t, b->text_len, b->chars)) {
-                b->drop = 13;
-                cut = 1;
+                /* the marker's box goes: a "Related" box between two
+                 * paragraphs ends where the box ends; a marker standing
+                 * in the article container itself ends the article */
+                xmlNodePtr root = kept_root(c, b->owner);
+
+                scope = b->owner != NULL ? b->owner->parent : NULL;
+                cut = scope == NULL || root == NULL || is_ancestor(scope, root)
+                          ? 2
+                          : 1;
+                b->drop = DROP_MARKER;
                 continue;
             }
             if (b->kind != BK_H && b->chars >= 80) {
                 started = 1;
             }
+            if (b->kind == BK_P && b->owner != NULL && b->chars >= 80 &&
+                b->link_chars * 5 < b->chars) {
+                last_parent = b->owner->parent;
+            }
             kept += b->chars;
         }
     }
+    drop_teasers(c);
+    trim_edges(c);
     /* headings must lead to text: drop trailing ones */
     for (size_t i = c->nblk; i-- > 0;) {
         struct block *b = &c->blk[i];
@@ -1523,7 +2029,7 @@ static void filter(struct body_ctx *c, const struct wh_article *art)
         if (b->kind != BK_H) {
             break;
         }
-        b->drop = 14;
+        b->drop = DROP_TRAILING;
     }
 }
 
@@ -1588,8 +2094,7 @@ static void append_resolved(struct wh_buf *out, const char *h, size_t hl,
                     wh_buf_append(&raw, p, 1);
                 }
             }
-            abs = raw.data != NULL ? wh_extract_abs_url(raw.data, base)
-                                   : NULL;
+            abs = raw.data != NULL ? wh_extract_abs_url(raw.data, base) : NULL;
             if (abs != NULL) {
                 wh_buf_puts(out, open);
                 wh_extract_html_escape(out, abs, strlen(abs));
@@ -1655,8 +2160,7 @@ static void emit(struct body_ctx *c, struct wh_article *art)
             wh_buf_puts(&txt, "\n\n");
         }
         wh_buf_append(&txt, t, tl);
-        want_list = b->kind == BK_LI ? (b->list_ordered ? "ol" : "ul")
-                                     : NULL;
+        want_list = b->kind == BK_LI ? (b->list_ordered ? "ol" : "ul") : NULL;
         if (list_open != NULL && want_list != list_open) {
             wh_buf_printf(&html, "</%s>", list_open);
             list_open = NULL;
@@ -1729,6 +2233,151 @@ static xmlNodePtr find_body(htmlDocPtr doc)
     return NULL;
 }
 
+/* Does the line look like the header of a comment or a teaser: a byline,
+ * a date, "X says:"? */
+static int is_item_header(const char *t, size_t len, size_t chars)
+{
+    if (chars > 100) {
+        return 0;
+    }
+    if (looks_byline(t, len, chars) || looks_dateline(t, len, chars)) {
+        return 1;
+    }
+    while (len > 0 && t[len - 1] == ' ') {
+        len--;
+    }
+    return (len >= 5 && memcmp(t + len - 5, "says:", 5) == 0) ||
+           (len >= 6 && memcmp(t + len - 6, "wrote:", 6) == 0) ||
+           (len >= 5 && memcmp(t + len - 5, "said:", 5) == 0);
+}
+
+/* Counts p's element children named name, up to 3 (all we need), with
+ * *budget bounding the steps taken over the whole page. */
+static size_t same_tag_children(const xmlNode *p, const xmlChar *name,
+                                size_t *budget)
+{
+    size_t n = 0;
+
+    for (const xmlNode *k = p->children; k != NULL && n < 3 && *budget > 0;
+         k = k->next) {
+        (*budget)--;
+        if (k->type == XML_ELEMENT_NODE && k->name == name) {
+            n++;
+        }
+    }
+    return n;
+}
+
+/* Repetition: items of a list (three or more siblings of one tag) that
+ * each start with a byline or a date are comments or teasers, named so
+ * or not. They count as boilerplate, like a "comment" class. */
+static void mark_repeated_items(struct body_ctx *c)
+{
+    size_t budget = (size_t)4 * MAX_NODES; /* sibling steps per page */
+
+    for (size_t i = 0; i < c->nblk; i++) {
+        const struct block *b = &c->blk[i];
+        xmlNodePtr x = b->owner;
+
+        if (x == NULL || !is_item_header(c->text.data + b->text_off,
+                                         b->text_len, b->chars)) {
+            continue;
+        }
+        for (int up = 0; up < 4 && x != NULL && x->parent != NULL &&
+                         x->parent->type == XML_ELEMENT_NODE;
+             up++, x = x->parent) {
+            struct ninfo *xi = info(c, x);
+            struct ninfo *pi = info(c, x->parent);
+
+            if (xi == NULL || pi == NULL) {
+                break;
+            }
+            /* (names are interned in the document's dictionary) */
+            if (same_tag_children(x->parent, x->name, &budget) >= 3) {
+                if ((xi->flags & NF_ITEMHDR) == 0) {
+                    xi->flags |= NF_ITEMHDR;
+                    pi->items++;
+                }
+                break;
+            }
+        }
+    }
+    for (size_t i = 0; i < c->nni; i++) {
+        struct ninfo *in = ni_at(c, i);
+        const struct ninfo *pi;
+
+        if ((in->flags & NF_ITEMHDR) == 0 || in->node->parent == NULL) {
+            continue;
+        }
+        pi = info(c, in->node->parent);
+        if (pi != NULL && pi->items >= 3 && in->chars * 2 < c->total_chars &&
+            (in->flags & NF_HASART) == 0) {
+            in->flags |= NF_NEG | NF_STRONGNEG;
+        }
+    }
+}
+
+/* One pass: scores, chooses and filters. Returns the characters kept
+ * (0 when nothing was chosen); *cand is the container. */
+static size_t run_pass(struct body_ctx *c, xmlNodePtr body,
+                       const struct wh_article *art, int strict,
+                       xmlNodePtr *cand)
+{
+    size_t kept = 0;
+
+    for (size_t i = 0; i < c->nblk; i++) {
+        c->blk[i].drop = 0;
+    }
+    score_blocks(c, strict);
+    for (size_t i = 0; i < c->nni; i++) {
+        ni_at(c, i)->flags &= ~(unsigned)NF_KEEP;
+    }
+    *cand = choose(c, body, strict);
+    if (*cand == NULL) {
+        return 0;
+    }
+    filter(c, art);
+    for (size_t i = 0; i < c->nblk; i++) {
+        if (!c->blk[i].drop) {
+            kept += c->blk[i].chars;
+        }
+    }
+    if (getenv("WH_EXTRACT_DEBUG_DROPS") != NULL) {
+        for (size_t i = 0; i < c->nblk; i++) {
+            fprintf(stderr, "drop=%d %s: %.*s\n", c->blk[i].drop,
+                    c->blk[i].owner != NULL
+                        ? (const char *)c->blk[i].owner->name
+                        : "-",
+                    (int)(c->blk[i].text_len < 60 ? c->blk[i].text_len : 60),
+                    c->text.data + c->blk[i].text_off);
+        }
+    }
+    return kept;
+}
+
+/* The text of <title> in <head>, or NULL. */
+static char *page_title(htmlDocPtr doc)
+{
+    for (xmlNodePtr h = doc->children; h != NULL; h = h->next) {
+        if (h->type != XML_ELEMENT_NODE) {
+            continue;
+        }
+        for (xmlNodePtr k = h->children; k != NULL; k = k->next) {
+            if (k->type != XML_ELEMENT_NODE ||
+                strcmp((const char *)k->name, "head") != 0) {
+                continue;
+            }
+            for (xmlNodePtr t = k->children; t != NULL; t = t->next) {
+                if (t->type == XML_ELEMENT_NODE &&
+                    strcmp((const char *)t->name, "title") == 0) {
+                    return wh_extract_node_text(t, 2000);
+                }
+            }
+        }
+    }
+    return NULL;
+}
+
 int wh_extract_body(htmlDocPtr doc, const char *base, struct wh_article *art)
 {
     const char *debug_text;
@@ -1746,6 +2395,7 @@ int wh_extract_body(htmlDocPtr doc, const char *base, struct wh_article *art)
     wh_buf_init(&c.html, 0);
     wh_buf_init(&c.cur_text, 0);
     wh_buf_init(&c.cur_html, 0);
+    c.title = page_title(doc);
     if (body != NULL) {
         walk(&c, body);
     } else {
@@ -1761,8 +2411,7 @@ int wh_extract_body(htmlDocPtr doc, const char *base, struct wh_article *art)
     if (getenv("WH_EXTRACT_DEBUG_BLOCKS") != NULL) {
         for (size_t i = 0; i < c.nblk; i++) {
             fprintf(stderr, "[%zu] %s chars %zu links %zu: %.*s\n", i,
-                    c.blk[i].owner ? (const char *)c.blk[i].owner->name
-                                   : "-",
+                    c.blk[i].owner ? (const char *)c.blk[i].owner->name : "-",
                     c.blk[i].chars, c.blk[i].link_chars,
                     (int)(c.blk[i].text_len < 70 ? c.blk[i].text_len : 70),
                     c.text.data + c.blk[i].text_off);
@@ -1775,12 +2424,12 @@ int wh_extract_body(htmlDocPtr doc, const char *base, struct wh_article *art)
             xmlNodePtr n = c.blk[i].owner;
 
             if (c.text.data == NULL ||
-                memmem(c.text.data + c.blk[i].text_off, c.blk[i].text_len,
-                       want, strlen(want)) == NULL) {
+                memmem(c.text.data + c.blk[i].text_off, c.blk[i].text_len, want,
+                       strlen(want)) == NULL) {
                 continue;
             }
-            for (int k = 0; n != NULL && k < 40 &&
-                            n->type == XML_ELEMENT_NODE; k++) {
+            for (int k = 0; n != NULL && k < 40 && n->type == XML_ELEMENT_NODE;
+                 k++) {
                 const struct ninfo *in = info(&c, n);
 
                 fprintf(stderr, "  %s.%s#%s flags %x chars %zu\n",
@@ -1793,43 +2442,29 @@ int wh_extract_body(htmlDocPtr doc, const char *base, struct wh_article *art)
             break;
         }
     }
-    for (int strict = 1; strict >= 0; strict--) {
-        score_blocks(&c, strict);
-        for (size_t i = 0; i < c.nni; i++) {
-            ni_at(&c, i)->flags &= ~(unsigned)NF_KEEP;
-        }
-        cand = choose(&c, body, strict);
-        if (cand == NULL) {
-            continue;
-        }
-        filter(&c, art);
-        {
-            size_t kept = 0;
+    mark_repeated_items(&c);
+    /* Strict first (boilerplate-named markup does not vote). When that
+     * keeps little, try again with every block voting, but a container
+     * the strict pass refused for its name loses to a short strict
+     * result. */
+    {
+        size_t kept_strict = run_pass(&c, body, art, 1, &cand);
+        size_t kept;
 
-            for (size_t i = 0; i < c.nblk; i++) {
-                if (!c.blk[i].drop) {
-                    kept += c.blk[i].chars;
-                }
+        if (kept_strict >= 200) {
+            emit(&c, art);
+        } else {
+            kept = run_pass(&c, body, art, 0, &cand);
+            if (kept_strict > 0 &&
+                (kept == 0 || cand == NULL || under_neg(&c, cand, NULL))) {
+                kept = run_pass(&c, body, art, 1, &cand);
             }
-            if (getenv("WH_EXTRACT_DEBUG_DROPS") != NULL) {
-                for (size_t i = 0; i < c.nblk; i++) {
-                    fprintf(stderr, "drop=%d %s: %.*s\n", c.blk[i].drop,
-                            c.blk[i].owner != NULL
-                                ? (const char *)c.blk[i].owner->name
-                                : "-",
-                            (int)(c.blk[i].text_len < 60 ? c.blk[i].text_len
-                                                         : 60),
-                            c.text.data + c.blk[i].text_off);
-                }
-            }
-            if (kept >= 200 || (strict == 0 && kept > 0)) {
+            if (kept > 0) {
                 emit(&c, art);
-                rc = art->body_text[0] != '\0' ? WH_OK : WH_ENOENT;
-                break;
             }
         }
-        for (size_t i = 0; i < c.nblk; i++) {
-            c.blk[i].drop = 0;
+        if (art->body_text != NULL && art->body_text[0] != '\0') {
+            rc = WH_OK;
         }
     }
 out:
@@ -1841,6 +2476,7 @@ out:
         free(c.chunks[i]);
     }
     free(c.chunks);
+    free(c.title);
     free(c.blk);
     wh_buf_free(&c.text);
     wh_buf_free(&c.html);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <iconv.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,11 +18,10 @@
 
 /* windows-1252 code points of 0x80..0x9F (0 = unassigned). */
 static const uint16_t cp1252_hi[32] = {
-    0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
-    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
-    0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178
-};
+    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017D, 0,
+    0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
 
 /* Appends code point cp as UTF-8 to o (room for 4 bytes is the caller's
  * business). Returns the bytes written. */
@@ -135,8 +135,8 @@ static char *clean_utf8(const unsigned char *s, size_t n, int cp1252_fallback,
             uint64_t w;
 
             memcpy(&w, s + i, 8);
-            if (((w | (w - 0x2020202020202020ull)) &
-                 0x8080808080808080ull) == 0) {
+            if (((w | (w - 0x2020202020202020ull)) & 0x8080808080808080ull) ==
+                0) {
                 memcpy(out + o, s + i, 8);
                 o += 8;
                 i += 8;
@@ -199,13 +199,46 @@ static char *from_cp1252(const unsigned char *s, size_t n, size_t *out_len)
     return out;
 }
 
+/* Each thread keeps the converter of the last legacy charset it met and
+ * reuses it for the next page in that charset (feeds rarely mix them);
+ * it is replaced when the charset changes. */
+static _Thread_local struct {
+    iconv_t cd;
+    char cs[40];
+    int open;
+} conv;
+
+/* Makes conv.cd a converter from cs to UTF-8 in its initial state.
+ * Returns 0, or -1 when iconv does not know cs. */
+static int conv_get(const char *cs)
+{
+    if (conv.open && strcmp(conv.cs, cs) == 0) {
+        iconv(conv.cd, NULL, NULL, NULL, NULL);
+        return 0;
+    }
+    if (conv.open) {
+        iconv_close(conv.cd);
+        conv.open = 0;
+    }
+    if (strlen(cs) >= sizeof(conv.cs)) {
+        return -1;
+    }
+    conv.cd = iconv_open("UTF-8", cs);
+    /* iconv_open() fails with (iconv_t)-1; compared as an integer */
+    if ((uintptr_t)conv.cd == UINTPTR_MAX) {
+        return -1;
+    }
+    snprintf(conv.cs, sizeof(conv.cs), "%s", cs);
+    conv.open = 1;
+    return 0;
+}
+
 /* Converts with iconv; undecodable input becomes U+FFFD. Returns NULL
  * when iconv does not know the charset. The result is then cleaned like
  * any UTF-8 (drops controls, guarantees validity). */
 static char *from_iconv(const char *cs, const char *in, size_t n,
                         size_t *out_len)
 {
-    iconv_t cd = iconv_open("UTF-8", cs);
     size_t cap = n * 2 + 64;
     char *raw;
     char *ip = (char *)in; /* iconv's prototype is not const-correct */
@@ -214,21 +247,14 @@ static char *from_iconv(const char *cs, const char *in, size_t n,
     size_t ol;
     char *res;
 
-    {
-        /* iconv_open() fails with (iconv_t)-1: compare the bytes rather
-         * than cast an integer to a pointer */
-        iconv_t bad;
-
-        memset(&bad, 0xff, sizeof(bad));
-        if (memcmp(&cd, &bad, sizeof(cd)) == 0) {
-            return NULL;
-        }
+    if (conv_get(cs) != 0) {
+        return NULL;
     }
     raw = wh_xmalloc(cap);
     op = raw;
     ol = cap - 4;
     while (il > 0) {
-        size_t r = iconv(cd, &ip, &il, &op, &ol);
+        size_t r = iconv(conv.cd, &ip, &il, &op, &ol);
 
         if (r != (size_t)-1) {
             break;
@@ -254,14 +280,13 @@ static char *from_iconv(const char *cs, const char *in, size_t n,
             ol -= 3;
             ip++;
             il--;
-            iconv(cd, NULL, NULL, NULL, NULL);
+            iconv(conv.cd, NULL, NULL, NULL, NULL);
         } else {
             break;
         }
     }
-    iconv_close(cd);
-    res = clean_utf8((const unsigned char *)raw, (size_t)(op - raw), 0,
-                     out_len);
+    res =
+        clean_utf8((const unsigned char *)raw, (size_t)(op - raw), 0, out_len);
     free(raw);
     return res;
 }
@@ -274,29 +299,57 @@ static const char *charset_canon(const char *label, size_t n)
         const char *label;
         const char *name;
     } map[] = {
-        {"utf-8", "UTF-8"}, {"utf8", "UTF-8"}, {"unicode-1-1-utf-8", "UTF-8"},
-        {"iso-8859-1", "WINDOWS-1252"}, {"iso8859-1", "WINDOWS-1252"},
-        {"latin1", "WINDOWS-1252"}, {"latin-1", "WINDOWS-1252"},
-        {"l1", "WINDOWS-1252"}, {"us-ascii", "WINDOWS-1252"},
-        {"ascii", "WINDOWS-1252"}, {"windows-1252", "WINDOWS-1252"},
-        {"cp1252", "WINDOWS-1252"}, {"x-cp1252", "WINDOWS-1252"},
-        {"iso_8859-1", "WINDOWS-1252"}, {"cp819", "WINDOWS-1252"},
-        {"shift_jis", "CP932"}, {"shift-jis", "CP932"}, {"sjis", "CP932"},
-        {"x-sjis", "CP932"}, {"ms_kanji", "CP932"}, {"windows-31j", "CP932"},
-        {"cp932", "CP932"}, {"gb2312", "GB18030"}, {"gbk", "GB18030"},
-        {"gb18030", "GB18030"}, {"x-gbk", "GB18030"}, {"euc-kr", "CP949"},
-        {"ks_c_5601-1987", "CP949"}, {"big5", "BIG5-HKSCS"},
-        {"euc-jp", "EUC-JP"}, {"iso-2022-jp", "ISO-2022-JP"},
-        {"windows-1250", "WINDOWS-1250"}, {"windows-1251", "WINDOWS-1251"},
-        {"windows-1253", "WINDOWS-1253"}, {"windows-1254", "WINDOWS-1254"},
-        {"windows-1255", "WINDOWS-1255"}, {"windows-1256", "WINDOWS-1256"},
-        {"windows-1257", "WINDOWS-1257"}, {"windows-1258", "WINDOWS-1258"},
-        {"cp1250", "WINDOWS-1250"}, {"cp1251", "WINDOWS-1251"},
-        {"iso-8859-2", "ISO-8859-2"}, {"iso-8859-5", "ISO-8859-5"},
-        {"iso-8859-7", "ISO-8859-7"}, {"iso-8859-9", "WINDOWS-1254"},
-        {"iso-8859-15", "ISO-8859-15"}, {"koi8-r", "KOI8-R"},
+        {"utf-8", "UTF-8"},
+        {"utf8", "UTF-8"},
+        {"unicode-1-1-utf-8", "UTF-8"},
+        {"iso-8859-1", "WINDOWS-1252"},
+        {"iso8859-1", "WINDOWS-1252"},
+        {"latin1", "WINDOWS-1252"},
+        {"latin-1", "WINDOWS-1252"},
+        {"l1", "WINDOWS-1252"},
+        {"us-ascii", "WINDOWS-1252"},
+        {"ascii", "WINDOWS-1252"},
+        {"windows-1252", "WINDOWS-1252"},
+        {"cp1252", "WINDOWS-1252"},
+        {"x-cp1252", "WINDOWS-1252"},
+        {"iso_8859-1", "WINDOWS-1252"},
+        {"cp819", "WINDOWS-1252"},
+        {"shift_jis", "CP932"},
+        {"shift-jis", "CP932"},
+        {"sjis", "CP932"},
+        {"x-sjis", "CP932"},
+        {"ms_kanji", "CP932"},
+        {"windows-31j", "CP932"},
+        {"cp932", "CP932"},
+        {"gb2312", "GB18030"},
+        {"gbk", "GB18030"},
+        {"gb18030", "GB18030"},
+        {"x-gbk", "GB18030"},
+        {"euc-kr", "CP949"},
+        {"ks_c_5601-1987", "CP949"},
+        {"big5", "BIG5-HKSCS"},
+        {"euc-jp", "EUC-JP"},
+        {"iso-2022-jp", "ISO-2022-JP"},
+        {"windows-1250", "WINDOWS-1250"},
+        {"windows-1251", "WINDOWS-1251"},
+        {"windows-1253", "WINDOWS-1253"},
+        {"windows-1254", "WINDOWS-1254"},
+        {"windows-1255", "WINDOWS-1255"},
+        {"windows-1256", "WINDOWS-1256"},
+        {"windows-1257", "WINDOWS-1257"},
+        {"windows-1258", "WINDOWS-1258"},
+        {"cp1250", "WINDOWS-1250"},
+        {"cp1251", "WINDOWS-1251"},
+        {"iso-8859-2", "ISO-8859-2"},
+        {"iso-8859-5", "ISO-8859-5"},
+        {"iso-8859-7", "ISO-8859-7"},
+        {"iso-8859-9", "WINDOWS-1254"},
+        {"iso-8859-15", "ISO-8859-15"},
+        {"koi8-r", "KOI8-R"},
         {"koi8-u", "KOI8-U"},
-        {"utf-16", "UTF-8"}, {"utf-16le", "UTF-8"}, {"utf-16be", "UTF-8"},
+        {"utf-16", "UTF-8"},
+        {"utf-16le", "UTF-8"},
+        {"utf-16be", "UTF-8"},
     };
     char buf[40];
     size_t i;
@@ -374,10 +427,9 @@ static const char *prescan(const char *s, size_t n)
         if (gt == NULL) {
             break;
         }
-        if (end - lt > 5 && (ci_eq(lt + 1, "meta", 4) ||
-                             ci_eq(lt + 1, "?xml", 4))) {
-            const char *key = ci_eq(lt + 1, "meta", 4) ? "charset"
-                                                        : "encoding";
+        if (end - lt > 5 &&
+            (ci_eq(lt + 1, "meta", 4) || ci_eq(lt + 1, "?xml", 4))) {
+            const char *key = ci_eq(lt + 1, "meta", 4) ? "charset" : "encoding";
             size_t kl = strlen(key);
 
             for (const char *q = lt; q + kl < gt; q++) {
@@ -430,8 +482,8 @@ char *wh_extract_to_utf8(const char *in, size_t len, const char *http_charset,
         *out_charset = "UTF-8";
         return clean_utf8(u + 3, len - 3, 0, out_len);
     }
-    if (len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) ||
-                     (u[0] == 0xFE && u[1] == 0xFF))) {
+    if (len >= 2 &&
+        ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))) {
         const char *utf16 = u[0] == 0xFF ? "UTF-16LE" : "UTF-16BE";
 
         res = from_iconv(utf16, in + 2, len - 2, out_len);

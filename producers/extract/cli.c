@@ -56,16 +56,17 @@ static void usage(FILE *f)
 
 /* Reads a whole file (or stdin for "-") up to max bytes. Returns the data
  * (caller frees) or NULL with errstr filled. */
-static char *read_input(const char *path, size_t max, size_t *len,
-                        char *errstr, size_t errstr_size)
+static char *read_input(const char *path, size_t max, size_t *len, char *errstr,
+                        size_t errstr_size)
 {
     FILE *f;
     char *data = NULL;
     size_t cap = 0;
     size_t n = 0;
     struct stat st;
+    int is_stdin = strcmp(path, "-") == 0;
 
-    if (strcmp(path, "-") == 0) {
+    if (is_stdin) {
         f = stdin;
     } else {
         f = fopen(path, "rb");
@@ -100,8 +101,7 @@ static char *read_input(const char *path, size_t max, size_t *len,
 
         if (n == cap) {
             if (cap > max) {
-                snprintf(errstr, errstr_size, "page too large (max %zu)",
-                         max);
+                snprintf(errstr, errstr_size, "page too large (max %zu)", max);
                 free(data);
                 data = NULL;
                 break;
@@ -126,7 +126,7 @@ static char *read_input(const char *path, size_t max, size_t *len,
         free(data);
         data = NULL;
     }
-    if (f != stdin) {
+    if (!is_stdin) {
         fclose(f);
     }
     *len = n;
@@ -193,9 +193,8 @@ static char *record_json(const struct wh_article *art, const char *url,
     wh_article_to_record(art, url != NULL ? url : file_url, rec);
     if (rec->uri == NULL) {
         rec->uri = wh_xasprintf("urn:wirehose:content:%s",
-                                rec->content_hash != NULL
-                                    ? rec->content_hash
-                                    : "none");
+                                rec->content_hash != NULL ? rec->content_hash
+                                                          : "none");
     }
     rec->source = wh_xstrdup("wirehose-extract");
     wh_now_rfc3339(now);
@@ -223,8 +222,7 @@ static int one(const struct cli *cli, const char *path)
     char *out;
     int rc = 0;
 
-    if (strncmp(path, "http://", 7) == 0 ||
-        strncmp(path, "https://", 8) == 0) {
+    if (strncmp(path, "http://", 7) == 0 || strncmp(path, "https://", 8) == 0) {
         fprintf(stderr,
                 "wirehose-extract: %s: fetching is not supported; save the "
                 "page first (curl -sSL -o page.html '%s') and run "
@@ -255,8 +253,7 @@ static int one(const struct cli *cli, const char *path)
         free(json);
     }
     if (cli->out_dir != NULL) {
-        char *name = out_name(path, cli->out_dir, cli->text ? ".txt"
-                                                            : ".json");
+        char *name = out_name(path, cli->out_dir, cli->text ? ".txt" : ".json");
 
         if (write_file(name, out, strlen(out)) != 0) {
             fprintf(stderr, "wirehose-extract: %s: %s\n", name,
@@ -311,8 +308,10 @@ int main(int argc, char **argv)
             errno = 0;
             v = strtoull(optarg, &end, 10);
             if (errno != 0 || end == optarg || *end != '\0' || v == 0) {
-                fprintf(stderr, "wirehose-extract: --max-bytes: not a "
-                                "positive number: %s\n", optarg);
+                fprintf(stderr,
+                        "wirehose-extract: --max-bytes: not a "
+                        "positive number: %s\n",
+                        optarg);
                 return EXIT_USAGE;
             }
             cli.opts.max_bytes = (size_t)v;
@@ -355,8 +354,7 @@ int main(int argc, char **argv)
         }
     }
     if (cli.out_dir == NULL && fflush(stdout) != 0) {
-        fprintf(stderr, "wirehose-extract: write error: %s\n",
-                strerror(errno));
+        fprintf(stderr, "wirehose-extract: write error: %s\n", strerror(errno));
         rc = EXIT_NOARTICLE;
     }
     return rc;

@@ -81,8 +81,8 @@ static int has_utf16_bom(const char *s, size_t len)
 {
     const unsigned char *u = (const unsigned char *)s;
 
-    return len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) ||
-                        (u[0] == 0xFE && u[1] == 0xFF));
+    return len >= 2 &&
+           ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF));
 }
 
 /* Is there markup at all in the first bytes? */
@@ -93,9 +93,8 @@ static int has_markup(const char *s, size_t len)
     for (size_t i = 0; i + 1 < n; i++) {
         char c = s[i + 1];
 
-        if (s[i] == '<' && ((c >= 'a' && c <= 'z') ||
-                            (c >= 'A' && c <= 'Z') || c == '!' ||
-                            c == '?')) {
+        if (s[i] == '<' && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                            c == '!' || c == '?')) {
             return 1;
         }
     }
@@ -103,8 +102,8 @@ static int has_markup(const char *s, size_t len)
 }
 
 struct wh_article *wh_extract(const char *html, size_t len, const char *url,
-                              const struct wh_extract_opts *opts,
-                              char *errstr, size_t errstr_size)
+                              const struct wh_extract_opts *opts, char *errstr,
+                              size_t errstr_size)
 {
     size_t max = opts != NULL && opts->max_bytes != 0 ? opts->max_bytes
                                                       : DEFAULT_MAX_BYTES;
@@ -208,8 +207,8 @@ void wh_article_to_record(const struct wh_article *art, const char *url,
         json_t *subj = json_array();
 
         for (size_t i = 0; i < art->ntags; i++) {
-            json_array_append_new(subj, json_pack("{s:s}", "name",
-                                                  art->tags[i]));
+            json_array_append_new(subj,
+                                  json_pack("{s:s}", "name", art->tags[i]));
         }
         json_object_set_new(rec->extra, "subjects", subj);
     }
@@ -235,8 +234,7 @@ void wh_article_to_record(const struct wh_article *art, const char *url,
     prov_set(fs, "firstCreated", art->published, art->published_from);
     prov_set(fs, "versionCreated",
              art->modified != NULL ? art->modified : art->published,
-             art->modified != NULL ? art->modified_from
-                                   : art->published_from);
+             art->modified != NULL ? art->modified_from : art->published_from);
     json_object_set_new(rec->ext, "fieldSources", fs);
     free(rec->extractor_version);
     rec->extractor_version = wh_xstrdup(WH_EXTRACTOR_VERSION);

@@ -5,6 +5,7 @@
  * datelines. Each value keeps where it came from; where sources disagree
  * the better-ranked one wins (structured data first).
  */
+#include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +16,8 @@
 #include "wh/wh.h"
 
 #define MAX_TAGS 40
-#define MAX_FIELD 2000      /* longest metadata value kept, bytes */
-#define MAX_JSONLD 4        /* levels of @graph / arrays we look into */
+#define MAX_FIELD 2000 /* longest metadata value kept, bytes */
+#define MAX_JSONLD 4   /* levels of @graph / arrays we look into */
 #define MAX_LDJSON_BYTES (1u << 20)
 
 /* One metadata field being filled: lower rank wins. */
@@ -30,7 +31,10 @@ struct meta_ctx {
     const char *base;
     struct field headline, description, byline, published, modified;
     struct field canonical, site_name, section, image, language;
-    struct field title;             /* <title>, cleaned later */
+    struct field title; /* <title>, cleaned later */
+    char *h1;           /* first <h1> */
+    char *h2[5];        /* first <h2>s (blogs title posts so) */
+    size_t nh2;
     char *tags[MAX_TAGS];
     size_t ntags;
     int tags_rank;
@@ -40,9 +44,9 @@ struct meta_ctx {
 /* Ranks, best first. */
 enum {
     R_JSONLD = 10,
-    R_META_STRONG = 20,   /* og:, article:, specific names */
+    R_META_STRONG = 20, /* og:, article:, specific names */
     R_MICRODATA = 25,
-    R_META_WEAK = 30,     /* name=description, keywords, author */
+    R_META_WEAK = 30, /* name=description, keywords, author */
     R_TIME = 40,
     R_MARKUP = 50,
     R_URL = 60,
@@ -151,20 +155,31 @@ static int word_is(const char *w, size_t n, const char *const *list)
 }
 
 static const char *const role_words[] = {
-    "staff", "reporter", "reporters", "writer", "writers", "editor",
-    "editors", "correspondent", "correspondents", "columnist",
-    "contributor", "contributors", "team", "desk", "newsroom", "agency",
-    "agencies", "press", "associated", "wire", "wires", "news", "online",
-    "senior", "chief", "political", "business", "sports", "science",
-    "technology", "health", "updated", "published", "posted", "admin",
-    "administrator", "guest", "author", "photographer", "special",
-    "deputy", "associate", "bureau", "international", "times", "post",
-    "daily", "media", "service", NULL
-};
+    "staff",          "reporter",   "reporters",    "writer",
+    "writers",        "editor",     "editors",      "correspondent",
+    "correspondents", "columnist",  "contributor",  "contributors",
+    "team",           "desk",       "newsroom",     "agency",
+    "agencies",       "press",      "associated",   "wire",
+    "wires",          "news",       "online",       "senior",
+    "chief",          "political",  "business",     "sports",
+    "science",        "technology", "health",       "updated",
+    "published",      "posted",     "admin",        "administrator",
+    "guest",          "author",     "photographer", "special",
+    "deputy",         "associate",  "bureau",       "international",
+    "times",          "post",       "daily",        "media",
+    "service",        NULL};
+
+static const char *const verb_words[] = {"says",    "said",   "writes", "wrote",
+                                         "reports", "posted", "on",     NULL};
+
+/* lower-case parts of names */
+static const char *const particles[] = {
+    "de",  "da", "van", "von", "der", "den", "del", "della",
+    "la",  "le", "du",  "di",  "bin", "al",  "el",  "ter",
+    "ten", "y",  "e",   "dos", "das", NULL};
 
 static const char *const join_words[] = {
-    "and", "&", "with", "in", "for", "at", "of", "on", "the", "a", "an", NULL
-};
+    "and", "&", "with", "in", "for", "at", "of", "on", "the", "a", "an", NULL};
 
 /* Keeps the people of a byline: drops a leading "By", and stops at dates,
  * separators, roles and organisations. Returns a new string or NULL. */
@@ -192,6 +207,7 @@ static char *byline_clean(const char *raw)
     while (*p != '\0' && names < 6) {
         struct wh_buf name;
         int words = 0;
+        int lower = 0;
         int ok = 1;
         int stop = 0;
 
@@ -203,9 +219,9 @@ static char *byline_clean(const char *raw)
             const char *w = p;
             size_t n = 0;
 
-            while (w[n] != '\0' && w[n] != ' ' && w[n] != ',' &&
-                   w[n] != '|' && w[n] != '/' && w[n] != '(' &&
-                   w[n] != ')' && w[n] != ':' && w[n] != ';' &&
+            while (w[n] != '\0' && w[n] != ' ' && w[n] != ',' && w[n] != '|' &&
+                   w[n] != '/' && w[n] != '(' && w[n] != ')' && w[n] != ':' &&
+                   w[n] != ';' && w[n] != '!' && w[n] != '?' &&
                    w[n] != '\xe2' && w[n] != '\xc2') {
                 n++;
             }
@@ -224,6 +240,10 @@ static char *byline_clean(const char *raw)
                 stop = 1;
                 break;
             }
+            if (word_is(w, n, verb_words)) {
+                stop = 1; /* "Jane Doe says:", "X on May 2" */
+                break;
+            }
             if (word_is(w, n, join_words)) {
                 if (n == 3 && strncasecmp(w, "and", 3) == 0) {
                     p = w + n;
@@ -238,12 +258,27 @@ static char *byline_clean(const char *raw)
             if (word_is(w, n, role_words)) {
                 ok = 0;
             }
+            /* "example.com", not a person */
+            for (size_t k = 1; k + 2 < n; k++) {
+                if (w[k] == '.' && isalpha((unsigned char)w[k + 1]) &&
+                    isalpha((unsigned char)w[k + 2])) {
+                    ok = 0;
+                }
+            }
+            if (w[0] >= 'a' && w[0] <= 'z' && !word_is(w, n, particles)) {
+                lower++;
+            }
             if (name.len > 0) {
                 wh_buf_append(&name, " ", 1);
             }
             wh_buf_append(&name, w, n);
             words++;
             p = w + n;
+        }
+        /* a lower-case word in a name of several: a phrase, not a
+         * person ("How readers contributed") */
+        if (lower > 0 && words > 1) {
+            ok = 0;
         }
         if (name.len > 0 && ok && words <= 5 && name.data[0] != '@' &&
             !is_url_like(name.data)) {
@@ -302,10 +337,9 @@ static void fmt_date(char out[21], int y, int mo, int d, int hh, int mi)
 
 static int month_of(const char *w, size_t n)
 {
-    static const char *const months[] = {
-        "jan", "feb", "mar", "apr", "may", "jun",
-        "jul", "aug", "sep", "oct", "nov", "dec"
-    };
+    static const char *const months[] = {"jan", "feb", "mar", "apr",
+                                         "may", "jun", "jul", "aug",
+                                         "sep", "oct", "nov", "dec"};
 
     if (n < 3) {
         return 0;
@@ -348,9 +382,9 @@ static int text_date(const char *s, char out[21])
         int mm = 0;
         const char *q = p;
 
-        if (p != s && ((p[-1] >= '0' && p[-1] <= '9') ||
-                       (p[-1] >= 'a' && p[-1] <= 'z') ||
-                       (p[-1] >= 'A' && p[-1] <= 'Z'))) {
+        if (p != s &&
+            ((p[-1] >= '0' && p[-1] <= '9') || (p[-1] >= 'a' && p[-1] <= 'z') ||
+             (p[-1] >= 'A' && p[-1] <= 'Z'))) {
             continue;
         }
         if (*q >= '0' && *q <= '9') {
@@ -524,10 +558,9 @@ static int type_is_article(const json_t *o)
         const json_t *e = json_is_array(t) ? json_array_get(t, i) : t;
         const char *s = json_is_string(e) ? json_string_value(e) : NULL;
 
-        if (s != NULL && (strstr(s, "Article") != NULL ||
-                          strstr(s, "Posting") != NULL ||
-                          strcmp(s, "Report") == 0 ||
-                          strcmp(s, "LiveBlogPosting") == 0)) {
+        if (s != NULL &&
+            (strstr(s, "Article") != NULL || strstr(s, "Posting") != NULL ||
+             strcmp(s, "Report") == 0 || strcmp(s, "LiveBlogPosting") == 0)) {
             return 1;
         }
     }
@@ -583,12 +616,10 @@ static void ld_article(struct meta_ctx *m, const json_t *o)
               R_JSONLD);
     date_set(&m->published, js_str(o, "datePublished"), WH_PROV_JSONLD,
              R_JSONLD);
-    date_set(&m->modified, js_str(o, "dateModified"), WH_PROV_JSONLD,
-             R_JSONLD);
+    date_set(&m->modified, js_str(o, "dateModified"), WH_PROV_JSONLD, R_JSONLD);
     field_set(&m->section, js_str(o, "articleSection"), WH_PROV_JSONLD,
               R_JSONLD);
-    field_set(&m->language, js_str(o, "inLanguage"), WH_PROV_JSONLD,
-              R_JSONLD);
+    field_set(&m->language, js_str(o, "inLanguage"), WH_PROV_JSONLD, R_JSONLD);
     v = json_object_get(o, "author");
     if (v == NULL) {
         v = json_object_get(o, "creator");
@@ -664,12 +695,11 @@ static void ld_walk(struct meta_ctx *m, const json_t *v, int depth)
             field_set(&m->site_name, js_str(v, "name"), WH_PROV_JSONLD,
                       R_JSONLD + 8);
         }
-        if (json_is_string(t) &&
-            strcmp(json_string_value(t), "WebPage") == 0) {
-            date_set(&m->published, js_str(v, "datePublished"),
-                     WH_PROV_JSONLD, R_JSONLD + 5);
-            date_set(&m->modified, js_str(v, "dateModified"),
-                     WH_PROV_JSONLD, R_JSONLD + 5);
+        if (json_is_string(t) && strcmp(json_string_value(t), "WebPage") == 0) {
+            date_set(&m->published, js_str(v, "datePublished"), WH_PROV_JSONLD,
+                     R_JSONLD + 5);
+            date_set(&m->modified, js_str(v, "dateModified"), WH_PROV_JSONLD,
+                     R_JSONLD + 5);
         }
     }
     ld_walk(m, json_object_get(v, "@graph"), depth + 1);
@@ -727,16 +757,14 @@ static void meta_tag(struct meta_ctx *m, xmlNodePtr n)
     k = key;
     if (strcmp(k, "og:title") == 0) {
         field_set(&m->headline, content, WH_PROV_META, R_META_STRONG);
-    } else if (strcmp(k, "twitter:title") == 0 ||
-               strcmp(k, "dc.title") == 0) {
+    } else if (strcmp(k, "twitter:title") == 0 || strcmp(k, "dc.title") == 0) {
         field_set(&m->headline, content, WH_PROV_META, R_META_STRONG + 2);
     } else if (strcmp(k, "headline") == 0) {
         field_set(&m->headline, content, WH_PROV_MARKUP, R_MICRODATA);
     } else if (strcmp(k, "og:description") == 0) {
         field_set(&m->description, content, WH_PROV_META, R_META_STRONG);
     } else if (strcmp(k, "twitter:description") == 0) {
-        field_set(&m->description, content, WH_PROV_META,
-                  R_META_STRONG + 2);
+        field_set(&m->description, content, WH_PROV_META, R_META_STRONG + 2);
     } else if (strcmp(k, "description") == 0 ||
                strcmp(k, "dc.description") == 0) {
         field_set(&m->description, content, WH_PROV_META, R_META_WEAK);
@@ -746,8 +774,7 @@ static void meta_tag(struct meta_ctx *m, xmlNodePtr n)
         date_set(&m->published, content, WH_PROV_META, R_META_STRONG);
     } else if (strcmp(k, "pubdate") == 0 || strcmp(k, "publishdate") == 0 ||
                strcmp(k, "publish-date") == 0 || strcmp(k, "date") == 0 ||
-               strcmp(k, "dc.date") == 0 ||
-               strcmp(k, "dc.date.issued") == 0 ||
+               strcmp(k, "dc.date") == 0 || strcmp(k, "dc.date.issued") == 0 ||
                strcmp(k, "dcterms.created") == 0 ||
                strcmp(k, "sailthru.date") == 0 ||
                strcmp(k, "parsely-pub-date") == 0 ||
@@ -766,8 +793,7 @@ static void meta_tag(struct meta_ctx *m, xmlNodePtr n)
         field_set(&m->site_name, content, WH_PROV_META, R_META_WEAK);
     } else if (strcmp(k, "og:url") == 0) {
         field_set(&m->canonical, content, WH_PROV_META, R_META_STRONG);
-    } else if (strcmp(k, "og:image") == 0 ||
-               strcmp(k, "og:image:url") == 0 ||
+    } else if (strcmp(k, "og:image") == 0 || strcmp(k, "og:image:url") == 0 ||
                strcmp(k, "og:image:secure_url") == 0) {
         char *abs = wh_extract_abs_url(content, m->base);
 
@@ -781,8 +807,7 @@ static void meta_tag(struct meta_ctx *m, xmlNodePtr n)
         free(abs);
     } else if (strcmp(k, "article:section") == 0) {
         field_set(&m->section, content, WH_PROV_META, R_META_STRONG);
-    } else if (strcmp(k, "section") == 0 ||
-               strcmp(k, "parsely-section") == 0) {
+    } else if (strcmp(k, "section") == 0 || strcmp(k, "parsely-section") == 0) {
         field_set(&m->section, content, WH_PROV_META, R_META_WEAK);
     } else if (strcmp(k, "article:tag") == 0) {
         tags_add(m, content, R_META_STRONG);
@@ -792,8 +817,7 @@ static void meta_tag(struct meta_ctx *m, xmlNodePtr n)
     } else if (strcmp(k, "keywords") == 0) {
         tags_add(m, content, R_META_WEAK);
     } else if (strcmp(k, "author") == 0 || strcmp(k, "dc.creator") == 0 ||
-               strcmp(k, "byline") == 0 ||
-               strcmp(k, "parsely-author") == 0 ||
+               strcmp(k, "byline") == 0 || strcmp(k, "parsely-author") == 0 ||
                strcmp(k, "sailthru.author") == 0) {
         byline_set(m, content, WH_PROV_META, R_META_WEAK);
     } else if (strcmp(k, "article:author") == 0) {
@@ -828,16 +852,83 @@ static int class_has(xmlNodePtr n, const char *const *words)
     return 0;
 }
 
-static const char *const byline_classes[] = {
-    "byline", "author", "writer", "by-line", "contributor", NULL
-};
+static const char *const comment_classes[] = {"comment", "respond", "reply",
+                                              "discussion", NULL};
+
+/* Inside a comment thread? Its authors and dates are not the article's. */
+static int in_comments(xmlNodePtr n)
+{
+    for (int up = 0; up < 20 && n != NULL && n->type == XML_ELEMENT_NODE;
+         up++, n = n->parent) {
+        if (class_has(n, comment_classes)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Lower-cased letters and digits of s (non-ASCII kept): a key for loose
+ * comparisons. */
+static char *loose_key(const char *s)
+{
+    size_t n = strlen(s);
+    char *k = wh_xmalloc(n + 1);
+    size_t o = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+
+        if (isalnum(ch) || ch >= 0x80) {
+            k[o++] = (char)tolower(ch);
+        }
+    }
+    k[o] = '\0';
+    return k;
+}
+
+/* Is a in b, loosely? */
+static int loose_in(const char *a, const char *b)
+{
+    char *ka = loose_key(a);
+    char *kb = loose_key(b);
+    int res = ka[0] != '\0' && strstr(kb, ka) != NULL;
+
+    free(ka);
+    free(kb);
+    return res;
+}
+
+/* The headline from markup: the <h1>, unless the <title> says a blog put
+ * its name there and the post's title in an <h2>. */
+static void markup_headline(struct meta_ctx *m)
+{
+    const char *best = m->h1;
+    const char *title = m->title.val;
+
+    if (title != NULL) {
+        int h1_in = m->h1 != NULL && loose_in(m->h1, title);
+
+        if (m->h1 == NULL || !h1_in || strlen(m->h1) * 2 < strlen(title)) {
+            for (size_t i = 0; i < m->nh2; i++) {
+                if (strlen(m->h2[i]) > 10 && loose_in(m->h2[i], title) &&
+                    (!h1_in || strlen(m->h2[i]) > strlen(m->h1))) {
+                    best = m->h2[i];
+                    break;
+                }
+            }
+        }
+    }
+    field_set(&m->headline, best, WH_PROV_MARKUP, R_MARKUP);
+}
+
+static const char *const byline_classes[] = {"byline",  "author",      "writer",
+                                             "by-line", "contributor", NULL};
 static const char *const date_classes[] = {
-    "date", "time", "publish", "posted", "timestamp", "dateline", NULL
-};
+    "date", "time", "publish", "posted", "timestamp", "dateline", NULL};
 static const char *const standfirst_classes[] = {
-    "standfirst", "subtitle", "subhead", "dek", "summary", "excerpt",
-    "lede", "intro", "strapline", "teaser-text", "description", NULL
-};
+    "standfirst", "subtitle",    "subhead",     "dek",
+    "summary",    "excerpt",     "lede",        "intro",
+    "strapline",  "teaser-text", "description", NULL};
 
 static void body_element(struct meta_ctx *m, xmlNodePtr n, int *budget)
 {
@@ -846,11 +937,15 @@ static void body_element(struct meta_ctx *m, xmlNodePtr n, int *budget)
     const char *rel;
     char *v;
 
-    if (strcmp(name, "h1") == 0 && m->headline.rank > R_MARKUP) {
-        v = wh_extract_node_text(n, MAX_FIELD);
-        field_set(&m->headline, v, WH_PROV_MARKUP, R_MARKUP);
-        free(v);
+    if (strcmp(name, "h1") == 0 && m->h1 == NULL) {
+        m->h1 = wh_extract_node_text(n, MAX_FIELD);
         return;
+    }
+    if (strcmp(name, "h2") == 0 && m->nh2 < WH_ARRAY_SIZE(m->h2)) {
+        v = wh_extract_node_text(n, MAX_FIELD);
+        if (v != NULL) {
+            m->h2[m->nh2++] = v;
+        }
     }
     if (strcmp(name, "time") == 0 && m->published.rank > R_TIME) {
         v = wh_extract_attr(n, "datetime");
@@ -917,6 +1012,9 @@ static void body_element(struct meta_ctx *m, xmlNodePtr n, int *budget)
         return;
     }
     (*budget)--;
+    if (in_comments(n)) {
+        return;
+    }
     if (m->byline.rank > R_MARKUP + 1 && class_has(n, byline_classes)) {
         char *t = wh_extract_node_text(n, 300);
 
@@ -932,8 +1030,7 @@ static void body_element(struct meta_ctx *m, xmlNodePtr n, int *budget)
         }
         free(t);
     }
-    if (m->description.rank > R_MARKUP &&
-        class_has(n, standfirst_classes)) {
+    if (m->description.rank > R_MARKUP && class_has(n, standfirst_classes)) {
         char *t = wh_extract_node_text(n, MAX_FIELD);
 
         if (t != NULL && strlen(t) > 20) {
@@ -977,9 +1074,14 @@ static void head_element(struct meta_ctx *m, xmlNodePtr n)
 /* Drops a " | Site" / " - Site" suffix from a <title>. */
 static char *title_clean(const char *t, const char *site)
 {
-    static const char *const seps[] = {" | ", " - ", " \xe2\x80\x93 ",
-                                       " \xe2\x80\x94 ", " \xe2\x80\xa2 ",
-                                       " :: ", " \xc2\xbb ", NULL};
+    static const char *const seps[] = {" | ",
+                                       " - ",
+                                       " \xe2\x80\x93 ",
+                                       " \xe2\x80\x94 ",
+                                       " \xe2\x80\xa2 ",
+                                       " :: ",
+                                       " \xc2\xbb ",
+                                       NULL};
     char *s = wh_xstrdup(t);
 
     for (size_t i = 0; seps[i] != NULL; i++) {
@@ -1050,10 +1152,10 @@ void wh_extract_meta(htmlDocPtr doc, const char *base, struct wh_article *art)
     m.base = base;
     m.tags_rank = 1000;
     {
-        struct field *all[] = {&m.headline, &m.description, &m.byline,
-                               &m.published, &m.modified, &m.canonical,
-                               &m.site_name, &m.section, &m.image,
-                               &m.language, &m.title};
+        struct field *all[] = {&m.headline,  &m.description, &m.byline,
+                               &m.published, &m.modified,    &m.canonical,
+                               &m.site_name, &m.section,     &m.image,
+                               &m.language,  &m.title};
 
         for (size_t i = 0; i < WH_ARRAY_SIZE(all); i++) {
             all[i]->rank = 1000;
@@ -1080,14 +1182,12 @@ void wh_extract_meta(htmlDocPtr doc, const char *base, struct wh_article *art)
                 in_body = 1;
             }
             if (strcmp(name, "meta") == 0 || strcmp(name, "link") == 0 ||
-                strcmp(name, "title") == 0 ||
-                strcmp(name, "script") == 0) {
+                strcmp(name, "title") == 0 || strcmp(name, "script") == 0) {
                 if (strcmp(name, "title") != 0 || !in_body) {
                     head_element(&m, cur);
                 }
                 descend = 0;
-            } else if (strcmp(name, "style") == 0 ||
-                       strcmp(name, "svg") == 0) {
+            } else if (strcmp(name, "style") == 0 || strcmp(name, "svg") == 0) {
                 descend = 0;
             } else if (in_body) {
                 body_element(&m, cur, &budget);
@@ -1122,6 +1222,13 @@ void wh_extract_meta(htmlDocPtr doc, const char *base, struct wh_article *art)
             url_date(abs, date) == 0) {
             date_set(&m.published, date, WH_PROV_URL, R_URL);
         }
+    }
+    if (m.headline.rank > R_MARKUP) {
+        markup_headline(&m);
+    }
+    free(m.h1);
+    for (size_t i = 0; i < m.nh2; i++) {
+        free(m.h2[i]);
     }
     if (m.headline.val == NULL && m.title.val != NULL) {
         char *t = title_clean(m.title.val, m.site_name.val);

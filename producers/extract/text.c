@@ -37,8 +37,7 @@ static int blank_at(const unsigned char *s, size_t n, size_t *k)
     if (n >= 3) {
         *k = 3;
         if (c == 0xE2 && s[1] == 0x80) {
-            if (s[2] <= 0x8A || s[2] == 0xAF || s[2] == 0xA8 ||
-                s[2] == 0xA9) {
+            if (s[2] <= 0x8A || s[2] == 0xAF || s[2] == 0xA8 || s[2] == 0xA9) {
                 return 1;
             }
             if (s[2] >= 0x8B && s[2] <= 0x8D) {
