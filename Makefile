@@ -2,7 +2,7 @@
 #   make demo           the sample feeds through the dev broker into JSONL
 #   make test           build in build/ and run the whole ctest suite
 #   make bench-NAME     run bench/NAME (e.g. bench-extract, bench-dedup)
-# Both first check the Debian packages of deploy/debian-packages.txt: as
+# Each first checks the Debian packages of deploy/debian-packages.txt: as
 # root they install what is missing, otherwise they print the apt-get line.
 
 BUILD_DIR ?= build
@@ -30,8 +30,9 @@ demo: deps
 	cmake --build $(BUILD_DIR) -j$(JOBS) --target $(DEMO_TARGETS)
 	WH_BINDIR=$(abspath $(BUILD_DIR)) scripts/demo.sh
 
-bench-%: build
-	WH_BINDIR=$(abspath $(BUILD_DIR)) scripts/bench.sh $*
+# Each benchmark makes its own (Release) build.
+bench-%: deps
+	scripts/bench.sh $*
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -9,11 +9,41 @@
  * held, its partition paused, and retried with backoff, so no stored
  * offset ever passes an unwritten record.
  *
- * Everything runs on the main thread; the signal handlers only set a flag.
+ * A sink may learn only at flush() that it refused a record for good (a
+ * bulk item's 4xx, a Kafka delivery report). So the message of every
+ * record that reached the sinks is kept until the flush covering it
+ * succeeded, each with a token the sinks carry (struct wh_msg_meta); a
+ * sink names a refused record by its token through reject_cb(), and the
+ * record goes to the dead-letter topic with the sink's reason before its
+ * offset is stored.
+ *
+ * Metrics (--metrics ADDR:PORT): wirehose_records_total{stage,outcome}
+ * with stage "consume" (outcome ok or error: not a record) or a stage's
+ * tag ("dedup:dedup", "enrich:language", "sink:jsonl"; outcome ok, skip
+ * for a record the stage dropped, retry, reject);
+ * wirehose_dedup_decisions_total{decision} (new, duplicate = a copy of
+ * another uri, update = a new version, repeat = same uri and body,
+ * dropped, skipped, error); wirehose_consumer_lag{topic,partition} (the
+ * high watermark librdkafka last saw minus the position, every few
+ * seconds, no broker round trip); wirehose_sink_latency_seconds{sink}
+ * (each process() and each flush() call of a sink);
+ * wirehose_dead_letters_total{reason}. /healthz answers 200 while the
+ * main loop runs and a metadata request reaches the brokers.
+ *
+ * systemd: READY once subscribed, STATUS every few seconds, WATCHDOG only
+ * after a loop turn that returned from the poll with nothing waiting or
+ * with progress since the last ping, STOPPING on SIGTERM. SIGHUP reads
+ * the configuration again and applies log.level, flush.records and
+ * flush.ms; any other key that changed is named as needing a restart.
+ *
+ * Everything runs on the main thread; the signal handlers only set a flag
+ * (the metrics server has its own thread and reads only the registry and
+ * two atomics).
  */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,11 +52,14 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "dedup/near.h"
 #include "enrich/enrich.h"
 #include "stage.h"
 #include "wh/config.h"
 #include "wh/kafka.h"
 #include "wh/log.h"
+#include "wh/metrics.h"
+#include "wh/notify.h"
 #include "wh/record.h"
 #include "wh/wh.h"
 
@@ -41,16 +74,27 @@
 #define BACKOFF_MAX_MS 30000
 #define SHUTDOWN_FLUSH_TRIES 5
 #define DLQ_FLUSH_MS 10000
+#define LAG_EVERY_MS 5000
+#define BROKER_CHECK_MS 10000
+#define STATUS_EVERY_MS 10000
 
-static const struct wh_config_key keys[] = {
+/* The consumer's own keys; config_keys() adds the dedup stage's. */
+static const struct wh_config_key base_keys[] = {
     {"brokers", 0, "Kafka bootstrap servers, host:port[,host:port] (-b)"},
     {"topic", 0, "topic to consume; several separated by commas (-t)"},
     {"group", 0, "consumer group id (-g); default " DEFAULT_GROUP},
     {"sink", 1, "where records go: KIND:ARG (--sink)"},
+    {"enrich", 0, "enrichers to run, comma-separated (--enrich); default "
+                  "all, none for none"},
+    {"dedup", 0, "dedup stages to run, comma-separated (--dedup); default "
+                 "all, none for none"},
     {"flush.records", 0, "flush sinks, store offsets every N records (1000)"},
     {"flush.ms", 0, "... and at least every N milliseconds (1000)"},
     {"log.level", 0, "debug, info, notice, warning or err (default info)"},
     {"dlq.topic", 0, "dead-letter topic (default <topic>.dlq; off: none)"},
+    {"metrics", 0, "ADDR:PORT serving /metrics and /healthz (--metrics)"},
+    {"dedup.copies_topic", 0, "with dedup.copies = topic: the topic copies "
+                              "go to instead of the sinks (<topic>.copies)"},
     WH_ENRICH_CONFIG_KEYS,
     {"postgres.table", 0, "postgres sink: table name (default articles)"},
     {"postgres.batch", 0, "postgres sink: rows per transaction (500)"},
@@ -61,10 +105,42 @@ static const struct wh_config_key keys[] = {
     {NULL, 0, NULL}
 };
 
+/* base_keys followed by wh_dedup_config_keys, built once, kept for the
+ * life of the process (configurations borrow it). */
+static const struct wh_config_key *config_keys(void)
+{
+    static struct wh_config_key *all;
+    size_t nb = 0;
+    size_t nd = 0;
+
+    if (all != NULL) {
+        return all;
+    }
+    while (base_keys[nb].name != NULL) {
+        nb++;
+    }
+    while (wh_dedup_config_keys[nd].name != NULL) {
+        nd++;
+    }
+    all = wh_xcalloc(nb + nd + 1, sizeof(*all));
+    memcpy(all, base_keys, nb * sizeof(*all));
+    memcpy(all + nb, wh_dedup_config_keys, nd * sizeof(*all));
+    return all;
+}
+
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t reload_signal;
+
+/* Read by the metrics server's thread (/healthz). */
+static atomic_int health_running;
+static atomic_int health_broker_up;
 
 static void on_signal(int sig)
 {
+    if (sig == SIGHUP) {
+        reload_signal = 1;
+        return;
+    }
     stop_signal = sig;
 }
 
@@ -73,15 +149,30 @@ struct inst {
     const struct wh_stage *st;
     void *ctx;
     char tag[64];              /* "sink:jsonl" */
+    /* wirehose_records_total{stage=tag,outcome}, latency (sinks) */
+    struct wh_metric *m_ok;
+    struct wh_metric *m_skip;
+    struct wh_metric *m_retry;
+    struct wh_metric *m_reject;
+    struct wh_metric *m_latency;
 };
 
 /* A record on its way through the stages. */
 struct work {
     rd_kafka_message_t *rkm;   /* NULL when there is none */
     struct wh_record *rec;
+    uint64_t token;            /* names it to the sinks (wh_msg_meta) */
     size_t pos;                /* next dedup/enrich stage to run */
     uint64_t done;             /* sinks that took it, by stage index */
     int rejected;              /* a sink refused it for good */
+};
+
+/* A record the sinks took, kept until the flush covering it succeeds so
+ * that a refusal reported at flush time can dead-letter it. */
+struct pend {
+    rd_kafka_message_t *rkm;
+    uint64_t token;
+    int rejected;              /* dead-lettered (or refused) already */
 };
 
 /* What we know of one partition. */
@@ -97,6 +188,7 @@ struct part {
     int backoff_ms;
     int64_t retry_at;
     int64_t reread;            /* offset to seek to on resume, or -1 */
+    struct wh_metric *m_lag;   /* NULL until first measured */
 };
 
 struct consumer {
@@ -105,6 +197,7 @@ struct consumer {
     struct inst insts[MAX_STAGES];
     size_t ninsts;
     size_t first_sink;
+    size_t copies_at;          /* the copies sink, or SIZE_MAX: none */
     struct part *parts;
     size_t nparts;
     size_t parts_cap;
@@ -118,6 +211,11 @@ struct consumer {
     int64_t flush_retry_at;
     int flush_backoff_ms;
     int fatal;
+    struct pend *pends;        /* records in the sinks, not yet flushed */
+    size_t npends;
+    size_t pends_cap;
+    uint64_t next_token;
+    const char *cur_tag;       /* the stage being called, for reject_cb */
     rd_kafka_t *dlq_rk;        /* dead-letter producer; NULL when off */
     const char *dlq_topic;     /* a fixed topic, or NULL: <topic>.dlq */
     long dlq_outstanding;      /* produced, delivery not yet reported */
@@ -129,10 +227,16 @@ struct consumer {
     unsigned long long n_bad;
     unsigned long long n_rejected;
     unsigned long long n_dead;
+    struct wh_metrics *reg;    /* NULL when metrics are off */
+    struct wh_metrics_server *srv;
+    struct wh_metric *m_in_ok;
+    struct wh_metric *m_in_bad;
 };
 
 struct opts {
     const char *config_path;
+    const char *enrich;
+    const char *dedup;
     const char *brokers;
     const char *topic;
     const char *group;
@@ -140,6 +244,7 @@ struct opts {
     size_t nsinks;
     const char **xprops;
     size_t nxprops;
+    const char *metrics;
     int once;
     int check;
     int verbosity;
@@ -152,6 +257,58 @@ static int64_t now_ms(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Counts one record leaving a stage: m_ok / m_skip / m_retry / m_reject
+ * by the stage's answer (a NULL handle counts nothing). */
+static void count_outcome(const struct inst *in, int rc)
+{
+    wh_metrics_inc(rc == WH_OK       ? in->m_ok
+                   : rc == WH_DROP   ? in->m_skip
+                   : rc == WH_RETRY  ? in->m_retry
+                   : rc == WH_REJECT ? in->m_reject
+                                     : NULL);
+}
+
+/* wirehose_dedup_decisions_total: what a dedup stage made of a record,
+ * read from the answer and the "dedup" member it wrote. */
+static void count_decision(struct wh_metrics *reg,
+                           const struct wh_record *rec, int rc)
+{
+    const char *d = rec->ext != NULL
+                        ? json_string_value(json_object_get(rec->ext,
+                                                            "dedup"))
+                        : NULL;
+    const char *decision;
+
+    if (reg == NULL) {
+        return;
+    }
+    if (rc == WH_RETRY || rc == WH_FATAL) {
+        decision = "error";
+    } else if (d != NULL && strcmp(d, "copy") == 0) {
+        decision = rc == WH_DROP ? "dropped" : "duplicate";
+    } else if (rc == WH_DROP) {
+        decision = "repeat";
+    } else if (d != NULL && strcmp(d, "version") == 0) {
+        decision = "update";
+    } else if (d != NULL && strcmp(d, "skipped") == 0) {
+        decision = "skipped";
+    } else if (rc == WH_OK) {
+        decision = "new";
+    } else {
+        decision = "error";
+    }
+    wh_metrics_inc(wh_metrics_get(reg, WH_M_DEDUP,
+                                  WH_METRICS_LABELS(decision)));
 }
 
 static void usage(FILE *fp)
@@ -173,6 +330,12 @@ static void usage(FILE *fp)
 "  -X PROP=VALUE      librdkafka property (key: kafka.PROP; repeatable)\n"
 "  --sink KIND:ARG    a sink, e.g. jsonl:out.jsonl or jsonl:- (key: sink;\n"
 "                     repeatable)\n"
+"  --enrich LIST      enrichers to run, comma-separated, in table order\n"
+"                     whatever the list's order; all (default) or none\n"
+"                     (key: enrich)\n"
+"  --dedup LIST       dedup stages to run, likewise (key: dedup)\n"
+"  --metrics ADDR:PORT  serve Prometheus /metrics and /healthz there\n"
+"                     (key: metrics)\n"
 "  --once             exit 0 once caught up with the end of every\n"
 "                     assigned partition\n"
 "  --timeout SEC      with --once: give up (exit 1) when no partition is\n"
@@ -188,12 +351,15 @@ static void usage(FILE *fp)
 "to the dead-letter topic (<topic>.dlq; key dlq.topic) as it was, key\n"
 "and headers included, with wh.dlq.reason / .detail / .stage / .topic /\n"
 ".partition / .offset / .time headers added.\n"
+"SIGTERM/SIGINT: flush, commit, leave the group, exit 0. SIGHUP: read the\n"
+"configuration again; log.level, flush.records and flush.ms apply at once,\n"
+"other changed keys are named and need a restart.\n"
 "Exit status: 0 done, 1 runtime failure, 2 bad usage or configuration.\n"
 "\n"
 "Configuration keys:\n");
-    wh_config_print_keys(keys, fp);
-    fprintf(fp, "\nStages (dedup and enrich stages all run, in this "
-            "order; sinks as named):\n");
+    wh_config_print_keys(config_keys(), fp);
+    fprintf(fp, "\nStages (the dedup and enrich stages selected run in "
+            "this order;\nsinks as named):\n");
     for (i = 0; (st = wh_stage_at(i)) != NULL; i++) {
         fprintf(fp, "  %s:%s\n      %s\n",
                 st->type == WH_STAGE_DEDUP    ? "dedup"
@@ -208,6 +374,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 {
     static const struct option longopts[] = {
         {"sink", required_argument, NULL, 's'},
+        {"enrich", required_argument, NULL, 'E'},
+        {"dedup", required_argument, NULL, 'D'},
+        {"metrics", required_argument, NULL, 'M'},
         {"once", no_argument, NULL, 'o'},
         {"timeout", required_argument, NULL, 'T'},
         {"check-config", no_argument, NULL, 'C'},
@@ -256,6 +425,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
         }
         case 'C':
             o->check = 1;
+            break;
+        case 'E':
+            o->enrich = optarg;
+            break;
+        case 'D':
+            o->dedup = optarg;
+            break;
+        case 'M':
+            o->metrics = optarg;
             break;
         case 'v':
             o->verbosity++;
@@ -323,6 +501,24 @@ static int build_config(struct wh_config *cfg, const struct opts *o,
             return rc;
         }
     }
+    if (o->enrich != NULL) {
+        rc = wh_config_set(cfg, "enrich", o->enrich, errstr, errstr_size);
+        if (rc != WH_OK) {
+            return rc;
+        }
+    }
+    if (o->dedup != NULL) {
+        rc = wh_config_set(cfg, "dedup", o->dedup, errstr, errstr_size);
+        if (rc != WH_OK) {
+            return rc;
+        }
+    }
+    if (o->metrics != NULL) {
+        rc = wh_config_set(cfg, "metrics", o->metrics, errstr, errstr_size);
+        if (rc != WH_OK) {
+            return rc;
+        }
+    }
     for (i = 0; i < o->nsinks; i++) {
         rc = wh_config_set(cfg, "sink", o->sinks[i], errstr, errstr_size);
         if (rc != WH_OK) {
@@ -350,6 +546,84 @@ static char *sink_kind(const char *value, const char **arg)
     }
     *arg = colon + 1;
     return wh_xstrndup(value, (size_t)(colon - value));
+}
+
+/* The config key selecting the stages of a type ("enrich", "dedup"). */
+static const char *select_key(enum wh_stage_type type)
+{
+    return type == WH_STAGE_DEDUP ? "dedup" : "enrich";
+}
+
+/* Non-zero when name is in the comma-separated list (blanks allowed). */
+static int in_list(const char *list, const char *name)
+{
+    size_t len = strlen(name);
+    const char *p = list;
+
+    while (*p != '\0') {
+        size_t n;
+
+        p += strspn(p, ", \t");
+        n = strcspn(p, ", \t");
+        if (n == len && strncmp(p, name, n) == 0) {
+            return 1;
+        }
+        p += n;
+    }
+    return 0;
+}
+
+/* Whether stage st runs: every one of its type unless the "enrich" /
+ * "dedup" key lists some (or says none). */
+static int selected(const struct wh_config *cfg, const struct wh_stage *st)
+{
+    const char *list = wh_config_get(cfg, select_key(st->type), NULL);
+
+    if (list == NULL || strcmp(list, "all") == 0) {
+        return 1;
+    }
+    return in_list(list, st->name);
+}
+
+/* Checks the "enrich" or "dedup" key: known stage names, or all / none
+ * alone. Returns WH_OK or WH_EINVAL with errstr filled. */
+static int check_selection(const struct wh_config *cfg,
+                           enum wh_stage_type type, char *errstr,
+                           size_t errstr_size)
+{
+    const char *key = select_key(type);
+    const char *list = wh_config_get(cfg, key, NULL);
+    const struct wh_config_entry *e = last_entry(cfg, key);
+    const char *p = list;
+
+    if (list == NULL || strcmp(list, "all") == 0 ||
+        strcmp(list, "none") == 0) {
+        return WH_OK;
+    }
+    while (*p != '\0') {
+        size_t n;
+        char *name;
+        int known;
+
+        p += strspn(p, ", \t");
+        n = strcspn(p, ", \t");
+        if (n == 0) {
+            break;
+        }
+        name = wh_xstrndup(p, n);
+        known = wh_stage_find(type, name) != NULL;
+        if (!known) {
+            snprintf(errstr, errstr_size, "%s: %s: unknown stage '%s' "
+                     "(see --help for the %s stages there are; or all, "
+                     "none)", e != NULL ? e->origin : "?", key, name, key);
+        }
+        free(name);
+        if (!known) {
+            return WH_EINVAL;
+        }
+        p += n;
+    }
+    return WH_OK;
 }
 
 /* Checks everything that can be checked without side effects: required
@@ -413,6 +687,12 @@ static int validate(const struct wh_config *cfg, long long *flush_records,
         }
         nsinks++;
     }
+    if (check_selection(cfg, WH_STAGE_DEDUP, errstr, errstr_size) !=
+            WH_OK ||
+        check_selection(cfg, WH_STAGE_ENRICH, errstr, errstr_size) !=
+            WH_OK) {
+        goto out;
+    }
     if (nsinks == 0) {
         snprintf(errstr, errstr_size, "sink: none set (use --sink KIND:ARG, "
                  "e.g. --sink jsonl:out.jsonl, or the sink key)");
@@ -441,6 +721,87 @@ out:
     return rc;
 }
 
+/* The metric series of a stage set up for this run. */
+static void inst_metrics(struct consumer *c, struct inst *in)
+{
+    in->m_ok = wh_metrics_get(c->reg, WH_M_RECORDS,
+                              WH_METRICS_LABELS(in->tag, "ok"));
+    in->m_skip = wh_metrics_get(c->reg, WH_M_RECORDS,
+                                WH_METRICS_LABELS(in->tag, "skip"));
+    in->m_retry = wh_metrics_get(c->reg, WH_M_RECORDS,
+                                 WH_METRICS_LABELS(in->tag, "retry"));
+    in->m_reject = wh_metrics_get(c->reg, WH_M_RECORDS,
+                                  WH_METRICS_LABELS(in->tag, "reject"));
+    if (in->st->type == WH_STAGE_SINK) {
+        in->m_latency = wh_metrics_get(c->reg, WH_M_SINK_LATENCY,
+                                       WH_METRICS_LABELS(in->st->name));
+    }
+}
+
+/* With dedup.copies = topic (and a dedup stage running), the dedup stage
+ * marks copies ("dedupRoute": "copies") and they go, instead of to the
+ * sinks, to their own topic through a Kafka sink of their own: delivered
+ * before their offsets are stored, like any sink. Returns WH_OK or
+ * WH_EINVAL with errstr filled. */
+static int copies_init(struct consumer *c, char *errstr, size_t errstr_size)
+{
+    const char *mode = wh_config_get(c->cfg, "dedup.copies", "keep");
+    const char *topic = wh_config_get(c->cfg, "dedup.copies_topic", NULL);
+    char *deflt = NULL;
+    char serr[512];
+    struct inst *in;
+    size_t i;
+    int dedup = 0;
+
+    c->copies_at = SIZE_MAX;
+    for (i = 0; i < c->first_sink; i++) {
+        dedup |= c->insts[i].st->type == WH_STAGE_DEDUP;
+    }
+    if (!dedup || strcmp(mode, "topic") != 0) {
+        return WH_OK;
+    }
+    if (c->ninsts == MAX_STAGES) {
+        snprintf(errstr, errstr_size, "dedup.copies: at most %d stages",
+                 MAX_STAGES);
+        return WH_EINVAL;
+    }
+    if (topic == NULL) {
+        const char *t = wh_config_get(c->cfg, "topic", "");
+
+        t += strspn(t, ", ");
+        deflt = wh_xasprintf("%.*s.copies", (int)strcspn(t, ", "), t);
+        topic = deflt;
+    }
+    in = &c->insts[c->ninsts];
+    snprintf(in->tag, sizeof(in->tag), "sink:copies");
+    in->st = wh_stage_find(WH_STAGE_SINK, "kafka");
+    WH_ASSERT(in->st != NULL);
+    serr[0] = '\0';
+    in->ctx = in->st->init(topic, c->cfg, serr, sizeof(serr));
+    if (in->ctx == NULL) {
+        snprintf(errstr, errstr_size, "dedup.copies_topic %s: %s", topic,
+                 serr);
+        free(deflt);
+        return WH_EINVAL;
+    }
+    inst_metrics(c, in);
+    c->copies_at = c->ninsts++;
+    wh_info(TAG, "near-duplicate copies go to %s, not to the sinks", topic);
+    free(deflt);
+    return WH_OK;
+}
+
+/* Non-zero when a dedup stage marked the record for the copies topic. */
+static int is_copy(const struct wh_record *rec)
+{
+    const char *route =
+        rec->ext != NULL
+            ? json_string_value(json_object_get(rec->ext, "dedupRoute"))
+            : NULL;
+
+    return route != NULL && strcmp(route, "copies") == 0;
+}
+
 /* Sets up the dedup and enrich stages of the table, then the sinks of the
  * configuration. Returns WH_OK or an error with errstr filled. */
 static int stages_init(struct consumer *c, char *errstr, size_t errstr_size)
@@ -456,7 +817,7 @@ static int stages_init(struct consumer *c, char *errstr, size_t errstr_size)
         for (i = 0; (st = wh_stage_at(i)) != NULL; i++) {
             struct inst *in;
 
-            if (st->type != order[t]) {
+            if (st->type != order[t] || !selected(c->cfg, st)) {
                 continue;
             }
             WH_ASSERT(c->ninsts < MAX_STAGES);
@@ -471,6 +832,7 @@ static int stages_init(struct consumer *c, char *errstr, size_t errstr_size)
                 return WH_EINVAL;
             }
             in->st = st;
+            inst_metrics(c, in);
             c->ninsts++;
         }
     }
@@ -499,9 +861,10 @@ static int stages_init(struct consumer *c, char *errstr, size_t errstr_size)
             return WH_EINVAL;
         }
         in->st = st;
+        inst_metrics(c, in);
         c->ninsts++;
     }
-    return WH_OK;
+    return copies_init(c, errstr, errstr_size);
 }
 
 static void stages_close(struct consumer *c)
@@ -631,9 +994,16 @@ static void part_hold(struct consumer *c, struct part *p, const char *tag,
             reason, p->backoff_ms);
 }
 
-static void meta_of(const rd_kafka_message_t *rkm, const char *topic,
-                    struct wh_msg_meta *meta)
+static void reject_cb(void *opaque, uint64_t token, const char *reason);
+
+static void meta_of(struct consumer *c, const struct work *w,
+                    const char *topic, struct wh_msg_meta *meta)
 {
+    const rd_kafka_message_t *rkm = w->rkm;
+
+    meta->token = w->token;
+    meta->reject = reject_cb;
+    meta->reject_opaque = c;
     meta->topic = topic;
     meta->partition = rkm->partition;
     meta->offset = rkm->offset;
@@ -700,7 +1070,7 @@ static int dlq_init(struct consumer *c, char *errstr, size_t errstr_size)
         return WH_OK;
     }
     c->dlq_topic = topic;
-    pcfg = wh_config_new(keys);
+    pcfg = wh_config_new(config_keys());
     rc = wh_config_set(pcfg, "brokers", wh_config_get(c->cfg, "brokers", ""),
                        errstr, errstr_size);
     for (e = c->cfg->head; e != NULL && rc == WH_OK; e = e->next) {
@@ -719,15 +1089,14 @@ static int dlq_init(struct consumer *c, char *errstr, size_t errstr_size)
     return rc;
 }
 
-/* Sends the message of p->held to the dead-letter topic: the original key,
+/* Sends message rkm of topic to the dead-letter topic: the original key,
  * bytes and headers, plus wh.dlq.* headers saying why. Its offset is
  * stored only once the delivery is reported (flush_all()). Returns WH_OK,
  * or WH_FATAL when it cannot even be queued. */
-static int dead_letter(struct consumer *c, struct part *p,
-                       const char *reason, const char *stage,
-                       const char *detail)
+static int dead_letter(struct consumer *c, const rd_kafka_message_t *rkm,
+                       const char *src_topic, const char *reason,
+                       const char *stage, const char *detail)
 {
-    const rd_kafka_message_t *rkm = p->held.rkm;
     rd_kafka_headers_t *orig = NULL;
     rd_kafka_headers_t *hdrs;
     rd_kafka_resp_err_t err;
@@ -740,7 +1109,7 @@ static int dead_letter(struct consumer *c, struct part *p,
         return WH_OK;
     }
     topic = c->dlq_topic != NULL ? wh_xstrdup(c->dlq_topic)
-                                 : wh_xasprintf("%s.dlq", p->topic);
+                                 : wh_xasprintf("%s.dlq", src_topic);
     if (rd_kafka_message_headers(rkm, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         hdrs = rd_kafka_headers_copy(orig);
     } else {
@@ -751,8 +1120,8 @@ static int dead_letter(struct consumer *c, struct part *p,
     if (stage != NULL) {
         rd_kafka_header_add(hdrs, "wh.dlq.stage", -1, stage, -1);
     }
-    rd_kafka_header_add(hdrs, "wh.dlq.topic", -1, p->topic, -1);
-    snprintf(num, sizeof(num), "%d", (int)p->partition);
+    rd_kafka_header_add(hdrs, "wh.dlq.topic", -1, src_topic, -1);
+    snprintf(num, sizeof(num), "%d", (int)rkm->partition);
     rd_kafka_header_add(hdrs, "wh.dlq.partition", -1, num, -1);
     snprintf(num, sizeof(num), "%lld", (long long)rkm->offset);
     rd_kafka_header_add(hdrs, "wh.dlq.offset", -1, num, -1);
@@ -773,8 +1142,8 @@ static int dead_letter(struct consumer *c, struct part *p,
     }
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         rd_kafka_headers_destroy(hdrs);  /* still ours on failure */
-        wh_err("dlq", "%s: cannot queue %s [%d] @ %lld: %s", topic, p->topic,
-               (int)p->partition, (long long)rkm->offset,
+        wh_err("dlq", "%s: cannot queue %s [%d] @ %lld: %s", topic,
+               src_topic, (int)rkm->partition, (long long)rkm->offset,
                rd_kafka_err2str(err));
         free(topic);
         c->fatal = 1;
@@ -782,10 +1151,93 @@ static int dead_letter(struct consumer *c, struct part *p,
     }
     c->dlq_outstanding++;
     c->n_dead++;
-    wh_info("dlq", "%s [%d] @ %lld -> %s: %s", p->topic, (int)p->partition,
-            (long long)rkm->offset, topic, reason);
+    wh_metrics_inc(wh_metrics_get(c->reg, WH_M_DEAD_LETTERS,
+                                  WH_METRICS_LABELS(reason)));
+    wh_info("dlq", "%s [%d] @ %lld -> %s: %s", src_topic,
+            (int)rkm->partition, (long long)rkm->offset, topic, reason);
     free(topic);
     return WH_OK;
+}
+
+/* Keeps the message of a record the sinks took until the next successful
+ * flush (takes ownership of w->rkm). */
+static void pend_add(struct consumer *c, struct work *w)
+{
+    struct pend *e;
+
+    if (c->npends == c->pends_cap) {
+        c->pends_cap = c->pends_cap != 0 ? c->pends_cap * 2 : 64;
+        c->pends = wh_xrealloc(c->pends, c->pends_cap * sizeof(*c->pends));
+    }
+    e = &c->pends[c->npends++];
+    e->rkm = w->rkm;
+    e->token = w->token;
+    e->rejected = w->rejected;
+    w->rkm = NULL;
+}
+
+static void pends_clear(struct consumer *c)
+{
+    size_t i;
+
+    for (i = 0; i < c->npends; i++) {
+        rd_kafka_message_destroy(c->pends[i].rkm);
+    }
+    c->npends = 0;
+}
+
+/* A sink refused the record of token for good after accepting it (see
+ * struct wh_msg_meta): dead-letters it, once, with the sink's reason.
+ * Called from inside a sink's process() or flush() on the main thread. */
+static void reject_cb(void *opaque, uint64_t token, const char *reason)
+{
+    struct consumer *c = opaque;
+    const char *tag = c->cur_tag != NULL ? c->cur_tag : "sink";
+    size_t i;
+
+    for (i = 0; i < c->npends; i++) {
+        struct pend *e = &c->pends[i];
+
+        if (e->token != token) {
+            continue;
+        }
+        if (e->rejected) {
+            return;
+        }
+        wh_warn(tag, "%s [%d] @ %lld: refused after it was accepted: %s",
+                rd_kafka_topic_name(e->rkm->rkt), (int)e->rkm->partition,
+                (long long)e->rkm->offset, reason);
+        e->rejected = 1;
+        if (c->unflushed_written > 0) {
+            c->unflushed_written--;
+        }
+        c->n_rejected++;
+        (void)dead_letter(c, e->rkm, rd_kafka_topic_name(e->rkm->rkt),
+                          "rejected", tag, reason);
+        return;
+    }
+    /* Not finished yet: held for another sink's retry. */
+    for (i = 0; i < c->nparts; i++) {
+        struct work *w = &c->parts[i].held;
+
+        if (w->rkm == NULL || w->token != token) {
+            continue;
+        }
+        if (w->rejected) {
+            return;
+        }
+        wh_warn(tag, "%s [%d] @ %lld: refused after it was accepted: %s",
+                c->parts[i].topic, (int)w->rkm->partition,
+                (long long)w->rkm->offset, reason);
+        if (dead_letter(c, w->rkm, c->parts[i].topic, "rejected", tag,
+                        reason) == WH_OK) {
+            w->rejected = 1;
+        }
+        return;
+    }
+    wh_warn(tag, "a record refused after it was accepted is no longer "
+            "held (its partition was revoked; the new owner reads it "
+            "again): %s", reason);
 }
 
 /* Takes p->held through the stages it has not been through yet. */
@@ -797,15 +1249,21 @@ static void advance(struct consumer *c, struct part *p)
     char retry_reason[512];
     const char *retry_tag = NULL;
     int64_t offset = w->rkm->offset;
+    double t0;
     size_t i;
+    int copy;
     int rc;
 
-    meta_of(w->rkm, p->topic, &meta);
+    meta_of(c, w, p->topic, &meta);
     while (w->pos < c->first_sink) {
         struct inst *in = &c->insts[w->pos];
 
         errstr[0] = '\0';
         rc = in->st->process(in->ctx, w->rec, &meta, errstr, sizeof(errstr));
+        count_outcome(in, rc);
+        if (in->st->type == WH_STAGE_DEDUP) {
+            count_decision(c->reg, w->rec, rc);
+        }
         if (rc == WH_OK) {
             w->pos++;
         } else if (rc == WH_DROP) {
@@ -820,7 +1278,8 @@ static void advance(struct consumer *c, struct part *p)
             wh_warn(in->tag, "%s [%d] @ %lld: rejected: %s", p->topic,
                     (int)p->partition, (long long)offset, errstr);
             c->n_rejected++;
-            if (dead_letter(c, p, "rejected", in->tag, errstr) == WH_OK) {
+            if (dead_letter(c, w->rkm, p->topic, "rejected", in->tag,
+                            errstr) == WH_OK) {
                 part_finish(c, p, offset);
             }
             return;
@@ -835,20 +1294,34 @@ static void advance(struct consumer *c, struct part *p)
             return;
         }
     }
+    copy = c->copies_at != SIZE_MAX && is_copy(w->rec);
     for (i = c->first_sink; i < c->ninsts; i++) {
         struct inst *in = &c->insts[i];
 
-        if ((w->done & ((uint64_t)1 << i)) != 0) {
+        if ((w->done & ((uint64_t)1 << i)) != 0 ||
+            (c->copies_at != SIZE_MAX && copy != (i == c->copies_at))) {
             continue;
         }
         errstr[0] = '\0';
+        c->cur_tag = in->tag;
+        t0 = c->reg != NULL ? now_s() : 0;
         rc = in->st->process(in->ctx, w->rec, &meta, errstr, sizeof(errstr));
+        if (c->reg != NULL) {
+            wh_metrics_observe(in->m_latency, now_s() - t0);
+        }
+        c->cur_tag = NULL;
+        count_outcome(in, rc);
+        if (c->fatal) {
+            return;
+        }
         if (rc == WH_OK || rc == WH_DROP) {
             w->done |= (uint64_t)1 << i;
         } else if (rc == WH_REJECT) {
             wh_warn(in->tag, "%s [%d] @ %lld: rejected: %s", p->topic,
                     (int)p->partition, (long long)offset, errstr);
-            if (dead_letter(c, p, "rejected", in->tag, errstr) != WH_OK) {
+            if (!w->rejected &&
+                dead_letter(c, w->rkm, p->topic, "rejected", in->tag,
+                            errstr) != WH_OK) {
                 return;
             }
             w->rejected = 1;
@@ -875,6 +1348,7 @@ static void advance(struct consumer *c, struct part *p)
     } else {
         c->unflushed_written++;
     }
+    pend_add(c, w);
     part_finish(c, p, offset);
 }
 
@@ -915,6 +1389,7 @@ static void handle_message(struct consumer *c, rd_kafka_message_t *rkm)
     }
     c->n_in++;
     p->held.rkm = rkm;
+    p->held.token = ++c->next_token;
     if (rkm->payload == NULL || rkm->len == 0) {
         snprintf(errstr, sizeof(errstr), "empty message");
     } else {
@@ -926,11 +1401,14 @@ static void handle_message(struct consumer *c, rd_kafka_message_t *rkm)
         wh_warn(TAG, "%s [%d] @ %lld: not a record, skipped: %s", topic,
                 (int)rkm->partition, (long long)rkm->offset, errstr);
         c->n_bad++;
-        if (dead_letter(c, p, bad_reason(rkm), NULL, errstr) == WH_OK) {
+        wh_metrics_inc(c->m_in_bad);
+        if (dead_letter(c, rkm, topic, bad_reason(rkm), NULL, errstr) ==
+            WH_OK) {
             part_finish(c, p, rkm->offset);
         }
         return;
     }
+    wh_metrics_inc(c->m_in_ok);
     advance(c, p);
 }
 
@@ -1003,6 +1481,7 @@ static int flush_all(struct consumer *c)
     rd_kafka_topic_partition_list_t *list;
     rd_kafka_resp_err_t err;
     char errstr[512];
+    double t0;
     size_t i;
     int j;
     int rc;
@@ -1015,16 +1494,24 @@ static int flush_all(struct consumer *c)
             continue;
         }
         errstr[0] = '\0';
+        c->cur_tag = in->tag;
+        t0 = c->reg != NULL ? now_s() : 0;
         rc = in->st->flush(in->ctx, errstr, sizeof(errstr));
+        if (c->reg != NULL) {
+            wh_metrics_observe(in->m_latency, now_s() - t0);
+        }
+        c->cur_tag = NULL;
+        if (c->fatal) {
+            return WH_FATAL;   /* a dead letter could not be queued */
+        }
         if (rc == WH_OK || rc == WH_DROP) {
             continue;
         }
         if (rc == WH_REJECT) {
-            /* Records refused for good at flush time (the stage's own log
-             * names them); the rest is durable. The stage interface does
-             * not say which records they were, so they cannot be
-             * dead-lettered from here. */
-            wh_warn(in->tag, "flush: %s", errstr);
+            /* Records refused for good at flush time, each already sent
+             * to the dead-letter topic through reject_cb(); the rest is
+             * durable. */
+            wh_notice(in->tag, "flush: %s", errstr);
             continue;
         }
         if (rc == WH_RETRY) {
@@ -1094,6 +1581,7 @@ static int flush_all(struct consumer *c)
         c->progress_at = now_ms();
     }
     c->pending = 0;
+    pends_clear(c);
     return WH_OK;
 }
 
@@ -1178,15 +1666,255 @@ static int subscribe(struct consumer *c, char *errstr, size_t errstr_size)
     return WH_OK;
 }
 
+/* wirehose_consumer_lag of every assigned partition: the high watermark
+ * librdkafka last saw in a fetch minus the position (local calls only). */
+static void update_lag(struct consumer *c)
+{
+    rd_kafka_topic_partition_list_t *list;
+    size_t i;
+    int j;
+
+    list = rd_kafka_topic_partition_list_new(4);
+    for (i = 0; i < c->nparts; i++) {
+        struct part *p = &c->parts[i];
+
+        if (p->assigned) {
+            rd_kafka_topic_partition_list_add(list, p->topic, p->partition);
+        } else if (p->m_lag != NULL) {
+            wh_metrics_clear(p->m_lag);
+        }
+    }
+    if (list->cnt > 0 &&
+        rd_kafka_position(c->rk, list) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (j = 0; j < list->cnt; j++) {
+            const rd_kafka_topic_partition_t *tp = &list->elems[j];
+            struct part *p = part_get(c, tp->topic, tp->partition);
+            int64_t lo = -1;
+            int64_t hi = -1;
+            char num[16];
+
+            if (tp->offset < 0 ||
+                rd_kafka_get_watermark_offsets(c->rk, tp->topic,
+                                               tp->partition, &lo, &hi) !=
+                    RD_KAFKA_RESP_ERR_NO_ERROR ||
+                hi < 0) {
+                continue;
+            }
+            if (p->m_lag == NULL) {
+                snprintf(num, sizeof(num), "%d", (int)tp->partition);
+                p->m_lag = wh_metrics_get(c->reg, WH_M_LAG,
+                                          WH_METRICS_LABELS(tp->topic, num));
+            }
+            wh_metrics_set(p->m_lag,
+                           (double)(hi > tp->offset ? hi - tp->offset : 0));
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+}
+
+/* /healthz, on the metrics server's thread: atomics only. */
+static int health(void *opaque, char *reason, size_t reason_size)
+{
+    (void)opaque;
+    if (!atomic_load(&health_running)) {
+        snprintf(reason, reason_size, "not running (starting or stopping)");
+        return 0;
+    }
+    if (!atomic_load(&health_broker_up)) {
+        snprintf(reason, reason_size, "Kafka broker unreachable");
+        return 0;
+    }
+    return 1;
+}
+
+/* Asks the cluster for its brokers: answered at once when connected, at
+ * most 500 ms of the main loop when not. */
+static void broker_check(struct consumer *c)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t err;
+    int up;
+
+    err = rd_kafka_metadata(c->rk, 0, NULL, &md, 500);
+    up = err == RD_KAFKA_RESP_ERR_NO_ERROR && md != NULL && md->broker_cnt > 0;
+    if (md != NULL) {
+        rd_kafka_metadata_destroy(md);
+    }
+    if (up != atomic_load(&health_broker_up)) {
+        if (up) {
+            wh_info(TAG, "broker reachable");
+        } else {
+            wh_warn(TAG, "broker unreachable: %s", rd_kafka_err2str(err));
+        }
+    }
+    atomic_store(&health_broker_up, up);
+}
+
+static void send_status(const struct consumer *c)
+{
+    (void)wh_notify_status("%zu partition(s); records in %llu, written %llu, "
+                           "duplicates %llu, dead-lettered %llu%s",
+                           c->nassigned, c->n_in, c->n_written, c->n_dup,
+                           c->n_dead,
+                           stuck(c) ? "; waiting for a sink" : "");
+}
+
+/* All the values of key in cfg, joined by newlines, in a new string; NULL
+ * when the key is unset. */
+static char *values_of(const struct wh_config *cfg, const char *key)
+{
+    const struct wh_config_entry *e;
+    char *all = NULL;
+
+    for (e = wh_config_first(cfg, key); e != NULL; e = wh_config_next(e)) {
+        char *next = all == NULL ? wh_xstrdup(e->value)
+                                 : wh_xasprintf("%s\n%s", all, e->value);
+
+        free(all);
+        all = next;
+    }
+    return all;
+}
+
+/* Keys SIGHUP applies to the running consumer. */
+static int reloadable(const char *key)
+{
+    return strcmp(key, "log.level") == 0 ||
+           strcmp(key, "flush.records") == 0 ||
+           strcmp(key, "flush.ms") == 0;
+}
+
+/* Names the keys of one list that differ in the other and cannot be
+ * applied; returns how many. */
+static int report_fixed(const struct wh_config *from,
+                        const struct wh_config *old,
+                        const struct wh_config *neu)
+{
+    const struct wh_config_entry *e;
+    const struct wh_config_entry *f;
+    int n = 0;
+
+    for (e = from->head; e != NULL; e = e->next) {
+        char *a;
+        char *b;
+
+        if (reloadable(e->key)) {
+            continue;
+        }
+        /* each key once: at its first entry in this list */
+        for (f = from->head; f != e && strcmp(f->key, e->key) != 0;
+             f = f->next) {
+        }
+        if (f != e) {
+            continue;
+        }
+        /* keys set in both lists are reported from the new one only */
+        if (from == old && wh_config_first(neu, e->key) != NULL) {
+            continue;
+        }
+        a = values_of(old, e->key);
+        b = values_of(neu, e->key);
+        if (a == NULL || b == NULL || strcmp(a, b) != 0) {
+            wh_warn(TAG, "reload: %s changed; it needs a restart (still "
+                    "running with %s)", e->key, a != NULL ? a : "its default");
+            n++;
+        }
+        free(a);
+        free(b);
+    }
+    return n;
+}
+
+/* The settings the command line adds to a configuration. */
+static int apply_defaults(struct wh_config *cfg, int once, char *errstr,
+                          size_t errstr_size)
+{
+    /* New groups read the topic from the start unless told otherwise;
+     * --once needs to hear where each partition ends. */
+    if (wh_config_get(cfg, "kafka.auto.offset.reset", NULL) == NULL &&
+        wh_config_set(cfg, "kafka.auto.offset.reset", "earliest", errstr,
+                      errstr_size) != WH_OK) {
+        return WH_EINVAL;
+    }
+    if (once &&
+        wh_config_set(cfg, "kafka.enable.partition.eof", "true", errstr,
+                      errstr_size) != WH_OK) {
+        return WH_EINVAL;
+    }
+    return WH_OK;
+}
+
+/* Sets the log level from the log.level value (NULL: the default) and
+ * the -v / -q count. */
+static void set_log_level(const char *level, int verbosity)
+{
+    static int base = -1;
+    int l;
+
+    if (base < 0) {
+        base = wh_log_get_level();   /* the built-in default */
+    }
+    l = level != NULL ? wh_log_level_parse(level) : base;
+    l += verbosity;
+    wh_log_set_level(l < WH_LOG_ERR     ? WH_LOG_ERR
+                     : l > WH_LOG_DEBUG ? WH_LOG_DEBUG
+                                        : l);
+}
+
+/* SIGHUP: reads the configuration again, applies what can change while
+ * running, names what cannot. A configuration that does not load or
+ * validate changes nothing. */
+static void reload(struct consumer *c, const struct opts *o)
+{
+    struct wh_config *cfg = wh_config_new(config_keys());
+    char errstr[1024];
+    long long flush_records;
+    long long flush_ms;
+    int fixed;
+
+    (void)wh_notify_reloading();
+    wh_notice(TAG, "SIGHUP: reading the configuration again");
+    errstr[0] = '\0';
+    if (build_config(cfg, o, errstr, sizeof(errstr)) != WH_OK ||
+        apply_defaults(cfg, o->once, errstr, sizeof(errstr)) != WH_OK ||
+        validate(cfg, &flush_records, &flush_ms, errstr, sizeof(errstr)) !=
+            WH_OK) {
+        wh_err(TAG, "reload: %s; nothing changed", errstr);
+        goto out;
+    }
+    fixed = report_fixed(cfg, c->cfg, cfg) + report_fixed(c->cfg, c->cfg, cfg);
+    set_log_level(wh_config_get(cfg, "log.level", NULL), o->verbosity);
+    c->flush_records = flush_records;
+    c->flush_ms = flush_ms;
+    wh_notice(TAG, "reload: log.level %s, flush.records %lld, flush.ms %lld "
+              "applied%s", wh_config_get(cfg, "log.level", "(default)"),
+              flush_records, flush_ms,
+              fixed > 0 ? "; other changes need a restart" : "");
+out:
+    wh_config_free(cfg);
+    (void)wh_notify_ready();
+}
+
 /* The main loop. Returns the exit status. */
-static int run(struct consumer *c, int once, long timeout_s)
+static int run(struct consumer *c, const struct opts *o)
 {
     int64_t start = now_ms();
     int64_t last_sync = 0;
-
-    c->progress_at = start;
+    int64_t last_lag = 0;
+    int64_t last_check = 0;
+    int64_t last_status = 0;
+    int64_t last_wd = 0;
+    int64_t wd_ms = (int64_t)(wh_notify_watchdog_usec() / 4000);
+    long timeout_s = o->timeout_s;
     int warned_wait = 0;
 
+    c->progress_at = start;
+    if (c->srv != NULL) {
+        broker_check(c);
+        last_check = now_ms();
+    }
+    atomic_store(&health_running, 1);
+    (void)wh_notify_ready();
     while (stop_signal == 0 && !c->fatal) {
         rd_kafka_message_t *rkm;
         int64_t now = now_ms();
@@ -1219,7 +1947,37 @@ static int run(struct consumer *c, int once, long timeout_s)
             last_sync = now;
         }
         maybe_flush(c, now);
-        if (!once) {
+        if (c->fatal) {
+            break;
+        }
+        now = now_ms();
+        /* Watchdog rule (wh/notify.h): the poll returned and either
+         * nothing waits for a sink or something moved since the last
+         * ping. A consumer stuck on a sink stops pinging. */
+        if ((!stuck(c) || c->progress_at > last_wd) &&
+            (wd_ms == 0 || now - last_wd >= wd_ms)) {
+            if (wd_ms > 0) {
+                (void)wh_notify_watchdog();
+            }
+            last_wd = now;
+        }
+        if (now - last_status >= STATUS_EVERY_MS) {
+            send_status(c);
+            last_status = now;
+        }
+        if (c->reg != NULL && now - last_lag >= LAG_EVERY_MS) {
+            update_lag(c);
+            last_lag = now;
+        }
+        if (c->srv != NULL && now - last_check >= BROKER_CHECK_MS) {
+            broker_check(c);
+            last_check = now_ms();
+        }
+        if (reload_signal) {
+            reload_signal = 0;
+            reload(c, o);
+        }
+        if (!o->once) {
             continue;
         }
         if (c->nassigned == 0) {
@@ -1279,6 +2037,7 @@ static int shut_down(struct consumer *c, int status)
     for (i = 0; i < c->nparts; i++) {
         work_clear(&c->parts[i].held);
     }
+    pends_clear(c);
     err = rd_kafka_commit(c->rk, NULL, 0);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR &&
         err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
@@ -1299,13 +2058,14 @@ int main(int argc, char **argv)
     struct sigaction sa;
     char errstr[1024];
     const char *group;
-    const char *level;
+    const char *metrics;
     int status = 2;
     int rc;
     size_t i;
 
     memset(&o, 0, sizeof(o));
     memset(&c, 0, sizeof(c));
+    c.copies_at = SIZE_MAX;
     o.sinks = wh_xcalloc((size_t)argc + 1, sizeof(*o.sinks));
     o.xprops = wh_xcalloc((size_t)argc + 1, sizeof(*o.xprops));
     rc = parse_args(argc, argv, &o);
@@ -1314,7 +2074,7 @@ int main(int argc, char **argv)
         goto out;
     }
 
-    c.cfg = wh_config_new(keys);
+    c.cfg = wh_config_new(config_keys());
     errstr[0] = '\0';
     if (build_config(c.cfg, &o, errstr, sizeof(errstr)) != WH_OK ||
         validate(c.cfg, &c.flush_records, &c.flush_ms, errstr,
@@ -1322,17 +2082,7 @@ int main(int argc, char **argv)
         wh_err(TAG, "%s", errstr);
         goto out;
     }
-    level = wh_config_get(c.cfg, "log.level", NULL);
-    if (level != NULL) {
-        wh_log_set_level(wh_log_level_parse(level));
-    }
-    if (o.verbosity != 0) {
-        int l = wh_log_get_level() + o.verbosity;
-
-        wh_log_set_level(l < WH_LOG_ERR     ? WH_LOG_ERR
-                         : l > WH_LOG_DEBUG ? WH_LOG_DEBUG
-                                            : l);
-    }
+    set_log_level(wh_config_get(c.cfg, "log.level", NULL), o.verbosity);
     if (o.check) {
         printf("%s: configuration OK\n",
                o.config_path != NULL ? o.config_path : "command line");
@@ -1340,17 +2090,7 @@ int main(int argc, char **argv)
         goto out;
     }
 
-    /* New groups read the topic from the start unless told otherwise;
-     * --once needs to hear where each partition ends. */
-    if (wh_config_get(c.cfg, "kafka.auto.offset.reset", NULL) == NULL &&
-        wh_config_set(c.cfg, "kafka.auto.offset.reset", "earliest", errstr,
-                      sizeof(errstr)) != WH_OK) {
-        wh_err(TAG, "%s", errstr);
-        goto out;
-    }
-    if (o.once &&
-        wh_config_set(c.cfg, "kafka.enable.partition.eof", "true", errstr,
-                      sizeof(errstr)) != WH_OK) {
+    if (apply_defaults(c.cfg, o.once, errstr, sizeof(errstr)) != WH_OK) {
         wh_err(TAG, "%s", errstr);
         goto out;
     }
@@ -1360,6 +2100,7 @@ int main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     /* A closed pipe or a file-size limit is an error to report (EPIPE,
      * EFBIG), not a reason to die with records half-written. */
     sa.sa_handler = SIG_IGN;
@@ -1367,6 +2108,25 @@ int main(int argc, char **argv)
     sigaction(SIGXFSZ, &sa, NULL);
 
     status = 1;
+    metrics = wh_config_get(c.cfg, "metrics", NULL);
+    if (metrics != NULL) {
+        /* Before the stages, so a bad or busy address stops start-up at
+         * once; /healthz answers 503 until the main loop runs. */
+        c.reg = wh_metrics_new();
+        c.srv = wh_metrics_server_start(c.reg, metrics, health, &c, errstr,
+                                        sizeof(errstr));
+        if (c.srv == NULL) {
+            wh_err(TAG, "%s", errstr);
+            status = 2;
+            goto out;
+        }
+        wh_info(TAG, "metrics on %s (port %d)", metrics,
+                wh_metrics_server_port(c.srv));
+        c.m_in_ok = wh_metrics_get(c.reg, WH_M_RECORDS,
+                                   WH_METRICS_LABELS("consume", "ok"));
+        c.m_in_bad = wh_metrics_get(c.reg, WH_M_RECORDS,
+                                    WH_METRICS_LABELS("consume", "error"));
+    }
     if (stages_init(&c, errstr, sizeof(errstr)) != WH_OK ||
         dlq_init(&c, errstr, sizeof(errstr)) != WH_OK) {
         wh_err(TAG, "%s", errstr);
@@ -1392,8 +2152,10 @@ int main(int argc, char **argv)
             group != NULL ? group
                           : wh_config_get(c.cfg, "kafka.group.id", ""));
 
-    status = run(&c, o.once, o.timeout_s);
+    status = run(&c, &o);
+    atomic_store(&health_running, 0);
     if (stop_signal != 0) {
+        (void)wh_notify_stopping();
         wh_info(TAG, "%s: stopping", strsignal(stop_signal));
     }
     status = shut_down(&c, status);
@@ -1407,6 +2169,8 @@ out:
         free(c.parts[i].topic);
     }
     free(c.parts);
+    pends_clear(&c);
+    free(c.pends);
     if (c.rk != NULL) {
         rd_kafka_destroy(c.rk);
     }
@@ -1420,6 +2184,8 @@ out:
         rd_kafka_destroy(c.dlq_rk);
     }
     stages_close(&c);
+    wh_metrics_server_stop(c.srv);
+    wh_metrics_free(c.reg);
     wh_config_free(c.cfg);
     free(o.sinks);
     free(o.xprops);

@@ -37,6 +37,20 @@ struct wh_msg_meta {
     size_t key_len;
     const void *payload;    /* the original bytes */
     size_t len;
+    /* For a sink that learns only later - in the process() of another
+     * record or in flush() - that this record is refused for good (a
+     * per-item 4xx of a bulk request, a Kafka delivery report): it keeps
+     * token, reject and reject_opaque (plain values, valid for the life
+     * of the consumer) and then calls reject(reject_opaque, token,
+     * reason) once for the record, on the consumer's main thread, from
+     * inside one of its own process() or flush() calls. The consumer
+     * sends the record to the dead-letter topic with reason (copied) and
+     * no offset passes it before that is delivered. reject is NULL when
+     * the caller does not track records (test drivers): the sink then
+     * only names the records in flush()'s errstr. */
+    uint64_t token;
+    void (*reject)(void *opaque, uint64_t token, const char *reason);
+    void *reject_opaque;
 };
 
 struct wh_stage {
@@ -54,7 +68,10 @@ struct wh_stage {
                    const struct wh_msg_meta *meta, char *errstr,
                    size_t errstr_size);
     /* Makes what process() accepted durable (fsync, commit). May be NULL
-     * for stages that hold nothing. Same return codes. */
+     * for stages that hold nothing. Same return codes; WH_REJECT means
+     * some records were refused for good (each reported through its
+     * meta->reject when there was one, and named in errstr) and the rest
+     * is durable. */
     int (*flush)(void *ctx, char *errstr, size_t errstr_size);
     void (*close)(void *ctx);  /* close(NULL) is a no-op */
 };

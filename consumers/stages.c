@@ -9,9 +9,9 @@
  */
 #include <string.h>
 
+#include "dedup/near.h"
 #include "stage.h"
 
-extern const struct wh_stage wh_dedup_exact;
 extern const struct wh_stage wh_enrich_language;
 extern const struct wh_stage wh_enrich_counts;
 extern const struct wh_stage wh_enrich_dateline;
@@ -24,7 +24,8 @@ extern const struct wh_stage wh_sink_postgres;
 extern const struct wh_stage wh_sink_http;
 
 static const struct wh_stage *const stages[] = {
-    &wh_dedup_exact,
+    /* repeats, versions, near-duplicate clusters (consumers/dedup/) */
+    &wh_stage_dedup,
     /* language first: the other enrichers read rec->language */
     &wh_enrich_language,
     &wh_enrich_counts,

@@ -25,6 +25,12 @@ done
 
 mkdir -p "$LOGS"
 rm -f "$OUT" "$LOGS/bootstrap"
+# A fresh state directory per run (published ids, dedup decisions), so
+# every demo run ingests the same sample from scratch.
+export STATE_DIRECTORY=$LOGS/state
+rm -rf "$STATE_DIRECTORY"
+mkdir -p "$STATE_DIRECTORY"
+cd "$LOGS"
 broker_pid=
 stop_broker() {
     if [ -n "$broker_pid" ]; then

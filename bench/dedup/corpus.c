@@ -77,8 +77,7 @@ static size_t shingle_set(const char *text, uint64_t **out)
     return uniq(*out, m);
 }
 
-static size_t inter(const uint64_t *a, size_t na, const uint64_t *b,
-                    size_t nb)
+static size_t inter(const uint64_t *a, size_t na, const uint64_t *b, size_t nb)
 {
     size_t i = 0;
     size_t j = 0;
@@ -164,10 +163,10 @@ static void paras_free(struct paras *ps)
 }
 
 static const char *const cities[] = {
-    "WASHINGTON", "LONDON", "NEW YORK", "PARIS", "BERLIN", "TOKYO",
-    "SAN FRANCISCO", "BRUSSELS", "SYDNEY", "NAIROBI"};
-static const char *const agencies[] = {
-    "Wirehose", "Example Press", "Agency News", "World Desk"};
+    "WASHINGTON", "LONDON",        "NEW YORK", "PARIS",  "BERLIN",
+    "TOKYO",      "SAN FRANCISCO", "BRUSSELS", "SYDNEY", "NAIROBI"};
+static const char *const agencies[] = {"Wirehose", "Example Press",
+                                       "Agency News", "World Desk"};
 static const char *const signoffs[] = {
     "Reporting by Ann Example; Editing by Bob Sample",
     "(c) 2026 Example Press. All rights reserved. This material may not "
@@ -176,8 +175,8 @@ static const char *const signoffs[] = {
     "Dan Demo",
     "Follow us for more stories like this one."};
 static const char *const fillers[] = {
-    "said", "reported", "officials", "also", "new", "early", "later",
-    "however", "recently", "several", "many", "statement", "week", "major"};
+    "said",    "reported", "officials", "also", "new",       "early", "later",
+    "however", "recently", "several",   "many", "statement", "week",  "major"};
 
 static void edit_dateline(struct paras *ps, uint64_t *rng)
 {
@@ -186,11 +185,10 @@ static void edit_dateline(struct paras *ps, uint64_t *rng)
     if (ps->n == 0) {
         return;
     }
-    p = wh_xasprintf("%s, Nov %zu (%s) - %s",
-                     cities[rng_below(rng, WH_ARRAY_SIZE(cities))],
-                     1 + rng_below(rng, 28),
-                     agencies[rng_below(rng, WH_ARRAY_SIZE(agencies))],
-                     ps->p[0]);
+    p = wh_xasprintf(
+        "%s, Nov %zu (%s) - %s", cities[rng_below(rng, WH_ARRAY_SIZE(cities))],
+        1 + rng_below(rng, 28),
+        agencies[rng_below(rng, WH_ARRAY_SIZE(agencies))], ps->p[0]);
     free(ps->p[0]);
     ps->p[0] = p;
 }
@@ -198,8 +196,8 @@ static void edit_dateline(struct paras *ps, uint64_t *rng)
 static void edit_signoff(struct paras *ps, uint64_t *rng)
 {
     if (ps->n < MAX_PARAS) {
-        ps->p[ps->n++] = wh_xstrdup(
-            signoffs[rng_below(rng, WH_ARRAY_SIZE(signoffs))]);
+        ps->p[ps->n++] =
+            wh_xstrdup(signoffs[rng_below(rng, WH_ARRAY_SIZE(signoffs))]);
     }
 }
 
@@ -261,7 +259,7 @@ static void edit_reword(struct paras *ps, uint64_t *rng)
     words[i] = words[i + 1];
     words[i + 1] = tok;
     i = start + rng_below(rng, end - start + 1);
-    words[i] = NULL;   /* dropped */
+    words[i] = NULL; /* dropped */
 
     wh_buf_init(&b, 0);
     for (i = 0; i < nw; i++) {
@@ -293,16 +291,20 @@ static void edit_cut(struct paras *ps, uint64_t *rng)
 
 struct variant {
     const char *name;
-    const char *ops;   /* d = dateline, s = sign-off, r = reword, c = cut */
+    const char *ops; /* d = dateline, s = sign-off, r = reword, c = cut */
 };
 
-static const struct variant variants[] = {
-    {"dateline", "d"},          {"signoff", "s"},
-    {"reword", "r"},            {"cut", "c"},
-    {"dateline+signoff", "ds"}, {"dateline+reword", "dr"},
-    {"reword+cut", "rc"},       {"dateline+signoff+reword", "dsr"},
-    {"all four", "dsrc"},       {"3 rewords", "rrr"},
-    {"3 rewords+cut", "rrrc"}};
+static const struct variant variants[] = {{"dateline", "d"},
+                                          {"signoff", "s"},
+                                          {"reword", "r"},
+                                          {"cut", "c"},
+                                          {"dateline+signoff", "ds"},
+                                          {"dateline+reword", "dr"},
+                                          {"reword+cut", "rc"},
+                                          {"dateline+signoff+reword", "dsr"},
+                                          {"all four", "dsrc"},
+                                          {"3 rewords", "rrr"},
+                                          {"3 rewords+cut", "rrrc"}};
 
 static char *make_copy(const char *text, const char *ops, uint64_t seed)
 {
@@ -370,8 +372,8 @@ static void content_sets(const struct corpus *c, struct wset *ws)
 
     for (i = 0; i < c->norig; i++) {
         uint64_t *w = NULL;
-        size_t n = wh_simhash_words(c->docs[i].text,
-                                    strlen(c->docs[i].text), &w);
+        size_t n =
+            wh_simhash_words(c->docs[i].text, strlen(c->docs[i].text), &w);
 
         ws[i].n = uniq(w, n);
         ws[i].h = w;
@@ -456,8 +458,8 @@ static void pick_negatives(struct corpus *c, size_t max_neg)
     }
     c->neg = wh_xcalloc(max_neg ? max_neg : 1, sizeof(*c->neg));
     for (i = 0; i < ncand && c->nneg < max_neg; i++) {
-        double ov = corpus_overlap(c->docs[cands[i].a].text,
-                                   c->docs[cands[i].b].text);
+        double ov =
+            corpus_overlap(c->docs[cands[i].a].text, c->docs[cands[i].b].text);
 
         if (ov >= 0.5) {
             c->nneg_real_dups++;
@@ -503,17 +505,17 @@ int corpus_load(struct corpus *c, const char *path, size_t min_words,
         return -1;
     }
     keys = wh_xcalloc(json_object_size(root) + 1, sizeof(*keys));
-    json_object_foreach(root, key, val) {
+    json_object_foreach (root, key, val) {
         keys[nkeys++] = key;
     }
-    qsort(keys, nkeys, sizeof(*keys), cmp_str);   /* stable order */
+    qsort(keys, nkeys, sizeof(*keys), cmp_str); /* stable order */
     cap = nkeys * (1 + WH_ARRAY_SIZE(variants));
     c->docs = wh_xcalloc(cap, sizeof(*c->docs));
     for (i = 0; i < nkeys; i++) {
         json_t *o = json_object_get(root, keys[i]);
         const char *body = json_string_value(json_object_get(o, "articleBody"));
-        const char *src = json_string_value(json_object_get(o,
-                                                            "source_dataset"));
+        const char *src =
+            json_string_value(json_object_get(o, "source_dataset"));
         uint64_t *w = NULL;
         size_t nw;
 
@@ -531,8 +533,8 @@ int corpus_load(struct corpus *c, const char *path, size_t min_words,
         c->ndocs++;
     }
     c->norig = c->ndocs;
-    c->pos = wh_xcalloc(c->norig * WH_ARRAY_SIZE(variants) + 1,
-                        sizeof(*c->pos));
+    c->pos =
+        wh_xcalloc(c->norig * WH_ARRAY_SIZE(variants) + 1, sizeof(*c->pos));
     for (i = 0; i < c->norig; i++) {
         for (v = 0; v < WH_ARRAY_SIZE(variants); v++) {
             char *copy = make_copy(c->docs[i].text, variants[v].ops,
@@ -540,7 +542,7 @@ int corpus_load(struct corpus *c, const char *path, size_t min_words,
             double ov;
 
             if (strcmp(copy, c->docs[i].text) == 0) {
-                free(copy);   /* the edit did not apply (too short) */
+                free(copy); /* the edit did not apply (too short) */
                 continue;
             }
             c->ngenerated++;

@@ -19,27 +19,27 @@
 
 struct corpus_doc {
     char *id;
-    char *source;     /* source_dataset */
+    char *source; /* source_dataset */
     char *text;
 };
 
 struct corpus_pair {
-    size_t a;          /* index of the original (positives) / first doc */
-    size_t b;          /* index of the copy / second doc */
-    const char *edit;  /* positives: the edit name; negatives: "topic" */
-    double overlap;    /* min containment of 3-shingle sets */
+    size_t a;         /* index of the original (positives) / first doc */
+    size_t b;         /* index of the copy / second doc */
+    const char *edit; /* positives: the edit name; negatives: "topic" */
+    double overlap;   /* min containment of 3-shingle sets */
 };
 
 struct corpus {
-    struct corpus_doc *docs;   /* originals first, then the copies */
+    struct corpus_doc *docs; /* originals first, then the copies */
     size_t ndocs;
-    size_t norig;              /* docs[0..norig) are originals */
+    size_t norig; /* docs[0..norig) are originals */
     struct corpus_pair *pos;
     size_t npos;
-    size_t ngenerated;         /* copies made before the 85% filter */
+    size_t ngenerated; /* copies made before the 85% filter */
     struct corpus_pair *neg;
     size_t nneg;
-    size_t nneg_real_dups;     /* same-source pairs left out as real dups */
+    size_t nneg_real_dups; /* same-source pairs left out as real dups */
 };
 
 /* Loads path, keeps articles of at least min_words words, makes the

@@ -68,7 +68,8 @@ static void part1(const struct corpus *c, struct wh_simhash_sig *sig)
     size_t i;
 
     printf("\n## SimHash distance by feature (%zu copies, %zu same-topic "
-           "pairs)\n\n", c->npos, c->nneg);
+           "pairs)\n\n",
+           c->npos, c->nneg);
     printf("| features | copies p50 | p90 | p99 | max | <=3 | <=4 | <=6 "
            "| topic pairs min | p1 | unrelated mean |\n");
     printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -84,8 +85,8 @@ static void part1(const struct corpus *c, struct wh_simhash_sig *sig)
         p.min_letters = feats[f].min_letters;
         sigs_compute(c, &p, sig);
         for (i = 0; i < c->npos; i++) {
-            d[i] = wh_simhash_distance(sig[c->pos[i].a].fp,
-                                       sig[c->pos[i].b].fp);
+            d[i] =
+                wh_simhash_distance(sig[c->pos[i].a].fp, sig[c->pos[i].b].fp);
             le3 += d[i] <= 3;
             le4 += d[i] <= 4;
             le6 += d[i] <= 6;
@@ -93,12 +94,11 @@ static void part1(const struct corpus *c, struct wh_simhash_sig *sig)
         qsort(d, c->npos, sizeof(*d), cmp_uns);
         printf("| %s | %u | %u | %u | %u | %.2f%% | %.2f%% | %.2f%% ",
                feats[f].name, d[c->npos / 2], d[c->npos * 9 / 10],
-               d[c->npos * 99 / 100], d[c->npos - 1],
-               100.0 * le3 / c->npos, 100.0 * le4 / c->npos,
-               100.0 * le6 / c->npos);
+               d[c->npos * 99 / 100], d[c->npos - 1], 100.0 * le3 / c->npos,
+               100.0 * le4 / c->npos, 100.0 * le6 / c->npos);
         for (i = 0; i < c->nneg; i++) {
-            d[i] = wh_simhash_distance(sig[c->neg[i].a].fp,
-                                       sig[c->neg[i].b].fp);
+            d[i] =
+                wh_simhash_distance(sig[c->neg[i].a].fp, sig[c->neg[i].b].fp);
         }
         qsort(d, c->nneg, sizeof(*d), cmp_uns);
         printf("| %u | %u |", c->nneg ? d[0] : 0,
@@ -132,9 +132,10 @@ static void part_weak(const struct corpus *c, struct wh_simhash_sig *sig,
     p.weight = ft->weight;
     p.min_letters = ft->min_letters;
     sigs_compute(c, &p, sig);
-    printf("\n## %s: differing bits outside the query's m weakest bits "
-           "(copies)\n\n| m | 0 | <=1 | <=2 | <=3 |\n|---:|---:|---:|---:|---:|\n",
-           ft->name);
+    printf(
+        "\n## %s: differing bits outside the query's m weakest bits "
+        "(copies)\n\n| m | 0 | <=1 | <=2 | <=3 |\n|---:|---:|---:|---:|---:|\n",
+        ft->name);
     for (mi = 0; mi < WH_ARRAY_SIZE(ms); mi++) {
         size_t cnt[4] = {0};
 
@@ -204,12 +205,12 @@ static void part_minhash(const struct corpus *c, struct wh_simhash_sig *sig)
 
 struct e2e {
     const char *name;
-    unsigned feat;        /* index into feats[] */
+    unsigned feat; /* index into feats[] */
     unsigned tables;
     unsigned weak;
     unsigned probes;
     unsigned radius;
-    double threshold;     /* MinHash confirmation */
+    double threshold; /* MinHash confirmation */
     unsigned flips;
     unsigned key_bits;
 };
@@ -218,14 +219,13 @@ static const struct e2e e2es[] = {
     {"chosen", 1, 3, 16, 128, 12, 0.5, 3, 0},
     {"64 probes, <= 2 flips", 1, 3, 16, 64, 12, 0.5, 2, 0},
     {"256 probes", 1, 3, 16, 256, 12, 0.5, 0, 0},
-    {"no weak-bit probes (plain Manku, T=3, 3 probes)", 1, 3, 0, 3, 12, 0.5,
-     0, 0},
+    {"no weak-bit probes (plain Manku, T=3, 3 probes)", 1, 3, 0, 3, 12, 0.5, 0,
+     0},
     {"radius 8", 1, 3, 16, 128, 8, 0.5, 3, 0},
     {"radius 16", 1, 3, 16, 128, 16, 0.5, 3, 0},
-    {"4 tables of 16 bits, 48 probes, <= 2 flips", 1, 4, 16, 48, 12, 0.5, 2,
-     0},
-    {"4 tables, keys widened to 22 bits, 64 probes", 1, 4, 16, 64, 12, 0.5,
-     2, 22},
+    {"4 tables of 16 bits, 48 probes, <= 2 flips", 1, 4, 16, 48, 12, 0.5, 2, 0},
+    {"4 tables, keys widened to 22 bits, 64 probes", 1, 4, 16, 64, 12, 0.5, 2,
+     22},
     {"all words (no 4-letter minimum)", 0, 3, 16, 128, 12, 0.5, 3, 0},
     {"3-shingles, set (web-page style)", 6, 3, 16, 128, 12, 0.5, 3, 0},
     {"confirm at MinHash >= 0.4", 1, 3, 16, 128, 12, 0.4, 3, 0},
@@ -253,7 +253,8 @@ static void part2(const struct corpus *c, struct wh_simhash_sig *sig)
     printf("Index of the %zu originals; each copy looked up (found = its "
            "original confirmed); each original looked up against the "
            "others (false join = a confirmed match that is not a real "
-           "duplicate in the data).\n\n", c->norig);
+           "duplicate in the data).\n\n",
+           c->norig);
     printf("| setting | recall | copies missed | false joins (copies) "
            "| false joins (originals) | topic pairs joined "
            "| candidates per lookup |\n"
@@ -377,8 +378,8 @@ static void part2(const struct corpus *c, struct wh_simhash_sig *sig)
            "| edit (chosen setting) | copies | found | recall |\n"
            "|---|---:|---:|---:|\n");
     for (i = 0; i < 16 && chosen_name[i] != NULL; i++) {
-        printf("| %s | %zu | %zu | %.2f%% |\n", chosen_name[i],
-               chosen_total[i], chosen_found[i],
+        printf("| %s | %zu | %zu | %.2f%% |\n", chosen_name[i], chosen_total[i],
+               chosen_found[i],
                100.0 * (double)chosen_found[i] / (double)chosen_total[i]);
     }
 }

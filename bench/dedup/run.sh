@@ -6,6 +6,8 @@
 #   2. the permuted-table index at 100k, 1M and 10M fingerprints -> bytes
 #      per article and lookup time;
 #   3. the shared store -> decisions per second, against SQLite (WAL);
+#   4. records per second through the consumer's per-record work with the
+#      dedup stage on and off;
 # then one summary table against the targets.
 #
 # Environment: WH_BENCH_BUILD (build dir, default build/bench-dedup),
@@ -13,8 +15,9 @@
 # ground-truth.json beside the repo), WH_DEDUP_MAX_N (default 10000000;
 # 10M needs ~1 GB of memory and ~1 min).
 #
-# Consumer throughput with dedup on and off belongs here too; it needs the
-# consumer daemon with the stage registered and is still to be added.
+# Throughput of the consumer daemon itself (Kafka, sinks) with dedup on
+# and off is still to be added once the daemon runs the stage; item 4
+# measures the stage's share of the per-record work.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -51,6 +54,16 @@ if [ -x "$build/bin/wh_dedup_store_bench" ]; then
 else
     : >"$out/store.md"
 fi
+if [ -r "$gt" ]; then
+    echo
+    echo "## Per-record work with dedup on and off"
+    echo
+    mkdir -p "$out/stage"
+    "$build/bin/wh_dedup_stage_bench" "$gt" "$out/stage" 2>/dev/null |
+        tee "$out/stage.md"
+else
+    : >"$out/stage.md"
+fi
 
 # one summary table against the targets
 field() { # FILE ROW-PREFIX COLUMN
@@ -65,7 +78,9 @@ l100=$(field "$out/index.md" "| 100000 |" 5)
 l1m=$(field "$out/index.md" "| 1000000 |" 5)
 l10=$(field "$out/index.md" "| 10000000 |" 5)
 r10=$(field "$out/index.md" "| 10000000 |" 6)
-dps=$(field "$out/store.md" "| log file + flock | 2 | every 100 |" 5)
+dps=$(field "$out/store.md" "| wirehose store: whole decision | 2 | every 100 |" 5)
+st_off=$(field "$out/stage.md" "| parse + serialize (dedup off)" 3)
+st_on=$(field "$out/stage.md" "| parse + dedup stage + serialize (dedup on)" 3)
 echo
 echo "## Summary"
 echo
@@ -77,4 +92,5 @@ echo "| index bytes per article at 10M | ${b10:-n/a} | <= 48 |"
 echo "| lookup ns at 100k / 1M / 10M | ${l100:-n/a} / ${l1m:-n/a} / ${l10:-n/a} | |"
 echo "| lookup at 10M vs 100k | ${r10:-n/a} | <= 1.5x |"
 echo "| decisions/s, 2 processes, shared log | ${dps:-n/a} | |"
-echo "| consumer throughput, dedup on / off | not measured yet | |"
+echo "| records/s, parse + serialize, dedup on / off | ${st_on:-n/a} / ${st_off:-n/a} | |"
+echo "| consumer daemon throughput, dedup on / off | not measured yet | |"

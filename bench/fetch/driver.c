@@ -4,13 +4,13 @@
  * per minute, CPU seconds per 1,000 feeds (getrusage, all threads) and
  * the peak RSS.
  *
- * usage: wh_fetch_bench --port P [--feeds N] [--hosts H] [--rounds R]
- *                       [--max-total T] [--max-per-host K]
- *                       [--host-delay-ms D]
+ * usage: wh_fetch_bench --urls FILE [--rounds R] [--max-total T]
+ *                       [--max-per-host K] [--host-delay-ms D]
  *
- * Feed n is http://f<n % H>.bench.test:P/feed/<n>; the H host names are
- * pinned to 127.0.0.1 (CURLOPT_RESOLVE), which the SSRF allow-list admits,
- * so robots.txt and politeness work per host as they would in the field.
+ * The feeds are the URLs of FILE, one a line (wh_feedserver writes it:
+ * many loopback addresses, each a host of its own for robots.txt and
+ * politeness, as host names would be in the field); the SSRF allow-list
+ * admits 127.0.0.0/8 only.
  * Round 1 sends no validators; later rounds send the ETag each feed
  * returned, so unchanged feeds answer 304.
  *
@@ -59,6 +59,35 @@ static void on_result(struct wh_fetch_result *res, void *opaque)
     }
 }
 
+/* Reads the lines of path into *urls; returns their number, or -1. */
+static long read_urls(const char *path, char ***urls)
+{
+    FILE *fp = fopen(path, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    size_t n = 0;
+    ssize_t len;
+
+    *urls = NULL;
+    if (fp == NULL) {
+        perror(path);
+        return -1;
+    }
+    while ((len = getline(&line, &cap, fp)) > 0) {
+        if (line[len - 1] == '\n') {
+            line[--len] = '\0';
+        }
+        if (len == 0) {
+            continue;
+        }
+        *urls = wh_xrealloc(*urls, (n + 1) * sizeof(**urls));
+        (*urls)[n++] = wh_xstrdup(line);
+    }
+    free(line);
+    fclose(fp);
+    return (long)n;
+}
+
 static double wall(void)
 {
     struct timespec ts;
@@ -82,11 +111,10 @@ int main(int argc, char **argv)
     struct wh_fetcher *f;
     struct bench b;
     struct rusage ru;
-    char **resolve;
+    char **urls = NULL;
     char errstr[256];
-    long port = 0;
-    long nfeeds = 10000;
-    long nhosts = 1000;
+    const char *urls_file = NULL;
+    long nfeeds = 0;
     long rounds = 2;
     long r;
     long i;
@@ -99,12 +127,8 @@ int main(int argc, char **argv)
     for (i = 1; i + 1 < argc; i += 2) {
         long v = strtol(argv[i + 1], NULL, 10);
 
-        if (strcmp(argv[i], "--port") == 0) {
-            port = v;
-        } else if (strcmp(argv[i], "--feeds") == 0) {
-            nfeeds = v;
-        } else if (strcmp(argv[i], "--hosts") == 0) {
-            nhosts = v;
+        if (strcmp(argv[i], "--urls") == 0) {
+            urls_file = argv[i + 1];
         } else if (strcmp(argv[i], "--rounds") == 0) {
             rounds = v;
         } else if (strcmp(argv[i], "--max-total") == 0) {
@@ -117,10 +141,15 @@ int main(int argc, char **argv)
             break;
         }
     }
-    if (i != argc || port <= 0 || nfeeds <= 0 || nhosts <= 0) {
-        fprintf(stderr, "usage: wh_fetch_bench --port P [--feeds N] "
-                        "[--hosts H] [--rounds R] [--max-total T] "
-                        "[--max-per-host K] [--host-delay-ms D]\n");
+    if (i != argc || urls_file == NULL) {
+        fprintf(stderr, "usage: wh_fetch_bench --urls FILE [--rounds R] "
+                        "[--max-total T] [--max-per-host K] "
+                        "[--host-delay-ms D]\n");
+        return 2;
+    }
+    nfeeds = read_urls(urls_file, &urls);
+    if (nfeeds <= 0) {
+        fprintf(stderr, "%s: no URLs\n", urls_file);
         return 2;
     }
     memset(&b, 0, sizeof(b));
@@ -129,17 +158,12 @@ int main(int argc, char **argv)
     for (i = 0; i < nfeeds; i++) {
         b.index[i] = (size_t)i;
     }
-    resolve = wh_xcalloc((size_t)nhosts + 1, sizeof(char *));
-    for (i = 0; i < nhosts; i++) {
-        resolve[i] = wh_xasprintf("f%ld.bench.test:%ld:127.0.0.1", i, port);
-    }
-    opts.resolve = (const char *const *)resolve;
     opts.user_agent = "wirehose/" WH_VERSION " (+http://bench.invalid/)";
     opts.on_result = on_result;
     opts.on_result_opaque = &b;
     wh_fetch_global_init();
     f = wh_fetcher_new(&opts);
-    if (wh_fetcher_allow(f, "127.0.0.1/32", errstr, sizeof(errstr)) != WH_OK) {
+    if (wh_fetcher_allow(f, "127.0.0.0/8", errstr, sizeof(errstr)) != WH_OK) {
         fprintf(stderr, "%s\n", errstr);
         return 1;
     }
@@ -152,12 +176,9 @@ int main(int argc, char **argv)
         b.done = b.ok = b.unchanged = b.failed = 0;
         for (i = 0; i < nfeeds; i++) {
             struct wh_fetch_req req;
-            char url[128];
 
-            snprintf(url, sizeof(url), "http://f%ld.bench.test:%ld/feed/%ld",
-                     i % nhosts, port, i);
             memset(&req, 0, sizeof(req));
-            req.url = url;
+            req.url = urls[i];
             req.opaque = &b.index[i];
             req.etag = b.etag[i];
             if (wh_fetcher_submit(f, &req, errstr, sizeof(errstr)) != WH_OK) {
@@ -193,9 +214,9 @@ int main(int argc, char **argv)
     }
     free(b.etag);
     free(b.index);
-    for (i = 0; i < nhosts; i++) {
-        free(resolve[i]);
+    for (i = 0; i < nfeeds; i++) {
+        free(urls[i]);
     }
-    free(resolve);
+    free(urls);
     return rc;
 }

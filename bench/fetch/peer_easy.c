@@ -1,9 +1,10 @@
 /*
  * peer_easy.c - the peer of bench/fetch: the producer's previous fetcher
  * (producers/fetch.c, libcurl's easy interface, one transfer at a time)
- * polling the first N feeds of wh_feedserver, for the ratio in the table.
+ * polling the first N feeds of the URL file of wh_feedserver (one URL a
+ * line), for the ratio in the table.
  *
- * usage: wh_fetch_bench_easy --port P [--feeds N]
+ * usage: wh_fetch_bench_easy --urls FILE [--feeds N]
  * Output: "PEER feeds N ok A wall_s W feeds_per_min X cpu_s C
  *          cpu_s_per_1000 Y"
  */
@@ -37,7 +38,8 @@ int main(int argc, char **argv)
 {
     struct wh_fetch_opts opts;
     struct wh_fetcher *f;
-    long port = 0;
+    const char *urls_file = NULL;
+    FILE *fp;
     long nfeeds = 1000;
     long ok = 0;
     long i;
@@ -47,16 +49,22 @@ int main(int argc, char **argv)
     double cpus;
 
     for (i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--port") == 0) {
-            port = strtol(argv[i + 1], NULL, 10);
+        if (strcmp(argv[i], "--urls") == 0) {
+            urls_file = argv[i + 1];
         } else if (strcmp(argv[i], "--feeds") == 0) {
             nfeeds = strtol(argv[i + 1], NULL, 10);
         } else {
             break;
         }
     }
-    if (i != argc || port <= 0 || nfeeds <= 0) {
-        fprintf(stderr, "usage: wh_fetch_bench_easy --port P [--feeds N]\n");
+    if (i != argc || urls_file == NULL || nfeeds <= 0) {
+        fprintf(stderr, "usage: wh_fetch_bench_easy --urls FILE "
+                        "[--feeds N]\n");
+        return 2;
+    }
+    fp = fopen(urls_file, "r");
+    if (fp == NULL) {
+        perror(urls_file);
         return 2;
     }
     memset(&opts, 0, sizeof(opts));
@@ -67,15 +75,20 @@ int main(int argc, char **argv)
     c0 = cpu();
     for (i = 0; i < nfeeds; i++) {
         struct wh_fetch_result res;
-        char url[128];
+        char url[256];
         char errstr[256];
 
-        snprintf(url, sizeof(url), "http://127.0.0.1:%ld/feed/%ld", port, i);
+        if (fgets(url, sizeof(url), fp) == NULL) {
+            nfeeds = i;
+            break;
+        }
+        url[strcspn(url, "\n")] = '\0';
         if (wh_fetch(f, url, 0, &res, errstr, sizeof(errstr)) == WH_OK) {
             ok++;
         }
         wh_fetch_result_free(&res);
     }
+    fclose(fp);
     secs = wall() - t0;
     cpus = cpu() - c0;
     printf("PEER feeds %ld ok %ld wall_s %.2f feeds_per_min %.0f cpu_s %.2f "

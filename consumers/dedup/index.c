@@ -14,7 +14,7 @@
  * in cache); within a bucket the keys of uniformly spread fingerprints
  * are found by interpolation, so a probe costs about one memory access. */
 #define DIR_MAX_BITS 16
-#define PIPE ((size_t)8)            /* probes in flight per pipeline stage */
+#define PIPE ((size_t)8) /* probes in flight per pipeline stage */
 
 /* An entry as stored: 12 bytes, 4-byte aligned. */
 struct entry {
@@ -24,18 +24,18 @@ struct entry {
 };
 
 struct table {
-    unsigned shift;      /* key = low `bits` bits of fp rotated right */
-    unsigned bits;       /* by shift: block i and the bits after it */
-    struct entry *e;     /* sorted by (block, id) */
+    unsigned shift;  /* key = low `bits` bits of fp rotated right */
+    unsigned bits;   /* by shift: block i and the bits after it */
+    struct entry *e; /* sorted by (block, id) */
     size_t n;
-    uint32_t *dir;       /* 2^dbits + 1 offsets into e */
+    uint32_t *dir; /* 2^dbits + 1 offsets into e */
     unsigned dbits;
 };
 
 struct wh_index {
     struct wh_index_params p;
     struct table t[WH_INDEX_MAX_TABLES];
-    struct entry *tail;  /* unsorted, in insertion order */
+    struct entry *tail; /* unsorted, in insertion order */
     size_t ntail;
     size_t captail;
 };
@@ -44,9 +44,9 @@ struct wh_index {
  * probe can be prefetched before any is read. */
 struct probe {
     uint32_t key;
-    uint32_t begin;    /* the directory bucket of the key */
+    uint32_t begin; /* the directory bucket of the key */
     uint32_t end;
-    uint32_t guess;    /* interpolated position of the key in it */
+    uint32_t guess; /* interpolated position of the key in it */
     uint8_t table;
 };
 
@@ -60,6 +60,17 @@ void wh_index_params_default(struct wh_index_params *p)
     p->key_bits = 0;
 }
 
+/* Bits set in x. Written out because the baseline x86-64 target has no
+ * POPCNT instruction and __builtin_popcountll() becomes a libgcc call
+ * there, 3-4 times slower than this in the lookup loops. */
+static inline unsigned popcount64(uint64_t x)
+{
+    x = x - ((x >> 1) & 0x5555555555555555ULL);
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    return (unsigned)((x * 0x0101010101010101ULL) >> 56);
+}
+
 static uint64_t entry_fp(const struct entry *e)
 {
     return ((uint64_t)e->hi << 32) | e->lo;
@@ -67,8 +78,7 @@ static uint64_t entry_fp(const struct entry *e)
 
 static uint32_t block(const struct table *t, uint64_t fp)
 {
-    uint64_t rot = t->shift ? (fp >> t->shift) | (fp << (64 - t->shift))
-                            : fp;
+    uint64_t rot = t->shift ? (fp >> t->shift) | (fp << (64 - t->shift)) : fp;
 
     return (uint32_t)(rot & (((uint64_t)1 << t->bits) - 1));
 }
@@ -82,10 +92,9 @@ struct wh_index *wh_index_new(const struct wh_index_params *p)
     unsigned i;
     unsigned shift = 0;
 
-    if (p->tables < 2 || p->tables > WH_INDEX_MAX_TABLES ||
-        p->radius > 64 || p->weak > 16 || p->probes < p->tables ||
-        p->probes > WH_INDEX_MAX_PROBES || p->flips > 16 ||
-        p->key_bits > 32) {
+    if (p->tables < 2 || p->tables > WH_INDEX_MAX_TABLES || p->radius > 64 ||
+        p->weak > 16 || p->probes < p->tables ||
+        p->probes > WH_INDEX_MAX_PROBES || p->flips > 16 || p->key_bits > 32) {
         return NULL;
     }
     idx = wh_xcalloc(1, sizeof(*idx));
@@ -196,8 +205,7 @@ static void build_dir(struct table *t)
     size_t i;
     size_t b = 0;
 
-    while (d < t->bits && d < DIR_MAX_BITS &&
-           ((size_t)1 << (d + 2)) <= t->n) {
+    while (d < t->bits && d < DIR_MAX_BITS && ((size_t)1 << (d + 2)) <= t->n) {
         d++;
     }
     nb = (size_t)1 << d;
@@ -265,14 +273,16 @@ void wh_index_compact(struct wh_index *idx)
     }
 }
 
-/* The tail is merged when it passes sqrt(64 n): a lookup scans the tail
- * (cost ~ tail) and a merge moves every entry (cost ~ n / tail per add). */
+/* The tail is merged when it passes sqrt(16 n), rounded up to a power of
+ * two: a lookup scans the whole tail (~1 ns an entry) and a merge moves
+ * every entry of the 3 tables (~5 ns an entry), so both costs stay a few
+ * microseconds per decision at 10M (16384 entries at most). */
 static size_t tail_limit(const struct wh_index *idx)
 {
     size_t n = idx->t[0].n;
     size_t lim = TAIL_MIN;
 
-    while (lim * lim < 64 * n) {
+    while (lim * lim < 16 * n) {
         lim *= 2;
     }
     return lim;
@@ -328,7 +338,7 @@ static size_t nsubsets(unsigned c, unsigned f)
 /* Keeps hits[0..*n) sorted by (distance, id), at most max of them, each id
  * once. */
 static void hit_add(struct wh_index_hit *hits, size_t *n, size_t max,
-                   uint32_t id, unsigned dist)
+                    uint32_t id, unsigned dist)
 {
     size_t i;
     size_t pos;
@@ -339,16 +349,16 @@ static void hit_add(struct wh_index_hit *hits, size_t *n, size_t max,
         }
     }
     pos = *n;
-    while (pos > 0 && (hits[pos - 1].distance > dist ||
-                       (hits[pos - 1].distance == dist &&
-                        hits[pos - 1].id > id))) {
+    while (pos > 0 &&
+           (hits[pos - 1].distance > dist ||
+            (hits[pos - 1].distance == dist && hits[pos - 1].id > id))) {
         pos--;
     }
     if (pos >= max) {
-        return;     /* worse than every kept hit */
+        return; /* worse than every kept hit */
     }
     if (*n == max) {
-        (*n)--;     /* the worst kept hit makes room */
+        (*n)--; /* the worst kept hit makes room */
     }
     memmove(hits + pos + 1, hits + pos, (*n - pos) * sizeof(*hits));
     hits[pos].id = id;
@@ -372,8 +382,7 @@ size_t wh_index_lookup(const struct wh_index *idx, uint64_t fp,
     }
     r = nweak;
     for (i = 0; i < idx->ntail; i++) {
-        unsigned d = (unsigned)__builtin_popcountll(
-            entry_fp(&idx->tail[i]) ^ fp);
+        unsigned d = popcount64(entry_fp(&idx->tail[i]) ^ fp);
 
         if (d <= idx->p.radius) {
             hit_add(hits, &nhits, max, idx->tail[i].id, d);
@@ -416,8 +425,7 @@ size_t wh_index_lookup(const struct wh_index *idx, uint64_t fp,
                 flip[nflip++] = (uint32_t)1 << kp;
             }
         }
-        most = idx->p.flips == 0 || idx->p.flips > nflip ? nflip
-                                                          : idx->p.flips;
+        most = idx->p.flips == 0 || idx->p.flips > nflip ? nflip : idx->p.flips;
         /* subsets by size, then in Gosper order (weakest bits first) */
         for (size = 0; size <= most; size++) {
             uint32_t v = ((uint32_t)1 << size) - 1;
@@ -434,7 +442,7 @@ size_t wh_index_lookup(const struct wh_index *idx, uint64_t fp,
                     }
                 }
                 if (npr == WH_ARRAY_SIZE(pr)) {
-                    break;   /* cannot happen: probes <= the array */
+                    break; /* cannot happen: probes <= the array */
                 }
                 pr[npr].key = k;
                 pr[npr].table = (uint8_t)ti;
@@ -476,8 +484,7 @@ size_t wh_index_lookup(const struct wh_index *idx, uint64_t fp,
             uint32_t j = q->guess;
 
             /* from the guess to the first entry of the key */
-            while (j > q->begin &&
-                   block(t, entry_fp(&t->e[j - 1])) >= q->key) {
+            while (j > q->begin && block(t, entry_fp(&t->e[j - 1])) >= q->key) {
                 j--;
             }
             while (j < q->end && block(t, entry_fp(&t->e[j])) < q->key) {
@@ -490,7 +497,7 @@ size_t wh_index_lookup(const struct wh_index *idx, uint64_t fp,
                 if (block(t, efp) != q->key) {
                     break;
                 }
-                d = (unsigned)__builtin_popcountll(efp ^ fp);
+                d = popcount64(efp ^ fp);
                 if (d <= idx->p.radius) {
                     hit_add(hits, &nhits, max, t->e[j].id, d);
                 }
@@ -503,6 +510,11 @@ size_t wh_index_lookup(const struct wh_index *idx, uint64_t fp,
 size_t wh_index_count(const struct wh_index *idx)
 {
     return idx->t[0].n + idx->ntail;
+}
+
+size_t wh_index_tail(const struct wh_index *idx)
+{
+    return idx->ntail;
 }
 
 size_t wh_index_bytes(const struct wh_index *idx)

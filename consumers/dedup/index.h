@@ -7,20 +7,22 @@
  * fingerprint sorted by block i (its "permutation" puts block i first).
  * A lookup for q takes the largest r <= `weak` such that the subsets of
  * q's r weakest bits (those where copies of a text differ most: see
- * simhash.h), enumerated block by block, fit in the probe budget; it
- * probes, in every table, block i of q with each subset of those weak
- * bits that fall in block i flipped, and returns the entries within
- * Hamming distance `radius` of q. So a stored fingerprint f is found
- * whenever f and q differ in at most T-1 bits outside q's r weakest bits
- * (pigeonhole: some block has no other differing bit), and often
+ * simhash.h) with at most `flips` members, counted block by block, fit in
+ * the probe budget; it probes, in every table, block i of q with each
+ * such subset of the weak bits falling in block i flipped, and returns
+ * the entries within Hamming distance `radius` of q. So a stored
+ * fingerprint f (within the radius) is found whenever f and q differ in
+ * at most T-1 bits outside q's r weakest bits and in at most `flips` of
+ * them (pigeonhole: some block has no other differing bit), and often
  * beyond.
  *
  * Layout (memory-lean): each table is one array of 12-byte entries
  * {fingerprint, 32-bit id} sorted by its block, plus a directory of
- * 32-bit offsets over the leading bits of the block (about n/4 buckets,
- * so about 1 byte per entry). New entries go to a small unsorted tail,
+ * 32-bit offsets over the leading bits of the block (n/4 buckets, at most
+ * 2^16, so at most 1 byte per entry; a key is then found by interpolation
+ * inside its bucket). New entries go to a small unsorted tail,
  * scanned in full by every lookup and merged into the tables when it
- * grows past about sqrt(64 n) entries.
+ * grows past about sqrt(16 n) entries.
  *
  * Not thread-safe: one index per thread, or a lock around every call.
  */
@@ -31,7 +33,7 @@
 #include <stdint.h>
 
 #define WH_INDEX_MAX_TABLES 4
-#define WH_INDEX_MAX_PROBES 1024  /* per lookup */
+#define WH_INDEX_MAX_PROBES 1024 /* per lookup */
 
 struct wh_index_params {
     unsigned tables;   /* T: 2..WH_INDEX_MAX_TABLES disjoint blocks */
@@ -56,7 +58,7 @@ struct wh_index;
 /* Creates an empty index. Returns NULL when a parameter is out of
  * range. */
 struct wh_index *wh_index_new(const struct wh_index_params *p);
-void wh_index_free(struct wh_index *idx);   /* NULL is a no-op */
+void wh_index_free(struct wh_index *idx); /* NULL is a no-op */
 
 /* Adds fp under id (ids are the caller's; adding one id twice returns it
  * twice). Amortized O(sqrt n); never fails (aborts on out-of-memory). */
@@ -80,6 +82,9 @@ size_t wh_index_lookup(const struct wh_index *idx, uint64_t fp,
 
 /* Entries held (tables and tail). */
 size_t wh_index_count(const struct wh_index *idx);
+
+/* Entries in the unsorted tail (scanned by every lookup). */
+size_t wh_index_tail(const struct wh_index *idx);
 
 /* Bytes of memory held by the index (arrays, directories, tail). */
 size_t wh_index_bytes(const struct wh_index *idx);

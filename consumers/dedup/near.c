@@ -101,8 +101,7 @@ static void *near_init(const char *arg, const struct wh_config *cfg,
         ctx->copies = COPIES_TOPIC;
     } else {
         snprintf(errstr, errstr_size,
-                 "dedup.copies: \"%s\": expected keep, drop or topic",
-                 copies);
+                 "dedup.copies: \"%s\": expected keep, drop or topic", copies);
         free(ctx);
         ctx = NULL;
         goto out;
@@ -132,7 +131,8 @@ static void near_close(void *arg)
     if (ctx == NULL) {
         return;
     }
-    wh_info(TAG, "new %llu, copies %llu, versions %llu, repeats dropped "
+    wh_info(TAG,
+            "new %llu, copies %llu, versions %llu, repeats dropped "
             "%llu, replays %llu, skipped %llu, too short to match %llu",
             ctx->n_new, ctx->n_copy, ctx->n_version, ctx->n_exact,
             ctx->n_replay, ctx->n_skipped, ctx->n_short);
@@ -148,8 +148,7 @@ static json_t *ext_of(struct wh_record *rec)
     return rec->ext;
 }
 
-static void ext_set_str(struct wh_record *rec, const char *key,
-                        const char *val)
+static void ext_set_str(struct wh_record *rec, const char *key, const char *val)
 {
     json_object_set_new(ext_of(rec), key, json_string(val));
 }
@@ -220,6 +219,18 @@ static int near_process(void *arg, struct wh_record *rec,
     int rc;
 
     memset(&res, 0, sizeof(res));
+    if (rec->ext != NULL) {
+        /* a record that went through a dedup stage before (e.g. read back
+         * from an output topic) gets fresh answers, none left over */
+        static const char *const ours[] = {
+            "dedup",           "clusterId",       "duplicateOf", "dedupReason",
+            "dedupSimilarity", "previousVersion", "dedupRoute"};
+        size_t i;
+
+        for (i = 0; i < WH_ARRAY_SIZE(ours); i++) {
+            json_object_del(rec->ext, ours[i]);
+        }
+    }
     if (rec->uri == NULL || rec->uri[0] == '\0') {
         return skip(ctx, rec, "no uri");
     }
@@ -231,7 +242,7 @@ static int near_process(void *arg, struct wh_record *rec,
     }
     memset(&in, 0, sizeof(in));
     bh = wh_body_hash(rec->body_text);
-    in.body_hash = strtoull(bh + 5, NULL, 16);   /* "xxh3:<16 hex>" */
+    in.body_hash = strtoull(bh + 5, NULL, 16); /* "xxh3:<16 hex>" */
     free(bh);
     sig = wh_xmalloc(sizeof(*sig));
     rc = wh_simhash_compute(&ctx->sh, rec->body_text, strlen(rec->body_text),
@@ -259,15 +270,14 @@ static int near_process(void *arg, struct wh_record *rec,
     }
     if (rc != WH_OK) {
         /* the store is unreachable: hold the record (and its offset) */
-        wh_warn(TAG, "%s: decision store unavailable, pausing: %s",
-                rec->uri, errstr);
+        wh_warn(TAG, "%s: decision store unavailable, pausing: %s", rec->uri,
+                errstr);
         return WH_RETRY;
     }
     ctx->n_replay += (unsigned long long)res.replay;
     if (!in.near) {
         ctx->n_short++;
-        ext_set_str(rec, "dedupReason",
-                    "body too short to match other uris");
+        ext_set_str(rec, "dedupReason", "body too short to match other uris");
     }
     switch (res.decision) {
     case WH_DEDUP_EXACT:

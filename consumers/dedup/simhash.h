@@ -20,18 +20,18 @@
 #include <stdint.h>
 
 #define WH_SIMHASH_MINHASH_MAX 128
-#define WH_SIMHASH_WEAK 16   /* weakest fingerprint bits kept for probing */
+#define WH_SIMHASH_WEAK 16 /* weakest fingerprint bits kept for probing */
 
 /* How SimHash features are weighted. */
 enum wh_simhash_weight {
-    WH_SIMHASH_SET,   /* each distinct shingle counts once */
-    WH_SIMHASH_TF     /* each occurrence counts (term frequency) */
+    WH_SIMHASH_SET, /* each distinct shingle counts once */
+    WH_SIMHASH_TF   /* each occurrence counts (term frequency) */
 };
 
 struct wh_simhash_params {
-    unsigned shingle;         /* words per SimHash feature, 1..8 */
+    unsigned shingle; /* words per SimHash feature, 1..8 */
     enum wh_simhash_weight weight;
-    unsigned min_letters;       /* SimHash skips words with fewer letters */
+    unsigned min_letters;     /* SimHash skips words with fewer letters */
     unsigned minhash_shingle; /* words per MinHash shingle, 1..8 */
     unsigned minhash_k;       /* MinHash values, 1..WH_SIMHASH_MINHASH_MAX */
 };
@@ -44,9 +44,9 @@ struct wh_simhash_params {
 void wh_simhash_params_default(struct wh_simhash_params *p);
 
 struct wh_simhash_sig {
-    uint64_t fp;              /* 64-bit SimHash */
-    uint32_t nwords;          /* words in the text */
-    uint32_t nshingles;       /* distinct MinHash shingles */
+    uint64_t fp;                              /* 64-bit SimHash */
+    uint32_t nwords;                          /* words in the text */
+    uint32_t nshingles; /* MinHash shingles (repeats counted) */
     uint32_t minhash[WH_SIMHASH_MINHASH_MAX]; /* minhash_k values used */
     /* Bit positions of fp whose SimHash counters were closest to zero,
      * weakest first: the bits an edit of the text flips most often. */
@@ -70,7 +70,6 @@ unsigned wh_simhash_distance(uint64_t a, uint64_t b);
 
 /* Estimated Jaccard similarity (0..1) of the shingle sets behind two
  * MinHash signatures of k values each: the fraction of equal values. */
-double wh_simhash_similarity(const uint32_t *a, const uint32_t *b,
-                             unsigned k);
+double wh_simhash_similarity(const uint32_t *a, const uint32_t *b, unsigned k);
 
 #endif

@@ -33,8 +33,8 @@ struct backend_ops {
     void (*unlock)(void *b);
     /* Reads the record after the last one read into rec (replacing its
      * content) and its locator into *loc. Returns 1, 0 at the end, or
-     * WH_EIO. Called with the lock held (or before any other process can
-     * write, at open). */
+     * WH_EIO. With the lock held, a torn last record (its writer died) is
+     * dropped; without it (start-up) reading stops before it. */
     int (*next)(void *b, struct wh_buf *rec, uint64_t *loc, char *errstr,
                 size_t errstr_size);
     /* Appends a record after the last one read (the lock is held and
@@ -54,17 +54,18 @@ struct backend_ops {
  * shared by processes of one machine). */
 #define FILE_MAGIC "WHDEDUP"
 #define FILE_FORMAT 1u
-#define FRAME_MAGIC 0x52444857u   /* "WHDR" */
+#define FRAME_MAGIC 0x52444857u /* "WHDR" */
 #define FRAME_MAX ((size_t)64 * 1024)
 #define READ_CHUNK (1u << 20)
 
 struct file_backend {
     int fd;
     char *path;
-    uint64_t pos;          /* end of the last frame read or written */
-    int dirty;             /* appended since the last fdatasync */
-    char *buf;             /* read-ahead of the catch-up reader */
-    uint64_t buf_off;      /* file offset of buf[0] */
+    uint64_t pos;     /* end of the last frame read or written */
+    int dirty;        /* appended since the last fdatasync */
+    int locked;       /* we hold the flock */
+    char *buf;        /* read-ahead of the catch-up reader */
+    uint64_t buf_off; /* file offset of buf[0] */
     size_t buf_len;
 };
 
@@ -81,6 +82,7 @@ static int file_lock(void *v, char *errstr, size_t errstr_size)
             return WH_EIO;
         }
     }
+    b->locked = 1;
     return WH_OK;
 }
 
@@ -88,6 +90,7 @@ static void file_unlock(void *v)
 {
     struct file_backend *b = v;
 
+    b->locked = 0;
     (void)flock(b->fd, LOCK_UN);
 }
 
@@ -124,13 +127,21 @@ static ssize_t file_fill(struct file_backend *b, uint64_t off, size_t len)
     return (ssize_t)(have < len ? have : len);
 }
 
-/* Drops an incomplete or damaged last frame: its writer died in the
- * middle of the append, and we hold the lock, so nobody else writes. */
+/* An incomplete or damaged last frame. With the lock held, its writer
+ * died in the middle of the append and nobody else writes: it is dropped.
+ * Without the lock (the first read at start-up) it may be an append in
+ * progress: reading stops there, to go on under the lock. */
 static int file_truncate_tail(struct file_backend *b, const char *why,
                               char *errstr, size_t errstr_size)
 {
-    wh_warn(TAG, "%s: %s at offset %llu (a writer died mid-append); "
-            "truncating", b->path, why, (unsigned long long)b->pos);
+    if (!b->locked) {
+        b->buf_len = 0;
+        return WH_OK;
+    }
+    wh_warn(TAG,
+            "%s: %s at offset %llu (a writer died mid-append); "
+            "truncating",
+            b->path, why, (unsigned long long)b->pos);
     if (ftruncate(b->fd, (off_t)b->pos) != 0) {
         snprintf(errstr, errstr_size, "%s: ftruncate: %s", b->path,
                  strerror(errno));
@@ -140,8 +151,8 @@ static int file_truncate_tail(struct file_backend *b, const char *why,
     return WH_OK;
 }
 
-static int file_next(void *v, struct wh_buf *rec, uint64_t *loc,
-                     char *errstr, size_t errstr_size)
+static int file_next(void *v, struct wh_buf *rec, uint64_t *loc, char *errstr,
+                     size_t errstr_size)
 {
     struct file_backend *b = v;
     struct stat stb;
@@ -160,12 +171,11 @@ static int file_next(void *v, struct wh_buf *rec, uint64_t *loc,
         return 0;
     }
     if (b->buf_off + b->buf_len > (uint64_t)stb.st_size) {
-        b->buf_len = 0;   /* the file was truncated under the buffer */
+        b->buf_len = 0; /* the file was truncated under the buffer */
     }
     got = file_fill(b, b->pos, sizeof(hdr));
     if (got < 0) {
-        snprintf(errstr, errstr_size, "%s: read: %s", b->path,
-                 strerror(errno));
+        snprintf(errstr, errstr_size, "%s: read: %s", b->path, strerror(errno));
         return WH_EIO;
     }
     if ((size_t)got < sizeof(hdr)) {
@@ -183,8 +193,7 @@ static int file_next(void *v, struct wh_buf *rec, uint64_t *loc,
     }
     got = file_fill(b, b->pos, sizeof(hdr) + hdr[1] + 4);
     if (got < 0) {
-        snprintf(errstr, errstr_size, "%s: read: %s", b->path,
-                 strerror(errno));
+        snprintf(errstr, errstr_size, "%s: read: %s", b->path, strerror(errno));
         return WH_EIO;
     }
     if ((size_t)got < sizeof(hdr) + hdr[1] + 4) {
@@ -195,8 +204,8 @@ static int file_next(void *v, struct wh_buf *rec, uint64_t *loc,
     memcpy(&crc, p + sizeof(hdr) + hdr[1], sizeof(crc));
     if (crc != XXH32(p + sizeof(hdr), hdr[1], 0)) {
         if (b->pos + sizeof(hdr) + hdr[1] + 4 == (uint64_t)stb.st_size) {
-            rc = file_truncate_tail(b, "bad checksum on the last frame",
-                                    errstr, errstr_size);
+            rc = file_truncate_tail(b, "bad checksum on the last frame", errstr,
+                                    errstr_size);
             return rc == WH_OK ? 0 : rc;
         }
         snprintf(errstr, errstr_size, "%s: bad checksum at offset %llu",
@@ -263,16 +272,16 @@ static int file_get(void *v, uint64_t loc, struct wh_buf *rec, char *errstr,
     n = pread(b->fd, hdr, sizeof(hdr), (off_t)loc);
     if (n != (ssize_t)sizeof(hdr) || hdr[0] != FRAME_MAGIC ||
         hdr[1] > FRAME_MAX) {
-        snprintf(errstr, errstr_size, "%s: bad record at offset %llu",
-                 b->path, (unsigned long long)loc);
+        snprintf(errstr, errstr_size, "%s: bad record at offset %llu", b->path,
+                 (unsigned long long)loc);
         return WH_EIO;
     }
     tmp = wh_xmalloc(hdr[1] ? hdr[1] : 1);
     n = pread(b->fd, tmp, hdr[1], (off_t)(loc + sizeof(hdr)));
     if (n != (ssize_t)hdr[1]) {
         free(tmp);
-        snprintf(errstr, errstr_size, "%s: short read at offset %llu",
-                 b->path, (unsigned long long)loc);
+        snprintf(errstr, errstr_size, "%s: short read at offset %llu", b->path,
+                 (unsigned long long)loc);
         return WH_EIO;
     }
     wh_buf_reset(rec);
@@ -312,9 +321,9 @@ static void file_close(void *v)
     free(b);
 }
 
-static const struct backend_ops file_ops = {
-    "file", file_lock, file_unlock, file_next, file_append, file_get,
-    file_sync, file_close};
+static const struct backend_ops file_ops = {"file",    file_lock,   file_unlock,
+                                            file_next, file_append, file_get,
+                                            file_sync, file_close};
 
 /* mkdir -p */
 static int make_dirs(const char *dir, char *errstr, size_t errstr_size)
@@ -323,7 +332,7 @@ static int make_dirs(const char *dir, char *errstr, size_t errstr_size)
     char *p;
     int rc = WH_OK;
 
-    for (p = path + 1; ; p++) {
+    for (p = path + 1;; p++) {
         if (*p == '/' || *p == '\0') {
             char c = *p;
 
@@ -361,8 +370,7 @@ static struct file_backend *file_open(const char *dir, unsigned minhash_k,
     b->path = wh_xasprintf("%s/dedup.log", dir);
     b->fd = open(b->path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (b->fd < 0) {
-        snprintf(errstr, errstr_size, "%s: open: %s", b->path,
-                 strerror(errno));
+        snprintf(errstr, errstr_size, "%s: open: %s", b->path, strerror(errno));
         goto fail;
     }
     memset(want, 0, sizeof(want));
@@ -384,15 +392,15 @@ static struct file_backend *file_open(const char *dir, unsigned minhash_k,
             goto fail;
         }
     } else if (n != (ssize_t)sizeof(hdr) || memcmp(hdr, want, 8) != 0) {
-        snprintf(errstr, errstr_size, "%s: not a wirehose dedup log",
-                 b->path);
+        snprintf(errstr, errstr_size, "%s: not a wirehose dedup log", b->path);
         file_unlock(b);
         goto fail;
     } else if (memcmp(hdr, want, sizeof(want)) != 0) {
         memcpy(&u, hdr + 12, 4);
         snprintf(errstr, errstr_size,
                  "%s: written with %u MinHash values, configured %u: use "
-                 "another state directory", b->path, u, minhash_k);
+                 "another state directory",
+                 b->path, u, minhash_k);
         file_unlock(b);
         goto fail;
     }
@@ -423,9 +431,9 @@ struct rec {
     uint8_t flags;
     uint8_t k;
     uint8_t distance;
-    uint16_t sim;          /* similarity * 10000 */
-    const char *minhash;   /* into the buffer: k uint32, unaligned */
-    const char *uri;       /* into the buffer, not NUL-terminated */
+    uint16_t sim;        /* similarity * 10000 */
+    const char *minhash; /* into the buffer: k uint32, unaligned */
+    const char *uri;     /* into the buffer, not NUL-terminated */
     size_t uri_len;
     const char *ts;
     size_t ts_len;
@@ -502,22 +510,22 @@ static int rec_decode(const struct wh_buf *in, struct rec *r)
 
 struct uri_slot {
     uint64_t hash;
-    uint32_t id1;          /* id + 1; 0 = empty */
+    uint32_t id1; /* id + 1; 0 = empty */
 };
 
 struct wh_dedup_store {
     struct wh_dedup_store_params p;
     const struct backend_ops *ops;
     void *b;
-    uint64_t *locs;        /* id -> backend locator */
+    uint64_t *locs; /* id -> backend locator */
     size_t n;
     size_t cap;
-    struct uri_slot *map;  /* uri hash -> latest record of the uri */
-    size_t map_cap;        /* power of two */
+    struct uri_slot *map; /* uri hash -> latest record of the uri */
+    size_t map_cap;       /* power of two */
     size_t map_used;
     struct wh_index *idx;
-    struct wh_buf rbuf;    /* scratch for reading records */
-    struct wh_buf wbuf;    /* scratch for encoding */
+    struct wh_buf rbuf; /* scratch for reading records */
+    struct wh_buf wbuf; /* scratch for encoding */
 };
 
 static void map_put(struct wh_dedup_store *st, uint64_t h, uint32_t id)
@@ -681,8 +689,7 @@ static int result_from(struct wh_dedup_store *st, uint32_t id,
         return WH_EIO;
     }
     if (dup_of != NONE &&
-        read_uri(st, dup_of, &out->dup_of_uri, errstr, errstr_size) !=
-            WH_OK) {
+        read_uri(st, dup_of, &out->dup_of_uri, errstr, errstr_size) != WH_OK) {
         return WH_EIO;
     }
     if (prev != NONE) {
@@ -704,8 +711,9 @@ void wh_dedup_store_params_default(struct wh_dedup_store_params *p)
     p->fsync_each = 0;
 }
 
-struct wh_dedup_store *wh_dedup_store_open(
-    const struct wh_dedup_store_params *p, char *errstr, size_t errstr_size)
+struct wh_dedup_store *
+wh_dedup_store_open(const struct wh_dedup_store_params *p, char *errstr,
+                    size_t errstr_size)
 {
     struct wh_dedup_store *st;
 
@@ -715,7 +723,7 @@ struct wh_dedup_store *wh_dedup_store_open(
     }
     st = wh_xcalloc(1, sizeof(*st));
     st->p = *p;
-    st->p.dir = NULL;   /* not kept: borrowed */
+    st->p.dir = NULL; /* not kept: borrowed */
     st->ops = &file_ops;
     wh_buf_init(&st->rbuf, FRAME_MAX);
     wh_buf_init(&st->wbuf, FRAME_MAX);
@@ -726,6 +734,11 @@ struct wh_dedup_store *wh_dedup_store_open(
     }
     st->b = file_open(p->dir, p->sh.minhash_k, errstr, errstr_size);
     if (st->b == NULL) {
+        goto fail;
+    }
+    /* most of a long log is read without the lock, so that the other
+     * consumers go on deciding meanwhile; the rest under it */
+    if (catch_up(st, 1, errstr, errstr_size) != WH_OK) {
         goto fail;
     }
     if (st->ops->lock(st->b, errstr, errstr_size) != WH_OK) {
@@ -827,6 +840,9 @@ static int decide_locked(struct wh_dedup_store *st,
     struct rec r;
     uint64_t loc;
     uint32_t cur;
+    unsigned prev_version = 0;
+    uint64_t prev_body_hash = 0;
+    char *dup_uri = NULL;
     int rc;
 
     memset(&nr, 0, sizeof(nr));
@@ -841,6 +857,7 @@ static int decide_locked(struct wh_dedup_store *st,
     nr.uri = in->uri;
     nr.uri_len = uri_len;
     nr.flags = in->near ? FLAG_NEAR : 0;
+    nr.ts = "";
 
     if (latest != NONE) {
         /* the versions of this uri, newest first: a body seen before is
@@ -849,9 +866,8 @@ static int decide_locked(struct wh_dedup_store *st,
             if (read_rec(st, cur, &r, errstr, errstr_size) != WH_OK) {
                 return WH_EIO;
             }
-            if (r.uri_len != uri_len ||
-                memcmp(r.uri, in->uri, uri_len) != 0) {
-                break;   /* 64-bit uri hash collision: another uri */
+            if (r.uri_len != uri_len || memcmp(r.uri, in->uri, uri_len) != 0) {
+                break; /* 64-bit uri hash collision: another uri */
             }
             if (r.body_hash != in->body_hash) {
                 continue;
@@ -872,6 +888,8 @@ static int decide_locked(struct wh_dedup_store *st,
             nr.version = r.version + 1;
             nr.prev = latest;
             nr.cluster = r.cluster;
+            prev_version = r.version;
+            prev_body_hash = r.body_hash;
             nr.ts = in->version_created ? in->version_created : "";
             nr.ts_len = strlen(nr.ts);
             if (nr.ts_len > 39) {
@@ -884,8 +902,8 @@ static int decide_locked(struct wh_dedup_store *st,
         double sim;
         unsigned dist;
 
-        if (find_copy(st, in->sig, &best, &sim, &dist, errstr,
-                      errstr_size) != WH_OK) {
+        if (find_copy(st, in->sig, &best, &sim, &dist, errstr, errstr_size) !=
+            WH_OK) {
             return WH_EIO;
         }
         if (best != NONE) {
@@ -895,6 +913,7 @@ static int decide_locked(struct wh_dedup_store *st,
             nr.decision = WH_DEDUP_COPY;
             nr.cluster = r.cluster;
             nr.dup_of = best;
+            dup_uri = wh_xstrndup(r.uri, r.uri_len);
             nr.sim = (uint16_t)(sim * 10000.0 + 0.5);
             nr.distance = (uint8_t)dist;
         }
@@ -907,17 +926,42 @@ static int decide_locked(struct wh_dedup_store *st,
     rc = st->ops->append(st->b, st->wbuf.data, st->wbuf.len, &loc, errstr,
                          errstr_size);
     if (rc != WH_OK) {
-        return WH_EIO;
+        rc = WH_EIO;
+        goto out;
     }
     if (view_apply(st, &nr, loc, 0) != WH_OK) {
         snprintf(errstr, errstr_size, "too many records");
-        return WH_EIO;
+        rc = WH_EIO;
+        goto out;
     }
     if (st->p.fsync_each &&
         st->ops->sync(st->b, errstr, errstr_size) != WH_OK) {
-        return WH_EIO;
+        rc = WH_EIO;
+        goto out;
     }
-    return result_from(st, id, out, errstr, errstr_size);
+    /* the answer, as result_from() would read it back from the log */
+    out->decision = (enum wh_dedup_decision)nr.decision;
+    out->id = id;
+    out->version = nr.version;
+    out->similarity = nr.sim / 10000.0;
+    out->distance = nr.distance;
+    snprintf(out->version_created, sizeof(out->version_created), "%.*s",
+             (int)nr.ts_len, nr.ts);
+    out->prev_version = prev_version;
+    out->prev_body_hash = prev_body_hash;
+    out->dup_of_uri = dup_uri;
+    dup_uri = NULL;
+    if (nr.cluster == id) {
+        out->cluster_uri = wh_xstrdup(in->uri);
+    } else if (read_uri(st, nr.cluster, &out->cluster_uri, errstr,
+                        errstr_size) != WH_OK) {
+        rc = WH_EIO;
+        goto out;
+    }
+    rc = WH_OK;
+out:
+    free(dup_uri);
+    return rc;
 }
 
 int wh_dedup_store_decide(struct wh_dedup_store *st,
@@ -931,8 +975,8 @@ int wh_dedup_store_decide(struct wh_dedup_store *st,
     memset(out, 0, sizeof(*out));
     uri_len = in->uri ? strlen(in->uri) : 0;
     if (uri_len == 0 || uri_len > WH_DEDUP_URI_MAX) {
-        snprintf(errstr, errstr_size, "uri %s", uri_len ? "too long"
-                                                        : "missing");
+        snprintf(errstr, errstr_size, "uri %s",
+                 uri_len ? "too long" : "missing");
         return WH_EINVAL;
     }
     if (st->ops->lock(st->b, errstr, errstr_size) != WH_OK) {

@@ -34,22 +34,22 @@
 #include "index.h"
 #include "simhash.h"
 
-#define WH_DEDUP_URI_MAX 8192   /* longer uris are not deduplicated */
+#define WH_DEDUP_URI_MAX 8192 /* longer uris are not deduplicated */
 
 enum wh_dedup_decision {
-    WH_DEDUP_NEW = 1,   /* first of its cluster */
-    WH_DEDUP_COPY,      /* near-duplicate of an earlier record, other uri */
-    WH_DEDUP_VERSION,   /* same uri, changed body: a new version */
-    WH_DEDUP_EXACT      /* same uri, same body, another message: a repeat */
+    WH_DEDUP_NEW = 1, /* first of its cluster */
+    WH_DEDUP_COPY,    /* near-duplicate of an earlier record, other uri */
+    WH_DEDUP_VERSION, /* same uri, changed body: a new version */
+    WH_DEDUP_EXACT    /* same uri, same body, another message: a repeat */
 };
 
 struct wh_dedup_store_params {
-    const char *dir;                 /* state directory, created if absent */
-    struct wh_simhash_params sh;     /* minhash_k is stored in the log */
+    const char *dir;             /* state directory, created if absent */
+    struct wh_simhash_params sh; /* minhash_k is stored in the log */
     struct wh_index_params ix;
-    double threshold;                /* MinHash similarity to confirm */
-    int fsync_each;                  /* 1: fdatasync every decision;
-                                      * 0: only in wh_dedup_store_sync() */
+    double threshold; /* MinHash similarity to confirm */
+    int fsync_each;   /* 1: fdatasync every decision;
+                       * 0: only in wh_dedup_store_sync() */
 };
 
 /* The defaults measured in bench/dedup (dir is NULL: set it). */
@@ -57,10 +57,10 @@ void wh_dedup_store_params_default(struct wh_dedup_store_params *p);
 
 struct wh_dedup_input {
     const char *uri;
-    uint64_t body_hash;          /* hash of the whitespace-normalized body */
-    uint64_t self_hash;          /* identity of this message (0: unknown):
-                                  * the same on a replay, different on a
-                                  * re-sent copy */
+    uint64_t body_hash; /* hash of the whitespace-normalized body */
+    uint64_t self_hash; /* identity of this message (0: unknown):
+                         * the same on a replay, different on a
+                         * re-sent copy */
     const struct wh_simhash_sig *sig;
     int near;                    /* 0: never joined to another uri (the body
                                   * is too short to judge), not indexed */
@@ -70,17 +70,17 @@ struct wh_dedup_input {
 
 struct wh_dedup_result {
     enum wh_dedup_decision decision;
-    int replay;              /* 1: this very message was decided before;
-                              * every field is the first answer again */
-    uint32_t id;             /* the record (EXACT: the record repeated) */
+    int replay;  /* 1: this very message was decided before;
+                  * every field is the first answer again */
+    uint32_t id; /* the record (EXACT: the record repeated) */
     unsigned version;
-    char *cluster_uri;       /* uri of the cluster's first member */
-    char *dup_of_uri;        /* COPY: uri of the matched record */
-    unsigned prev_version;   /* VERSION: the version it follows */
+    char *cluster_uri;     /* uri of the cluster's first member */
+    char *dup_of_uri;      /* COPY: uri of the matched record */
+    unsigned prev_version; /* VERSION: the version it follows */
     uint64_t prev_body_hash;
-    char version_created[40];  /* VERSION: "" otherwise */
-    double similarity;       /* COPY: MinHash estimate */
-    unsigned distance;       /* COPY: SimHash distance */
+    char version_created[40]; /* VERSION: "" otherwise */
+    double similarity;        /* COPY: MinHash estimate */
+    unsigned distance;        /* COPY: SimHash distance */
 };
 
 struct wh_dedup_store;
@@ -88,8 +88,9 @@ struct wh_dedup_store;
 /* Opens (creating if needed) the store in p->dir and reads the whole log.
  * Returns the store, or NULL with errstr filled (directory not creatable,
  * log unreadable or written with another MinHash size). */
-struct wh_dedup_store *wh_dedup_store_open(
-    const struct wh_dedup_store_params *p, char *errstr, size_t errstr_size);
+struct wh_dedup_store *
+wh_dedup_store_open(const struct wh_dedup_store_params *p, char *errstr,
+                    size_t errstr_size);
 
 /* Closes the store (syncing first); NULL is a no-op. */
 void wh_dedup_store_close(struct wh_dedup_store *st);

@@ -17,8 +17,9 @@
  * jitter, up to http.max_retries times; if some still fail, they stay
  * queued and flush() returns WH_RETRY so no offset passes them. Another
  * 4xx refuses the item for good: it is dropped, logged with its uri and
- * the server's reason, and the next flush() returns WH_REJECT naming it
- * (after the rest is written). A whole-request 4xx (400, 413, ...) on a
+ * the server's reason, reported to the consumer through the record's
+ * meta->reject (so it is dead-lettered with that reason), and the next
+ * flush() returns WH_REJECT naming it (after the rest is written). A whole-request 4xx (400, 413, ...) on a
  * batch is retried one document at a time to find the one at fault;
  * 401, 403, 404, 405 and redirects mean the sink is misconfigured and
  * every record would fail: WH_FATAL.
@@ -63,6 +64,10 @@ struct http_doc {
     size_t len;
     enum outcome outcome;
     char reason[HTTP_REASON_MAX];
+    /* from the record's meta: who to tell when it is refused */
+    uint64_t token;
+    void (*reject)(void *opaque, uint64_t token, const char *reason);
+    void *reject_opaque;
 };
 
 struct http {
@@ -297,6 +302,9 @@ static size_t settle(struct http *ctx, char *why, size_t why_size)
                 (void)wh_buf_printf(&ctx->rejects, "%s%s: %s",
                                     ctx->rejects.len > 0 ? "; " : "", d->uri,
                                     d->reason);
+                if (d->reject != NULL) {
+                    d->reject(d->reject_opaque, d->token, d->reason);
+                }
             }
             ctx->bytes -= d->len;
             doc_free(d);
@@ -622,8 +630,10 @@ static int http_process(void *arg, struct wh_record *rec,
     struct http_doc doc;
     int rc;
 
-    (void)meta;
     doc_build(ctx, rec, &doc);
+    doc.token = meta->token;
+    doc.reject = meta->reject;
+    doc.reject_opaque = meta->reject_opaque;
     if (batch_full(ctx, doc.len)) {
         rc = deliver(ctx, errstr, errstr_size);
         if (rc == WH_FATAL) {

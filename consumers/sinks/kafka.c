@@ -14,12 +14,16 @@
  *
  * A message the cluster will never take (too large, invalid) is refused
  * for good: at once from process() when librdkafka already knows
- * (message.max.bytes), otherwise reported by the next flush() as
- * WH_REJECT naming the uri(s), after the rest is delivered. Errors that
+ * (message.max.bytes), otherwise by its delivery report: the record is
+ * then reported to the consumer through its meta->reject (its token
+ * travels as the message's opaque), so it is dead-lettered, and the next
+ * flush() returns WH_REJECT naming the uri(s), after the rest is
+ * delivered. Errors that
  * would fail every record (no such topic, not authorized, idempotence
  * broken) are WH_FATAL.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,12 +44,17 @@
 #define KSINK_CLOSE_MS 5000
 #define KSINK_QUEUE_FULL_WAIT_MS 100
 
+/* The consumer's record tokens travel as librdkafka message opaques. */
+_Static_assert(sizeof(uintptr_t) >= sizeof(uint64_t),
+               "a record token must fit in a message opaque");
+
 /* A message to produce again. */
 struct ksink_msg {
     char *key;
     size_t key_len;
     void *payload;
     size_t len;
+    uint64_t token;
 };
 
 struct ksink {
@@ -59,6 +68,9 @@ struct ksink {
     struct wh_buf rejects; /* refused since the last flush() */
     int fatal;
     char fatal_reason[512];
+    /* from the records' meta (the same for every record) */
+    void (*reject)(void *opaque, uint64_t token, const char *reason);
+    void *reject_opaque;
 };
 
 enum err_kind { ERR_TRANSIENT, ERR_RECORD, ERR_FATAL };
@@ -101,7 +113,7 @@ static void set_fatal(struct ksink *ctx, const char *fmt, ...)
 }
 
 static void keep_again(struct ksink *ctx, const void *key, size_t key_len,
-                       const void *payload, size_t len)
+                       const void *payload, size_t len, uint64_t token)
 {
     struct ksink_msg *m;
 
@@ -117,6 +129,26 @@ static void keep_again(struct ksink *ctx, const void *key, size_t key_len,
         memcpy(m->payload, payload, len);
     }
     m->len = len;
+    m->token = token;
+}
+
+/* A record refused for good: logged, named by the next flush(), and
+ * reported to the consumer when it gave a way to. */
+static void refused(struct ksink *ctx, const char *key, int key_len,
+                    uint64_t token, rd_kafka_resp_err_t err)
+{
+    char reason[256];
+
+    wh_warn(TAG, "%.*s: refused by %s: %s", key_len, key, ctx->topic,
+            rd_kafka_err2str(err));
+    (void)wh_buf_printf(&ctx->rejects, "%s%.*s: %s",
+                        ctx->rejects.len > 0 ? "; " : "", key_len, key,
+                        rd_kafka_err2str(err));
+    if (ctx->reject != NULL) {
+        snprintf(reason, sizeof(reason), "refused by %s: %s", ctx->topic,
+                 rd_kafka_err2str(err));
+        ctx->reject(ctx->reject_opaque, token, reason);
+    }
 }
 
 /* Delivery reports, on the thread calling rd_kafka_poll / flush (ours). */
@@ -135,11 +167,8 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
     }
     switch (classify(rkm->err)) {
     case ERR_RECORD:
-        wh_warn(TAG, "%.*s: refused by %s: %s", key_len, key, ctx->topic,
-                rd_kafka_err2str(rkm->err));
-        (void)wh_buf_printf(&ctx->rejects, "%s%.*s: %s",
-                            ctx->rejects.len > 0 ? "; " : "", key_len, key,
-                            rd_kafka_err2str(rkm->err));
+        refused(ctx, key, key_len, (uint64_t)(uintptr_t)rkm->_private,
+                rkm->err);
         break;
     case ERR_FATAL:
         set_fatal(ctx, "%s: %.*s: %s", ctx->topic, key_len, key,
@@ -150,7 +179,7 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                  key_len > 100 ? 100 : key_len, key,
                  rd_kafka_err2str(rkm->err));
         keep_again(ctx, rkm->key, rkm->key != NULL ? rkm->key_len : 0,
-                   rkm->payload, rkm->len);
+                   rkm->payload, rkm->len, (uint64_t)(uintptr_t)rkm->_private);
         break;
     }
 }
@@ -253,7 +282,8 @@ static void *ksink_init(const char *arg, const struct wh_config *cfg,
 
 /* Produces one message; the payload is ours to free only on failure. */
 static rd_kafka_resp_err_t produce(struct ksink *ctx, const char *key,
-                                   size_t key_len, void *payload, size_t len)
+                                   size_t key_len, void *payload, size_t len,
+                                   uint64_t token)
 {
     rd_kafka_resp_err_t err;
     int tries;
@@ -262,7 +292,8 @@ static rd_kafka_resp_err_t produce(struct ksink *ctx, const char *key,
         err = rd_kafka_producev(
             ctx->rk, RD_KAFKA_V_TOPIC(ctx->topic), RD_KAFKA_V_KEY(key, key_len),
             RD_KAFKA_V_VALUE(payload, len),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_END);
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+            RD_KAFKA_V_OPAQUE((void *)(uintptr_t)token), RD_KAFKA_V_END);
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             break;
         }
@@ -284,7 +315,8 @@ static int ksink_process(void *arg, struct wh_record *rec,
     size_t len;
     rd_kafka_resp_err_t err;
 
-    (void)meta;
+    ctx->reject = meta->reject;
+    ctx->reject_opaque = meta->reject_opaque;
     rd_kafka_poll(ctx->rk, 0);
     if (ctx->fatal || wh_kafka_fatal()) {
         snprintf(errstr, errstr_size, "%s",
@@ -294,7 +326,7 @@ static int ksink_process(void *arg, struct wh_record *rec,
     }
     payload = wh_record_dump(rec);
     len = strlen(payload);
-    err = produce(ctx, rec->uri, strlen(rec->uri), payload, len);
+    err = produce(ctx, rec->uri, strlen(rec->uri), payload, len, meta->token);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         return WH_OK;
     }
@@ -324,7 +356,7 @@ static void produce_again(struct ksink *ctx)
     for (i = 0; i < ctx->nagain; i++) {
         struct ksink_msg *m = &ctx->again[i];
         rd_kafka_resp_err_t err =
-            produce(ctx, m->key, m->key_len, m->payload, m->len);
+            produce(ctx, m->key, m->key_len, m->payload, m->len, m->token);
 
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
             free(m->key);
@@ -339,10 +371,7 @@ static void produce_again(struct ksink *ctx)
         if (classify(err) == ERR_FATAL) {
             set_fatal(ctx, "%s: %s", ctx->topic, rd_kafka_err2str(err));
         } else {
-            wh_warn(TAG, "%s: refused: %s", m->key, rd_kafka_err2str(err));
-            (void)wh_buf_printf(&ctx->rejects, "%s%s: %s",
-                                ctx->rejects.len > 0 ? "; " : "", m->key,
-                                rd_kafka_err2str(err));
+            refused(ctx, m->key, (int)m->key_len, m->token, err);
         }
         free(m->key);
         free(m->payload);

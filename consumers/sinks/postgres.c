@@ -35,8 +35,10 @@
  * every record: WH_FATAL, with the reason.
  *
  * flush() returns WH_REJECT only in a rare case: a row accepted by
- * process() and then refused when run again after a reconnect. Everything
- * else is committed; errstr names the refused uri(s).
+ * process() and then refused when run again after a reconnect. That
+ * record is reported to the consumer through its meta->reject (so it is
+ * dead-lettered); everything else is committed; errstr names the refused
+ * uri(s).
  */
 #include <inttypes.h>
 #include <libpq-fe.h>
@@ -81,6 +83,10 @@ enum {
 /* A row written in the open transaction but not yet committed. */
 struct pg_row {
     char *values[PG_NPARAMS];
+    /* from the record's meta: who to tell when it is refused later */
+    uint64_t token;
+    void (*reject)(void *opaque, uint64_t token, const char *reason);
+    void *reject_opaque;
 };
 
 struct pg {
@@ -505,6 +511,10 @@ static int ready(struct pg *ctx, char *errstr, size_t errstr_size)
             wh_err(TAG, "%s", errstr);
             (void)wh_buf_printf(&ctx->late, "%s%s",
                                 ctx->late.len > 0 ? "; " : "", errstr);
+            if (ctx->rows[i].reject != NULL) {
+                ctx->rows[i].reject(ctx->rows[i].reject_opaque,
+                                    ctx->rows[i].token, errstr);
+            }
             drop_row(ctx, i);
             if (ctx->conn == NULL) {
                 return WH_RETRY;
@@ -679,12 +689,14 @@ static int pg_process(void *arg, struct wh_record *rec,
     struct pg_row row;
     int rc;
 
-    (void)meta;
     rc = ready(ctx, errstr, errstr_size);
     if (rc != WH_OK) {
         return rc;
     }
     row_fill(&row, rec);
+    row.token = meta->token;
+    row.reject = meta->reject;
+    row.reject_opaque = meta->reject_opaque;
     rc = exec_row(ctx, &row, errstr, errstr_size);
     if (rc != WH_OK) {
         row_clear(&row);

@@ -34,7 +34,7 @@
 #define MAX_NODES 400000  /* elements looked at per page */
 #define MAX_BLOCKS 100000 /* text blocks kept per page */
 #define MAX_UP 300        /* parent steps in any upward walk */
-#define NI_CHUNK 4096     /* element infos per allocation */
+#define NI_CHUNK 1024     /* element infos per allocation */
 
 /* node flags */
 #define NF_SKIP 0x01       /* not text: script, style, hidden, ... */
@@ -275,6 +275,7 @@ static const char *const pos_words[] = {"article", "body",  "content", "entry",
 #define L_BREAK 0x200   /* br, hr: a boundary, never an owner */
 #define L_MAINTAG 0x400 /* article, main */
 #define L_ROOTTAG 0x800 /* body, html */
+#define L_DATE 0x1000   /* month, weekday, am/pm, time zone */
 
 #define LEX_SIZE 1024 /* power of two, > 2x the entries */
 
@@ -335,8 +336,21 @@ static void lex_add_list(const char *const *list, unsigned flags)
     }
 }
 
+static const char *const date_names[] = {
+    "jan",       "feb",      "mar",       "apr",      "may",      "jun",
+    "jul",       "aug",      "sep",       "sept",     "oct",      "nov",
+    "dec",       "january",  "february",  "march",    "april",    "june",
+    "july",      "august",   "september", "october",  "november", "december",
+    "mon",       "tue",      "tues",      "wed",      "thu",      "thur",
+    "thurs",     "fri",      "sat",       "sun",      "monday",   "tuesday",
+    "wednesday", "thursday", "friday",    "saturday", "sunday",   "am",
+    "pm",        "gmt",      "utc",       "bst",      "cet",      "cest",
+    "est",       "edt",      "cst",       "cdt",      "mst",      "mdt",
+    "pst",       "pdt",      "et",        "pt",       NULL};
+
 static void lex_init(void)
 {
+    lex_add_list(date_names, L_DATE);
     lex_add_list(skip_tags, L_SKIPTAG);
     lex_add_list(block_tags, L_BLOCKTAG);
     lex_add_list(neg_tags, L_NEGTAG);
@@ -1499,8 +1513,17 @@ static int has_letter(const char *t, size_t len)
     return 0;
 }
 
-/* A short line that is mostly a date or time: "Tuesday, 11.06.2012 /
- * 4:54 PM", "2007-12-30 14:49:00.0", "Fri, January 18, 2008". */
+static int memchr_digit(const char *t, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (t[i] >= '0' && t[i] <= '9') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Words (runs of letters and digits) in t[0..len). */
 static size_t words_n(const char *t, size_t len)
 {
     size_t n = 0;
@@ -1522,29 +1545,18 @@ static size_t words_n(const char *t, size_t len)
  * weekday name, am/pm or a time zone? */
 static int date_word(const char *w, size_t n)
 {
-    static const char *const names[] = {
-        "jan",       "feb",       "mar",      "apr",      "may",
-        "jun",       "jul",       "aug",      "sep",      "sept",
-        "oct",       "nov",       "dec",      "january",  "february",
-        "march",     "april",     "june",     "july",     "august",
-        "september", "october",   "november", "december", "mon",
-        "tue",       "tues",      "wed",      "thu",      "thur",
-        "thurs",     "fri",       "sat",      "sun",      "monday",
-        "tuesday",   "wednesday", "thursday", "friday",   "saturday",
-        "sunday",    "am",        "pm",       "gmt",      "utc",
-        "bst",       "cet",       "cest",     "est",      "edt",
-        "cst",       "cdt",       "mst",      "mdt",      "pst",
-        "pdt",       "et",        "pt",       NULL};
+    char low[16];
 
     if (isdigit((unsigned char)w[0])) {
         return 1;
     }
-    for (size_t i = 0; names[i] != NULL; i++) {
-        if (strlen(names[i]) == n && strncasecmp(w, names[i], n) == 0) {
-            return 1;
-        }
+    if (n < 2 || n >= sizeof(low)) {
+        return 0;
     }
-    return 0;
+    for (size_t i = 0; i < n; i++) {
+        low[i] = (char)tolower((unsigned char)w[i]);
+    }
+    return (lex_get(low, n) & L_DATE) != 0;
 }
 
 /* A short line that is mostly a date or time: "Tuesday, 11.06.2012 /
@@ -1557,7 +1569,7 @@ static int looks_dateline(const char *t, size_t len, size_t chars)
     int month_or_year = 0;
     size_t i = 0;
 
-    if (chars > 80) {
+    if (chars > 80 || memchr_digit(t, len) == 0) {
         return 0;
     }
     while (i < len) {

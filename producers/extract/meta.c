@@ -1012,16 +1012,17 @@ static void body_element(struct meta_ctx *m, xmlNodePtr n, int *budget)
         return;
     }
     (*budget)--;
-    if (in_comments(n)) {
-        return;
-    }
-    if (m->byline.rank > R_MARKUP + 1 && class_has(n, byline_classes)) {
+    /* (each test first asks whether the field is still wanted, and the
+     * ancestor walk of in_comments() runs only on a match) */
+    if (m->byline.rank > R_MARKUP + 1 && class_has(n, byline_classes) &&
+        !in_comments(n)) {
         char *t = wh_extract_node_text(n, 300);
 
         byline_set(m, t, WH_PROV_TEXT, R_MARKUP + 1);
         free(t);
     }
-    if (m->published.rank > R_TEXT && class_has(n, date_classes)) {
+    if (m->published.rank > R_TEXT && class_has(n, date_classes) &&
+        !in_comments(n)) {
         char *t = wh_extract_node_text(n, 200);
         char out[21];
 
@@ -1030,7 +1031,8 @@ static void body_element(struct meta_ctx *m, xmlNodePtr n, int *budget)
         }
         free(t);
     }
-    if (m->description.rank > R_MARKUP && class_has(n, standfirst_classes)) {
+    if (m->description.rank > R_MARKUP && class_has(n, standfirst_classes) &&
+        !in_comments(n)) {
         char *t = wh_extract_node_text(n, MAX_FIELD);
 
         if (t != NULL && strlen(t) > 20) {

@@ -32,6 +32,9 @@ for prog in wirehose-devbroker wirehose-consumer wirehose-replay; do
 done
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/wh-consumer-replay.XXXXXX") || exit 1
+# The dedup stage's shared decision log: this run's own (not
+# ./wirehose-state in the current directory, shared between runs).
+export STATE_DIRECTORY="$TMP/state"
 BROKER_PID=
 CONSUMER_PID=
 # shellcheck disable=SC2317  # called by the EXIT trap

@@ -41,6 +41,9 @@ fi
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/wh-consumer-sink-down.XXXXXX") || exit 1
+# The dedup stage's shared decision log: this run's own (not
+# ./wirehose-state in the current directory, shared between runs).
+export STATE_DIRECTORY="$TMP/state"
 BROKER_PID=
 SERVER_PID=
 CONSUMER_PID=

@@ -2,20 +2,26 @@
 # Shared helpers for the integration scripts (sourced, bash).
 #
 # Expects WH_SRCDIR (source tree) and WH_BINDIR (build tree) from ctest;
-# defaults let a script run by hand from a build directory. Sets WORK, a
-# temporary directory removed on success (kept and named on failure), and
-# an EXIT trap that stops every process started with wh_spawn.
+# defaults let a script run by hand (WH_BINDIR defaults to build/). Sets
+# WORK, a temporary directory removed on success (kept and named on
+# failure), and an EXIT trap that stops every process started with
+# wh_spawn.
 
 set -euo pipefail
 
-WH_SRCDIR=${WH_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+WH_SRCDIR=$(cd "${WH_SRCDIR:-$(dirname "${BASH_SOURCE[0]}")/../..}" && pwd)
 WH_BINDIR=${WH_BINDIR:-$WH_SRCDIR/build}
 WH_PYTHON=${WH_PYTHON:-/usr/bin/python3}
 WH_SHARED=${WH_SHARED:-$WH_SRCDIR/../shared}
-BIN=$WH_BINDIR/bin
 HERE=$WH_SRCDIR/tests/integration
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/wh-$(basename "$0" .sh).XXXXXX")
 WH_PIDS=()
+
+case $WH_BINDIR in
+/*) ;;
+*) WH_BINDIR=$(cd "$WH_BINDIR" 2>/dev/null && pwd || echo "$PWD/$WH_BINDIR") ;;
+esac
+BIN=$WH_BINDIR/bin
 
 wh_cleanup() {
     local rc=$? pid

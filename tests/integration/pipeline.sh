@@ -17,15 +17,29 @@ TOPIC=wirehose.pipeline
 GROUP=pipeline-$$
 OUT=$WORK/out.jsonl
 
+# Hermetic state: the daemons keep state (published ids, dedup decisions)
+# in $STATE_DIRECTORY (else under their working directory): a fresh one
+# per run, so no run sees another's decisions.
+export STATE_DIRECTORY=$WORK/state
+mkdir -p "$STATE_DIRECTORY"
+cd "$WORK"
+
 wh_need_bin wirehose-devbroker wirehose-producer wirehose-consumer
 
 wh_start_broker --topic "$TOPIC" --partitions 3
 wh_start_fixture_server "$WH_SRCDIR/examples"
 echo "broker $BROKERS, fixture server $HTTP"
 
-# Producer: both feeds, one pass, every delivery waited for.
+# Producer: both feeds, one pass, every delivery waited for. The SSRF
+# guard refuses loopback unless allowed: allow 127.0.0.1 only (when this
+# producer has the flag).
+allow=()
+if "$BIN/wirehose-producer" --help 2>&1 | grep -q -- '--allow-address'; then
+    allow=(--allow-address 127.0.0.1/32)
+fi
 rc=0
 timeout 120 "$BIN/wirehose-producer" --once -b "$BROKERS" -t "$TOPIC" \
+    "${allow[@]}" \
     --source "$HTTP/feeds/news.rss" --source "$HTTP/feeds/news.atom" \
     >"$WORK/producer.log" 2>&1 || rc=$?
 if [ "$rc" -ne 0 ]; then

@@ -66,7 +66,7 @@ static void test_params(void **state)
     p.tables = WH_INDEX_MAX_TABLES + 1;
     assert_null(wh_index_new(&p));
     wh_index_params_default(&p);
-    p.probes = 2;   /* fewer than the tables */
+    p.probes = 2; /* fewer than the tables */
     assert_null(wh_index_new(&p));
     wh_index_params_default(&p);
     p.key_bits = 33;
@@ -85,7 +85,7 @@ static void test_empty(void **state)
     idx = wh_index_new(&p);
     assert_non_null(idx);
     assert_int_equal(wh_index_lookup(idx, 42, NULL, 0, h, 4), 0);
-    wh_index_compact(idx);   /* nothing to merge */
+    wh_index_compact(idx); /* nothing to merge */
     assert_int_equal(wh_index_count(idx), 0);
     wh_index_free(idx);
 }
@@ -200,9 +200,9 @@ static void test_hits_vs_scan(void **state)
                          wh_simhash_distance(fps[h[i].id], base));
         assert_true(h[i].distance <= p.radius);
         if (i > 0) {
-            assert_true(h[i - 1].distance < h[i].distance ||
-                        (h[i - 1].distance == h[i].distance &&
-                         h[i - 1].id < h[i].id));
+            assert_true(
+                h[i - 1].distance < h[i].distance ||
+                (h[i - 1].distance == h[i].distance && h[i - 1].id < h[i].id));
         }
     }
     /* the best three only: the first three of the full answer */
@@ -237,12 +237,9 @@ static void test_bytes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_params),
-        cmocka_unit_test(test_empty),
-        cmocka_unit_test(test_tables),
-        cmocka_unit_test(test_tail),
-        cmocka_unit_test(test_hits_vs_scan),
-        cmocka_unit_test(test_bytes),
+        cmocka_unit_test(test_params),       cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_tables),       cmocka_unit_test(test_tail),
+        cmocka_unit_test(test_hits_vs_scan), cmocka_unit_test(test_bytes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -74,11 +74,11 @@ static void *stage_init(const char *sub, const char *copies, char *err,
     char *dir = wh_xasprintf("%s/%s", tmpdir, sub);
     void *ctx;
 
-    assert_int_equal(wh_config_set(cfg, "dedup.state_dir", dir, err,
-                                   errsize), WH_OK);
+    assert_int_equal(wh_config_set(cfg, "dedup.state_dir", dir, err, errsize),
+                     WH_OK);
     if (copies != NULL) {
-        assert_int_equal(wh_config_set(cfg, "dedup.copies", copies, err,
-                                       errsize), WH_OK);
+        assert_int_equal(
+            wh_config_set(cfg, "dedup.copies", copies, err, errsize), WH_OK);
     }
     ctx = wh_stage_dedup.init(NULL, cfg, err, errsize);
     wh_config_free(cfg);
@@ -120,19 +120,18 @@ static void test_stage(void **state)
     void *ctx = stage_init("keep", NULL, err, sizeof(err));
     char *a = story(1);
     char *b = story(2);
-    char *ca = wh_xasprintf("PARIS (Agency) - %s\n\nReporting by Someone",
-                            a);
+    char *ca = wh_xasprintf("PARIS (Agency) - %s\n\nReporting by Someone", a);
     char *a2 = wh_xasprintf("%s\n\nThis paragraph was added later.", a);
-    struct wh_record *r1 = record("https://a.example/1", a,
-                                  "2026-11-27T10:00:00Z");
-    struct wh_record *r2 = record("https://b.example/x", ca,
-                                  "2026-11-27T10:01:00Z");
-    struct wh_record *r3 = record("https://c.example/y", b,
-                                  "2026-11-27T10:02:00Z");
-    struct wh_record *r4 = record("https://a.example/1", a2,
-                                  "2026-11-27T11:00:00Z");
-    struct wh_record *r5 = record("https://a.example/1", a,
-                                  "2026-11-27T12:00:00Z");
+    struct wh_record *r1 =
+        record("https://a.example/1", a, "2026-11-27T10:00:00Z");
+    struct wh_record *r2 =
+        record("https://b.example/x", ca, "2026-11-27T10:01:00Z");
+    struct wh_record *r3 =
+        record("https://c.example/y", b, "2026-11-27T10:02:00Z");
+    struct wh_record *r4 =
+        record("https://a.example/1", a2, "2026-11-27T11:00:00Z");
+    struct wh_record *r5 =
+        record("https://a.example/1", a, "2026-11-27T12:00:00Z");
     struct wh_record *r6 = record("https://d.example/nobody", NULL, NULL);
     json_t *prev;
 
@@ -147,8 +146,8 @@ static void test_stage(void **state)
     assert_string_equal(ext_str(r2, "dedup"), "copy");
     assert_string_equal(ext_str(r2, "clusterId"), "https://a.example/1");
     assert_string_equal(ext_str(r2, "duplicateOf"), "https://a.example/1");
-    assert_true(json_real_value(json_object_get(r2->ext,
-                                                "dedupSimilarity")) > 0.5);
+    assert_true(json_real_value(json_object_get(r2->ext, "dedupSimilarity")) >
+                0.5);
 
     assert_int_equal(process(ctx, r3, 3), WH_OK);
     assert_string_equal(ext_str(r3, "dedup"), "new");
@@ -163,9 +162,8 @@ static void test_stage(void **state)
     {
         char *h1 = wh_body_hash(a);
 
-        assert_string_equal(json_string_value(json_object_get(prev,
-                                                              "contentHash")),
-                            h1);
+        assert_string_equal(
+            json_string_value(json_object_get(prev, "contentHash")), h1);
         free(h1);
     }
     assert_string_equal(ext_str(r4, "clusterId"), "https://a.example/1");
@@ -185,15 +183,13 @@ static void test_stage(void **state)
     {
         struct wh_record *in[] = {r1, r2, r3, r4};
         const char *bodies[] = {a, ca, b, a2};
-        const char *fetched[] = {"2026-11-27T10:00:00Z",
-                                 "2026-11-27T10:01:00Z",
+        const char *fetched[] = {"2026-11-27T10:00:00Z", "2026-11-27T10:01:00Z",
                                  "2026-11-27T10:02:00Z",
                                  "2026-11-27T11:00:00Z"};
         size_t i;
 
         for (i = 0; i < 4; i++) {
-            struct wh_record *again = record(in[i]->uri, bodies[i],
-                                             fetched[i]);
+            struct wh_record *again = record(in[i]->uri, bodies[i], fetched[i]);
             char *want = wh_record_dump(in[i]);
             char *got;
 
@@ -271,13 +267,13 @@ static void test_bad_config(void **state)
     (void)state;
     assert_null(stage_init("bad", "sometimes", err, sizeof(err)));
     assert_non_null(strstr(err, "dedup.copies"));
-    assert_int_equal(wh_config_set(cfg, "dedup.state_dir",
-                                   "/proc/no/such/dir", err, sizeof(err)),
+    assert_int_equal(wh_config_set(cfg, "dedup.state_dir", "/proc/no/such/dir",
+                                   err, sizeof(err)),
                      WH_OK);
     assert_null(wh_stage_dedup.init(NULL, cfg, err, sizeof(err)));
     assert_non_null(strstr(err, "/proc/no"));
-    assert_int_equal(wh_config_set(cfg, "dedup.fsync", "never", err,
-                                   sizeof(err)), WH_OK);
+    assert_int_equal(
+        wh_config_set(cfg, "dedup.fsync", "never", err, sizeof(err)), WH_OK);
     assert_null(wh_stage_dedup.init(NULL, cfg, err, sizeof(err)));
     assert_non_null(strstr(err, "dedup.fsync"));
     wh_config_free(cfg);

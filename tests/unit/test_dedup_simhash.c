@@ -78,21 +78,31 @@ static void test_tokens(void **state)
     (void)state;
     assert_int_equal(words("Hello, world! 42 times", &w), 4);
     free(w);
-    same_words("Don't STOP", "don\xe2\x80\x99t stop");   /* U+2019 */
+    same_words("Don't STOP", "don\xe2\x80\x99t stop"); /* U+2019 */
     same_words("dont stop", "Don't stop");
     same_words("  a\tb\n\nc  ", "A B C");
-    same_words("\xc3\x9c" "BER caf\xc3\x89", "\xc3\xbc" "ber caf\xc3\xa9");
+    same_words("\xc3\x9c"
+               "BER caf\xc3\x89",
+               "\xc3\xbc"
+               "ber caf\xc3\xa9");
     same_words("\xd0\x9f\xd0\xa0\xd0\x98", "\xd0\xbf\xd1\x80\xd0\xb8");
     /* em dash and curly quotes separate words; letters do not */
     assert_int_equal(words("na\xc3\xafve\xe2\x80\x94word "
-                           "\xe2\x80\x9cquoted\xe2\x80\x9d", &w), 3);
+                           "\xe2\x80\x9cquoted\xe2\x80\x9d",
+                           &w),
+                     3);
     free(w);
     /* CJK without spaces is one run; ideographic full stop splits */
     assert_int_equal(words("\xe4\xb8\xad\xe6\x96\x87\xe3\x80\x82"
-                           "\xe6\x96\xb0\xe9\x97\xbb", &w), 2);
+                           "\xe6\x96\xb0\xe9\x97\xbb",
+                           &w),
+                     2);
     free(w);
     /* invalid UTF-8 is kept as letters, never read past the end */
-    assert_int_equal(words("ab\xff\xfe" "cd \xe2\x80", &w), 2);
+    assert_int_equal(words("ab\xff\xfe"
+                           "cd \xe2\x80",
+                           &w),
+                     2);
     free(w);
     assert_int_equal(words("", &w), 0);
     assert_null(w);
@@ -157,7 +167,8 @@ static void test_copies_close(void **state)
     (void)state;
     /* a copy: dateline, a changed word, a sign-off */
     copy = wh_xasprintf("LONDON, Nov 3 (Example Press) - %s\n\nReporting by "
-                        "Ann Example; editing by Bob Sample", a);
+                        "Ann Example; editing by Bob Sample",
+                        a);
     p = strstr(copy, "\n\n");
     assert_non_null(p);
     memset(p - 4, 'x', 4);
@@ -172,7 +183,7 @@ static void test_copies_close(void **state)
     sig_of(other, &so);
     sig_of(ws, &sw);
     assert_int_equal(sa.nwords, 400);
-    assert_int_equal(sa.fp, sw.fp);   /* whitespace does not count */
+    assert_int_equal(sa.fp, sw.fp); /* whitespace does not count */
     assert_memory_equal(sa.minhash, sw.minhash, 64 * sizeof(uint32_t));
     assert_true(wh_simhash_distance(sa.fp, sc.fp) <= 8);
     /* same vocabulary, different text: further, and MinHash says no */

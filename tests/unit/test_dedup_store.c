@@ -74,8 +74,8 @@ static char *story(unsigned seed)
 static char *copy_of(const char *text, unsigned variant)
 {
     return wh_xasprintf("CITY%u, Nov %u (Agency) - %s\n\nReporting by "
-                        "Someone Number %u", variant, variant + 1, text,
-                        variant);
+                        "Someone Number %u",
+                        variant, variant + 1, text, variant);
 }
 
 static struct wh_dedup_store *open_store(const char *dir)
@@ -137,7 +137,8 @@ static void test_decisions(void **state)
     char *other = story(2);
     char *ca = copy_of(a, 1);
     char *a2 = wh_xasprintf("%s\n\nUpdated with a new closing paragraph "
-                            "about something else entirely.", a);
+                            "about something else entirely.",
+                            a);
     struct wh_dedup_store *st = open_store(dir);
     struct wh_dedup_result r;
     struct wh_dedup_result again;
@@ -145,8 +146,8 @@ static void test_decisions(void **state)
     struct doc d2 = {"https://two.example/copy", ca, 12};
     struct doc d3 = {"https://three.example/b", other, 13};
     struct doc d4 = {"https://one.example/a", a2, 14};
-    struct doc d5 = {"https://one.example/a", a, 15};   /* re-sent v1 */
-    struct doc d6 = {"https://one.example/a", a2, 16};  /* re-sent v2 */
+    struct doc d5 = {"https://one.example/a", a, 15};  /* re-sent v1 */
+    struct doc d6 = {"https://one.example/a", a2, 16}; /* re-sent v2 */
 
     (void)state;
     assert_int_equal(decide(st, &d1, &r), WH_OK);
@@ -164,7 +165,7 @@ static void test_decisions(void **state)
     wh_dedup_result_clear(&r);
 
     assert_int_equal(decide(st, &d3, &r), WH_OK);
-    assert_int_equal(r.decision, WH_DEDUP_NEW);   /* same words, not joined */
+    assert_int_equal(r.decision, WH_DEDUP_NEW); /* same words, not joined */
     assert_string_equal(r.cluster_uri, d3.uri);
     wh_dedup_result_clear(&r);
 
@@ -203,7 +204,7 @@ static void test_decisions(void **state)
     assert_int_equal(again.version, 2);
     wh_dedup_result_clear(&again);
 
-    assert_int_equal(wh_dedup_store_count(st), 4);   /* repeats not logged */
+    assert_int_equal(wh_dedup_store_count(st), 4); /* repeats not logged */
     wh_dedup_store_close(st);
 
     /* restart: the state is back, replays still recognized */
@@ -385,8 +386,7 @@ static void test_concurrent(void **state)
                     struct doc d;
                     struct wh_dedup_result r;
 
-                    snprintf(uri, sizeof(uri), "https://s%d.example/c%d",
-                             s, v);
+                    snprintf(uri, sizeof(uri), "https://s%d.example/c%d", s, v);
                     d.uri = uri;
                     d.text = texts[s][v];
                     d.self = (uint64_t)s * 10 + (uint64_t)v + 1;
@@ -404,7 +404,7 @@ static void test_concurrent(void **state)
         }
     }
     close(go[0]);
-    close(go[1]);   /* both children start now */
+    close(go[1]); /* both children start now */
     for (k = 0; k < 2; k++) {
         int status = 0;
 
@@ -431,8 +431,8 @@ static void test_concurrent(void **state)
 
             assert_non_null(fp);
             while (fscanf(fp, "%63s %63s", uri, cl) == 2) {
-                assert_int_equal(sscanf(uri, "https://s%d.example/c%d", &s,
-                                        &v), 2);
+                assert_int_equal(sscanf(uri, "https://s%d.example/c%d", &s, &v),
+                                 2);
                 snprintf(prefix, sizeof(prefix), "https://s%d.example/", s);
                 assert_int_equal(strncmp(cl, prefix, strlen(prefix)), 0);
                 if (cluster[s][0] == '\0') {

@@ -142,7 +142,7 @@ static void assert_record_matches(const char *name, const json_t *got,
     const char *key;
     const json_t *val;
 
-    json_object_foreach((json_t *)want, key, val) {
+    json_object_foreach ((json_t *)want, key, val) {
         const json_t *g = json_object_get(got, key);
 
         if (strcmp(key, "bodies") == 0) {
@@ -189,8 +189,7 @@ static void run_fixture(const struct fixture *fx)
     json_error_t jerr;
 
     if (html == NULL || txt == NULL || jtxt == NULL) {
-        fail_msg("%s: cannot read the fixture files (%s)", fx->name,
-                 html_path);
+        fail_msg("%s: cannot read the fixture files (%s)", fx->name, html_path);
         return;
     }
     art = wh_extract(html, hlen, fx->url, NULL, err, sizeof(err));
@@ -243,12 +242,20 @@ static void test_fixtures(void **state)
  * paragraph in the body, no chrome. */
 static void test_seed_page(void **state)
 {
-    static const char *const chrome[] = {
-        "This article is more than", "More about", "Send us news",
-        "Other stories you might like", "Advertisement", "\xc2\xae",
-        "Sony saga", "Now Obama seeks", "Share on", "cookies",
-        "Copyright", "Most read", "comments", NULL
-    };
+    static const char *const chrome[] = {"This article is more than",
+                                         "More about",
+                                         "Send us news",
+                                         "Other stories you might like",
+                                         "Advertisement",
+                                         "\xc2\xae",
+                                         "Sony saga",
+                                         "Now Obama seeks",
+                                         "Share on",
+                                         "cookies",
+                                         "Copyright",
+                                         "Most read",
+                                         "comments",
+                                         NULL};
     char *path = data_path("seed-like", ".html");
     size_t len = 0;
     char *html = read_file(path, &len);
@@ -296,8 +303,9 @@ static struct wh_article *extract_str(const char *html, const char *cs,
     return wh_extract(html, strlen(html), NULL, &opts, err, errsz);
 }
 
-#define PARA "<p>This is a paragraph of ordinary article text, long enough " \
-             "to count as content, with a comma, and another one.</p>"
+#define PARA                                                                   \
+    "<p>This is a paragraph of ordinary article text, long enough "            \
+    "to count as content, with a comma, and another one.</p>"
 
 static void test_charsets(void **state)
 {
@@ -308,7 +316,8 @@ static void test_charsets(void **state)
     (void)state;
     /* UTF-8 BOM */
     doc = wh_xasprintf("\xef\xbb\xbf<html><body><p>caf\xc3\xa9 na\xc3\xafve"
-                       " text</p>%s%s</body></html>", PARA, PARA);
+                       " text, in a sentence.</p>%s%s</body></html>",
+                       PARA, PARA);
     art = extract_str(doc, NULL, err, sizeof(err));
     assert_non_null(art);
     assert_non_null(strstr(art->body_text, "caf\xc3\xa9 na\xc3\xafve"));
@@ -316,8 +325,9 @@ static void test_charsets(void **state)
     free(doc);
     /* <meta charset> naming windows-1252, bytes in windows-1252 */
     doc = wh_xasprintf("<html><head><meta charset=\"windows-1252\"></head>"
-                       "<body><p>\x93quoted\x94 caf\xe9 \x80 5</p>%s%s"
-                       "</body></html>", PARA, PARA);
+                       "<body><p>\x93quoted\x94 caf\xe9 \x80 5.</p>%s%s"
+                       "</body></html>",
+                       PARA, PARA);
     art = extract_str(doc, NULL, err, sizeof(err));
     assert_non_null(art);
     assert_non_null(strstr(art->body_text, "\xe2\x80\x9cquoted\xe2\x80\x9d "
@@ -326,7 +336,7 @@ static void test_charsets(void **state)
     /* the HTTP charset wins over the meta tag */
     free(doc);
     doc = wh_xasprintf("<html><head><meta charset=\"utf-8\"></head>"
-                       "<body><p>caf\xe9 au lait</p>%s%s</body></html>",
+                       "<body><p>caf\xe9 au lait.</p>%s%s</body></html>",
                        PARA, PARA);
     art = extract_str(doc, "ISO-8859-1", err, sizeof(err));
     assert_non_null(art);
@@ -342,8 +352,9 @@ static void test_charsets(void **state)
     /* http-equiv with Shift_JIS */
     doc = wh_xasprintf("<html><head><meta http-equiv=\"Content-Type\" "
                        "content=\"text/html; charset=Shift_JIS\"></head>"
-                       "<body><p>\x93\xfa\x96\x7b\x8c\xea</p>%s%s</body>"
-                       "</html>", PARA, PARA);
+                       "<body><p>\x93\xfa\x96\x7b\x8c\xea.</p>%s%s</body>"
+                       "</html>",
+                       PARA, PARA);
     art = extract_str(doc, NULL, err, sizeof(err));
     assert_non_null(art);
     assert_non_null(strstr(art->body_text, "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa"
@@ -351,11 +362,13 @@ static void test_charsets(void **state)
     wh_article_free(art);
     free(doc);
     /* no declaration, not UTF-8: sniffed as windows-1252 */
-    doc = wh_xasprintf("<html><body><p>na\xefve r\xe9sum\xe9</p>%s%s</body>"
-                       "</html>", PARA, PARA);
+    doc = wh_xasprintf("<html><body><p>na\xefve r\xe9sum\xe9.</p>%s%s</body>"
+                       "</html>",
+                       PARA, PARA);
     art = extract_str(doc, NULL, err, sizeof(err));
     assert_non_null(art);
-    assert_non_null(strstr(art->body_text, "na\xc3\xafve r\xc3\xa9sum\xc3\xa9"));
+    assert_non_null(
+        strstr(art->body_text, "na\xc3\xafve r\xc3\xa9sum\xc3\xa9"));
     wh_article_free(art);
     free(doc);
 }
@@ -417,8 +430,7 @@ static void test_bad_input(void **state)
         "</body></html>",
         "<html><body><nav><a href=/>Home</a></nav></body></html>",
         "just some text without any markup at all, which is not a page",
-        NULL
-    };
+        NULL};
     char *doc;
 
     (void)state;
@@ -465,8 +477,8 @@ static void test_bad_input(void **state)
     wh_article_free(art);
     free(doc);
     /* no <body>, unclosed everything */
-    art = extract_str("<p>" PARA PARA "<div><table><tr><td><p>" PARA, NULL,
-                      err, sizeof(err));
+    art = extract_str("<p>" PARA PARA "<div><table><tr><td><p>" PARA, NULL, err,
+                      sizeof(err));
     assert_non_null(art);
     assert_true(valid_utf8(art->body_text));
     wh_article_free(art);
@@ -475,14 +487,38 @@ static void test_bad_input(void **state)
 /* Random tag soup and random bytes: never a crash, output valid UTF-8. */
 static void test_fuzz(void **state)
 {
-    static const char *const pieces[] = {
-        "<div>", "</div>", "<p>", "</p>", "<a href='x'>", "</a>", "<br>",
-        "<table><tr><td>", "</td></tr></table>", "<script>", "</script>",
-        "<!--", "-->", "<h2>", "</h2>", "<li>", "<ul class=comments>",
-        "text, words here and there. ", "caf\xc3\xa9 ", "\xff\xfe", "&amp;",
-        "&#0;", "&#x110000;", "<blockquote>", "<![CDATA[", "]]>", "<p/>",
-        "<meta charset=shift_jis>", "\xe2\x80", "<article>", "\x00", "<"
-    };
+    static const char *const pieces[] = {"<div>",
+                                         "</div>",
+                                         "<p>",
+                                         "</p>",
+                                         "<a href='x'>",
+                                         "</a>",
+                                         "<br>",
+                                         "<table><tr><td>",
+                                         "</td></tr></table>",
+                                         "<script>",
+                                         "</script>",
+                                         "<!--",
+                                         "-->",
+                                         "<h2>",
+                                         "</h2>",
+                                         "<li>",
+                                         "<ul class=comments>",
+                                         "text, words here and there. ",
+                                         "caf\xc3\xa9 ",
+                                         "\xff\xfe",
+                                         "&amp;",
+                                         "&#0;",
+                                         "&#x110000;",
+                                         "<blockquote>",
+                                         "<![CDATA[",
+                                         "]]>",
+                                         "<p/>",
+                                         "<meta charset=shift_jis>",
+                                         "\xe2\x80",
+                                         "<article>",
+                                         "\x00",
+                                         "<"};
     uint32_t x = 42;
     char err[256];
 
@@ -505,8 +541,8 @@ static void test_fuzz(void **state)
             }
         }
         {
-            struct wh_article *art = wh_extract(buf, n, "http://h/", NULL,
-                                                err, sizeof(err));
+            struct wh_article *art =
+                wh_extract(buf, n, "http://h/", NULL, err, sizeof(err));
 
             if (art != NULL) {
                 assert_true(valid_utf8(art->body_text));
@@ -534,11 +570,11 @@ static void test_prov_names(void **state)
 static void test_url_date_and_record(void **state)
 {
     char err[256];
-    const char *html = "<html><body><h1>A headline here</h1>" PARA PARA
-                       "</body></html>";
-    struct wh_article *art = wh_extract(html, strlen(html),
-                                        "https://n.test/2021/03/04/story",
-                                        NULL, err, sizeof(err));
+    const char *html =
+        "<html><body><h1>A headline here</h1>" PARA PARA "</body></html>";
+    struct wh_article *art =
+        wh_extract(html, strlen(html), "https://n.test/2021/03/04/story", NULL,
+                   err, sizeof(err));
     struct wh_record *rec;
 
     (void)state;
@@ -555,10 +591,10 @@ static void test_url_date_and_record(void **state)
     assert_string_equal(rec->first_created, "2021-03-04T00:00:00Z");
     assert_non_null(rec->content_hash);
     assert_string_equal(rec->extractor_version, WH_EXTRACTOR_VERSION);
-    assert_string_equal(json_string_value(json_object_get(
-                            json_object_get(rec->ext, "fieldSources"),
-                            "firstCreated")),
-                        "url");
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_object_get(rec->ext, "fieldSources"), "firstCreated")),
+        "url");
     wh_record_free(rec);
     wh_article_free(art);
 }

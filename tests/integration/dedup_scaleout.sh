@@ -1,0 +1,160 @@
+#!/bin/bash
+# dedup_scaleout.sh - the dedup stage's decisions with one consumer and
+# with three consumer processes of one group, on the dev broker (a topic
+# of 4 partitions, records keyed by uri so the copies of a story land on
+# different partitions and at different consumers), all real processes.
+#
+# The stream (dedup_stream.py): syndicated copies of three wire stories
+# (a dateline, a sign-off and a chrome line, a sentence reworded, a
+# paragraph cut), a different story on the same topic, an item re-sent
+# by its feed, an updated article, a copy under a tracker-parameter URL;
+# produced in 5 phases, each consumed before the next is produced, so
+# "first seen" means the same thing in every run.
+#
+# Checks: with one consumer, every decision is the one the stream is
+# built for (copies join the original's cluster with duplicateOf, the
+# different story stays alone, the re-sent item is written once, the
+# update is version 2, the tracker URL joins); with three consumers
+# sharing a state directory, one of them killed with SIGKILL in the
+# middle of phase 3 and started again, the union of their sinks holds the
+# same records (same clusterId, duplicateOf, versions; byte-identical
+# JSON) as the one-consumer run, modulo line order and the lines written
+# twice after the kill; a replay of the whole topic by the first group
+# gives the same records again.
+#
+# Environment: WH_BINDIR = the build directory (binaries in $WH_BINDIR/bin).
+# Exit status: 0 pass, 1 fail, 77 skipped (a tool is missing).
+
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+command -v kcat >/dev/null 2>&1 || skip "kcat is not installed"
+wh_need_bin wirehose-devbroker wirehose-consumer wirehose-replay
+"$BIN/wirehose-consumer" --help | grep -q '^  dedup:dedup' ||
+    skip "this consumer has no dedup stage"
+
+TOPIC=wire
+wh_start_broker --partitions 4 --topic "$TOPIC"
+"$WH_PYTHON" "$HERE/dedup_stream.py" gen "$WORK" || fail "generator"
+KX=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=500
+    -X topic.metadata.refresh.interval.ms=1000)
+
+produce() {
+    kcat -P -b "$BROKERS" -t "$TOPIC" -K $'\t' <"$WORK/phase$1.txt" ||
+        fail "kcat could not produce phase $1"
+}
+
+# one_consumer OUT GROUP STATE LOG: --once into jsonl:OUT.
+one_consumer() {
+    timeout 120 "$BIN/wirehose-consumer" --once -b "$BROKERS" -t "$TOPIC" \
+        -g "$2" "${KX[@]}" --sink "jsonl:$1" -c "$WORK/$3.conf" \
+        >>"$WORK/$4" 2>&1 ||
+        { wh_show "$WORK/$4"; fail "consumer --once ($2) failed"; }
+}
+printf 'dedup.state_dir = %s\nflush.ms = 200\n' "$WORK/state-a" \
+    >"$WORK/sa.conf"
+printf 'dedup.state_dir = %s\nflush.ms = 200\n' "$WORK/state-b" \
+    >"$WORK/sb.conf"
+
+# start_b I: consumer I of the three (group gb, shared state-b).
+declare -a BPID
+start_b() {
+    wh_spawn "$WORK/b$1.log.tmp" "$BIN/wirehose-consumer" -b "$BROKERS" \
+        -t "$TOPIC" -g gb "${KX[@]}" -c "$WORK/sb.conf" \
+        --sink "jsonl:$WORK/b$1.jsonl"
+    BPID[$1]=$WH_LAST_PID
+}
+
+# uri+version pairs of JSONL files (missing files are empty).
+pairs() {
+    cat "$@" 2>/dev/null | "$WH_PYTHON" -c '
+import json, sys
+seen = set()
+for line in sys.stdin:
+    if line.strip():
+        try:
+            d = json.loads(line)
+        except ValueError:
+            continue   # a line being written
+        seen.add(d["uri"] + " " + d.get("version", "1"))
+print("\n".join(sorted(seen)))'
+}
+
+# wait_b SECONDS: until the three consumers' sinks hold every record the
+# one-consumer run has written so far.
+wait_b() {
+    local want have
+    want=$(pairs "$WORK/a.jsonl")
+    for _ in $(seq $(($1 * 5))); do
+        have=$(pairs "$WORK"/b[0-9].jsonl)
+        if [ -z "$(comm -23 <(echo "$want") <(echo "$have"))" ]; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    echo "missing in the 3-consumer run:" >&2
+    comm -23 <(echo "$want") <(echo "$have") >&2
+    wh_show "$WORK"/b[0-9].log.tmp
+    fail "the three consumers did not catch up"
+}
+
+# ---- phase 1 in both runs; the three consumers join their group
+produce 1
+one_consumer "$WORK/a.jsonl" ga sa a.log
+for i in 1 2 3; do
+    start_b "$i"
+done
+wait_b 60
+echo "ok: phase 1 (originals) consumed by 1 and by 3 consumers"
+
+for phase in 2 3 4 5; do
+    produce "$phase"
+    one_consumer "$WORK/a.jsonl" ga sa a.log
+    if [ "$phase" -eq 3 ]; then
+        # in the middle of phase 3: SIGKILL consumer 2, restart it once
+        # the other two have taken over its partitions
+        for _ in $(seq 100); do
+            [ -n "$(comm -13 <(pairs "$WORK/a.jsonl.p2") \
+                <(pairs "$WORK"/b[0-9].jsonl))" ] && break
+            sleep 0.05
+        done
+        kill -KILL "${BPID[2]}"
+        wait "${BPID[2]}" 2>/dev/null || true
+        echo "consumer 2 killed (SIGKILL) in phase 3"
+        wait_b 90
+        start_b 2
+    fi
+    cp "$WORK/a.jsonl" "$WORK/a.jsonl.p$phase"
+    wait_b 90
+    echo "ok: phase $phase consumed by 1 and by 3 consumers"
+done
+
+for i in 1 2 3; do
+    kill -TERM "${BPID[$i]}" 2>/dev/null || true
+done
+for i in 1 2 3; do
+    rc=0
+    wait "${BPID[$i]}" || rc=$?
+    [ $rc -eq 0 ] || { wh_show "$WORK/b$i.log.tmp"; \
+                       fail "consumer $i: exit $rc on SIGTERM"; }
+done
+# whatever the group left uncommitted (nothing, normally)
+one_consumer "$WORK/b4.jsonl" gb sb b4.log
+
+"$WH_PYTHON" "$HERE/dedup_stream.py" check "$WORK/a.jsonl" ||
+    fail "one-consumer decisions"
+echo "ok: one consumer: copies, different story, re-send, update, tracker URL"
+"$WH_PYTHON" "$HERE/dedup_stream.py" compare "$WORK/a.jsonl" \
+    "$WORK"/b[0-9].jsonl || fail "3 consumers (one killed) differ from 1"
+echo "ok: 3 consumers, one killed with SIGKILL: same records and clusters"
+
+# ---- a replay of the whole topic reproduces the decisions
+"$BIN/wirehose-replay" -b "$BROKERS" -t "$TOPIC" -g ga --from-beginning \
+    >"$WORK/replay.log" 2>&1 || { wh_show "$WORK/replay.log"; fail "replay"; }
+one_consumer "$WORK/a2.jsonl" ga sa a2.log
+"$WH_PYTHON" "$HERE/dedup_stream.py" compare "$WORK/a.jsonl" \
+    "$WORK/a2.jsonl" || fail "the replay changed decisions"
+"$WH_PYTHON" "$HERE/dedup_stream.py" compare "$WORK/a2.jsonl" \
+    "$WORK/a.jsonl" || fail "the replay lost records"
+echo "ok: a replay of the topic gives the same records"
+echo "dedup_scaleout: all passed"
