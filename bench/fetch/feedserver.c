@@ -213,7 +213,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     (void)version;
     (void)upload_data;
     (void)upload_data_size;
-    (void)con_cls;
+    /* Answer on the second call, once the request is complete: a response
+     * queued on the first call makes libmicrohttpd close the connection
+     * (no keep-alive). */
+    if (*con_cls == NULL) {
+        *con_cls = (void *)c;
+        return MHD_YES;
+    }
     if (strcmp(url, "/robots.txt") == 0) {
         atomic_fetch_add(&nrobots, 1);
         return answer(c, 200, robots, sizeof(robots) - 1,
@@ -396,7 +402,9 @@ int main(int argc, char **argv)
     long nchanging = 0;
     long nslow = 0;
     long nitem = 0;
+    long nfds = 0;
     long h;
+    int rc = 1;
     int i;
 
     for (i = 1; i + 1 < argc; i += 2) {
@@ -421,7 +429,7 @@ int main(int argc, char **argv)
         }
     }
     if (port_file == NULL || urls_file == NULL || i != argc || nfeeds <= 0 ||
-        nhosts <= 0 || nhosts > 250 * 254 || changing_every < 0 ||
+        nhosts <= 0 || nhosts > 250L * 254 || changing_every < 0 ||
         slow_every < 0 || slow_ms < 0 || item_every < 0) {
         fprintf(stderr, "usage: wh_feedserver --port-file FILE --urls-file "
                         "FILE [--feeds N] [--hosts H] [--changing-every K] "
@@ -438,14 +446,20 @@ int main(int argc, char **argv)
             "wh_feedserver: feeds %ld on %ld hosts: changing %ld, slow %ld, "
             "with an item %ld\n",
             nfeeds, nhosts, nchanging, nslow, nitem);
-    fds = calloc((size_t)nhosts, sizeof(*fds));
+    fds = malloc((size_t)nhosts * sizeof(*fds));
     if (fds == NULL) {
         abort();
     }
+    memset(&sin, 0, sizeof(sin));
     fds[0] = listen_on(host_addr(0), 0);
-    if (fds[0] < 0 || getsockname(fds[0], (struct sockaddr *)&sin, &slen)) {
+    if (fds[0] < 0) {
         fprintf(stderr, "wh_feedserver: listen: %s\n", strerror(errno));
-        return 1;
+        goto out;
+    }
+    nfds = 1;
+    if (getsockname(fds[0], (struct sockaddr *)&sin, &slen) != 0) {
+        fprintf(stderr, "wh_feedserver: getsockname: %s\n", strerror(errno));
+        goto out;
     }
     port = ntohs(sin.sin_port);
     for (h = 1; h < nhosts; h++) {
@@ -453,8 +467,9 @@ int main(int argc, char **argv)
         if (fds[h] < 0) {
             fprintf(stderr, "wh_feedserver: listen on host %ld, port %u: %s\n",
                     h, port, strerror(errno));
-            return 1;
+            goto out;
         }
+        nfds++;
     }
     d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
                              MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
@@ -466,27 +481,29 @@ int main(int argc, char **argv)
                          MHD_OPTION_END);
     if (d == NULL) {
         fprintf(stderr, "wh_feedserver: cannot start: %s\n", strerror(errno));
-        return 1;
+        goto out;
     }
     if (write_file(urls_file, port, 1) != 0 ||
         write_file(port_file, port, 0) != 0) {
         MHD_stop_daemon(d);
-        return 1;
+        goto out;
     }
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
     accept_loop(d, fds);
-    for (h = 0; h < nhosts; h++) {
-        close(fds[h]);
-    }
-    free(fds);
     MHD_stop_daemon(d);
+    rc = 0;
     fprintf(stderr,
             "wh_feedserver: connections %ld; feeds 200: %ld, 304: %ld; "
             "pages %ld; robots.txt %ld; 404: %ld\n",
             atomic_load(&nconn), atomic_load(&n200), atomic_load(&n304),
             atomic_load(&npages), atomic_load(&nrobots), atomic_load(&n404));
+out:
+    for (h = 0; h < nfds; h++) {
+        close(fds[h]);
+    }
+    free(fds);
     free(plain);
     free(gz);
-    return 0;
+    return rc;
 }

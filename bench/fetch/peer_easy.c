@@ -1,6 +1,6 @@
 /*
  * peer_easy.c - the peer of bench/fetch: the producer's previous fetcher
- * (producers/fetch.c, libcurl's easy interface, one transfer at a time)
+ * (bench/fetch/peer_fetch.c, libcurl's easy interface, one transfer at a time)
  * polling the first N feeds of the URL file of wh_feedserver (one URL a
  * line), for the ratio in the table.
  *

@@ -6,7 +6,7 @@
 #      that unchanged feeds answer 304), the figure issue 4 asks for;
 #   2. by the fetcher library alone (wh_fetch_bench: wh_fetcher, one
 #      process, two rounds, the same fetch settings);
-#   3. by the old one-at-a-time fetcher (producers/fetch.c, the peer) on a
+#   3. by the old one-at-a-time fetcher (bench/fetch/peer_fetch.c, the peer) on a
 #      sample of the feeds.
 # Prints one table: feeds per minute, CPU seconds per 1,000 feeds (user +
 # sys of the process, all threads), cores, peak RSS.

@@ -529,12 +529,15 @@ static void read_attrs(const xmlNode *n, struct attrs *a)
             break;
         }
     }
-    if (a->style != NULL &&
-        (strcasestr(a->style, "display:none") != NULL ||
-         strcasestr(a->style, "display: none") != NULL ||
-         strcasestr(a->style, "visibility:hidden") != NULL ||
-         strcasestr(a->style, "visibility: hidden") != NULL)) {
-        a->hidden = 1;
+    /* (most styles say neither "none" nor "hidden": test that first) */
+    if (a->style != NULL && (strcasestr(a->style, "none") != NULL ||
+                             strcasestr(a->style, "hidden") != NULL)) {
+        if (strcasestr(a->style, "display:none") != NULL ||
+            strcasestr(a->style, "display: none") != NULL ||
+            strcasestr(a->style, "visibility:hidden") != NULL ||
+            strcasestr(a->style, "visibility: hidden") != NULL) {
+            a->hidden = 1;
+        }
     }
 }
 
@@ -2154,13 +2157,16 @@ static void emit(struct body_ctx *c, struct wh_article *art)
             size_t nt = strip_signoff(t, tl);
 
             if (nt != tl) {
-                /* the html ends with the same characters (escaped the
-                 * same way, as the marks have no & < > ") */
+                /* the html usually ends with the same characters (the
+                 * marks have no & < > "); when markup follows them
+                 * (a mark inside a link) the html keeps it */
                 size_t cut = tl - nt;
 
-                hl = hl >= cut ? hl - cut : 0;
-                while (hl > 0 && h[hl - 1] == ' ') {
-                    hl--;
+                if (hl >= cut && memcmp(h + hl - cut, t + nt, cut) == 0) {
+                    hl -= cut;
+                    while (hl > 0 && h[hl - 1] == ' ') {
+                        hl--;
+                    }
                 }
                 tl = nt;
             }

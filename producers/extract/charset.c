@@ -116,6 +116,40 @@ static int drop_ctl(unsigned char c)
     return c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f';
 }
 
+/* Is s already what we hand to libxml2: valid UTF-8 with no control
+ * character to drop? (The usual case: no copy is needed.) */
+static int utf8_is_clean(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        if (i + 8 <= n) {
+            uint64_t w;
+
+            memcpy(&w, s + i, 8);
+            if (((w | (w - 0x2020202020202020ull)) & 0x8080808080808080ull) ==
+                0) {
+                i += 8;
+                continue;
+            }
+        }
+        if (s[i] < 0x80) {
+            if (drop_ctl(s[i])) {
+                return 0;
+            }
+            i++;
+        } else {
+            size_t k = utf8_valid_seq(s + i, n - i);
+
+            if (k == 0) {
+                return 0;
+            }
+            i += k;
+        }
+    }
+    return 1;
+}
+
 /* UTF-8 (possibly broken) -> clean UTF-8. With cp1252_fallback, a byte
  * that starts no valid sequence is read as windows-1252 instead of
  * becoming U+FFFD (pages that are UTF-8 with a few stray legacy bytes). */
@@ -482,6 +516,7 @@ char *wh_extract_to_utf8(const char *in, size_t len, const char *http_charset,
         *out_charset = "UTF-8";
         return clean_utf8(u + 3, len - 3, 0, out_len);
     }
+    *out_len = len;
     if (len >= 2 &&
         ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))) {
         const char *utf16 = u[0] == 0xFF ? "UTF-16LE" : "UTF-16BE";
@@ -504,6 +539,10 @@ char *wh_extract_to_utf8(const char *in, size_t len, const char *http_charset,
 
         /* Sniff: valid UTF-8 (or nearly so: a few stray legacy bytes in
          * an otherwise UTF-8 page) is UTF-8; otherwise windows-1252. */
+        if (utf8_is_clean(u, len)) {
+            *out_charset = "UTF-8";
+            return NULL;
+        }
         utf8_stats(u, len, &bad, &good);
         if (bad == 0 || good > bad * 4) {
             *out_charset = "UTF-8";
@@ -514,7 +553,7 @@ char *wh_extract_to_utf8(const char *in, size_t len, const char *http_charset,
     }
     if (strcmp(cs, "UTF-8") == 0) {
         *out_charset = cs;
-        return clean_utf8(u, len, 0, out_len);
+        return utf8_is_clean(u, len) ? NULL : clean_utf8(u, len, 0, out_len);
     }
     if (strcmp(cs, "WINDOWS-1252") == 0) {
         size_t bad;
@@ -525,7 +564,8 @@ char *wh_extract_to_utf8(const char *in, size_t len, const char *http_charset,
         utf8_stats(u, len, &bad, &good);
         if (bad == 0 && good > 0) {
             *out_charset = "UTF-8";
-            return clean_utf8(u, len, 0, out_len);
+            return utf8_is_clean(u, len) ? NULL
+                                         : clean_utf8(u, len, 0, out_len);
         }
         *out_charset = cs;
         return from_cp1252(u, len, out_len);

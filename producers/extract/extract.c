@@ -101,6 +101,23 @@ static int has_markup(const char *s, size_t len)
     return 0;
 }
 
+/* Is the page a frameset (its text lives in other documents)? */
+static int is_frameset(htmlDocPtr doc)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+
+    if (root == NULL) {
+        return 0;
+    }
+    for (xmlNodePtr n = root->children; n != NULL; n = n->next) {
+        if (n->type == XML_ELEMENT_NODE &&
+            strcmp((const char *)n->name, "frameset") == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 struct wh_article *wh_extract(const char *html, size_t len, const char *url,
                               const struct wh_extract_opts *opts, char *errstr,
                               size_t errstr_size)
@@ -111,6 +128,7 @@ struct wh_article *wh_extract(const char *html, size_t len, const char *url,
     struct wh_article *art = NULL;
     htmlDocPtr doc = NULL;
     char *utf8 = NULL;
+    const char *text;
     size_t ulen = 0;
     const char *cs = NULL;
     const char *base;
@@ -130,7 +148,8 @@ struct wh_article *wh_extract(const char *html, size_t len, const char *url,
         goto out;
     }
     utf8 = wh_extract_to_utf8(html, len, http_cs, &ulen, &cs);
-    if (ulen == 0 || !has_markup(utf8, ulen)) {
+    text = utf8 != NULL ? utf8 : html;
+    if (ulen == 0 || !has_markup(text, ulen)) {
         snprintf(errstr, errstr_size, "not HTML (no markup)");
         goto out;
     }
@@ -138,7 +157,7 @@ struct wh_article *wh_extract(const char *html, size_t len, const char *url,
         snprintf(errstr, errstr_size, "page too large");
         goto out;
     }
-    doc = htmlReadMemory(utf8, (int)ulen, url, "UTF-8",
+    doc = htmlReadMemory(text, (int)ulen, url, "UTF-8",
                          HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
                              HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
                              HTML_PARSE_COMPACT);
@@ -151,7 +170,10 @@ struct wh_article *wh_extract(const char *html, size_t len, const char *url,
     base = url != NULL ? url : art->canonical_url;
     rc = wh_extract_body(doc, base, art);
     if (rc != WH_OK) {
-        snprintf(errstr, errstr_size, "no article found");
+        snprintf(errstr, errstr_size, "no article found%s",
+                 is_frameset(doc) ? " (a frameset page: its frames hold the "
+                                    "content)"
+                                  : "");
         wh_article_free(art);
         art = NULL;
     }

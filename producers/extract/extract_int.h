@@ -19,7 +19,9 @@
  * first bytes, then sniffing (valid UTF-8, else windows-1252). Invalid
  * sequences become U+FFFD; NUL and other C0 controls except tab, CR and
  * LF are dropped. Returns a new NUL-terminated string (caller frees) and
- * its length in *out_len; *out_charset names the charset used (static). */
+ * its length in *out_len, or NULL when the input already is clean UTF-8
+ * and can be used as it is (*out_len = len then); *out_charset names the
+ * charset used (static). */
 char *wh_extract_to_utf8(const char *in, size_t len, const char *http_charset,
                          size_t *out_len, const char **out_charset);
 

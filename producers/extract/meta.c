@@ -930,24 +930,80 @@ static const char *const standfirst_classes[] = {
     "summary",    "excerpt",     "lede",        "intro",
     "strapline",  "teaser-text", "description", NULL};
 
-static void body_element(struct meta_ctx *m, xmlNodePtr n, int *budget)
+/* The elements the walk looks at, named by a cheap switch rather than a
+ * chain of strcmp() per element. */
+enum tag {
+    T_OTHER,
+    T_A,
+    T_ADDRESS,
+    T_BODY,
+    T_DIV,
+    T_H1,
+    T_H2,
+    T_LINK,
+    T_META,
+    T_P,
+    T_SCRIPT,
+    T_SPAN,
+    T_STYLE,
+    T_SVG,
+    T_TIME,
+    T_TITLE
+};
+
+static enum tag tag_of(const char *name)
 {
-    const char *name = (const char *)n->name;
+    static const struct {
+        const char *name;
+        enum tag tag;
+    } tags[] = {
+        {"a", T_A},           {"address", T_ADDRESS}, {"body", T_BODY},
+        {"div", T_DIV},       {"h1", T_H1},           {"h2", T_H2},
+        {"link", T_LINK},     {"meta", T_META},       {"p", T_P},
+        {"script", T_SCRIPT}, {"span", T_SPAN},       {"style", T_STYLE},
+        {"svg", T_SVG},       {"time", T_TIME},       {"title", T_TITLE},
+    };
+
+    switch (name[0]) {
+    case 'a':
+    case 'b':
+    case 'd':
+    case 'h':
+    case 'l':
+    case 'm':
+    case 'p':
+    case 's':
+    case 't':
+        break;
+    default:
+        return T_OTHER;
+    }
+    for (size_t i = 0; i < WH_ARRAY_SIZE(tags); i++) {
+        if (tags[i].name[0] == name[0] && strcmp(tags[i].name, name) == 0) {
+            return tags[i].tag;
+        }
+    }
+    return T_OTHER;
+}
+
+static void body_element(struct meta_ctx *m, xmlNodePtr n, enum tag tag,
+                         int *budget)
+{
     const char *ip;
     const char *rel;
     char *v;
 
-    if (strcmp(name, "h1") == 0 && m->h1 == NULL) {
+    if (tag == T_H1 && m->h1 == NULL) {
         m->h1 = wh_extract_node_text(n, MAX_FIELD);
         return;
     }
-    if (strcmp(name, "h2") == 0 && m->nh2 < WH_ARRAY_SIZE(m->h2)) {
+    if (tag == T_H2 && m->nh2 < WH_ARRAY_SIZE(m->h2)) {
         v = wh_extract_node_text(n, MAX_FIELD);
         if (v != NULL) {
             m->h2[m->nh2++] = v;
         }
     }
-    if (strcmp(name, "time") == 0 && m->published.rank > R_TIME) {
+    if (tag == T_TIME && m->published.rank > R_TIME) {
         v = wh_extract_attr(n, "datetime");
         if (v == NULL) {
             char *t = wh_extract_node_text(n, 200);
@@ -1002,9 +1058,8 @@ static void body_element(struct meta_ctx *m, xmlNodePtr n, int *budget)
         byline_set(m, t, WH_PROV_MARKUP, R_MARKUP);
         free(t);
     }
-    if (strcmp(name, "div") != 0 && strcmp(name, "span") != 0 &&
-        strcmp(name, "p") != 0 && strcmp(name, "h2") != 0 &&
-        strcmp(name, "a") != 0 && strcmp(name, "address") != 0) {
+    if (tag != T_DIV && tag != T_SPAN && tag != T_P && tag != T_H2 &&
+        tag != T_A && tag != T_ADDRESS) {
         return;
     }
     if (xmlHasProp(n, (const xmlChar *)"class") == NULL &&
@@ -1042,18 +1097,16 @@ static void body_element(struct meta_ctx *m, xmlNodePtr n, int *budget)
     }
 }
 
-static void head_element(struct meta_ctx *m, xmlNodePtr n)
+static void head_element(struct meta_ctx *m, xmlNodePtr n, enum tag tag)
 {
-    const char *name = (const char *)n->name;
-
-    if (strcmp(name, "meta") == 0) {
+    if (tag == T_META) {
         meta_tag(m, n);
-    } else if (strcmp(name, "title") == 0 && m->title.val == NULL) {
+    } else if (tag == T_TITLE && m->title.val == NULL) {
         char *t = wh_extract_node_text(n, MAX_FIELD);
 
         field_set(&m->title, t, WH_PROV_MARKUP, R_MARKUP + 5);
         free(t);
-    } else if (strcmp(name, "link") == 0) {
+    } else if (tag == T_LINK) {
         char *rel = wh_extract_attr(n, "rel");
 
         if (rel != NULL && strcasecmp(rel, "canonical") == 0) {
@@ -1063,7 +1116,7 @@ static void head_element(struct meta_ctx *m, xmlNodePtr n)
             free(href);
         }
         free(rel);
-    } else if (strcmp(name, "script") == 0) {
+    } else if (tag == T_SCRIPT) {
         char *type = wh_extract_attr(n, "type");
 
         if (type != NULL && strcasestr(type, "ld+json") != NULL) {
@@ -1178,21 +1231,21 @@ void wh_extract_meta(htmlDocPtr doc, const char *base, struct wh_article *art)
         int descend = 1;
 
         if (cur->type == XML_ELEMENT_NODE) {
-            const char *name = (const char *)cur->name;
+            enum tag tag = tag_of((const char *)cur->name);
 
-            if (strcmp(name, "body") == 0) {
+            if (tag == T_BODY) {
                 in_body = 1;
             }
-            if (strcmp(name, "meta") == 0 || strcmp(name, "link") == 0 ||
-                strcmp(name, "title") == 0 || strcmp(name, "script") == 0) {
-                if (strcmp(name, "title") != 0 || !in_body) {
-                    head_element(&m, cur);
+            if (tag == T_META || tag == T_LINK || tag == T_TITLE ||
+                tag == T_SCRIPT) {
+                if (tag != T_TITLE || !in_body) {
+                    head_element(&m, cur, tag);
                 }
                 descend = 0;
-            } else if (strcmp(name, "style") == 0 || strcmp(name, "svg") == 0) {
+            } else if (tag == T_STYLE || tag == T_SVG) {
                 descend = 0;
             } else if (in_body) {
-                body_element(&m, cur, &budget);
+                body_element(&m, cur, tag, &budget);
             }
         } else {
             descend = 0;

@@ -1,5 +1,5 @@
 /*
- * fetch.c - one URL at a time with libcurl's easy interface, or from the
+ * peer_fetch.c - one URL at a time with libcurl's easy interface, or from the
  * local disk for file:// (see fetch.h).
  */
 #include "fetch.h"
