@@ -5,9 +5,11 @@
  * dedup on and off until the consumer daemon runs the stage.
  *
  *   stage_bench GROUND_TRUTH_JSON STATE_DIR
+ *   stage_bench --records FILE STATE_DIR     (one ninjs record a line)
  *
  * The records are the labelled set of corpus.h (originals and copies, so
- * the stage takes every kind of decision), as ninjs JSON text.
+ * the stage takes every kind of decision), as ninjs JSON text, or the
+ * lines of FILE.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +64,69 @@ static double pass(char **json, size_t n, void *ctx, size_t *dropped)
     return (double)n / (now() - t0);
 }
 
+static void *stage_open(const char *dir, struct wh_config **cfg)
+{
+    char err[512];
+    void *ctx;
+
+    *cfg = wh_config_new(wh_dedup_config_keys);
+    if (wh_config_set(*cfg, "dedup.state_dir", dir, err, sizeof(err)) !=
+        WH_OK) {
+        fprintf(stderr, "%s\n", err);
+        return NULL;
+    }
+    ctx = wh_stage_dedup.init(NULL, *cfg, err, sizeof(err));
+    if (ctx == NULL) {
+        fprintf(stderr, "%s\n", err);
+    }
+    return ctx;
+}
+
+/* --records FILE: the records of FILE, dedup off then on. */
+static int from_file(const char *path, const char *dir)
+{
+    FILE *fp = fopen(path, "r");
+    struct wh_config *cfg = NULL;
+    char **json = NULL;
+    char *line = NULL;
+    size_t cap = 0;
+    size_t n = 0;
+    size_t i;
+    size_t dropped;
+    ssize_t len;
+    double off;
+    double on;
+    void *ctx;
+
+    if (fp == NULL) {
+        perror(path);
+        return 1;
+    }
+    while ((len = getline(&line, &cap, fp)) > 0) {
+        json = wh_xrealloc(json, (n + 1) * sizeof(*json));
+        json[n++] = wh_xstrndup(line, (size_t)len);
+    }
+    free(line);
+    fclose(fp);
+    off = pass(json, n, NULL, &dropped);
+    ctx = stage_open(dir, &cfg);
+    if (ctx == NULL) {
+        return 1;
+    }
+    on = pass(json, n, ctx, &dropped);
+    wh_stage_dedup.close(ctx);
+    wh_config_free(cfg);
+    printf("| %s (%zu records) | records/s |\n|---|---:|\n"
+           "| parse + serialize (dedup off) | %.0f |\n"
+           "| parse + dedup stage + serialize (dedup on) | %.0f |\n",
+           path, n, off, on);
+    for (i = 0; i < n; i++) {
+        free(json[i]);
+    }
+    free(json);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct corpus c;
@@ -75,8 +140,14 @@ int main(int argc, char **argv)
     double on;
     double again;
 
+    if (argc == 4 && strcmp(argv[1], "--records") == 0) {
+        return from_file(argv[2], argv[3]);
+    }
     if (argc != 3) {
-        fprintf(stderr, "usage: %s GROUND_TRUTH_JSON STATE_DIR\n", argv[0]);
+        fprintf(stderr,
+                "usage: %s GROUND_TRUTH_JSON STATE_DIR\n"
+                "       %s --records FILE STATE_DIR\n",
+                argv[0], argv[0]);
         return 2;
     }
     if (corpus_load(&c, argv[1], 50, 0) != 0) {

@@ -343,6 +343,11 @@ static void hit_add(struct wh_index_hit *hits, size_t *n, size_t max,
     size_t i;
     size_t pos;
 
+    if (*n == max &&
+        (max == 0 || dist > hits[max - 1].distance ||
+         (dist == hits[max - 1].distance && id > hits[max - 1].id))) {
+        return; /* worse than every kept hit (clustered fingerprints) */
+    }
     for (i = 0; i < *n; i++) {
         if (hits[i].id == id) {
             return;

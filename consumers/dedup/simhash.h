@@ -44,8 +44,8 @@ struct wh_simhash_params {
 void wh_simhash_params_default(struct wh_simhash_params *p);
 
 struct wh_simhash_sig {
-    uint64_t fp;                              /* 64-bit SimHash */
-    uint32_t nwords;                          /* words in the text */
+    uint64_t fp;        /* 64-bit SimHash */
+    uint32_t nwords;    /* words in the text */
     uint32_t nshingles; /* MinHash shingles (repeats counted) */
     uint32_t minhash[WH_SIMHASH_MINHASH_MAX]; /* minhash_k values used */
     /* Bit positions of fp whose SimHash counters were closest to zero,

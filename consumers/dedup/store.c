@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -61,9 +62,11 @@ struct backend_ops {
 struct file_backend {
     int fd;
     char *path;
-    uint64_t pos;     /* end of the last frame read or written */
-    int dirty;        /* appended since the last fdatasync */
-    int locked;       /* we hold the flock */
+    uint64_t pos; /* end of the last frame read or written */
+    int dirty;    /* appended since the last fdatasync */
+    int locked;   /* we hold the flock */
+    char *map;    /* read-only mapping of the first map_len bytes */
+    size_t map_len;
     char *buf;        /* read-ahead of the catch-up reader */
     uint64_t buf_off; /* file offset of buf[0] */
     size_t buf_len;
@@ -261,32 +264,62 @@ static int file_append(void *v, const void *rec, size_t len, uint64_t *loc,
     return WH_OK;
 }
 
+/* Maps the log again, twice as far as it now reaches (pages past the end
+ * of the file are mapped but never touched: they become readable as the
+ * log grows into them), so remapping is rare. WH_OK or WH_EIO. */
+static int file_remap(struct file_backend *b, char *errstr, size_t errstr_size)
+{
+    size_t len = (size_t)1 << 20;
+    void *m;
+
+    while (len < 2 * b->pos) {
+        len *= 2;
+    }
+    if (b->map != NULL) {
+        (void)munmap(b->map, b->map_len);
+        b->map = NULL;
+        b->map_len = 0;
+    }
+    m = mmap(NULL, len, PROT_READ, MAP_SHARED, b->fd, 0);
+    if (m == MAP_FAILED) {
+        snprintf(errstr, errstr_size, "%s: mmap: %s", b->path, strerror(errno));
+        return WH_EIO;
+    }
+    b->map = m;
+    b->map_len = len;
+    return WH_OK;
+}
+
+/* Records are read through a shared read-only mapping of the log: a
+ * decision may look at dozens of candidates, and a pread each cost more
+ * than the rest of the decision. Only complete frames (before pos) are
+ * read, so a torn tail truncated by another process is never touched. */
 static int file_get(void *v, uint64_t loc, struct wh_buf *rec, char *errstr,
                     size_t errstr_size)
 {
     struct file_backend *b = v;
     uint32_t hdr[2];
-    char *tmp;
-    ssize_t n;
 
-    n = pread(b->fd, hdr, sizeof(hdr), (off_t)loc);
-    if (n != (ssize_t)sizeof(hdr) || hdr[0] != FRAME_MAGIC ||
-        hdr[1] > FRAME_MAX) {
+    if (loc + sizeof(hdr) > b->pos) {
+        snprintf(errstr, errstr_size, "%s: no record at offset %llu", b->path,
+                 (unsigned long long)loc);
+        return WH_EIO;
+    }
+    if (b->pos > b->map_len && file_remap(b, errstr, errstr_size) != WH_OK) {
+        return WH_EIO;
+    }
+    memcpy(hdr, b->map + loc, sizeof(hdr));
+    if (hdr[0] != FRAME_MAGIC || hdr[1] > FRAME_MAX ||
+        loc + sizeof(hdr) + hdr[1] + 4 > b->pos) {
         snprintf(errstr, errstr_size, "%s: bad record at offset %llu", b->path,
                  (unsigned long long)loc);
         return WH_EIO;
     }
-    tmp = wh_xmalloc(hdr[1] ? hdr[1] : 1);
-    n = pread(b->fd, tmp, hdr[1], (off_t)(loc + sizeof(hdr)));
-    if (n != (ssize_t)hdr[1]) {
-        free(tmp);
-        snprintf(errstr, errstr_size, "%s: short read at offset %llu", b->path,
-                 (unsigned long long)loc);
+    wh_buf_reset(rec);
+    if (wh_buf_append(rec, b->map + loc + sizeof(hdr), hdr[1]) != WH_OK) {
+        snprintf(errstr, errstr_size, "record too large");
         return WH_EIO;
     }
-    wh_buf_reset(rec);
-    (void)wh_buf_append(rec, tmp, hdr[1]);
-    free(tmp);
     return WH_OK;
 }
 
@@ -312,6 +345,9 @@ static void file_close(void *v)
 
     if (b == NULL) {
         return;
+    }
+    if (b->map != NULL) {
+        (void)munmap(b->map, b->map_len);
     }
     if (b->fd >= 0) {
         close(b->fd);
