@@ -24,7 +24,7 @@ def main():
     ap.add_argument('--scorer', required=True)
     ap.add_argument('--gt', required=True)
     ap.add_argument('--pred', required=True)
-    ap.add_argument('--ids', help='file with the page ids to score (one a line)')
+    ap.add_argument('--ids', help='file of page ids to score, one a line')
     ap.add_argument('--json', action='store_true')
     a = ap.parse_args()
     sc = load_scorer(a.scorer)

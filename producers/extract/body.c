@@ -1380,6 +1380,23 @@ static int starts_n(const char *t, size_t len, const char *prefix)
 
 static int is_boiler_line(const char *t, size_t len, size_t chars)
 {
+    /* photo captions that name themselves */
+    static const char *const caption_starts[] = {
+        "above:",      "below:",      "pictured:",  "picture:",
+        "photo:",      "photograph:", "image:",     "caption:",
+        "staff photo", "file photo",  "(photo",     "photo by ",
+        "photos:",     "top photo",   "main photo", NULL};
+
+    if (chars <= 2) {
+        return 1;
+    }
+    if (chars <= 300) {
+        for (size_t i = 0; caption_starts[i] != NULL; i++) {
+            if (starts_n(t, len, caption_starts[i])) {
+                return 1;
+            }
+        }
+    }
     static const char *const anywhere[] = {
         "all rights reserved",    "may not be published, broadcast",
         "may not be reproduced",  "may not be republished",
@@ -1794,7 +1811,7 @@ static int is_label_line(const struct body_ctx *c, const struct block *b)
     if (b->chars < 3) {
         return 1;
     }
-    if (b->chars < 120 && memchr(t, '@', b->text_len) != NULL) {
+    if (b->chars < 200 && memchr(t, '@', b->text_len) != NULL) {
         return 1;
     }
     /* (by characters too: CJK text has few blank-separated words) */
