@@ -73,6 +73,7 @@
 #define BACKOFF_MIN_MS 200
 #define BACKOFF_MAX_MS 30000
 #define SHUTDOWN_FLUSH_TRIES 5
+#define SHUTDOWN_REBALANCE_TRIES 50  /* x POLL_MS */
 #define DLQ_FLUSH_MS 10000
 #define LAG_EVERY_MS 5000
 #define BROKER_CHECK_MS 10000
@@ -193,6 +194,7 @@ struct part {
 
 struct consumer {
     struct wh_config *cfg;
+    struct wh_config *stage_cfg; /* cfg for the stages (stage_config()) */
     rd_kafka_t *rk;
     struct inst insts[MAX_STAGES];
     size_t ninsts;
@@ -632,6 +634,13 @@ static int check_selection(const struct wh_config *cfg,
 static int validate(const struct wh_config *cfg, long long *flush_records,
                     long long *flush_ms, char *errstr, size_t errstr_size)
 {
+    static const struct {
+        const char *key;
+        const char *values;   /* the words allowed, for in_list() */
+        const char *say;
+    } choices[] = {{"dedup.copies", "keep,drop,topic", "keep, drop or topic"},
+                   {"dedup.fsync", "flush,each", "flush or each"}};
+    size_t i;
     const struct wh_config_entry *e;
     rd_kafka_conf_t *conf = NULL;
     const char *topic;
@@ -687,6 +696,20 @@ static int validate(const struct wh_config *cfg, long long *flush_records,
         }
         nsinks++;
     }
+    /* The dedup stage checks its keys when it starts; the choices are
+     * checked here too so that --check-config catches a typo. */
+    for (i = 0; i < WH_ARRAY_SIZE(choices); i++) {
+        const char *v = wh_config_get(cfg, choices[i].key, NULL);
+
+        if (v != NULL && (strchr(v, ',') != NULL ||
+                          !in_list(choices[i].values, v))) {
+            e = last_entry(cfg, choices[i].key);
+            snprintf(errstr, errstr_size, "%s: %s: \"%s\": expected %s",
+                     e != NULL ? e->origin : "?", choices[i].key, v,
+                     choices[i].say);
+            goto out;
+        }
+    }
     if (check_selection(cfg, WH_STAGE_DEDUP, errstr, errstr_size) !=
             WH_OK ||
         check_selection(cfg, WH_STAGE_ENRICH, errstr, errstr_size) !=
@@ -738,6 +761,30 @@ static void inst_metrics(struct consumer *c, struct inst *in)
     }
 }
 
+static int consumer_only(const char *prop);
+
+/* The configuration the stages see: everything but the consumer-only
+ * kafka.* properties, which a sink's own producer (kafka:TOPIC, the
+ * copies topic) would warn about. Kept for the life of the consumer. */
+static struct wh_config *stage_config(const struct wh_config *cfg)
+{
+    struct wh_config *scfg = wh_config_new(config_keys());
+    const struct wh_config_entry *e;
+    char errstr[256];
+
+    for (e = cfg->head; e != NULL; e = e->next) {
+        int rc;
+
+        if (strncmp(e->key, "kafka.", 6) == 0 && consumer_only(e->key + 6)) {
+            continue;
+        }
+        /* Known keys of a valid configuration: cannot fail. */
+        rc = wh_config_set(scfg, e->key, e->value, errstr, sizeof(errstr));
+        WH_ASSERT(rc == WH_OK);
+    }
+    return scfg;
+}
+
 /* With dedup.copies = topic (and a dedup stage running), the dedup stage
  * marks copies ("dedupRoute": "copies") and they go, instead of to the
  * sinks, to their own topic through a Kafka sink of their own: delivered
@@ -777,7 +824,7 @@ static int copies_init(struct consumer *c, char *errstr, size_t errstr_size)
     in->st = wh_stage_find(WH_STAGE_SINK, "kafka");
     WH_ASSERT(in->st != NULL);
     serr[0] = '\0';
-    in->ctx = in->st->init(topic, c->cfg, serr, sizeof(serr));
+    in->ctx = in->st->init(topic, c->stage_cfg, serr, sizeof(serr));
     if (in->ctx == NULL) {
         snprintf(errstr, errstr_size, "dedup.copies_topic %s: %s", topic,
                  serr);
@@ -806,6 +853,7 @@ static int is_copy(const struct wh_record *rec)
  * configuration. Returns WH_OK or an error with errstr filled. */
 static int stages_init(struct consumer *c, char *errstr, size_t errstr_size)
 {
+    c->stage_cfg = stage_config(c->cfg);
     static const enum wh_stage_type order[] = {WH_STAGE_DEDUP,
                                                WH_STAGE_ENRICH};
     const struct wh_config_entry *e;
@@ -826,7 +874,7 @@ static int stages_init(struct consumer *c, char *errstr, size_t errstr_size)
                      st->type == WH_STAGE_DEDUP ? "dedup" : "enrich",
                      st->name);
             serr[0] = '\0';
-            in->ctx = st->init(NULL, c->cfg, serr, sizeof(serr));
+            in->ctx = st->init(NULL, c->stage_cfg, serr, sizeof(serr));
             if (in->ctx == NULL) {
                 snprintf(errstr, errstr_size, "%s: %s", in->tag, serr);
                 return WH_EINVAL;
@@ -854,7 +902,7 @@ static int stages_init(struct consumer *c, char *errstr, size_t errstr_size)
         in = &c->insts[c->ninsts];
         snprintf(in->tag, sizeof(in->tag), "sink:%s", st->name);
         serr[0] = '\0';
-        in->ctx = st->init(arg, c->cfg, serr, sizeof(serr));
+        in->ctx = st->init(arg, c->stage_cfg, serr, sizeof(serr));
         if (in->ctx == NULL) {
             snprintf(errstr, errstr_size, "%s: sink %s: %s", e->origin,
                      e->value, serr);
@@ -2038,9 +2086,33 @@ static int shut_down(struct consumer *c, int status)
         work_clear(&c->parts[i].held);
     }
     pends_clear(c);
-    err = rd_kafka_commit(c->rk, NULL, 0);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR &&
-        err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+    for (tries = 0;; tries++) {
+        rd_kafka_message_t *rkm;
+
+        err = rd_kafka_commit(c->rk, NULL, 0);
+        if (err != RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
+            tries == SHUTDOWN_REBALANCE_TRIES) {
+            break;
+        }
+        /* Another member joined or left (several consumers of the
+         * group stopping at once): serve the rebalance, then commit
+         * what is still ours. A message polled now is not processed;
+         * its partition's next owner reads it. */
+        rkm = rd_kafka_consumer_poll(c->rk, POLL_MS);
+        if (rkm != NULL) {
+            rd_kafka_message_destroy(rkm);
+        }
+    }
+    if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
+        err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+        err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID) {
+        /* Not a failure: the partitions moved on; their next owner
+         * reads from the last committed offset (at-least-once). */
+        wh_notice(TAG, "commit: %s: the group rebalanced while stopping; "
+                  "what this consumer did not commit is read again by "
+                  "the partitions' next owner", rd_kafka_err2str(err));
+    } else if (err != RD_KAFKA_RESP_ERR_NO_ERROR &&
+               err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
         wh_err(TAG, "commit: %s", rd_kafka_err2str(err));
         status = 1;
     }
@@ -2184,6 +2256,7 @@ out:
         rd_kafka_destroy(c.dlq_rk);
     }
     stages_close(&c);
+    wh_config_free(c.stage_cfg);
     wh_metrics_server_stop(c.srv);
     wh_metrics_free(c.reg);
     wh_config_free(c.cfg);

@@ -10,11 +10,23 @@
 #include "wh/wh.h"
 
 #define TAIL_MIN ((size_t)1024)
-/* The directory has at most 2^16 buckets per table (256 KiB, which stays
- * in cache); within a bucket the keys of uniformly spread fingerprints
- * are found by interpolation, so a probe costs about one memory access. */
-#define DIR_MAX_BITS 16
-#define PIPE ((size_t)8) /* probes in flight per pipeline stage */
+/* The directory is indexed directly by the leading DIR bits of a table
+ * key: one 32-bit offset per 4 entries or so (2^d >= n / 4, at most the
+ * key's own bits), so a probe reads one directory slot and then exactly
+ * the entries of its slot (~1-5, one or two cache lines), with no search.
+ * Every lookup first computes all its keys, then prefetches the directory
+ * slots of PIPE probes ahead and the entries of the probes in between:
+ * the memory accesses of many probes overlap instead of being paid one
+ * after the other, which is what keeps the lookup time flat when the
+ * index no longer fits in the CPU cache. */
+#define DIR_PER_SLOT 4
+#define PIPE ((size_t)16) /* probes between the two prefetch stages */
+/* The directory is two small arrays rather than one 32-bit offset per
+ * slot, so that it stays in the CPU cache at 10M (0.2 B per entry and
+ * table, ~8 MB in all) while the entries do not: a byte per slot
+ * relative to a 32-bit offset per group of 16 slots. */
+#define GROUP_BITS 4
+#define FINE_SAT 255
 
 /* An entry as stored: 12 bytes, 4-byte aligned. */
 struct entry {
@@ -28,7 +40,13 @@ struct table {
     unsigned bits;   /* by shift: block i and the bits after it */
     struct entry *e; /* sorted by (block, id) */
     size_t n;
-    uint32_t *dir; /* 2^dbits + 1 offsets into e */
+    /* the directory over the leading dbits bits of the key ("slots"):
+     * coarse[g] = first entry of group g of 2^GROUP_BITS slots (one more
+     * at the end: n); fine[s] = first entry of slot s minus its group's
+     * first, FINE_SAT when that does not fit a byte. Both live in one
+     * allocation starting at coarse. */
+    uint32_t *coarse;
+    uint8_t *fine;
     unsigned dbits;
 };
 
@@ -44,9 +62,8 @@ struct wh_index {
  * probe can be prefetched before any is read. */
 struct probe {
     uint32_t key;
-    uint32_t begin; /* the directory bucket of the key */
+    uint32_t begin; /* its directory slot's entries: [begin, end) */
     uint32_t end;
-    uint32_t guess; /* interpolated position of the key in it */
     uint8_t table;
 };
 
@@ -65,6 +82,9 @@ void wh_index_params_default(struct wh_index_params *p)
  * there, 3-4 times slower than this in the lookup loops. */
 static inline unsigned popcount64(uint64_t x)
 {
+#ifdef EXP_HW
+    return (unsigned)__builtin_popcountll(x);
+#endif
     x = x - ((x >> 1) & 0x5555555555555555ULL);
     x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
     x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
@@ -120,8 +140,8 @@ void wh_index_free(struct wh_index *idx)
     }
     for (i = 0; i < idx->p.tables; i++) {
         big_free(idx->t[i].e, idx->t[i].n * sizeof(struct entry));
-        if (idx->t[i].dir != NULL) {
-            big_free(idx->t[i].dir, dir_bytes(&idx->t[i]));
+        if (idx->t[i].coarse != NULL) {
+            big_free(idx->t[i].coarse, dir_bytes(&idx->t[i]));
         }
     }
     free(idx->tail);
@@ -193,9 +213,21 @@ static void big_free(void *p, size_t bytes)
     }
 }
 
+static size_t dir_groups(unsigned dbits)
+{
+    return dbits > GROUP_BITS ? (size_t)1 << (dbits - GROUP_BITS) : 1;
+}
+
 static size_t dir_bytes(const struct table *t)
 {
-    return (((size_t)1 << t->dbits) + 1) * sizeof(*t->dir);
+    return (dir_groups(t->dbits) + 1) * sizeof(uint32_t) +
+           ((size_t)1 << t->dbits);
+}
+
+/* The directory slot of a key of table t. */
+static uint32_t slot_of(const struct table *t, uint32_t key)
+{
+    return key >> (t->bits - t->dbits);
 }
 
 static void build_dir(struct table *t)
@@ -203,27 +235,75 @@ static void build_dir(struct table *t)
     unsigned d = 1;
     size_t nb;
     size_t i;
-    size_t b = 0;
+    size_t s = 0;
+    size_t base = 0;
 
-    while (d < t->bits && d < DIR_MAX_BITS && ((size_t)1 << (d + 2)) <= t->n) {
+    while (d < t->bits && ((size_t)DIR_PER_SLOT << d) < t->n) {
         d++;
     }
     nb = (size_t)1 << d;
-    if (t->dir != NULL) {
-        big_free(t->dir, dir_bytes(t));
+    if (t->coarse != NULL) {
+        big_free(t->coarse, dir_bytes(t));
     }
     t->dbits = d;
-    t->dir = big_alloc(dir_bytes(t));
-    for (i = 0; i < t->n; i++) {
-        size_t bi = block(t, entry_fp(&t->e[i])) >> (t->bits - d);
+    t->coarse = big_alloc(dir_bytes(t));
+    t->fine = (uint8_t *)(t->coarse + dir_groups(d) + 1);
+    /* slot s starts at the first entry whose slot is >= s */
+    for (i = 0; i <= t->n; i++) {
+        size_t si = i < t->n ? slot_of(t, block(t, entry_fp(&t->e[i]))) : nb;
 
-        while (b <= bi) {
-            t->dir[b++] = (uint32_t)i;
+        for (; s <= si && s < nb; s++) {
+            size_t off;
+
+            if ((s & (((size_t)1 << GROUP_BITS) - 1)) == 0) {
+                base = i;
+                t->coarse[s >> GROUP_BITS] = (uint32_t)i;
+            }
+            off = i - base;
+            t->fine[s] = (uint8_t)(off < FINE_SAT ? off : FINE_SAT);
         }
     }
-    while (b <= nb) {
-        t->dir[b++] = (uint32_t)t->n;
+    t->coarse[dir_groups(d)] = (uint32_t)t->n;
+}
+
+/* First entry of [lo, hi) of table t whose slot is >= s. */
+static uint32_t slot_search(const struct table *t, uint32_t lo, uint32_t hi,
+                            uint32_t s)
+{
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+
+        if (slot_of(t, block(t, entry_fp(&t->e[mid]))) < s) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
     }
+    return lo;
+}
+
+/* The entries of slot s: [*begin, *end). Exact from the directory, or a
+ * binary search inside the group when a byte saturated (only with
+ * fingerprints crowded into few slots). */
+static void slot_range(const struct table *t, uint32_t s, uint32_t *begin,
+                       uint32_t *end)
+{
+    uint32_t g = s >> GROUP_BITS;
+    uint32_t base = t->coarse[g];
+    uint32_t next = t->coarse[g + 1];
+    uint32_t lo = t->fine[s];
+    int last = ((s + 1) & ((1U << GROUP_BITS) - 1)) == 0 ||
+               s + 1 == (1U << t->dbits);
+    uint32_t hi = last ? next - base : t->fine[s + 1];
+
+    if (lo == FINE_SAT) {
+        lo = slot_search(t, base + FINE_SAT, next, s) - base;
+    }
+    if (!last && hi == FINE_SAT) {
+        hi = slot_search(t, base + lo, next, s + 1) - base;
+    }
+    *begin = base + lo;
+    *end = base + hi;
 }
 
 /* Merges the sorted tail copy `add` (m entries) into table t, into a new
@@ -461,46 +541,49 @@ size_t wh_index_lookup(const struct wh_index *idx, uint64_t fp,
             }
         }
     }
-    /* software pipeline: directory of probe i + 2D and bucket of probe
-     * i + D are fetched while probe i is scanned, so ~D misses overlap */
+    /* software pipeline: the directory slot of probe i + 2D and the
+     * entries of probe i + D are prefetched while probe i is scanned */
     for (i = 0; i < npr + 2 * PIPE; i++) {
         if (i < npr) {
             const struct table *t = &idx->t[pr[i].table];
 
-            __builtin_prefetch(&t->dir[pr[i].key >> (t->bits - t->dbits)]);
+            uint32_t sl = slot_of(t, pr[i].key);
+
+            __builtin_prefetch(&t->coarse[sl >> GROUP_BITS]);
+            __builtin_prefetch(&t->fine[sl]);
         }
         if (i >= PIPE && i - PIPE < npr) {
             struct probe *q = &pr[i - PIPE];
             const struct table *t = &idx->t[q->table];
-            uint32_t b = q->key >> (t->bits - t->dbits);
+            const char *at;
+            const char *last;
+            unsigned lines = 0;
 
-            unsigned low = t->bits - t->dbits;
-            uint64_t sub = q->key & (((uint32_t)1 << low) - 1);
-
-            q->begin = t->dir[b];
-            q->end = t->dir[b + 1];
-            q->guess = q->begin +
-                       (uint32_t)(((uint64_t)(q->end - q->begin) * sub) >> low);
-            __builtin_prefetch(&t->e[q->guess]);
+            slot_range(t, slot_of(t, q->key), &q->begin, &q->end);
+            if (q->end > q->begin) {
+                /* every line of the slot's entries, up to 4 (a longer
+                 * run is read sequentially: the hardware follows it) */
+                at = (const char *)&t->e[q->begin];
+                last = (const char *)&t->e[q->end - 1];
+                while (lines < 4 && at <= last + sizeof(struct entry) - 1) {
+                    __builtin_prefetch(at);
+                    at += 64;
+                    lines++;
+                }
+            }
         }
         if (i >= 2 * PIPE) {
             const struct probe *q = &pr[i - 2 * PIPE];
             const struct table *t = &idx->t[q->table];
-            uint32_t j = q->guess;
+            int exact = t->dbits == t->bits;
+            uint32_t j;
 
-            /* from the guess to the first entry of the key */
-            while (j > q->begin && block(t, entry_fp(&t->e[j - 1])) >= q->key) {
-                j--;
-            }
-            while (j < q->end && block(t, entry_fp(&t->e[j])) < q->key) {
-                j++;
-            }
-            for (; j < q->end; j++) {
+            for (j = q->begin; j < q->end; j++) {
                 uint64_t efp = entry_fp(&t->e[j]);
                 unsigned d;
 
-                if (block(t, efp) != q->key) {
-                    break;
+                if (!exact && block(t, efp) != q->key) {
+                    continue;
                 }
                 d = popcount64(efp ^ fp);
                 if (d <= idx->p.radius) {
@@ -529,7 +612,7 @@ size_t wh_index_bytes(const struct wh_index *idx)
 
     for (i = 0; i < idx->p.tables; i++) {
         bytes += idx->t[i].n * sizeof(struct entry);
-        if (idx->t[i].dir != NULL) {
+        if (idx->t[i].coarse != NULL) {
             bytes += dir_bytes(&idx->t[i]);
         }
     }

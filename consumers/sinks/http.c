@@ -19,8 +19,9 @@
  * 4xx refuses the item for good: it is dropped, logged with its uri and
  * the server's reason, reported to the consumer through the record's
  * meta->reject (so it is dead-lettered with that reason), and the next
- * flush() returns WH_REJECT naming it (after the rest is written). A whole-request 4xx (400, 413, ...) on a
- * batch is retried one document at a time to find the one at fault;
+ * flush() returns WH_REJECT naming it (after the rest is written). A
+ * whole-request 4xx (400, 413, ...) on a batch is retried one document
+ * at a time to find the one at fault;
  * 401, 403, 404, 405 and redirects mean the sink is misconfigured and
  * every record would fail: WH_FATAL.
  */

@@ -16,7 +16,8 @@
  * for good: at once from process() when librdkafka already knows
  * (message.max.bytes), otherwise by its delivery report: the record is
  * then reported to the consumer through its meta->reject (its token
- * travels as the message's opaque), so it is dead-lettered, and the next
+ * travels in a cell of its own, the message's opaque, freed by the
+ * delivery report), so it is dead-lettered, and the next
  * flush() returns WH_REJECT naming the uri(s), after the rest is
  * delivered. Errors that
  * would fail every record (no such topic, not authorized, idempotence
@@ -43,10 +44,6 @@
 #define KSINK_FLUSH_MS 10000 /* most flush() waits for reports */
 #define KSINK_CLOSE_MS 5000
 #define KSINK_QUEUE_FULL_WAIT_MS 100
-
-/* The consumer's record tokens travel as librdkafka message opaques. */
-_Static_assert(sizeof(uintptr_t) >= sizeof(uint64_t),
-               "a record token must fit in a message opaque");
 
 /* A message to produce again. */
 struct ksink_msg {
@@ -159,7 +156,11 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
     int key_len = rkm->key != NULL ? (int)rkm->key_len : 0;
     const char *key = rkm->key != NULL ? rkm->key : "";
 
+    uint64_t *cell = rkm->_private;
+    uint64_t token = cell != NULL ? *cell : 0;
+
     (void)rk;
+    free(cell);
     WH_ASSERT(ctx->inflight > 0);
     ctx->inflight--;
     if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -167,8 +168,7 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
     }
     switch (classify(rkm->err)) {
     case ERR_RECORD:
-        refused(ctx, key, key_len, (uint64_t)(uintptr_t)rkm->_private,
-                rkm->err);
+        refused(ctx, key, key_len, token, rkm->err);
         break;
     case ERR_FATAL:
         set_fatal(ctx, "%s: %.*s: %s", ctx->topic, key_len, key,
@@ -179,7 +179,7 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                  key_len > 100 ? 100 : key_len, key,
                  rd_kafka_err2str(rkm->err));
         keep_again(ctx, rkm->key, rkm->key != NULL ? rkm->key_len : 0,
-                   rkm->payload, rkm->len, (uint64_t)(uintptr_t)rkm->_private);
+                   rkm->payload, rkm->len, token);
         break;
     }
 }
@@ -199,6 +199,12 @@ static void ksink_close(void *arg)
                     "%d message(s) still queued at close (their "
                     "records will be consumed again)",
                     rd_kafka_outq_len(ctx->rk));
+            /* Their delivery reports (purged) free their token cells;
+             * nothing is reported to the consumer any more. */
+            ctx->reject = NULL;
+            rd_kafka_purge(ctx->rk, RD_KAFKA_PURGE_F_QUEUE |
+                                        RD_KAFKA_PURGE_F_INFLIGHT);
+            (void)rd_kafka_flush(ctx->rk, KSINK_CLOSE_MS);
         }
         rd_kafka_destroy(ctx->rk);
     }
@@ -286,14 +292,16 @@ static rd_kafka_resp_err_t produce(struct ksink *ctx, const char *key,
                                    uint64_t token)
 {
     rd_kafka_resp_err_t err;
+    uint64_t *cell = wh_xmalloc(sizeof(*cell));
     int tries;
 
+    *cell = token;
     for (tries = 0; tries < 2; tries++) {
         err = rd_kafka_producev(
             ctx->rk, RD_KAFKA_V_TOPIC(ctx->topic), RD_KAFKA_V_KEY(key, key_len),
             RD_KAFKA_V_VALUE(payload, len),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
-            RD_KAFKA_V_OPAQUE((void *)(uintptr_t)token), RD_KAFKA_V_END);
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_OPAQUE(cell),
+            RD_KAFKA_V_END);
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             break;
         }
@@ -301,7 +309,9 @@ static rd_kafka_resp_err_t produce(struct ksink *ctx, const char *key,
         rd_kafka_poll(ctx->rk, KSINK_QUEUE_FULL_WAIT_MS);
     }
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        ctx->inflight++; /* the payload now belongs to librdkafka */
+        ctx->inflight++; /* payload and cell now belong to librdkafka */
+    } else {
+        free(cell);
     }
     return err;
 }

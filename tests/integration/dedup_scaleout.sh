@@ -67,17 +67,22 @@ start_b() {
 
 # uri+version pairs of JSONL files (missing files are empty).
 pairs() {
-    cat "$@" 2>/dev/null | "$WH_PYTHON" -c '
+    "$WH_PYTHON" -c '
 import json, sys
 seen = set()
-for line in sys.stdin:
-    if line.strip():
-        try:
-            d = json.loads(line)
-        except ValueError:
-            continue   # a line being written
-        seen.add(d["uri"] + " " + d.get("version", "1"))
-print("\n".join(sorted(seen)))'
+for path in sys.argv[1:]:
+    try:
+        lines = open(path, encoding="utf-8").readlines()
+    except FileNotFoundError:
+        continue   # not created yet
+    for line in lines:
+        if line.strip():
+            try:
+                d = json.loads(line)
+            except ValueError:
+                continue   # a line being written
+            seen.add(d["uri"] + " " + d.get("version", "1"))
+print("\n".join(sorted(seen)))' "$@"
 }
 
 # wait_b SECONDS: until the three consumers' sinks hold every record the
