@@ -74,8 +74,10 @@ static int counts_process(void *ctx, struct wh_record *rec,
     }
     while (i < len) {
         int bad = 0;
-        uint32_t cp = wh_enrich_utf8_next(s, len, &i, &bad);
-        enum wh_enrich_class cls = wh_enrich_cp_class(cp);
+        uint32_t cp = (unsigned char)s[i] < 0x80
+                          ? (unsigned char)s[i++]
+                          : wh_enrich_utf8_next(s, len, &i, &bad);
+        enum wh_enrich_class cls = wh_enrich_cp_class_fast(cp);
 
         chars++;
         invalid += bad ? 1 : 0;

@@ -440,8 +440,18 @@ size_t wh_enrich_lower_buf(const char *s, size_t len, char *out, size_t size)
     size_t o = 0;
 
     while (i < len) {
-        uint32_t cp = wh_enrich_cp_lower(wh_enrich_utf8_next(s, len, &i, NULL));
+        unsigned char c = (unsigned char)s[i];
+        uint32_t cp;
 
+        if (c < 0x80) {
+            if (o + 4 >= size) {
+                return (size_t)-1; /* the same bound as below */
+            }
+            out[o++] = (char)(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
+            i++;
+            continue;
+        }
+        cp = wh_enrich_cp_lower(wh_enrich_utf8_next(s, len, &i, NULL));
         if (o + 4 >= size) {
             return (size_t)-1;
         }
@@ -569,7 +579,7 @@ static int is_abbreviation(const char *s, size_t len)
         return 1; /* "U.S." */
     }
     for (k = 0; k < WH_ARRAY_SIZE(abbreviations); k++) {
-        if (strlen(abbreviations[k]) == len &&
+        if (abbreviations[k][0] == s[0] && strlen(abbreviations[k]) == len &&
             memcmp(abbreviations[k], s, len) == 0) {
             return 1;
         }
@@ -617,8 +627,8 @@ static int skip_separators(struct wh_enrich_tokenizer *tz)
 
     while (tz->pos < tz->len) {
         size_t at = tz->pos;
-        uint32_t cp = wh_enrich_utf8_next(tz->s, tz->len, &tz->pos, NULL);
-        enum wh_enrich_class cls = wh_enrich_cp_class(cp);
+        uint32_t cp = wh_enrich_utf8_next_fast(tz->s, tz->len, &tz->pos);
+        enum wh_enrich_class cls = wh_enrich_cp_class_fast(cp);
 
         if (is_word_class(cls)) {
             tz->pos = at;
@@ -683,8 +693,8 @@ int wh_enrich_tok_next(struct wh_enrich_tokenizer *tz,
         if (at >= tz->len) {
             break;
         }
-        cp = wh_enrich_utf8_next(tz->s, tz->len, &tz->pos, NULL);
-        cls = wh_enrich_cp_class(cp);
+        cp = wh_enrich_utf8_next_fast(tz->s, tz->len, &tz->pos);
+        cls = wh_enrich_cp_class_fast(cp);
         if (cls == WH_CLASS_IDEO) {
             if (at == start) {
                 flags |= WH_TOK_IDEO; /* one character, one word */
@@ -707,8 +717,8 @@ int wh_enrich_tok_next(struct wh_enrich_tokenizer *tz,
         }
         if (is_joiner(cp) && tz->pos < tz->len) {
             size_t next = tz->pos;
-            uint32_t cp2 = wh_enrich_utf8_next(tz->s, tz->len, &next, NULL);
-            enum wh_enrich_class cls2 = wh_enrich_cp_class(cp2);
+            uint32_t cp2 = wh_enrich_utf8_next_fast(tz->s, tz->len, &next);
+            enum wh_enrich_class cls2 = wh_enrich_cp_class_fast(cp2);
 
             if (cls2 == WH_CLASS_LETTER || cls2 == WH_CLASS_DIGIT) {
                 dotted |= cp == '.';
@@ -929,6 +939,88 @@ void wh_enrich_primary_lang(const char *tag, char out[8])
 
 #define LANGS_MAX 64 /* languages cached; more get no resources */
 
+/* ---- stem memo: lower-case word -> stem, per language ---- */
+
+#define STEMS_SLOTS 16384 /* a power of two; emptied when half full */
+
+struct stem_slot {
+    char *word; /* "word\0stem\0" in one allocation; NULL: empty */
+    size_t word_len;
+    size_t stem_len;
+};
+
+struct wh_enrich_stems {
+    struct stem_slot slots[STEMS_SLOTS];
+    size_t count;
+};
+
+static void stems_clear(struct wh_enrich_stems *m)
+{
+    size_t k;
+
+    for (k = 0; k < STEMS_SLOTS; k++) {
+        free(m->slots[k].word);
+        m->slots[k].word = NULL;
+    }
+    m->count = 0;
+}
+
+static void stems_free(struct wh_enrich_stems *m)
+{
+    if (m != NULL) {
+        stems_clear(m);
+        free(m);
+    }
+}
+
+/* The stem of the lower-case word w (len bytes) in lang: from the memo,
+ * else from the stemmer (remembered). Sets *stem_len; the result is
+ * valid until the next call for lang. */
+static const char *stem_word(struct wh_enrich_lang *lang, const char *w,
+                             size_t len, size_t *stem_len)
+{
+    struct wh_enrich_stems *m = lang->memo;
+    struct stem_slot *slot;
+    const sb_symbol *r;
+    size_t k;
+    size_t n;
+
+    if (m == NULL) {
+        m = wh_xcalloc(1, sizeof(*m));
+        lang->memo = m;
+    }
+    k = (size_t)wh_hash64(w, len) & (STEMS_SLOTS - 1);
+    while (m->slots[k].word != NULL) {
+        slot = &m->slots[k];
+        if (slot->word_len == len && memcmp(slot->word, w, len) == 0) {
+            *stem_len = slot->stem_len;
+            return slot->word + len + 1;
+        }
+        k = (k + 1) & (STEMS_SLOTS - 1);
+    }
+    r = sb_stemmer_stem(lang->stemmer, (const sb_symbol *)w, (int)len);
+    if (r == NULL) {
+        *stem_len = len; /* out of memory in libstemmer: the word itself */
+        return w;
+    }
+    n = (size_t)sb_stemmer_length(lang->stemmer);
+    if (m->count >= STEMS_SLOTS / 2) {
+        stems_clear(m); /* bounded: start again */
+        k = (size_t)wh_hash64(w, len) & (STEMS_SLOTS - 1);
+    }
+    slot = &m->slots[k];
+    slot->word = wh_xmalloc(len + n + 2);
+    memcpy(slot->word, w, len);
+    slot->word[len] = '\0';
+    memcpy(slot->word + len + 1, r, n);
+    slot->word[len + 1 + n] = '\0';
+    slot->word_len = len;
+    slot->stem_len = n;
+    m->count++;
+    *stem_len = n;
+    return slot->word + len + 1;
+}
+
 struct wh_enrich_langs {
     char *data_dir;
     struct wh_enrich_lang v[LANGS_MAX];
@@ -956,6 +1048,7 @@ void wh_enrich_langs_free(struct wh_enrich_langs *langs)
             sb_stemmer_delete(langs->v[k].stemmer);
         }
         wh_enrich_words_free(langs->v[k].stop);
+        stems_free(langs->v[k].memo);
     }
     free(langs->data_dir);
     free(langs);
@@ -1038,8 +1131,8 @@ static void terms_grow_slots(struct wh_enrich_terms *t)
     t->nslots = t->nslots == 0 ? 256 : t->nslots * 2;
     t->slots = wh_xcalloc(t->nslots, sizeof(*t->slots));
     for (k = 0; k < t->n; k++) {
-        size_t h = (size_t)wh_hash64(t->v[k].stem, strlen(t->v[k].stem)) &
-                   (t->nslots - 1);
+        size_t h =
+            (size_t)wh_hash64(t->v[k].stem, t->v[k].stem_len) & (t->nslots - 1);
 
         while (t->slots[h] != 0) {
             h = (h + 1) & (t->nslots - 1);
@@ -1049,8 +1142,8 @@ static void terms_grow_slots(struct wh_enrich_terms *t)
 }
 
 static void terms_add(struct wh_enrich_terms *t, const char *stem,
-                      size_t stem_len, const char *form, double weight,
-                      size_t index)
+                      size_t stem_len, const char *form, size_t form_len,
+                      double weight, size_t index)
 {
     struct wh_enrich_term *term;
     size_t h;
@@ -1061,13 +1154,13 @@ static void terms_add(struct wh_enrich_terms *t, const char *stem,
     h = (size_t)wh_hash64(stem, stem_len) & (t->nslots - 1);
     while (t->slots[h] != 0) {
         term = &t->v[t->slots[h] - 1];
-        if (strlen(term->stem) == stem_len &&
+        if (term->stem_len == stem_len &&
             memcmp(term->stem, stem, stem_len) == 0) {
             term->weight += weight;
             term->count++;
-            if (strlen(form) < strlen(term->form)) {
-                free(term->form);
-                term->form = wh_xstrdup(form);
+            if (form_len < strlen(term->form)) {
+                /* shorter: fits where the longer form was */
+                memcpy(term->form, form, form_len + 1);
             }
             t->total += weight;
             return;
@@ -1079,8 +1172,12 @@ static void terms_add(struct wh_enrich_terms *t, const char *stem,
         t->v = wh_xrealloc(t->v, t->cap * sizeof(*t->v));
     }
     term = &t->v[t->n];
-    term->stem = wh_xstrndup(stem, stem_len);
-    term->form = wh_xstrdup(form);
+    term->stem = wh_xmalloc(stem_len + form_len + 2);
+    memcpy(term->stem, stem, stem_len);
+    term->stem[stem_len] = '\0';
+    term->form = term->stem + stem_len + 1;
+    memcpy(term->form, form, form_len + 1);
+    term->stem_len = stem_len;
     term->weight = weight;
     term->count = 1;
     term->first = index;
@@ -1159,13 +1256,7 @@ void wh_enrich_terms_build(struct wh_enrich_terms *t,
         stem = low;
         stem_len = low_len;
         if (lang->stemmer != NULL) {
-            const sb_symbol *r = sb_stemmer_stem(
-                lang->stemmer, (const sb_symbol *)low, (int)low_len);
-
-            if (r != NULL) {
-                stem = (const char *)r;
-                stem_len = (size_t)sb_stemmer_length(lang->stemmer);
-            }
+            stem = stem_word(lang, low, low_len, &stem_len);
         }
         if (tok.flags & WH_TOK_HEAD) {
             weight = 3.0;
@@ -1177,7 +1268,7 @@ void wh_enrich_terms_build(struct wh_enrich_terms *t,
                 1.0 + 1.0 / (1.0 + (double)(tok.index - body_first) / 50.0);
         }
         if (stem_len > 0) {
-            terms_add(t, stem, stem_len, low, weight, tok.index);
+            terms_add(t, stem, stem_len, low, low_len, weight, tok.index);
         }
     }
 }
@@ -1187,10 +1278,59 @@ void wh_enrich_terms_free(struct wh_enrich_terms *t)
     size_t k;
 
     for (k = 0; k < t->n; k++) {
-        free(t->v[k].stem);
-        free(t->v[k].form);
+        free(t->v[k].stem); /* form is in the same allocation */
     }
     free(t->v);
     free(t->slots);
     memset(t, 0, sizeof(*t));
+}
+
+/* The calling thread's cached bag (see wh_enrich_terms_get()). */
+struct terms_cache {
+    char *text; /* NULL: empty */
+    size_t len;
+    size_t body_off;
+    char code[8];
+    int stemmer;  /* 1: stemmed */
+    size_t stops; /* stop words, (size_t)-1 for no list */
+    struct wh_enrich_terms terms;
+};
+
+static _Thread_local struct terms_cache terms_cache;
+
+void wh_enrich_terms_cache_clear(void)
+{
+    struct terms_cache *c = &terms_cache;
+
+    if (c->text != NULL) {
+        wh_enrich_terms_free(&c->terms);
+        free(c->text);
+        c->text = NULL;
+    }
+}
+
+const struct wh_enrich_terms *
+wh_enrich_terms_get(const struct wh_enrich_input *in,
+                    struct wh_enrich_lang *lang)
+{
+    struct terms_cache *c = &terms_cache;
+    size_t stops =
+        lang->stop != NULL ? wh_enrich_words_count(lang->stop) : (size_t)-1;
+
+    if (c->text != NULL && c->len == in->len && c->body_off == in->body_off &&
+        c->stops == stops && c->stemmer == (lang->stemmer != NULL) &&
+        strcmp(c->code, lang->code) == 0 &&
+        memcmp(c->text, in->text, in->len) == 0) {
+        return &c->terms;
+    }
+    wh_enrich_terms_cache_clear();
+    wh_enrich_terms_build(&c->terms, in, lang);
+    c->text = wh_xmalloc(in->len + 1);
+    memcpy(c->text, in->text, in->len + 1);
+    c->len = in->len;
+    c->body_off = in->body_off;
+    memcpy(c->code, lang->code, sizeof(c->code));
+    c->stemmer = lang->stemmer != NULL;
+    c->stops = stops;
+    return &c->terms;
 }

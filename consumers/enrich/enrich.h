@@ -107,6 +107,20 @@ json_t *wh_enrich_extra(struct wh_record *rec);
 uint32_t wh_enrich_utf8_next(const char *s, size_t len, size_t *i,
                              int *bad);
 
+/* wh_enrich_utf8_next() without *bad, with ASCII decoded inline: for
+ * the per-character loops. */
+static inline uint32_t wh_enrich_utf8_next_fast(const char *s, size_t len,
+                                                size_t *i)
+{
+    unsigned char c = (unsigned char)s[*i];
+
+    if (c < 0x80) {
+        *i += 1;
+        return c;
+    }
+    return wh_enrich_utf8_next(s, len, i, NULL);
+}
+
 /* Encodes cp into out (at least 4 bytes); returns the byte count. */
 size_t wh_enrich_utf8_put(uint32_t cp, char *out);
 
@@ -121,6 +135,18 @@ enum wh_enrich_class {
 };
 
 enum wh_enrich_class wh_enrich_cp_class(uint32_t cp);
+
+/* The same, with ASCII letters and the space decided inline. */
+static inline enum wh_enrich_class wh_enrich_cp_class_fast(uint32_t cp)
+{
+    if ((cp | 0x20u) - 'a' < 26u) {
+        return WH_CLASS_LETTER;
+    }
+    if (cp == ' ') {
+        return WH_CLASS_SPACE;
+    }
+    return wh_enrich_cp_class(cp);
+}
 /* Lower case for Latin, Greek and Cyrillic; other characters unchanged. */
 uint32_t wh_enrich_cp_lower(uint32_t cp);
 /* 1 for upper-case Latin, Greek and Cyrillic letters. */
@@ -238,13 +264,17 @@ int wh_enrich_words_load(struct wh_enrich_words *w, const char *path,
 /* ---- per-language resources ---- */
 
 struct sb_stemmer;
+struct wh_enrich_stems;
 
 /* A stemmer (libstemmer, chosen by the ISO 639-1 code) and a stop-word
- * list (data/enrich/stopwords/<code>.txt), either may be NULL. */
+ * list (data/enrich/stopwords/<code>.txt), either may be NULL; memo
+ * remembers the stems of words seen (bounded), so a word frequent in the
+ * stream is stemmed once. */
 struct wh_enrich_lang {
     char code[8];               /* primary subtag, "" for none */
     struct sb_stemmer *stemmer;
     struct wh_enrich_words *stop;
+    struct wh_enrich_stems *memo;
 };
 
 struct wh_enrich_langs;
@@ -262,8 +292,9 @@ struct wh_enrich_lang *wh_enrich_langs_get(struct wh_enrich_langs *langs,
 /* ---- term bag: stems of the text with weights ---- */
 
 struct wh_enrich_term {
-    char *stem;        /* the key */
+    char *stem;        /* the key (one allocation with form) */
     char *form;        /* shortest lower-case word seen with that stem */
+    size_t stem_len;
     double weight;     /* sum of the weights of its occurrences */
     unsigned count;
     size_t first;      /* token index of the first occurrence */
@@ -290,6 +321,20 @@ void wh_enrich_terms_build(struct wh_enrich_terms *t,
                            const struct wh_enrich_input *in,
                            struct wh_enrich_lang *lang);
 void wh_enrich_terms_free(struct wh_enrich_terms *t);
+
+/* The term bag of in for lang, as wh_enrich_terms_build() makes it, built
+ * once for a text: keywords and subjects read the same text in the same
+ * language, so the second gets the bag the first built. The cache is the
+ * calling thread's own and holds one bag, keyed by the text itself (not
+ * by record pointers, which the next record may reuse) and the language
+ * resources. Borrowed: valid until the next call on the same thread or
+ * wh_enrich_terms_cache_clear(). */
+const struct wh_enrich_terms *wh_enrich_terms_get(
+    const struct wh_enrich_input *in, struct wh_enrich_lang *lang);
+
+/* Frees the calling thread's cached bag (the users' close callbacks call
+ * it; a later wh_enrich_terms_get() builds again). */
+void wh_enrich_terms_cache_clear(void);
 
 /* The primary language subtag of tag ("en" for "en-GB") into out[8];
  * "" when tag is NULL or not a language tag. */

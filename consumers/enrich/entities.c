@@ -41,6 +41,7 @@
 
 #include "enrich.h"
 #include "wh/buf.h"
+#include "wh/hash.h"
 #include "wh/record.h"
 #include "wh/wh.h"
 
@@ -78,6 +79,17 @@ struct entities_ctx {
     size_t max_bytes;
 };
 
+/* A set of words of the text, pointing into it (no copies). */
+struct lower_word {
+    const char *s; /* NULL: empty slot */
+    size_t len;
+};
+
+struct lower_set {
+    struct lower_word *slots;
+    size_t cap; /* a power of two, at least twice the words */
+};
+
 struct run {
     struct entities_ctx *ctx;
     struct wh_enrich_lang *lang;
@@ -91,7 +103,7 @@ struct run {
     size_t nent;
     size_t cap_ent;
     json_t *ambiguous;
-    struct wh_enrich_words *lower; /* words the text writes in lower case */
+    struct lower_set lower; /* words the text writes in lower case */
 };
 
 static const struct {
@@ -172,7 +184,8 @@ static int word_in(const char *s, size_t len, const char *const *list, size_t n)
     size_t k;
 
     for (k = 0; k < n; k++) {
-        if (strlen(list[k]) == len && memcmp(list[k], s, len) == 0) {
+        if (list[k][0] == s[0] && strlen(list[k]) == len &&
+            memcmp(list[k], s, len) == 0) {
             return 1;
         }
     }
@@ -244,13 +257,63 @@ static char *span(const struct run *r, size_t a, size_t b)
     return out;
 }
 
+/* span() into out (size bytes): returns the length, or (size_t)-1 when
+ * it does not fit. */
+static size_t span_buf(const struct run *r, size_t a, size_t b, char *out,
+                       size_t size)
+{
+    const char *s = r->tok[a].s;
+    const char *e = r->tok[b].s + bare_len(&r->tok[b]);
+    size_t o = 0;
+    int blank = 0;
+
+    if ((size_t)(e - s) >= size) {
+        return (size_t)-1;
+    }
+    for (; s < e; s++) {
+        if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') {
+            blank = 1;
+            continue;
+        }
+        if (blank && o > 0) {
+            out[o++] = ' ';
+        }
+        blank = 0;
+        out[o++] = *s;
+    }
+    out[o] = '\0';
+    return o;
+}
+
 static unsigned gaz_span(const struct run *r, size_t a, size_t b)
 {
-    char *s = span(r, a, b);
-    unsigned bits = wh_enrich_words_get(r->ctx->gaz, s, strlen(s));
+    char buf[256];
+    size_t len = span_buf(r, a, b, buf, sizeof(buf));
+    char *s;
+    unsigned bits;
 
+    if (len != (size_t)-1) {
+        return wh_enrich_words_get(r->ctx->gaz, buf, len);
+    }
+    s = span(r, a, b);
+    bits = wh_enrich_words_get(r->ctx->gaz, s, strlen(s));
     free(s);
     return bits;
+}
+
+static struct lower_word *lower_slot(const struct lower_set *set, const char *s,
+                                     size_t len)
+{
+    size_t k = (size_t)wh_hash64(s, len) & (set->cap - 1);
+
+    for (;;) {
+        struct lower_word *w = &set->slots[k];
+
+        if (w->s == NULL || (w->len == len && memcmp(w->s, s, len) == 0)) {
+            return w;
+        }
+        k = (k + 1) & (set->cap - 1);
+    }
 }
 
 static unsigned gaz_tok(const struct run *r, size_t i)
@@ -304,7 +367,7 @@ static int common_noun(const struct run *r, size_t i)
     size_t len = wh_enrich_lower_buf(r->tok[i].s, bare_len(&r->tok[i]), low,
                                      sizeof(low));
 
-    return len != (size_t)-1 && wh_enrich_words_get(r->lower, low, len) != 0;
+    return len != (size_t)-1 && lower_slot(&r->lower, low, len)->s != NULL;
 }
 
 /* ---- candidates ---- */
@@ -735,16 +798,24 @@ static void write_out(struct run *r, struct wh_record *rec, json_t *ev)
         }
         for (k = 0; k < r->nent; k++) {
             const struct entity *e = &r->ent[k];
+            json_t *obj;
 
             if ((int)e->kind != kind ||
                 (kind != K_PERSON && is_person(r, e->name))) {
                 continue; /* a person is never a place or organisation */
             }
-            json_array_append_new(
-                evk[kind], json_pack("{s:s, s:s, s:i}", "name", e->name, "rule",
-                                     e->rule, "mentions", (int)e->mentions));
+            /* json_object() and setters rather than json_pack(): the
+             * format parsing showed in profiles of this loop */
+            obj = json_object();
+            json_object_set_new_nocheck(obj, "name", json_string(e->name));
+            json_object_set_new_nocheck(obj, "rule", json_string(e->rule));
+            json_object_set_new_nocheck(obj, "mentions",
+                                        json_integer((json_int_t)e->mentions));
+            json_array_append_new(evk[kind], obj);
             if (!has_name(arr, e->name)) {
-                json_array_append_new(arr, json_pack("{s:s}", "name", e->name));
+                obj = json_object();
+                json_object_set_new_nocheck(obj, "name", json_string(e->name));
+                json_array_append_new(arr, obj);
             }
         }
         if (created && json_array_size(arr) > 0) {
@@ -778,7 +849,6 @@ static int entities_process(void *p, struct wh_record *rec,
     r.ctx = ctx;
     r.lang = wh_enrich_langs_get(ctx->langs, rec->language);
     r.en = wh_enrich_langs_get(ctx->langs, "en");
-    r.lower = wh_enrich_words_new();
     wh_enrich_input_build(&in, rec, WH_INPUT_DESCRIPTION | WH_INPUT_BODY,
                           ctx->max_bytes);
     r.text = in.text;
@@ -795,9 +865,21 @@ static int entities_process(void *p, struct wh_record *rec,
         }
         r.tok[r.ntok++] = tok;
         cased += (tok.flags & WH_TOK_CAP) ? 1 : 0;
-        if ((tok.flags &
+    }
+    r.lower.cap = 64;
+    while (r.lower.cap < r.ntok * 2) {
+        r.lower.cap *= 2;
+    }
+    r.lower.slots = wh_xcalloc(r.lower.cap, sizeof(*r.lower.slots));
+    for (k = 0; k < r.ntok; k++) {
+        const struct wh_enrich_token *t = &r.tok[k];
+
+        if ((t->flags &
              (WH_TOK_CAP | WH_TOK_UPPER | WH_TOK_IDEO | WH_TOK_DIGIT)) == 0) {
-            wh_enrich_words_add(r.lower, tok.s, tok.len, 1);
+            struct lower_word *w = lower_slot(&r.lower, t->s, t->len);
+
+            w->s = t->s;
+            w->len = t->len;
         }
     }
     if (r.ntok == 0) {
@@ -825,7 +907,7 @@ out:
         free(r.ent[k].rule);
     }
     json_decref(r.ambiguous);
-    wh_enrich_words_free(r.lower);
+    free(r.lower.slots);
     free(r.ent);
     free(r.ph);
     free(r.tok);

@@ -65,6 +65,7 @@ static void keywords_close(void *p)
         return;
     }
     wh_enrich_langs_free(ctx->langs);
+    wh_enrich_terms_cache_clear(); /* frees this thread's cached bag */
     free(ctx);
 }
 
@@ -95,7 +96,7 @@ static int keywords_process(void *p, struct wh_record *rec,
     struct wh_enrich_lang *lang =
         wh_enrich_langs_get(ctx->langs, rec->language);
     struct wh_enrich_input in;
-    struct wh_enrich_terms terms;
+    const struct wh_enrich_terms *terms;
     struct wh_enrich_term *sorted = NULL; /* shallow copies */
     json_t *list;
     json_t *scores;
@@ -109,25 +110,25 @@ static int keywords_process(void *p, struct wh_record *rec,
     wh_enrich_input_build(
         &in, rec, WH_INPUT_HEADLINE | WH_INPUT_DESCRIPTION | WH_INPUT_BODY,
         ctx->max_bytes);
-    wh_enrich_terms_build(&terms, &in, lang);
+    terms = wh_enrich_terms_get(&in, lang);
     json_object_set_new(
         ev, "language",
         json_string(lang->code[0] != '\0' ? lang->code : "und"));
     json_object_set_new(
         ev, "stemmer",
         json_string(lang->stemmer != NULL ? lang->code : "none"));
-    json_object_set_new(ev, "words", json_integer((json_int_t)terms.words));
+    json_object_set_new(ev, "words", json_integer((json_int_t)terms->words));
     if (in.truncated) {
         json_object_set_new(ev, "truncatedAt",
                             json_integer((json_int_t)ctx->max_bytes));
     }
-    if (terms.ideo * 2 > terms.words) {
+    if (terms->ideo * 2 > terms->words) {
         wh_enrich_unknown(ev, "script written without spaces: "
                               "no word segmentation");
         goto out;
     }
-    if (terms.words < KEYWORDS_MIN_WORDS) {
-        wh_enrich_unknown(ev, "text too short: %zu words (< %d)", terms.words,
+    if (terms->words < KEYWORDS_MIN_WORDS) {
+        wh_enrich_unknown(ev, "text too short: %zu words (< %d)", terms->words,
                           KEYWORDS_MIN_WORDS);
         goto out;
     }
@@ -136,22 +137,38 @@ static int keywords_process(void *p, struct wh_record *rec,
                           lang->code[0] != '\0' ? lang->code : "und");
         goto out;
     }
-    sorted = wh_xcalloc(terms.n + 1, sizeof(*sorted));
-    for (k = 0; k < terms.n; k++) {
-        if (terms.v[k].weight >= KEYWORDS_MIN_WEIGHT) {
-            sorted[n++] = terms.v[k];
+    /* the best ctx->count by insertion, not a qsort() of every term:
+     * by_weight() is a total order (no two terms share a first index),
+     * so the result is the same */
+    sorted = wh_xcalloc(ctx->count + 1, sizeof(*sorted));
+    for (k = 0; k < terms->n; k++) {
+        size_t at;
+
+        if (terms->v[k].weight < KEYWORDS_MIN_WEIGHT ||
+            (n == ctx->count && by_weight(&terms->v[k], &sorted[n - 1]) > 0)) {
+            continue;
         }
+        at = n < ctx->count ? n++ : n - 1;
+        while (at > 0 && by_weight(&terms->v[k], &sorted[at - 1]) < 0) {
+            sorted[at] = sorted[at - 1];
+            at--;
+        }
+        sorted[at] = terms->v[k];
     }
-    qsort(sorted, n, sizeof(*sorted), by_weight);
     list = json_array();
     scores = json_array();
     for (k = 0; k < n && k < ctx->count; k++) {
+        json_t *obj = json_object(); /* not json_pack(): cheaper */
+
         json_array_append_new(list, json_string(sorted[k].form));
-        json_array_append_new(scores,
-                              json_pack("{s:s, s:s, s:i, s:i}", "keyword",
-                                        sorted[k].form, "stem", sorted[k].stem,
-                                        "score", score100(sorted[k].weight),
-                                        "count", (int)sorted[k].count));
+        json_object_set_new_nocheck(obj, "keyword",
+                                    json_string(sorted[k].form));
+        json_object_set_new_nocheck(obj, "stem", json_string(sorted[k].stem));
+        json_object_set_new_nocheck(obj, "score",
+                                    json_integer(score100(sorted[k].weight)));
+        json_object_set_new_nocheck(obj, "count",
+                                    json_integer((json_int_t)sorted[k].count));
+        json_array_append_new(scores, obj);
     }
     json_object_set_new(ev, "scores", scores);
     if (json_array_size(list) == 0) {
@@ -162,7 +179,6 @@ static int keywords_process(void *p, struct wh_record *rec,
     json_object_set_new(rec->ext, "keywords", list);
 out:
     free(sorted);
-    wh_enrich_terms_free(&terms);
     wh_enrich_input_free(&in);
     return WH_OK;
 }

@@ -12,11 +12,23 @@
  * full pass is a tie (English and Scots, say) that includes the weak
  * single match of the first pass, that match breaks the tie.
  *
+ * Before both, a stop-word fast path: a text mostly in Latin letters is
+ * scored by how many of its first FAST_MAX_WORDS words are in each
+ * language's stop-word list (data/enrich/stopwords/), with the frequent
+ * words of close languages that have no list as competitors
+ * (data/enrich/textcat/guard.txt: Danish against Swedish, Catalan against
+ * Spanish...). When one listed language wins clearly (FAST_MIN_SHARE of
+ * the words, FAST_MARGIN times any other language), it is the single
+ * candidate and textcat is not run; otherwise textcat decides as above.
+ * Texts of news languages are mostly decided so, at a fraction of the
+ * cost of n-gram profiles; "pass" says "stopwords" in the evidence.
+ *
  * The page's own hint (rec->language as the producer found it) is kept
  * when the detector is unsure: text too short, several candidates, or a
  * short text whose single candidate disagrees. Without a hint an unsure
  * result is "und" with the reason in the evidence object.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -48,13 +60,33 @@
  * the public textcat.h does not include) and otherwise says UNKNOWN */
 #define LANGUAGE_MAX_CANDIDATES 5
 
+/* The stop-word fast path: languages with a stop-word list that it may
+ * decide (each a bit in the word table), then the guard languages of
+ * data/enrich/textcat/guard.txt, which only compete. */
+#define FAST_MAX_LANGS 32
+#define FAST_MAX_WORDS 120  /* words read */
+#define FAST_MIN_WORDS 30   /* fewer: left to textcat */
+#define FAST_MIN_SHARE 0.20 /* of the words read, in the winner's list */
+#define FAST_MARGIN 3       /* winner's hits / any other language's */
+static const char *const fast_langs[] = {"en", "de", "fr", "es",
+                                         "it", "nl", "pt", "sv"};
+
 /* A textcat handle and its candidate buffer. */
 struct pass {
     void *tc;
     candidate_t *cands;
 };
 
+struct fast {
+    struct wh_enrich_words *words; /* lower case -> bit mask of langs */
+    char code[FAST_MAX_LANGS][8];
+    int decides[FAST_MAX_LANGS]; /* 0: a guard language */
+    size_t n;
+};
+
 struct language_ctx {
+    struct fast fast;  /* words NULL: no fast path */
+    char detector[64]; /* "exttextcat <version>" */
     struct pass all;   /* every profile */
     struct pass latin; /* first pass, Latin script; tc NULL if missing */
     struct pass other; /* first pass, other scripts; tc NULL if missing */
@@ -133,6 +165,88 @@ static void first_pass_load(struct pass *ps, const struct wh_config *cfg,
     free(path);
 }
 
+/* Reads guard.txt ("<code> word word ...") into f; a missing file only
+ * makes the fast path less careful, so it is a warning like a malformed
+ * line. */
+static void fast_load_guard(struct fast *f, const struct wh_config *cfg)
+{
+    char line[2048];
+    char *path = wh_enrich_data_path(cfg, "enrich/textcat/guard.txt");
+    FILE *fp = fopen(path, "r");
+    int lineno = 0;
+
+    if (fp == NULL) {
+        wh_warn("enrich:language",
+                "%s: cannot open: no guard languages "
+                "for the stop-word fast path",
+                path);
+        free(path);
+        return;
+    }
+    while (fgets(line, sizeof(line), fp) != NULL) {
+        char *save = NULL;
+        char *code;
+        char *w;
+
+        lineno++;
+        if (line[0] == '#' || line[0] == '\n') {
+            continue;
+        }
+        code = strtok_r(line, " \t\r\n", &save);
+        if (code == NULL || strlen(code) >= sizeof(f->code[0]) ||
+            f->n == FAST_MAX_LANGS) {
+            wh_warn("enrich:language", "%s:%d: skipped", path, lineno);
+            continue;
+        }
+        snprintf(f->code[f->n], sizeof(f->code[0]), "%s", code);
+        f->decides[f->n] = 0;
+        for (w = strtok_r(NULL, " \t\r\n", &save); w != NULL;
+             w = strtok_r(NULL, " \t\r\n", &save)) {
+            char low[256];
+            size_t len = wh_enrich_lower_buf(w, strlen(w), low, sizeof(low));
+
+            if (len != (size_t)-1) {
+                wh_enrich_words_add(f->words, low, len, 1u << f->n);
+            }
+        }
+        f->n++;
+    }
+    fclose(fp);
+    free(path);
+}
+
+/* The stop-word lists of fast_langs, then the guard languages. Without
+ * any list the fast path is off (f->words NULL). */
+static void fast_load(struct fast *f, const struct wh_config *cfg)
+{
+    char errstr[512];
+    size_t k;
+
+    f->words = wh_enrich_words_new();
+    for (k = 0; k < WH_ARRAY_SIZE(fast_langs); k++) {
+        char *rel = wh_xasprintf("enrich/stopwords/%s.txt", fast_langs[k]);
+        char *path = wh_enrich_data_path(cfg, rel);
+
+        if (wh_enrich_words_load(f->words, path, 1u << f->n, 1, errstr,
+                                 sizeof(errstr)) == WH_OK) {
+            snprintf(f->code[f->n], sizeof(f->code[0]), "%s", fast_langs[k]);
+            f->decides[f->n] = 1;
+            f->n++;
+        } else {
+            wh_warn("enrich:language", "%s: stop-word fast path without it",
+                    errstr);
+        }
+        free(path);
+        free(rel);
+    }
+    if (f->n == 0) {
+        wh_enrich_words_free(f->words);
+        f->words = NULL;
+        return;
+    }
+    fast_load_guard(f, cfg);
+}
+
 static void *language_init(const char *arg, const struct wh_config *cfg,
                            char *errstr, size_t errstr_size)
 {
@@ -151,6 +265,9 @@ static void *language_init(const char *arg, const struct wh_config *cfg,
     }
     first_pass_load(&ctx->latin, cfg, "enrich/textcat/latin.conf");
     first_pass_load(&ctx->other, cfg, "enrich/textcat/other.conf");
+    fast_load(&ctx->fast, cfg);
+    snprintf(ctx->detector, sizeof(ctx->detector), "exttextcat %s",
+             textcat_Version());
     return ctx;
 }
 
@@ -164,6 +281,7 @@ static void language_close(void *p)
     pass_free(&ctx->all);
     pass_free(&ctx->latin);
     pass_free(&ctx->other);
+    wh_enrich_words_free(ctx->fast.words);
     free(ctx);
 }
 
@@ -176,8 +294,8 @@ static size_t count_letters(const char *s, size_t len, size_t *latin)
 
     *latin = 0;
     while (i < len) {
-        uint32_t cp = wh_enrich_utf8_next(s, len, &i, NULL);
-        enum wh_enrich_class cls = wh_enrich_cp_class(cp);
+        uint32_t cp = wh_enrich_utf8_next_fast(s, len, &i);
+        enum wh_enrich_class cls = wh_enrich_cp_class_fast(cp);
 
         if (cls == WH_CLASS_LETTER || cls == WH_CLASS_IDEO) {
             n++;
@@ -269,6 +387,66 @@ static void decide(struct wh_record *rec, json_t *ev, char tags[][16], int n,
     json_object_set_new(ev, "chosen", json_string("detector"));
 }
 
+/* The stop-word fast path (see the file comment): 1 and the winner's
+ * code in tag when it decides, else 0. The hits go into the evidence. */
+static int fast_path(const struct fast *f, const struct wh_enrich_input *in,
+                     char tag[16], json_t *ev)
+{
+    struct wh_enrich_tokenizer tz;
+    struct wh_enrich_token tok;
+    unsigned hits[FAST_MAX_LANGS] = {0};
+    size_t words = 0;
+    size_t best = 0;
+    size_t second = 0;
+    size_t k;
+
+    if (f->words == NULL || in->len < LANGUAGE_FIRST_MIN_BYTES) {
+        return 0;
+    }
+    wh_enrich_tok_init(&tz, in->text, in->len, 0);
+    while (words < FAST_MAX_WORDS && wh_enrich_tok_next(&tz, &tok)) {
+        char low[64];
+        size_t len;
+        unsigned bits;
+
+        if (tok.flags & (WH_TOK_DIGIT | WH_TOK_IDEO)) {
+            continue;
+        }
+        words++;
+        len = wh_enrich_lower_buf(tok.s, tok.len, low, sizeof(low));
+        if (len == (size_t)-1) {
+            continue; /* longer than any stop word */
+        }
+        bits = wh_enrich_words_get(f->words, low, len);
+        for (k = 0; bits != 0; k++, bits >>= 1) {
+            hits[k] += bits & 1u;
+        }
+    }
+    for (k = 1; k < f->n; k++) {
+        if (hits[k] > hits[best]) {
+            best = k;
+        }
+    }
+    second = best == 0 ? 1 : 0;
+    for (k = 0; k < f->n; k++) {
+        if (k != best && hits[k] > hits[second]) {
+            second = k;
+        }
+    }
+    if (words < FAST_MIN_WORDS || !f->decides[best] ||
+        (double)hits[best] < FAST_MIN_SHARE * (double)words ||
+        (f->n > 1 && hits[best] < FAST_MARGIN * hits[second])) {
+        return 0;
+    }
+    json_object_set_new(
+        ev, "stopWords",
+        json_pack("{s:i, s:i, s:s, s:i}", "words", (int)words, "hits",
+                  (int)hits[best], "runnerUp", f->n > 1 ? f->code[second] : "",
+                  "runnerUpHits", f->n > 1 ? (int)hits[second] : 0));
+    snprintf(tag, 16, "%s", f->code[best]);
+    return 1;
+}
+
 /* Runs the passes; returns textcat's count and points *cands at the
  * candidates of the pass that decided. */
 static int classify(struct language_ctx *ctx, const char *text, size_t len,
@@ -339,8 +517,7 @@ static int language_process(void *p, struct wh_record *rec,
     wh_enrich_input_build(
         &in, rec, WH_INPUT_HEADLINE | WH_INPUT_DESCRIPTION | WH_INPUT_BODY,
         LANGUAGE_MAX_BYTES);
-    json_object_set_new(ev, "detector",
-                        json_sprintf("exttextcat %s", textcat_Version()));
+    json_object_set_new(ev, "detector", json_string(ctx->detector));
     if (rec->language != NULL) {
         json_object_set_new(ev, "hint", json_string(rec->language));
     }
@@ -356,6 +533,13 @@ static int language_process(void *p, struct wh_record *rec,
         wh_enrich_unknown(ev, "text too short: %zu letters (< %d)", letters,
                           LANGUAGE_MIN_LETTERS);
         keep_hint(rec, ev);
+        goto out;
+    }
+    if (latin * 2 >= letters && fast_path(&ctx->fast, &in, tags[0], ev)) {
+        json_object_set_new(ev, "detector", json_string("stop words"));
+        json_object_set_new(ev, "pass", json_string("stopwords"));
+        json_object_set_new(ev, "candidates", json_pack("[s]", tags[0]));
+        decide(rec, ev, tags, 1, letters, "");
         goto out;
     }
     n = classify(ctx, in.text, in.len, latin * 2 >= letters, &cands, prior, ev);

@@ -191,6 +191,7 @@ static void subjects_close(void *p)
         wh_enrich_words_free(ctx->lists[k].stems);
     }
     wh_enrich_langs_free(ctx->langs);
+    wh_enrich_terms_cache_clear(); /* frees this thread's cached bag */
     free(ctx->data_dir);
     free(ctx);
 }
@@ -246,7 +247,7 @@ static void score_topics(const struct wh_enrich_terms *terms,
     for (k = 0; k < terms->n; k++) {
         const struct wh_enrich_term *term = &terms->v[k];
         unsigned bits =
-            wh_enrich_words_get(list->stems, term->stem, strlen(term->stem));
+            wh_enrich_words_get(list->stems, term->stem, term->stem_len);
 
         for (t = 0; bits != 0 && t < list->n; t++) {
             if (bits & (1u << t)) {
@@ -325,7 +326,6 @@ static int subjects_process(void *p, struct wh_record *rec,
         wh_enrich_langs_get(ctx->langs, rec->language);
     const struct topic_list *list = topics_for(ctx, lang);
     struct wh_enrich_input in;
-    struct wh_enrich_terms terms;
 
     (void)meta;
     (void)errstr;
@@ -345,9 +345,7 @@ static int subjects_process(void *p, struct wh_record *rec,
     wh_enrich_input_build(
         &in, rec, WH_INPUT_HEADLINE | WH_INPUT_DESCRIPTION | WH_INPUT_BODY,
         ctx->max_bytes);
-    wh_enrich_terms_build(&terms, &in, lang);
-    assign(rec, ev, &terms, list);
-    wh_enrich_terms_free(&terms);
+    assign(rec, ev, wh_enrich_terms_get(&in, lang), list);
     wh_enrich_input_free(&in);
     return WH_OK;
 }

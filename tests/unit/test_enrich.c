@@ -240,7 +240,7 @@ static void test_language_detects(void **state)
         "detector");
     assert_string_equal(
         json_string_value(json_object_get(evidence(rec, "language"), "pass")),
-        "latin"); /* the first pass was enough */
+        "stopwords"); /* stop words were enough */
     names = json_object_get(rec->ext, "enrichments");
     assert_string_equal(json_string_value(json_object_get(names, "language")),
                         wh_enrich_language.version);
@@ -315,6 +315,64 @@ static void test_language_scripts(void **state)
             assert_non_null(unknown(rec, "entities"));
         }
         assert_dumps(rec);
+        wh_record_free(rec);
+    }
+}
+
+/* The stop-word fast path decides the languages it has lists for, and
+ * leaves close languages without a list (data/enrich/textcat/guard.txt)
+ * to textcat: Danish is not taken for Swedish, Catalan not for Spanish. */
+static void test_language_fast_path(void **state)
+{
+    struct fixture *fx = *state;
+    static const struct {
+        const char *text;
+        const char *lang;
+        int fast;
+    } cases[] = {
+        {"Regeringen lade i dag fram ett nytt f\xC3\xB6rslag till budget, som "
+         "ska ge mer pengar till sjukv\xC3\xA5rden och utbildningen. "
+         "Finansministern sade p\xC3\xA5 en presskonferens att det "
+         "ocks\xC3\xA5 "
+         "blir skattes\xC3\xA4nkningar f\xC3\xB6r de l\xC3\xA4gsta "
+         "inkomsterna, "
+         "men att oppositionen inte har varit med i f\xC3\xB6rhandlingarna. "
+         "Flera partier kritiserade f\xC3\xB6rslaget och sade att det inte "
+         "r\xC3\xA4"
+         "cker f\xC3\xB6r att l\xC3\xB6sa problemen p\xC3\xA5 "
+         "sjukhusen.",
+         "sv", 1},
+        {"Regeringen har i dag fremlagt et nyt forslag til finansloven, som "
+         "skal give flere penge til sundhedsv\xC3\xA6senet og uddannelse. "
+         "Finansministeren sagde p\xC3\xA5 et pressem\xC3\xB8"
+         "de, at der ogs\xC3\xA5 "
+         "vil v\xC3\xA6re skattelettelser for de laveste indkomster, men at "
+         "oppositionen ikke har v\xC3\xA6ret med i forhandlingerne. Flere "
+         "partier kritiserede forslaget og sagde, at det ikke er nok til at "
+         "l\xC3\xB8se problemerne p\xC3\xA5 hospitalerne.",
+         "da", 0},
+        {"El govern ha presentat avui una nova proposta de pressupostos, que "
+         "inclou m\xC3\xA9s diners per a la sanitat i l'educaci\xC3\xB3. El "
+         "conseller d'Economia va dir en una roda de premsa que tamb\xC3\xA9 "
+         "hi haur\xC3\xA0 rebaixes fiscals per a les rendes m\xC3\xA9s baixes, "
+         "per\xC3\xB2 que l'oposici\xC3\xB3 no ha participat en les "
+         "negociacions. Diversos partits van criticar la proposta i van dir "
+         "que no \xC3\xA9s suficient per resoldre els problemes dels "
+         "hospitals.",
+         "ca", 0},
+    };
+    size_t k;
+
+    for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        struct wh_record *rec = record(NULL, cases[k].text, NULL);
+        const char *pass;
+
+        run(fx, &wh_enrich_language, rec);
+        assert_string_equal(rec->language, cases[k].lang);
+        pass = json_string_value(
+            json_object_get(evidence(rec, "language"), "pass"));
+        assert_non_null(pass);
+        assert_int_equal(strcmp(pass, "stopwords") == 0, cases[k].fast);
         wh_record_free(rec);
     }
 }
@@ -679,6 +737,48 @@ static void test_keywords(void **state)
     wh_record_free(rec);
 }
 
+/* The term bag cache gives what a fresh build gives, whatever the order
+ * of texts and languages. */
+static void test_terms_cache(void **state)
+{
+    struct fixture *fx = *state;
+    struct wh_enrich_langs *langs = wh_enrich_langs_new(fx->cfg);
+    struct wh_record *a = record("Ukraine war", wire_story, NULL);
+    struct wh_record *b = record(NULL, german, NULL);
+    const struct wh_record *order[] = {a, a, b, a, b, b};
+    const char *tags[] = {"en", "en", "de", "de", "de", "en"};
+    size_t k;
+
+    for (k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+        struct wh_enrich_lang *lang = wh_enrich_langs_get(langs, tags[k]);
+        struct wh_enrich_input in;
+        struct wh_enrich_terms fresh;
+        const struct wh_enrich_terms *cached;
+        size_t i;
+
+        wh_enrich_input_build(&in, order[k],
+                              WH_INPUT_HEADLINE | WH_INPUT_DESCRIPTION |
+                                  WH_INPUT_BODY,
+                              WH_ENRICH_MAX_BYTES);
+        wh_enrich_terms_build(&fresh, &in, lang);
+        cached = wh_enrich_terms_get(&in, lang);
+        assert_int_equal(cached->n, fresh.n);
+        assert_int_equal(cached->words, fresh.words);
+        assert_true(cached->total == fresh.total);
+        for (i = 0; i < fresh.n; i++) {
+            assert_string_equal(cached->v[i].stem, fresh.v[i].stem);
+            assert_string_equal(cached->v[i].form, fresh.v[i].form);
+            assert_int_equal(cached->v[i].count, fresh.v[i].count);
+        }
+        wh_enrich_terms_free(&fresh);
+        wh_enrich_input_free(&in);
+    }
+    wh_enrich_terms_cache_clear();
+    wh_record_free(a);
+    wh_record_free(b);
+    wh_enrich_langs_free(langs);
+}
+
 /* ---- subjects ---- */
 
 static int has_subject(const struct wh_record *rec, const char *code)
@@ -934,6 +1034,7 @@ int main(void)
         cmocka_unit_test(test_tokenizer),
         cmocka_unit_test(test_language_detects),
         cmocka_unit_test(test_language_scripts),
+        cmocka_unit_test(test_language_fast_path),
         cmocka_unit_test(test_language_short),
         cmocka_unit_test(test_counts),
         cmocka_unit_test(test_dateline),
@@ -944,6 +1045,7 @@ int main(void)
         cmocka_unit_test(test_entities_rules),
         cmocka_unit_test(test_entities_replay),
         cmocka_unit_test(test_keywords),
+        cmocka_unit_test(test_terms_cache),
         cmocka_unit_test(test_subjects),
         cmocka_unit_test(test_bad_empty),
         cmocka_unit_test(test_bad_invalid_utf8),
