@@ -9,7 +9,9 @@
  * siblings that score close to it join it. Blocks inside the container
  * are then filtered: boilerplate subtrees (class/id/role/tag semantics),
  * link lists, boilerplate labels, headings that lead nowhere, the
- * headline and standfirst themselves, and trailing sign-off marks.
+ * headline and standfirst themselves, a teaser printed twice, and
+ * trailing sign-off marks. When that leaves next to nothing, a last pass
+ * keeps text that only weakly named wrappers hid.
  *
  * Work is bounded per page: at most MAX_NODES elements and MAX_BLOCKS
  * blocks are looked at, every upward walk stops after MAX_UP steps, and
@@ -90,8 +92,10 @@ struct body_ctx {
     struct wh_buf cur_html;
     int cur_sp;
     size_t cur_link_chars;
+    size_t cur_hash_chars; /* of which in links within the page */
     xmlNodePtr owner;
     int link_depth;
+    int hash_depth;      /* of which links to a place in this page */
     int link_open_block; /* block serial an <a> was opened in */
     int serial;          /* serial of the block being collected */
     int quote_depth;
@@ -99,6 +103,8 @@ struct body_ctx {
     int caption_depth;
     size_t total_chars;
     int truncated;
+    int walk_head; /* no single <body>: <head> may hold content */
+    int lenient;   /* filter: only strongly named boilerplate goes */
 };
 
 /* The info of element n, or NULL when the walk did not enter it. The
@@ -562,6 +568,7 @@ static void flush(struct body_ctx *c)
     if (c->cur_text.len == 0) {
         wh_buf_reset(&c->cur_html);
         c->cur_link_chars = 0;
+        c->cur_hash_chars = 0;
         c->cur_sp = 0;
         c->serial++;
         return;
@@ -602,6 +609,11 @@ static void flush(struct body_ctx *c)
         /* (a "heading" of several sentences is a paragraph) */
         b->kind = BK_H;
         b->level = oname[1] - '0';
+        /* a heading that links to itself (an anchor for the section)
+         * is no link to elsewhere */
+        if (c->cur_hash_chars <= b->link_chars) {
+            b->link_chars -= c->cur_hash_chars;
+        }
     } else if (strcmp(oname, "li") == 0) {
         b->kind = BK_LI;
         b->list_ordered = o->parent != NULL && o->parent->name != NULL &&
@@ -622,6 +634,7 @@ reset:
     wh_buf_reset(&c->cur_text);
     wh_buf_reset(&c->cur_html);
     c->cur_link_chars = 0;
+    c->cur_hash_chars = 0;
     c->cur_sp = 0;
     c->serial++;
 }
@@ -637,8 +650,13 @@ static void add_text(struct body_ctx *c, const char *t)
         wh_extract_html_escape(&c->cur_html, c->cur_text.data + before,
                                c->cur_text.len - before);
         if (c->link_depth > 0) {
-            c->cur_link_chars += wh_extract_utf8_len(c->cur_text.data + before,
-                                                     c->cur_text.len - before);
+            size_t n = wh_extract_utf8_len(c->cur_text.data + before,
+                                           c->cur_text.len - before);
+
+            c->cur_link_chars += n;
+            if (c->hash_depth > 0 && c->hash_depth == c->link_depth) {
+                c->cur_hash_chars += n;
+            }
         }
     }
 }
@@ -684,7 +702,14 @@ static int enter(struct body_ctx *c, xmlNodePtr n)
     tf = lex_get(name, strlen(name));
     in->tflags = tf;
     read_attrs(n, &at);
-    if ((tf & L_SKIPTAG) != 0 || at.hidden) {
+    /* (without a <body>, an unclosed element in <head> can hold the
+     * whole page: then <head> is walked, and a <title> holding elements
+     * (left open, it swallowed the page); scripts are still skipped) */
+    if (((tf & L_SKIPTAG) != 0 &&
+         !(c->walk_head &&
+           (strcmp(name, "head") == 0 || (strcmp(name, "title") == 0 &&
+                                          xmlFirstElementChild(n) != NULL)))) ||
+        at.hidden) {
         in->flags |= NF_SKIP;
         return 0;
     }
@@ -723,6 +748,9 @@ static int enter(struct body_ctx *c, xmlNodePtr n)
     }
     if ((tf & L_A) != 0) {
         c->link_depth++;
+        if (at.href != NULL && at.href[0] == '#' && at.href[1] != '\0') {
+            c->hash_depth++;
+        }
         /* the raw href goes in; emit() resolves the links of the blocks
          * it keeps (most links are in blocks that go) */
         if (at.href != NULL && at.href[0] != '\0' && c->link_open_block < 0) {
@@ -757,6 +785,14 @@ static void leave(struct body_ctx *c, xmlNodePtr n)
     }
     if ((in->tflags & L_A) != 0) {
         c->link_depth--;
+        {
+            const char *href = attr_val(n, "href");
+
+            if (href != NULL && href[0] == '#' && href[1] != '\0' &&
+                c->hash_depth > 0) {
+                c->hash_depth--;
+            }
+        }
         if (c->link_open_block == c->serial) {
             wh_buf_puts(&c->cur_html, "</a>");
             c->link_open_block = -1;
@@ -879,6 +915,66 @@ static int under_neg(const struct body_ctx *c, xmlNodePtr n, xmlNodePtr limit)
     while (n != NULL && n != limit && n->type == XML_ELEMENT_NODE &&
            steps++ < MAX_UP) {
         if (is_neg(info(c, n), ref)) {
+            return 1;
+        }
+        n = n->parent;
+    }
+    return 0;
+}
+
+/* Like under_neg(), counting only names that stay boilerplate inside
+ * article-like markup ("comment", "related", "share", ...). */
+static int under_strong_neg(const struct body_ctx *c, xmlNodePtr n,
+                            xmlNodePtr limit)
+{
+    int steps = 0;
+    size_t ref = c->total_chars;
+
+    if (limit != NULL) {
+        const struct ninfo *li = info(c, limit);
+
+        ref = li != NULL ? li->chars : 0;
+    }
+    while (n != NULL && n != limit && n->type == XML_ELEMENT_NODE &&
+           steps++ < MAX_UP) {
+        const struct ninfo *in = info(c, n);
+
+        if (is_neg(in, ref) && (in->flags & NF_STRONGNEG) != 0) {
+            return 1;
+        }
+        n = n->parent;
+    }
+    return 0;
+}
+
+/* Is n, or an ancestor below limit (the kept root), boilerplate by its
+ * name? Not counted: a wrapper that holds most of the root's text, with
+ * few links and no list items, after a real start of the article
+ * outside it ("read-more" around the rest of a story that a button
+ * reveals): that wrapper is the article's own. Comment threads, which
+ * also outweigh short posts, are left out by the repeated-item marks
+ * and by needing 600 characters of the article outside them. */
+static int under_neg_in(const struct body_ctx *c, xmlNodePtr n,
+                        xmlNodePtr limit)
+{
+    int steps = 0;
+    const struct ninfo *li = info(c, limit);
+    size_t ref = li != NULL ? li->chars : 0;
+    int in_item = 0;
+
+    while (n != NULL && n != limit && n->type == XML_ELEMENT_NODE &&
+           steps++ < MAX_UP) {
+        const struct ninfo *in = info(c, n);
+
+        /* (items of a list in such a wrapper are a slideshow's or a
+         * teaser list's, not the story's) */
+        if (strcmp((const char *)n->name, "li") == 0) {
+            in_item = 1;
+        }
+        if (is_neg(in, ref) &&
+            !(!in_item && in->chars * 2 >= ref && ref >= in->chars + 600 &&
+              in->chars >= 500 && in->link_chars * 5 < in->chars &&
+              in->items < 3 && (in->flags & NF_ITEMHDR) == 0)) {
             return 1;
         }
         n = n->parent;
@@ -1291,7 +1387,8 @@ enum {
     DROP_BYLINE,   /* the byline text again */
     DROP_TRAILING, /* a heading that leads to nothing */
     DROP_TEASER,   /* a blurb under a headline link */
-    DROP_LABEL     /* a credit or label line at an edge */
+    DROP_LABEL,    /* a credit or label line at an edge */
+    DROP_REPEAT    /* the same paragraph again */
 };
 
 /* Is the block inside kept content? Returns the keep root or NULL. */
@@ -1367,6 +1464,7 @@ static const char *const boiler_starts[] = {"advertisement",
                                             "send to a friend",
                                             "share this",
                                             "bookmark this",
+                                            "be the first to like",
                                             NULL};
 
 /* Does t (len bytes, not NUL-terminated) start with prefix, ignoring
@@ -1398,9 +1496,10 @@ static int is_boiler_line(const char *t, size_t len, size_t chars)
         }
     }
     static const char *const anywhere[] = {
-        "all rights reserved",    "may not be published, broadcast",
-        "may not be reproduced",  "may not be republished",
-        "must not be reproduced", NULL};
+        "all rights reserved",         "may not be published, broadcast",
+        "may not be reproduced",       "may not be republished",
+        "must not be reproduced",      "personal, non-commercial use",
+        "personal non-commercial use", NULL};
 
     if (chars <= 300) {
         for (size_t i = 0; anywhere[i] != NULL; i++) {
@@ -1681,6 +1780,7 @@ static int is_terminal(const char *t, size_t len, size_t chars)
                                         "most commented",
                                         "most emailed",
                                         "popular stories",
+                                        "like this",
                                         NULL};
     /* and lines that start so: "Also in UK News", "12 comments so far",
      * "The following are comments from the readers" */
@@ -1915,6 +2015,85 @@ static void drop_teasers(struct body_ctx *c)
     }
 }
 
+/* Does the text end cut short, with "..." or an ellipsis? */
+static int ends_cut(const char *t, size_t len)
+{
+    while (len > 0 && t[len - 1] == ' ') {
+        len--;
+    }
+    return (len >= 3 && memcmp(t + len - 3, "...", 3) == 0) ||
+           (len >= 3 && memcmp(t + len - 3, "\xe2\x80\xa6", 3) == 0);
+}
+
+/* Repetition: a teaser cut short ("... because ...") printed twice
+ * word for word (a paywalled template showing its teaser in two
+ * versions) is kept once: a run of repeated paragraphs that ends cut
+ * short goes. Other repeats stay: writers repeat a line on purpose, and
+ * some pages print the whole story twice. */
+static void drop_repeats(struct body_ctx *c)
+{
+    size_t cap = 256;
+    uint64_t *seen;
+    unsigned char *rep;
+
+    while (cap < c->nblk * 2) {
+        cap *= 2;
+    }
+    seen = wh_xcalloc(cap, sizeof(*seen));
+    rep = wh_xcalloc(c->nblk + 1, 1);
+    for (size_t i = 0; i < c->nblk; i++) {
+        const struct block *b = &c->blk[i];
+        const unsigned char *t =
+            (const unsigned char *)c->text.data + b->text_off;
+        uint64_t h = 14695981039346656037u;
+        size_t k;
+
+        if (b->drop || b->chars < 80 || b->kind == BK_LI ||
+            b->kind == BK_CELL) {
+            continue;
+        }
+        for (size_t j = 0; j < b->text_len; j++) {
+            h = (h ^ t[j]) * 1099511628211u;
+        }
+        h |= 1; /* 0 marks a free slot */
+        for (k = h & (cap - 1); seen[k] != 0 && seen[k] != h;
+             k = (k + 1) & (cap - 1)) {
+        }
+        if (seen[k] == h) {
+            rep[i] = 1;
+        } else {
+            seen[k] = h;
+        }
+    }
+    for (size_t i = 0; i < c->nblk;) {
+        size_t end = i;
+        size_t last = i;
+
+        if (!rep[i]) {
+            i++;
+            continue;
+        }
+        /* the run of repeats, over dropped blocks between them */
+        while (end < c->nblk && (rep[end] || c->blk[end].drop)) {
+            if (rep[end]) {
+                last = end;
+            }
+            end++;
+        }
+        if (ends_cut(c->text.data + c->blk[last].text_off,
+                     c->blk[last].text_len)) {
+            for (size_t k = i; k <= last; k++) {
+                if (rep[k]) {
+                    c->blk[k].drop = DROP_REPEAT;
+                }
+            }
+        }
+        i = end;
+    }
+    free(rep);
+    free(seen);
+}
+
 static void filter(struct body_ctx *c, const struct wh_article *art)
 {
     for (size_t i = 0; i < c->nblk; i++) {
@@ -1926,7 +2105,8 @@ static void filter(struct body_ctx *c, const struct wh_article *art)
             b->drop = DROP_OUTSIDE;
             continue;
         }
-        if (under_neg(c, b->owner, root)) {
+        if (c->lenient ? under_strong_neg(c, b->owner, root)
+                       : under_neg_in(c, b->owner, root)) {
             b->drop = DROP_NEG;
             continue;
         }
@@ -2050,6 +2230,7 @@ static void filter(struct body_ctx *c, const struct wh_article *art)
         }
     }
     drop_teasers(c);
+    drop_repeats(c);
     trim_edges(c);
     /* headings must lead to text: drop trailing ones */
     for (size_t i = c->nblk; i-- > 0;) {
@@ -2246,26 +2427,75 @@ static void emit(struct body_ctx *c, struct wh_article *art)
     art->body_words = wh_extract_count_words(art->body_text);
 }
 
+/* Did an element left open in <head> (an unclosed <title>) swallow the
+ * page? Then <head> holds block-level elements, and the <body> that
+ * follows is empty. */
+static int head_holds_page(htmlDocPtr doc)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+
+    if (root == NULL) {
+        return 0;
+    }
+    for (xmlNodePtr h = root->children; h != NULL; h = h->next) {
+        if (h->type != XML_ELEMENT_NODE ||
+            strcmp((const char *)h->name, "head") != 0) {
+            continue;
+        }
+        for (xmlNodePtr k = h->children; k != NULL; k = k->next) {
+            if (k->type != XML_ELEMENT_NODE) {
+                continue;
+            }
+            if (strcmp((const char *)k->name, "div") == 0 ||
+                strcmp((const char *)k->name, "p") == 0 ||
+                strcmp((const char *)k->name, "table") == 0 ||
+                (strcmp((const char *)k->name, "title") == 0 &&
+                 xmlFirstElementChild(k) != NULL)) {
+                return 1;
+            }
+        }
+        break;
+    }
+    return 0;
+}
+
 /* The <body>, searched among the document's top-level nodes and the
  * children of <html>. Broken markup can leave content beside an empty
- * <html> element: then the caller walks every top-level element. */
+ * <html> element, or give a page two <html>/<body> pairs (pages pasted
+ * together): then NULL, and the caller walks every top-level element. */
 static xmlNodePtr find_body(htmlDocPtr doc)
 {
+    xmlNodePtr found = NULL;
+    int nbody = 0;
+
     for (xmlNodePtr n = doc->children; n != NULL; n = n->next) {
         if (n->type != XML_ELEMENT_NODE) {
             continue;
         }
         if (strcmp((const char *)n->name, "body") == 0) {
-            return n;
+            found = n;
+            nbody++;
+            continue;
         }
         for (xmlNodePtr k = n->children; k != NULL; k = k->next) {
-            if (k->type == XML_ELEMENT_NODE &&
-                strcmp((const char *)k->name, "body") == 0) {
-                return k;
+            if (k->type != XML_ELEMENT_NODE) {
+                continue;
+            }
+            if (strcmp((const char *)k->name, "body") == 0) {
+                found = found != NULL ? found : k;
+                nbody++;
+            } else if (strcmp((const char *)k->name, "html") == 0) {
+                /* a second page's <html> inside the first */
+                for (xmlNodePtr g = k->children; g != NULL; g = g->next) {
+                    if (g->type == XML_ELEMENT_NODE &&
+                        strcmp((const char *)g->name, "body") == 0) {
+                        nbody++;
+                    }
+                }
             }
         }
     }
-    return NULL;
+    return nbody == 1 && !head_holds_page(doc) ? found : NULL;
 }
 
 /* Does the line look like the header of a comment or a teaser: a byline,
@@ -2379,10 +2609,11 @@ static size_t run_pass(struct body_ctx *c, xmlNodePtr body,
     }
     if (getenv("WH_EXTRACT_DEBUG_DROPS") != NULL) {
         for (size_t i = 0; i < c->nblk; i++) {
-            fprintf(stderr, "drop=%d %s: %.*s\n", c->blk[i].drop,
+            fprintf(stderr, "drop=%d %s %zu/%zu: %.*s\n", c->blk[i].drop,
                     c->blk[i].owner != NULL
                         ? (const char *)c->blk[i].owner->name
                         : "-",
+                    c->blk[i].chars, c->blk[i].link_chars,
                     (int)(c->blk[i].text_len < 60 ? c->blk[i].text_len : 60),
                     c->text.data + c->blk[i].text_off);
         }
@@ -2405,7 +2636,7 @@ static char *page_title(htmlDocPtr doc)
             for (xmlNodePtr t = k->children; t != NULL; t = t->next) {
                 if (t->type == XML_ELEMENT_NODE &&
                     strcmp((const char *)t->name, "title") == 0) {
-                    return wh_extract_node_text(t, 2000);
+                    return wh_extract_title_text(t, 2000);
                 }
             }
         }
@@ -2434,6 +2665,7 @@ int wh_extract_body(htmlDocPtr doc, const char *base, struct wh_article *art)
     if (body != NULL) {
         walk(&c, body);
     } else {
+        c.walk_head = 1;
         for (xmlNodePtr n = doc->children; n != NULL; n = n->next) {
             if (n->type == XML_ELEMENT_NODE) {
                 walk(&c, n);
@@ -2484,7 +2716,7 @@ int wh_extract_body(htmlDocPtr doc, const char *base, struct wh_article *art)
      * result. */
     {
         size_t kept_strict = run_pass(&c, body, art, 1, &cand);
-        size_t kept;
+        size_t kept = kept_strict;
 
         if (kept_strict >= 200) {
             emit(&c, art);
@@ -2495,6 +2727,34 @@ int wh_extract_body(htmlDocPtr doc, const char *base, struct wh_article *art)
                 kept = run_pass(&c, body, art, 1, &cand);
             }
             if (kept > 0) {
+                emit(&c, art);
+            }
+        }
+        /* Still next to nothing: the text may sit in wrappers named
+         * with a weak boilerplate word ("caption-image" around every
+         * paragraph of a photo post). Keep those when that gives a real
+         * article. */
+        if (kept < 200) {
+            size_t kept_lenient;
+            size_t nlong = 0;
+
+            c.lenient = 1;
+            kept_lenient = run_pass(&c, body, art, 1, &cand);
+            if (kept_lenient == 0) {
+                kept_lenient = run_pass(&c, body, art, 0, &cand);
+            }
+
+            for (size_t i = 0; i < c.nblk; i++) {
+                if (!c.blk[i].drop && c.blk[i].chars >= 150) {
+                    nlong++;
+                }
+            }
+            /* (paragraphs, not a column of short photo captions) */
+            if (kept_lenient >= 300 && kept_lenient >= 2 * kept && nlong >= 2) {
+                free(art->body_text);
+                free(art->body_html);
+                art->body_text = NULL;
+                art->body_html = NULL;
                 emit(&c, art);
             }
         }

@@ -67,6 +67,11 @@ const char *wh_extract_attr_ref(const xmlNode *node, const char *name);
  * script and style. */
 char *wh_extract_node_text(xmlNodePtr node, size_t max);
 
+/* Text of a <title> element like wh_extract_node_text(); when markup
+ * left the title open and it swallowed the page (it holds elements),
+ * only the text before its first element. New string or NULL. */
+char *wh_extract_title_text(xmlNodePtr title, size_t max);
+
 /* Makes href absolute against base (may be NULL). New string, or NULL
  * for javascript: and empty links. */
 char *wh_extract_abs_url(const char *href, const char *base);

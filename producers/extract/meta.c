@@ -1102,7 +1102,7 @@ static void head_element(struct meta_ctx *m, xmlNodePtr n, enum tag tag)
     if (tag == T_META) {
         meta_tag(m, n);
     } else if (tag == T_TITLE && m->title.val == NULL) {
-        char *t = wh_extract_node_text(n, MAX_FIELD);
+        char *t = wh_extract_title_text(n, MAX_FIELD);
 
         field_set(&m->title, t, WH_PROV_MARKUP, R_MARKUP + 5);
         free(t);

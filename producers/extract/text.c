@@ -288,6 +288,18 @@ char *wh_extract_node_text(xmlNodePtr node, size_t max)
     return wh_buf_steal(&b);
 }
 
+char *wh_extract_title_text(xmlNodePtr title, size_t max)
+{
+    if (title != NULL && xmlFirstElementChild(title) != NULL) {
+        /* left open, it swallowed the page: its own text is the text
+         * before the first element */
+        return title->children != NULL && title->children->type == XML_TEXT_NODE
+                   ? wh_extract_node_text(title->children, max)
+                   : NULL;
+    }
+    return wh_extract_node_text(title, max);
+}
+
 char *wh_extract_abs_url(const char *href, const char *base)
 {
     char *clean;

@@ -42,6 +42,19 @@ static const struct fixture fixtures[] = {
     {"comments", "https://opinion.example-news.test/2026/06/02/"
                  "second-bridge/"},
     {"related-longer", "https://coast.example-news.test/news/ferry-fares"},
+    /* broken markup: two pages pasted together (two <html>/<body>), and
+     * an unclosed <title> that swallows the page */
+    {"two-pages", "http://www.valley-news.test/news/footbridge.php"},
+    {"open-title", "http://gazette.example-port.test/news/dredging.html"},
+    /* the rest of the story in a "read-more" box, anchored subheads */
+    {"read-more", "https://www.example-travel.test/rail/night-trains"},
+    /* a paywalled teaser printed twice, with a reprint notice and a
+     * "Like this:" box */
+    {"teaser-twice", "https://markets.example-daily.test/property/"
+                     "short-term-rentals"},
+    /* every paragraph of a photo post inside a "caption-image" box */
+    {"caption-wrapped", "https://diary.example-maker.test/2026/04/"
+                        "spring-fair/"},
 };
 
 static char *read_file(const char *path, size_t *len)

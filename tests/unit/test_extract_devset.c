@@ -27,9 +27,10 @@
 #include "wh/wh.h"
 
 #define SAMPLE_STEP 8
-/* Measured on this sample when the guard was set: F1 0.929 (P 0.955,
- * R 0.905). The floor leaves room for small, deliberate trade-offs. */
-#define F1_FLOOR 0.915
+/* Measured on this sample when the guard was last set: F1 0.931
+ * (P 0.958, R 0.905); on the whole dev set 0.932. The floor leaves room
+ * for small, deliberate trade-offs. */
+#define F1_FLOOR 0.916
 
 static char *devset_dir;
 
