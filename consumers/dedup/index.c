@@ -10,23 +10,24 @@
 #include "wh/wh.h"
 
 #define TAIL_MIN ((size_t)1024)
-/* The directory is indexed directly by the leading DIR bits of a table
- * key: one 32-bit offset per 4 entries or so (2^d >= n / 4, at most the
- * key's own bits), so a probe reads one directory slot and then exactly
- * the entries of its slot (~1-5, one or two cache lines), with no search.
- * Every lookup first computes all its keys, then prefetches the directory
- * slots of PIPE probes ahead and the entries of the probes in between:
- * the memory accesses of many probes overlap instead of being paid one
- * after the other, which is what keeps the lookup time flat when the
- * index no longer fits in the CPU cache. */
+/* The directory is indexed directly by the leading dbits bits of a
+ * table key (2^dbits >= n / DIR_PER_SLOT, at most the key's own bits), so
+ * a probe reads its slot's start and end and then exactly the entries of
+ * its slot (~1-5, one or two cache lines), with no search. It is two
+ * small arrays rather than a 32-bit offset per slot, so that it stays in
+ * the CPU cache at 10M (~0.2 B per entry and table, ~8 MB in all) while
+ * the entries do not: a byte per slot relative to a 32-bit offset per
+ * group of 2^GROUP_BITS slots.
+ * A lookup first computes all its keys, then prefetches the directory
+ * slots and the entries of probes PIPE_DIR + PIPE_ENT and PIPE_ENT ahead
+ * of the one it scans: the memory accesses of many probes overlap
+ * instead of being paid one after the other, which is what keeps the
+ * lookup time nearly flat when the index no longer fits in the cache. */
 #define DIR_PER_SLOT 4
-#define PIPE ((size_t)16) /* probes between the two prefetch stages */
-/* The directory is two small arrays rather than one 32-bit offset per
- * slot, so that it stays in the CPU cache at 10M (0.2 B per entry and
- * table, ~8 MB in all) while the entries do not: a byte per slot
- * relative to a 32-bit offset per group of 16 slots. */
 #define GROUP_BITS 4
 #define FINE_SAT 255
+#define PIPE_DIR ((size_t)16) /* probes from directory to entries */
+#define PIPE_ENT ((size_t)16) /* probes from entries to the scan */
 
 /* An entry as stored: 12 bytes, 4-byte aligned. */
 struct entry {
@@ -41,9 +42,9 @@ struct table {
     struct entry *e; /* sorted by (block, id) */
     size_t n;
     /* the directory over the leading dbits bits of the key ("slots"):
-     * coarse[g] = first entry of group g of 2^GROUP_BITS slots (one more
-     * at the end: n); fine[s] = first entry of slot s minus its group's
-     * first, FINE_SAT when that does not fit a byte. Both live in one
+     * coarse[g] = first entry of group g of 2^GROUP_BITS slots; fine[s]
+     * = first entry of slot s minus its group's first, FINE_SAT when that
+     * does not fit a byte; slot 2^dbits is the end (n). Both live in one
      * allocation starting at coarse. */
     uint32_t *coarse;
     uint8_t *fine;
@@ -82,9 +83,6 @@ void wh_index_params_default(struct wh_index_params *p)
  * there, 3-4 times slower than this in the lookup loops. */
 static inline unsigned popcount64(uint64_t x)
 {
-#ifdef EXP_HW
-    return (unsigned)__builtin_popcountll(x);
-#endif
     x = x - ((x >> 1) & 0x5555555555555555ULL);
     x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
     x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
@@ -213,15 +211,13 @@ static void big_free(void *p, size_t bytes)
     }
 }
 
-static size_t dir_groups(unsigned dbits)
-{
-    return dbits > GROUP_BITS ? (size_t)1 << (dbits - GROUP_BITS) : 1;
-}
-
+/* Slot s (0..2^dbits; slot 2^dbits is the end, n) starts at
+ * coarse[s >> GROUP_BITS] + fine[s]. */
 static size_t dir_bytes(const struct table *t)
 {
-    return (dir_groups(t->dbits) + 1) * sizeof(uint32_t) +
-           ((size_t)1 << t->dbits);
+    size_t nb = (size_t)1 << t->dbits;
+
+    return ((nb >> GROUP_BITS) + 1) * sizeof(uint32_t) + nb + 1;
 }
 
 /* The directory slot of a key of table t. */
@@ -235,8 +231,7 @@ static void build_dir(struct table *t)
     unsigned d = 1;
     size_t nb;
     size_t i;
-    size_t s = 0;
-    size_t base = 0;
+    uint32_t *start;
 
     while (d < t->bits && ((size_t)DIR_PER_SLOT << d) < t->n) {
         d++;
@@ -247,29 +242,38 @@ static void build_dir(struct table *t)
     }
     t->dbits = d;
     t->coarse = big_alloc(dir_bytes(t));
-    t->fine = (uint8_t *)(t->coarse + dir_groups(d) + 1);
-    /* slot s starts at the first entry whose slot is >= s */
-    for (i = 0; i <= t->n; i++) {
-        size_t si = i < t->n ? slot_of(t, block(t, entry_fp(&t->e[i]))) : nb;
-
-        for (; s <= si && s < nb; s++) {
-            size_t off;
-
-            if ((s & (((size_t)1 << GROUP_BITS) - 1)) == 0) {
-                base = i;
-                t->coarse[s >> GROUP_BITS] = (uint32_t)i;
-            }
-            off = i - base;
-            t->fine[s] = (uint8_t)(off < FINE_SAT ? off : FINE_SAT);
-        }
+    t->fine = (uint8_t *)(t->coarse + (nb >> GROUP_BITS) + 1);
+    /* start[s] = first entry of slot s, by counting: no branch depends on
+     * the data (a loop per slot mispredicts about once an entry) */
+    start = wh_xcalloc(nb + 1, sizeof(*start));
+    for (i = 0; i < t->n; i++) {
+        start[slot_of(t, block(t, entry_fp(&t->e[i]))) + 1]++;
     }
-    t->coarse[dir_groups(d)] = (uint32_t)t->n;
+    for (i = 1; i <= nb; i++) {
+        start[i] += start[i - 1];
+    }
+    for (i = 0; i <= nb >> GROUP_BITS; i++) {
+        t->coarse[i] = start[i << GROUP_BITS];
+    }
+    for (i = 0; i <= nb; i++) {
+        uint32_t off = start[i] - start[i & ~(((size_t)1 << GROUP_BITS) - 1)];
+
+        t->fine[i] = (uint8_t)(off < FINE_SAT ? off : FINE_SAT);
+    }
+    free(start);
 }
 
-/* First entry of [lo, hi) of table t whose slot is >= s. */
-static uint32_t slot_search(const struct table *t, uint32_t lo, uint32_t hi,
-                            uint32_t s)
+/* First entry of table t whose slot is >= s: from the directory, or by a
+ * binary search from its group's first entry when the byte saturated
+ * (only with fingerprints crowded into few slots). */
+static uint32_t slot_start(const struct table *t, uint32_t s)
 {
+    uint32_t lo = t->coarse[s >> GROUP_BITS];
+    uint32_t hi = (uint32_t)t->n;
+
+    if (t->fine[s] != FINE_SAT) {
+        return lo + t->fine[s];
+    }
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
 
@@ -280,30 +284,6 @@ static uint32_t slot_search(const struct table *t, uint32_t lo, uint32_t hi,
         }
     }
     return lo;
-}
-
-/* The entries of slot s: [*begin, *end). Exact from the directory, or a
- * binary search inside the group when a byte saturated (only with
- * fingerprints crowded into few slots). */
-static void slot_range(const struct table *t, uint32_t s, uint32_t *begin,
-                       uint32_t *end)
-{
-    uint32_t g = s >> GROUP_BITS;
-    uint32_t base = t->coarse[g];
-    uint32_t next = t->coarse[g + 1];
-    uint32_t lo = t->fine[s];
-    int last = ((s + 1) & ((1U << GROUP_BITS) - 1)) == 0 ||
-               s + 1 == (1U << t->dbits);
-    uint32_t hi = last ? next - base : t->fine[s + 1];
-
-    if (lo == FINE_SAT) {
-        lo = slot_search(t, base + FINE_SAT, next, s) - base;
-    }
-    if (!last && hi == FINE_SAT) {
-        hi = slot_search(t, base + lo, next, s + 1) - base;
-    }
-    *begin = base + lo;
-    *end = base + hi;
 }
 
 /* Merges the sorted tail copy `add` (m entries) into table t, into a new
@@ -451,13 +431,121 @@ static void hit_add(struct wh_index_hit *hits, size_t *n, size_t max,
     (*n)++;
 }
 
+/* The memory part of a lookup: the tail, then the probes pr[0..npr),
+ * through a software pipeline. Written once, compiled twice (below):
+ * with the POPCNT instruction where the CPU has it, since the baseline
+ * x86-64 target has none and counting bits is most of the work per entry
+ * read (~500 entries a lookup at 10M). */
+static inline __attribute__((always_inline)) size_t
+scan_body(const struct wh_index *idx, struct probe *pr, size_t npr,
+          uint64_t fp, struct wh_index_hit *hits, size_t max, int hw)
+{
+    size_t nhits = 0;
+    size_t i;
+
+    for (i = 0; i < idx->ntail; i++) {
+        uint64_t x = entry_fp(&idx->tail[i]) ^ fp;
+        unsigned d = hw ? (unsigned)__builtin_popcountll(x) : popcount64(x);
+
+        if (d <= idx->p.radius) {
+            hit_add(hits, &nhits, max, idx->tail[i].id, d);
+        }
+    }
+    /* software pipeline: the directory slot of probe i + PIPE_DIR +
+     * PIPE_ENT and the entries of probe i + PIPE_ENT are prefetched while
+     * probe i is scanned */
+    for (i = 0; i < npr + PIPE_DIR + PIPE_ENT; i++) {
+        if (i < npr) {
+            const struct table *t = &idx->t[pr[i].table];
+            uint32_t sl = slot_of(t, pr[i].key);
+
+            __builtin_prefetch(&t->coarse[sl >> GROUP_BITS]);
+            __builtin_prefetch(&t->fine[sl]);
+        }
+        if (i >= PIPE_DIR && i - PIPE_DIR < npr) {
+            struct probe *q = &pr[i - PIPE_DIR];
+            const struct table *t = &idx->t[q->table];
+            uint32_t sl = slot_of(t, q->key);
+            const char *at;
+            const char *last;
+            unsigned lines = 0;
+
+            q->begin = slot_start(t, sl);
+            q->end = slot_start(t, sl + 1);
+            if (q->end > q->begin) {
+                /* every line of the slot's entries, up to 4 (a longer
+                 * run is read sequentially: the hardware follows it) */
+                at = (const char *)&t->e[q->begin];
+                last = (const char *)&t->e[q->end - 1];
+                while (lines < 4 && at <= last + sizeof(struct entry) - 1) {
+                    __builtin_prefetch(at);
+                    at += 64;
+                    lines++;
+                }
+            }
+        }
+        if (i >= PIPE_DIR + PIPE_ENT) {
+            const struct probe *q = &pr[i - PIPE_DIR - PIPE_ENT];
+            const struct table *t = &idx->t[q->table];
+            int exact = t->dbits == t->bits;
+            uint32_t j;
+
+            for (j = q->begin; j < q->end; j++) {
+                uint64_t efp = entry_fp(&t->e[j]);
+                unsigned d;
+
+                if (!exact && block(t, efp) != q->key) {
+                    continue;
+                }
+                d = hw ? (unsigned)__builtin_popcountll(efp ^ fp)
+                       : popcount64(efp ^ fp);
+                if (d <= idx->p.radius) {
+                    hit_add(hits, &nhits, max, t->e[j].id, d);
+                }
+            }
+        }
+    }
+    return nhits;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("popcnt"))) static size_t
+scan_popcnt(const struct wh_index *idx, struct probe *pr, size_t npr,
+            uint64_t fp, struct wh_index_hit *hits, size_t max)
+{
+    return scan_body(idx, pr, npr, fp, hits, max, 1);
+}
+#endif
+
+static size_t scan_generic(const struct wh_index *idx, struct probe *pr,
+                           size_t npr, uint64_t fp, struct wh_index_hit *hits,
+                           size_t max)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    return scan_body(idx, pr, npr, fp, hits, max, 0);
+#else
+    /* elsewhere the compiler's own popcount is the fast one */
+    return scan_body(idx, pr, npr, fp, hits, max, 1);
+#endif
+}
+
+static size_t scan(const struct wh_index *idx, struct probe *pr, size_t npr,
+                   uint64_t fp, struct wh_index_hit *hits, size_t max)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    if (__builtin_cpu_supports("popcnt")) {
+        return scan_popcnt(idx, pr, npr, fp, hits, max);
+    }
+#endif
+    return scan_generic(idx, pr, npr, fp, hits, max);
+}
+
 size_t wh_index_lookup(const struct wh_index *idx, uint64_t fp,
                        const uint8_t *weak, unsigned nweak,
                        struct wh_index_hit *hits, size_t max)
 {
     struct probe pr[WH_INDEX_MAX_PROBES + WH_INDEX_MAX_TABLES];
     size_t npr = 0;
-    size_t nhits = 0;
     size_t i;
     unsigned ti;
     unsigned r;
@@ -466,13 +554,6 @@ size_t wh_index_lookup(const struct wh_index *idx, uint64_t fp,
         nweak = idx->p.weak;
     }
     r = nweak;
-    for (i = 0; i < idx->ntail; i++) {
-        unsigned d = popcount64(entry_fp(&idx->tail[i]) ^ fp);
-
-        if (d <= idx->p.radius) {
-            hit_add(hits, &nhits, max, idx->tail[i].id, d);
-        }
-    }
     /* r = how many of the weakest bits are used: the most whose subsets
      * (of at most `flips` members), summed over the tables, fit in the
      * probe budget */
@@ -541,58 +622,7 @@ size_t wh_index_lookup(const struct wh_index *idx, uint64_t fp,
             }
         }
     }
-    /* software pipeline: the directory slot of probe i + 2D and the
-     * entries of probe i + D are prefetched while probe i is scanned */
-    for (i = 0; i < npr + 2 * PIPE; i++) {
-        if (i < npr) {
-            const struct table *t = &idx->t[pr[i].table];
-
-            uint32_t sl = slot_of(t, pr[i].key);
-
-            __builtin_prefetch(&t->coarse[sl >> GROUP_BITS]);
-            __builtin_prefetch(&t->fine[sl]);
-        }
-        if (i >= PIPE && i - PIPE < npr) {
-            struct probe *q = &pr[i - PIPE];
-            const struct table *t = &idx->t[q->table];
-            const char *at;
-            const char *last;
-            unsigned lines = 0;
-
-            slot_range(t, slot_of(t, q->key), &q->begin, &q->end);
-            if (q->end > q->begin) {
-                /* every line of the slot's entries, up to 4 (a longer
-                 * run is read sequentially: the hardware follows it) */
-                at = (const char *)&t->e[q->begin];
-                last = (const char *)&t->e[q->end - 1];
-                while (lines < 4 && at <= last + sizeof(struct entry) - 1) {
-                    __builtin_prefetch(at);
-                    at += 64;
-                    lines++;
-                }
-            }
-        }
-        if (i >= 2 * PIPE) {
-            const struct probe *q = &pr[i - 2 * PIPE];
-            const struct table *t = &idx->t[q->table];
-            int exact = t->dbits == t->bits;
-            uint32_t j;
-
-            for (j = q->begin; j < q->end; j++) {
-                uint64_t efp = entry_fp(&t->e[j]);
-                unsigned d;
-
-                if (!exact && block(t, efp) != q->key) {
-                    continue;
-                }
-                d = popcount64(efp ^ fp);
-                if (d <= idx->p.radius) {
-                    hit_add(hits, &nhits, max, t->e[j].id, d);
-                }
-            }
-        }
-    }
-    return nhits;
+    return scan(idx, pr, npr, fp, hits, max);
 }
 
 size_t wh_index_count(const struct wh_index *idx)

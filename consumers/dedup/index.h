@@ -17,10 +17,14 @@
  * beyond.
  *
  * Layout (memory-lean): each table is one array of 12-byte entries
- * {fingerprint, 32-bit id} sorted by its block, plus a directory of
- * 32-bit offsets over the leading bits of the block (n/4 buckets, at most
- * 2^16, so at most 1 byte per entry; a key is then found by interpolation
- * inside its bucket). New entries go to a small unsorted tail,
+ * {fingerprint, 32-bit id} sorted by its block, plus a directory indexed
+ * directly by the leading bits of the block (2^d slots, d the smallest
+ * with 2^d >= n/4, at most the block's bits; a byte per slot and a 32-bit
+ * offset per 16 slots: ~0.2 byte per entry, small enough to stay in the
+ * CPU cache), so a probe reads exactly the entries of its slot. A lookup
+ * computes all its keys first and prefetches the directory slots and
+ * entries of later probes while it scans earlier ones, so the memory
+ * accesses of its probes overlap. New entries go to a small unsorted tail,
  * scanned in full by every lookup and merged into the tables when it
  * grows past about sqrt(16 n) entries.
  *

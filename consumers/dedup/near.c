@@ -173,31 +173,39 @@ static int has_text(const char *s)
     return 0;
 }
 
-/* Identity of this message: the producer's fetch of it (the same record
- * replayed or redelivered keeps its fetchedAt), else its place in Kafka. */
+/* Identity of this message: its place in Kafka (a replay or a
+ * redelivery after a crash reads the same topic, partition and offset),
+ * else, outside Kafka, the producer's fetch of it. The fetch is only a
+ * fallback: fetchedAt has one-second resolution, so two feeds naming the
+ * same page can yield two messages with equal fetchedAt, uri and body,
+ * and the second must be a duplicate, not a replay of the first. */
 static uint64_t self_hash(const struct wh_record *rec,
                           const struct wh_msg_meta *meta, uint64_t body)
 {
     XXH3_state_t *s;
     uint64_t h = 0;
+    int by_place = meta != NULL && meta->topic != NULL && meta->offset >= 0;
 
-    if ((rec->fetched_at == NULL || rec->fetched_at[0] == '\0') &&
-        (meta == NULL || meta->topic == NULL)) {
+    if (!by_place &&
+        (rec->fetched_at == NULL || rec->fetched_at[0] == '\0')) {
         return 0;
     }
     s = XXH3_createState();
     WH_ASSERT(s != NULL);
     XXH3_64bits_reset(s);
-    if (rec->fetched_at != NULL && rec->fetched_at[0] != '\0') {
-        XXH3_64bits_update(s, "f", 1);
-        XXH3_64bits_update(s, rec->fetched_at, strlen(rec->fetched_at) + 1);
-        XXH3_64bits_update(s, rec->uri, strlen(rec->uri) + 1);
-        XXH3_64bits_update(s, &body, sizeof(body));
-    } else {
+    if (by_place) {
         XXH3_64bits_update(s, "k", 1);
         XXH3_64bits_update(s, meta->topic, strlen(meta->topic) + 1);
         XXH3_64bits_update(s, &meta->partition, sizeof(meta->partition));
         XXH3_64bits_update(s, &meta->offset, sizeof(meta->offset));
+    } else {
+        XXH3_64bits_update(s, "f", 1);
+        XXH3_64bits_update(s, rec->fetched_at, strlen(rec->fetched_at) + 1);
+        if (rec->source != NULL) {
+            XXH3_64bits_update(s, rec->source, strlen(rec->source) + 1);
+        }
+        XXH3_64bits_update(s, rec->uri, strlen(rec->uri) + 1);
+        XXH3_64bits_update(s, &body, sizeof(body));
     }
     h = XXH3_64bits_digest(s);
     XXH3_freeState(s);
