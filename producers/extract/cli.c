@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "extract.h"
+#include "urlget.h"
 #include "wh/record.h"
 #include "wh/wh.h"
 
@@ -31,7 +32,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: wirehose-extract [--url URL] [--text] [--out-dir DIR]\n"
             "                        [--charset CS] [--max-bytes N] "
-            "FILE|-...\n"
+            "FILE|URL|-...\n"
             "\n"
             "Extracts the article of saved HTML pages with generic rules and\n"
             "prints its ninjs 3.1 record as one line of JSON (one line per\n"
@@ -47,9 +48,8 @@ static void usage(FILE *f)
             "  --max-bytes N   refuse larger pages (default 8 MiB)\n"
             "  -h, --help      this text;  --version: the version\n"
             "\n"
-            "This program does not fetch: save a page first, e.g.\n"
-            "  curl -sSL -o page.html URL && wirehose-extract --url URL "
-            "page.html\n"
+            "An http(s) URL as input is fetched (libcurl is loaded only\n"
+            "then, so runs over saved files start fast).\n"
             "Exit status: 0 ok, 1 a page was unreadable or had no article,\n"
             "2 usage error.\n");
 }
@@ -210,6 +210,65 @@ static char *record_json(const struct wh_article *art, const char *url,
     return json;
 }
 
+static int emit(const struct cli *cli, const char *path, const char *data,
+                size_t len, const char *url,
+                const struct wh_extract_opts *opts);
+
+/* The charset parameter of a Content-Type value, copied into out[size];
+ * "" when there is none. */
+static void header_charset(const char *ctype, char *out, size_t size)
+{
+    const char *p = ctype != NULL ? strcasestr(ctype, "charset=") : NULL;
+    size_t n = 0;
+
+    out[0] = '\0';
+    if (p == NULL) {
+        return;
+    }
+    p += 8;
+    if (*p == '"' || *p == '\'') {
+        p++;
+    }
+    while (p[n] != '\0' && p[n] != ';' && p[n] != '"' && p[n] != '\'' &&
+           p[n] != ' ' && n + 1 < size) {
+        n++;
+    }
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
+/* Fetches an http(s) input (libcurl loaded on demand) and extracts it.
+ * The --charset flag wins over the response's header. */
+static int one_url(const struct cli *cli, const char *url, size_t max)
+{
+    struct wh_extract_opts opts = cli->opts;
+    struct wh_urlget_info info;
+    char err[256] = "";
+    char charset[64];
+    size_t len = 0;
+    char *data;
+    int rc;
+
+    data = wh_urlget(url, max, &len, &info, err, sizeof(err));
+    if (data == NULL) {
+        fprintf(stderr, "wirehose-extract: %s: %s\n", url, err);
+        wh_urlget_info_clear(&info);
+        return EXIT_NOARTICLE;
+    }
+    header_charset(info.content_type, charset, sizeof(charset));
+    if (opts.charset == NULL && charset[0] != '\0') {
+        opts.charset = charset;
+    }
+    rc = emit(cli, url, data, len,
+              cli->url != NULL ? cli->url
+                               : (info.final_url != NULL ? info.final_url
+                                                         : url),
+              &opts);
+    free(data);
+    wh_urlget_info_clear(&info);
+    return rc;
+}
+
 /* Extracts one input; prints or writes the result. Returns 0 or 1. */
 static int one(const struct cli *cli, const char *path)
 {
@@ -218,17 +277,11 @@ static int one(const struct cli *cli, const char *path)
                                           : (size_t)8 * 1024 * 1024;
     size_t len = 0;
     char *data;
-    struct wh_article *art;
-    char *out;
-    int rc = 0;
+    int rc;
 
-    if (strncmp(path, "http://", 7) == 0 || strncmp(path, "https://", 8) == 0) {
-        fprintf(stderr,
-                "wirehose-extract: %s: fetching is not supported; save the "
-                "page first (curl -sSL -o page.html '%s') and run "
-                "wirehose-extract --url '%s' page.html\n",
-                path, path, path);
-        return EXIT_NOARTICLE;
+    if (strncmp(path, "http://", 7) == 0 ||
+        strncmp(path, "https://", 8) == 0) {
+        return one_url(cli, path, max);
     }
     if (strncmp(path, "file://", 7) == 0) {
         path += 7;
@@ -238,8 +291,24 @@ static int one(const struct cli *cli, const char *path)
         fprintf(stderr, "wirehose-extract: %s: %s\n", path, err);
         return EXIT_NOARTICLE;
     }
-    art = wh_extract(data, len, cli->url, &cli->opts, err, sizeof(err));
+    rc = emit(cli, path, data, len, cli->url, &cli->opts);
     free(data);
+    return rc;
+}
+
+/* Extracts a page held in memory (path names it in messages and picks the
+ * --out-dir file name; url may be NULL) and prints or writes the result.
+ * Returns 0 or EXIT_NOARTICLE. */
+static int emit(const struct cli *cli, const char *path, const char *data,
+                size_t len, const char *url,
+                const struct wh_extract_opts *opts)
+{
+    char err[256] = "";
+    struct wh_article *art;
+    char *out;
+    int rc = 0;
+
+    art = wh_extract(data, len, url, opts, err, sizeof(err));
     if (art == NULL) {
         fprintf(stderr, "wirehose-extract: %s: %s\n", path, err);
         return EXIT_NOARTICLE;
@@ -247,7 +316,7 @@ static int one(const struct cli *cli, const char *path)
     if (cli->text) {
         out = wh_xasprintf("%s\n", art->body_text);
     } else {
-        char *json = record_json(art, cli->url, path);
+        char *json = record_json(art, url, path);
 
         out = wh_xasprintf("%s\n", json);
         free(json);
