@@ -40,10 +40,8 @@
  * (the metrics server has its own thread and reads only the registry and
  * two atomics).
  */
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +54,7 @@
 #include "enrich/enrich.h"
 #include "stage.h"
 #include "wh/config.h"
+#include "wh/daemon.h"
 #include "wh/kafka.h"
 #include "wh/log.h"
 #include "wh/metrics.h"
@@ -97,6 +96,9 @@ static const struct wh_config_key base_keys[] = {
     {"dedup.copies_topic", 0, "with dedup.copies = topic: the topic copies "
                               "go to instead of the sinks (<topic>.copies)"},
     WH_ENRICH_CONFIG_KEYS,
+    {"jsonl.max_bytes", 0, "jsonl sink: rotate past N bytes (0: never)"},
+    {"jsonl.max_age_s", 0, "jsonl sink: rotate N s old files (0: never)"},
+    {"jsonl.fsync", 0, "jsonl sink: batch (default), always, never"},
     {"postgres.table", 0, "postgres sink: table name (default articles)"},
     {"postgres.batch", 0, "postgres sink: rows per transaction (500)"},
     {"http.batch_docs", 0, "http sink: documents per _bulk request (500)"},
@@ -127,22 +129,6 @@ static const struct wh_config_key *config_keys(void)
     memcpy(all, base_keys, nb * sizeof(*all));
     memcpy(all + nb, wh_dedup_config_keys, nd * sizeof(*all));
     return all;
-}
-
-static volatile sig_atomic_t stop_signal;
-static volatile sig_atomic_t reload_signal;
-
-/* Read by the metrics server's thread (/healthz). */
-static atomic_int health_running;
-static atomic_int health_broker_up;
-
-static void on_signal(int sig)
-{
-    if (sig == SIGHUP) {
-        reload_signal = 1;
-        return;
-    }
-    stop_signal = sig;
 }
 
 /* A stage set up for this run. */
@@ -412,19 +398,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
         case 'o':
             o->once = 1;
             break;
-        case 'T': {
-            char *end = NULL;
-
-            errno = 0;
-            o->timeout_s = strtol(optarg, &end, 10);
-            if (errno != 0 || end == optarg || *end != '\0' ||
-                o->timeout_s <= 0) {
-                fprintf(stderr, PROG ": --timeout: expected a positive "
-                        "number of seconds, got '%s'\n", optarg);
+        case 'T':
+            if (wh_daemon_opt_seconds(PROG, "--timeout", optarg,
+                                      &o->timeout_s) != 0) {
                 return 2;
             }
             break;
-        }
         case 'C':
             o->check = 1;
             break;
@@ -476,6 +455,14 @@ static const struct wh_config_entry *last_entry(const struct wh_config *cfg,
 static int build_config(struct wh_config *cfg, const struct opts *o,
                         char *errstr, size_t errstr_size)
 {
+    const struct {
+        const char *key;
+        const char *value;
+    } flags[] = {
+        {"brokers", o->brokers}, {"topic", o->topic},
+        {"group", o->group},     {"enrich", o->enrich},
+        {"dedup", o->dedup},     {"metrics", o->metrics},
+    };
     size_t i;
     int rc;
 
@@ -485,38 +472,12 @@ static int build_config(struct wh_config *cfg, const struct opts *o,
             return rc;
         }
     }
-    if (o->brokers != NULL) {
-        rc = wh_config_set(cfg, "brokers", o->brokers, errstr, errstr_size);
-        if (rc != WH_OK) {
-            return rc;
+    for (i = 0; i < WH_ARRAY_SIZE(flags); i++) {
+        if (flags[i].value == NULL) {
+            continue;
         }
-    }
-    if (o->topic != NULL) {
-        rc = wh_config_set(cfg, "topic", o->topic, errstr, errstr_size);
-        if (rc != WH_OK) {
-            return rc;
-        }
-    }
-    if (o->group != NULL) {
-        rc = wh_config_set(cfg, "group", o->group, errstr, errstr_size);
-        if (rc != WH_OK) {
-            return rc;
-        }
-    }
-    if (o->enrich != NULL) {
-        rc = wh_config_set(cfg, "enrich", o->enrich, errstr, errstr_size);
-        if (rc != WH_OK) {
-            return rc;
-        }
-    }
-    if (o->dedup != NULL) {
-        rc = wh_config_set(cfg, "dedup", o->dedup, errstr, errstr_size);
-        if (rc != WH_OK) {
-            return rc;
-        }
-    }
-    if (o->metrics != NULL) {
-        rc = wh_config_set(cfg, "metrics", o->metrics, errstr, errstr_size);
+        rc = wh_config_set(cfg, flags[i].key, flags[i].value, errstr,
+                           errstr_size);
         if (rc != WH_OK) {
             return rc;
         }
@@ -1760,44 +1721,6 @@ static void update_lag(struct consumer *c)
     rd_kafka_topic_partition_list_destroy(list);
 }
 
-/* /healthz, on the metrics server's thread: atomics only. */
-static int health(void *opaque, char *reason, size_t reason_size)
-{
-    (void)opaque;
-    if (!atomic_load(&health_running)) {
-        snprintf(reason, reason_size, "not running (starting or stopping)");
-        return 0;
-    }
-    if (!atomic_load(&health_broker_up)) {
-        snprintf(reason, reason_size, "Kafka broker unreachable");
-        return 0;
-    }
-    return 1;
-}
-
-/* Asks the cluster for its brokers: answered at once when connected, at
- * most 500 ms of the main loop when not. */
-static void broker_check(struct consumer *c)
-{
-    const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t err;
-    int up;
-
-    err = rd_kafka_metadata(c->rk, 0, NULL, &md, 500);
-    up = err == RD_KAFKA_RESP_ERR_NO_ERROR && md != NULL && md->broker_cnt > 0;
-    if (md != NULL) {
-        rd_kafka_metadata_destroy(md);
-    }
-    if (up != atomic_load(&health_broker_up)) {
-        if (up) {
-            wh_info(TAG, "broker reachable");
-        } else {
-            wh_warn(TAG, "broker unreachable: %s", rd_kafka_err2str(err));
-        }
-    }
-    atomic_store(&health_broker_up, up);
-}
-
 static void send_status(const struct consumer *c)
 {
     (void)wh_notify_status("%zu partition(s); records in %llu, written %llu, "
@@ -1892,23 +1815,6 @@ static int apply_defaults(struct wh_config *cfg, int once, char *errstr,
     return WH_OK;
 }
 
-/* Sets the log level from the log.level value (NULL: the default) and
- * the -v / -q count. */
-static void set_log_level(const char *level, int verbosity)
-{
-    static int base = -1;
-    int l;
-
-    if (base < 0) {
-        base = wh_log_get_level();   /* the built-in default */
-    }
-    l = level != NULL ? wh_log_level_parse(level) : base;
-    l += verbosity;
-    wh_log_set_level(l < WH_LOG_ERR     ? WH_LOG_ERR
-                     : l > WH_LOG_DEBUG ? WH_LOG_DEBUG
-                                        : l);
-}
-
 /* SIGHUP: reads the configuration again, applies what can change while
  * running, names what cannot. A configuration that does not load or
  * validate changes nothing. */
@@ -1931,7 +1837,7 @@ static void reload(struct consumer *c, const struct opts *o)
         goto out;
     }
     fixed = report_fixed(cfg, c->cfg, cfg) + report_fixed(c->cfg, c->cfg, cfg);
-    set_log_level(wh_config_get(cfg, "log.level", NULL), o->verbosity);
+    wh_daemon_log_level(wh_config_get(cfg, "log.level", NULL), o->verbosity);
     c->flush_records = flush_records;
     c->flush_ms = flush_ms;
     wh_notice(TAG, "reload: log.level %s, flush.records %lld, flush.ms %lld "
@@ -1958,12 +1864,12 @@ static int run(struct consumer *c, const struct opts *o)
 
     c->progress_at = start;
     if (c->srv != NULL) {
-        broker_check(c);
+        wh_daemon_broker_check(c->rk, TAG);
         last_check = now_ms();
     }
-    atomic_store(&health_running, 1);
+    wh_daemon_set_running(1);
     (void)wh_notify_ready();
-    while (stop_signal == 0 && !c->fatal) {
+    while (wh_daemon_stop_signal() == 0 && !c->fatal) {
         rd_kafka_message_t *rkm;
         int64_t now = now_ms();
 
@@ -2018,11 +1924,10 @@ static int run(struct consumer *c, const struct opts *o)
             last_lag = now;
         }
         if (c->srv != NULL && now - last_check >= BROKER_CHECK_MS) {
-            broker_check(c);
+            wh_daemon_broker_check(c->rk, TAG);
             last_check = now_ms();
         }
-        if (reload_signal) {
-            reload_signal = 0;
+        if (wh_daemon_reload_requested()) {
             reload(c, o);
         }
         if (!o->once) {
@@ -2154,7 +2059,7 @@ int main(int argc, char **argv)
         wh_err(TAG, "%s", errstr);
         goto out;
     }
-    set_log_level(wh_config_get(c.cfg, "log.level", NULL), o.verbosity);
+    wh_daemon_log_level(wh_config_get(c.cfg, "log.level", NULL), o.verbosity);
     if (o.check) {
         printf("%s: configuration OK\n",
                o.config_path != NULL ? o.config_path : "command line");
@@ -2167,16 +2072,12 @@ int main(int argc, char **argv)
         goto out;
     }
 
+    wh_daemon_signals();
+    /* A file-size limit is an error to report (EFBIG), not a reason to
+     * die with records half-written (SIGPIPE is ignored already). */
     memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    /* A closed pipe or a file-size limit is an error to report (EPIPE,
-     * EFBIG), not a reason to die with records half-written. */
     sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
+    sigemptyset(&sa.sa_mask);
     sigaction(SIGXFSZ, &sa, NULL);
 
     status = 1;
@@ -2185,8 +2086,8 @@ int main(int argc, char **argv)
         /* Before the stages, so a bad or busy address stops start-up at
          * once; /healthz answers 503 until the main loop runs. */
         c.reg = wh_metrics_new();
-        c.srv = wh_metrics_server_start(c.reg, metrics, health, &c, errstr,
-                                        sizeof(errstr));
+        c.srv = wh_metrics_server_start(c.reg, metrics, wh_daemon_health,
+                                        &c, errstr, sizeof(errstr));
         if (c.srv == NULL) {
             wh_err(TAG, "%s", errstr);
             status = 2;
@@ -2225,10 +2126,10 @@ int main(int argc, char **argv)
                           : wh_config_get(c.cfg, "kafka.group.id", ""));
 
     status = run(&c, &o);
-    atomic_store(&health_running, 0);
-    if (stop_signal != 0) {
+    wh_daemon_set_running(0);
+    if (wh_daemon_stop_signal() != 0) {
         (void)wh_notify_stopping();
-        wh_info(TAG, "%s: stopping", strsignal(stop_signal));
+        wh_info(TAG, "%s: stopping", strsignal(wh_daemon_stop_signal()));
     }
     status = shut_down(&c, status);
     wh_notice(TAG, "records in %llu, written %llu, duplicates %llu, "

@@ -24,6 +24,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "wh/config.h"
+#include "wh/daemon.h"
 #include "wh/date.h"
 #include "wh/kafka.h"
 #include "wh/log.h"
@@ -742,19 +743,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
         case 'w':
             o->watch = 1;
             break;
-        case 'W': {
-            char *end = NULL;
-
-            errno = 0;
-            o->timeout_s = strtol(optarg, &end, 10);
-            if (errno != 0 || end == optarg || *end != '\0' ||
-                o->timeout_s <= 0) {
-                fprintf(stderr, PROG ": --timeout: expected a positive "
-                        "number of seconds, got '%s'\n", optarg);
+        case 'W':
+            if (wh_daemon_opt_seconds(PROG, "--timeout", optarg,
+                                      &o->timeout_s) != 0) {
                 return 2;
             }
             break;
-        }
         case 'v':
             o->verbosity++;
             break;

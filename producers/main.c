@@ -27,7 +27,6 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +44,7 @@
 #include "state.h"
 #include "wh/buf.h"
 #include "wh/config.h"
+#include "wh/daemon.h"
 #include "wh/hash.h"
 #include "wh/kafka.h"
 #include "wh/log.h"
@@ -234,22 +234,6 @@ struct producer {
     int purging;        /* delivery reports now are purged records */
     uint64_t rng;       /* jitter */
 };
-
-static volatile sig_atomic_t stop_requested;
-static volatile sig_atomic_t reload_requested;
-
-/* Read by the metrics server's thread (/healthz). */
-static atomic_int health_running;
-static atomic_int health_broker_up;
-
-static void on_signal(int sig)
-{
-    if (sig == SIGHUP) {
-        reload_requested = 1;
-    } else {
-        stop_requested = 1;
-    }
-}
 
 static void usage(FILE *fp)
 {
@@ -648,9 +632,6 @@ static int settings_load(const struct wh_config *cfg, struct settings *set,
                      origin_of(cfg, "log.level"), level);
             return WH_EINVAL;
         }
-        wh_log_set_level(lvl);
-    } else {
-        wh_log_set_level(WH_LOG_INFO);
     }
     if (wh_config_get(cfg, "brokers", NULL) == NULL) {
         snprintf(errstr, errstr_size,
@@ -837,7 +818,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
     p->outstanding--;
     if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         p->n.published++;
-        atomic_store(&health_broker_up, 1);
+        wh_daemon_set_broker_up(1);
         count_record(p, "produce", "delivered");
         if (d != NULL && wh_state_mark(p->state, d->src->url, d->id, errstr,
                                        sizeof(errstr)) != WH_OK) {
@@ -931,7 +912,8 @@ static int produce(struct producer *p, struct source *src, const char *id,
                 rd_kafka_headers_destroy(hdrs);
             }
         }
-        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || stop_requested ||
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL ||
+            wh_daemon_stop_signal() != 0 ||
             now_ms() >= deadline) {
             break;
         }
@@ -1166,27 +1148,6 @@ static struct wh_record *page_record(struct producer *p, struct source *src,
 
 /* ---- jobs -------------------------------------------------------------- */
 
-static void item_clear(struct wh_feed_item *it)
-{
-    size_t i;
-
-    free(it->id);
-    free(it->link);
-    free(it->title);
-    free(it->summary);
-    free(it->author);
-    free(it->published);
-    free(it->updated);
-    for (i = 0; i < it->ncategories; i++) {
-        free(it->categories[i]);
-    }
-    free(it->categories);
-    free(it->enclosure_url);
-    free(it->enclosure_type);
-    wh_record_free(it->rec);
-    memset(it, 0, sizeof(*it));
-}
-
 static struct job *job_new(struct producer *p, struct source *src, int kind,
                            const char *url)
 {
@@ -1224,7 +1185,7 @@ static void job_destroy(struct job *job)
 {
     free(job->url);
     free(job->id);
-    item_clear(&job->item);
+    wh_feed_item_clear(&job->item);
     wh_fetch_result_free(&job->res);
     free(job);
 }
@@ -1346,7 +1307,9 @@ static size_t doc_items(struct producer *p, struct source *src,
     size_t fresh = 0;
     size_t i;
 
-    for (i = 0; i < feed->nitems && !stop_requested && !wh_kafka_fatal(); i++) {
+    for (i = 0; i < feed->nitems && wh_daemon_stop_signal() == 0 &&
+                !wh_kafka_fatal();
+         i++) {
         struct wh_feed_item *it = &feed->items[i];
         const char *id = it->id != NULL ? it->id : it->link;
         struct job *job;
@@ -1416,7 +1379,7 @@ static void follow_links(struct producer *p, struct source *src,
                 feed->nlinks, LINK_DEPTH);
         return;
     }
-    for (i = 0; i < feed->nlinks && !stop_requested; i++) {
+    for (i = 0; i < feed->nlinks && wh_daemon_stop_signal() == 0; i++) {
         const char *link = feed->links[i];
         struct job *job;
 
@@ -1598,7 +1561,7 @@ static int ready_run(struct producer *p)
 {
     int n = 0;
 
-    while (p->ready != NULL && !stop_requested) {
+    while (p->ready != NULL && wh_daemon_stop_signal() == 0) {
         struct job *job = p->ready;
 
         p->ready = job->next;
@@ -1907,44 +1870,6 @@ static void reload(struct producer *p)
 
 /* ---- health, status ---------------------------------------------------- */
 
-/* /healthz, on the metrics server's thread: atomics only. */
-static int health(void *opaque, char *reason, size_t reason_size)
-{
-    (void)opaque;
-    if (!atomic_load(&health_running)) {
-        snprintf(reason, reason_size, "not running (starting or stopping)");
-        return 0;
-    }
-    if (!atomic_load(&health_broker_up)) {
-        snprintf(reason, reason_size, "Kafka broker unreachable");
-        return 0;
-    }
-    return 1;
-}
-
-/* Asks the cluster for its brokers (a metadata request, answered at once
- * when connected; at most 500 ms when not). */
-static void broker_check(struct producer *p)
-{
-    const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t err;
-    int up;
-
-    err = rd_kafka_metadata(p->rk, 0, NULL, &md, 500);
-    up = err == RD_KAFKA_RESP_ERR_NO_ERROR && md != NULL && md->broker_cnt > 0;
-    if (md != NULL) {
-        rd_kafka_metadata_destroy(md);
-    }
-    if (up != atomic_load(&health_broker_up)) {
-        if (up) {
-            wh_info(TAG, "broker reachable");
-        } else {
-            wh_warn(TAG, "broker unreachable: %s", rd_kafka_err2str(err));
-        }
-    }
-    atomic_store(&health_broker_up, up);
-}
-
 static size_t polling_count(const struct producer *p)
 {
     const struct source *src;
@@ -2001,20 +1926,6 @@ static void drain(struct producer *p)
         (void)rd_kafka_flush(p->rk, 5000);
         rd_kafka_poll(p->rk, 0);
     }
-}
-
-static void install_signals(void)
-{
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
 }
 
 /* ---- main -------------------------------------------------------------- */
@@ -2198,7 +2109,6 @@ static struct wh_config *load_config(const struct cli *cli,
                                      size_t errstr_size)
 {
     struct wh_config *cfg = wh_config_new(keys);
-    int level;
 
     if ((cli->config_path != NULL &&
          wh_config_load(cfg, cli->config_path, errstr, errstr_size) != WH_OK) ||
@@ -2210,10 +2120,7 @@ static struct wh_config *load_config(const struct cli *cli,
         wh_config_free(cfg);
         return NULL;
     }
-    level = wh_log_get_level() + cli->verbosity;
-    wh_log_set_level(level < WH_LOG_ERR     ? WH_LOG_ERR
-                     : level > WH_LOG_DEBUG ? WH_LOG_DEBUG
-                                            : level);
+    wh_daemon_log_level(wh_config_get(cfg, "log.level", NULL), cli->verbosity);
     return cfg;
 }
 
@@ -2272,18 +2179,18 @@ static int run(struct producer *p)
         return EXIT_CONFIG;
     }
     if (p->srv != NULL) {
-        broker_check(p);
+        wh_daemon_broker_check(p->rk, TAG);
         last_check = now_ms();
     }
     for (src = p->set.sources; src != NULL; src = src->next) {
         source_activate(p, src);
     }
-    atomic_store(&health_running, 1);
+    wh_daemon_set_running(1);
     wh_notify_ready();
     wh_info(TAG, "started: %zu sources, topic %s%s%s", p->set.nsources,
             p->set.topic, p->set.state_dir != NULL ? ", state in " : "",
             p->set.state_dir != NULL ? p->set.state_dir : "");
-    while (!stop_requested && !wh_kafka_fatal()) {
+    while (wh_daemon_stop_signal() == 0 && !wh_kafka_fatal()) {
         long long t;
 
         turn(p);
@@ -2302,21 +2209,20 @@ static int run(struct producer *p)
             last_status = t;
         }
         if (p->srv != NULL && t - last_check >= 10000) {
-            broker_check(p);
+            wh_daemon_broker_check(p->rk, TAG);
             last_check = now_ms();
         }
         if (p->cli->once && once_done(p)) {
             break;
         }
-        if (reload_requested && !stop_requested) {
-            reload_requested = 0;
+        if (wh_daemon_stop_signal() == 0 && wh_daemon_reload_requested()) {
             wh_notify_reloading();
             reload(p);
             wh_notify_ready();
         }
     }
-    atomic_store(&health_running, 0);
-    if (stop_requested) {
+    wh_daemon_set_running(0);
+    if (wh_daemon_stop_signal() != 0) {
         wh_notify_stopping();
         wh_notice(TAG,
                   "stopping: %zu fetches dropped, %zu records awaiting "
@@ -2388,15 +2294,16 @@ int main(int argc, char **argv)
         p.set.state_dir = p.state_dir;
     }
 
-    install_signals();
+    wh_daemon_signals();
     /* libcurl's and libxml2's global set-up come before any thread. */
     wh_extract_global_init();
     wh_fetch_global_init();
     if (p.set.metrics != NULL) {
         /* Before Kafka: a bad or busy address stops the start-up. */
         p.reg = wh_metrics_new();
-        p.srv = wh_metrics_server_start(p.reg, p.set.metrics, health, &p,
-                                        errstr, sizeof(errstr));
+        p.srv = wh_metrics_server_start(p.reg, p.set.metrics,
+                                        wh_daemon_health, &p, errstr,
+                                        sizeof(errstr));
         if (p.srv == NULL) {
             wh_err(TAG, "%s", errstr);
             rc = EXIT_CONFIG;

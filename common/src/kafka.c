@@ -282,3 +282,22 @@ fail:
     rd_kafka_conf_destroy(conf);
     return NULL;
 }
+
+int wh_kafka_broker_check(rd_kafka_t *rk, int timeout_ms, char *errstr,
+                          size_t errstr_size)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t err;
+    int up;
+
+    err = rd_kafka_metadata(rk, 0, NULL, &md, timeout_ms);
+    up = err == RD_KAFKA_RESP_ERR_NO_ERROR && md != NULL && md->broker_cnt > 0;
+    if (md != NULL) {
+        rd_kafka_metadata_destroy(md);
+    }
+    if (up) {
+        return WH_OK;
+    }
+    set_err(errstr, errstr_size, "%s", rd_kafka_err2str(err));
+    return WH_EIO;
+}

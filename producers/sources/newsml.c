@@ -119,11 +119,11 @@ static void item_meta(const xmlNode *meta, struct wh_record *rec)
         free(s);
     }
     rec->first_created =
-        wh_wire_date(wh_xml_child_text(meta, NS_NAR, "firstCreated"));
+        wh_xml_date(wh_xml_child_text(meta, NS_NAR, "firstCreated"));
     rec->version_created =
-        wh_wire_date(wh_xml_child_text(meta, NS_NAR, "versionCreated"));
+        wh_xml_date(wh_xml_child_text(meta, NS_NAR, "versionCreated"));
     wh_wire_set(rec, "embargoedUntil",
-                wh_wire_date(wh_xml_child_text(meta, NS_NAR, "embargoed")));
+                wh_xml_date(wh_xml_child_text(meta, NS_NAR, "embargoed")));
     wh_wire_set(rec, "edNote", wh_xml_child_text(meta, NS_NAR, "edNote"));
 }
 
@@ -168,7 +168,7 @@ static void content_meta(const xmlNode *cm, struct wh_record *rec)
     wh_wire_set_urgency(rec, s);
     free(s);
     rec->content_created =
-        wh_wire_date(wh_xml_child_text(cm, NS_NAR, "contentCreated"));
+        wh_xml_date(wh_xml_child_text(cm, NS_NAR, "contentCreated"));
     wh_wire_set(rec, "located",
                 concept_name(wh_xml_child(cm, NS_NAR, "located")));
     rec->by = wh_xml_child_text(cm, NS_NAR, "by");

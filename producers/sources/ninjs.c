@@ -117,7 +117,7 @@ static int detect(const char *body, size_t len, const char *content_type)
         "\"versionCreated\"", "\"bodies\"",   "\"body_text\"",
         "\"body_html\"",      "ninjs",
     };
-    size_t i = 0;
+    size_t i;
     size_t n;
     size_t k;
 
@@ -125,13 +125,7 @@ static int detect(const char *body, size_t len, const char *content_type)
     if (body == NULL) {
         return 0;
     }
-    if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0) {
-        i = 3;
-    }
-    while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' ||
-                       body[i] == '\r')) {
-        i++;
-    }
+    i = wh_xml_skip_space(body, len);
     if (i >= len || (body[i] != '{' && body[i] != '[')) {
         return 0;
     }
@@ -451,24 +445,15 @@ static int add_record(const json_t *obj, size_t index, struct wh_feed *feed,
 static int parse(const char *body, size_t len, const char *base_url,
                  struct wh_feed *feed, char *errstr, size_t errstr_size)
 {
-    json_error_t jerr;
     json_t *doc;
     const json_t *obj;
     size_t i;
     int rc = WH_OK;
 
     (void)base_url;
-    if (len > WH_XML_MAX_BYTES) {
-        snprintf(errstr, errstr_size,
-                 "document too large (%zu bytes, limit %zu)", len,
-                 WH_XML_MAX_BYTES);
-        return WH_E2BIG;
-    }
-    doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    doc = wh_xml_json_parse(body, len, &rc, errstr, errstr_size);
     if (doc == NULL) {
-        snprintf(errstr, errstr_size, "line %d, column %d: %s", jerr.line,
-                 jerr.column, jerr.text);
-        return WH_EPARSE;
+        return rc;
     }
     if (json_is_array(doc)) {
         if (json_array_size(doc) > MAX_ITEMS) {

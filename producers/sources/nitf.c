@@ -101,14 +101,14 @@ static void docdata(const xmlNode *dd, const xmlNs *ns, struct wh_record *rec)
     s = child_attr(dd, ns, "urgency", "ed-urg");
     wh_wire_set_urgency(rec, s);
     free(s);
-    rec->first_created = wh_wire_date(child_attr(dd, ns, "date.issue", "norm"));
+    rec->first_created = wh_xml_date(child_attr(dd, ns, "date.issue", "norm"));
     wh_wire_set(rec, "expires",
-                wh_wire_date(child_attr(dd, ns, "date.expire", "norm")));
+                wh_xml_date(child_attr(dd, ns, "date.expire", "norm")));
     status = wh_xml_attr(dd, "management-status");
     if (status != NULL && strcmp(status, "embargoed") == 0) {
         wh_wire_set(rec, "pubStatus", wh_xstrdup("usable"));
         wh_wire_set(rec, "embargoedUntil",
-                    wh_wire_date(child_attr(dd, ns, "date.release", "norm")));
+                    wh_xml_date(child_attr(dd, ns, "date.release", "norm")));
     } else if (status != NULL && (strcmp(status, "usable") == 0 ||
                                   strcmp(status, "withheld") == 0 ||
                                   strcmp(status, "canceled") == 0)) {
@@ -210,7 +210,7 @@ static int parse(const char *body, size_t len, const char *base_url,
     }
     if (rec->first_created == NULL) {
         rec->first_created =
-            wh_wire_date(child_attr(head, ns, "pubdata", "date.publication"));
+            wh_xml_date(child_attr(head, ns, "pubdata", "date.publication"));
     }
     wh_wire_add_item(feed, rec);
     rec = NULL;

@@ -61,6 +61,11 @@ struct wh_feed *wh_source_parse(const char *body, size_t len,
 
 void wh_feed_free(struct wh_feed *feed);
 
+/* Frees what item it owns (strings, categories, rec) and zeroes it; the
+ * struct itself is the caller's (an element of a feed, or a copy taken
+ * out of one). */
+void wh_feed_item_clear(struct wh_feed_item *it);
+
 /* Appends a zeroed item to feed and returns it (owned by feed). */
 struct wh_feed_item *wh_feed_add_item(struct wh_feed *feed);
 

@@ -165,7 +165,7 @@ out:
     return feed;
 }
 
-static void item_clear(struct wh_feed_item *it)
+void wh_feed_item_clear(struct wh_feed_item *it)
 {
     size_t i;
 
@@ -183,6 +183,7 @@ static void item_clear(struct wh_feed_item *it)
     free(it->enclosure_url);
     free(it->enclosure_type);
     wh_record_free(it->rec);
+    memset(it, 0, sizeof(*it));
 }
 
 void wh_feed_free(struct wh_feed *feed)
@@ -193,7 +194,7 @@ void wh_feed_free(struct wh_feed *feed)
         return;
     }
     for (i = 0; i < feed->nitems; i++) {
-        item_clear(&feed->items[i]);
+        wh_feed_item_clear(&feed->items[i]);
     }
     free(feed->items);
     for (i = 0; i < feed->nlinks; i++) {

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wh/date.h"
 #include "wh/record.h"
 #include "wh/wh.h"
 
@@ -84,16 +83,4 @@ void wh_wire_add_item(struct wh_feed *feed, struct wh_record *rec)
         it->updated = wh_xstrdup(rec->version_created);
     }
     it->rec = rec;
-}
-
-char *wh_wire_date(char *s)
-{
-    char *d;
-
-    if (s == NULL) {
-        return NULL;
-    }
-    d = wh_date_normalize(s);
-    free(s);
-    return d;
 }

@@ -28,7 +28,4 @@ void wh_wire_add_concept(struct wh_record *rec, const char *array,
  * is a new item. */
 void wh_wire_add_item(struct wh_feed *feed, struct wh_record *rec);
 
-/* Takes ownership of s: wh_date_normalize()d, or NULL. */
-char *wh_wire_date(char *s);
-
 #endif

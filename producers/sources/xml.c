@@ -170,6 +170,46 @@ static int is_blank(int c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+json_t *wh_xml_json_parse(const char *body, size_t len, int *code,
+                          char *errstr, size_t errstr_size)
+{
+    json_error_t jerr;
+    json_t *doc;
+
+    if (len > WH_XML_MAX_BYTES) {
+        snprintf(errstr, errstr_size,
+                 "document too large (%zu bytes, limit %zu)", len,
+                 WH_XML_MAX_BYTES);
+        if (code != NULL) {
+            *code = WH_E2BIG;
+        }
+        return NULL;
+    }
+    doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (doc == NULL) {
+        snprintf(errstr, errstr_size, "line %d, column %d: %s", jerr.line,
+                 jerr.column, jerr.text);
+        if (code != NULL) {
+            *code = WH_EPARSE;
+        }
+    }
+    return doc;
+}
+
+size_t wh_xml_skip_space(const char *body, size_t len)
+{
+    size_t i = 0;
+
+    if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0) {
+        i = 3;
+    }
+    while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' ||
+                       body[i] == '\r')) {
+        i++;
+    }
+    return i;
+}
+
 int wh_xml_sniff_root(const char *body, size_t len, char *name,
                       size_t name_size, const char **tag, size_t *tag_len)
 {

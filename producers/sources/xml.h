@@ -15,6 +15,7 @@
 #ifndef WH_SOURCES_XML_H
 #define WH_SOURCES_XML_H
 
+#include <jansson.h>
 #include <libxml/tree.h>
 #include <stddef.h>
 
@@ -30,6 +31,14 @@
 xmlDocPtr wh_xml_parse(const char *body, size_t len, const char *base_url,
                        int *code, char *errstr, size_t errstr_size);
 
+/* The JSON kinds' twin of wh_xml_parse(): parses len bytes of body with
+ * duplicate keys refused, under the same WH_XML_MAX_BYTES cap. Returns a
+ * new JSON value (json_decref() it), or NULL with errstr filled ("line N,
+ * column M: reason", "document too large (...)") and *code (may be NULL)
+ * WH_EPARSE or WH_E2BIG. */
+json_t *wh_xml_json_parse(const char *body, size_t len, int *code,
+                          char *errstr, size_t errstr_size);
+
 /* Cheap look at the start of a document, for detect(): skips a BOM, the
  * XML declaration, comments, processing instructions and a DOCTYPE, and
  * copies the qualified name of the root element into name (truncated to
@@ -38,6 +47,11 @@ xmlDocPtr wh_xml_parse(const char *body, size_t len, const char *base_url,
  * only. Returns 1 when a root start tag was found, else 0. */
 int wh_xml_sniff_root(const char *body, size_t len, char *name,
                       size_t name_size, const char **tag, size_t *tag_len);
+
+/* Cheap look at the start of a body, for detect() (JSON kinds too): the
+ * offset of its first byte after a UTF-8 BOM and leading whitespace (space,
+ * tab, CR, LF); len when nothing else is there. */
+size_t wh_xml_skip_space(const char *body, size_t len);
 
 /* Non-zero when node is an element with local name `name` in namespace
  * `ns` (NULL: no namespace). */

@@ -18,78 +18,13 @@
 
 set -u
 
-if [ -z "${WH_BINDIR:-}" ]; then
-    echo "consumer_basic: WH_BINDIR is not set (the build directory)" >&2
-    exit 1
-fi
-BIN=$WH_BINDIR/bin
-PYTHON=${WH_PYTHON:-python3}
-for tool in kcat "$PYTHON"; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "consumer_basic: SKIP: $tool is not installed" >&2
-        exit 77
-    fi
-done
-for prog in wirehose-devbroker wirehose-consumer; do
-    if [ ! -x "$BIN/$prog" ]; then
-        echo "consumer_basic: $BIN/$prog is missing (build it first)" >&2
-        exit 1
-    fi
-done
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/wh-consumer-basic.XXXXXX") || exit 1
-# The dedup stage's shared decision log: this run's own (not
-# ./wirehose-state in the current directory, shared between runs).
-export STATE_DIRECTORY="$TMP/state"
-BROKER_PID=
-CONSUMER_PID=
-# shellcheck disable=SC2317  # called by the EXIT trap
-cleanup() {
-    if [ -n "$CONSUMER_PID" ]; then
-        kill "$CONSUMER_PID" 2>/dev/null
-        wait "$CONSUMER_PID" 2>/dev/null
-    fi
-    if [ -n "$BROKER_PID" ]; then
-        kill "$BROKER_PID" 2>/dev/null
-        wait "$BROKER_PID" 2>/dev/null
-    fi
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-FAILS=0
-fail() {
-    echo "FAIL: $*" >&2
-    FAILS=$((FAILS + 1))
-}
-ok() {
-    echo "ok: $*"
-}
-lines() {
-    if [ -f "$1" ]; then
-        wc -l <"$1"
-    else
-        echo 0
-    fi
-}
+# shellcheck source=lib_consumer.sh
+. "$(dirname "$0")/lib_consumer.sh"
+need_tools kcat "$PYTHON"
+need_progs wirehose-devbroker wirehose-consumer
 
 # --- the broker ---------------------------------------------------------
-"$BIN/wirehose-devbroker" --partitions 3 --topic articles --topic empty \
-    --bootstrap-file "$TMP/bootstrap" >"$TMP/broker.out" \
-    2>"$TMP/broker.err" &
-BROKER_PID=$!
-i=0
-while [ ! -s "$TMP/bootstrap" ]; do
-    i=$((i + 1))
-    if [ $i -gt 100 ] || ! kill -0 "$BROKER_PID" 2>/dev/null; then
-        echo "FAIL: the dev broker did not start" >&2
-        cat "$TMP/broker.err" >&2
-        exit 1
-    fi
-    sleep 0.1
-done
-ADDR=$(cat "$TMP/bootstrap")
+start_broker --partitions 3 --topic articles --topic empty
 case $ADDR in
     127.0.0.1:*) ok "dev broker at $ADDR" ;;
     *) fail "bootstrap file holds '$ADDR', expected 127.0.0.1:PORT" ;;
@@ -265,9 +200,4 @@ else
     fail "dev broker: exit $rc on SIGTERM, or bootstrap file left"
 fi
 
-if [ $FAILS -ne 0 ]; then
-    echo "consumer_basic: $FAILS failure(s)" >&2
-    exit 1
-fi
-echo "consumer_basic: all passed"
-exit 0
+finish

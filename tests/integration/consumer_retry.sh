@@ -17,61 +17,10 @@
 
 set -u
 
-if [ -z "${WH_BINDIR:-}" ]; then
-    echo "consumer_retry: WH_BINDIR is not set (the build directory)" >&2
-    exit 1
-fi
-BIN=$WH_BINDIR/bin
-PYTHON=${WH_PYTHON:-python3}
-for tool in kcat "$PYTHON"; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "consumer_retry: SKIP: $tool is not installed" >&2
-        exit 77
-    fi
-done
-for prog in wirehose-devbroker wirehose-consumer wirehose-replay; do
-    if [ ! -x "$BIN/$prog" ]; then
-        echo "consumer_retry: $BIN/$prog is missing (build it first)" >&2
-        exit 1
-    fi
-done
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/wh-consumer-retry.XXXXXX") || exit 1
-# The dedup stage's shared decision log: this run's own (not
-# ./wirehose-state in the current directory, shared between runs).
-export STATE_DIRECTORY="$TMP/state"
-BROKER_PID=
-CONSUMER_PID=
-# shellcheck disable=SC2317  # called by the EXIT trap
-cleanup() {
-    if [ -n "$CONSUMER_PID" ]; then
-        kill "$CONSUMER_PID" 2>/dev/null
-        wait "$CONSUMER_PID" 2>/dev/null
-    fi
-    if [ -n "$BROKER_PID" ]; then
-        kill "$BROKER_PID" 2>/dev/null
-        wait "$BROKER_PID" 2>/dev/null
-    fi
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-FAILS=0
-fail() {
-    echo "FAIL: $*" >&2
-    FAILS=$((FAILS + 1))
-}
-ok() {
-    echo "ok: $*"
-}
-lines() {
-    if [ -f "$1" ]; then
-        wc -l <"$1"
-    else
-        echo 0
-    fi
-}
+# shellcheck source=lib_consumer.sh
+. "$(dirname "$0")/lib_consumer.sh"
+need_tools kcat "$PYTHON"
+need_progs wirehose-devbroker wirehose-consumer wirehose-replay
 
 # The limit in bytes (ulimit -f counts 512- or 1024-byte blocks,
 # depending on the shell).
@@ -85,20 +34,7 @@ if [ "$LIMIT" -lt 4096 ]; then
 fi
 N=40
 
-"$BIN/wirehose-devbroker" --partitions 3 --topic articles \
-    --bootstrap-file "$TMP/bootstrap" >/dev/null 2>"$TMP/broker.err" &
-BROKER_PID=$!
-i=0
-while [ ! -s "$TMP/bootstrap" ]; do
-    i=$((i + 1))
-    if [ $i -gt 100 ] || ! kill -0 "$BROKER_PID" 2>/dev/null; then
-        echo "FAIL: the dev broker did not start" >&2
-        cat "$TMP/broker.err" >&2
-        exit 1
-    fi
-    sleep 0.1
-done
-ADDR=$(cat "$TMP/bootstrap")
+start_broker --partitions 3 --topic articles
 
 PAD=0123456789012345678901234567890123456789012345678901234567890123456789
 n=1
@@ -207,9 +143,4 @@ else
     cat "$TMP/again.err" >&2
 fi
 
-if [ $FAILS -ne 0 ]; then
-    echo "consumer_retry: $FAILS failure(s)" >&2
-    exit 1
-fi
-echo "consumer_retry: all passed"
-exit 0
+finish

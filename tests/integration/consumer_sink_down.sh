@@ -15,70 +15,16 @@
 
 set -u
 
-if [ -z "${WH_BINDIR:-}" ]; then
-    echo "consumer_sink_down: WH_BINDIR is not set (the build directory)" >&2
-    exit 1
-fi
-BIN=$WH_BINDIR/bin
-HERE=$(cd "$(dirname "$0")" && pwd)
-PYTHON=${WH_PYTHON:-python3}
-for tool in kcat "$PYTHON"; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "consumer_sink_down: SKIP: $tool is not installed" >&2
-        exit 77
-    fi
-done
-for prog in wirehose-devbroker wirehose-consumer wirehose-replay; do
-    if [ ! -x "$BIN/$prog" ]; then
-        echo "consumer_sink_down: $BIN/$prog is missing" >&2
-        exit 1
-    fi
-done
+# shellcheck source=lib_consumer.sh
+. "$(dirname "$0")/lib_consumer.sh"
+need_tools kcat "$PYTHON"
+need_progs wirehose-devbroker wirehose-consumer wirehose-replay
 if ! "$BIN/wirehose-consumer" --help | grep -q '^  sink:http'; then
     echo "consumer_sink_down: SKIP: this consumer has no http sink" >&2
     exit 77
 fi
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/wh-consumer-sink-down.XXXXXX") || exit 1
-# The dedup stage's shared decision log: this run's own (not
-# ./wirehose-state in the current directory, shared between runs).
-export STATE_DIRECTORY="$TMP/state"
-BROKER_PID=
-SERVER_PID=
-CONSUMER_PID=
-# shellcheck disable=SC2317  # called by the EXIT trap
-cleanup() {
-    for pid in "$CONSUMER_PID" "$SERVER_PID" "$BROKER_PID"; do
-        if [ -n "$pid" ]; then
-            kill "$pid" 2>/dev/null
-            wait "$pid" 2>/dev/null
-        fi
-    done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-FAILS=0
-fail() {
-    echo "FAIL: $*" >&2
-    FAILS=$((FAILS + 1))
-}
-ok() {
-    echo "ok: $*"
-}
-# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s.
-wait_for() {
-    n=$(($1 * 10))
-    shift
-    while ! "$@"; do
-        n=$((n - 1))
-        [ $n -le 0 ] && return 1
-        sleep 0.1
-    done
-    return 0
-}
 # Distinct uris the server stored.
 stored() {
     "$PYTHON" - "$TMP/store.json" <<'EOF'
@@ -106,15 +52,7 @@ all_stored() {
 }
 
 # --- broker, bulk server, records ----------------------------------------
-"$BIN/wirehose-devbroker" --partitions 3 --topic articles \
-    --bootstrap-file "$TMP/bootstrap" >/dev/null 2>"$TMP/broker.err" &
-BROKER_PID=$!
-wait_for 10 test -s "$TMP/bootstrap" || {
-    cat "$TMP/broker.err" >&2
-    echo "FAIL: the dev broker did not start" >&2
-    exit 1
-}
-ADDR=$(cat "$TMP/bootstrap")
+start_broker --partitions 3 --topic articles
 
 printf 'request 503 12\nitem http://example.test/13 400\n' >"$TMP/script"
 "$PYTHON" "$HERE/bulk_server.py" --port-file "$TMP/port" \
@@ -209,9 +147,4 @@ else
     cat "$TMP/again.err" >&2
 fi
 
-if [ $FAILS -ne 0 ]; then
-    echo "consumer_sink_down: $FAILS failure(s)" >&2
-    exit 1
-fi
-echo "consumer_sink_down: all passed"
-exit 0
+finish

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "dedup_fixture.h"
 #include "near.h"
 #include "wh/buf.h"
 #include "wh/config.h"
@@ -25,46 +26,18 @@ static char tmpdir[64];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/wh-dedup-near.XXXXXX");
-    return mkdtemp(tmpdir) != NULL ? 0 : -1;
+    return dedup_fixture_dir_new(tmpdir, sizeof(tmpdir), "wh-dedup-near");
 }
 
 static int teardown(void **state)
 {
-    char *cmd = wh_xasprintf("rm -rf '%s'", tmpdir);
-    int rc;
-
     (void)state;
-    rc = system(cmd);
-    free(cmd);
-    return rc == 0 ? 0 : -1;
+    return dedup_fixture_dir_remove(tmpdir);
 }
 
 static char *story(unsigned seed)
 {
-    static const char *const syl[] = {"ka", "lo", "mi", "ne", "ru", "sa",
-                                      "to", "vi", "de", "bo", "ga", "pe"};
-    struct wh_buf b;
-    uint64_t s = seed * 0x9e3779b97f4a7c15ULL + 1;
-    size_t i;
-
-    wh_buf_init(&b, 0);
-    for (i = 0; i < 250; i++) {
-        uint64_t w;
-        unsigned k;
-
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        w = s % 2000;
-        if (i > 0) {
-            wh_buf_puts(&b, i % 50 == 0 ? "\n\n" : " ");
-        }
-        for (k = 0; k < 2 + w % 3; k++) {
-            wh_buf_puts(&b, syl[(w / (k + 1) + k) % 12]);
-        }
-    }
-    return wh_buf_steal(&b);
+    return dedup_fixture_story(seed, 250, 50);
 }
 
 static void *stage_init(const char *sub, const char *copies, char *err,

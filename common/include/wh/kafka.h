@@ -39,4 +39,12 @@ rd_kafka_t *wh_kafka_consumer_new(const struct wh_config *cfg,
 /* Non-zero once librdkafka reported a fatal error on any handle. */
 int wh_kafka_fatal(void);
 
+/* Asks the cluster behind rk (producer or consumer, borrowed) for its
+ * brokers with a metadata request: answered at once when connected, after
+ * at most timeout_ms when not. Returns WH_OK when at least one broker is
+ * known, else WH_EIO with errstr filled (librdkafka's reason). Any thread
+ * that may use rk. */
+int wh_kafka_broker_check(rd_kafka_t *rk, int timeout_ms, char *errstr,
+                          size_t errstr_size);
+
 #endif
