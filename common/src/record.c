@@ -337,14 +337,358 @@ json_t *wh_record_to_json(const struct wh_record *rec)
     return doc;
 }
 
+/* ---- direct serialization ----
+ *
+ * wh_record_dump() writes the text json_dumps(wh_record_to_json(rec),
+ * JSON_COMPACT | JSON_PRESERVE_ORDER) would, byte for byte, without
+ * building and deep-copying the document first (that cost more than the
+ * writing itself on an enriched record). It follows jansson 2.14's
+ * dump.c: compact separators, members in insertion order, strings
+ * escaped as dump_string() does without JSON_ENSURE_ASCII and
+ * JSON_ESCAPE_SLASH (\\, \", \b, \f, \n, \r, \t, other controls
+ * \u00XX in upper case, everything else as is), integers with
+ * JSON_INTEGER_FORMAT; reals are left to jansson. Invalid UTF-8 becomes
+ * U+FFFD, as jstr() does for the struct's strings (jansson refuses to
+ * dump such a json_t string at all). */
+
+static void out(struct wh_buf *b, const char *s, size_t len)
+{
+    WH_ASSERT(wh_buf_append(b, s, len) == WH_OK);
+}
+
+/* A string literal without its NUL. */
+#define OUT_LIT(b, lit) out((b), (lit), sizeof(lit) - 1)
+
+/* s[0..len) as a JSON string. */
+static void out_str(struct wh_buf *b, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *p = (const unsigned char *)s;
+    size_t run = 0;
+    size_t i = 0;
+
+    OUT_LIT(b, "\"");
+    while (i < len) {
+        unsigned char c = p[i];
+        size_t n;
+        char esc[6];
+        size_t esc_len = 2;
+
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            i++;
+            continue;
+        }
+        if (c >= 0x80) {
+            n = utf8_seq(p + i, len - i);
+            if (n > 0) {
+                i += n;
+                continue;
+            }
+            out(b, s + run, i - run);
+            OUT_LIT(b, "\xef\xbf\xbd");
+            run = ++i;
+            continue;
+        }
+        esc[0] = '\\';
+        switch (c) {
+        case '"':
+        case '\\':
+            esc[1] = (char)c;
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 0xF];
+            esc_len = 6;
+            break;
+        }
+        out(b, s + run, i - run);
+        out(b, esc, esc_len);
+        run = ++i;
+    }
+    out(b, s + run, len - run);
+    OUT_LIT(b, "\"");
+}
+
+static void out_cstr(struct wh_buf *b, const char *s)
+{
+    out_str(b, s, strlen(s));
+}
+
+static void out_int(struct wh_buf *b, json_int_t v)
+{
+    char digits[24];
+    size_t at = sizeof(digits);
+    /* the magnitude in unsigned arithmetic: no overflow for the minimum */
+    unsigned long long m = v < 0 ? 0ull - (unsigned long long)v
+                                 : (unsigned long long)v;
+
+    do {
+        digits[--at] = (char)('0' + m % 10);
+        m /= 10;
+    } while (m > 0);
+    if (v < 0) {
+        digits[--at] = '-';
+    }
+    out(b, digits + at, sizeof(digits) - at);
+}
+
+/* ,"key": (the comma unless *first) */
+static void out_key(struct wh_buf *b, int *first, const char *key,
+                    size_t key_len)
+{
+    if (!*first) {
+        OUT_LIT(b, ",");
+    }
+    *first = 0;
+    out_str(b, key, key_len);
+    OUT_LIT(b, ":");
+}
+
+static void out_json(struct wh_buf *b, const json_t *v);
+
+/* One member of a json_t object, from an iterator. The key is taken as
+ * a C string, as wh_record_to_json()'s json_object_set_new() takes it (a
+ * key with a NUL in it is cut there). */
+static void out_member(struct wh_buf *b, int *first, void *iter)
+{
+    const char *key = json_object_iter_key(iter);
+
+    out_key(b, first, key, strlen(key));
+    out_json(b, json_object_iter_value(iter));
+}
+
+static void out_json(struct wh_buf *b, const json_t *v)
+{
+    void *iter;
+    size_t i;
+    int first = 1;
+    char real[64];
+    size_t n;
+
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        OUT_LIT(b, "{");
+        for (iter = json_object_iter((json_t *)v); iter != NULL;
+             iter = json_object_iter_next((json_t *)v, iter)) {
+            out_member(b, &first, iter);
+        }
+        OUT_LIT(b, "}");
+        break;
+    case JSON_ARRAY:
+        OUT_LIT(b, "[");
+        for (i = 0; i < json_array_size(v); i++) {
+            if (i > 0) {
+                OUT_LIT(b, ",");
+            }
+            out_json(b, json_array_get(v, i));
+        }
+        OUT_LIT(b, "]");
+        break;
+    case JSON_STRING:
+        out_str(b, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        out_int(b, json_integer_value(v));
+        break;
+    case JSON_TRUE:
+        OUT_LIT(b, "true");
+        break;
+    case JSON_FALSE:
+        OUT_LIT(b, "false");
+        break;
+    case JSON_REAL:
+        /* jansson's own formatting ("%.17g", made to read as a real) */
+        n = json_dumpb(v, real, sizeof(real), JSON_COMPACT | JSON_ENCODE_ANY);
+        WH_ASSERT(n > 0 && n <= sizeof(real));
+        out(b, real, n);
+        break;
+    case JSON_NULL:
+    default:
+        OUT_LIT(b, "null");
+        break;
+    }
+}
+
+/* The members of src (an object, else nothing) not named in known[]. */
+static void out_others(struct wh_buf *b, int *first, const json_t *src,
+                       const char *const *known, size_t n)
+{
+    void *iter;
+
+    if (!json_is_object(src)) {
+        return;
+    }
+    for (iter = json_object_iter((json_t *)src); iter != NULL;
+         iter = json_object_iter_next((json_t *)src, iter)) {
+        if (!is_known(json_object_iter_key(iter), known, n)) {
+            out_member(b, first, iter);
+        }
+    }
+}
+
+/* ,"key":"s" when s is not NULL. */
+static void out_str_member(struct wh_buf *b, int *first, const char *key,
+                           const char *s)
+{
+    if (s != NULL) {
+        out_key(b, first, key, strlen(key));
+        out_cstr(b, s);
+    }
+}
+
+/* {"role":role[,"contentType":ctype],"value":value - left open. */
+static void out_text_open(struct wh_buf *b, const char *role,
+                          const char *ctype, const char *value)
+{
+    OUT_LIT(b, "{\"role\":");
+    out_cstr(b, role);
+    if (ctype != NULL) {
+        OUT_LIT(b, ",\"contentType\":");
+        out_cstr(b, ctype);
+    }
+    OUT_LIT(b, ",\"value\":");
+    out_cstr(b, value);
+}
+
+/* ,"name":[items] for the non-NULL values of a text array. */
+static void out_texts(struct wh_buf *b, int *first, const char *name,
+                      const char *role1, const char *v1, const char *role2,
+                      const char *v2)
+{
+    if (v1 == NULL && v2 == NULL) {
+        return;
+    }
+    out_key(b, first, name, strlen(name));
+    OUT_LIT(b, "[");
+    if (v1 != NULL) {
+        out_text_open(b, role1, NULL, v1);
+        OUT_LIT(b, "}");
+    }
+    if (v2 != NULL) {
+        if (v1 != NULL) {
+            OUT_LIT(b, ",");
+        }
+        out_text_open(b, role2, NULL, v2);
+        OUT_LIT(b, "}");
+    }
+    OUT_LIT(b, "]");
+}
+
+static void out_bodies(struct wh_buf *b, int *first,
+                       const struct wh_record *rec)
+{
+    if (rec->body_text == NULL && rec->body_html == NULL) {
+        return;
+    }
+    out_key(b, first, "bodies", strlen("bodies"));
+    OUT_LIT(b, "[");
+    if (rec->body_text != NULL) {
+        out_text_open(b, "main", "text/plain", rec->body_text);
+        if (rec->body_chars > 0) {
+            OUT_LIT(b, ",\"charCount\":");
+            out_int(b, rec->body_chars);
+        }
+        if (rec->body_words > 0) {
+            OUT_LIT(b, ",\"wordCount\":");
+            out_int(b, rec->body_words);
+        }
+        OUT_LIT(b, "}");
+    }
+    if (rec->body_html != NULL) {
+        if (rec->body_text != NULL) {
+            OUT_LIT(b, ",");
+        }
+        out_text_open(b, "main", "text/html", rec->body_html);
+        OUT_LIT(b, "}");
+    }
+    OUT_LIT(b, "]");
+}
+
+/* ,"wirehose":{...} unless it would be empty (never the first member:
+ * "type" always precedes it). */
+static void out_ext(struct wh_buf *b, const struct wh_record *rec)
+{
+    size_t mark = b->len;
+    int first = 1;
+    size_t i;
+
+    OUT_LIT(b, ",\"" WH_RECORD_EXT "\":{");
+    for (i = 0; i < WH_ARRAY_SIZE(ext_strings); i++) {
+        /* httpStatus sits between finalUrl and contentHash. */
+        if (strcmp(ext_strings[i].name, "contentHash") == 0 &&
+            rec->http_status != 0) {
+            out_key(b, &first, "httpStatus", strlen("httpStatus"));
+            out_int(b, rec->http_status);
+        }
+        out_str_member(b, &first, ext_strings[i].name,
+                       *cstr_field(rec, ext_strings[i].offset));
+    }
+    out_others(b, &first, rec->ext, ext_known, WH_ARRAY_SIZE(ext_known));
+    if (first) {
+        b->len = mark; /* nothing in it */
+        b->data[b->len] = '\0';
+        return;
+    }
+    OUT_LIT(b, "}");
+}
+
+static size_t text_len(const char *s)
+{
+    return s != NULL ? strlen(s) : 0;
+}
+
 char *wh_record_dump(const struct wh_record *rec)
 {
-    json_t *doc = wh_record_to_json(rec);
-    char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    struct wh_buf b;
+    char version[16];
+    int first = 1;
+    size_t i;
 
-    json_decref(doc);
-    WH_ASSERT(text != NULL);
-    return text;
+    /* most of a record is its text: one allocation in the common case */
+    wh_buf_init(&b, 0);
+    b.cap = 2048 + text_len(rec->headline) + text_len(rec->subheadline) +
+            text_len(rec->description) + text_len(rec->body_text) +
+            text_len(rec->body_html);
+    b.data = wh_xmalloc(b.cap);
+    OUT_LIT(&b, "{");
+    out_str_member(&b, &first, "uri", rec->uri);
+    out_str_member(&b, &first, "type",
+                   rec->type != NULL ? rec->type : "text");
+    snprintf(version, sizeof(version), "%u",
+             rec->version != 0 ? rec->version : 1u);
+    out_str_member(&b, &first, "version", version);
+    for (i = 0; i < WH_ARRAY_SIZE(top_dates); i++) {
+        out_str_member(&b, &first, top_dates[i].name,
+                       *cstr_field(rec, top_dates[i].offset));
+    }
+    out_texts(&b, &first, "headlines", "main", rec->headline, "sub",
+              rec->subheadline);
+    out_texts(&b, &first, "descriptions", "summary", rec->description, NULL,
+              NULL);
+    out_bodies(&b, &first, rec);
+    out_str_member(&b, &first, "by", rec->by);
+    out_others(&b, &first, rec->extra, top_known, WH_ARRAY_SIZE(top_known));
+    out_ext(&b, rec);
+    OUT_LIT(&b, "}");
+    return wh_buf_steal(&b);
 }
 
 static const char *type_name(const json_t *v)
@@ -527,8 +871,15 @@ static int take_texts(struct wh_record *rec, const json_t *arr,
     return 0;
 }
 
-static int take_ext(struct wh_record *rec, const json_t *obj, char *errstr,
-                    size_t errstr_size)
+/* A member value kept by the record: a reference when the document is
+ * the parser's own (steal), a copy when it is the caller's. */
+static json_t *keep(const json_t *value, int steal)
+{
+    return steal ? json_incref((json_t *)value) : json_deep_copy(value);
+}
+
+static int take_ext(struct wh_record *rec, const json_t *obj, int steal,
+                    char *errstr, size_t errstr_size)
 {
     const char *key;
     json_t *value;
@@ -578,7 +929,7 @@ static int take_ext(struct wh_record *rec, const json_t *obj, char *errstr,
                 rec->ext = json_object();
                 WH_ASSERT(rec->ext != NULL);
             }
-            put(rec->ext, key, json_deep_copy(value));
+            put(rec->ext, key, keep(value, steal));
         }
     }
     return 0;
@@ -586,7 +937,8 @@ static int take_ext(struct wh_record *rec, const json_t *obj, char *errstr,
 
 /* One top-level member. */
 static int take_member(struct wh_record *rec, const char *key,
-                       const json_t *value, char *errstr, size_t errstr_size)
+                       const json_t *value, int steal, char *errstr,
+                       size_t errstr_size)
 {
     size_t i;
 
@@ -619,18 +971,20 @@ static int take_member(struct wh_record *rec, const char *key,
         return take_texts(rec, value, key, TEXT_BODIES, errstr, errstr_size);
     }
     if (strcmp(key, WH_RECORD_EXT) == 0) {
-        return take_ext(rec, value, errstr, errstr_size);
+        return take_ext(rec, value, steal, errstr, errstr_size);
     }
     if (rec->extra == NULL) {
         rec->extra = json_object();
         WH_ASSERT(rec->extra != NULL);
     }
-    put(rec->extra, key, json_deep_copy(value));
+    put(rec->extra, key, keep(value, steal));
     return 0;
 }
 
-struct wh_record *wh_record_from_json(const json_t *doc, char *errstr,
-                                      size_t errstr_size)
+/* wh_record_from_json(); steal: doc is the caller's to drop right after
+ * (wh_record_parse()), so its values are referenced, not copied. */
+static struct wh_record *from_json(const json_t *doc, int steal,
+                                   char *errstr, size_t errstr_size)
 {
     struct wh_record *rec = NULL;
     const char *key;
@@ -644,7 +998,7 @@ struct wh_record *wh_record_from_json(const json_t *doc, char *errstr,
     rec = wh_record_new();
     json_object_foreach((json_t *)doc, key, value)
     {
-        if (take_member(rec, key, value, errstr, errstr_size) != 0) {
+        if (take_member(rec, key, value, steal, errstr, errstr_size) != 0) {
             goto fail;
         }
     }
@@ -656,6 +1010,12 @@ struct wh_record *wh_record_from_json(const json_t *doc, char *errstr,
 fail:
     wh_record_free(rec);
     return NULL;
+}
+
+struct wh_record *wh_record_from_json(const json_t *doc, char *errstr,
+                                      size_t errstr_size)
+{
+    return from_json(doc, 0, errstr, errstr_size);
 }
 
 struct wh_record *wh_record_parse(const char *text, size_t len, char *errstr,
@@ -671,7 +1031,7 @@ struct wh_record *wh_record_parse(const char *text, size_t len, char *errstr,
                 jerr.text);
         return NULL;
     }
-    rec = wh_record_from_json(doc, errstr, errstr_size);
+    rec = from_json(doc, 1, errstr, errstr_size);
     json_decref(doc);
     return rec;
 }

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -941,16 +942,24 @@ void wh_enrich_primary_lang(const char *tag, char out[8])
 
 /* ---- stem memo: lower-case word -> stem, per language ---- */
 
-#define STEMS_SLOTS 16384 /* a power of two; emptied when half full */
+/* Slots (powers of two): the table starts small, doubles when half full
+ * up to STEMS_MAX_SLOTS, and is emptied when that is half full: 32768
+ * words (bench/consume's 1402 real articles hold 27392 distinct ones; a
+ * table of 8192 words emptied itself every 200 records and stemmed a
+ * third of the words again). About 1 MB of slots and 1 MB of words at
+ * the most, per language in use. */
+#define STEMS_MIN_SLOTS 4096
+#define STEMS_MAX_SLOTS 65536
 
 struct stem_slot {
     char *word; /* "word\0stem\0" in one allocation; NULL: empty */
-    size_t word_len;
-    size_t stem_len;
+    uint32_t word_len;
+    uint32_t stem_len;
 };
 
 struct wh_enrich_stems {
-    struct stem_slot slots[STEMS_SLOTS];
+    struct stem_slot *slots;
+    size_t cap;   /* a power of two */
     size_t count;
 };
 
@@ -958,7 +967,7 @@ static void stems_clear(struct wh_enrich_stems *m)
 {
     size_t k;
 
-    for (k = 0; k < STEMS_SLOTS; k++) {
+    for (k = 0; k < m->cap; k++) {
         free(m->slots[k].word);
         m->slots[k].word = NULL;
     }
@@ -969,8 +978,38 @@ static void stems_free(struct wh_enrich_stems *m)
 {
     if (m != NULL) {
         stems_clear(m);
+        free(m->slots);
         free(m);
     }
+}
+
+/* The free slot for a word not in the table (m->cap slots). */
+static struct stem_slot *stems_free_slot(struct wh_enrich_stems *m,
+                                         const char *w, size_t len)
+{
+    size_t k = (size_t)wh_hash64(w, len) & (m->cap - 1);
+
+    while (m->slots[k].word != NULL) {
+        k = (k + 1) & (m->cap - 1);
+    }
+    return &m->slots[k];
+}
+
+/* Doubles the table, keeping its words. */
+static void stems_grow(struct wh_enrich_stems *m)
+{
+    struct stem_slot *old = m->slots;
+    size_t old_cap = m->cap;
+    size_t k;
+
+    m->cap *= 2;
+    m->slots = wh_xcalloc(m->cap, sizeof(*m->slots));
+    for (k = 0; k < old_cap; k++) {
+        if (old[k].word != NULL) {
+            *stems_free_slot(m, old[k].word, old[k].word_len) = old[k];
+        }
+    }
+    free(old);
 }
 
 /* The stem of the lower-case word w (len bytes) in lang: from the memo,
@@ -987,35 +1026,42 @@ static const char *stem_word(struct wh_enrich_lang *lang, const char *w,
 
     if (m == NULL) {
         m = wh_xcalloc(1, sizeof(*m));
+        m->cap = STEMS_MIN_SLOTS;
+        m->slots = wh_xcalloc(m->cap, sizeof(*m->slots));
         lang->memo = m;
     }
-    k = (size_t)wh_hash64(w, len) & (STEMS_SLOTS - 1);
+    k = (size_t)wh_hash64(w, len) & (m->cap - 1);
     while (m->slots[k].word != NULL) {
         slot = &m->slots[k];
         if (slot->word_len == len && memcmp(slot->word, w, len) == 0) {
             *stem_len = slot->stem_len;
             return slot->word + len + 1;
         }
-        k = (k + 1) & (STEMS_SLOTS - 1);
+        k = (k + 1) & (m->cap - 1);
     }
     r = sb_stemmer_stem(lang->stemmer, (const sb_symbol *)w, (int)len);
-    if (r == NULL) {
+    n = r != NULL ? (size_t)sb_stemmer_length(lang->stemmer) : 0;
+    if (r == NULL || len > UINT32_MAX || n > UINT32_MAX) {
         *stem_len = len; /* out of memory in libstemmer: the word itself */
         return w;
     }
-    n = (size_t)sb_stemmer_length(lang->stemmer);
-    if (m->count >= STEMS_SLOTS / 2) {
-        stems_clear(m); /* bounded: start again */
-        k = (size_t)wh_hash64(w, len) & (STEMS_SLOTS - 1);
+    if (m->count >= m->cap / 2) {
+        if (m->cap < STEMS_MAX_SLOTS) {
+            stems_grow(m);
+        } else {
+            stems_clear(m); /* bounded: start again */
+        }
+        slot = stems_free_slot(m, w, len);
+    } else {
+        slot = &m->slots[k];
     }
-    slot = &m->slots[k];
     slot->word = wh_xmalloc(len + n + 2);
     memcpy(slot->word, w, len);
     slot->word[len] = '\0';
     memcpy(slot->word + len + 1, r, n);
     slot->word[len + 1 + n] = '\0';
-    slot->word_len = len;
-    slot->stem_len = n;
+    slot->word_len = (uint32_t)len;
+    slot->stem_len = (uint32_t)n;
     m->count++;
     *stem_len = n;
     return slot->word + len + 1;

@@ -339,6 +339,54 @@ static void test_body_counts(void **state)
     assert_non_null(strstr(errstr, "wordCount"));
 }
 
+/* wh_record_dump() writes JSON itself (no jansson document): it must give
+ * exactly what jansson gives for the same record, tricky strings and
+ * nested extension members included. */
+static void test_dump_matches_jansson(void **state)
+{
+    static const char *const strings[] = {
+        "plain", "quote \" backslash \\ slash / del \x7f",
+        "controls \x01\x1f\t\n\r\b\f", "utf-8: caf\xc3\xa9 \xe2\x80\x94 "
+        "\xf0\x9f\x93\xb0", "bad utf-8: \xff\xc3(", "", "\xe2\x80\xa8 sep",
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < WH_ARRAY_SIZE(strings); i++) {
+        struct wh_record *rec = wh_record_new();
+        json_t *doc;
+        char *mine;
+        char *theirs;
+
+        rec->uri = wh_xasprintf("https://example.test/%zu", i);
+        rec->headline = wh_xstrdup(strings[i]);
+        rec->description = wh_xstrdup(strings[(i + 1) % 7]);
+        rec->body_text = wh_xstrdup(strings[(i + 2) % 7]);
+        rec->body_chars = (long)i * 1000;
+        rec->by = wh_xstrdup(strings[(i + 3) % 7]);
+        rec->version = (unsigned)i + 1;
+        rec->http_status = 200;
+        rec->source = wh_xstrdup(strings[(i + 4) % 7]);
+        rec->extra = json_pack("{s:[{s:s,s:s}],s:s}", "subjects", "name",
+                               strings[(i + 5) % 7], "uri",
+                               "http://cv.iptc.org/x", "located",
+                               strings[(i + 6) % 7]);
+        rec->ext = json_pack("{s:{s:f,s:I,s:b,s:n,s:[i,s]}}", "enrich",
+                             "score", 0.125 * (double)i, "big",
+                             (json_int_t)1 << 40, "ok", (int)(i & 1), "none",
+                             "list", -7, strings[i]);
+        doc = wh_record_to_json(rec);
+        theirs = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        mine = wh_record_dump(rec);
+        assert_non_null(theirs);
+        assert_string_equal(mine, theirs);
+        free(mine);
+        free(theirs);
+        json_decref(doc);
+        wh_record_free(rec);
+    }
+}
+
 static void test_now(void **state)
 {
     char out[21];
@@ -364,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_body_hash),
         cmocka_unit_test(test_body_counts),
+        cmocka_unit_test(test_dump_matches_jansson),
         cmocka_unit_test(test_now),
     };
 
