@@ -5,6 +5,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+/* the short-input paths of XXH3 inlined: most words are a few bytes */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "wh/wh.h"
@@ -126,8 +128,36 @@ static void put_cp(unsigned char *buf, size_t *n, uint32_t cp)
     }
 }
 
+/* ASCII byte classes for the tokenizer's fast path: 0 for a separator,
+ * otherwise the byte folded to lower case. */
+static const unsigned char ascii_word[128] = {
+    ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
+    ['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
+    ['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd', ['E'] = 'e',
+    ['F'] = 'f', ['G'] = 'g', ['H'] = 'h', ['I'] = 'i', ['J'] = 'j',
+    ['K'] = 'k', ['L'] = 'l', ['M'] = 'm', ['N'] = 'n', ['O'] = 'o',
+    ['P'] = 'p', ['Q'] = 'q', ['R'] = 'r', ['S'] = 's', ['T'] = 't',
+    ['U'] = 'u', ['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y',
+    ['Z'] = 'z', ['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd',
+    ['e'] = 'e', ['f'] = 'f', ['g'] = 'g', ['h'] = 'h', ['i'] = 'i',
+    ['j'] = 'j', ['k'] = 'k', ['l'] = 'l', ['m'] = 'm', ['n'] = 'n',
+    ['o'] = 'o', ['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's',
+    ['t'] = 't', ['u'] = 'u', ['v'] = 'v', ['w'] = 'w', ['x'] = 'x',
+    ['y'] = 'y', ['z'] = 'z'};
+
+/* 1 when the code point starting at s[i] is part of a word. */
+static int word_at(const unsigned char *s, size_t len, size_t i)
+{
+    if (s[i] < 0x80) {
+        return ascii_word[s[i]] != 0;
+    }
+    return is_word_cp(utf8_next(s, len, &i));
+}
+
 /* Tokenizer behind wh_simhash_words(); also returns each word's length
- * in bytes (capped at 255) in *lens when lens is not NULL. */
+ * in code points (capped at 255) in *lens when lens is not NULL. ASCII
+ * bytes take a table lookup; other bytes are decoded. The words and
+ * their hashes are those of a code point at a time decoding. */
 static size_t tokenize(const char *text, size_t len, uint64_t **words,
                        uint8_t **lens)
 {
@@ -135,47 +165,78 @@ static size_t tokenize(const char *text, size_t len, uint64_t **words,
     unsigned char buf[WORD_BUF];
     uint64_t *out = NULL;
     uint8_t *olen = NULL;
-    size_t wlen = 0; /* bytes of the current word */
+    size_t wlen = 0; /* code points of the current word */
     size_t nout = 0;
     size_t cap = 0;
     size_t i = 0;
     size_t n = 0;      /* bytes in buf */
     uint64_t seed = 0; /* chains the chunks of a very long word */
-    int in_word = 0;
 
     *words = NULL;
     if (lens != NULL) {
         *lens = NULL;
     }
-    while (i <= len) {
-        uint32_t cp = 0;
-        int word = 0;
+    while (i < len) {
+        /* skip separators */
+        while (i < len) {
+            if (s[i] < 0x80) {
+                if (ascii_word[s[i]] != 0) {
+                    break;
+                }
+                i++;
+            } else {
+                size_t at = i;
 
-        if (i < len) {
-            cp = utf8_next(s, len, &i);
-            word = is_word_cp(cp);
-            if (!word && in_word && (cp == '\'' || cp == 0x2019) && i < len) {
-                size_t peek = i;
-
-                if (is_word_cp(utf8_next(s, len, &peek))) {
-                    continue; /* apostrophe inside a word: dropped */
+                if (is_word_cp(utf8_next(s, len, &i))) {
+                    i = at;
+                    break;
                 }
             }
-        } else {
-            i++; /* end of text closes the last word */
         }
-        if (word) {
+        if (i >= len) {
+            break;
+        }
+        /* one word, up to the first separator */
+        while (i < len) {
+            uint32_t cp;
+
+            if (s[i] < 0x80) {
+                unsigned char c = ascii_word[s[i]];
+
+                if (c == 0) {
+                    if (s[i] == '\'' && i + 1 < len && word_at(s, len, i + 1)) {
+                        i++; /* apostrophe inside a word: dropped */
+                        continue;
+                    }
+                    break;
+                }
+                if (n + 4 > sizeof(buf)) {
+                    seed = XXH3_64bits_withSeed(buf, n, seed);
+                    n = 0;
+                }
+                buf[n++] = c;
+                wlen++;
+                i++;
+                continue;
+            }
+            {
+                size_t at = i;
+
+                cp = utf8_next(s, len, &i);
+                if (!is_word_cp(cp)) {
+                    if (cp == 0x2019 && i < len && word_at(s, len, i)) {
+                        continue; /* apostrophe inside a word: dropped */
+                    }
+                    i = at;
+                    break;
+                }
+            }
             if (n + 4 > sizeof(buf)) {
                 seed = XXH3_64bits_withSeed(buf, n, seed);
                 n = 0;
             }
             put_cp(buf, &n, fold(cp));
             wlen++;
-            in_word = 1;
-            continue;
-        }
-        if (!in_word) {
-            continue;
         }
         if (nout == cap) {
             cap = cap ? cap * 2 : 256;
@@ -191,7 +252,6 @@ static size_t tokenize(const char *text, size_t len, uint64_t **words,
         n = 0;
         wlen = 0;
         seed = 0;
-        in_word = 0;
     }
     *words = out;
     if (lens != NULL) {
@@ -203,6 +263,32 @@ static size_t tokenize(const char *text, size_t len, uint64_t **words,
 size_t wh_simhash_words(const char *text, size_t len, uint64_t **words)
 {
     return tokenize(text, len, words, NULL);
+}
+
+/* Final mix of MurmurHash3 (fmix64): every input bit reaches every
+ * output bit. */
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+/* Hash of the w word hashes at words: a polynomial over the (already
+ * random) word hashes, then mixed, so no text is hashed again. */
+static uint64_t combine(const uint64_t *words, size_t w)
+{
+    uint64_t acc = 0x27d4eb2f165667c5ULL;
+    size_t j;
+
+    for (j = 0; j < w; j++) {
+        acc = (acc ^ words[j]) * 0x9fb21c651e98df25ULL;
+        acc ^= acc >> 29;
+    }
+    return mix64(acc + w);
 }
 
 /* Hashes of the shingles of w words; n - w + 1 of them, or one of all
@@ -224,13 +310,13 @@ static size_t shingles(const uint64_t *words, size_t n, unsigned w,
     }
     if (n < w) {
         *out = wh_xmalloc(sizeof(**out));
-        (*out)[0] = XXH3_64bits(words, n * sizeof(*words));
+        (*out)[0] = combine(words, n);
         return 1;
     }
     count = n - w + 1;
     *out = wh_xmalloc(count * sizeof(**out));
     for (j = 0; j < count; j++) {
-        (*out)[j] = XXH3_64bits(words + j, w * sizeof(*words));
+        (*out)[j] = combine(words + j, w);
     }
     return count;
 }
@@ -261,26 +347,49 @@ static size_t uniq(uint64_t *h, size_t n)
     return m + 1;
 }
 
+/* The 8 bits of byte x spread to the 8 bytes of the result (bit j of x
+ * -> byte j, as 0 or 1). */
+static uint64_t spread8(uint64_t x)
+{
+    uint64_t t = (x * 0x0101010101010101ULL) & 0x8040201008040201ULL;
+
+    return ((t + 0x7F7F7F7F7F7F7F7FULL) & 0x8080808080808080ULL) >> 7;
+}
+
+/* SimHash of n feature hashes: bit b is set when more features have it
+ * set than clear. The ones of each bit are counted 8 bits to a 64-bit
+ * word, byte-wise (flushed before a byte can overflow). */
 static uint64_t simhash(const uint64_t *h, size_t n, uint8_t *weak)
 {
-    int32_t v[64] = {0};
+    uint64_t ones[64] = {0};
+    uint64_t acc[8];
     uint32_t mag[64];
     uint64_t taken = 0;
     uint64_t fp = 0;
-    size_t i;
+    size_t i = 0;
     unsigned b;
     unsigned w;
 
-    for (i = 0; i < n; i++) {
+    while (i < n) {
+        size_t end = n - i > 255 ? i + 255 : n;
+
+        memset(acc, 0, sizeof(acc));
+        for (; i < end; i++) {
+            for (b = 0; b < 8; b++) {
+                acc[b] += spread8((h[i] >> (8 * b)) & 0xFF);
+            }
+        }
         for (b = 0; b < 64; b++) {
-            v[b] += ((h[i] >> b) & 1) ? 1 : -1;
+            ones[b] += (acc[b / 8] >> (8 * (b % 8))) & 0xFF;
         }
     }
     for (b = 0; b < 64; b++) {
-        if (v[b] > 0) {
+        /* counter: +1 per feature with the bit set, -1 per one without */
+        if (2 * ones[b] > n) {
             fp |= (uint64_t)1 << b;
         }
-        mag[b] = v[b] < 0 ? (uint32_t) - (int64_t)v[b] : (uint32_t)v[b];
+        mag[b] = (uint32_t)(2 * ones[b] > n ? 2 * ones[b] - n
+                                             : n - 2 * ones[b]);
     }
     /* selection of the WH_SIMHASH_WEAK smallest magnitudes, ties to the
      * lower bit, so the order is deterministic */
@@ -301,27 +410,59 @@ static uint64_t simhash(const uint64_t *h, size_t n, uint8_t *weak)
     return fp;
 }
 
-/* MinHash with k multiply-add hash functions over 64-bit shingle hashes,
- * keeping the high 32 bits of each (a 32-bit collision is ~2^-32). */
+/* One-permutation MinHash (Li, Owen, Zhang 2012) with optimal
+ * densification (Shrivastava 2017): each shingle hash picks one of k bins
+ * with its high 32 bits and competes there with its low 32 bits, so a
+ * shingle costs one multiply and one compare instead of k. A bin no
+ * shingle fell into takes the value of the first filled bin of a probe
+ * sequence fixed by the bin's index, the same for every text, so two
+ * texts agree on it with the probability that they agree on the probed
+ * bin. The fraction of equal values estimates the Jaccard similarity as
+ * k-function MinHash does. An empty set leaves every value UINT32_MAX. */
 static void minhash(const uint64_t *h, size_t n, unsigned k, uint32_t *out)
 {
+    uint8_t filled[WH_SIMHASH_MINHASH_MAX];
     unsigned f;
+    unsigned nfilled = 0;
     size_t i;
 
     for (f = 0; f < k; f++) {
-        /* odd multipliers and offsets from a fixed splitmix sequence */
-        uint64_t a = XXH3_64bits_withSeed(&f, sizeof(f), 0x5eed) | 1;
-        uint64_t c = XXH3_64bits_withSeed(&f, sizeof(f), 0xc0ffee);
-        uint32_t m = UINT32_MAX;
+        out[f] = UINT32_MAX;
+        filled[f] = 0;
+    }
+    for (i = 0; i < n; i++) {
+        uint32_t bin = (uint32_t)(((h[i] >> 32) * k) >> 32);
+        uint32_t v = (uint32_t)h[i];
 
-        for (i = 0; i < n; i++) {
-            uint32_t x = (uint32_t)((h[i] * a + c) >> 32);
+        out[bin] = v < out[bin] ? v : out[bin];
+        filled[bin] = 1;
+    }
+    for (f = 0; f < k; f++) {
+        nfilled += filled[f];
+    }
+    if (nfilled == 0 || nfilled == k) {
+        return;
+    }
+    for (f = 0; f < k; f++) {
+        uint64_t probe;
+        unsigned t;
+        unsigned b = f;
 
-            if (x < m) {
-                m = x;
+        if (filled[f]) {
+            continue;
+        }
+        /* random probes, then a bounded walk so the loop ends */
+        for (t = 0; t < 4 * WH_SIMHASH_MINHASH_MAX; t++) {
+            probe = mix64(((uint64_t)f << 32 | t) + 0x9e3779b97f4a7c15ULL);
+            b = (unsigned)(((probe >> 32) * k) >> 32);
+            if (filled[b]) {
+                break;
             }
         }
-        out[f] = m;
+        while (!filled[b]) {
+            b = b + 1 < k ? b + 1 : 0;
+        }
+        out[f] = out[b];
     }
 }
 
@@ -357,8 +498,13 @@ int wh_simhash_compute(const struct wh_simhash_params *p, const char *text,
             }
         }
     }
-    nsh = shingles(kept, nkept, p->shingle, &sh);
-    free(kept);
+    if (p->shingle == 1) {
+        sh = kept; /* the features are the words */
+        nsh = nkept;
+    } else {
+        nsh = shingles(kept, nkept, p->shingle, &sh);
+        free(kept);
+    }
     free(lens);
     if (p->weight == WH_SIMHASH_SET) {
         nsh = uniq(sh, nsh);
