@@ -25,6 +25,10 @@ const struct wh_config_key wh_dedup_config_keys[] = {
     {"dedup.state_dir", 0,
      "directory of the dedup decision log shared by the consumers of this "
      "machine (default $STATE_DIRECTORY, else " DEFAULT_STATE_DIR ")"},
+    {"dedup.store", 0,
+     "where the decision log lives: file (default: dedup.log in "
+     "dedup.state_dir) or postgres:CONNINFO (a table shared by consumers "
+     "on several machines)"},
     {"dedup.copies", 0,
      "near-duplicate copies: keep (default, linked), drop, or topic "
      "(flagged for the copies topic)"},
@@ -57,6 +61,7 @@ static void *near_init(const char *arg, const struct wh_config *cfg,
     struct wh_dedup_store_params p;
     struct near *ctx = NULL;
     const char *dir = NULL;
+    const char *store = NULL;
     const char *copies = "keep";
     const char *fs = "flush";
     char *first = NULL;
@@ -65,6 +70,7 @@ static void *near_init(const char *arg, const struct wh_config *cfg,
     (void)arg;
     if (cfg != NULL) {
         dir = wh_config_get(cfg, "dedup.state_dir", NULL);
+        store = wh_config_get(cfg, "dedup.store", NULL);
         copies = wh_config_get(cfg, "dedup.copies", "keep");
         fs = wh_config_get(cfg, "dedup.fsync", "flush");
         if (wh_config_get_int(cfg, "dedup.min_words", DEFAULT_MIN_WORDS,
@@ -109,6 +115,7 @@ static void *near_init(const char *arg, const struct wh_config *cfg,
     ctx->min_words = min_words;
     wh_dedup_store_params_default(&p);
     p.dir = dir;
+    p.store = store;
     p.fsync_each = strcmp(fs, "each") == 0;
     ctx->sh = p.sh;
     ctx->st = wh_dedup_store_open(&p, errstr, errstr_size);
@@ -117,7 +124,9 @@ static void *near_init(const char *arg, const struct wh_config *cfg,
         ctx = NULL;
         goto out;
     }
-    wh_info(TAG, "state in %s: %zu decisions", dir,
+    wh_info(TAG, "state in %s: %zu decisions",
+            store != NULL && strncmp(store, "postgres:", 9) == 0 ? "postgres"
+                                                                 : dir,
             wh_dedup_store_count(ctx->st));
 out:
     free(first);

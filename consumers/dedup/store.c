@@ -25,29 +25,7 @@
 #define MAX_HITS 32
 
 /* ------------------------------------------------------------------ */
-/* Backend: an append-only sequence of opaque records under a lock.    */
-
-struct backend_ops {
-    const char *name;
-    /* Takes / releases the exclusive lock around one decision. */
-    int (*lock)(void *b, char *errstr, size_t errstr_size);
-    void (*unlock)(void *b);
-    /* Reads the record after the last one read into rec (replacing its
-     * content) and its locator into *loc. Returns 1, 0 at the end, or
-     * WH_EIO. With the lock held, a torn last record (its writer died) is
-     * dropped; without it (start-up) reading stops before it. */
-    int (*next)(void *b, struct wh_buf *rec, uint64_t *loc, char *errstr,
-                size_t errstr_size);
-    /* Appends a record after the last one read (the lock is held and
-     * next() returned 0). */
-    int (*append)(void *b, const void *rec, size_t len, uint64_t *loc,
-                  char *errstr, size_t errstr_size);
-    /* Reads the record at loc into rec. */
-    int (*get)(void *b, uint64_t loc, struct wh_buf *rec, char *errstr,
-               size_t errstr_size);
-    int (*sync)(void *b, char *errstr, size_t errstr_size);
-    void (*close)(void *b);
-};
+/* Backend (struct wh_dedup_backend_ops in store.h): the file log.    */
 
 /* The file backend. Layout: a 16-byte header ("WHDEDUP" NUL, format
  * version, MinHash size), then frames {magic, payload length, payload,
@@ -357,9 +335,9 @@ static void file_close(void *v)
     free(b);
 }
 
-static const struct backend_ops file_ops = {"file",    file_lock,   file_unlock,
-                                            file_next, file_append, file_get,
-                                            file_sync, file_close};
+static const struct wh_dedup_backend_ops file_ops = {
+    "file",      file_lock, file_unlock, file_next,
+    file_append, file_get,  file_sync,   file_close};
 
 /* mkdir -p */
 static int make_dirs(const char *dir, char *errstr, size_t errstr_size)
@@ -551,7 +529,7 @@ struct uri_slot {
 
 struct wh_dedup_store {
     struct wh_dedup_store_params p;
-    const struct backend_ops *ops;
+    const struct wh_dedup_backend_ops *ops;
     void *b;
     uint64_t *locs; /* id -> backend locator */
     size_t n;
@@ -760,7 +738,19 @@ wh_dedup_store_open(const struct wh_dedup_store_params *p, char *errstr,
     st = wh_xcalloc(1, sizeof(*st));
     st->p = *p;
     st->p.dir = NULL; /* not kept: borrowed */
-    st->ops = &file_ops;
+    if (p->store != NULL && strncmp(p->store, "postgres:", 9) == 0) {
+        st->ops = &wh_dedup_pg_ops;
+    } else if (p->store == NULL || p->store[0] == '\0' ||
+               strcmp(p->store, "file") == 0) {
+        st->ops = &file_ops;
+    } else {
+        snprintf(errstr, errstr_size,
+                 "dedup.store: \"%s\": expected file or postgres:CONNINFO",
+                 p->store);
+        free(st);
+        return NULL;
+    }
+    st->p.store = NULL;
     wh_buf_init(&st->rbuf, FRAME_MAX);
     wh_buf_init(&st->wbuf, FRAME_MAX);
     st->idx = wh_index_new(&p->ix);
@@ -768,7 +758,12 @@ wh_dedup_store_open(const struct wh_dedup_store_params *p, char *errstr,
         snprintf(errstr, errstr_size, "bad index parameters");
         goto fail;
     }
-    st->b = file_open(p->dir, p->sh.minhash_k, errstr, errstr_size);
+    if (st->ops == &file_ops) {
+        st->b = file_open(p->dir, p->sh.minhash_k, errstr, errstr_size);
+    } else if (make_dirs(p->dir, errstr, errstr_size) == WH_OK) {
+        st->b = wh_dedup_pg_open(p->store + 9, p->dir, p->sh.minhash_k, errstr,
+                                 errstr_size);
+    }
     if (st->b == NULL) {
         goto fail;
     }

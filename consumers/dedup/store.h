@@ -33,6 +33,7 @@
 
 #include "index.h"
 #include "simhash.h"
+#include "wh/buf.h"
 
 #define WH_DEDUP_URI_MAX 8192 /* longer uris are not deduplicated */
 
@@ -45,6 +46,9 @@ enum wh_dedup_decision {
 
 struct wh_dedup_store_params {
     const char *dir;             /* state directory, created if absent */
+    const char *store;           /* NULL or "file": the log in dir;
+                                  * "postgres:CONNINFO": the log in a
+                                  * PostgreSQL table (store_pg.c) */
     struct wh_simhash_params sh; /* minhash_k is stored in the log */
     struct wh_index_params ix;
     double threshold; /* MinHash similarity to confirm */
@@ -121,5 +125,48 @@ size_t wh_dedup_store_bytes(const struct wh_dedup_store *st);
 
 /* A short name for a decision: "new", "copy", "version", "exact". */
 const char *wh_dedup_decision_name(enum wh_dedup_decision d);
+
+/* ------------------------------------------------------------------ */
+/* Backends: for store.c and store_pg.c only.                          */
+
+/* The log's backend: an append-only sequence of opaque records under an
+ * exclusive lock. Every operation returns WH_OK (next(): 1 or 0) or a
+ * negative WH_E* code with errstr filled. */
+struct wh_dedup_backend_ops {
+    const char *name;
+    /* Takes / releases the exclusive lock around one decision. */
+    int (*lock)(void *b, char *errstr, size_t errstr_size);
+    void (*unlock)(void *b);
+    /* Reads the record after the last one read into rec (replacing its
+     * content) and its locator into *loc. Returns 1, 0 at the end, or
+     * WH_EIO. With the lock held, a torn last record (its writer died) is
+     * dropped; without it (start-up) reading stops before it. */
+    int (*next)(void *b, struct wh_buf *rec, uint64_t *loc, char *errstr,
+                size_t errstr_size);
+    /* Appends a record after the last one read (the lock is held and
+     * next() returned 0); once it returns WH_OK the record is visible to
+     * every other process. */
+    int (*append)(void *b, const void *rec, size_t len, uint64_t *loc,
+                  char *errstr, size_t errstr_size);
+    /* Reads the record at loc into rec. */
+    int (*get)(void *b, uint64_t loc, struct wh_buf *rec, char *errstr,
+               size_t errstr_size);
+    int (*sync)(void *b, char *errstr, size_t errstr_size);
+    void (*close)(void *b);
+};
+
+/* The "postgres" backend (store_pg.c): the log is the table
+ * wirehose_dedup_log (created when missing, with wirehose_dedup_meta
+ * holding its MinHash size) of the server named by the libpq connection
+ * string conninfo; the lock is a transaction-scoped advisory lock; the
+ * records read are mirrored in a nameless temporary file in dir (which
+ * must exist) for get(). Returns the backend for wh_dedup_pg_ops, or NULL
+ * with errstr filled (server unreachable, tables not creatable, written
+ * with another MinHash size than minhash_k, dir not writable). */
+void *wh_dedup_pg_open(const char *conninfo, const char *dir,
+                       unsigned minhash_k, char *errstr, size_t errstr_size);
+
+/* The operations of a backend returned by wh_dedup_pg_open(). */
+extern const struct wh_dedup_backend_ops wh_dedup_pg_ops;
 
 #endif

@@ -1,0 +1,206 @@
+#!/bin/bash
+# dedup_pg.sh - the dedup stage with its decision log in PostgreSQL
+# (dedup.store = postgres:CONNINFO), as on several machines: two consumer
+# processes of one group, each with its OWN dedup.state_dir, sharing only
+# the server (pg_helper.sh) - against one consumer with the default file
+# store, on the dev broker (4 partitions, records keyed by uri).
+#
+# The stream is dedup_scaleout.sh's (dedup_stream.py), in 5 phases, each
+# consumed by both runs before the next is produced. Checks:
+#   1. the one-consumer file run makes the decisions the stream is built
+#      for (dedup_stream.py check);
+#   2. the server is stopped before phase 3 is produced: the two
+#      consumers write none of phase 3's records and say that the store
+#      is unavailable; the server is started again: they reconnect (and
+#      say so) and catch up;
+#   3. the union of the two consumers' sinks holds the same records,
+#      clusters, copies and versions as the one-consumer run (nothing
+#      lost, nothing decided differently);
+#   4. the table holds one decision per record that is not a repeat, as
+#      many as the file log.
+#
+# Environment: WH_BINDIR = the build directory (binaries in $WH_BINDIR/bin).
+# Exit status: 0 pass, 1 fail, 77 skipped (a tool is missing).
+
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+command -v kcat >/dev/null 2>&1 || skip "kcat is not installed"
+command -v psql >/dev/null 2>&1 || skip "psql is not installed"
+wh_need_bin wirehose-devbroker wirehose-consumer
+"$BIN/wirehose-consumer" --help | grep -q '^  dedup:dedup' ||
+    skip "this consumer has no dedup stage"
+
+# pg_helper exits 77 at once when PostgreSQL is missing.
+wh_spawn "$WORK/pg.log" bash "$HERE/pg_helper.sh" run "$WORK/conninfo"
+PG_PID=$WH_LAST_PID
+if ! wh_wait_file "$WORK/conninfo" "$PG_PID" 120; then
+    if ! kill -0 "$PG_PID" 2>/dev/null; then
+        wait "$PG_PID" && rc=0 || rc=$?
+        [ "$rc" -eq 77 ] && skip "$(cat "$WORK/pg.log")"
+    fi
+    wh_show "$WORK/pg.log"
+    fail "PostgreSQL did not start"
+fi
+CONNINFO=$(cat "$WORK/conninfo")
+PGHOST_DIR=$(sed -n 's/.*host=\([^ ]*\).*/\1/p' "$WORK/conninfo")
+CTL="bash $HERE/pg_helper.sh ctl $PGHOST_DIR"
+PSQL=(psql -X -q -v ON_ERROR_STOP=1 -At "$CONNINFO")
+
+TOPIC=wire
+wh_start_broker --partitions 4 --topic "$TOPIC"
+"$WH_PYTHON" "$HERE/dedup_stream.py" gen "$WORK" || fail "generator"
+KX=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=500
+    -X topic.metadata.refresh.interval.ms=1000)
+
+produce() {
+    kcat -P -b "$BROKERS" -t "$TOPIC" -K $'\t' <"$WORK/phase$1.txt" ||
+        fail "kcat could not produce phase $1"
+}
+
+# one_consumer OUT GROUP CONF LOG: --once into jsonl:OUT.
+one_consumer() {
+    timeout 120 "$BIN/wirehose-consumer" --once -b "$BROKERS" -t "$TOPIC" \
+        -g "$2" "${KX[@]}" --sink "jsonl:$1" -c "$WORK/$3.conf" \
+        >>"$WORK/$4" 2>&1 ||
+        { wh_show "$WORK/$4"; fail "consumer --once ($2) failed"; }
+}
+printf 'dedup.state_dir = %s\nflush.ms = 200\n' "$WORK/state-a" \
+    >"$WORK/sa.conf"
+for i in 1 2 3; do
+    printf 'dedup.state_dir = %s\ndedup.store = postgres:%s\nflush.ms = 200\n' \
+        "$WORK/state-b$i" "$CONNINFO" >"$WORK/sb$i.conf"
+done
+
+# start_b I: consumer I of the two (group gb, state-bI, the shared server).
+declare -a BPID
+start_b() {
+    wh_spawn "$WORK/b$1.log.tmp" "$BIN/wirehose-consumer" -b "$BROKERS" \
+        -t "$TOPIC" -g gb "${KX[@]}" -c "$WORK/sb$1.conf" \
+        --sink "jsonl:$WORK/b$1.jsonl"
+    BPID[$1]=$WH_LAST_PID
+}
+
+# uri+version pairs of JSONL files (missing files are empty).
+pairs() {
+    "$WH_PYTHON" -c '
+import json, sys
+seen = set()
+for path in sys.argv[1:]:
+    try:
+        lines = open(path, encoding="utf-8").readlines()
+    except FileNotFoundError:
+        continue   # not created yet
+    for line in lines:
+        if line.strip():
+            try:
+                d = json.loads(line)
+            except ValueError:
+                continue   # a line being written
+            seen.add(d["uri"] + " " + d.get("version", "1"))
+print("\n".join(sorted(seen)))' "$@"
+}
+
+# wait_b SECONDS: until the two consumers' sinks hold every record the
+# one-consumer run has written so far.
+wait_b() {
+    local want have
+    want=$(pairs "$WORK/a.jsonl")
+    for _ in $(seq $(($1 * 5))); do
+        have=$(pairs "$WORK"/b[0-9].jsonl)
+        if [ -z "$(comm -23 <(echo "$want") <(echo "$have"))" ]; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    echo "missing in the 2-consumer postgres run:" >&2
+    comm -23 <(echo "$want") <(echo "$have") >&2
+    wh_show "$WORK"/b[0-9].log.tmp
+    fail "the two consumers did not catch up"
+}
+
+# ---- phase 1 in both runs; the two consumers join their group
+produce 1
+one_consumer "$WORK/a.jsonl" ga sa a.log
+for i in 1 2; do
+    start_b "$i"
+done
+wait_b 60
+echo "ok: phase 1 consumed by 1 consumer (file) and 2 (postgres)"
+
+for phase in 2 3 4 5; do
+    if [ "$phase" -eq 3 ]; then
+        $CTL stop || fail "could not stop the server"
+        echo "server stopped before phase 3"
+        before=$(pairs "$WORK"/b[0-9].jsonl)
+    fi
+    produce "$phase"
+    one_consumer "$WORK/a.jsonl" ga sa a.log
+    if [ "$phase" -eq 3 ]; then
+        # both consumers have phase 3 records (4 partitions, 2 consumers)
+        # and must hold them, saying why
+        paused=0
+        for _ in $(seq 300); do
+            paused=$(grep -l 'decision store unavailable, pausing' \
+                "$WORK"/b[12].log.tmp 2>/dev/null | wc -l)
+            [ "$paused" -ge 2 ] && break
+            sleep 0.1
+        done
+        [ "$paused" -ge 2 ] || { wh_show "$WORK"/b[12].log.tmp; \
+            fail "the consumers did not say that the store is down"; }
+        sleep 2
+        after=$(pairs "$WORK"/b[0-9].jsonl)
+        [ "$before" = "$after" ] || { diff <(echo "$before") \
+            <(echo "$after") >&2 || true; \
+            fail "records were written while the store was down"; }
+        echo "ok: store down: both consumers pause and say so"
+        $CTL start || fail "could not start the server again"
+        echo "server started again"
+    fi
+    cp "$WORK/a.jsonl" "$WORK/a.jsonl.p$phase"
+    wait_b 90
+    echo "ok: phase $phase consumed by 1 consumer (file) and 2 (postgres)"
+done
+for i in 1 2; do
+    grep -q 'postgres: connected again' "$WORK/b$i.log.tmp" || {
+        wh_show "$WORK/b$i.log.tmp"
+        fail "consumer $i did not say that it reconnected"
+    }
+done
+echo "ok: both consumers reconnected"
+
+for i in 1 2; do
+    kill -TERM "${BPID[$i]}" 2>/dev/null || true
+done
+for i in 1 2; do
+    rc=0
+    wait "${BPID[$i]}" || rc=$?
+    [ $rc -eq 0 ] || { wh_show "$WORK/b$i.log.tmp"; \
+                       fail "consumer $i: exit $rc on SIGTERM"; }
+done
+# whatever the group left uncommitted (nothing, normally)
+one_consumer "$WORK/b3.jsonl" gb sb3 b3.log
+
+"$WH_PYTHON" "$HERE/dedup_stream.py" check "$WORK/a.jsonl" ||
+    fail "one-consumer decisions"
+echo "ok: one consumer (file store): the decisions the stream is built for"
+"$WH_PYTHON" "$HERE/dedup_stream.py" compare "$WORK/a.jsonl" \
+    "$WORK"/b[0-9].jsonl || fail "2 consumers (postgres) differ from 1"
+echo "ok: 2 consumers on postgres, server restarted: same records and clusters"
+
+# ---- as many decisions in the table as in the file log
+rows=$("${PSQL[@]}" -c 'SELECT count(*) FROM wirehose_dedup_log') ||
+    fail "psql"
+frames=$("$WH_PYTHON" -c '
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+pos, n = 16, 0
+while pos + 8 <= len(d):
+    _, ln = struct.unpack_from("=II", d, pos)
+    pos += 8 + ln + 4
+    n += 1
+print(n)' "$WORK/state-a/dedup.log")
+[ "$rows" -eq "$frames" ] ||
+    fail "$rows decisions in postgres, $frames in the file log"
+echo "ok: $rows decisions in postgres, as many as in the file log"
+echo "dedup_pg: all passed"
