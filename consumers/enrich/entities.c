@@ -62,8 +62,8 @@ static const char *const kind_key[] = {NULL, "people", "organisations",
 
 struct entity {
     enum kind kind;
-    char *name;
-    char *rule;
+    char *name; /* allocated with rule after it */
+    const char *rule;
     size_t mentions;
 };
 
@@ -71,18 +71,52 @@ struct phrase {
     size_t first; /* token indices, inclusive */
     size_t last;
     enum kind kind; /* K_NONE until classified */
+    unsigned bits;  /* gaz_span() of the phrase, TOK_KNOWN when known */
 };
+
+/* Per-token caches of gazetteer bits and stop-word tests. */
+#define TOK_KNOWN 0x80000000u /* gaz: bits computed */
+#define STOP_UNKNOWN 0xff
+
+/* A span of text in a stack buffer, or on the heap when long. */
+struct span_tmp {
+    char buf[256];
+    char *heap; /* NULL unless the span did not fit buf */
+    const char *s;
+    size_t len;
+};
+
+struct lower_word;
+struct name_word;
 
 struct entities_ctx {
     struct wh_enrich_words *gaz; /* case-sensitive, G_* bits */
     struct wh_enrich_langs *langs;
     size_t max_bytes;
+    /* buffers kept from record to record (process() runs on one thread) */
+    struct wh_enrich_token *tok;
+    unsigned *gaz_bits;
+    unsigned char *stop;
+    struct phrase *ph;
+    size_t cap_tok;
+    size_t cap_aux; /* entries of gaz_bits, stop and ph */
+    struct lower_word *slots;
+    size_t cap_slots;
+    struct name_word *nw;
+    size_t cap_nw;
 };
 
 /* A set of words of the text, pointing into it (no copies). */
 struct lower_word {
     const char *s; /* NULL: empty slot */
     size_t len;
+};
+
+/* Words of the people's names: the first person with each word. */
+struct name_word {
+    const char *s; /* NULL: empty slot */
+    size_t len;
+    size_t ent;
 };
 
 struct lower_set {
@@ -96,6 +130,8 @@ struct run {
     struct wh_enrich_lang *en;
     const char *text;
     struct wh_enrich_token *tok;
+    unsigned *gaz_bits;    /* per token, TOK_KNOWN when computed */
+    unsigned char *stop;   /* per token, STOP_UNKNOWN until tested */
     size_t ntok;
     struct phrase *ph;
     size_t nph;
@@ -103,7 +139,9 @@ struct run {
     size_t nent;
     size_t cap_ent;
     json_t *ambiguous;
-    struct lower_set lower; /* words the text writes in lower case */
+    size_t nw_cap; /* 0: the name-word index is not built */
+    struct lower_set lower; /* words the text writes in lower case:
+                             * slots NULL until first needed */
 };
 
 static const struct {
@@ -176,6 +214,12 @@ static void entities_close(void *p)
     }
     wh_enrich_words_free(ctx->gaz);
     wh_enrich_langs_free(ctx->langs);
+    free(ctx->tok);
+    free(ctx->gaz_bits);
+    free(ctx->stop);
+    free(ctx->ph);
+    free(ctx->slots);
+    free(ctx->nw);
     free(ctx);
 }
 
@@ -285,13 +329,33 @@ static size_t span_buf(const struct run *r, size_t a, size_t b, char *out,
     return o;
 }
 
+static unsigned gaz_tok(const struct run *r, size_t i);
+
+/* The text of tokens [a, b] as span() writes it, in t (t->heap freed by
+ * the caller). */
+static void span_get(const struct run *r, size_t a, size_t b,
+                     struct span_tmp *t)
+{
+    t->heap = NULL;
+    t->s = t->buf;
+    if (span_buf(r, a, b, t->buf, sizeof(t->buf)) == (size_t)-1) {
+        t->heap = span(r, a, b);
+        t->s = t->heap;
+    }
+    t->len = strlen(t->s);
+}
+
 static unsigned gaz_span(const struct run *r, size_t a, size_t b)
 {
     char buf[256];
-    size_t len = span_buf(r, a, b, buf, sizeof(buf));
+    size_t len;
     char *s;
     unsigned bits;
 
+    if (a == b) {
+        return gaz_tok(r, a); /* one word: no blanks to fold */
+    }
+    len = span_buf(r, a, b, buf, sizeof(buf));
     if (len != (size_t)-1) {
         return wh_enrich_words_get(r->ctx->gaz, buf, len);
     }
@@ -318,10 +382,18 @@ static struct lower_word *lower_slot(const struct lower_set *set, const char *s,
 
 static unsigned gaz_tok(const struct run *r, size_t i)
 {
-    return wh_enrich_words_get(r->ctx->gaz, r->tok[i].s, bare_len(&r->tok[i]));
+    unsigned bits = r->gaz_bits[i];
+
+    if ((bits & TOK_KNOWN) == 0) {
+        bits = wh_enrich_words_get(r->ctx->gaz, r->tok[i].s,
+                                   bare_len(&r->tok[i])) |
+               TOK_KNOWN;
+        r->gaz_bits[i] = bits;
+    }
+    return bits & ~TOK_KNOWN;
 }
 
-static int is_stop(const struct run *r, size_t i)
+static int is_stop_uncached(const struct run *r, size_t i)
 {
     char low[256];
     size_t len =
@@ -344,6 +416,14 @@ static int is_stop(const struct run *r, size_t i)
             wh_enrich_words_get(r->en->stop, low, len) != 0);
 }
 
+static int is_stop(const struct run *r, size_t i)
+{
+    if (r->stop[i] == STOP_UNKNOWN) {
+        r->stop[i] = (unsigned char)is_stop_uncached(r, i);
+    }
+    return r->stop[i];
+}
+
 /* A name has no stop word in it ("King Corn Wasn't Ready" is a title-case
  * headline, not a king); particles are allowed. */
 static int plausible_name(const struct run *r, size_t a, size_t b)
@@ -358,16 +438,52 @@ static int plausible_name(const struct run *r, size_t a, size_t b)
     return 1;
 }
 
+/* Fills r->lower from the tokens, on the first common_noun() call. */
+static void build_lower(struct run *r)
+{
+    struct entities_ctx *ctx = r->ctx;
+    size_t k;
+
+    r->lower.cap = 64;
+    while (r->lower.cap < r->ntok * 2) {
+        r->lower.cap *= 2;
+    }
+    if (ctx->cap_slots < r->lower.cap) {
+        ctx->cap_slots = r->lower.cap;
+        ctx->slots =
+            wh_xrealloc(ctx->slots, ctx->cap_slots * sizeof(*ctx->slots));
+    }
+    r->lower.slots = ctx->slots;
+    memset(r->lower.slots, 0, r->lower.cap * sizeof(*r->lower.slots));
+    for (k = 0; k < r->ntok; k++) {
+        const struct wh_enrich_token *t = &r->tok[k];
+
+        if ((t->flags &
+             (WH_TOK_CAP | WH_TOK_UPPER | WH_TOK_IDEO | WH_TOK_DIGIT)) == 0) {
+            struct lower_word *w = lower_slot(&r->lower, t->s, t->len);
+
+            w->s = t->s;
+            w->len = t->len;
+        }
+    }
+}
+
 /* Token i is also written in lower case in the text: a common noun
  * ("General Manager", "Anthony Bourdain Coverage"). Used only where a
  * name is weakly attested, so "Gordon Brown" survives a brown paper. */
-static int common_noun(const struct run *r, size_t i)
+static int common_noun(struct run *r, size_t i)
 {
     char low[256];
     size_t len = wh_enrich_lower_buf(r->tok[i].s, bare_len(&r->tok[i]), low,
                                      sizeof(low));
 
-    return len != (size_t)-1 && lower_slot(&r->lower, low, len)->s != NULL;
+    if (len == (size_t)-1) {
+        return 0;
+    }
+    if (r->lower.slots == NULL) {
+        build_lower(r);
+    }
+    return lower_slot(&r->lower, low, len)->s != NULL;
 }
 
 /* ---- candidates ---- */
@@ -375,7 +491,7 @@ static int common_noun(const struct run *r, size_t i)
 static void add_phrase(struct run *r, size_t a, size_t b)
 {
     /* drop leading stop words ("When", "The") unless listed as a whole */
-    while (a < b && gaz_span(r, a, b) == 0 && is_stop(r, a)) {
+    while (a < b && is_stop(r, a) && gaz_span(r, a, b) == 0) {
         a++;
     }
     if (a == b && is_stop(r, a) && gaz_tok(r, a) == 0) {
@@ -392,6 +508,7 @@ static void add_phrase(struct run *r, size_t a, size_t b)
             ((gaz_tok(r, prev->last) & G_SUFFIX) != 0 ||
              (gaz_span(r, prev->first, b) & (G_ORG | G_PLACE)) != 0)) {
             prev->last = b;
+            prev->bits = 0;
             return;
         }
         /* "Securities and Exchange Commission", but not "Britain and
@@ -403,12 +520,14 @@ static void add_phrase(struct run *r, size_t a, size_t b)
              (G_ORG | G_PLACE | G_GIVEN)) == 0 &&
             (gaz_tok(r, prev->first) & G_GIVEN) == 0) {
             prev->last = b;
+            prev->bits = 0;
             return;
         }
     }
     r->ph[r->nph].first = a;
     r->ph[r->nph].last = b;
     r->ph[r->nph].kind = K_NONE;
+    r->ph[r->nph].bits = 0;
     r->nph++;
 }
 
@@ -449,31 +568,51 @@ static void find_phrases(struct run *r)
 
 /* ---- filing ---- */
 
-static void file_entity(struct run *r, enum kind kind, char *name, char *rule)
+/* Files name (borrowed) as kind, by the rule pre + s[0..len) + post,
+ * copied only when the entity is new. */
+static void file_entity(struct run *r, enum kind kind, const char *name,
+                        const char *pre, const char *s, size_t len,
+                        const char *post)
 {
     size_t k;
     size_t per_kind = 0;
+    size_t pre_len;
+    size_t post_len;
+    size_t name_len;
+    char *copy;
+    char *rule;
 
     for (k = 0; k < r->nent; k++) {
         if (r->ent[k].kind == kind && strcmp(r->ent[k].name, name) == 0) {
             r->ent[k].mentions++;
-            free(name);
-            free(rule);
             return;
         }
         per_kind += r->ent[k].kind == kind ? 1 : 0;
     }
     if (per_kind >= ENTITIES_MAX) {
-        free(name);
-        free(rule);
         return;
     }
+    pre_len = strlen(pre);
+    post_len = strlen(post);
+    name_len = strlen(name);
+    /* one allocation: the name, then the rule */
+    copy = wh_xmalloc(name_len + 1 + pre_len + len + post_len + 1);
+    memcpy(copy, name, name_len + 1);
+    rule = copy + name_len + 1;
+    memcpy(rule, pre, pre_len);
+    if (len > 0) {
+        memcpy(rule + pre_len, s, len);
+    }
+    memcpy(rule + pre_len + len, post, post_len + 1);
     if (r->nent == r->cap_ent) {
         r->cap_ent = r->cap_ent == 0 ? 16 : r->cap_ent * 2;
         r->ent = wh_xrealloc(r->ent, r->cap_ent * sizeof(*r->ent));
     }
+    if (kind == K_PERSON) {
+        r->nw_cap = 0; /* a new person: the index is stale */
+    }
     r->ent[r->nent].kind = kind;
-    r->ent[r->nent].name = name;
+    r->ent[r->nent].name = copy;
     r->ent[r->nent].rule = rule;
     r->ent[r->nent].mentions = 1;
     r->nent++;
@@ -499,6 +638,7 @@ static int rule_title(struct run *r, const struct phrase *p)
     size_t tlen = 0;
     size_t from;
     size_t title_bytes;
+    struct span_tmp name;
 
     while (i < p->last) {
         if (i + 1 < p->last && (gaz_span(r, i, i + 1) & G_TITLE) != 0) {
@@ -532,8 +672,9 @@ static int rule_title(struct run *r, const struct phrase *p)
         (from == p->last && common_noun(r, from))) {
         return 0;
     }
-    file_entity(r, K_PERSON, span(r, from, p->last),
-                wh_xasprintf("title: %.*s", (int)title_bytes, r->tok[t].s));
+    span_get(r, from, p->last, &name);
+    file_entity(r, K_PERSON, name.s, "title: ", r->tok[t].s, title_bytes, "");
+    free(name.heap);
     return 1;
 }
 
@@ -542,20 +683,23 @@ static int rule_suffix(struct run *r, const struct phrase *p)
 {
     const struct wh_enrich_token *last = &r->tok[p->last];
     const struct wh_enrich_token *first = &r->tok[p->first];
+    struct span_tmp name;
 
     if (p->last == p->first) {
         return 0;
     }
     if ((gaz_tok(r, p->last) & G_SUFFIX) != 0) {
-        file_entity(r, K_ORG, span(r, p->first, p->last),
-                    wh_xasprintf("suffix: %.*s", (int)bare_len(last), last->s));
+        span_get(r, p->first, p->last, &name);
+        file_entity(r, K_ORG, name.s, "suffix: ", last->s, bare_len(last), "");
+        free(name.heap);
         return 1;
     }
     if ((gaz_tok(r, p->first) & G_SUFFIX) != 0 && p->first + 1 < p->last &&
         r->tok[p->first + 1].len == 2 &&
         memcmp(r->tok[p->first + 1].s, "of", 2) == 0) {
-        file_entity(r, K_ORG, span(r, p->first, p->last),
-                    wh_xasprintf("head: %.*s of", (int)first->len, first->s));
+        span_get(r, p->first, p->last, &name);
+        file_entity(r, K_ORG, name.s, "head: ", first->s, first->len, " of");
+        free(name.heap);
         return 1;
     }
     return 0;
@@ -585,39 +729,145 @@ static int rule_given(struct run *r, const struct phrase *p)
             last--; /* "Anthony Bourdain Coverage" */
         }
         if (plausible_name(r, i, last)) {
-            file_entity(r, K_PERSON, span(r, i, last),
-                        wh_xasprintf("given name: %.*s", (int)r->tok[i].len,
-                                     r->tok[i].s));
+            struct span_tmp name;
+
+            span_get(r, i, last, &name);
+            file_entity(r, K_PERSON, name.s, "given name: ", r->tok[i].s,
+                        r->tok[i].len, "");
+            free(name.heap);
             return 1;
         }
     }
     return 0;
 }
 
-/* The person whose name has the word s as one of its words (and is not
- * s itself), or -1. */
-static long person_with_word(const struct run *r, const char *s, size_t len)
+static struct name_word *nw_slot(const struct run *r, const char *s,
+                                 size_t len)
 {
+    struct name_word *nw = r->ctx->nw;
+    size_t k = (size_t)wh_hash64(s, len) & (r->nw_cap - 1);
+
+    for (;;) {
+        if (nw[k].s == NULL ||
+            (nw[k].len == len && memcmp(nw[k].s, s, len) == 0)) {
+            return &nw[k];
+        }
+        k = (k + 1) & (r->nw_cap - 1);
+    }
+}
+
+/* Indexes the words of the people's names (first person of each). */
+static void nw_build(struct run *r)
+{
+    struct entities_ctx *ctx = r->ctx;
+    size_t words = 0;
     size_t k;
 
     for (k = 0; k < r->nent; k++) {
-        const char *name = r->ent[k].name;
-        const char *w = name;
+        const char *w;
+
+        if (r->ent[k].kind != K_PERSON) {
+            continue;
+        }
+        for (w = r->ent[k].name; *w != '\0'; w++) {
+            words += *w == ' ' ? 1 : 0;
+        }
+        words++;
+    }
+    r->nw_cap = 16;
+    while (r->nw_cap < words * 2) {
+        r->nw_cap *= 2;
+    }
+    if (ctx->cap_nw < r->nw_cap) {
+        ctx->cap_nw = r->nw_cap;
+        ctx->nw = wh_xrealloc(ctx->nw, ctx->cap_nw * sizeof(*ctx->nw));
+    }
+    memset(ctx->nw, 0, r->nw_cap * sizeof(*ctx->nw));
+    for (k = 0; k < r->nent; k++) {
+        const char *w = r->ent[k].name;
 
         if (r->ent[k].kind != K_PERSON) {
             continue;
         }
         while (*w != '\0') {
-            size_t n = strcspn(w, " ");
+            const char *e = w;
+            struct name_word *slot;
 
-            if (n == len && memcmp(w, s, len) == 0 && strcmp(name, s) != 0) {
+            while (*e != '\0' && *e != ' ') {
+                e++;
+            }
+            slot = nw_slot(r, w, (size_t)(e - w));
+            if (slot->s == NULL) {
+                slot->s = w;
+                slot->len = (size_t)(e - w);
+                slot->ent = k;
+            }
+            w = *e == ' ' ? e + 1 : e;
+        }
+    }
+}
+
+/* person_with_word() by a scan of every person. */
+static long person_scan(const struct run *r, const char *s, size_t len)
+{
+    size_t k;
+
+    if (len == 0 || memchr(s, ' ', len) != NULL) {
+        return -1; /* never one word of a name */
+    }
+    for (k = 0; k < r->nent; k++) {
+        const char *name = r->ent[k].name;
+        const char *w = name;
+
+        if (r->ent[k].kind != K_PERSON || strcmp(name, s) == 0) {
+            continue;
+        }
+        while (*w != '\0') {
+            const char *e = w;
+
+            while (*e != '\0' && *e != ' ') {
+                e++;
+            }
+            if ((size_t)(e - w) == len && w[0] == s[0] &&
+                memcmp(w, s, len) == 0) {
                 return (long)k;
             }
-            w += n;
-            w += *w == ' ' ? 1 : 0;
+            w = *e == ' ' ? e + 1 : e;
         }
     }
     return -1;
+}
+
+/* The person whose name has the word s as one of its words (and is not
+ * s itself), or -1. */
+static long person_with_word(struct run *r, const char *s, size_t len)
+{
+    const struct name_word *slot;
+    size_t k;
+
+    if (len == 0 || r->ent == NULL || memchr(s, ' ', len) != NULL) {
+        return -1; /* never one word of a name */
+    }
+    if (r->nw_cap == 0) {
+        nw_build(r);
+    }
+    slot = nw_slot(r, s, len);
+    if (slot->s == NULL) {
+        return -1;
+    }
+    k = slot->ent;
+    if (r->ent[k].kind == K_PERSON && strcmp(r->ent[k].name, s) != 0) {
+        return (long)k; /* the first person with the word */
+    }
+    return person_scan(r, s, len); /* rare: decide as the scan does */
+}
+
+static unsigned phrase_bits(const struct run *r, struct phrase *p)
+{
+    if ((p->bits & TOK_KNOWN) == 0) {
+        p->bits = gaz_span(r, p->first, p->last) | TOK_KNOWN;
+    }
+    return p->bits & ~TOK_KNOWN;
 }
 
 /* Rules 1 to 4. People first, so that one word of a person's name that
@@ -631,7 +881,7 @@ static void first_pass(struct run *r)
     for (k = 0; k < r->nph; k++) {
         struct phrase *p = &r->ph[k];
 
-        if ((gaz_span(r, p->first, p->last) & G_ORG) != 0 ||
+        if ((phrase_bits(r, p) & G_ORG) != 0 ||
             (p->last > p->first && (gaz_tok(r, p->last) & G_SUFFIX) != 0)) {
             continue;
         }
@@ -645,14 +895,18 @@ static void first_pass(struct run *r)
         if (p->kind != K_NONE) {
             continue;
         }
-        if ((gaz_span(r, p->first, p->last) & G_ORG) != 0) {
+        if ((phrase_bits(r, p) & G_ORG) != 0) {
             if (p->first == p->last &&
                 person_with_word(r, r->tok[p->first].s,
                                  bare_len(&r->tok[p->first])) >= 0) {
                 continue; /* the alias rule decides */
             }
-            file_entity(r, K_ORG, span(r, p->first, p->last),
-                        wh_xstrdup("gazetteer: organisations"));
+            struct span_tmp name;
+
+            span_get(r, p->first, p->last, &name);
+            file_entity(r, K_ORG, name.s, "gazetteer: organisations", NULL, 0,
+                        "");
+            free(name.heap);
             p->kind = K_ORG;
         } else if (rule_suffix(r, p)) {
             p->kind = K_ORG;
@@ -699,49 +953,49 @@ static void second_pass(struct run *r)
         const struct wh_enrich_token *before =
             p->first > 0 ? &r->tok[p->first - 1] : NULL;
         unsigned bits;
-        char *name;
-        long person;
+        struct span_tmp name;
+        long person = -1;
 
         if (p->kind != K_NONE) {
             continue;
         }
-        name = span(r, p->first, p->last);
-        bits = wh_enrich_words_get(r->ctx->gaz, name, strlen(name));
-        person = person_with_word(r, name, strlen(name));
+        span_get(r, p->first, p->last, &name);
+        bits = wh_enrich_words_get(r->ctx->gaz, name.s, name.len);
+        if (p->first == p->last) {
+            person = person_with_word(r, name.s, name.len);
+        }
         if ((bits & G_PLACE) != 0 && before != NULL &&
             (r->tok[p->first].flags & WH_TOK_BREAK) == 0 &&
             word_in(before->s, before->len, place_words,
                     WH_ARRAY_SIZE(place_words))) {
-            file_entity(
-                r, K_PLACE, name,
-                wh_xasprintf("context: %.*s", (int)before->len, before->s));
-        } else if (person >= 0 && p->first == p->last) {
-            file_entity(
-                r, K_PERSON, wh_xstrdup(r->ent[person].name),
-                wh_xasprintf("part of the name %s", r->ent[person].name));
-            free(name);
+            file_entity(r, K_PLACE, name.s, "context: ", before->s,
+                        before->len, "");
+        } else if (person >= 0) {
+            const char *full = r->ent[person].name;
+
+            file_entity(r, K_PERSON, full, "part of the name ", full,
+                        strlen(full), "");
         } else if ((bits & G_PLACE) != 0 && (bits & G_GIVEN) == 0) {
-            file_entity(r, K_PLACE, name, wh_xstrdup("gazetteer: places"));
-        } else {
-            if ((bits & G_PLACE) != 0) {
-                note_ambiguous(r, name, bits);
-            }
-            free(name);
+            file_entity(r, K_PLACE, name.s, "gazetteer: places", NULL, 0, "");
+        } else if ((bits & G_PLACE) != 0) {
+            note_ambiguous(r, name.s, bits);
         }
+        free(name.heap);
     }
 }
 
 /* ---- output ---- */
 
-static int has_name(const json_t *arr, const char *name)
+/* 1 when one of the first n objects of arr has the name. */
+static int has_name(const json_t *arr, size_t n, const char *name)
 {
     size_t k;
 
-    for (k = 0; k < json_array_size(arr); k++) {
-        const char *n =
+    for (k = 0; k < n; k++) {
+        const char *v =
             json_string_value(json_object_get(json_array_get(arr, k), "name"));
 
-        if (n != NULL && strcmp(n, name) == 0) {
+        if (v != NULL && strcmp(v, name) == 0) {
             return 1;
         }
     }
@@ -791,14 +1045,17 @@ static void write_out(struct run *r, struct wh_record *rec, json_t *ev)
     for (kind = K_PERSON; kind <= K_PLACE; kind++) {
         json_t *arr = json_object_get(extra, kind_key[kind]);
         int created = 0;
+        size_t given; /* what the source set: names filed here are unique */
 
         if (!json_is_array(arr)) {
             arr = json_array();
             created = 1;
         }
+        given = json_array_size(arr);
         for (k = 0; k < r->nent; k++) {
             const struct entity *e = &r->ent[k];
             json_t *obj;
+            json_t *name;
 
             if ((int)e->kind != kind ||
                 (kind != K_PERSON && is_person(r, e->name))) {
@@ -807,16 +1064,21 @@ static void write_out(struct run *r, struct wh_record *rec, json_t *ev)
             /* json_object() and setters rather than json_pack(): the
              * format parsing showed in profiles of this loop */
             obj = json_object();
-            json_object_set_new_nocheck(obj, "name", json_string(e->name));
-            json_object_set_new_nocheck(obj, "rule", json_string(e->rule));
+            /* names and rules are cut from valid UTF-8 at word bounds;
+             * the name string is shared by the evidence and the list */
+            name = json_string_nocheck(e->name);
+            json_object_set_nocheck(obj, "name", name);
+            json_object_set_new_nocheck(obj, "rule",
+                                        json_string_nocheck(e->rule));
             json_object_set_new_nocheck(obj, "mentions",
                                         json_integer((json_int_t)e->mentions));
             json_array_append_new(evk[kind], obj);
-            if (!has_name(arr, e->name)) {
+            if (!has_name(arr, given, e->name)) {
                 obj = json_object();
-                json_object_set_new_nocheck(obj, "name", json_string(e->name));
+                json_object_set_nocheck(obj, "name", name);
                 json_array_append_new(arr, obj);
             }
+            json_decref(name);
         }
         if (created && json_array_size(arr) > 0) {
             json_object_set_new(extra, kind_key[kind], arr);
@@ -837,7 +1099,6 @@ static int entities_process(void *p, struct wh_record *rec,
     struct wh_enrich_tokenizer tz;
     struct wh_enrich_token tok;
     struct run r;
-    size_t cap = 0;
     size_t cased = 0;
     size_t skip;
     size_t k;
@@ -859,28 +1120,26 @@ static int entities_process(void *p, struct wh_record *rec,
         if (tok.s < in.text + skip) {
             continue;
         }
-        if (r.ntok == cap) {
-            cap = cap == 0 ? 256 : cap * 2;
-            r.tok = wh_xrealloc(r.tok, cap * sizeof(*r.tok));
+        if (r.ntok == ctx->cap_tok) {
+            ctx->cap_tok = ctx->cap_tok == 0 ? 256 : ctx->cap_tok * 2;
+            ctx->tok = wh_xrealloc(ctx->tok, ctx->cap_tok * sizeof(*ctx->tok));
         }
-        r.tok[r.ntok++] = tok;
+        ctx->tok[r.ntok++] = tok;
         cased += (tok.flags & WH_TOK_CAP) ? 1 : 0;
     }
-    r.lower.cap = 64;
-    while (r.lower.cap < r.ntok * 2) {
-        r.lower.cap *= 2;
+    r.tok = ctx->tok;
+    if (ctx->cap_aux < ctx->cap_tok) {
+        ctx->cap_aux = ctx->cap_tok;
+        ctx->gaz_bits =
+            wh_xrealloc(ctx->gaz_bits, ctx->cap_aux * sizeof(*ctx->gaz_bits));
+        ctx->stop = wh_xrealloc(ctx->stop, ctx->cap_aux);
+        ctx->ph = wh_xrealloc(ctx->ph, ctx->cap_aux * sizeof(*ctx->ph));
     }
-    r.lower.slots = wh_xcalloc(r.lower.cap, sizeof(*r.lower.slots));
-    for (k = 0; k < r.ntok; k++) {
-        const struct wh_enrich_token *t = &r.tok[k];
-
-        if ((t->flags &
-             (WH_TOK_CAP | WH_TOK_UPPER | WH_TOK_IDEO | WH_TOK_DIGIT)) == 0) {
-            struct lower_word *w = lower_slot(&r.lower, t->s, t->len);
-
-            w->s = t->s;
-            w->len = t->len;
-        }
+    r.gaz_bits = ctx->gaz_bits;
+    r.stop = ctx->stop;
+    if (r.ntok > 0) {
+        memset(r.gaz_bits, 0, r.ntok * sizeof(*r.gaz_bits));
+        memset(r.stop, STOP_UNKNOWN, r.ntok);
     }
     if (r.ntok == 0) {
         wh_enrich_unknown(ev, "no text");
@@ -891,7 +1150,7 @@ static int entities_process(void *p, struct wh_record *rec,
                               "case, or all lower case");
         goto out;
     }
-    r.ph = wh_xcalloc(r.ntok, sizeof(*r.ph));
+    r.ph = ctx->ph;
     r.ambiguous = json_array();
     find_phrases(&r);
     first_pass(&r);
@@ -903,14 +1162,10 @@ static int entities_process(void *p, struct wh_record *rec,
     }
 out:
     for (k = 0; k < r.nent; k++) {
-        free(r.ent[k].name);
-        free(r.ent[k].rule);
+        free(r.ent[k].name); /* and the rule */
     }
     json_decref(r.ambiguous);
-    free(r.lower.slots);
     free(r.ent);
-    free(r.ph);
-    free(r.tok);
     wh_enrich_input_free(&in);
     return WH_OK;
 }

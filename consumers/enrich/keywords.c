@@ -160,9 +160,10 @@ static int keywords_process(void *p, struct wh_record *rec,
     for (k = 0; k < n && k < ctx->count; k++) {
         json_t *obj = json_object(); /* not json_pack(): cheaper */
 
-        json_array_append_new(list, json_string(sorted[k].form));
+        /* the form is lower-cased from valid UTF-8 text */
+        json_array_append_new(list, json_string_nocheck(sorted[k].form));
         json_object_set_new_nocheck(obj, "keyword",
-                                    json_string(sorted[k].form));
+                                    json_string_nocheck(sorted[k].form));
         json_object_set_new_nocheck(obj, "stem", json_string(sorted[k].stem));
         json_object_set_new_nocheck(obj, "score",
                                     json_integer(score100(sorted[k].weight)));

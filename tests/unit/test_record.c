@@ -345,9 +345,13 @@ static void test_body_counts(void **state)
 static void test_dump_matches_jansson(void **state)
 {
     static const char *const strings[] = {
-        "plain", "quote \" backslash \\ slash / del \x7f",
-        "controls \x01\x1f\t\n\r\b\f", "utf-8: caf\xc3\xa9 \xe2\x80\x94 "
-        "\xf0\x9f\x93\xb0", "bad utf-8: \xff\xc3(", "", "\xe2\x80\xa8 sep",
+        "plain",
+        "quote \" backslash \\ slash / del \x7f",
+        "controls \x01\x1f\t\n\r\b\f",
+        "utf-8: caf\xc3\xa9 \xe2\x80\x94 \xf0\x9f\x93\xb0",
+        "bad utf-8: \xff\xc3(",
+        "",
+        "\xe2\x80\xa8 sep",
     };
     size_t i;
 
