@@ -1,6 +1,6 @@
 /*
  * dateline.c - the "dateline" enricher: reads the dateline at the start
- * of the body ("WASHINGTON —", "LONDON (Reuters) -",
+ * of the body ("WASHINGTON —", "LONDON (Wire) -",
  * "LISBON, Nov 25 (Agency) –") into ninjs "located", properly cased, and
  * keeps the agency, the date or region and the raw dateline in the
  * evidence object.

@@ -187,7 +187,7 @@ void wh_enrich_input_build(struct wh_enrich_input *in,
 void wh_enrich_input_free(struct wh_enrich_input *in);
 
 /* Where a dateline at the start of body text s ends ("WASHINGTON
- * (Reuters) -", "LISBON, Nov 25 (Agency) -"): the offset just past its
+ * (Wire) -", "LISBON, Nov 25 (Agency) -"): the offset just past its
  * dash, or 0 when there is none. A dateline is a dash (-, --, en or em
  * dash after a blank) on the first line within 120 bytes, after a first
  * word in capitals or a closing parenthesis. Used to keep the dateline
