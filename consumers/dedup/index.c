@@ -26,20 +26,25 @@
 #define DIR_PER_SLOT 4
 #define GROUP_BITS 4
 #define FINE_SAT 255
-#define PIPE_DIR ((size_t)16) /* probes from directory to entries */
-#define PIPE_ENT ((size_t)16) /* probes from entries to the scan */
+#define PIPE_DIR ((size_t)32) /* probes from directory to entries */
+#define PIPE_ENT ((size_t)32) /* probes from entries to the scan */
 
-/* An entry as stored: 12 bytes, 4-byte aligned. */
+/* An entry of the unsorted tail (and of a merge in progress). */
 struct entry {
     uint32_t lo;
     uint32_t hi;
     uint32_t id;
 };
 
+/* Fingerprints and ids are two parallel arrays: a probe reads only the
+ * fingerprints of its slot (~5 at 10M: 40 bytes, most often one cache
+ * line, where 12-byte entries needed two), and an id only for an entry
+ * within the radius. */
 struct table {
-    unsigned shift;  /* key = low `bits` bits of fp rotated right */
-    unsigned bits;   /* by shift: block i and the bits after it */
-    struct entry *e; /* sorted by (block, id) */
+    unsigned shift; /* key = low `bits` bits of fp rotated right */
+    unsigned bits;  /* by shift: block i and the bits after it */
+    uint64_t *fp;   /* sorted by (block, id) */
+    uint32_t *id;   /* id[j] is fp[j]'s */
     size_t n;
     /* the directory over the leading dbits bits of the key ("slots"):
      * coarse[g] = first entry of group g of 2^GROUP_BITS slots; fine[s]
@@ -137,7 +142,8 @@ void wh_index_free(struct wh_index *idx)
         return;
     }
     for (i = 0; i < idx->p.tables; i++) {
-        big_free(idx->t[i].e, idx->t[i].n * sizeof(struct entry));
+        big_free(idx->t[i].fp, idx->t[i].n * sizeof(uint64_t));
+        big_free(idx->t[i].id, idx->t[i].n * sizeof(uint32_t));
         if (idx->t[i].coarse != NULL) {
             big_free(idx->t[i].coarse, dir_bytes(&idx->t[i]));
         }
@@ -247,7 +253,7 @@ static void build_dir(struct table *t)
      * the data (a loop per slot mispredicts about once an entry) */
     start = wh_xcalloc(nb + 1, sizeof(*start));
     for (i = 0; i < t->n; i++) {
-        start[slot_of(t, block(t, entry_fp(&t->e[i]))) + 1]++;
+        start[slot_of(t, block(t, t->fp[i])) + 1]++;
     }
     for (i = 1; i <= nb; i++) {
         start[i] += start[i - 1];
@@ -277,7 +283,7 @@ static uint32_t slot_start(const struct table *t, uint32_t s)
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
 
-        if (slot_of(t, block(t, entry_fp(&t->e[mid]))) < s) {
+        if (slot_of(t, block(t, t->fp[mid])) < s) {
             lo = mid + 1;
         } else {
             hi = mid;
@@ -290,20 +296,29 @@ static uint32_t slot_start(const struct table *t, uint32_t s)
  * array of exactly n + m entries (no slack: memory is the point). */
 static void table_merge(struct table *t, const struct entry *add, size_t m)
 {
-    struct entry *e = big_alloc((t->n + m) * sizeof(*e));
+    uint64_t *fp = big_alloc((t->n + m) * sizeof(*fp));
+    uint32_t *id = big_alloc((t->n + m) * sizeof(*id));
     size_t i = 0;
     size_t j = 0;
     size_t k = 0;
 
     while (i < t->n || j < m) {
-        if (j == m || (i < t->n && entry_cmp(&t->e[i], &add[j], t) <= 0)) {
-            e[k++] = t->e[i++];
+        uint32_t ki = i < t->n ? block(t, t->fp[i]) : 0;
+        uint32_t kj = j < m ? block(t, entry_fp(&add[j])) : 0;
+
+        if (j == m ||
+            (i < t->n && (ki < kj || (ki == kj && t->id[i] <= add[j].id)))) {
+            fp[k] = t->fp[i];
+            id[k++] = t->id[i++];
         } else {
-            e[k++] = add[j++];
+            fp[k] = entry_fp(&add[j]);
+            id[k++] = add[j++].id;
         }
     }
-    big_free(t->e, t->n * sizeof(*t->e));
-    t->e = e;
+    big_free(t->fp, t->n * sizeof(*t->fp));
+    big_free(t->id, t->n * sizeof(*t->id));
+    t->fp = fp;
+    t->id = id;
     t->n += m;
     build_dir(t);
 }
@@ -437,8 +452,8 @@ static void hit_add(struct wh_index_hit *hits, size_t *n, size_t max,
  * x86-64 target has none and counting bits is most of the work per entry
  * read (~500 entries a lookup at 10M). */
 static inline __attribute__((always_inline)) size_t
-scan_body(const struct wh_index *idx, struct probe *pr, size_t npr,
-          uint64_t fp, struct wh_index_hit *hits, size_t max, int hw)
+scan_body(const struct wh_index *idx, struct probe *pr, size_t npr, uint64_t fp,
+          struct wh_index_hit *hits, size_t max, int hw)
 {
     size_t nhits = 0;
     size_t i;
@@ -466,22 +481,17 @@ scan_body(const struct wh_index *idx, struct probe *pr, size_t npr,
             struct probe *q = &pr[i - PIPE_DIR];
             const struct table *t = &idx->t[q->table];
             uint32_t sl = slot_of(t, q->key);
-            const char *at;
-            const char *last;
-            unsigned lines = 0;
 
             q->begin = slot_start(t, sl);
             q->end = slot_start(t, sl + 1);
             if (q->end > q->begin) {
-                /* every line of the slot's entries, up to 4 (a longer
-                 * run is read sequentially: the hardware follows it) */
-                at = (const char *)&t->e[q->begin];
-                last = (const char *)&t->e[q->end - 1];
-                while (lines < 4 && at <= last + sizeof(struct entry) - 1) {
-                    __builtin_prefetch(at);
-                    at += 64;
-                    lines++;
-                }
+                /* the first and the last cache line of the slot's
+                 * fingerprints, without a branch on whether they are one
+                 * line or two (~5 fingerprints, 40 bytes, at 10M; a
+                 * mispredicted branch here cost more than the second
+                 * prefetch); lines in between are read in sequence */
+                __builtin_prefetch(&t->fp[q->begin]);
+                __builtin_prefetch(&t->fp[q->end - 1]);
             }
         }
         if (i >= PIPE_DIR + PIPE_ENT) {
@@ -491,7 +501,7 @@ scan_body(const struct wh_index *idx, struct probe *pr, size_t npr,
             uint32_t j;
 
             for (j = q->begin; j < q->end; j++) {
-                uint64_t efp = entry_fp(&t->e[j]);
+                uint64_t efp = t->fp[j];
                 unsigned d;
 
                 if (!exact && block(t, efp) != q->key) {
@@ -500,7 +510,7 @@ scan_body(const struct wh_index *idx, struct probe *pr, size_t npr,
                 d = hw ? (unsigned)__builtin_popcountll(efp ^ fp)
                        : popcount64(efp ^ fp);
                 if (d <= idx->p.radius) {
-                    hit_add(hits, &nhits, max, t->e[j].id, d);
+                    hit_add(hits, &nhits, max, t->id[j], d);
                 }
             }
         }
@@ -641,7 +651,7 @@ size_t wh_index_bytes(const struct wh_index *idx)
     unsigned i;
 
     for (i = 0; i < idx->p.tables; i++) {
-        bytes += idx->t[i].n * sizeof(struct entry);
+        bytes += idx->t[i].n * (sizeof(uint64_t) + sizeof(uint32_t));
         if (idx->t[i].coarse != NULL) {
             bytes += dir_bytes(&idx->t[i]);
         }

@@ -16,17 +16,21 @@
  * them (pigeonhole: some block has no other differing bit), and often
  * beyond.
  *
- * Layout (memory-lean): each table is one array of 12-byte entries
- * {fingerprint, 32-bit id} sorted by its block, plus a directory indexed
+ * Layout (memory-lean): each table is an array of 64-bit fingerprints
+ * sorted by its block with a parallel array of 32-bit ids (12 bytes an
+ * entry, but a probe reads only fingerprints: ~5 at 10M, 40 bytes, most
+ * often one cache line; an id only for a hit), plus a directory indexed
  * directly by the leading bits of the block (2^d slots, d the smallest
  * with 2^d >= n/4, at most the block's bits; a byte per slot and a 32-bit
  * offset per 16 slots: ~0.2 byte per entry, small enough to stay in the
  * CPU cache), so a probe reads exactly the entries of its slot. A lookup
- * computes all its keys first and prefetches the directory slots and
- * entries of later probes while it scans earlier ones, so the memory
- * accesses of its probes overlap. New entries go to a small unsorted tail,
- * scanned in full by every lookup and merged into the tables when it
- * grows past about sqrt(16 n) entries.
+ * computes all its keys first and prefetches the directory slots and the
+ * first and last cache line of the entries of later probes while it
+ * scans earlier ones, so the memory accesses of its probes overlap: at
+ * 10M, where the tables no longer fit in any cache, a lookup costs ~1.2x
+ * what it costs at 100k (bench/dedup). New entries go to a small unsorted
+ * tail, scanned in full by every lookup and merged into the tables when
+ * it grows past about sqrt(16 n) entries.
  *
  * Not thread-safe: one index per thread, or a lock around every call.
  */

@@ -4,6 +4,7 @@
  */
 #include "store.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -165,6 +166,8 @@ static int file_next(void *v, struct wh_buf *rec, uint64_t *loc, char *errstr,
         return rc == WH_OK ? 0 : rc;
     }
     memcpy(hdr, b->buf + (b->pos - b->buf_off), sizeof(hdr));
+    hdr[0] = le32toh(hdr[0]);
+    hdr[1] = le32toh(hdr[1]);
     if (hdr[0] != FRAME_MAGIC || hdr[1] > FRAME_MAX) {
         /* appends are whole frames, so a torn one starts well: this is
          * damage, and skipping it would make processes disagree */
@@ -183,7 +186,7 @@ static int file_next(void *v, struct wh_buf *rec, uint64_t *loc, char *errstr,
     }
     p = b->buf + (b->pos - b->buf_off);
     memcpy(&crc, p + sizeof(hdr) + hdr[1], sizeof(crc));
-    if (crc != XXH32(p + sizeof(hdr), hdr[1], 0)) {
+    if (le32toh(crc) != XXH32(p + sizeof(hdr), hdr[1], 0)) {
         if (b->pos + sizeof(hdr) + hdr[1] + 4 == (uint64_t)stb.st_size) {
             rc = file_truncate_tail(b, "bad checksum on the last frame", errstr,
                                     errstr_size);
@@ -217,12 +220,12 @@ static int file_append(void *v, const void *rec, size_t len, uint64_t *loc,
         return WH_EINVAL;
     }
     frame = wh_xmalloc(total);
-    u = FRAME_MAGIC;
+    u = htole32(FRAME_MAGIC);
     memcpy(frame, &u, 4);
-    u = (uint32_t)len;
+    u = htole32((uint32_t)len);
     memcpy(frame + 4, &u, 4);
     memcpy(frame + 8, rec, len);
-    u = XXH32(rec, len, 0);
+    u = htole32(XXH32(rec, len, 0));
     memcpy(frame + 8 + len, &u, 4);
     /* one write: a process killed now leaves all of it or none of it in
      * the page cache (a short write only on a full disk: undone below) */
@@ -287,6 +290,8 @@ static int file_get(void *v, uint64_t loc, struct wh_buf *rec, char *errstr,
         return WH_EIO;
     }
     memcpy(hdr, b->map + loc, sizeof(hdr));
+    hdr[0] = le32toh(hdr[0]);
+    hdr[1] = le32toh(hdr[1]);
     if (hdr[0] != FRAME_MAGIC || hdr[1] > FRAME_MAX ||
         loc + sizeof(hdr) + hdr[1] + 4 > b->pos) {
         snprintf(errstr, errstr_size, "%s: bad record at offset %llu", b->path,
@@ -389,9 +394,9 @@ static struct file_backend *file_open(const char *dir, unsigned minhash_k,
     }
     memset(want, 0, sizeof(want));
     memcpy(want, FILE_MAGIC, sizeof(FILE_MAGIC));
-    u = FILE_FORMAT;
+    u = htole32(FILE_FORMAT);
     memcpy(want + 8, &u, 4);
-    u = minhash_k;
+    u = htole32(minhash_k);
     memcpy(want + 12, &u, 4);
     if (file_lock(b, errstr, errstr_size) != WH_OK) {
         goto fail;
@@ -411,6 +416,7 @@ static struct file_backend *file_open(const char *dir, unsigned minhash_k,
         goto fail;
     } else if (memcmp(hdr, want, sizeof(want)) != 0) {
         memcpy(&u, hdr + 12, 4);
+        u = le32toh(u);
         snprintf(errstr, errstr_size,
                  "%s: written with %u MinHash values, configured %u: use "
                  "another state directory",
@@ -431,6 +437,28 @@ fail:
 
 #define REC_HDR 64
 #define FLAG_NEAR 1u
+
+/* Records are little-endian whatever the host, so a log (or a
+ * PostgreSQL table of them) reads the same on every machine. */
+static void put_le(char *p, uint64_t v, unsigned n)
+{
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        p[i] = (char)(uint8_t)(v >> (8 * i));
+    }
+}
+
+static uint64_t get_le(const char *p, unsigned n)
+{
+    uint64_t v = 0;
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        v |= (uint64_t)(uint8_t)p[i] << (8 * i);
+    }
+    return v;
+}
 
 struct rec {
     uint64_t uri_hash;
@@ -457,28 +485,32 @@ static void rec_encode(struct wh_buf *out, const struct rec *r,
                        const uint32_t *minhash)
 {
     char h[REC_HDR];
-    uint16_t u16;
+    unsigned i;
 
     memset(h, 0, sizeof(h));
-    memcpy(h + 0, &r->uri_hash, 8);
-    memcpy(h + 8, &r->body_hash, 8);
-    memcpy(h + 16, &r->self_hash, 8);
-    memcpy(h + 24, &r->fp, 8);
-    memcpy(h + 32, &r->cluster, 4);
-    memcpy(h + 36, &r->dup_of, 4);
-    memcpy(h + 40, &r->prev, 4);
-    memcpy(h + 44, &r->version, 4);
-    u16 = (uint16_t)r->uri_len;
-    memcpy(h + 48, &u16, 2);
+    put_le(h + 0, r->uri_hash, 8);
+    put_le(h + 8, r->body_hash, 8);
+    put_le(h + 16, r->self_hash, 8);
+    put_le(h + 24, r->fp, 8);
+    put_le(h + 32, r->cluster, 4);
+    put_le(h + 36, r->dup_of, 4);
+    put_le(h + 40, r->prev, 4);
+    put_le(h + 44, r->version, 4);
+    put_le(h + 48, r->uri_len, 2);
     h[50] = (char)r->decision;
     h[51] = (char)r->flags;
     h[52] = (char)r->ts_len;
     h[53] = (char)r->k;
-    memcpy(h + 54, &r->sim, 2);
+    put_le(h + 54, r->sim, 2);
     h[56] = (char)r->distance;
     wh_buf_reset(out);
     (void)wh_buf_append(out, h, sizeof(h));
-    (void)wh_buf_append(out, minhash, r->k * sizeof(uint32_t));
+    for (i = 0; i < r->k; i++) {
+        char v[4];
+
+        put_le(v, minhash[i], 4);
+        (void)wh_buf_append(out, v, sizeof(v));
+    }
     (void)wh_buf_append(out, r->uri, r->uri_len);
     (void)wh_buf_append(out, r->ts, r->ts_len);
 }
@@ -486,27 +518,25 @@ static void rec_encode(struct wh_buf *out, const struct rec *r,
 static int rec_decode(const struct wh_buf *in, struct rec *r)
 {
     const char *h = in->data;
-    uint16_t u16;
     size_t need;
 
     if (in->len < REC_HDR) {
         return WH_EPARSE;
     }
-    memcpy(&r->uri_hash, h + 0, 8);
-    memcpy(&r->body_hash, h + 8, 8);
-    memcpy(&r->self_hash, h + 16, 8);
-    memcpy(&r->fp, h + 24, 8);
-    memcpy(&r->cluster, h + 32, 4);
-    memcpy(&r->dup_of, h + 36, 4);
-    memcpy(&r->prev, h + 40, 4);
-    memcpy(&r->version, h + 44, 4);
-    memcpy(&u16, h + 48, 2);
-    r->uri_len = u16;
+    r->uri_hash = get_le(h + 0, 8);
+    r->body_hash = get_le(h + 8, 8);
+    r->self_hash = get_le(h + 16, 8);
+    r->fp = get_le(h + 24, 8);
+    r->cluster = (uint32_t)get_le(h + 32, 4);
+    r->dup_of = (uint32_t)get_le(h + 36, 4);
+    r->prev = (uint32_t)get_le(h + 40, 4);
+    r->version = (uint32_t)get_le(h + 44, 4);
+    r->uri_len = (size_t)get_le(h + 48, 2);
     r->decision = (uint8_t)h[50];
     r->flags = (uint8_t)h[51];
     r->ts_len = (uint8_t)h[52];
     r->k = (uint8_t)h[53];
-    memcpy(&r->sim, h + 54, 2);
+    r->sim = (uint16_t)get_le(h + 54, 2);
     r->distance = (uint8_t)h[56];
     need = REC_HDR + r->k * sizeof(uint32_t) + r->uri_len + r->ts_len;
     if (in->len != need || r->decision < WH_DEDUP_NEW ||
@@ -824,6 +854,7 @@ static int find_copy(struct wh_dedup_store *st,
     struct wh_index_hit hits[MAX_HITS];
     size_t n;
     size_t i;
+    unsigned j;
 
     *best = NONE;
     *best_sim = 0;
@@ -841,7 +872,9 @@ static int find_copy(struct wh_dedup_store *st,
         if (r.k != st->p.sh.minhash_k) {
             continue;
         }
-        memcpy(mh, r.minhash, r.k * sizeof(uint32_t));
+        for (j = 0; j < r.k; j++) {
+            mh[j] = (uint32_t)get_le(r.minhash + 4 * j, 4);
+        }
         sim = wh_simhash_similarity(sig->minhash, mh, r.k);
         if (sim < st->p.threshold) {
             continue;

@@ -310,6 +310,47 @@ static void test_torn_tail(void **state)
     free(b);
 }
 
+/* The log is little-endian whatever the host: file header, frame header
+ * and record fields read the same on every machine. */
+static void test_byte_order(void **state)
+{
+    char *dir = dirpath("order");
+    char *log = wh_xasprintf("%s/dedup.log", dir);
+    char *a = story(7);
+    struct doc d = {"https://x.example/order", a, 7};
+    struct wh_dedup_store *st = open_store(dir);
+    struct wh_dedup_store_params p;
+    struct wh_dedup_result r;
+    unsigned char buf[24 + 64];
+    FILE *fp;
+    unsigned long len;
+
+    (void)state;
+    wh_dedup_store_params_default(&p);
+    assert_int_equal(decide(st, &d, &r), WH_OK);
+    wh_dedup_result_clear(&r);
+    wh_dedup_store_close(st);
+    fp = fopen(log, "rb");
+    assert_non_null(fp);
+    assert_int_equal(fread(buf, 1, sizeof(buf), fp), sizeof(buf));
+    fclose(fp);
+    assert_memory_equal(buf, "WHDEDUP", 8);
+    assert_int_equal(buf[8], 1); /* format 1 */
+    assert_int_equal(buf[9] | buf[10] | buf[11], 0);
+    assert_int_equal(buf[12] | buf[13] << 8, p.sh.minhash_k);
+    assert_memory_equal(buf + 16, "WHDR", 4); /* frame magic */
+    len = buf[20] | (unsigned long)buf[21] << 8 | (unsigned long)buf[22] << 16 |
+          (unsigned long)buf[23] << 24;
+    /* header, MinHash values, uri (no timestamp: not a new version) */
+    assert_int_equal(len, 64 + 4 * p.sh.minhash_k + strlen(d.uri));
+    /* version 1 at offset 44 of the record, the uri length at 48 */
+    assert_memory_equal(buf + 24 + 44, "\x01\x00\x00\x00", 4);
+    assert_int_equal(buf[24 + 48] | buf[24 + 49] << 8, strlen(d.uri));
+    free(log);
+    free(dir);
+    free(a);
+}
+
 /* Two processes get the copies of NSTORIES stories at the same moment
  * (each story's copies split between them) and must put each story in one
  * cluster; a third process reading the log afterwards agrees. */
@@ -441,9 +482,8 @@ static void test_concurrent(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_decisions),
-        cmocka_unit_test(test_bad_input),
-        cmocka_unit_test(test_torn_tail),
+        cmocka_unit_test(test_decisions),  cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_torn_tail),  cmocka_unit_test(test_byte_order),
         cmocka_unit_test(test_concurrent),
     };
 
