@@ -854,7 +854,7 @@ static int find_copy(struct wh_dedup_store *st,
     struct wh_index_hit hits[MAX_HITS];
     size_t n;
     size_t i;
-    unsigned j;
+    size_t j;
 
     *best = NONE;
     *best_sim = 0;
@@ -873,7 +873,7 @@ static int find_copy(struct wh_dedup_store *st,
             continue;
         }
         for (j = 0; j < r.k; j++) {
-            mh[j] = (uint32_t)get_le(r.minhash + 4 * j, 4);
+            mh[j] = (uint32_t)get_le(r.minhash + sizeof(uint32_t) * j, 4);
         }
         sim = wh_simhash_similarity(sig->minhash, mh, r.k);
         if (sim < st->p.threshold) {
