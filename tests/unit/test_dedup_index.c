@@ -234,12 +234,70 @@ static void test_bytes(void **state)
     wh_index_free(idx);
 }
 
+/* Merging in place (many adds, merges at sizes where the directory keeps
+ * its size and where it grows) gives exactly the answers of one bulk
+ * load, also with fingerprints crowded into few slots (a third share
+ * their top 40 bits, so directory bytes saturate). */
+static void test_merges_vs_bulk(void **state)
+{
+    struct wh_index_params p;
+    struct wh_index *inc;
+    struct wh_index *bulk;
+    const size_t n = 60000;
+    uint64_t *fps = wh_xcalloc(n, sizeof(*fps));
+    uint64_t s = 1234;
+    size_t i;
+
+    (void)state;
+    wh_index_params_default(&p);
+    inc = wh_index_new(&p);
+    bulk = wh_index_new(&p);
+    for (i = 0; i < n; i++) {
+        fps[i] = rng(&s);
+        if (i % 3 == 0) {
+            fps[i] = (0xfeedfacecafeULL << 24) | (fps[i] & 0xffffff);
+        }
+        if (i % 1000 == 7) {
+            fps[i] = fps[i - 1]; /* one fingerprint under two ids */
+        }
+        /* ids in descending order: merges must order by id too */
+        wh_index_add(inc, fps[i], (uint32_t)(n - i));
+        wh_index_append(bulk, fps[i], (uint32_t)(n - i));
+        if (i % 7919 == 0) {
+            wh_index_compact(inc); /* merges of every size */
+        }
+    }
+    wh_index_compact(inc);
+    wh_index_compact(bulk);
+    assert_int_equal(wh_index_count(inc), n);
+    for (i = 0; i < 3000; i++) {
+        struct wh_index_hit a[32];
+        struct wh_index_hit b[32];
+        uint8_t weak[WH_SIMHASH_WEAK];
+        uint64_t q = fps[rng(&s) % n] ^ ((uint64_t)1 << (rng(&s) % 64)) ^
+                     ((uint64_t)1 << (rng(&s) % 64));
+        size_t na;
+        size_t nb;
+
+        random_weak(&s, weak);
+        na = wh_index_lookup(inc, q, weak, WH_SIMHASH_WEAK, a, 32);
+        nb = wh_index_lookup(bulk, q, weak, WH_SIMHASH_WEAK, b, 32);
+        assert_int_equal(na, nb);
+        assert_true(na > 0);
+        assert_memory_equal(a, b, na * sizeof(*a));
+    }
+    wh_index_free(inc);
+    wh_index_free(bulk);
+    free(fps);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_params),       cmocka_unit_test(test_empty),
-        cmocka_unit_test(test_tables),       cmocka_unit_test(test_tail),
-        cmocka_unit_test(test_hits_vs_scan), cmocka_unit_test(test_bytes),
+        cmocka_unit_test(test_params),         cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_tables),         cmocka_unit_test(test_tail),
+        cmocka_unit_test(test_hits_vs_scan),   cmocka_unit_test(test_bytes),
+        cmocka_unit_test(test_merges_vs_bulk),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
