@@ -47,24 +47,9 @@ PGHOST_DIR=$(sed -n 's/.*host=\([^ ]*\).*/\1/p' "$WORK/conninfo")
 CTL="bash $HERE/pg_helper.sh ctl $PGHOST_DIR"
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -At "$CONNINFO")
 
-TOPIC=wire
-wh_start_broker --partitions 4 --topic "$TOPIC"
-"$WH_PYTHON" "$HERE/dedup_stream.py" gen "$WORK" || fail "generator"
-KX=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=500
-    -X topic.metadata.refresh.interval.ms=1000)
+# shellcheck source=dedup_common.sh
+. "$HERE/dedup_common.sh"
 
-produce() {
-    kcat -P -b "$BROKERS" -t "$TOPIC" -K $'\t' <"$WORK/phase$1.txt" ||
-        fail "kcat could not produce phase $1"
-}
-
-# one_consumer OUT GROUP CONF LOG: --once into jsonl:OUT.
-one_consumer() {
-    timeout 120 "$BIN/wirehose-consumer" --once -b "$BROKERS" -t "$TOPIC" \
-        -g "$2" "${KX[@]}" --sink "jsonl:$1" -c "$WORK/$3.conf" \
-        >>"$WORK/$4" 2>&1 ||
-        { wh_show "$WORK/$4"; fail "consumer --once ($2) failed"; }
-}
 printf 'dedup.state_dir = %s\nflush.ms = 200\n' "$WORK/state-a" \
     >"$WORK/sa.conf"
 for i in 1 2 3; do
@@ -81,51 +66,13 @@ start_b() {
     BPID[$1]=$WH_LAST_PID
 }
 
-# uri+version pairs of JSONL files (missing files are empty).
-pairs() {
-    "$WH_PYTHON" -c '
-import json, sys
-seen = set()
-for path in sys.argv[1:]:
-    try:
-        lines = open(path, encoding="utf-8").readlines()
-    except FileNotFoundError:
-        continue   # not created yet
-    for line in lines:
-        if line.strip():
-            try:
-                d = json.loads(line)
-            except ValueError:
-                continue   # a line being written
-            seen.add(d["uri"] + " " + d.get("version", "1"))
-print("\n".join(sorted(seen)))' "$@"
-}
-
-# wait_b SECONDS: until the two consumers' sinks hold every record the
-# one-consumer run has written so far.
-wait_b() {
-    local want have
-    want=$(pairs "$WORK/a.jsonl")
-    for _ in $(seq $(($1 * 5))); do
-        have=$(pairs "$WORK"/b[0-9].jsonl)
-        if [ -z "$(comm -23 <(echo "$want") <(echo "$have"))" ]; then
-            return 0
-        fi
-        sleep 0.2
-    done
-    echo "missing in the 2-consumer postgres run:" >&2
-    comm -23 <(echo "$want") <(echo "$have") >&2
-    wh_show "$WORK"/b[0-9].log.tmp
-    fail "the two consumers did not catch up"
-}
-
 # ---- phase 1 in both runs; the two consumers join their group
 produce 1
 one_consumer "$WORK/a.jsonl" ga sa a.log
 for i in 1 2; do
     start_b "$i"
 done
-wait_b 60
+wait_b 60 '2-consumer postgres'
 echo "ok: phase 1 consumed by 1 consumer (file) and 2 (postgres)"
 
 for phase in 2 3 4 5; do
@@ -158,7 +105,7 @@ for phase in 2 3 4 5; do
         echo "server started again"
     fi
     cp "$WORK/a.jsonl" "$WORK/a.jsonl.p$phase"
-    wait_b 90
+    wait_b 90 '2-consumer postgres'
     echo "ok: phase $phase consumed by 1 consumer (file) and 2 (postgres)"
 done
 for i in 1 2; do

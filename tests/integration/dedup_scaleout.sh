@@ -33,24 +33,9 @@ wh_need_bin wirehose-devbroker wirehose-consumer wirehose-replay
 "$BIN/wirehose-consumer" --help | grep -q '^  dedup:dedup' ||
     skip "this consumer has no dedup stage"
 
-TOPIC=wire
-wh_start_broker --partitions 4 --topic "$TOPIC"
-"$WH_PYTHON" "$HERE/dedup_stream.py" gen "$WORK" || fail "generator"
-KX=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=500
-    -X topic.metadata.refresh.interval.ms=1000)
+# shellcheck source=dedup_common.sh
+. "$HERE/dedup_common.sh"
 
-produce() {
-    kcat -P -b "$BROKERS" -t "$TOPIC" -K $'\t' <"$WORK/phase$1.txt" ||
-        fail "kcat could not produce phase $1"
-}
-
-# one_consumer OUT GROUP STATE LOG: --once into jsonl:OUT.
-one_consumer() {
-    timeout 120 "$BIN/wirehose-consumer" --once -b "$BROKERS" -t "$TOPIC" \
-        -g "$2" "${KX[@]}" --sink "jsonl:$1" -c "$WORK/$3.conf" \
-        >>"$WORK/$4" 2>&1 ||
-        { wh_show "$WORK/$4"; fail "consumer --once ($2) failed"; }
-}
 printf 'dedup.state_dir = %s\nflush.ms = 200\n' "$WORK/state-a" \
     >"$WORK/sa.conf"
 printf 'dedup.state_dir = %s\nflush.ms = 200\n' "$WORK/state-b" \
@@ -65,51 +50,13 @@ start_b() {
     BPID[$1]=$WH_LAST_PID
 }
 
-# uri+version pairs of JSONL files (missing files are empty).
-pairs() {
-    "$WH_PYTHON" -c '
-import json, sys
-seen = set()
-for path in sys.argv[1:]:
-    try:
-        lines = open(path, encoding="utf-8").readlines()
-    except FileNotFoundError:
-        continue   # not created yet
-    for line in lines:
-        if line.strip():
-            try:
-                d = json.loads(line)
-            except ValueError:
-                continue   # a line being written
-            seen.add(d["uri"] + " " + d.get("version", "1"))
-print("\n".join(sorted(seen)))' "$@"
-}
-
-# wait_b SECONDS: until the three consumers' sinks hold every record the
-# one-consumer run has written so far.
-wait_b() {
-    local want have
-    want=$(pairs "$WORK/a.jsonl")
-    for _ in $(seq $(($1 * 5))); do
-        have=$(pairs "$WORK"/b[0-9].jsonl)
-        if [ -z "$(comm -23 <(echo "$want") <(echo "$have"))" ]; then
-            return 0
-        fi
-        sleep 0.2
-    done
-    echo "missing in the 3-consumer run:" >&2
-    comm -23 <(echo "$want") <(echo "$have") >&2
-    wh_show "$WORK"/b[0-9].log.tmp
-    fail "the three consumers did not catch up"
-}
-
 # ---- phase 1 in both runs; the three consumers join their group
 produce 1
 one_consumer "$WORK/a.jsonl" ga sa a.log
 for i in 1 2 3; do
     start_b "$i"
 done
-wait_b 60
+wait_b 60 3-consumer
 echo "ok: phase 1 (originals) consumed by 1 and by 3 consumers"
 
 for phase in 2 3 4 5; do
@@ -126,11 +73,11 @@ for phase in 2 3 4 5; do
         kill -KILL "${BPID[2]}"
         wait "${BPID[2]}" 2>/dev/null || true
         echo "consumer 2 killed (SIGKILL) in phase 3"
-        wait_b 90
+        wait_b 90 3-consumer
         start_b 2
     fi
     cp "$WORK/a.jsonl" "$WORK/a.jsonl.p$phase"
-    wait_b 90
+    wait_b 90 3-consumer
     echo "ok: phase $phase consumed by 1 and by 3 consumers"
 done
 
