@@ -292,12 +292,15 @@ struct wh_enrich_lang *wh_enrich_langs_get(struct wh_enrich_langs *langs,
 /* ---- term bag: stems of the text with weights ---- */
 
 struct wh_enrich_term {
-    char *stem;        /* the key (one allocation with form) */
+    char *stem;        /* the key, NUL-terminated, in the bag's arena */
     char *form;        /* shortest lower-case word seen with that stem */
     size_t stem_len;
+    size_t form_len;
     double weight;     /* sum of the weights of its occurrences */
     unsigned count;
     size_t first;      /* token index of the first occurrence */
+    uint64_t hash;     /* of the stem */
+    size_t off;        /* of the stem in the arena (while building) */
 };
 
 struct wh_enrich_terms {
@@ -306,6 +309,9 @@ struct wh_enrich_terms {
     size_t cap;
     size_t *slots;      /* hash table: index + 1 into v, 0 empty */
     size_t nslots;
+    char *arena;        /* every stem and form, one allocation */
+    size_t arena_len;
+    size_t arena_cap;
     size_t words;       /* words read */
     size_t ideo;        /* of which single ideographic characters */
     double total;       /* sum of the weights of all kept terms */
