@@ -293,6 +293,34 @@ static void test_body_hash(void **state)
     snprintf(expect, sizeof(expect), "xxh3:%s", hex);
     assert_string_equal(a, expect);
 
+    /* a body many times the hashing buffer: the same as hashing its
+     * normalized form at once */
+    {
+        size_t cap = 200000;
+        char *raw = wh_xmalloc(cap);
+        char *norm = wh_xmalloc(cap);
+        size_t nr = 0;
+        size_t nn = 0;
+        unsigned i;
+        char *d;
+
+        for (i = 0; i < 9000; i++) {
+            static const char *const gaps[] = {" ", "\n\n", " \t ", "\r\n"};
+            const char *gap = gaps[i % 4];
+
+            nr += (size_t)snprintf(raw + nr, cap - nr, "%sword%u", gap, i);
+            nn += (size_t)snprintf(norm + nn, cap - nn, "%sword%u",
+                                   i ? " " : "", i);
+        }
+        d = wh_body_hash(raw);
+        wh_hash64_hex(wh_hash64(norm, nn), hex);
+        snprintf(expect, sizeof(expect), "xxh3:%s", hex);
+        assert_string_equal(d, expect);
+        free(d);
+        free(raw);
+        free(norm);
+    }
+
     rec->body_text = wh_xstrdup("  First paragraph.\n\n\nSecond one.");
     wh_record_hash_body(rec);
     assert_string_equal(rec->content_hash, a);
@@ -371,14 +399,13 @@ static void test_dump_matches_jansson(void **state)
         rec->version = (unsigned)i + 1;
         rec->http_status = 200;
         rec->source = wh_xstrdup(strings[(i + 4) % 7]);
-        rec->extra = json_pack("{s:[{s:s,s:s}],s:s}", "subjects", "name",
-                               strings[(i + 5) % 7], "uri",
-                               "http://cv.iptc.org/x", "located",
-                               strings[(i + 6) % 7]);
-        rec->ext = json_pack("{s:{s:f,s:I,s:b,s:n,s:[i,s]}}", "enrich",
-                             "score", 0.125 * (double)i, "big",
-                             (json_int_t)1 << 40, "ok", (int)(i & 1), "none",
-                             "list", -7, strings[i]);
+        rec->extra = json_pack(
+            "{s:[{s:s,s:s}],s:s}", "subjects", "name", strings[(i + 5) % 7],
+            "uri", "http://cv.iptc.org/x", "located", strings[(i + 6) % 7]);
+        rec->ext =
+            json_pack("{s:{s:f,s:I,s:b,s:n,s:[i,s]}}", "enrich", "score",
+                      0.125 * (double)i, "big", (json_int_t)1 << 40, "ok",
+                      (int)(i & 1), "none", "list", -7, strings[i]);
         doc = wh_record_to_json(rec);
         theirs = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
         mine = wh_record_dump(rec);
