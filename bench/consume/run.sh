@@ -69,6 +69,18 @@ GT=${WH_SRCDIR:-$HERE/../..}/../shared/datasets/extraction-dev/ground-truth.json
 "$PYTHON" - "$RECORDS" "$BODY_BYTES" "$GT" >"$WORK/records" <<'EOF'
 import json, os, random, sys
 n, size = int(sys.argv[1]), int(sys.argv[2])
+
+def emit(i, paras):
+    """Prints record i (key TAB ninjs JSON) with a body of paras."""
+    uri = "https://bench.example/story/%d" % i
+    rec = {"uri": uri, "type": "text",
+           "headlines": [{"role": "main", "value": "Story %d" % i}],
+           "bodies": [{"role": "main", "contentType": "text/plain",
+                       "value": "\n\n".join(paras)}],
+           "wirehose": {"source": "bench",
+                        "fetchedAt": "2026-11-27T10:00:00Z"}}
+    print(uri + "\t" + json.dumps(rec))
+
 rnd = random.Random(42)
 if os.path.exists(sys.argv[3]):
     bodies = [v["articleBody"] for v in json.load(open(sys.argv[3])).values()
@@ -85,14 +97,7 @@ if os.path.exists(sys.argv[3]):
                 break
             out.append(p)
             total += len(p)
-        uri = "https://bench.example/story/%d" % i
-        rec = {"uri": uri, "type": "text",
-               "headlines": [{"role": "main", "value": "Story %d" % i}],
-               "bodies": [{"role": "main", "contentType": "text/plain",
-                           "value": "\n\n".join(out)}],
-               "wirehose": {"source": "bench",
-                            "fetchedAt": "2026-11-27T10:00:00Z"}}
-        print(uri + "\t" + json.dumps(rec))
+        emit(i, out)
     sys.exit(0)
 sys.stderr.write("records: generated text (no extraction dev set found)\n")
 words = ("the government said on tuesday that it would raise taxes cut "
@@ -124,14 +129,7 @@ for i in range(n):
             first = False
         paras.append(p)
         total += len(p)
-    uri = "https://bench.example/story/%d" % i
-    rec = {"uri": uri, "type": "text",
-           "headlines": [{"role": "main", "value": "Story %d" % i}],
-           "bodies": [{"role": "main", "contentType": "text/plain",
-                       "value": "\n\n".join(paras)}],
-           "wirehose": {"source": "bench",
-                        "fetchedAt": "2026-11-27T10:00:00Z"}}
-    print(uri + "\t" + json.dumps(rec))
+    emit(i, paras)
 EOF
 bytes=$(wc -c <"$WORK/records")
 PARTITIONS=${PARTITIONS:-$(((bytes + 3 * 1048576 - 1) / (3 * 1048576)))}

@@ -705,6 +705,19 @@ static int read_uri(struct wh_dedup_store *st, uint32_t id, char **uri,
     return WH_OK;
 }
 
+/* The fields of out that record r (number id) holds as they are. */
+static void result_fields(struct wh_dedup_result *out, uint32_t id,
+                          const struct rec *r)
+{
+    out->decision = (enum wh_dedup_decision)r->decision;
+    out->id = id;
+    out->version = r->version;
+    out->similarity = r->sim / 10000.0;
+    out->distance = r->distance;
+    snprintf(out->version_created, sizeof(out->version_created), "%.*s",
+             (int)r->ts_len, r->ts);
+}
+
 /* Fills out from stored record id (a replay or an exact repeat). */
 static int result_from(struct wh_dedup_store *st, uint32_t id,
                        struct wh_dedup_result *out, char *errstr,
@@ -718,13 +731,7 @@ static int result_from(struct wh_dedup_store *st, uint32_t id,
     if (read_rec(st, id, &r, errstr, errstr_size) != WH_OK) {
         return WH_EIO;
     }
-    out->decision = (enum wh_dedup_decision)r.decision;
-    out->id = id;
-    out->version = r.version;
-    out->similarity = r.sim / 10000.0;
-    out->distance = r.distance;
-    snprintf(out->version_created, sizeof(out->version_created), "%.*s",
-             (int)r.ts_len, r.ts);
+    result_fields(out, id, &r);
     cluster = r.cluster;
     dup_of = r.dup_of;
     prev = r.prev;
@@ -1004,13 +1011,7 @@ static int decide_locked(struct wh_dedup_store *st,
         goto out;
     }
     /* the answer, as result_from() would read it back from the log */
-    out->decision = (enum wh_dedup_decision)nr.decision;
-    out->id = id;
-    out->version = nr.version;
-    out->similarity = nr.sim / 10000.0;
-    out->distance = nr.distance;
-    snprintf(out->version_created, sizeof(out->version_created), "%.*s",
-             (int)nr.ts_len, nr.ts);
+    result_fields(out, id, &nr);
     out->prev_version = prev_version;
     out->prev_body_hash = prev_body_hash;
     out->dup_of_uri = dup_uri;

@@ -959,7 +959,7 @@ struct stem_slot {
 
 struct wh_enrich_stems {
     struct stem_slot *slots;
-    size_t cap;   /* a power of two */
+    size_t cap; /* a power of two */
     size_t count;
 };
 
@@ -1212,12 +1212,13 @@ static void terms_add(struct wh_enrich_terms *t, const char *stem,
     while (t->slots[h] != 0) {
         term = &t->v[t->slots[h] - 1];
         if (term->hash == hash && term->stem_len == stem_len &&
-            memcmp(t->arena + term->off, stem, stem_len) == 0) {
+            memcmp(t->arena.data + term->off, stem, stem_len) == 0) {
             term->weight += weight;
             term->count++;
             if (form_len < term->form_len) {
                 /* shorter: fits where the longer form was */
-                memcpy(t->arena + term->off + stem_len + 1, form, form_len + 1);
+                memcpy(t->arena.data + term->off + stem_len + 1, form,
+                       form_len + 1);
                 term->form_len = form_len;
             }
             t->total += weight;
@@ -1229,19 +1230,13 @@ static void terms_add(struct wh_enrich_terms *t, const char *stem,
         t->cap = t->cap == 0 ? 64 : t->cap * 2;
         t->v = wh_xrealloc(t->v, t->cap * sizeof(*t->v));
     }
-    if (t->arena_len + stem_len + form_len + 2 > t->arena_cap) {
-        t->arena_cap = t->arena_cap == 0 ? 4096 : t->arena_cap * 2;
-        while (t->arena_len + stem_len + form_len + 2 > t->arena_cap) {
-            t->arena_cap *= 2;
-        }
-        t->arena = wh_xrealloc(t->arena, t->arena_cap);
-    }
     term = &t->v[t->n];
-    term->off = t->arena_len;
-    memcpy(t->arena + t->arena_len, stem, stem_len);
-    t->arena[t->arena_len + stem_len] = '\0';
-    memcpy(t->arena + t->arena_len + stem_len + 1, form, form_len + 1);
-    t->arena_len += stem_len + form_len + 2;
+    term->off = t->arena.len;
+    /* no maximum on the arena: these cannot fail (out of memory aborts) */
+    (void)wh_buf_append(&t->arena, stem, stem_len);
+    (void)wh_buf_append(&t->arena, "", 1);
+    (void)wh_buf_append(&t->arena, form, form_len);
+    (void)wh_buf_append(&t->arena, "", 1);
     term->stem = NULL;
     term->form = NULL;
     term->stem_len = stem_len;
@@ -1300,9 +1295,7 @@ void wh_enrich_terms_build(struct wh_enrich_terms *t,
     struct pending_word *pw = NULL;
     size_t npw = 0;
     size_t cappw = 0;
-    char *lows = NULL;
-    size_t lows_len = 0;
-    size_t lows_cap = 0;
+    struct wh_buf lows; /* the kept words, "low\0" each */
     size_t body_first = (size_t)-1;
     size_t k;
     const char *skip_from = in->text + in->body_off;
@@ -1310,6 +1303,8 @@ void wh_enrich_terms_build(struct wh_enrich_terms *t,
         skip_from + wh_enrich_dateline_end(skip_from, in->len - in->body_off);
 
     memset(t, 0, sizeof(*t));
+    wh_buf_init(&t->arena, 0);
+    wh_buf_init(&lows, 0);
     /* Pass 1: the words to count, lower-cased, each with its weight; the
      * stem memo slot of each is prefetched (the memo outgrows the L2
      * cache of a busy consumer, and waiting for it was half of this
@@ -1348,19 +1343,11 @@ void wh_enrich_terms_build(struct wh_enrich_terms *t,
             cappw = cappw == 0 ? 256 : cappw * 2;
             pw = wh_xrealloc(pw, cappw * sizeof(*pw));
         }
-        if (lows_len + low_len + 1 > lows_cap) {
-            lows_cap = lows_cap == 0 ? 4096 : lows_cap * 2;
-            while (lows_len + low_len + 1 > lows_cap) {
-                lows_cap *= 2;
-            }
-            lows = wh_xrealloc(lows, lows_cap);
-        }
         p = &pw[npw++];
-        p->off = lows_len;
+        p->off = lows.len;
         p->len = low_len;
-        memcpy(lows + lows_len, low, low_len);
-        lows[lows_len + low_len] = '\0';
-        lows_len += low_len + 1;
+        (void)wh_buf_append(&lows, low, low_len); /* no maximum */
+        (void)wh_buf_append(&lows, "", 1);
         p->hash = wh_hash64(low, low_len);
         if (memo != NULL) {
             __builtin_prefetch(&memo->slots[p->hash & (memo->cap - 1)]);
@@ -1379,7 +1366,7 @@ void wh_enrich_terms_build(struct wh_enrich_terms *t,
     /* Pass 2: stems (the word a memo slot points to is prefetched a few
      * words ahead too) and the bag */
     for (k = 0; k < npw; k++) {
-        const char *low = lows + pw[k].off;
+        const char *low = lows.data + pw[k].off;
         const char *stem = low;
         size_t stem_len = pw[k].len;
 
@@ -1400,16 +1387,16 @@ void wh_enrich_terms_build(struct wh_enrich_terms *t,
         }
     }
     free(pw);
-    free(lows);
+    wh_buf_free(&lows);
     for (k = 0; k < t->n; k++) { /* the arena no longer moves */
-        t->v[k].stem = t->arena + t->v[k].off;
+        t->v[k].stem = t->arena.data + t->v[k].off;
         t->v[k].form = t->v[k].stem + t->v[k].stem_len + 1;
     }
 }
 
 void wh_enrich_terms_free(struct wh_enrich_terms *t)
 {
-    free(t->arena);
+    wh_buf_free(&t->arena);
     free(t->v);
     free(t->slots);
     memset(t, 0, sizeof(*t));

@@ -37,6 +37,7 @@
 #include <stdint.h>
 
 #include "stage.h"
+#include "wh/buf.h"
 
 struct wh_config;
 struct wh_record;
@@ -309,9 +310,7 @@ struct wh_enrich_terms {
     size_t cap;
     size_t *slots;      /* hash table: index + 1 into v, 0 empty */
     size_t nslots;
-    char *arena;        /* every stem and form, one allocation */
-    size_t arena_len;
-    size_t arena_cap;
+    struct wh_buf arena; /* every "stem\0form\0", one allocation */
     size_t words;       /* words read */
     size_t ideo;        /* of which single ideographic characters */
     double total;       /* sum of the weights of all kept terms */

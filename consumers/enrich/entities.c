@@ -276,33 +276,8 @@ static size_t bare_len(const struct wh_enrich_token *t)
     return t->len;
 }
 
-/* The text of tokens [a, b] as written (runs of blanks as one space),
- * without a possessive on the last word. Caller frees. */
-static char *span(const struct run *r, size_t a, size_t b)
-{
-    const char *s = r->tok[a].s;
-    const char *e = r->tok[b].s + bare_len(&r->tok[b]);
-    char *out = wh_xmalloc((size_t)(e - s) + 1);
-    size_t o = 0;
-    int blank = 0;
-
-    for (; s < e; s++) {
-        if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') {
-            blank = 1;
-            continue;
-        }
-        if (blank && o > 0) {
-            out[o++] = ' ';
-        }
-        blank = 0;
-        out[o++] = *s;
-    }
-    out[o] = '\0';
-    return out;
-}
-
-/* span() into out (size bytes): returns the length, or (size_t)-1 when
- * it does not fit. */
+/* The text of tokens [a, b] as span() gives it, into out (size bytes):
+ * returns the length, or (size_t)-1 when it does not fit. */
 static size_t span_buf(const struct run *r, size_t a, size_t b, char *out,
                        size_t size)
 {
@@ -327,6 +302,18 @@ static size_t span_buf(const struct run *r, size_t a, size_t b, char *out,
     }
     out[o] = '\0';
     return o;
+}
+
+/* The text of tokens [a, b] as written (runs of blanks as one space),
+ * without a possessive on the last word. Caller frees. */
+static char *span(const struct run *r, size_t a, size_t b)
+{
+    size_t size =
+        (size_t)(r->tok[b].s + bare_len(&r->tok[b]) - r->tok[a].s) + 1;
+    char *out = wh_xmalloc(size);
+
+    (void)span_buf(r, a, b, out, size); /* fits: size is the raw length */
+    return out;
 }
 
 static unsigned gaz_tok(const struct run *r, size_t i);

@@ -7,9 +7,12 @@
 #   one_consumer OUT GROUP CONF LOG
 #                                one consumer --once into jsonl:OUT
 #   pairs FILE...                uri+version pairs of JSONL files
+#   start_b I CONF               starts consumer I of group gb (pid in
+#                                BPID[I]) into jsonl:$WORK/bI.jsonl
 #   wait_b SECONDS WHAT          waits until the sinks $WORK/b[0-9].jsonl
 #                                hold every record of $WORK/a.jsonl
-# KX holds the Kafka properties every consumer of these tests gets.
+# KX holds the Kafka properties every consumer of these tests gets;
+# $WORK/sa.conf is the one-consumer run's configuration (file store).
 
 TOPIC=wire
 wh_start_broker --partitions 4 --topic "$TOPIC"
@@ -29,6 +32,18 @@ one_consumer() {
         -g "$2" "${KX[@]}" --sink "jsonl:$1" -c "$WORK/$3.conf" \
         >>"$WORK/$4" 2>&1 ||
         { wh_show "$WORK/$4"; fail "consumer --once ($2) failed"; }
+}
+
+printf 'dedup.state_dir = %s\nflush.ms = 200\n' "$WORK/state-a" \
+    >"$WORK/sa.conf"
+
+# start_b I CONF: consumer I of the group gb with configuration CONF.
+declare -a BPID
+start_b() {
+    wh_spawn "$WORK/b$1.log.tmp" "$BIN/wirehose-consumer" -b "$BROKERS" \
+        -t "$TOPIC" -g gb "${KX[@]}" -c "$2" --sink "jsonl:$WORK/b$1.jsonl"
+    # shellcheck disable=SC2034 # used by the scripts that source this
+    BPID[$1]=$WH_LAST_PID
 }
 
 # uri+version pairs of JSONL files (missing files are empty).

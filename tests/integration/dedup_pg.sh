@@ -31,46 +31,25 @@ wh_need_bin wirehose-devbroker wirehose-consumer
 "$BIN/wirehose-consumer" --help | grep -q '^  dedup:dedup' ||
     skip "this consumer has no dedup stage"
 
-# pg_helper exits 77 at once when PostgreSQL is missing.
-wh_spawn "$WORK/pg.log" bash "$HERE/pg_helper.sh" run "$WORK/conninfo"
-PG_PID=$WH_LAST_PID
-if ! wh_wait_file "$WORK/conninfo" "$PG_PID" 120; then
-    if ! kill -0 "$PG_PID" 2>/dev/null; then
-        wait "$PG_PID" && rc=0 || rc=$?
-        [ "$rc" -eq 77 ] && skip "$(cat "$WORK/pg.log")"
-    fi
-    wh_show "$WORK/pg.log"
-    fail "PostgreSQL did not start"
-fi
-CONNINFO=$(cat "$WORK/conninfo")
-PGHOST_DIR=$(sed -n 's/.*host=\([^ ]*\).*/\1/p' "$WORK/conninfo")
+# a server of its own (skipped when PostgreSQL is not installed)
+wh_start_postgres
 CTL="bash $HERE/pg_helper.sh ctl $PGHOST_DIR"
-PSQL=(psql -X -q -v ON_ERROR_STOP=1 -At "$CONNINFO")
 
 # shellcheck source=dedup_common.sh
 . "$HERE/dedup_common.sh"
 
-printf 'dedup.state_dir = %s\nflush.ms = 200\n' "$WORK/state-a" \
-    >"$WORK/sa.conf"
+# consumers 1 and 2 (and the last check's 3): a state directory each,
+# the shared server
 for i in 1 2 3; do
     printf 'dedup.state_dir = %s\ndedup.store = postgres:%s\nflush.ms = 200\n' \
         "$WORK/state-b$i" "$CONNINFO" >"$WORK/sb$i.conf"
 done
 
-# start_b I: consumer I of the two (group gb, state-bI, the shared server).
-declare -a BPID
-start_b() {
-    wh_spawn "$WORK/b$1.log.tmp" "$BIN/wirehose-consumer" -b "$BROKERS" \
-        -t "$TOPIC" -g gb "${KX[@]}" -c "$WORK/sb$1.conf" \
-        --sink "jsonl:$WORK/b$1.jsonl"
-    BPID[$1]=$WH_LAST_PID
-}
-
 # ---- phase 1 in both runs; the two consumers join their group
 produce 1
 one_consumer "$WORK/a.jsonl" ga sa a.log
 for i in 1 2; do
-    start_b "$i"
+    start_b "$i" "$WORK/sb$i.conf"
 done
 wait_b 60 '2-consumer postgres'
 echo "ok: phase 1 consumed by 1 consumer (file) and 2 (postgres)"

@@ -36,25 +36,15 @@ wh_need_bin wirehose-devbroker wirehose-consumer wirehose-replay
 # shellcheck source=dedup_common.sh
 . "$HERE/dedup_common.sh"
 
-printf 'dedup.state_dir = %s\nflush.ms = 200\n' "$WORK/state-a" \
-    >"$WORK/sa.conf"
+# the three consumers share one state directory
 printf 'dedup.state_dir = %s\nflush.ms = 200\n' "$WORK/state-b" \
     >"$WORK/sb.conf"
-
-# start_b I: consumer I of the three (group gb, shared state-b).
-declare -a BPID
-start_b() {
-    wh_spawn "$WORK/b$1.log.tmp" "$BIN/wirehose-consumer" -b "$BROKERS" \
-        -t "$TOPIC" -g gb "${KX[@]}" -c "$WORK/sb.conf" \
-        --sink "jsonl:$WORK/b$1.jsonl"
-    BPID[$1]=$WH_LAST_PID
-}
 
 # ---- phase 1 in both runs; the three consumers join their group
 produce 1
 one_consumer "$WORK/a.jsonl" ga sa a.log
 for i in 1 2 3; do
-    start_b "$i"
+    start_b "$i" "$WORK/sb.conf"
 done
 wait_b 60 3-consumer
 echo "ok: phase 1 (originals) consumed by 1 and by 3 consumers"
@@ -74,7 +64,7 @@ for phase in 2 3 4 5; do
         wait "${BPID[2]}" 2>/dev/null || true
         echo "consumer 2 killed (SIGKILL) in phase 3"
         wait_b 90 3-consumer
-        start_b 2
+        start_b 2 "$WORK/sb.conf"
     fi
     cp "$WORK/a.jsonl" "$WORK/a.jsonl.p$phase"
     wait_b 90 3-consumer

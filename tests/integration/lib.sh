@@ -117,6 +117,29 @@ wh_start_broker() {
     esac
 }
 
+# wh_start_postgres: a PostgreSQL server of this test's own (pg_helper.sh,
+# which exits 77 at once when PostgreSQL is not installed: the test is
+# then skipped with its message); sets CONNINFO, PGHOST_DIR (its socket
+# directory, for pg_helper.sh ctl) and PSQL (psql for one-line answers).
+wh_start_postgres() {
+    local pid rc
+    wh_spawn "$WORK/pg.log" bash "$HERE/pg_helper.sh" run "$WORK/conninfo"
+    pid=$WH_LAST_PID
+    if ! wh_wait_file "$WORK/conninfo" "$pid" 120; then
+        if ! kill -0 "$pid" 2>/dev/null; then
+            wait "$pid" && rc=0 || rc=$?
+            [ "$rc" -eq 77 ] && skip "$(cat "$WORK/pg.log")"
+        fi
+        wh_show "$WORK/pg.log"
+        fail "PostgreSQL did not start"
+    fi
+    CONNINFO=$(cat "$WORK/conninfo")
+    # shellcheck disable=SC2034 # used by the scripts that source this
+    PGHOST_DIR=$(sed -n 's/.*host=\([^ ]*\).*/\1/p' "$WORK/conninfo")
+    # shellcheck disable=SC2034 # used by the scripts that source this
+    PSQL=(psql -X -q -v ON_ERROR_STOP=1 -At "$CONNINFO")
+}
+
 # wh_start_fixture_server DIR [fixture_server flags...]: serves DIR on
 # loopback; sets HTTP (http://127.0.0.1:PORT).
 wh_start_fixture_server() {

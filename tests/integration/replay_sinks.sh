@@ -29,19 +29,8 @@ wh_need_bin wirehose-devbroker wirehose-consumer wirehose-replay
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 export STATE_DIRECTORY=$WORK/state
 
-# ---- PostgreSQL (pg_helper exits 77 at once when it is missing)
-wh_spawn "$WORK/pg.log" bash "$HERE/pg_helper.sh" run "$WORK/conninfo"
-PG_PID=$WH_LAST_PID
-if ! wh_wait_file "$WORK/conninfo" "$PG_PID" 120; then
-    if ! kill -0 "$PG_PID" 2>/dev/null; then
-        wait "$PG_PID" && rc=0 || rc=$?
-        [ "$rc" -eq 77 ] && skip "$(cat "$WORK/pg.log")"
-    fi
-    wh_show "$WORK/pg.log"
-    fail "PostgreSQL did not start"
-fi
-CONNINFO=$(cat "$WORK/conninfo")
-PSQL=(psql -X -q -v ON_ERROR_STOP=1 -At "$CONNINFO")
+# ---- PostgreSQL (skipped when it is not installed)
+wh_start_postgres
 
 # ---- the _bulk endpoint
 STORE=$WORK/store.json

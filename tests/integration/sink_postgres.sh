@@ -15,20 +15,8 @@
 DRIVER=$WH_BINDIR/tests/sink_driver
 [ -x "$DRIVER" ] || fail "$DRIVER not built"
 
-# pg_helper exits 77 at once when PostgreSQL is missing.
-wh_spawn "$WORK/pg.log" bash "$HERE/pg_helper.sh" run "$WORK/conninfo"
-PG_PID=$WH_LAST_PID
-if ! wh_wait_file "$WORK/conninfo" "$PG_PID" 120; then
-    if ! kill -0 "$PG_PID" 2>/dev/null; then
-        wait "$PG_PID" && rc=0 || rc=$?
-        [ "$rc" -eq 77 ] && skip "$(cat "$WORK/pg.log")"
-    fi
-    wh_show "$WORK/pg.log"
-    fail "PostgreSQL did not start"
-fi
-CONNINFO=$(cat "$WORK/conninfo")
-PGHOST_DIR=$(sed -n 's/.*host=\([^ ]*\).*/\1/p' "$WORK/conninfo")
-PSQL=(psql -X -q -v ON_ERROR_STOP=1 -At "$CONNINFO")
+# a server of its own (skipped when PostgreSQL is not installed)
+wh_start_postgres
 
 # record URI VERSION HEADLINE [extra JSON members]
 record() {

@@ -27,7 +27,8 @@ int dedup_fixture_dir_remove(const char *dir)
     return rc == 0 ? 0 : -1;
 }
 
-char *dedup_fixture_story(unsigned seed, size_t nwords, size_t para)
+char *dedup_fixture_story(unsigned seed, size_t nwords, size_t para,
+                          unsigned vocab, size_t sentence)
 {
     static const char *const syl[] = {"ka", "lo", "mi", "ne", "ru", "sa",
                                       "to", "vi", "de", "bo", "ga", "pe"};
@@ -43,12 +44,15 @@ char *dedup_fixture_story(unsigned seed, size_t nwords, size_t para)
         s ^= s << 13;
         s ^= s >> 7;
         s ^= s << 17;
-        w = s % 2000;
+        w = s % vocab;
         if (i > 0) {
             wh_buf_puts(&b, i % para == 0 ? "\n\n" : " ");
         }
         for (k = 0; k < 2 + w % 3; k++) {
             wh_buf_puts(&b, syl[(w / (k + 1) + k) % 12]);
+        }
+        if (sentence != 0 && i % sentence == sentence - 1) {
+            wh_buf_puts(&b, ".");
         }
     }
     return wh_buf_steal(&b);

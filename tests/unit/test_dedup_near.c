@@ -37,7 +37,7 @@ static int teardown(void **state)
 
 static char *story(unsigned seed)
 {
-    return dedup_fixture_story(seed, 250, 50);
+    return dedup_fixture_story(seed, 250, 50, 2000, 0);
 }
 
 static void *stage_init(const char *sub, const char *copies, char *err,

@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
+#include "dedup_fixture.h"
 #include "simhash.h"
-#include "wh/buf.h"
 #include "wh/wh.h"
 
 /* A deterministic article: n words of 4-9 letters from a vocabulary of
@@ -21,34 +21,7 @@
  * 12. Different seeds share the vocabulary (same "topic"). */
 static char *article(unsigned seed, size_t n)
 {
-    static const char *const syl[] = {"ka", "lo", "mi", "ne", "ru", "sa",
-                                      "to", "vi", "de", "bo", "ga", "pe"};
-    struct wh_buf b;
-    uint64_t s = seed * 0x9e3779b97f4a7c15ULL + 1;
-    size_t i;
-
-    wh_buf_init(&b, 0);
-    for (i = 0; i < n; i++) {
-        unsigned k;
-        unsigned nsyl;
-        uint64_t w;
-
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        w = s % 1500;
-        nsyl = 2 + (unsigned)(w % 3);
-        if (i > 0) {
-            wh_buf_puts(&b, i % 50 == 0 ? "\n\n" : " ");
-        }
-        for (k = 0; k < nsyl; k++) {
-            wh_buf_puts(&b, syl[(w / (k + 1) + k) % 12]);
-        }
-        if (i % 12 == 11) {
-            wh_buf_puts(&b, ".");
-        }
-    }
-    return wh_buf_steal(&b);
+    return dedup_fixture_story(seed, n, 50, 1500, 12);
 }
 
 static size_t words(const char *s, uint64_t **w)

@@ -40,7 +40,7 @@ static int teardown(void **state)
 /* A deterministic story of 300 made-up words; seed picks the story. */
 static char *story(unsigned seed)
 {
-    return dedup_fixture_story(seed, 300, 60);
+    return dedup_fixture_story(seed, 300, 60, 2000, 0);
 }
 
 /* A syndicated copy: dateline and sign-off added. */

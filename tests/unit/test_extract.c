@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "extract.h"
+#include "test_files.h"
 #include "wh/record.h"
 #include "wh/wh.h"
 
@@ -60,32 +61,6 @@ static const struct fixture fixtures[] = {
     {"caption-wrapped", "https://diary.example-maker.test/2026/04/"
                         "spring-fair/"},
 };
-
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *data;
-    long n;
-
-    if (f == NULL) {
-        return NULL;
-    }
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
-        fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return NULL;
-    }
-    data = wh_xmalloc((size_t)n + 1);
-    if (fread(data, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(data);
-        return NULL;
-    }
-    fclose(f);
-    data[n] = '\0';
-    *len = (size_t)n;
-    return data;
-}
 
 static char *data_path(const char *name, const char *ext)
 {
@@ -198,9 +173,9 @@ static void run_fixture(const struct fixture *fx)
     size_t hlen = 0;
     size_t tlen = 0;
     size_t jlen = 0;
-    char *html = read_file(html_path, &hlen);
-    char *txt = read_file(txt_path, &tlen);
-    char *jtxt = read_file(json_path, &jlen);
+    char *html = test_read_file(html_path, &hlen);
+    char *txt = test_read_file(txt_path, &tlen);
+    char *jtxt = test_read_file(json_path, &jlen);
     char err[256] = "";
     struct wh_article *art;
     struct wh_record *rec;
@@ -278,7 +253,7 @@ static void test_seed_page(void **state)
                                          NULL};
     char *path = data_path("seed-like", ".html");
     size_t len = 0;
-    char *html = read_file(path, &len);
+    char *html = test_read_file(path, &len);
     char err[256] = "";
     struct wh_article *art;
 

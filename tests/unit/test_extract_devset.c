@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "extract.h"
+#include "test_files.h"
 #include "wh/hash.h"
 #include "wh/wh.h"
 
@@ -173,32 +174,6 @@ static size_t overlap(const struct bag *a, const struct bag *b)
     return n;
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *data;
-    long n;
-
-    if (f == NULL) {
-        return NULL;
-    }
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
-        fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return NULL;
-    }
-    data = wh_xmalloc((size_t)n + 1);
-    if (fread(data, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(data);
-        return NULL;
-    }
-    fclose(f);
-    data[n] = '\0';
-    *len = (size_t)n;
-    return data;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -236,7 +211,7 @@ static void test_devset_f1(void **state)
             json_object_get(json_object_get(gt, ids[i]), "articleBody"));
         char *path = wh_xasprintf("%s/html/%s.html", devset_dir, ids[i]);
         size_t len = 0;
-        char *html = read_file(path, &len);
+        char *html = test_read_file(path, &len);
         char err[256];
         struct wh_article *art = NULL;
         struct bag tb;

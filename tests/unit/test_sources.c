@@ -17,6 +17,7 @@
 #include <zlib.h>
 
 #include "source.h"
+#include "test_files.h"
 #include "wh/record.h"
 #include "wh/wh.h"
 
@@ -28,25 +29,14 @@ static char *fixture(const char *name, size_t *len)
     const char *src = getenv("WH_SRCDIR");
     char *path;
     char *data;
-    FILE *fp;
-    long n;
 
     path =
         wh_xasprintf("%s/tests/data/feeds/%s", src != NULL ? src : ".", name);
-    fp = fopen(path, "rb");
-    if (fp == NULL) {
-        fail_msg("cannot open %s (is WH_SRCDIR set?)", path);
+    data = test_read_file(path, len);
+    if (data == NULL) {
+        fail_msg("cannot read %s (is WH_SRCDIR set?)", path);
     }
-    assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-    n = ftell(fp);
-    assert_true(n >= 0);
-    rewind(fp);
-    data = wh_xmalloc((size_t)n + 1);
-    assert_int_equal(fread(data, 1, (size_t)n, fp), (size_t)n);
-    data[n] = '\0';
-    fclose(fp);
     free(path);
-    *len = (size_t)n;
     return data;
 }
 
