@@ -901,31 +901,11 @@ static int is_neg(const struct ninfo *in, size_t ref)
            (in->chars < 200 || in->link_chars * 2 > in->chars);
 }
 
-/* Is n, or an ancestor below limit, boilerplate by its name? */
-static int under_neg(const struct body_ctx *c, xmlNodePtr n, xmlNodePtr limit)
-{
-    int steps = 0;
-    size_t ref = c->total_chars;
-
-    if (limit != NULL) {
-        const struct ninfo *li = info(c, limit);
-
-        ref = li != NULL ? li->chars : 0;
-    }
-    while (n != NULL && n != limit && n->type == XML_ELEMENT_NODE &&
-           steps++ < MAX_UP) {
-        if (is_neg(info(c, n), ref)) {
-            return 1;
-        }
-        n = n->parent;
-    }
-    return 0;
-}
-
-/* Like under_neg(), counting only names that stay boilerplate inside
- * article-like markup ("comment", "related", "share", ...). */
-static int under_strong_neg(const struct body_ctx *c, xmlNodePtr n,
-                            xmlNodePtr limit)
+/* Is n, or an ancestor below limit, boilerplate by its name? With
+ * strong, only names that stay boilerplate inside article-like markup
+ * ("comment", "related", "share", ...) count. */
+static int under_neg_names(const struct body_ctx *c, xmlNodePtr n,
+                           xmlNodePtr limit, int strong)
 {
     int steps = 0;
     size_t ref = c->total_chars;
@@ -939,7 +919,7 @@ static int under_strong_neg(const struct body_ctx *c, xmlNodePtr n,
            steps++ < MAX_UP) {
         const struct ninfo *in = info(c, n);
 
-        if (is_neg(in, ref) && (in->flags & NF_STRONGNEG) != 0) {
+        if (is_neg(in, ref) && (!strong || (in->flags & NF_STRONGNEG) != 0)) {
             return 1;
         }
         n = n->parent;
@@ -2105,7 +2085,7 @@ static void filter(struct body_ctx *c, const struct wh_article *art)
             b->drop = DROP_OUTSIDE;
             continue;
         }
-        if (c->lenient ? under_strong_neg(c, b->owner, root)
+        if (c->lenient ? under_neg_names(c, b->owner, root, 1)
                        : under_neg_in(c, b->owner, root)) {
             b->drop = DROP_NEG;
             continue;
@@ -2722,8 +2702,8 @@ int wh_extract_body(htmlDocPtr doc, const char *base, struct wh_article *art)
             emit(&c, art);
         } else {
             kept = run_pass(&c, body, art, 0, &cand);
-            if (kept_strict > 0 &&
-                (kept == 0 || cand == NULL || under_neg(&c, cand, NULL))) {
+            if (kept_strict > 0 && (kept == 0 || cand == NULL ||
+                                    under_neg_names(&c, cand, NULL, 0))) {
                 kept = run_pass(&c, body, art, 1, &cand);
             }
             if (kept > 0) {
