@@ -17,6 +17,7 @@
 #include "wh/buf.h"
 #include "wh/date.h"
 #include "wh/hash.h"
+#include "wh/json.h"
 #include "wh/wh.h"
 
 /* String members, top level and in the extension object, in the order they
@@ -130,44 +131,6 @@ void wh_record_free(struct wh_record *rec)
     free(rec);
 }
 
-/* Length of the valid UTF-8 sequence at s (of n bytes), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned cp;
-    size_t len;
-    size_t i;
-
-    if (s[0] < 0x80) {
-        return 1;
-    }
-    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-        len = 2;
-        cp = s[0] & 0x1fu;
-    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-        len = 3;
-        cp = s[0] & 0x0fu;
-    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        len = 4;
-        cp = s[0] & 0x07u;
-    } else {
-        return 0;
-    }
-    if (len > n) {
-        return 0;
-    }
-    for (i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (s[i] & 0x3fu);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-        return 0;
-    }
-    return len;
-}
-
 /* A JSON string for s. jansson refuses invalid UTF-8; such bytes become
  * U+FFFD rather than losing the whole record. */
 static json_t *jstr(const char *s)
@@ -185,7 +148,7 @@ static json_t *jstr(const char *s)
     }
     wh_buf_init(&b, 0);
     while (i < n) {
-        len = utf8_seq(p + i, n - i);
+        len = wh_json_utf8_len(p + i, n - i);
         if (len == 0) {
             WH_ASSERT(wh_buf_append(&b, "\xef\xbf\xbd", 3) == WH_OK);
             i++;
@@ -379,7 +342,7 @@ static void out_str(struct wh_buf *b, const char *s, size_t len)
             continue;
         }
         if (c >= 0x80) {
-            n = utf8_seq(p + i, len - i);
+            n = wh_json_utf8_len(p + i, len - i);
             if (n > 0) {
                 i += n;
                 continue;
@@ -1021,14 +984,11 @@ struct wh_record *wh_record_from_json(const json_t *doc, char *errstr,
 struct wh_record *wh_record_parse(const char *text, size_t len, char *errstr,
                                   size_t errstr_size)
 {
-    json_error_t jerr;
     json_t *doc;
     struct wh_record *rec;
 
-    doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    doc = wh_json_parse(text, len, errstr, errstr_size);
     if (doc == NULL) {
-        set_err(errstr, errstr_size, "%d:%d: %s", jerr.line, jerr.column,
-                jerr.text);
         return NULL;
     }
     rec = from_json(doc, 1, errstr, errstr_size);
