@@ -68,10 +68,9 @@ static void terms_add(struct wh_enrich_terms *t, const char *stem,
     term = &t->v[t->n];
     term->off = t->arena.len;
     /* no maximum on the arena: these cannot fail (out of memory aborts) */
-    (void)wh_buf_append(&t->arena, stem, stem_len);
-    (void)wh_buf_append(&t->arena, "", 1);
-    (void)wh_buf_append(&t->arena, form, form_len);
-    (void)wh_buf_append(&t->arena, "", 1);
+    /* stem and form are NUL-terminated: each goes with its NUL */
+    (void)wh_buf_append(&t->arena, stem, stem_len + 1);
+    (void)wh_buf_append(&t->arena, form, form_len + 1);
     term->stem = NULL;
     term->form = NULL;
     term->stem_len = stem_len;
@@ -181,8 +180,7 @@ void wh_enrich_terms_build(struct wh_enrich_terms *t,
         p = &pw[npw++];
         p->off = lows.len;
         p->len = low_len;
-        (void)wh_buf_append(&lows, low, low_len); /* no maximum */
-        (void)wh_buf_append(&lows, "", 1);
+        (void)wh_buf_append(&lows, low, low_len + 1); /* and its NUL */
         p->hash = wh_hash64(low, low_len);
         if (memo != NULL) {
             __builtin_prefetch(&memo->slots[p->hash & (memo->cap - 1)]);

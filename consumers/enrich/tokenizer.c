@@ -79,9 +79,23 @@ static int skip_separators(struct wh_enrich_tokenizer *tz)
 
     while (tz->pos < tz->len) {
         size_t at = tz->pos;
-        uint32_t cp = wh_enrich_utf8_next_fast(tz->s, tz->len, &tz->pos);
-        enum wh_enrich_class cls = wh_enrich_cp_class_fast(cp);
+        unsigned char c = (unsigned char)tz->s[at];
+        uint32_t cp;
+        enum wh_enrich_class cls;
 
+        /* the common cases without decoding: a blank, a word's start */
+        if (c == ' ') {
+            if (at == tz->body_off && tz->body_off != 0) {
+                tz->pending |= WH_TOK_PARA | WH_TOK_SENT | WH_TOK_BREAK;
+            }
+            tz->pos++;
+            continue;
+        }
+        if ((c | 0x20u) - 'a' < 26u || c - (unsigned)'0' < 10u) {
+            return 1;
+        }
+        cp = wh_enrich_utf8_next_fast(tz->s, tz->len, &tz->pos);
+        cls = wh_enrich_cp_class_fast(cp);
         if (is_word_class(cls)) {
             tz->pos = at;
             return 1;
@@ -139,11 +153,29 @@ int wh_enrich_tok_next(struct wh_enrich_tokenizer *tz,
     }
     for (;;) {
         size_t at = tz->pos;
+        unsigned char c;
         uint32_t cp;
         enum wh_enrich_class cls;
 
         if (at >= tz->len) {
             break;
+        }
+        c = (unsigned char)tz->s[at];
+        if ((c | 0x20u) - 'a' < 26u) { /* ASCII letters, without decoding */
+            unsigned up = c <= 'Z';
+
+            if (letters == 0 && up) {
+                flags |= WH_TOK_CAP;
+            }
+            letters++;
+            uppers += up;
+            tz->pos++;
+            continue;
+        }
+        if (c - (unsigned)'0' < 10u) {
+            flags |= WH_TOK_DIGIT;
+            tz->pos++;
+            continue;
         }
         cp = wh_enrich_utf8_next_fast(tz->s, tz->len, &tz->pos);
         cls = wh_enrich_cp_class_fast(cp);
