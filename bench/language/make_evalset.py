@@ -16,6 +16,10 @@ source code (C headers and Python modules installed on the machine, cut
 at line ends) and tables of numbers.
 
 usage: make_evalset.py [--per-class N] [--seed S] [--only CLASS,...]
+                       [--body-bytes B] [--kinds all|languages|junk]
+
+--body-bytes B makes every body (junk too) at least B bytes long, for
+benchmarks that compare costs per record across mixes (bench/consume).
 
 A language whose list is not installed is skipped with a line on stderr
 naming the package. The packages (bench only, not in CI):
@@ -29,6 +33,7 @@ naming the package. The packages (bench only, not in CI):
 import argparse
 import base64
 import glob
+import itertools
 import random
 import re
 import sys
@@ -72,6 +77,7 @@ LANGS = [
     ("th", "Thai", HUN + "th_TH.dic", "hunspell-th"),
 ]
 NO_SPACES = {"th"}
+MAX_LINES = 60000  # lines read of a list
 JUNK = ["junk:random-words", "junk:base64", "junk:code", "junk:numbers"]
 
 
@@ -102,6 +108,10 @@ def load_words(path):
     lines = text.split("\n")
     if path.endswith(".dic") and lines and lines[0].strip().isdigit():
         lines = lines[1:]
+    if len(lines) > MAX_LINES:
+        # a fixed sample of the big lists (Greek has 800,000 forms): the
+        # same words every run, and a run in seconds
+        lines = random.Random(path).sample(lines, MAX_LINES)
     words = set()
     for line in lines:
         w = re.split(r"[/\t ]", line.strip(), 1)[0]
@@ -125,18 +135,11 @@ class Sampler:
     def __init__(self, words, rnd):
         self.words = words
         self.rnd = rnd
-        self.cum = []
-        total = 0.0
-        for w in words:
-            total += 1.0 / (len(w) ** 3)
-            self.cum.append(total)
-        self.total = total
+        self.cum = list(itertools.accumulate(1.0 / (len(w) ** 3)
+                                             for w in words))
 
     def word(self):
-        import bisect
-        x = self.rnd.random() * self.total
-        return self.words[min(bisect.bisect_left(self.cum, x),
-                              len(self.words) - 1)]
+        return self.rnd.choices(self.words, cum_weights=self.cum)[0]
 
 
 def sentence(s, rnd, n, tag):
@@ -156,14 +159,15 @@ def sentence(s, rnd, n, tag):
     return " ".join(out)
 
 
-def language_text(s, rnd, tag):
+def language_text(s, rnd, tag, body_bytes):
     head = sentence(s, rnd, rnd.randint(6, 12), tag).rstrip(".")
-    body, words = [], 0
+    body, words, size = [], 0, 0
     target = rnd.randint(40, 80)
-    while words < target:
+    while words < target or size < body_bytes:
         n = rnd.randint(5, 16)
         body.append(sentence(s, rnd, n, tag))
         words += n
+        size += len(body[-1].encode()) + 1
     return head + "\n\n" + " ".join(body)
 
 
@@ -226,6 +230,9 @@ def main():
     ap.add_argument("--per-class", type=int, default=200)
     ap.add_argument("--seed", type=int, default=18)
     ap.add_argument("--only", default="")
+    ap.add_argument("--body-bytes", type=int, default=0)
+    ap.add_argument("--kinds", choices=["all", "languages", "junk"],
+                    default="all")
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
     rnd = random.Random(args.seed)
@@ -233,7 +240,7 @@ def main():
     langs = 0
     scripts = set()
     for tag, script, path, pkg in LANGS:
-        if only and tag not in only:
+        if (only and tag not in only) or args.kinds == "junk":
             continue
         try:
             words = load_words(path)
@@ -249,26 +256,31 @@ def main():
         scripts.add(script)
         s = Sampler(words, rnd)
         for _ in range(args.per_class):
-            text = language_text(s, rnd, tag)
+            text = language_text(s, rnd, tag, args.body_bytes)
             out.write(tag + "\t" + text.replace("\n", "\\n") + "\n")
     files = code_files()
+    kinds = 0
     for kind in JUNK:
-        if only and kind not in only:
+        if (only and kind not in only) or args.kinds == "languages":
             continue
+        kinds += 1
         for _ in range(args.per_class):
-            if kind == "junk:random-words":
-                text = junk_random_words(rnd)
-            elif kind == "junk:base64":
-                text = junk_base64(rnd)
-            elif kind == "junk:code":
-                text = junk_code(rnd, files)
-            else:
-                text = junk_numbers(rnd)
+            text = ""
+            while len(text.encode()) < max(args.body_bytes, 1):
+                text += "\n" if text else ""
+                if kind == "junk:random-words":
+                    text += junk_random_words(rnd)
+                elif kind == "junk:base64":
+                    text += junk_base64(rnd)
+                elif kind == "junk:code":
+                    text += junk_code(rnd, files)
+                else:
+                    text += junk_numbers(rnd)
             text = text.replace("\\", "\\\\").replace("\t", "    ")
             out.write(kind + "\t" + text.replace("\n", "\\n") + "\n")
     sys.stderr.write("make_evalset: %d languages in %d scripts, %d junk "
                      "kinds, %d records each\n"
-                     % (langs, len(scripts), len(JUNK), args.per_class))
+                     % (langs, len(scripts), kinds, args.per_class))
 
 
 if __name__ == "__main__":
