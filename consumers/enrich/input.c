@@ -3,6 +3,7 @@
  * UTF-8, its parts in one string; and where a dateline at the start of
  * the body ends (see enrich.h).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +26,19 @@ static size_t append_clean(struct wh_buf *b, const char *s, size_t len)
         int bad = 0;
 
         if ((unsigned char)s[i] < 0x80) {
-            i++;
+            uint64_t w;
+
+            /* eight ASCII bytes at a time: most text is */
+            while (len - i >= 8) {
+                memcpy(&w, s + i, 8);
+                if ((w & 0x8080808080808080ull) != 0) {
+                    break;
+                }
+                i += 8;
+            }
+            while (i < len && (unsigned char)s[i] < 0x80) {
+                i++;
+            }
             continue;
         }
         (void)wh_enrich_utf8_next(s, len, &i, &bad);
