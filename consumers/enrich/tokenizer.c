@@ -177,6 +177,9 @@ int wh_enrich_tok_next(struct wh_enrich_tokenizer *tz,
             tz->pos++;
             continue;
         }
+        if (c == ' ') {
+            break; /* the end of most words */
+        }
         cp = wh_enrich_utf8_next_fast(tz->s, tz->len, &tz->pos);
         cls = wh_enrich_cp_class_fast(cp);
         if (cls == WH_CLASS_IDEO) {
