@@ -13,11 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <time.h>
 
 #include <librdkafka/rdkafka.h>
 
 #include "stage.h"
+#include "wh/clock.h"
 #include "wh/config.h"
 #include "wh/metrics.h"
 #include "wh/record.h"
@@ -29,7 +29,7 @@
 #define MAX_STAGES 64 /* bits of struct work.done */
 #define POLL_MS 100
 #define ASSIGNMENT_SYNC_MS 100
-#define BACKOFF_MIN_MS 200
+#define BACKOFF_MIN_MS 200 /* held records, flushes: wh_backoff_double() */
 #define BACKOFF_MAX_MS 30000
 #define SHUTDOWN_FLUSH_TRIES 5
 #define SHUTDOWN_REBALANCE_TRIES 50 /* x POLL_MS */
@@ -146,22 +146,6 @@ struct opts {
     long timeout_s;
 };
 
-static inline int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static inline double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ---- settings.c: the keys and their checks --------------------------- */
 
 /* base_keys followed by wh_dedup_config_keys, built once, kept for the
@@ -215,8 +199,6 @@ void part_finish(struct consumer *c, struct part *p, int64_t offset);
 /* Holds p->held for a retry: pauses the partition, backs off. */
 void part_hold(struct consumer *c, struct part *p, const char *tag,
                const char *reason);
-/* The next delay of an exponential backoff: 200 ms, doubling, 30 s. */
-int backoff_next(int ms);
 /* Follows the assignment: partitions we no longer own lose what we held
  * for them (their new owner reads them from the committed offset). */
 void sync_assignment(struct consumer *c);

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backoff.h"
+#include "wh/backoff.h"
 #include "robots.h"
 #include "ssrf.h"
 #include "wh/wh.h"
