@@ -216,8 +216,18 @@ void update_lag(struct consumer *c);
 int consumer_only(const char *prop);
 /* Creates the dead-letter producer unless dlq.topic is "off". */
 int dlq_init(struct consumer *c, char *errstr, size_t errstr_size);
-/* Sends message rkm of src_topic to the dead-letter topic. Returns WH_OK,
- * or WH_FATAL when it cannot even be queued. */
+/* The headers of a dead letter: a copy of orig (the original message's;
+ * may be NULL), then wh.dlq.reason, wh.dlq.detail, wh.dlq.stage (unless
+ * stage is NULL), wh.dlq.topic, wh.dlq.partition, wh.dlq.offset and
+ * wh.dlq.time (now, RFC 3339 UTC). The caller owns the result. */
+rd_kafka_headers_t *dlq_headers(const rd_kafka_headers_t *orig,
+                                const char *src_topic, int32_t partition,
+                                int64_t offset, const char *reason,
+                                const char *stage, const char *detail);
+/* Sends message rkm of src_topic to the dead-letter topic (dlq.topic, else
+ * <src_topic>.dlq): its key, bytes and dlq_headers(). Does nothing when
+ * dead letters are off. Returns WH_OK, or WH_FATAL (and sets c->fatal)
+ * when it cannot even be queued. */
 int dead_letter(struct consumer *c, const rd_kafka_message_t *rkm,
                 const char *src_topic, const char *reason, const char *stage,
                 const char *detail);
