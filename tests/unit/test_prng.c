@@ -140,6 +140,11 @@ static void test_backoff_jitter(void **state)
     assert_true(wh_backoff_fail(&b, 1) >= 5000);
     wh_backoff_reset(&b);
     assert_true(wh_backoff_fail(&b, 0) <= 100);
+    /* defaults for nonsense: base 1000 ms, the cap at least the base */
+    wh_backoff_init(&b, -5, 0, 0);
+    assert_int_equal(b.base_ms, 1000);
+    assert_int_equal(b.cap_ms, 1000);
+    assert_true(wh_backoff_fail(&b, 0) <= 1000);
 }
 
 /* Two clients with different seeds do not wait in step. */
