@@ -48,7 +48,7 @@ static void expect(const char *s, size_t len, const uint32_t *want,
     assert_true(len <= 16);
     n = decode(s, len, got, &bad);
     assert_int_equal(n, nwant);
-    for (k = 0; k < n; k++) {
+    for (k = 0; k < n && k < nwant; k++) {
         if (got[k] != want[k]) {
             fail_msg("code point %zu: got U+%04X, want U+%04X", k,
                      (unsigned)got[k], (unsigned)want[k]);
