@@ -30,8 +30,14 @@ static size_t decode(const char *s, size_t len, uint32_t *cps, int *bad)
     while (i < len) {
         size_t before = i;
 
-        cps[n++] = wh_utf8_next(s, len, &i, bad);
+        size_t j = i;
+
+        cps[n] = wh_utf8_next(s, len, &i, bad);
         assert_true(i > before && i <= len);
+        /* the fast path decodes the same */
+        assert_int_equal(wh_utf8_next_fast(s, len, &j), cps[n]);
+        assert_int_equal(j, i);
+        n++;
     }
     return n;
 }
