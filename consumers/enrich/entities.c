@@ -197,7 +197,7 @@ struct ctx_word {
 };
 
 static const struct ctx_word before_words[] = {
-    {"in", K_PLACE, 2.5},       {"at", K_PLACE, 1.0},
+    {"in", K_PLACE, 3.0},       {"at", K_PLACE, 1.0},
     {"at", K_ORG, 1.0},         {"from", K_PLACE, 1.5},
     {"to", K_PLACE, 1.0},       {"near", K_PLACE, 3.0},
     {"into", K_PLACE, 2.0},     {"across", K_PLACE, 2.0},
@@ -747,6 +747,10 @@ static void context_before(struct run *r, struct group *g, size_t a)
         !tok_is(b1, "The")) {
         return; /* a capitalized word before: another name */
     }
+    if (g->words == 1 && (gaz_tok(r, a) & G_COMMON) != 0 &&
+        (g->bits & (G_PLACE | G_ORG | G_GIVEN)) == 0) {
+        return; /* "in Nature": a common word says little by its context */
+    }
     for (k = 0; k < WH_ARRAY_SIZE(before_words); k++) {
         if (before_words[k].w[0] == b1->s[0] && tok_is(b1, before_words[k].w)) {
             add_cue(g, before_words[k].kind, before_words[k].weight,
@@ -949,9 +953,13 @@ static void add_mention(struct run *r, size_t a, size_t b, size_t title,
             add_cue(g, K_ORG, 4.0, "suffix: ", r->tok[b].s,
                     bare_len(&r->tok[b]));
         }
-        if (words > 1 && (first & G_SUFFIX) != 0 && a + 1 < b &&
-            tok_is(&r->tok[a + 1], "of")) {
-            add_cue(g, K_ORG, 4.0, "head: ", r->tok[a].s, r->tok[a].len);
+        for (k = a; words > 1 && k + 1 < b; k++) {
+            /* "Bank of ...", "Massachusetts Institute of Technology" */
+            if ((gaz_tok(r, k) & G_SUFFIX) != 0 &&
+                tok_is(&r->tok[k + 1], "of")) {
+                add_cue(g, K_ORG, 4.0, "head: ", r->tok[k].s, r->tok[k].len);
+                break;
+            }
         }
         if (words > 1 && (last & G_PHEAD) != 0) {
             add_cue(g, K_PLACE, 4.0, "place head: ", r->tok[b].s,
@@ -1504,8 +1512,10 @@ static void decide(struct run *r)
             }
         }
         gaz_word = (g->bits & (G_PLACE | G_ORG | G_GIVEN)) != 0;
-        if (g->strong == 0 && alias < 0 && !gaz_word) {
-            continue; /* only ever at the start of a sentence */
+        if (g->strong == 0 && alias < 0 &&
+            (!gaz_word || (g->bits & G_COMMON) != 0)) {
+            continue; /* only ever at the start of a sentence: "Nice
+                       * job!" */
         }
         g->kind = best_kind(g, MIN_SINGLE, &tie);
         if (g->kind != K_NONE && alias >= 0 &&
