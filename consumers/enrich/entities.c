@@ -93,6 +93,8 @@ static const char *const kind_key[] = {NULL, "people", "organisations",
 #define STOP_UNKNOWN 0xff
 #define T_WEAK 0x1u  /* capital explained by position */
 #define T_LOWER 0x2u /* written in lower case elsewhere in the text */
+#define T_LEXKNOWN 0x4u /* T_COMMON computed */
+#define T_COMMON 0x8u   /* the lexicon lists it in lower case */
 
 /* The strongest cue seen for one type of a name. */
 struct cue {
@@ -461,21 +463,35 @@ static unsigned gaz_tok(const struct run *r, size_t i)
     unsigned bits = r->gaz_bits[i];
 
     if ((bits & TOK_KNOWN) == 0) {
-        const struct wh_enrich_token *t = &r->tok[i];
-        char low[128];
-        size_t len = bare_len(t);
-
-        bits = wh_enrich_words_get(r->ctx->gaz, t->s, len) | TOK_KNOWN;
-        if ((t->flags & WH_TOK_CAP) != 0) {
-            len = wh_enrich_lower_buf(t->s, len, low, sizeof(low));
-            if (len != (size_t)-1 &&
-                wh_enrich_words_get(r->ctx->lex, low, len) != 0) {
-                bits |= G_COMMON;
-            }
-        }
+        bits = wh_enrich_words_get(r->ctx->gaz, r->tok[i].s,
+                                   bare_len(&r->tok[i])) |
+               TOK_KNOWN;
         r->gaz_bits[i] = bits;
     }
     return bits & ~TOK_KNOWN;
+}
+
+/* gaz_tok() with G_COMMON when the lexicon lists the capitalized token i
+ * in lower case (looked up once, and only where a rule asks). */
+static unsigned lex_tok(const struct run *r, size_t i)
+{
+    unsigned bits = gaz_tok(r, i);
+
+    if ((r->tflags[i] & T_LEXKNOWN) == 0) {
+        const struct wh_enrich_token *t = &r->tok[i];
+        char low[128];
+        size_t len;
+
+        r->tflags[i] |= T_LEXKNOWN;
+        if ((t->flags & WH_TOK_CAP) != 0) {
+            len = wh_enrich_lower_buf(t->s, bare_len(t), low, sizeof(low));
+            if (len != (size_t)-1 &&
+                wh_enrich_words_get(r->ctx->lex, low, len) != 0) {
+                r->tflags[i] |= T_COMMON;
+            }
+        }
+    }
+    return bits | ((r->tflags[i] & T_COMMON) != 0 ? G_COMMON : 0);
 }
 
 static unsigned gaz_span(const struct run *r, size_t a, size_t b)
@@ -747,7 +763,7 @@ static void context_before(struct run *r, struct group *g, size_t a)
         !tok_is(b1, "The")) {
         return; /* a capitalized word before: another name */
     }
-    if (g->words == 1 && (gaz_tok(r, a) & G_COMMON) != 0 &&
+    if (g->words == 1 && (lex_tok(r, a) & G_COMMON) != 0 &&
         (g->bits & (G_PLACE | G_ORG | G_GIVEN)) == 0) {
         return; /* "in Nature": a common word says little by its context */
     }
@@ -886,7 +902,7 @@ static int name_like(const struct run *r, size_t i)
     const struct wh_enrich_token *t = &r->tok[i];
 
     return (t->flags & WH_TOK_UPPER) == 0 && (r->tflags[i] & T_LOWER) == 0 &&
-           !is_stop(r, i) && (gaz_tok(r, i) & (G_NONAME | G_COMMON)) == 0;
+           !is_stop(r, i) && (lex_tok(r, i) & (G_NONAME | G_COMMON)) == 0;
 }
 
 /* Internal evidence of the name [a, b] and its contexts; title is the
@@ -926,7 +942,7 @@ static void add_mention(struct run *r, size_t a, size_t b, size_t title,
     if (g->mentions == 0) {
         g->first_tok = a;
         g->last_tok = b;
-        g->bits = gaz_span(r, a, b);
+        g->bits = a == b ? lex_tok(r, a) : gaz_span(r, a, b);
     }
     g->mentions++;
     g->strong += mention_weak ? 0 : 1;
@@ -1129,7 +1145,7 @@ static int ends_with(const struct wh_enrich_token *t, const char *suffix)
 static int common_start(const struct run *r, size_t i)
 {
     const struct wh_enrich_token *t = &r->tok[i];
-    unsigned bits = gaz_tok(r, i);
+    unsigned bits = lex_tok(r, i);
 
     if ((bits & (G_NONAME | G_COMMON)) != 0 &&
         (bits & (G_GIVEN | G_PLACE | G_ORG | G_TITLE)) == 0) {
@@ -1410,6 +1426,29 @@ static int words_within(const char *a, const char *b)
     return 1;
 }
 
+/* A bit for a word (len bytes at w), from its first letters and length:
+ * a name's mask ORs its words' bits, so most one-word names are ruled out
+ * as its aliases without comparing strings. */
+static uint64_t word_bit(const char *w, size_t len)
+{
+    unsigned h = (unsigned char)w[0] * 31u + (unsigned)len;
+
+    return (uint64_t)1 << (h & 63u);
+}
+
+static uint64_t name_mask(const char *name)
+{
+    const char *s = name;
+    const char *w;
+    uint64_t mask = 0;
+    size_t len;
+
+    while ((len = next_word(&s, &w)) > 0) {
+        mask |= word_bit(w, len);
+    }
+    return mask;
+}
+
 static void note_ambiguous(struct run *r, const char *name, unsigned bits)
 {
     json_t *lists;
@@ -1437,6 +1476,7 @@ static void note_ambiguous(struct run *r, const char *name, unsigned bits)
  * own evidence agrees. */
 static void decide(struct run *r)
 {
+    uint64_t *mask;
     size_t *full;
     size_t nfull = 0;
     size_t i;
@@ -1458,8 +1498,10 @@ static void decide(struct run *r)
     }
     /* the names a one-word name may be part of */
     full = wh_xmalloc((r->ngrp + 1) * sizeof(*full));
+    mask = wh_xmalloc((r->ngrp + 1) * sizeof(*mask));
     for (i = 0; i < r->ngrp; i++) {
         if (r->grp[i].words > 1 && r->grp[i].kind != K_NONE) {
+            mask[nfull] = name_mask(grp_name(r, &r->grp[i]));
             full[nfull++] = i;
         }
     }
@@ -1494,6 +1536,10 @@ static void decide(struct run *r)
             struct group *h = &r->grp[full[j]];
 
             k = full[j];
+            if ((mask[j] & word_bit(w, g->len)) == 0 &&
+                h->kind != K_ORG) {
+                continue; /* no word of h starts so (acronyms: orgs) */
+            }
             if (h->kind == K_PERSON && has_word(grp_name(r, h), w, g->len, -1)) {
                 add_cue(g, K_PERSON, 4.0, "part of the name ", grp_name(r, h),
                         h->len);
@@ -1526,6 +1572,7 @@ static void decide(struct run *r)
         }
     }
     free(full);
+    free(mask);
 }
 
 /* ---- output ---- */
