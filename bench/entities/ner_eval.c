@@ -86,10 +86,9 @@ static char **read_docs(size_t *n)
     size_t cap = 0;
     char *line = NULL;
     size_t size = 0;
-    ssize_t len;
 
     *n = 0;
-    while ((len = getline(&line, &size, stdin)) > 0) {
+    while (getline(&line, &size, stdin) > 0) {
         char *tab = strchr(line, '\t');
 
         if (tab == NULL) {

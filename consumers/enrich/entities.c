@@ -1195,7 +1195,7 @@ static void add_run(struct run *r, size_t a, size_t b)
 {
     size_t title = (size_t)-1;
     unsigned whole = gaz_span(r, a, b);
-    unsigned lastbits = gaz_tok(r, b);
+    unsigned lastbits;
     int weak;
     size_t k;
 
