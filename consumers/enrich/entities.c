@@ -47,6 +47,7 @@
  * ...}, merged by name with what the source set; the evidence object
  * has, per type, {"name", "rule", "mentions"} for each entity.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,6 +73,12 @@
  * Point"). */
 #ifndef WH_LEXICON_PATH
 #define WH_LEXICON_PATH "/usr/share/dict/american-english"
+#endif
+
+/* The provinces, states, regions and districts of every country (ISO
+ * 3166-2, Debian package iso-codes), added to the places gazetteer. */
+#ifndef WH_ISO3166_2_PATH
+#define WH_ISO3166_2_PATH "/usr/share/iso-codes/json/iso_3166-2.json"
 #endif
 
 #define NAME_MAX_WORDS 8
@@ -285,6 +292,48 @@ static const char *const person_nouns[] = {
     "father",    "friend",    "native",    "veteran",   "politician",
     "member",    "player",    "director",  "researcher", "scientist"};
 
+/* Adds the subdivision names of WH_ISO3166_2_PATH to the places, but
+ * not those English writes as common words ("Central", "Western") or
+ * with punctuation ("Tokyo [Tôkyô]"). Returns WH_OK, or WH_EIO with
+ * errstr filled. */
+static int load_subdivisions(struct entities_ctx *ctx, char *errstr,
+                             size_t errstr_size)
+{
+    json_error_t jerr;
+    json_t *doc = json_load_file(WH_ISO3166_2_PATH, 0, &jerr);
+    json_t *list = json_object_get(doc, "3166-2");
+    size_t k;
+
+    if (!json_is_array(list)) {
+        snprintf(errstr, errstr_size,
+                 "%s: %s (the ISO 3166-2 list of Debian's iso-codes)",
+                 WH_ISO3166_2_PATH,
+                 doc == NULL ? jerr.text : "no \"3166-2\" array");
+        json_decref(doc);
+        return WH_EIO;
+    }
+    for (k = 0; k < json_array_size(list); k++) {
+        const char *name =
+            json_string_value(json_object_get(json_array_get(list, k), "name"));
+        char low[128];
+        size_t len;
+
+        if (name == NULL || strpbrk(name, ",([;") != NULL) {
+            continue;
+        }
+        len = wh_enrich_lower_buf(name, strlen(name), low, sizeof(low));
+        if (len == (size_t)-1 || len < 3 ||
+            wh_enrich_words_get(ctx->lex, low, len) != 0 ||
+            (wh_enrich_words_get(ctx->gaz, name, strlen(name)) &
+             (G_NONAME | G_GIVEN)) != 0) {
+            continue;
+        }
+        wh_enrich_words_add(ctx->gaz, name, strlen(name), G_PLACE);
+    }
+    json_decref(doc);
+    return WH_OK;
+}
+
 static void *entities_init(const char *arg, const struct wh_config *cfg,
                            char *errstr, size_t errstr_size)
 {
@@ -320,6 +369,12 @@ static void *entities_init(const char *arg, const struct wh_config *cfg,
 
         snprintf(errstr + used, errstr_size - used,
                  " (the English word list of Debian's wamerican)");
+        wh_enrich_words_free(ctx->lex);
+        wh_enrich_words_free(ctx->gaz);
+        free(ctx);
+        return NULL;
+    }
+    if (load_subdivisions(ctx, errstr, errstr_size) != WH_OK) {
         wh_enrich_words_free(ctx->lex);
         wh_enrich_words_free(ctx->gaz);
         free(ctx);
@@ -747,6 +802,20 @@ static char after_char(const struct run *r, size_t i)
     return r->tok[i].s[r->tok[i].len];
 }
 
+/* A capital after the first letter: an acronym ("DH") or a brand
+ * ("CoM", "iPhone"). */
+static int inner_capital(const struct wh_enrich_token *t)
+{
+    size_t k;
+
+    for (k = 1; k < t->len; k++) {
+        if (t->s[k] >= 'A' && t->s[k] <= 'Z') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static void context_before(struct run *r, struct group *g, size_t a)
 {
     const struct wh_enrich_token *b1 = before(r, a, 1);
@@ -763,9 +832,10 @@ static void context_before(struct run *r, struct group *g, size_t a)
         !tok_is(b1, "The")) {
         return; /* a capitalized word before: another name */
     }
-    if (g->words == 1 && (lex_tok(r, a) & G_COMMON) != 0 &&
-        (g->bits & (G_PLACE | G_ORG | G_GIVEN)) == 0) {
-        return; /* "in Nature": a common word says little by its context */
+    if (g->words == 1 && (g->bits & (G_PLACE | G_ORG | G_GIVEN)) == 0 &&
+        ((lex_tok(r, a) & G_COMMON) != 0 || inner_capital(&r->tok[a]))) {
+        return; /* "in Nature", "in DH": a common word or an acronym says
+                 * little by its context */
     }
     for (k = 0; k < WH_ARRAY_SIZE(before_words); k++) {
         if (before_words[k].w[0] == b1->s[0] && tok_is(b1, before_words[k].w)) {
@@ -837,7 +907,7 @@ static void apposition(struct run *r, struct group *g, size_t b)
 }
 
 /* A year right after the name at token b, as a citation writes it:
- * "Brieber, 2014", "Brieber (2014)". */
+ * "(Brieber, 2014)", "Brieber (2014) found". */
 static int is_year_after(const struct run *r, size_t b)
 {
     const struct wh_enrich_token *n = &r->tok[b + 1];
@@ -852,8 +922,15 @@ static int is_year_after(const struct run *r, size_t b)
             return 0;
         }
     }
-    return (gap[0] == ',' && gap[1] == ' ' && gap + 2 == n->s) ||
-           (gap[0] == ' ' && gap[1] == '(' && gap + 2 == n->s);
+    if (gap[0] == ',' && gap[1] == ' ' && gap + 2 == n->s) {
+        return 1;
+    }
+    /* "Brieber (2014) found", but not "Watchmen (2009), a film": the
+     * year is followed by a verb, not by punctuation */
+    return gap[0] == ' ' && gap[1] == '(' && gap + 2 == n->s &&
+           n->s[4] == ')' && n->s[5] == ' ' && b + 2 < r->ntok &&
+           (r->tok[b + 2].flags & (WH_TOK_CAP | WH_TOK_DIGIT)) == 0 &&
+           r->tok[b + 2].s == n->s + 6 && !is_stop(r, b + 2);
 }
 
 static void context_after(struct run *r, struct group *g, size_t b)
@@ -885,6 +962,12 @@ static void context_after(struct run *r, struct group *g, size_t b)
     if (after_char(r, b) == ',' && (n->flags & WH_TOK_DIGIT) != 0 &&
         n->len <= 3 && b + 2 < r->ntok && after_char(r, b + 1) == ',') {
         add_cue(g, K_PERSON, 3.0, "age: ", n->s, n->len); /* "Smith, 45," */
+    }
+    if (after_char(r, b) == ',' && (n->flags & WH_TOK_CAP) != 0 &&
+        (gaz_tok(r, b + 1) & G_PLACE) != 0 &&
+        (gaz_tok(r, b + 1) & G_GIVEN) == 0) {
+        add_cue(g, K_PLACE, 3.0, "context: , ", n->s, n->len); /* "Oakland,
+                                                                * California" */
     }
     if (is_year_after(r, b)) {
         add_cue(g, K_PERSON, 4.0, "citation: ", n->s, n->len);
@@ -972,7 +1055,8 @@ static void add_mention(struct run *r, size_t a, size_t b, size_t title,
         for (k = a; words > 1 && k + 1 < b; k++) {
             /* "Bank of ...", "Massachusetts Institute of Technology" */
             if ((gaz_tok(r, k) & G_SUFFIX) != 0 &&
-                tok_is(&r->tok[k + 1], "of")) {
+                (tok_is(&r->tok[k + 1], "of") || tok_is(&r->tok[k + 1], "for") ||
+                 tok_is(&r->tok[k + 1], "on"))) {
                 add_cue(g, K_ORG, 4.0, "head: ", r->tok[k].s, r->tok[k].len);
                 break;
             }
@@ -1049,7 +1133,8 @@ static size_t run_end(const struct run *r, size_t a)
     size_t b = a;
 
     while (b + 1 < r->ntok && b - a + 1 < NAME_MAX_WORDS &&
-           !possessive(&r->tok[b])) {
+           (!possessive(&r->tok[b]) ||
+            (gaz_tok(r, b + 1) & (G_SUFFIX | G_PHEAD)) != 0)) {
         size_t n = b + 1;
 
         /* a particle is kept only between two name words */
@@ -1184,6 +1269,28 @@ static int name_shaped(const struct run *r, size_t a, size_t b)
     return 0;
 }
 
+/* After a head has joined ("Royal Academy of Painting"), one more
+ * "and" or "of" part that is no name of its own ("... and Sculpture",
+ * "... of America"): [c, d] holds no head, no given name, no listed
+ * organisation. */
+static int joins_more(const struct run *r, size_t b, size_t c, size_t d)
+{
+    const struct wh_enrich_token *m = &r->tok[b + 1];
+    size_t k;
+
+    if (c != b + 2 || !(tok_is(m, "and") || tok_is(m, "of")) ||
+        (m->flags & WH_TOK_BREAK) != 0 || !blank_gap(r, b) ||
+        !blank_gap(r, b + 1) || possessive(&r->tok[b])) {
+        return 0;
+    }
+    for (k = c; k <= d; k++) {
+        if ((gaz_tok(r, k) & (G_SUFFIX | G_PHEAD | G_GIVEN | G_ORG)) != 0) {
+            return 0;
+        }
+    }
+    return !tok_is(m, "and") || (gaz_span(r, c, d) & G_PLACE) == 0;
+}
+
 static int is_determiner(const struct wh_enrich_token *t)
 {
     return word_in(t->s, t->len, determiners, WH_ARRAY_SIZE(determiners));
@@ -1222,8 +1329,9 @@ static void add_run(struct run *r, size_t a, size_t b)
     /* titles: "President Joe Biden", "Prime Minister Keir Starmer", but
      * "General Motors" and "King County" keep their first word */
     if ((whole & (G_ORG | G_PLACE)) == 0 &&
-        ((lastbits & (G_SUFFIX | G_PHEAD)) == 0 || b > a + 1)) {
+        (lastbits & (G_SUFFIX | G_PHEAD)) == 0) {
         size_t from = a;
+        int named = 0;
 
         /* the last title ("Treasury Secretary Janet Yellen") */
         for (k = a; k <= b; k++) {
@@ -1239,13 +1347,22 @@ static void add_run(struct run *r, size_t a, size_t b)
         if (a > b) {
             return; /* a title alone is no name */
         }
+        for (k = a; k <= b; k++) {
+            named |= name_like(r, k) || (gaz_tok(r, k) & G_GIVEN) != 0;
+        }
+        if (!named) {
+            a = from; /* "Major League Baseball": no name after the title */
+            title = (size_t)-1;
+        }
     }
     /* a sentence-initial word that looks common ("Yesterday Obama
      * said", "Following Smetana"), or an adjective of origin before a
      * name ("Chinese Bernhard Karlgren"): not part of the name */
     while (a < b && title == (size_t)-1 && (whole & (G_ORG | G_PLACE)) == 0 &&
-           (((r->tflags[a] & T_WEAK) != 0 && common_start(r, a)) ||
-            ((gaz_tok(r, a) & G_NONAME) != 0 && a + 1 < b))) {
+           (((r->tflags[a] & T_WEAK) != 0 && common_start(r, a) &&
+             (gaz_span(r, a, a + 1) & (G_ORG | G_PLACE)) == 0) ||
+            ((gaz_tok(r, a) & G_NONAME) != 0 && a + 1 < b &&
+             (gaz_tok(r, b) & (G_SUFFIX | G_PHEAD)) == 0))) {
         a++;
     }
     /* trailing titles ("Michael Spindelegger Vice-Chancellor") */
@@ -1283,6 +1400,7 @@ static void add_run(struct run *r, size_t a, size_t b)
 static void find_names(struct run *r)
 {
     size_t i = 0;
+    int headed;
 
     while (i < r->ntok) {
         size_t a;
@@ -1294,6 +1412,7 @@ static void find_names(struct run *r)
         }
         a = i;
         b = run_end(r, a);
+        headed = 0;
         /* join over connectors while they make one name */
         for (;;) {
             size_t c = b + 2;
@@ -1310,9 +1429,11 @@ static void find_names(struct run *r)
                 break;
             }
             d = run_end(r, c);
-            if (!joins(r, a, b, c, d)) {
+            if (!joins(r, a, b, c, d) &&
+                !(headed && joins_more(r, b, c, d))) {
                 break;
             }
+            headed |= (gaz_tok(r, b) & (G_SUFFIX | G_PHEAD | G_PPRE)) != 0;
             b = d;
         }
         add_run(r, a, b);
