@@ -155,6 +155,8 @@ struct run {
     const char *text;
     struct wh_enrich_token *tok;
     size_t ntok;
+    size_t ncased; /* name words: at most one name each, so the group
+                    * table needs no more slots than twice as many */
     unsigned *gaz_bits;
     unsigned char *stop;
     unsigned char *tflags;
@@ -207,8 +209,9 @@ struct ctx_word {
 
 static const struct ctx_word before_words[] = {
     {"in", K_PLACE, 3.0},       {"at", K_PLACE, 1.0},
+    {"to", K_PLACE, 1.0},
     {"at", K_ORG, 1.0},         {"from", K_PLACE, 1.5},
-    {"to", K_PLACE, 1.0},       {"near", K_PLACE, 3.0},
+    {"near", K_PLACE, 3.0},
     {"into", K_PLACE, 2.0},     {"across", K_PLACE, 2.0},
     {"throughout", K_PLACE, 2.0}, {"around", K_PLACE, 1.5},
     {"via", K_PLACE, 2.0},      {"toward", K_PLACE, 2.0},
@@ -266,11 +269,10 @@ static const char *const org_of_nouns[] = {
     "board",    "subsidiary", "division",  "student",  "students",
     "professor", "researchers", "fellow"};
 static const char *const place_of_nouns[] = {
-    "city",     "town",     "village", "state",   "province", "county",
-    "region",   "country",  "island",  "capital", "suburb",   "district",
-    "outskirts", "streets", "center",  "centre",  "north",    "south",
-    "east",     "west",     "coast",   "shores",  "people",   "citizens",
-    "residents", "mayor",   "governor", "kingdom", "republic"};
+    "city",    "town",     "state",   "province", "county", "region",
+    "country", "island",   "capital", "suburb",   "district", "outskirts",
+    "north",   "south",    "east",    "west",     "coast",  "shores",
+    "mayor",   "governor", "kingdom", "republic"};
 
 /* After ", a" or ", the" following a name. */
 static const char *const org_nouns[] = {
@@ -1803,7 +1805,7 @@ static void prepare(struct run *r)
         ctx->stop = wh_xrealloc(ctx->stop, ctx->cap_aux);
         ctx->tflags = wh_xrealloc(ctx->tflags, ctx->cap_aux);
     }
-    while (slots < r->ntok * 2) {
+    while (slots < r->ncased * 2) {
         slots *= 2;
     }
     if (ctx->cap_slots < slots) {
@@ -1870,6 +1872,7 @@ static int entities_process(void *p, struct wh_record *rec,
         }
         ctx->tok[r.ntok++] = tok;
         cased += (tok.flags & WH_TOK_CAP) ? 1 : 0;
+        r.ncased += is_name_word(&tok) ? 1 : 0;
     }
     if (r.ntok == 0) {
         wh_enrich_unknown(ev, "no text");
