@@ -804,6 +804,26 @@ static char after_char(const struct run *r, size_t i)
     return r->tok[i].s[r->tok[i].len];
 }
 
+/* Every word of [a, b] is a common word (in lower case in the lexicon
+ * or in the text), a connector or a Roman numeral. */
+static int all_common(const struct run *r, size_t a, size_t b)
+{
+    size_t k;
+
+    for (k = a; k <= b; k++) {
+        const struct wh_enrich_token *t = &r->tok[k];
+
+        if ((t->flags & WH_TOK_CAP) == 0 ||
+            (lex_tok(r, k) & G_COMMON) != 0 ||
+            (r->tflags[k] & T_LOWER) != 0 ||
+            strspn(t->s, "IVX") == t->len) {
+            continue;
+        }
+        return 0;
+    }
+    return 1;
+}
+
 /* A capital after the first letter: an acronym ("DH") or a brand
  * ("CoM", "iPhone"). */
 static int inner_capital(const struct wh_enrich_token *t)
@@ -818,7 +838,10 @@ static int inner_capital(const struct wh_enrich_token *t)
     return 0;
 }
 
-static void context_before(struct run *r, struct group *g, size_t a)
+/* The context before the name whose text starts at token a (its title,
+ * if any); common: 1 when the name is made of common words only. */
+static void context_before(struct run *r, struct group *g, size_t a,
+                           int common)
 {
     const struct wh_enrich_token *b1 = before(r, a, 1);
     const struct wh_enrich_token *b2 = before(r, a, 2);
@@ -834,10 +857,10 @@ static void context_before(struct run *r, struct group *g, size_t a)
         !tok_is(b1, "The")) {
         return; /* a capitalized word before: another name */
     }
-    if (g->words == 1 && (g->bits & (G_PLACE | G_ORG | G_GIVEN)) == 0 &&
-        ((lex_tok(r, a) & G_COMMON) != 0 || inner_capital(&r->tok[a]))) {
-        return; /* "in Nature", "in DH": a common word or an acronym says
-                 * little by its context */
+    if ((g->bits & (G_PLACE | G_ORG | G_GIVEN)) == 0 &&
+        (common || (g->words == 1 && inner_capital(&r->tok[a])))) {
+        return; /* "in Nature", "in Sport Psychology", "in DH": common
+                 * words or an acronym say little by their context */
     }
     for (k = 0; k < WH_ARRAY_SIZE(before_words); k++) {
         if (before_words[k].w[0] == b1->s[0] && tok_is(b1, before_words[k].w)) {
@@ -1044,7 +1067,9 @@ static void add_mention(struct run *r, size_t a, size_t b, size_t title,
                     NULL, 0);
         }
         if ((g->bits & G_GIVEN) != 0 && words == 1) {
-            add_cue(g, K_PERSON, 3.0, "gazetteer: given names", NULL, 0);
+            /* "Summer", "Miles": also common words, they need context */
+            add_cue(g, K_PERSON, (g->bits & G_COMMON) != 0 ? 1.5 : 3.0,
+                    "gazetteer: given names", NULL, 0);
         }
         if (words > 1 && (first & G_GIVEN) != 0 && words <= 4) {
             add_cue(g, K_PERSON, 3.0, "given name: ", r->tok[a].s,
@@ -1091,7 +1116,8 @@ static void add_mention(struct run *r, size_t a, size_t b, size_t title,
     if (mention_weak && words == 1) {
         return; /* "Nice job!": position explains the capital */
     }
-    context_before(r, g, title != (size_t)-1 ? title : a);
+    context_before(r, g, title != (size_t)-1 ? title : a,
+                   all_common(r, a, b));
     context_after(r, g, b);
 }
 
@@ -1107,8 +1133,9 @@ static int crossable(const struct run *r, size_t prev)
     if (s[0] != '.' || (s[1] != ' ' && s[1] != '\n')) {
         return 0;
     }
-    if (p->len == 1 && (p->flags & WH_TOK_CAP) != 0) {
-        return 1;
+    if ((p->len == 1 && (p->flags & WH_TOK_CAP) != 0) || tok_is(p, "St") ||
+        tok_is(p, "Mt") || tok_is(p, "Ft")) {
+        return 1; /* an initial, "St. Louis" */
     }
     return (wh_enrich_words_get(r->ctx->gaz, p->s, p->len + 1) &
             (G_PPRE | G_TITLE)) != 0;
