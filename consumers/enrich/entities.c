@@ -255,7 +255,7 @@ static const char *const person_verbs[] = {
     "said",    "says",     "told",     "asked",   "wrote",   "writes",
     "explained", "added",  "argued",   "thinks",  "thought", "believes",
     "recalled", "noted",   "stated",   "claimed", "replied", "admitted",
-    "insisted", "died",    "was",      "is",      "has",     "had",
+    "insisted", "died",
     "laughed", "smiled",   "felt",     "wanted",  "knew",    "went",
     "married", "studied",  "grew",     "became",  "lived",   "worked"};
 
@@ -968,13 +968,8 @@ static void context_after(struct run *r, struct group *g, size_t b)
     n = &r->tok[b + 1];
     if ((n->flags & WH_TOK_BREAK) == 0 && !possessive(&r->tok[b]) &&
         word_in(n->s, n->len, person_verbs, WH_ARRAY_SIZE(person_verbs))) {
-        /* "is", "was", "has" say little alone */
-        double w = n->len <= 3 ? 0.5 : 2.0;
-
-        add_cue(g, K_PERSON, w, "context: ", n->s, n->len);
-        if (w > 1) {
-            add_cue(g, K_ORG, 0.5, "context: ", n->s, n->len);
-        }
+        add_cue(g, K_PERSON, 2.0, "context: ", n->s, n->len);
+        add_cue(g, K_ORG, 0.5, "context: ", n->s, n->len);
     }
     if ((n->flags & WH_TOK_BREAK) == 0 && tok_is(n, "et") &&
         b + 2 < r->ntok && tok_is(&r->tok[b + 2], "al")) {
@@ -1001,6 +996,17 @@ static void context_after(struct run *r, struct group *g, size_t b)
         add_cue(g, K_PERSON, 3.0, "citation: ", "&", 1);
     }
     apposition(r, g, b);
+}
+
+/* A capitalized article of another language: a name that starts so is
+ * rather a place or a work than a person ("El Castillo", "Les Saintes"). */
+static int is_article(const struct wh_enrich_token *t)
+{
+    static const char *const articles[] = {"El", "La", "Le", "Les", "Los",
+                                           "Las", "Il", "Lo", "Der", "Die",
+                                           "Das", "De", "Het", "O", "A"};
+
+    return word_in(t->s, t->len, articles, WH_ARRAY_SIZE(articles));
 }
 
 /* A word that looks like a name in a run with no other evidence: not
@@ -1071,11 +1077,14 @@ static void add_mention(struct run *r, size_t a, size_t b, size_t title,
             add_cue(g, K_PERSON, (g->bits & G_COMMON) != 0 ? 1.5 : 3.0,
                     "gazetteer: given names", NULL, 0);
         }
-        if (words > 1 && (first & G_GIVEN) != 0 && words <= 4) {
+        if (words > 1 && (first & G_GIVEN) != 0 && (first & G_NONAME) == 0 &&
+            words <= 4) {
             add_cue(g, K_PERSON, 3.0, "given name: ", r->tok[a].s,
                     r->tok[a].len);
         }
-        if (words > 1 && (last & G_SUFFIX) != 0) {
+        if (words > 1 && (last & G_SUFFIX) != 0 && (last & G_PHEAD) == 0) {
+            /* "Johnson Space Center" is a place, "Center for ..." an
+             * organisation (the head rule below) */
             add_cue(g, K_ORG, 4.0, "suffix: ", r->tok[b].s,
                     bare_len(&r->tok[b]));
         }
@@ -1103,7 +1112,7 @@ static void add_mention(struct run *r, size_t a, size_t b, size_t title,
             r->tok[a].len <= 6 && g->bits == 0) {
             add_cue(g, K_ORG, 1.0, "acronym", NULL, 0);
         }
-        if (words > 1 && words <= 4 && prior &&
+        if (words > 1 && words <= 4 && prior && !is_article(&r->tok[a]) &&
             ((first | last) & (G_SUFFIX | G_PHEAD | G_PPRE)) == 0 &&
             (g->bits & (G_ORG | G_PLACE)) == 0) {
             add_cue(g, K_PERSON, 1.5, "capitalized name", NULL, 0);
