@@ -127,6 +127,13 @@ struct group {
     long into; /* merged into that group, or -1 */
 };
 
+/* One mention: its tokens and its name. */
+struct mention {
+    size_t a;
+    size_t b;
+    size_t grp;
+};
+
 struct entities_ctx {
     struct wh_enrich_words *gaz; /* case-sensitive, G_* bits */
     struct wh_enrich_words *lex; /* WH_LEXICON_PATH, case-sensitive */
@@ -146,6 +153,8 @@ struct entities_ctx {
     const char **lower; /* lower-case words of the text (a set) */
     size_t *lower_len;
     size_t cap_lower;
+    struct mention *men;
+    size_t cap_men;
 };
 
 struct run {
@@ -162,6 +171,8 @@ struct run {
     unsigned char *tflags;
     struct group *grp;
     size_t ngrp;
+    struct mention *men; /* in text order */
+    size_t nmen;
     size_t nslots;
     size_t nlower; /* slots of the lower-case set */
     struct wh_buf arena;
@@ -404,6 +415,7 @@ static void entities_close(void *p)
     free(ctx->slots);
     free(ctx->lower);
     free(ctx->lower_len);
+    free(ctx->men);
     free(ctx);
 }
 
@@ -1053,6 +1065,16 @@ static void add_mention(struct run *r, size_t a, size_t b, size_t title,
         }
     }
     g = grp_get(r, buf, len, words);
+    if (r->nmen == r->ctx->cap_men) {
+        r->ctx->cap_men = r->ctx->cap_men == 0 ? 64 : r->ctx->cap_men * 2;
+        r->ctx->men = wh_xrealloc(r->ctx->men,
+                                  r->ctx->cap_men * sizeof(*r->ctx->men));
+        r->men = r->ctx->men;
+    }
+    r->men[r->nmen].a = a;
+    r->men[r->nmen].b = b;
+    r->men[r->nmen].grp = (size_t)(g - r->grp);
+    r->nmen++;
     if (g->mentions == 0) {
         g->first_tok = a;
         g->last_tok = b;
@@ -1329,6 +1351,20 @@ static int joins_more(const struct run *r, size_t b, size_t c, size_t d)
     return !tok_is(m, "and") || (gaz_span(r, c, d) & G_PLACE) == 0;
 }
 
+/* Some word of [a, b] is an organisation or place head ("American
+ * University of Beirut" keeps its adjective). */
+static int has_head(const struct run *r, size_t a, size_t b)
+{
+    size_t k;
+
+    for (k = a; k <= b; k++) {
+        if ((gaz_tok(r, k) & (G_SUFFIX | G_PHEAD)) != 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int is_determiner(const struct wh_enrich_token *t)
 {
     return word_in(t->s, t->len, determiners, WH_ARRAY_SIZE(determiners));
@@ -1400,7 +1436,7 @@ static void add_run(struct run *r, size_t a, size_t b)
            (((r->tflags[a] & T_WEAK) != 0 && common_start(r, a) &&
              (gaz_span(r, a, a + 1) & (G_ORG | G_PLACE)) == 0) ||
             ((gaz_tok(r, a) & G_NONAME) != 0 && a + 1 < b &&
-             (gaz_tok(r, b) & (G_SUFFIX | G_PHEAD)) == 0))) {
+             !has_head(r, a, b)))) {
         a++;
     }
     /* trailing titles ("Michael Spindelegger Vice-Chancellor") */
@@ -1630,6 +1666,66 @@ static void note_ambiguous(struct run *r, const char *name, unsigned bits)
                                 "reason", "as strong for two types"));
 }
 
+/* The mentions m and m + 1 are coordinated: "A and B", "A, B", "A &
+ * B" (names in a list have one type). */
+static int coordinated(const struct run *r, size_t m)
+{
+    const struct mention *x = &r->men[m];
+    const struct mention *y = &r->men[m + 1];
+
+    if (y->a == x->b + 1) {
+        return after_char(r, x->b) == ',' || amp_gap(r, x->b);
+    }
+    return y->a == x->b + 2 &&
+           (tok_is(&r->tok[x->b + 1], "and") ||
+            tok_is(&r->tok[x->b + 1], "or")) &&
+           (r->tok[x->b + 1].flags & WH_TOK_BREAK) == 0 &&
+           (r->tok[y->a].flags & WH_TOK_BREAK) == 0;
+}
+
+static long root_of(const struct run *r, size_t k)
+{
+    while (r->grp[k].into >= 0) {
+        k = (size_t)r->grp[k].into;
+    }
+    return (long)k;
+}
+
+/* A name of no type coordinated with a name of one takes it as evidence
+ * ("Kessler and Rao" after "Rao" is known a person); twice, for lists. */
+static void coordinate(struct run *r)
+{
+    int pass;
+    size_t m;
+
+    for (pass = 0; pass < 2; pass++) {
+        for (m = 0; m + 1 < r->nmen; m++) {
+            struct group *x;
+            struct group *y;
+            int tie;
+
+            if (!coordinated(r, m)) {
+                continue;
+            }
+            x = &r->grp[root_of(r, r->men[m].grp)];
+            y = &r->grp[root_of(r, r->men[m + 1].grp)];
+            if (x->kind == K_NONE && y->kind != K_NONE) {
+                struct group *t = x;
+
+                x = y;
+                y = t;
+            }
+            if (x->kind == K_NONE || y->kind != K_NONE || y->into >= 0 ||
+                y->strong == 0 ||
+                all_common(r, y->first_tok, y->last_tok)) {
+                continue;
+            }
+            add_cue(y, x->kind, 2.5, "listed with ", grp_name(r, x), x->len);
+            y->kind = best_kind(y, y->words > 1 ? MIN_MULTI : MIN_SINGLE, &tie);
+        }
+    }
+}
+
 /* Multi-word names first, then each one-word name: one word of a person
  * or the start or initials of an organisation is that entity when its
  * own evidence agrees. */
@@ -1855,6 +1951,7 @@ static void prepare(struct run *r)
     r->stop = ctx->stop;
     r->tflags = ctx->tflags;
     r->grp = ctx->grp;
+    r->men = ctx->men;
     memset(r->gaz_bits, 0, r->ntok * sizeof(*r->gaz_bits));
     memset(r->stop, STOP_UNKNOWN, r->ntok);
     memset(r->tflags, 0, r->ntok);
@@ -1925,6 +2022,7 @@ static int entities_process(void *p, struct wh_record *rec,
     r.ambiguous = json_array();
     find_names(&r);
     decide(&r);
+    coordinate(&r);
     write_out(&r, rec, ev);
     if (json_array_size(r.ambiguous) > 0) {
         json_object_set(ev, "ambiguous", r.ambiguous);
