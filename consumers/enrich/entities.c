@@ -100,6 +100,8 @@ static const char *const kind_key[] = {NULL, "people", "organisations",
 #define STOP_UNKNOWN 0xff
 #define T_WEAK 0x1u  /* capital explained by position */
 #define T_LOWER 0x2u /* written in lower case elsewhere in the text */
+#define T_LOWKNOWN 0x10u /* T_LOWER computed */
+#define T_NAME 0x20u     /* is_name_word() */
 #define T_LEXKNOWN 0x4u /* T_COMMON computed */
 #define T_COMMON 0x8u   /* the lexicon lists it in lower case */
 
@@ -305,6 +307,39 @@ static const char *const person_nouns[] = {
     "father",    "friend",    "native",    "veteran",   "politician",
     "member",    "player",    "director",  "researcher", "scientist"};
 
+/* The lower-case words of WH_LEXICON_PATH (its proper nouns and
+ * possessives are of no use here: a third of the table, kept out of the
+ * cache). NULL with errstr filled when the file cannot be read. */
+static struct wh_enrich_words *load_lexicon(char *errstr, size_t errstr_size)
+{
+    FILE *fp = fopen(WH_LEXICON_PATH, "r");
+    struct wh_enrich_words *lex;
+    char *line = NULL;
+    size_t size = 0;
+    ssize_t len;
+
+    if (fp == NULL) {
+        snprintf(errstr, errstr_size,
+                 "%s: cannot open (the English word list of Debian's "
+                 "wamerican)",
+                 WH_LEXICON_PATH);
+        return NULL;
+    }
+    lex = wh_enrich_words_new();
+    while ((len = getline(&line, &size, fp)) > 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) {
+            len--;
+        }
+        if (len > 0 && !(line[0] >= 'A' && line[0] <= 'Z') &&
+            memchr(line, '\'', (size_t)len) == NULL) {
+            wh_enrich_words_add(lex, line, (size_t)len, 1);
+        }
+    }
+    free(line);
+    fclose(fp);
+    return lex;
+}
+
 /* Adds the subdivision names of WH_ISO3166_2_PATH to the places, but
  * not those English writes as common words ("Central", "Western") or
  * with punctuation ("Tokyo [Tôkyô]"). Returns WH_OK, or WH_EIO with
@@ -375,14 +410,8 @@ static void *entities_init(const char *arg, const struct wh_config *cfg,
             return NULL;
         }
     }
-    ctx->lex = wh_enrich_words_new();
-    if (wh_enrich_words_load(ctx->lex, WH_LEXICON_PATH, 1, 0, errstr,
-                             errstr_size) != WH_OK) {
-        size_t used = strlen(errstr);
-
-        snprintf(errstr + used, errstr_size - used,
-                 " (the English word list of Debian's wamerican)");
-        wh_enrich_words_free(ctx->lex);
+    ctx->lex = load_lexicon(errstr, errstr_size);
+    if (ctx->lex == NULL) {
         wh_enrich_words_free(ctx->gaz);
         free(ctx);
         return NULL;
@@ -633,9 +662,8 @@ static size_t lower_find(const struct run *r, const char *s, size_t len)
     return k;
 }
 
-/* Marks T_LOWER on every capitalized token whose lower-case form the
- * text also writes ("General" and "general"): a common noun, trusted as
- * a name only with other evidence. */
+/* Fills the set of the words the text writes in lower case, for
+ * lower_tok(). */
 static void mark_lower(struct run *r)
 {
     struct entities_ctx *ctx = r->ctx;
@@ -663,20 +691,29 @@ static void mark_lower(struct run *r)
             ctx->lower_len[slot] = t->len;
         }
     }
-    for (k = 0; k < r->ntok; k++) {
-        const struct wh_enrich_token *t = &r->tok[k];
+}
+
+/* Token i is capitalized and the text also writes it in lower case
+ * ("General" and "general"): a common noun, trusted as a name only with
+ * other evidence. Looked up once, where a rule asks. */
+static int lower_tok(const struct run *r, size_t i)
+{
+    const struct wh_enrich_token *t = &r->tok[i];
+
+    if ((r->tflags[i] & T_LOWKNOWN) == 0) {
         char low[256];
         size_t len;
 
-        if ((t->flags & WH_TOK_CAP) == 0) {
-            continue;
-        }
-        len = wh_enrich_lower_buf(t->s, bare_len(t), low, sizeof(low));
-        if (len != (size_t)-1 &&
-            ctx->lower[lower_find(r, low, len)] != NULL) {
-            r->tflags[k] |= T_LOWER;
+        r->tflags[i] |= T_LOWKNOWN;
+        if ((t->flags & WH_TOK_CAP) != 0) {
+            len = wh_enrich_lower_buf(t->s, bare_len(t), low, sizeof(low));
+            if (len != (size_t)-1 &&
+                r->ctx->lower[lower_find(r, low, len)] != NULL) {
+                r->tflags[i] |= T_LOWER;
+            }
         }
     }
+    return (r->tflags[i] & T_LOWER) != 0;
 }
 
 /* Marks T_WEAK on the tokens whose capital their position explains: the
@@ -695,9 +732,10 @@ static void mark_weak(struct run *r, size_t head_end)
 
         /* a line: up to the next token after a line break */
         while (b < r->ntok &&
-               memchr(r->tok[b - 1].s + r->tok[b - 1].len, '\n',
-                      (size_t)(r->tok[b].s - r->tok[b - 1].s) -
-                          r->tok[b - 1].len) == NULL) {
+               ((r->tok[b].flags & WH_TOK_BREAK) == 0 ||
+                memchr(r->tok[b - 1].s + r->tok[b - 1].len, '\n',
+                       (size_t)(r->tok[b].s - r->tok[b - 1].s) -
+                           r->tok[b - 1].len) == NULL)) {
             b++;
         }
         for (k = a; k < b; k++) {
@@ -827,7 +865,7 @@ static int all_common(const struct run *r, size_t a, size_t b)
 
         if ((t->flags & WH_TOK_CAP) == 0 ||
             (lex_tok(r, k) & G_COMMON) != 0 ||
-            (r->tflags[k] & T_LOWER) != 0 ||
+            lower_tok(r, k) ||
             strspn(t->s, "IVX") == t->len) {
             continue;
         }
@@ -1027,7 +1065,7 @@ static int name_like(const struct run *r, size_t i)
 {
     const struct wh_enrich_token *t = &r->tok[i];
 
-    return (t->flags & WH_TOK_UPPER) == 0 && (r->tflags[i] & T_LOWER) == 0 &&
+    return (t->flags & WH_TOK_UPPER) == 0 && !lower_tok(r, i) &&
            !is_stop(r, i) && (lex_tok(r, i) & (G_NONAME | G_COMMON)) == 0;
 }
 
@@ -1202,7 +1240,7 @@ static size_t run_end(const struct run *r, size_t a)
                (r->tok[n].flags & WH_TOK_BREAK) == 0 && n - b < 3) {
             n++;
         }
-        if (n >= r->ntok || !is_name_word(&r->tok[n]) ||
+        if (n >= r->ntok || (r->tflags[n] & T_NAME) == 0 ||
             ((r->tok[n].flags & WH_TOK_BREAK) != 0 &&
              !(n == b + 1 && crossable(r, b))) ||
             (!blank_gap(r, n - 1) && !(n == b + 1 && crossable(r, b)) &&
@@ -1299,7 +1337,7 @@ static int common_start(const struct run *r, size_t i)
     if (bits != 0) {
         return 0;
     }
-    return (r->tflags[i] & T_LOWER) != 0 || ends_with(t, "ly") ||
+    return lower_tok(r, i) || ends_with(t, "ly") ||
            ends_with(t, "ing") || ends_with(t, "ed");
 }
 
@@ -1409,7 +1447,8 @@ static void add_run(struct run *r, size_t a, size_t b)
 
         /* the last title ("Treasury Secretary Janet Yellen") */
         for (k = a; k <= b; k++) {
-            if (k < b && (gaz_span(r, k, k + 1) & G_TITLE) != 0) {
+            if (k < b && ((gaz_tok(r, k) | gaz_tok(r, k + 1)) & G_TITLE) != 0 &&
+                (gaz_span(r, k, k + 1) & G_TITLE) != 0) {
                 title = from;
                 a = k + 2;
                 k++;
@@ -1448,11 +1487,12 @@ static void add_run(struct run *r, size_t a, size_t b)
         return;
     }
     /* a function word inside splits the run ("King Corn Wasn't Ready") */
+    whole = gaz_span(r, a, b);
     for (k = a + 1; k < b; k++) {
         const struct wh_enrich_token *t = &r->tok[k];
 
         if (is_stop(r, k) && (t->flags & WH_TOK_CAP) != 0 &&
-            !is_particle(t, 1) && (gaz_span(r, a, b) & (G_ORG | G_PLACE)) == 0) {
+            !is_particle(t, 1) && (whole & (G_ORG | G_PLACE)) == 0) {
             add_run(r, a, k - 1);
             add_run(r, k + 1, b);
             return;
@@ -1480,7 +1520,7 @@ static void find_names(struct run *r)
         size_t a;
         size_t b;
 
-        if (!is_name_word(&r->tok[i])) {
+        if ((r->tflags[i] & T_NAME) == 0) {
             i++;
             continue;
         }
@@ -1498,7 +1538,7 @@ static void find_names(struct run *r)
             } else if (b + 1 < r->ntok && amp_gap(r, b)) {
                 c = b + 1; /* "Procter & Gamble Co" */
             }
-            if (c >= r->ntok || !is_name_word(&r->tok[c]) ||
+            if (c >= r->ntok || (r->tflags[c] & T_NAME) == 0 ||
                 (r->tok[c].flags & WH_TOK_CAP) == 0) {
                 break;
             }
@@ -1929,6 +1969,7 @@ static void prepare(struct run *r)
 {
     struct entities_ctx *ctx = r->ctx;
     size_t slots = 64;
+    size_t k;
 
     if (ctx->cap_aux < ctx->cap_tok) {
         ctx->cap_aux = ctx->cap_tok;
@@ -1955,6 +1996,11 @@ static void prepare(struct run *r)
     memset(r->gaz_bits, 0, r->ntok * sizeof(*r->gaz_bits));
     memset(r->stop, STOP_UNKNOWN, r->ntok);
     memset(r->tflags, 0, r->ntok);
+    for (k = 0; k < r->ntok; k++) {
+        if (is_name_word(&r->tok[k])) {
+            r->tflags[k] = T_NAME;
+        }
+    }
 }
 
 static int entities_process(void *p, struct wh_record *rec,
