@@ -1048,6 +1048,19 @@ static void context_after(struct run *r, struct group *g, size_t b)
     apposition(r, g, b);
 }
 
+/* A word that makes a part of a place ("East Prussia", "Upper
+ * Manhattan", "Greater London"). */
+static int is_direction(const struct wh_enrich_token *t)
+{
+    static const char *const words[] = {
+        "North",    "South",    "East",    "West",    "Northern",
+        "Southern", "Eastern",  "Western", "Central", "Upper",
+        "Lower",    "Greater",  "Inner",   "Outer",   "Northeast",
+        "Northwest", "Southeast", "Southwest", "Old",   "New"};
+
+    return word_in(t->s, t->len, words, WH_ARRAY_SIZE(words));
+}
+
 /* A capitalized article of another language: a name that starts so is
  * rather a place or a work than a person ("El Castillo", "Les Saintes"). */
 static int is_article(const struct wh_enrich_token *t)
@@ -1164,6 +1177,10 @@ static void add_mention(struct run *r, size_t a, size_t b, size_t title,
         if (words > 1 && (first & G_PPRE) != 0) {
             add_cue(g, K_PLACE, 3.5, "place prefix: ", r->tok[a].s,
                     r->tok[a].len);
+        }
+        if (words > 1 && is_direction(&r->tok[a]) &&
+            (gaz_span(r, a + 1, b) & G_PLACE) != 0) {
+            add_cue(g, K_PLACE, 4.0, "part of: ", r->tok[a].s, r->tok[a].len);
         }
         if (initials) {
             add_cue(g, K_PERSON, 2.5, "initials", NULL, 0);
