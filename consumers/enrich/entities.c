@@ -24,14 +24,19 @@
  *    internal cues (a listed name, an organisation suffix or head - Inc,
  *    University, Ministry, Pictures, Times -, a place head or prefix -
  *    River, County, Island, Cape, Mount -, a listed given name first,
- *    initials, particles), context (a title before, "said" or ", who"
- *    after, "in" / "at" / "based in" before, "CEO of" before, ", a
- *    company" or ", a city" after, a role noun such as "actor" or
- *    "starring" before, "et al." after), and a weak prior for a run of
- *    two to four name-like words (a person: "Seth Rogen"). The strongest
- *    type wins when it reaches the threshold; a tie of a single word
- *    between lists ("Jordan" alone, a country and a given name) goes
- *    nowhere and is listed as "ambiguous" in the evidence.
+ *    initials), context (a title before, "said" or ", who" after, "in" /
+ *    "at" / "based in" before, "CEO of" before, ", a company" or ", a
+ *    city" after, "Oakland, California", a role noun such as "actor" or
+ *    "starring" before, a citation "(Kessler, 2014)" or "et al." after),
+ *    and a weak prior for a run of two to four name-like words (a person:
+ *    "Seth Rogen"). A name made only of common English words (Debian's
+ *    wamerican word list, or written in lower case elsewhere in the
+ *    text: "Sport Psychology") takes no context cue and no prior. The
+ *    strongest type wins when it reaches the threshold; a tie of a single
+ *    word between lists ("Jordan" alone, a country and a given name)
+ *    goes nowhere and is listed as "ambiguous" in the evidence. Names
+ *    listed together ("A, B and C") share a type: one typed lends it to
+ *    the others.
  *
  * 3. One entity per person, organisation and place (coreference within
  *    the document): one word of a person's name ("Rogen" after "Seth
@@ -42,7 +47,9 @@
  *    after "Paris Hilton" is the city). Each entity is named once, by
  *    its fullest name, with its mentions counted.
  *
- * data/gazetteers/ holds the lists (see data/README.md). Output: ninjs
+ * data/gazetteers/ holds the lists (see data/README.md); the provinces
+ * and regions of every country come from Debian's iso-codes (ISO
+ * 3166-2), the common words from wamerican. Output: ninjs
  * "people", "organisations", "places" in rec->extra, arrays of {"name":
  * ...}, merged by name with what the source set; the evidence object
  * has, per type, {"name", "rule", "mentions"} for each entity.
@@ -481,6 +488,9 @@ static int tok_is_any_case(const struct wh_enrich_token *t, const char *w)
 
 static int is_particle(const struct wh_enrich_token *t, int second)
 {
+    if (t->len > 5 || (t->flags & WH_TOK_CAP) != 0) {
+        return 0; /* all are short and in lower case */
+    }
     return word_in(t->s, t->len, particles, WH_ARRAY_SIZE(particles)) ||
            (second && word_in(t->s, t->len, second_particles,
                               WH_ARRAY_SIZE(second_particles)));
@@ -561,9 +571,13 @@ static unsigned gaz_tok(const struct run *r, size_t i)
     unsigned bits = r->gaz_bits[i];
 
     if ((bits & TOK_KNOWN) == 0) {
-        bits = wh_enrich_words_get(r->ctx->gaz, r->tok[i].s,
-                                   bare_len(&r->tok[i])) |
-               TOK_KNOWN;
+        /* every one-word entry is capitalized ("al-Qaeda" is two): a
+         * lower-case word is never looked up in the large table */
+        bits = TOK_KNOWN;
+        if ((r->tflags[i] & T_NAME) != 0) {
+            bits |= wh_enrich_words_get(r->ctx->gaz, r->tok[i].s,
+                                        bare_len(&r->tok[i]));
+        }
         r->gaz_bits[i] = bits;
     }
     return bits & ~TOK_KNOWN;
@@ -1981,7 +1995,8 @@ static void write_out(struct run *r, struct wh_record *rec, json_t *ev)
     free(mentions);
 }
 
-/* Sizes the per-token buffers and the group table for ntok tokens. */
+/* Sizes the per-token buffers for ntok tokens, marks the name words,
+ * and sizes the group table for them (at most one name each). */
 static void prepare(struct run *r)
 {
     struct entities_ctx *ctx = r->ctx;
@@ -1995,6 +2010,19 @@ static void prepare(struct run *r)
         ctx->stop = wh_xrealloc(ctx->stop, ctx->cap_aux);
         ctx->tflags = wh_xrealloc(ctx->tflags, ctx->cap_aux);
     }
+    r->tok = ctx->tok;
+    r->gaz_bits = ctx->gaz_bits;
+    r->stop = ctx->stop;
+    r->tflags = ctx->tflags;
+    r->grp = ctx->grp;
+    r->men = ctx->men;
+    memset(r->gaz_bits, 0, r->ntok * sizeof(*r->gaz_bits));
+    memset(r->stop, STOP_UNKNOWN, r->ntok);
+    r->ncased = 0;
+    for (k = 0; k < r->ntok; k++) {
+        r->tflags[k] = is_name_word(&r->tok[k]) ? T_NAME : 0;
+        r->ncased += r->tflags[k] != 0 ? 1 : 0;
+    }
     while (slots < r->ncased * 2) {
         slots *= 2;
     }
@@ -2004,20 +2032,6 @@ static void prepare(struct run *r)
     }
     memset(ctx->slots, 0, slots * sizeof(*ctx->slots));
     r->nslots = slots;
-    r->tok = ctx->tok;
-    r->gaz_bits = ctx->gaz_bits;
-    r->stop = ctx->stop;
-    r->tflags = ctx->tflags;
-    r->grp = ctx->grp;
-    r->men = ctx->men;
-    memset(r->gaz_bits, 0, r->ntok * sizeof(*r->gaz_bits));
-    memset(r->stop, STOP_UNKNOWN, r->ntok);
-    memset(r->tflags, 0, r->ntok);
-    for (k = 0; k < r->ntok; k++) {
-        if (is_name_word(&r->tok[k])) {
-            r->tflags[k] = T_NAME;
-        }
-    }
 }
 
 static int entities_process(void *p, struct wh_record *rec,
@@ -2068,7 +2082,6 @@ static int entities_process(void *p, struct wh_record *rec,
         }
         ctx->tok[r.ntok++] = tok;
         cased += (tok.flags & WH_TOK_CAP) ? 1 : 0;
-        r.ncased += is_name_word(&tok) ? 1 : 0;
     }
     if (r.ntok == 0) {
         wh_enrich_unknown(ev, "no text");
