@@ -1263,7 +1263,8 @@ static size_t run_end(const struct run *r, size_t a)
 
     while (b + 1 < r->ntok && b - a + 1 < NAME_MAX_WORDS &&
            (!possessive(&r->tok[b]) ||
-            (gaz_tok(r, b + 1) & (G_SUFFIX | G_PHEAD)) != 0)) {
+            ((gaz_tok(r, b + 1) & (G_SUFFIX | G_PHEAD)) != 0 &&
+             (gaz_tok(r, b) & (G_PLACE | G_ORG)) == 0))) {
         size_t n = b + 1;
 
         /* a particle is kept only between two name words */
