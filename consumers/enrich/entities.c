@@ -1787,8 +1787,10 @@ static void coordinate(struct run *r)
                 x = y;
                 y = t;
             }
+            /* a common word is no name, even in a list; a capital at the
+             * start of a sentence is, listed with one ("Heidenreich and
+             * Turano (2011) found") */
             if (x->kind == K_NONE || y->kind != K_NONE || y->into >= 0 ||
-                y->strong == 0 ||
                 all_common(r, y->first_tok, y->last_tok)) {
                 continue;
             }
