@@ -9,7 +9,7 @@
  *    Leyen", "al-Assad"), initials with their period ("Steven F.
  *    Udvar-Hazy", "J. R. R. Tolkien"), "&", and "of", "for", "on" or "and"
  *    when the part before is an organisation or place head ("University
- *    of Portsmouth", "Gulf of Mexico", "Securities and Exchange
+ *    of Oxford", "Gulf of Aden", "Securities and Exchange
  *    Commission"). A run never crosses punctuation, nor "and" between two
  *    complete names ("Massachusetts Institute of Technology and Colorado
  *    State University" is two). Leading function words ("The", "When")
@@ -26,12 +26,12 @@
  *    River, County, Island, Cape, Mount -, a listed given name first,
  *    initials), context (a title before, "said" or ", who" after, "in" /
  *    "at" / "based in" before, "CEO of" before, ", a company" or ", a
- *    city" after, "Oakland, California", a role noun such as "actor" or
- *    "starring" before, a citation "(Kessler, 2014)" or "et al." after),
+ *    city" after, "Fresno, California", a role noun such as "actor" or
+ *    "starring" before, a citation "(Moravec, 2014)" or "et al." after),
  *    and a weak prior for a run of two to four name-like words (a person:
  *    "Seth Rogen"). A name made only of common English words (Debian's
  *    wamerican word list, or written in lower case elsewhere in the
- *    text: "Sport Psychology") takes no context cue and no prior. The
+ *    text: "Public Policy") takes no context cue and no prior. The
  *    strongest type wins when it reaches the threshold; a tie of a single
  *    word between lists ("Jordan" alone, a country and a given name)
  *    goes nowhere and is listed as "ambiguous" in the evidence. Names
@@ -42,7 +42,7 @@
  *    the document): one word of a person's name ("Rogen" after "Seth
  *    Rogen", "Mr Smith" and "John Smith") is that person; the first word
  *    of an organisation's name or its initials ("Sony" after "Sony
- *    Pictures", "CRA" after "Computing Research Association") is that
+ *    Pictures", "NRC" after "National Research Council") is that
  *    organisation, unless its own evidence says otherwise ("in Paris"
  *    after "Paris Hilton" is the city). Each entity is named once, by
  *    its fullest name, with its mentions counted.
@@ -888,8 +888,8 @@ static int all_common(const struct run *r, size_t a, size_t b)
     return 1;
 }
 
-/* A capital after the first letter: an acronym ("DH") or a brand
- * ("CoM", "iPhone"). */
+/* A capital after the first letter: an acronym ("EU") or a brand
+ * ("PayPal", "iPhone"). */
 static int inner_capital(const struct wh_enrich_token *t)
 {
     size_t k;
@@ -923,7 +923,7 @@ static void context_before(struct run *r, struct group *g, size_t a,
     }
     if ((g->bits & (G_PLACE | G_ORG | G_GIVEN)) == 0 &&
         (common || (g->words == 1 && inner_capital(&r->tok[a])))) {
-        return; /* "in Nature", "in Sport Psychology", "in DH": common
+        return; /* "in Nature", "in Public Policy", "in EU": common
                  * words or an acronym say little by their context */
     }
     for (k = 0; k < WH_ARRAY_SIZE(before_words); k++) {
@@ -996,7 +996,7 @@ static void apposition(struct run *r, struct group *g, size_t b)
 }
 
 /* A year right after the name at token b, as a citation writes it:
- * "(Brieber, 2014)", "Brieber (2014) found". */
+ * "(Moravec, 2014)", "Moravec (2014) found". */
 static int is_year_after(const struct run *r, size_t b)
 {
     const struct wh_enrich_token *n = &r->tok[b + 1];
@@ -1014,7 +1014,7 @@ static int is_year_after(const struct run *r, size_t b)
     if (gap[0] == ',' && gap[1] == ' ' && gap + 2 == n->s) {
         return 1;
     }
-    /* "Brieber (2014) found", but not "Watchmen (2009), a film": the
+    /* "Moravec (2014) found", but not "Casablanca (1942), a film": the
      * year is followed by a verb, not by punctuation */
     return gap[0] == ' ' && gap[1] == '(' && gap + 2 == n->s &&
            n->s[4] == ')' && n->s[5] == ' ' && b + 2 < r->ntok &&
@@ -1050,7 +1050,7 @@ static void context_after(struct run *r, struct group *g, size_t b)
     if (after_char(r, b) == ',' && (n->flags & WH_TOK_CAP) != 0 &&
         (gaz_tok(r, b + 1) & G_PLACE) != 0 &&
         (gaz_tok(r, b + 1) & G_GIVEN) == 0) {
-        add_cue(g, K_PLACE, 3.0, "context: , ", n->s, n->len); /* "Oakland,
+        add_cue(g, K_PLACE, 3.0, "context: , ", n->s, n->len); /* "Fresno,
                                                                 * California" */
     }
     if (is_year_after(r, b)) {
@@ -1062,8 +1062,8 @@ static void context_after(struct run *r, struct group *g, size_t b)
     apposition(r, g, b);
 }
 
-/* A word that makes a part of a place ("East Prussia", "Upper
- * Manhattan", "Greater London"). */
+/* A word that makes a part of a place ("East Anglia", "Upper
+ * Austria", "Greater London"). */
 static int is_direction(const struct wh_enrich_token *t)
 {
     static const char *const words[] = {
@@ -1076,7 +1076,7 @@ static int is_direction(const struct wh_enrich_token *t)
 }
 
 /* A capitalized article of another language: a name that starts so is
- * rather a place or a work than a person ("El Castillo", "Les Saintes"). */
+ * rather a place or a work than a person ("El Paso", "Les Halles"). */
 static int is_article(const struct wh_enrich_token *t)
 {
     static const char *const articles[] = {"El", "La", "Le", "Les", "Los",
@@ -1170,7 +1170,7 @@ static void add_mention(struct run *r, size_t a, size_t b, size_t title,
                     r->tok[a].len);
         }
         if (words > 1 && (last & G_SUFFIX) != 0 && (last & G_PHEAD) == 0) {
-            /* "Johnson Space Center" is a place, "Center for ..." an
+            /* "Lincoln Center" is a place, "Center for ..." an
              * organisation (the head rule below) */
             add_cue(g, K_ORG, 4.0, "suffix: ", r->tok[b].s,
                     bare_len(&r->tok[b]));
@@ -1241,7 +1241,7 @@ static int crossable(const struct run *r, size_t prev)
             (G_PPRE | G_TITLE)) != 0;
 }
 
-/* Only blanks between tokens i and i + 1 ("Dye & Bavelier", "State -
+/* Only blanks between tokens i and i + 1 ("Moravec & Pelling", "State -
  * Bill" are two names each). */
 static int blank_gap(const struct run *r, size_t i)
 {
@@ -1356,7 +1356,7 @@ static int ends_with(const struct wh_enrich_token *t, const char *suffix)
 
 /* The first word of a sentence that is rather a common word: written in
  * lower case elsewhere, listed as no name, or shaped like an adverb or
- * participle ("Currently", "Following", "Visited"), and in no list. */
+ * participle ("Clearly", "Reading", "Asked"), and in no list. */
 static int common_start(const struct run *r, size_t i)
 {
     const struct wh_enrich_token *t = &r->tok[i];
@@ -1399,7 +1399,7 @@ static int name_shaped(const struct run *r, size_t a, size_t b)
     return 0;
 }
 
-/* After a head has joined ("Royal Academy of Painting"), one more
+/* After a head has joined ("Royal Academy of Music"), one more
  * "and" or "of" part that is no name of its own ("... and Sculpture",
  * "... of America"): [c, d] holds no head, no given name, no listed
  * organisation. */
@@ -1422,7 +1422,7 @@ static int joins_more(const struct run *r, size_t b, size_t c, size_t d)
 }
 
 /* Some word of [a, b] is an organisation or place head ("American
- * University of Beirut" keeps its adjective). */
+ * University of Paris" keeps its adjective). */
 static int has_head(const struct run *r, size_t a, size_t b)
 {
     size_t k;
@@ -1496,13 +1496,13 @@ static void add_run(struct run *r, size_t a, size_t b)
             named |= name_like(r, k) || (gaz_tok(r, k) & G_GIVEN) != 0;
         }
         if (!named) {
-            a = from; /* "Major League Baseball": no name after the title */
+            a = from; /* "General Strike Committee": no name after the title */
             title = (size_t)-1;
         }
     }
     /* a sentence-initial word that looks common ("Yesterday Obama
-     * said", "Following Smetana"), or an adjective of origin before a
-     * name ("Chinese Bernhard Karlgren"): not part of the name */
+     * said", "Asked Moravec"), or an adjective of origin before a name
+     * ("Czech Jan Moravec"): not part of the name */
     while (a < b && title == (size_t)-1 && (whole & (G_ORG | G_PLACE)) == 0 &&
            (((r->tflags[a] & T_WEAK) != 0 && common_start(r, a) &&
              (gaz_span(r, a, a + 1) & (G_ORG | G_PLACE)) == 0) ||
@@ -1510,7 +1510,7 @@ static void add_run(struct run *r, size_t a, size_t b)
              !has_head(r, a, b)))) {
         a++;
     }
-    /* trailing titles ("Michael Spindelegger Vice-Chancellor") */
+    /* trailing titles ("Jan Moravec Vice-Chancellor") */
     while (b > a && is_title(r, b) && (gaz_tok(r, b) & G_SUFFIX) == 0 &&
            (gaz_span(r, a, b) & (G_ORG | G_PLACE)) == 0) {
         b--;
@@ -1635,8 +1635,8 @@ static int has_word(const char *name, const char *w, size_t len, int pos)
     return 0;
 }
 
-/* The initials of the capitalized words of name ("CRA" for "Computing
- * Research Association") equal w. */
+/* The initials of the capitalized words of name ("NRC" for "National
+ * Research Council") equal w. */
 static int is_acronym_of(const char *name, const char *w, size_t len)
 {
     const char *s = name;
@@ -1764,7 +1764,8 @@ static long root_of(const struct run *r, size_t k)
 }
 
 /* A name of no type coordinated with a name of one takes it as evidence
- * ("Kessler and Rao" after "Rao" is known a person); twice, for lists. */
+ * ("Moravec and Pelling" after "Pelling" is known a person); twice, for
+ * lists. */
 static void coordinate(struct run *r)
 {
     int pass;
@@ -1788,8 +1789,8 @@ static void coordinate(struct run *r)
                 y = t;
             }
             /* a common word is no name, even in a list; a capital at the
-             * start of a sentence is, listed with one ("Heidenreich and
-             * Turano (2011) found") */
+             * start of a sentence is, listed with one ("Moravec and
+             * Pelling (2011) found") */
             if (x->kind == K_NONE || y->kind != K_NONE || y->into >= 0 ||
                 all_common(r, y->first_tok, y->last_tok)) {
                 continue;

@@ -45,7 +45,7 @@ static const char *const fixtures[] = {
     "sentence-initial",    /* "Nice job!" */
     "headline-case",       /* a title-case headline */
     "coreference",         /* "Sony" after "Sony Pictures" */
-    "citations",           /* "(Brieber, 2014)", "A and B (2011) found" */
+    "citations",           /* "(Moravec, 2014)", "A and B (2011) found" */
 };
 
 struct fixture {
