@@ -107,9 +107,8 @@ static const char *const kind_key[] = {NULL, "people", "organisations",
 #define STOP_UNKNOWN 0xff
 #define T_WEAK 0x1u  /* capital explained by position */
 #define T_LOWER 0x2u /* written in lower case elsewhere in the text */
-#define T_LOWKNOWN 0x10u /* T_LOWER computed */
 #define T_NAME 0x20u     /* is_name_word() */
-#define T_LEXKNOWN 0x4u /* T_COMMON computed */
+#define T_LEXKNOWN 0x4u /* T_COMMON and T_LOWER computed */
 #define T_COMMON 0x8u   /* the lexicon lists it in lower case */
 
 /* The strongest cue seen for one type of a name. */
@@ -146,6 +145,9 @@ struct mention {
 struct entities_ctx {
     struct wh_enrich_words *gaz; /* case-sensitive, G_* bits */
     struct wh_enrich_words *lex; /* WH_LEXICON_PATH, case-sensitive */
+    uint64_t *lex_bloom;         /* LEX_BLOOM_BITS: most names are not in
+                                  * lex, and the filter says so from the
+                                  * cache */
     struct wh_enrich_langs *langs;
     size_t max_bytes;
     /* buffers kept from record to record (process() runs on one thread) */
@@ -316,8 +318,30 @@ static const char *const person_nouns[] = {
 
 /* The lower-case words of WH_LEXICON_PATH (its proper nouns and
  * possessives are of no use here: a third of the table, kept out of the
- * cache). NULL with errstr filled when the file cannot be read. */
-static struct wh_enrich_words *load_lexicon(char *errstr, size_t errstr_size)
+ * cache), each also set in bloom (LEX_BLOOM_BITS bits). NULL with errstr
+ * filled when the file cannot be read. */
+#define LEX_BLOOM_BITS (1u << 20)
+
+/* Two bits of the lexicon's Bloom filter for word w (len bytes). */
+static void bloom_bits(const char *w, size_t len, size_t bit[2])
+{
+    uint64_t h = wh_hash64(w, len);
+
+    bit[0] = (size_t)(h & (LEX_BLOOM_BITS - 1));
+    bit[1] = (size_t)((h >> 32) & (LEX_BLOOM_BITS - 1));
+}
+
+static int bloom_has(const uint64_t *bloom, const char *w, size_t len)
+{
+    size_t bit[2];
+
+    bloom_bits(w, len, bit);
+    return (bloom[bit[0] / 64] >> (bit[0] % 64) & 1u) != 0 &&
+           (bloom[bit[1] / 64] >> (bit[1] % 64) & 1u) != 0;
+}
+
+static struct wh_enrich_words *load_lexicon(uint64_t *bloom, char *errstr,
+                                            size_t errstr_size)
 {
     FILE *fp = fopen(WH_LEXICON_PATH, "r");
     struct wh_enrich_words *lex;
@@ -339,7 +363,12 @@ static struct wh_enrich_words *load_lexicon(char *errstr, size_t errstr_size)
         }
         if (len > 0 && !(line[0] >= 'A' && line[0] <= 'Z') &&
             memchr(line, '\'', (size_t)len) == NULL) {
+            size_t bit[2];
+
             wh_enrich_words_add(lex, line, (size_t)len, 1);
+            bloom_bits(line, (size_t)len, bit);
+            bloom[bit[0] / 64] |= (uint64_t)1 << (bit[0] % 64);
+            bloom[bit[1] / 64] |= (uint64_t)1 << (bit[1] % 64);
         }
     }
     free(line);
@@ -389,6 +418,29 @@ static int load_subdivisions(struct entities_ctx *ctx, char *errstr,
     return WH_OK;
 }
 
+static void entities_close(void *p)
+{
+    struct entities_ctx *ctx = p;
+
+    if (ctx == NULL) {
+        return;
+    }
+    wh_enrich_words_free(ctx->gaz);
+    wh_enrich_words_free(ctx->lex);
+    free(ctx->lex_bloom);
+    wh_enrich_langs_free(ctx->langs);
+    free(ctx->tok);
+    free(ctx->gaz_bits);
+    free(ctx->stop);
+    free(ctx->tflags);
+    free(ctx->grp);
+    free(ctx->slots);
+    free(ctx->lower);
+    free(ctx->lower_len);
+    free(ctx->men);
+    free(ctx);
+}
+
 static void *entities_init(const char *arg, const struct wh_config *cfg,
                            char *errstr, size_t errstr_size)
 {
@@ -417,43 +469,17 @@ static void *entities_init(const char *arg, const struct wh_config *cfg,
             return NULL;
         }
     }
-    ctx->lex = load_lexicon(errstr, errstr_size);
-    if (ctx->lex == NULL) {
-        wh_enrich_words_free(ctx->gaz);
-        free(ctx);
-        return NULL;
-    }
-    if (load_subdivisions(ctx, errstr, errstr_size) != WH_OK) {
-        wh_enrich_words_free(ctx->lex);
-        wh_enrich_words_free(ctx->gaz);
-        free(ctx);
+    ctx->lex_bloom = wh_xcalloc(LEX_BLOOM_BITS / 64, sizeof(uint64_t));
+    ctx->lex = load_lexicon(ctx->lex_bloom, errstr, errstr_size);
+    if (ctx->lex == NULL ||
+        load_subdivisions(ctx, errstr, errstr_size) != WH_OK) {
+        entities_close(ctx);
         return NULL;
     }
     ctx->langs = wh_enrich_langs_new(cfg);
     return ctx;
 }
 
-static void entities_close(void *p)
-{
-    struct entities_ctx *ctx = p;
-
-    if (ctx == NULL) {
-        return;
-    }
-    wh_enrich_words_free(ctx->gaz);
-    wh_enrich_words_free(ctx->lex);
-    wh_enrich_langs_free(ctx->langs);
-    free(ctx->tok);
-    free(ctx->gaz_bits);
-    free(ctx->stop);
-    free(ctx->tflags);
-    free(ctx->grp);
-    free(ctx->slots);
-    free(ctx->lower);
-    free(ctx->lower_len);
-    free(ctx->men);
-    free(ctx);
-}
 
 /* ---- words ---- */
 
@@ -585,25 +611,12 @@ static unsigned gaz_tok(const struct run *r, size_t i)
 
 /* gaz_tok() with G_COMMON when the lexicon lists the capitalized token i
  * in lower case (looked up once, and only where a rule asks). */
+static void analyse(const struct run *r, size_t i);
+
 static unsigned lex_tok(const struct run *r, size_t i)
 {
-    unsigned bits = gaz_tok(r, i);
-
-    if ((r->tflags[i] & T_LEXKNOWN) == 0) {
-        const struct wh_enrich_token *t = &r->tok[i];
-        char low[128];
-        size_t len;
-
-        r->tflags[i] |= T_LEXKNOWN;
-        if ((t->flags & WH_TOK_CAP) != 0) {
-            len = wh_enrich_lower_buf(t->s, bare_len(t), low, sizeof(low));
-            if (len != (size_t)-1 &&
-                wh_enrich_words_get(r->ctx->lex, low, len) != 0) {
-                r->tflags[i] |= T_COMMON;
-            }
-        }
-    }
-    return bits | ((r->tflags[i] & T_COMMON) != 0 ? G_COMMON : 0);
+    analyse(r, i);
+    return gaz_tok(r, i) | ((r->tflags[i] & T_COMMON) != 0 ? G_COMMON : 0);
 }
 
 static unsigned gaz_span(const struct run *r, size_t a, size_t b)
@@ -712,22 +725,36 @@ static void mark_lower(struct run *r)
  * other evidence. Looked up once, where a rule asks. */
 static int lower_tok(const struct run *r, size_t i)
 {
-    const struct wh_enrich_token *t = &r->tok[i];
-
-    if ((r->tflags[i] & T_LOWKNOWN) == 0) {
-        char low[256];
-        size_t len;
-
-        r->tflags[i] |= T_LOWKNOWN;
-        if ((t->flags & WH_TOK_CAP) != 0) {
-            len = wh_enrich_lower_buf(t->s, bare_len(t), low, sizeof(low));
-            if (len != (size_t)-1 &&
-                r->ctx->lower[lower_find(r, low, len)] != NULL) {
-                r->tflags[i] |= T_LOWER;
-            }
-        }
-    }
+    analyse(r, i);
     return (r->tflags[i] & T_LOWER) != 0;
+}
+
+/* Sets T_LOWER and T_COMMON of capitalized token i, once, from one
+ * lower-case copy of it. */
+static void analyse(const struct run *r, size_t i)
+{
+    const struct wh_enrich_token *t = &r->tok[i];
+    char low[256];
+    size_t len;
+
+    if ((r->tflags[i] & T_LEXKNOWN) != 0) {
+        return;
+    }
+    r->tflags[i] |= T_LEXKNOWN;
+    if ((t->flags & WH_TOK_CAP) == 0) {
+        return;
+    }
+    len = wh_enrich_lower_buf(t->s, bare_len(t), low, sizeof(low));
+    if (len == (size_t)-1) {
+        return;
+    }
+    if (r->ctx->lower[lower_find(r, low, len)] != NULL) {
+        r->tflags[i] |= T_LOWER;
+    }
+    if (bloom_has(r->ctx->lex_bloom, low, len) &&
+        wh_enrich_words_get(r->ctx->lex, low, len) != 0) {
+        r->tflags[i] |= T_COMMON;
+    }
 }
 
 /* Marks T_WEAK on the tokens whose capital their position explains: the
