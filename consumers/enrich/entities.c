@@ -1059,7 +1059,7 @@ static void context_after(struct run *r, struct group *g, size_t b)
     n = &r->tok[b + 1];
     if ((n->flags & WH_TOK_BREAK) == 0 && !possessive(&r->tok[b]) &&
         word_in(n->s, n->len, person_verbs, WH_ARRAY_SIZE(person_verbs))) {
-        add_cue(g, K_PERSON, 2.0, "context: ", n->s, n->len);
+        add_cue(g, K_PERSON, 3.0, "context: ", n->s, n->len);
         add_cue(g, K_ORG, 0.5, "context: ", n->s, n->len);
     }
     if ((n->flags & WH_TOK_BREAK) == 0 && tok_is(n, "et") &&
