@@ -45,8 +45,8 @@ static double one_record(const char *doc, void *lang_ctx, void *ent_ctx,
                          FILE *out)
 {
     char errstr[256];
-    struct wh_record *rec = wh_record_parse(doc, strlen(doc), errstr,
-                                            sizeof(errstr));
+    struct wh_record *rec =
+        wh_record_parse(doc, strlen(doc), errstr, sizeof(errstr));
     double spent = 0;
     char *json;
 
@@ -140,9 +140,9 @@ int main(int argc, char **argv)
         return 2;
     }
     lang_ctx = wh_enrich_language.init(NULL, cfg, errstr, sizeof(errstr));
-    ent_ctx = lang_ctx == NULL ? NULL
-                               : wh_enrich_entities.init(NULL, cfg, errstr,
-                                                         sizeof(errstr));
+    ent_ctx = lang_ctx == NULL
+                  ? NULL
+                  : wh_enrich_entities.init(NULL, cfg, errstr, sizeof(errstr));
     if (ent_ctx == NULL) {
         fprintf(stderr, "ner_eval: %s\n", errstr);
         return 1;

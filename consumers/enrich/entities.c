@@ -105,9 +105,9 @@ static const char *const kind_key[] = {NULL, "people", "organisations",
 /* Per-token caches. */
 #define TOK_KNOWN 0x80000000u /* gaz_bits: computed */
 #define STOP_UNKNOWN 0xff
-#define T_WEAK 0x1u  /* capital explained by position */
-#define T_LOWER 0x2u /* written in lower case elsewhere in the text */
-#define T_NAME 0x20u     /* is_name_word() */
+#define T_WEAK 0x1u     /* capital explained by position */
+#define T_LOWER 0x2u    /* written in lower case elsewhere in the text */
+#define T_NAME 0x20u    /* is_name_word() */
 #define T_LEXKNOWN 0x4u /* T_COMMON and T_LOWER computed */
 #define T_COMMON 0x8u   /* the lexicon lists it in lower case */
 
@@ -206,7 +206,7 @@ static const struct {
 
 /* Lower-case particles allowed inside a name ("Charles de Gaulle"). */
 static const char *const particles[] = {
-    "de", "da",  "do",  "dos", "das", "du",  "del", "della", "di",
+    "de",  "da",  "do",  "dos", "das", "du", "del", "della", "di",
     "van", "von", "ter", "bin", "ibn", "al", "el",  "y",     "e"};
 
 /* Articles allowed only after a particle ("Ursula von der Leyen",
@@ -218,9 +218,9 @@ static const char *const second_particles[] = {"der", "den", "la",
 /* Words that never start a name, even mid-sentence ("the Netherlands"
  * is "Netherlands"). */
 static const char *const determiners[] = {
-    "The", "A",   "An",    "This", "That",  "These", "Those", "My",
-    "Our", "His", "Her",   "Their", "Its",  "Your",  "Every", "Each",
-    "Some", "Any", "No",   "All",  "Both",  "Another"};
+    "The",  "A",   "An",  "This",  "That", "These",  "Those", "My",
+    "Our",  "His", "Her", "Their", "Its",  "Your",   "Every", "Each",
+    "Some", "Any", "No",  "All",   "Both", "Another"};
 
 /* Context before a name. */
 struct ctx_word {
@@ -230,91 +230,89 @@ struct ctx_word {
 };
 
 static const struct ctx_word before_words[] = {
-    {"in", K_PLACE, 3.0},       {"at", K_PLACE, 1.0},
-    {"to", K_PLACE, 1.0},
-    {"at", K_ORG, 1.0},         {"from", K_PLACE, 1.5},
-    {"near", K_PLACE, 3.0},
-    {"into", K_PLACE, 2.0},     {"across", K_PLACE, 2.0},
-    {"throughout", K_PLACE, 2.0}, {"around", K_PLACE, 1.5},
-    {"via", K_PLACE, 2.0},      {"toward", K_PLACE, 2.0},
-    {"towards", K_PLACE, 2.0},  {"outside", K_PLACE, 2.0},
-    {"inside", K_PLACE, 1.5},   {"visited", K_PLACE, 2.5},
-    {"visit", K_PLACE, 2.0},    {"visiting", K_PLACE, 2.0},
-    {"landed", K_PLACE, 2.0},   {"arrived", K_PLACE, 2.0},
-    {"flew", K_PLACE, 2.0},     {"travelled", K_PLACE, 2.0},
-    {"traveled", K_PLACE, 2.0}, {"within", K_PLACE, 1.5},
-    {"joined", K_ORG, 2.0},     {"starring", K_PERSON, 3.0},
-    {"featuring", K_PERSON, 3.0}, {"actor", K_PERSON, 3.0},
-    {"actress", K_PERSON, 3.0}, {"singer", K_PERSON, 3.0},
-    {"director", K_PERSON, 2.0}, {"author", K_PERSON, 3.0},
-    {"writer", K_PERSON, 3.0},  {"novelist", K_PERSON, 3.0},
-    {"poet", K_PERSON, 3.0},    {"painter", K_PERSON, 3.0},
-    {"artist", K_PERSON, 2.0},  {"composer", K_PERSON, 3.0},
-    {"musician", K_PERSON, 3.0}, {"player", K_PERSON, 2.0},
-    {"striker", K_PERSON, 3.0}, {"coach", K_PERSON, 2.0},
-    {"professor", K_PERSON, 3.0}, {"scientist", K_PERSON, 3.0},
-    {"researcher", K_PERSON, 2.0}, {"historian", K_PERSON, 3.0},
+    {"in", K_PLACE, 3.0},           {"at", K_PLACE, 1.0},
+    {"to", K_PLACE, 1.0},           {"at", K_ORG, 1.0},
+    {"from", K_PLACE, 1.5},         {"near", K_PLACE, 3.0},
+    {"into", K_PLACE, 2.0},         {"across", K_PLACE, 2.0},
+    {"throughout", K_PLACE, 2.0},   {"around", K_PLACE, 1.5},
+    {"via", K_PLACE, 2.0},          {"toward", K_PLACE, 2.0},
+    {"towards", K_PLACE, 2.0},      {"outside", K_PLACE, 2.0},
+    {"inside", K_PLACE, 1.5},       {"visited", K_PLACE, 2.5},
+    {"visit", K_PLACE, 2.0},        {"visiting", K_PLACE, 2.0},
+    {"landed", K_PLACE, 2.0},       {"arrived", K_PLACE, 2.0},
+    {"flew", K_PLACE, 2.0},         {"travelled", K_PLACE, 2.0},
+    {"traveled", K_PLACE, 2.0},     {"within", K_PLACE, 1.5},
+    {"joined", K_ORG, 2.0},         {"starring", K_PERSON, 3.0},
+    {"featuring", K_PERSON, 3.0},   {"actor", K_PERSON, 3.0},
+    {"actress", K_PERSON, 3.0},     {"singer", K_PERSON, 3.0},
+    {"director", K_PERSON, 2.0},    {"author", K_PERSON, 3.0},
+    {"writer", K_PERSON, 3.0},      {"novelist", K_PERSON, 3.0},
+    {"poet", K_PERSON, 3.0},        {"painter", K_PERSON, 3.0},
+    {"artist", K_PERSON, 2.0},      {"composer", K_PERSON, 3.0},
+    {"musician", K_PERSON, 3.0},    {"player", K_PERSON, 2.0},
+    {"striker", K_PERSON, 3.0},     {"coach", K_PERSON, 2.0},
+    {"professor", K_PERSON, 3.0},   {"scientist", K_PERSON, 3.0},
+    {"researcher", K_PERSON, 2.0},  {"historian", K_PERSON, 3.0},
     {"philosopher", K_PERSON, 3.0}, {"journalist", K_PERSON, 3.0},
-    {"reporter", K_PERSON, 2.0}, {"lawyer", K_PERSON, 3.0},
-    {"attorney", K_PERSON, 2.0}, {"judge", K_PERSON, 2.0},
-    {"senator", K_PERSON, 3.0}, {"politician", K_PERSON, 3.0},
-    {"minister", K_PERSON, 2.0}, {"president", K_PERSON, 2.0},
-    {"chancellor", K_PERSON, 2.0}, {"spokesman", K_PERSON, 3.0},
+    {"reporter", K_PERSON, 2.0},    {"lawyer", K_PERSON, 3.0},
+    {"attorney", K_PERSON, 2.0},    {"judge", K_PERSON, 2.0},
+    {"senator", K_PERSON, 3.0},     {"politician", K_PERSON, 3.0},
+    {"minister", K_PERSON, 2.0},    {"president", K_PERSON, 2.0},
+    {"chancellor", K_PERSON, 2.0},  {"spokesman", K_PERSON, 3.0},
     {"spokeswoman", K_PERSON, 3.0}, {"friend", K_PERSON, 2.0},
-    {"brother", K_PERSON, 3.0}, {"sister", K_PERSON, 3.0},
-    {"son", K_PERSON, 2.0},     {"daughter", K_PERSON, 2.0},
-    {"wife", K_PERSON, 3.0},    {"husband", K_PERSON, 3.0},
-    {"mother", K_PERSON, 2.0},  {"father", K_PERSON, 2.0},
-    {"uncle", K_PERSON, 3.0},   {"aunt", K_PERSON, 3.0},
-    {"cousin", K_PERSON, 3.0},  {"colleague", K_PERSON, 3.0},
-    {"named", K_PERSON, 1.5},   {"dear", K_PERSON, 2.0},
-    {"thanks", K_PERSON, 1.0},  {"with", K_PERSON, 0.5},
+    {"brother", K_PERSON, 3.0},     {"sister", K_PERSON, 3.0},
+    {"son", K_PERSON, 2.0},         {"daughter", K_PERSON, 2.0},
+    {"wife", K_PERSON, 3.0},        {"husband", K_PERSON, 3.0},
+    {"mother", K_PERSON, 2.0},      {"father", K_PERSON, 2.0},
+    {"uncle", K_PERSON, 3.0},       {"aunt", K_PERSON, 3.0},
+    {"cousin", K_PERSON, 3.0},      {"colleague", K_PERSON, 3.0},
+    {"named", K_PERSON, 1.5},       {"dear", K_PERSON, 2.0},
+    {"thanks", K_PERSON, 1.0},      {"with", K_PERSON, 0.5},
 };
 
 /* Verbs after a name that make it a person (organisations say things
  * too, less often). */
 static const char *const person_verbs[] = {
-    "said",    "says",     "told",     "asked",   "wrote",   "writes",
-    "explained", "added",  "argued",   "thinks",  "thought", "believes",
-    "recalled", "noted",   "stated",   "claimed", "replied", "admitted",
-    "insisted", "died",
-    "laughed", "smiled",   "felt",     "wanted",  "knew",    "went",
-    "married", "studied",  "grew",     "became",  "lived",   "worked"};
+    "said",      "says",  "told",    "asked",   "wrote",   "writes",
+    "explained", "added", "argued",  "thinks",  "thought", "believes",
+    "recalled",  "noted", "stated",  "claimed", "replied", "admitted",
+    "insisted",  "died",  "laughed", "smiled",  "felt",    "wanted",
+    "knew",      "went",  "married", "studied", "grew",    "became",
+    "lived",     "worked"};
 
 /* "<noun> of" before a name: an organisation ("CEO of Acme") or a place
  * ("city of Lyon"). */
 static const char *const org_of_nouns[] = {
-    "ceo",      "founder",    "founders",  "chairman", "chairwoman",
-    "director", "head",       "member",    "members",  "employee",
-    "employees", "spokesman", "spokeswoman", "spokesperson", "shares",
-    "owner",    "executive",  "executives", "staff",   "president",
-    "board",    "subsidiary", "division",  "student",  "students",
+    "ceo",       "founder",     "founders",    "chairman",     "chairwoman",
+    "director",  "head",        "member",      "members",      "employee",
+    "employees", "spokesman",   "spokeswoman", "spokesperson", "shares",
+    "owner",     "executive",   "executives",  "staff",        "president",
+    "board",     "subsidiary",  "division",    "student",      "students",
     "professor", "researchers", "fellow"};
 static const char *const place_of_nouns[] = {
-    "city",    "town",     "state",   "province", "county", "region",
+    "city",    "town",     "state",   "province", "county",   "region",
     "country", "island",   "capital", "suburb",   "district", "outskirts",
-    "north",   "south",    "east",    "west",     "coast",  "shores",
+    "north",   "south",    "east",    "west",     "coast",    "shores",
     "mayor",   "governor", "kingdom", "republic"};
 
 /* After ", a" or ", the" following a name. */
 static const char *const org_nouns[] = {
-    "company",   "firm",       "group",      "organization", "organisation",
-    "startup",   "studio",     "band",       "team",         "charity",
-    "agency",    "publisher",  "network",    "maker",        "retailer",
-    "bank",      "university", "school",     "newspaper",    "magazine",
+    "company",   "firm",       "group",       "organization", "organisation",
+    "startup",   "studio",     "band",        "team",         "charity",
+    "agency",    "publisher",  "network",     "maker",        "retailer",
+    "bank",      "university", "school",      "newspaper",    "magazine",
     "party",     "club",       "corporation", "manufacturer", "label",
-    "nonprofit", "non-profit", "institute",  "foundation",   "website"};
+    "nonprofit", "non-profit", "institute",   "foundation",   "website"};
 static const char *const place_nouns[] = {
-    "city",    "town",    "village", "country", "state",  "province",
-    "region",  "island",  "suburb",  "district", "county", "neighbourhood",
-    "neighborhood", "capital", "river", "mountain", "lake", "municipality"};
+    "city",         "town",    "village", "country",  "state",  "province",
+    "region",       "island",  "suburb",  "district", "county", "neighbourhood",
+    "neighborhood", "capital", "river",   "mountain", "lake",   "municipality"};
 static const char *const person_nouns[] = {
-    "man",       "woman",     "boy",       "girl",      "actor",
-    "actress",   "singer",    "writer",    "author",    "professor",
-    "student",   "teacher",   "lawyer",    "doctor",    "former",
-    "resident",  "spokesman", "spokeswoman", "founder", "mother",
-    "father",    "friend",    "native",    "veteran",   "politician",
-    "member",    "player",    "director",  "researcher", "scientist"};
+    "man",        "woman",  "boy",    "girl",      "actor",      "actress",
+    "singer",     "writer", "author", "professor", "student",    "teacher",
+    "lawyer",     "doctor", "former", "resident",  "spokesman",  "spokeswoman",
+    "founder",    "mother", "father", "friend",    "native",     "veteran",
+    "politician", "member", "player", "director",  "researcher", "scientist"};
 
 /* The lower-case words of WH_LEXICON_PATH (its proper nouns and
  * possessives are of no use here: a third of the table, kept out of the
@@ -479,7 +477,6 @@ static void *entities_init(const char *arg, const struct wh_config *cfg,
     ctx->langs = wh_enrich_langs_new(cfg);
     return ctx;
 }
-
 
 /* ---- words ---- */
 
@@ -710,8 +707,8 @@ static void mark_lower(struct run *r)
     for (k = 0; k < r->ntok; k++) {
         const struct wh_enrich_token *t = &r->tok[k];
 
-        if ((t->flags & (WH_TOK_CAP | WH_TOK_UPPER | WH_TOK_IDEO |
-                         WH_TOK_DIGIT)) == 0) {
+        if ((t->flags &
+             (WH_TOK_CAP | WH_TOK_UPPER | WH_TOK_IDEO | WH_TOK_DIGIT)) == 0) {
             size_t slot = lower_find(r, t->s, t->len);
 
             ctx->lower[slot] = t->s;
@@ -772,11 +769,10 @@ static void mark_weak(struct run *r, size_t head_end)
         size_t k;
 
         /* a line: up to the next token after a line break */
-        while (b < r->ntok &&
-               ((r->tok[b].flags & WH_TOK_BREAK) == 0 ||
-                memchr(r->tok[b - 1].s + r->tok[b - 1].len, '\n',
-                       (size_t)(r->tok[b].s - r->tok[b - 1].s) -
-                           r->tok[b - 1].len) == NULL)) {
+        while (b < r->ntok && ((r->tok[b].flags & WH_TOK_BREAK) == 0 ||
+                               memchr(r->tok[b - 1].s + r->tok[b - 1].len, '\n',
+                                      (size_t)(r->tok[b].s - r->tok[b - 1].s) -
+                                          r->tok[b - 1].len) == NULL)) {
             b++;
         }
         for (k = a; k < b; k++) {
@@ -856,8 +852,8 @@ static struct group *grp_get(struct run *r, const char *s, size_t len,
     return g;
 }
 
-static void add_cue(struct group *g, enum kind kind, double w,
-                    const char *what, const char *s, size_t len)
+static void add_cue(struct group *g, enum kind kind, double w, const char *what,
+                    const char *s, size_t len)
 {
     g->score[kind] += w;
     if (w > g->cue[kind].w) {
@@ -904,10 +900,8 @@ static int all_common(const struct run *r, size_t a, size_t b)
     for (k = a; k <= b; k++) {
         const struct wh_enrich_token *t = &r->tok[k];
 
-        if ((t->flags & WH_TOK_CAP) == 0 ||
-            (lex_tok(r, k) & G_COMMON) != 0 ||
-            lower_tok(r, k) ||
-            strspn(t->s, "IVX") == t->len) {
+        if ((t->flags & WH_TOK_CAP) == 0 || (lex_tok(r, k) & G_COMMON) != 0 ||
+            lower_tok(r, k) || strspn(t->s, "IVX") == t->len) {
             continue;
         }
         return 0;
@@ -931,8 +925,7 @@ static int inner_capital(const struct wh_enrich_token *t)
 
 /* The context before the name whose text starts at token a (its title,
  * if any); common: 1 when the name is made of common words only. */
-static void context_before(struct run *r, struct group *g, size_t a,
-                           int common)
+static void context_before(struct run *r, struct group *g, size_t a, int common)
 {
     const struct wh_enrich_token *b1 = before(r, a, 1);
     const struct wh_enrich_token *b2 = before(r, a, 2);
@@ -944,8 +937,7 @@ static void context_before(struct run *r, struct group *g, size_t a,
     if (b1 == NULL) {
         return;
     }
-    if ((b1->flags & (WH_TOK_CAP | WH_TOK_UPPER)) != 0 &&
-        !tok_is(b1, "The")) {
+    if ((b1->flags & (WH_TOK_CAP | WH_TOK_UPPER)) != 0 && !tok_is(b1, "The")) {
         return; /* a capitalized word before: another name */
     }
     if ((g->bits & (G_PLACE | G_ORG | G_GIVEN)) == 0 &&
@@ -963,15 +955,14 @@ static void context_before(struct run *r, struct group *g, size_t a,
         g->score[K_PERSON] -= 2; /* people rarely take an article */
     }
     if (b2 != NULL && (tok_is(b1, "in") || tok_is(b1, "of")) &&
-        (tok_is(b2, "based") || tok_is(b2, "born") ||
-         tok_is(b2, "located") || tok_is(b2, "situated") ||
-         tok_is(b2, "lives") || tok_is(b2, "lived") ||
+        (tok_is(b2, "based") || tok_is(b2, "born") || tok_is(b2, "located") ||
+         tok_is(b2, "situated") || tok_is(b2, "lives") || tok_is(b2, "lived") ||
          tok_is(b2, "raised") || tok_is(b2, "headquartered"))) {
         add_cue(g, K_PLACE, 3.0, "context: ", b2->s,
                 (size_t)(b1->s + b1->len - b2->s));
     }
-    if (b2 != NULL && (tok_is(b1, "of") || tok_is(b1, "at") ||
-                       tok_is(b1, "for"))) {
+    if (b2 != NULL &&
+        (tok_is(b1, "of") || tok_is(b1, "at") || tok_is(b1, "for"))) {
         char low[64];
         size_t len = wh_enrich_lower_buf(b2->s, b2->len, low, sizeof(low));
 
@@ -981,8 +972,7 @@ static void context_before(struct run *r, struct group *g, size_t a,
                     (size_t)(b1->s + b1->len - b2->s));
         }
         if (len != (size_t)-1 && tok_is(b1, "of") &&
-            word_in(low, len, place_of_nouns,
-                    WH_ARRAY_SIZE(place_of_nouns))) {
+            word_in(low, len, place_of_nouns, WH_ARRAY_SIZE(place_of_nouns))) {
             add_cue(g, K_PLACE, 3.0, "context: ", b2->s,
                     (size_t)(b1->s + b1->len - b2->s));
         }
@@ -1014,8 +1004,7 @@ static void apposition(struct run *r, struct group *g, size_t b)
             add_cue(g, K_PLACE, 3.0, "apposition: ", t->s, t->len);
             return;
         }
-        if (word_in(t->s, t->len, person_nouns,
-                    WH_ARRAY_SIZE(person_nouns))) {
+        if (word_in(t->s, t->len, person_nouns, WH_ARRAY_SIZE(person_nouns))) {
             add_cue(g, K_PERSON, 3.0, "apposition: ", t->s, t->len);
             return;
         }
@@ -1062,12 +1051,11 @@ static void context_after(struct run *r, struct group *g, size_t b)
         add_cue(g, K_PERSON, 3.0, "context: ", n->s, n->len);
         add_cue(g, K_ORG, 0.5, "context: ", n->s, n->len);
     }
-    if ((n->flags & WH_TOK_BREAK) == 0 && tok_is(n, "et") &&
-        b + 2 < r->ntok && tok_is(&r->tok[b + 2], "al")) {
+    if ((n->flags & WH_TOK_BREAK) == 0 && tok_is(n, "et") && b + 2 < r->ntok &&
+        tok_is(&r->tok[b + 2], "al")) {
         add_cue(g, K_PERSON, 4.0, "context: ", "et al.", 6);
     }
-    if (after_char(r, b) == ',' &&
-        (tok_is(n, "who") || tok_is(n, "whose"))) {
+    if (after_char(r, b) == ',' && (tok_is(n, "who") || tok_is(n, "whose"))) {
         add_cue(g, K_PERSON, 2.5, "context: ", n->s, n->len);
     }
     if (after_char(r, b) == ',' && (n->flags & WH_TOK_DIGIT) != 0 &&
@@ -1094,10 +1082,10 @@ static void context_after(struct run *r, struct group *g, size_t b)
 static int is_direction(const struct wh_enrich_token *t)
 {
     static const char *const words[] = {
-        "North",    "South",    "East",    "West",    "Northern",
-        "Southern", "Eastern",  "Western", "Central", "Upper",
-        "Lower",    "Greater",  "Inner",   "Outer",   "Northeast",
-        "Northwest", "Southeast", "Southwest", "Old",   "New"};
+        "North",     "South",     "East",      "West",    "Northern",
+        "Southern",  "Eastern",   "Western",   "Central", "Upper",
+        "Lower",     "Greater",   "Inner",     "Outer",   "Northeast",
+        "Northwest", "Southeast", "Southwest", "Old",     "New"};
 
     return word_in(t->s, t->len, words, WH_ARRAY_SIZE(words));
 }
@@ -1106,9 +1094,9 @@ static int is_direction(const struct wh_enrich_token *t)
  * rather a place or a work than a person ("El Paso", "Les Halles"). */
 static int is_article(const struct wh_enrich_token *t)
 {
-    static const char *const articles[] = {"El", "La", "Le", "Les", "Los",
-                                           "Las", "Il", "Lo", "Der", "Die",
-                                           "Das", "De", "Het", "O", "A"};
+    static const char *const articles[] = {"El",  "La", "Le",  "Les", "Los",
+                                           "Las", "Il", "Lo",  "Der", "Die",
+                                           "Das", "De", "Het", "O",   "A"};
 
     return word_in(t->s, t->len, articles, WH_ARRAY_SIZE(articles));
 }
@@ -1159,8 +1147,8 @@ static void add_mention(struct run *r, size_t a, size_t b, size_t title,
     g = grp_get(r, buf, len, words);
     if (r->nmen == r->ctx->cap_men) {
         r->ctx->cap_men = r->ctx->cap_men == 0 ? 64 : r->ctx->cap_men * 2;
-        r->ctx->men = wh_xrealloc(r->ctx->men,
-                                  r->ctx->cap_men * sizeof(*r->ctx->men));
+        r->ctx->men =
+            wh_xrealloc(r->ctx->men, r->ctx->cap_men * sizeof(*r->ctx->men));
         r->men = r->ctx->men;
     }
     r->men[r->nmen].a = a;
@@ -1179,8 +1167,8 @@ static void add_mention(struct run *r, size_t a, size_t b, size_t title,
     if (g->mentions == 1) {
         /* internal evidence, once per name */
         if (g->bits & G_ORG) {
-            add_cue(g, K_ORG, words > 1 ? 5.0 : 3.0,
-                    "gazetteer: organisations", NULL, 0);
+            add_cue(g, K_ORG, words > 1 ? 5.0 : 3.0, "gazetteer: organisations",
+                    NULL, 0);
         }
         if (g->bits & G_PLACE) {
             add_cue(g, K_PLACE, words > 1 ? 5.0 : 3.0, "gazetteer: places",
@@ -1205,7 +1193,8 @@ static void add_mention(struct run *r, size_t a, size_t b, size_t title,
         for (k = a; words > 1 && k + 1 < b; k++) {
             /* "Bank of ...", "Massachusetts Institute of Technology" */
             if ((gaz_tok(r, k) & G_SUFFIX) != 0 &&
-                (tok_is(&r->tok[k + 1], "of") || tok_is(&r->tok[k + 1], "for") ||
+                (tok_is(&r->tok[k + 1], "of") ||
+                 tok_is(&r->tok[k + 1], "for") ||
                  tok_is(&r->tok[k + 1], "on"))) {
                 add_cue(g, K_ORG, 4.0, "head: ", r->tok[k].s, r->tok[k].len);
                 break;
@@ -1243,8 +1232,7 @@ static void add_mention(struct run *r, size_t a, size_t b, size_t title,
     if (mention_weak && words == 1) {
         return; /* "Nice job!": position explains the capital */
     }
-    context_before(r, g, title != (size_t)-1 ? title : a,
-                   all_common(r, a, b));
+    context_before(r, g, title != (size_t)-1 ? title : a, all_common(r, a, b));
     context_after(r, g, b);
 }
 
@@ -1396,8 +1384,8 @@ static int common_start(const struct run *r, size_t i)
     if (bits != 0) {
         return 0;
     }
-    return lower_tok(r, i) || ends_with(t, "ly") ||
-           ends_with(t, "ing") || ends_with(t, "ed");
+    return lower_tok(r, i) || ends_with(t, "ly") || ends_with(t, "ing") ||
+           ends_with(t, "ed");
 }
 
 /* [a, b] can be a name: not only initials ("H. R."), not ending with an
@@ -1602,8 +1590,7 @@ static void find_names(struct run *r)
                 break;
             }
             d = run_end(r, c);
-            if (!joins(r, a, b, c, d) &&
-                !(headed && joins_more(r, b, c, d))) {
+            if (!joins(r, a, b, c, d) && !(headed && joins_more(r, b, c, d))) {
                 break;
             }
             headed |= (gaz_tok(r, b) & (G_SUFFIX | G_PHEAD | G_PPRE)) != 0;
@@ -1893,11 +1880,11 @@ static void decide(struct run *r)
             struct group *h = &r->grp[full[j]];
 
             k = full[j];
-            if ((mask[j] & word_bit(w, g->len)) == 0 &&
-                h->kind != K_ORG) {
+            if ((mask[j] & word_bit(w, g->len)) == 0 && h->kind != K_ORG) {
                 continue; /* no word of h starts so (acronyms: orgs) */
             }
-            if (h->kind == K_PERSON && has_word(grp_name(r, h), w, g->len, -1)) {
+            if (h->kind == K_PERSON &&
+                has_word(grp_name(r, h), w, g->len, -1)) {
                 add_cue(g, K_PERSON, 4.0, "part of the name ", grp_name(r, h),
                         h->len);
                 alias = (long)k;
@@ -1921,8 +1908,7 @@ static void decide(struct run *r)
                        * job!" */
         }
         g->kind = best_kind(g, MIN_SINGLE, &tie);
-        if (g->kind != K_NONE && alias >= 0 &&
-            g->kind == r->grp[alias].kind) {
+        if (g->kind != K_NONE && alias >= 0 && g->kind == r->grp[alias].kind) {
             g->into = alias;
         } else if (tie && gaz_word) {
             note_ambiguous(r, w, g->bits);
@@ -2087,11 +2073,9 @@ static int entities_process(void *p, struct wh_record *rec,
     r.lang = wh_enrich_langs_get(ctx->langs, rec->language);
     r.en = wh_enrich_langs_get(ctx->langs, "en");
     wh_buf_init(&r.arena, 0);
-    wh_enrich_input_build(&in,
-                          rec,
-                          WH_INPUT_HEADLINE | WH_INPUT_DESCRIPTION |
-                              WH_INPUT_BODY,
-                          ctx->max_bytes);
+    wh_enrich_input_build(
+        &in, rec, WH_INPUT_HEADLINE | WH_INPUT_DESCRIPTION | WH_INPUT_BODY,
+        ctx->max_bytes);
     r.text = in.text;
     if (rec->headline != NULL && rec->headline[0] != '\0') {
         const char *e = strstr(in.text, "\n\n");
