@@ -73,6 +73,7 @@
 #define G_PPRE 0x40u    /* place prefix: first word ("Mount") */
 #define G_NONAME 0x80u  /* capitalized but not a name ("English") */
 #define G_COMMON 0x100u /* in lower case in the lexicon: a common word */
+#define G_OTHER 0x200u  /* last word of an event, law or work ("Prize") */
 
 /* An English word list with proper nouns capitalized (Debian package
  * wamerican): a word it lists in lower case is a common word, which a
@@ -202,6 +203,7 @@ static const struct {
     {"gazetteers/place-heads.txt", G_PHEAD},
     {"gazetteers/place-prefixes.txt", G_PPRE},
     {"gazetteers/not-names.txt", G_NONAME},
+    {"gazetteers/other-heads.txt", G_OTHER},
 };
 
 /* Lower-case particles allowed inside a name ("Charles de Gaulle"). */
@@ -1389,8 +1391,24 @@ static int common_start(const struct run *r, size_t i)
 }
 
 /* [a, b] can be a name: not only initials ("H. R."), not ending with an
- * adjective of origin ("South African") or a plural of people
- * ("Republicans", "Democrats"). */
+ * adjective of origin ("South African"), a plural of people
+ * ("Republicans", "Democrats") or the head of an event, law or work
+ * ("Nobel Prize"), and not a whole quoted title ("“Silent Night”"). */
+/* The run [a, b] is all of a quotation: a title. */
+static int quoted(const struct run *r, size_t a, size_t b)
+{
+    const char *s = r->tok[a].s;
+    const char *e = r->tok[b].s + r->tok[b].len;
+
+    if (s == r->text || a == b) {
+        return 0;
+    }
+    /* e[] is read byte by byte: the text ends with a NUL */
+    return ((s[-1] == '"' && e[0] == '"') ||
+            (s - r->text >= 3 && memcmp(s - 3, "\xE2\x80\x9C", 3) == 0 &&
+             e[0] == '\xE2' && e[1] == '\x80' && e[2] == '\x9D'));
+}
+
 static int name_shaped(const struct run *r, size_t a, size_t b)
 {
     const struct wh_enrich_token *t = &r->tok[b];
@@ -1399,7 +1417,9 @@ static int name_shaped(const struct run *r, size_t a, size_t b)
     if ((gaz_span(r, a, b) & (G_ORG | G_PLACE)) != 0) {
         return 1;
     }
-    if ((gaz_tok(r, b) & G_NONAME) != 0 || ends_with(t, "ians") ||
+    if ((gaz_tok(r, b) & G_NONAME) != 0 ||
+        (a < b && (gaz_tok(r, b) & G_OTHER) != 0) || quoted(r, a, b) ||
+        ends_with(t, "ians") ||
         ends_with(t, "cans") || ends_with(t, "crats") || ends_with(t, "ists")) {
         return 0;
     }

@@ -47,6 +47,7 @@ static const char *const fixtures[] = {
     "headline-case",       /* a title-case headline */
     "coreference",         /* "Sony" after "Sony Pictures" */
     "citations",           /* "(Moravec, 2014)", "A and B (2011) found" */
+    "works-events",        /* a quoted title, "Nobel Prize", "World Cup" */
 };
 
 struct fixture {
