@@ -297,6 +297,20 @@ static const char *const place_of_nouns[] = {
     "north",   "south",    "east",    "west",     "coast",    "shores",
     "mayor",   "governor", "kingdom", "republic"};
 
+/* After a possessive name: what an organisation has ("Acme's shares")
+ * and what a person has ("Smith's wife"). */
+static const char *const org_owned[] = {
+    "shares",    "stock",        "headquarters", "ceo",     "chief",
+    "spokesman", "spokeswoman",  "spokesperson", "board",   "employees",
+    "workers",   "staff",        "subsidiary",   "website", "products",
+    "customers", "shareholders", "revenue",      "profits", "executives"};
+static const char *const person_owned[] = {
+    "wife",     "husband",    "mother",    "father",      "son",
+    "daughter", "brother",    "sister",    "parents",     "children",
+    "widow",    "girlfriend", "boyfriend", "family",      "career",
+    "birth",    "death",      "funeral",   "childhood",   "lawyer",
+    "friends",  "biography",  "memoir",    "grandmother", "grandfather"};
+
 /* After ", a" or ", the" following a name. */
 static const char *const org_nouns[] = {
     "company",   "firm",       "group",       "organization", "organisation",
@@ -1053,6 +1067,15 @@ static void context_after(struct run *r, struct group *g, size_t b)
         add_cue(g, K_PERSON, 3.0, "context: ", n->s, n->len);
         add_cue(g, K_ORG, 0.5, "context: ", n->s, n->len);
     }
+    if ((n->flags & WH_TOK_BREAK) == 0 && possessive(&r->tok[b])) {
+        /* "Acme's chief executive", "Smith's wife" */
+        if (word_in(n->s, n->len, org_owned, WH_ARRAY_SIZE(org_owned))) {
+            add_cue(g, K_ORG, 3.0, "possessive: ", n->s, n->len);
+        } else if (word_in(n->s, n->len, person_owned,
+                           WH_ARRAY_SIZE(person_owned))) {
+            add_cue(g, K_PERSON, 3.0, "possessive: ", n->s, n->len);
+        }
+    }
     if ((n->flags & WH_TOK_BREAK) == 0 && tok_is(n, "et") && b + 2 < r->ntok &&
         tok_is(&r->tok[b + 2], "al")) {
         add_cue(g, K_PERSON, 4.0, "context: ", "et al.", 6);
@@ -1419,8 +1442,8 @@ static int name_shaped(const struct run *r, size_t a, size_t b)
     }
     if ((gaz_tok(r, b) & G_NONAME) != 0 ||
         (a < b && (gaz_tok(r, b) & G_OTHER) != 0) || quoted(r, a, b) ||
-        ends_with(t, "ians") ||
-        ends_with(t, "cans") || ends_with(t, "crats") || ends_with(t, "ists")) {
+        ends_with(t, "ians") || ends_with(t, "cans") || ends_with(t, "crats") ||
+        ends_with(t, "ists")) {
         return 0;
     }
     for (k = a; k <= b; k++) {
