@@ -15,44 +15,8 @@
 #include <string.h>
 
 #include "wh/buf.h"
+#include "wh/utf8.h"
 #include "wh/wh.h"
-
-size_t wh_json_utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned cp;
-    size_t len;
-    size_t i;
-
-    if (s[0] < 0x80) {
-        return 1;
-    }
-    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-        len = 2;
-        cp = s[0] & 0x1fu;
-    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-        len = 3;
-        cp = s[0] & 0x0fu;
-    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        len = 4;
-        cp = s[0] & 0x07u;
-    } else {
-        return 0;
-    }
-    if (len > n) {
-        return 0;
-    }
-    for (i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (s[i] & 0x3fu);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-        return 0;
-    }
-    return len;
-}
 
 #define JREAD_MAX_DEPTH 2048
 
@@ -211,7 +175,7 @@ static int jread_string(struct jread *jr)
             break;
         }
         if (p[jr->pos] >= 0x80) {
-            seq = wh_json_utf8_len(p + jr->pos, jr->len - jr->pos);
+            seq = wh_utf8_valid(p + jr->pos, jr->len - jr->pos);
             if (seq == 0) {
                 jread_fail(jr, "invalid UTF-8");
                 return -1;

@@ -18,6 +18,7 @@
 #include "wh/date.h"
 #include "wh/hash.h"
 #include "wh/json.h"
+#include "wh/utf8.h"
 #include "wh/wh.h"
 
 /* String members, top level and in the extension object, in the order they
@@ -136,28 +137,12 @@ void wh_record_free(struct wh_record *rec)
 static json_t *jstr(const char *s)
 {
     json_t *j = json_string(s);
-    const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s);
-    size_t i = 0;
-    size_t len;
-    struct wh_buf b;
     char *clean;
 
     if (j != NULL) {
         return j;
     }
-    wh_buf_init(&b, 0);
-    while (i < n) {
-        len = wh_json_utf8_len(p + i, n - i);
-        if (len == 0) {
-            WH_ASSERT(wh_buf_append(&b, "\xef\xbf\xbd", 3) == WH_OK);
-            i++;
-        } else {
-            WH_ASSERT(wh_buf_append(&b, p + i, len) == WH_OK);
-            i += len;
-        }
-    }
-    clean = wh_buf_steal(&b);
+    clean = wh_utf8_clean(s, strlen(s), NULL);
     j = json_string(clean);
     free(clean);
     WH_ASSERT(j != NULL);
@@ -342,7 +327,7 @@ static void out_str(struct wh_buf *b, const char *s, size_t len)
             continue;
         }
         if (c >= 0x80) {
-            n = wh_json_utf8_len(p + i, len - i);
+            n = wh_utf8_valid(p + i, len - i);
             if (n > 0) {
                 i += n;
                 continue;

@@ -1,5 +1,5 @@
 /*
- * text.c - bounded UTF-8 decoding and encoding, approximate character
+ * text.c - UTF-8 (the shared toolbox of wh/utf8.h), approximate character
  * classes for any script, and lower case for the cased scripts news is
  * written in (see enrich.h).
  */
@@ -7,82 +7,19 @@
 #include <stdlib.h>
 
 #include "enrich.h"
+#include "wh/utf8.h"
 #include "wh/wh.h"
 
-#define REPLACEMENT 0xFFFDu
-
+/* The enrichers' names for the shared UTF-8 toolbox (wh/utf8.h), whose
+ * invalid-byte policy they had before it existed. */
 uint32_t wh_enrich_utf8_next(const char *s, size_t len, size_t *i, int *bad)
 {
-    const unsigned char *p = (const unsigned char *)s + *i;
-    size_t left = len - *i;
-    uint32_t cp;
-    uint32_t min;
-    size_t n;
-    size_t k;
-
-    if (p[0] < 0x80) {
-        *i += 1;
-        return p[0];
-    }
-    if (p[0] >= 0xC2 && p[0] <= 0xDF) {
-        n = 2;
-        cp = p[0] & 0x1Fu;
-        min = 0x80;
-    } else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
-        n = 3;
-        cp = p[0] & 0x0Fu;
-        min = 0x800;
-    } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
-        n = 4;
-        cp = p[0] & 0x07u;
-        min = 0x10000;
-    } else {
-        goto invalid;
-    }
-    if (left < n) {
-        goto invalid;
-    }
-    for (k = 1; k < n; k++) {
-        if ((p[k] & 0xC0) != 0x80) {
-            goto invalid;
-        }
-        cp = (cp << 6) | (p[k] & 0x3Fu);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-        goto invalid;
-    }
-    *i += n;
-    return cp;
-invalid:
-    if (bad != NULL) {
-        *bad = 1;
-    }
-    *i += 1;
-    return REPLACEMENT;
+    return wh_utf8_next(s, len, i, bad);
 }
 
 size_t wh_enrich_utf8_put(uint32_t cp, char *out)
 {
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
+    return wh_utf8_put(cp, out);
 }
 
 static enum wh_enrich_class ascii_class(uint32_t cp)

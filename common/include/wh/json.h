@@ -22,8 +22,4 @@
 json_t *wh_json_parse(const char *text, size_t len, char *errstr,
                       size_t errstr_size);
 
-/* The length of the valid UTF-8 sequence at s (n > 0 bytes available),
- * or 0 when it is invalid (overlong, surrogate, past U+10FFFF, cut). */
-size_t wh_json_utf8_len(const unsigned char *s, size_t n);
-
 #endif
