@@ -363,15 +363,21 @@ static size_t fill(char *text, size_t len, void (*line)(size_t, char *))
     }
 }
 
-/* "/ *aaa...ab" (no blank): a one-star pattern that almost matches a path of a's
- * everywhere (the old matcher's worst: pattern times path per rule). */
+/* Writes head, k a's and tail to out. */
+static void a_run(char *out, const char *head, size_t k, const char *tail)
+{
+    size_t h = strlen(head);
+
+    memcpy(out, head, h);
+    memset(out + h, 'a', k);
+    strcpy(out + h + k, tail);
+}
+
+/* "/ *aaa...ab" (no blank): a one-star pattern that almost matches a path
+ * of a's everywhere (the old matcher's worst: pattern times path). */
 static void line_kmp(size_t i, char *out)
 {
-    size_t k = 1000 - i % 64;
-
-    memcpy(out, "Disallow: /*", 12);
-    memset(out + 12, 'a', k);
-    strcpy(out + 12 + k, "b\n");
+    a_run(out, "Disallow: /*", 1000 - i % 64, "b\n");
 }
 
 /* Many stars: "/ *a*a*...*b" (no blanks). */
@@ -390,21 +396,13 @@ static void line_stars(size_t i, char *out)
 /* No star: a long prefix that fails at its last byte. */
 static void line_prefix(size_t i, char *out)
 {
-    size_t k = 1000 - i % 64;
-
-    memcpy(out, "Disallow: /", 11);
-    memset(out + 11, 'a', k);
-    strcpy(out + 11 + k, "c\n");
+    a_run(out, "Disallow: /", 1000 - i % 64, "c\n");
 }
 
 /* Anchored, with a middle segment: "/ *aaa...ac*a$" (no blank). */
 static void line_anchored(size_t i, char *out)
 {
-    size_t k = 900 - i % 64;
-
-    memcpy(out, "Allow: /*", 9);
-    memset(out + 9, 'a', k);
-    strcpy(out + 9 + k, "c*a$\n");
+    a_run(out, "Allow: /*", 900 - i % 64, "c*a$\n");
 }
 
 /* Wildcard rules up to the cap, then long prefixes. */
