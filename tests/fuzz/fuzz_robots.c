@@ -73,7 +73,8 @@ static void differential(const char *path, const uint8_t *rest, size_t len)
     int want;
     int got;
 
-    if (plen == 0 || plen > PLAIN_MAX || strlen(path) > PLAIN_MAX ||
+    if (plen == 0 || plen > PLAIN_MAX || strlen(pat) != plen ||
+        strlen(path) > PLAIN_MAX ||
         path[0] != '/' || !plain(pat) || !plain(path) ||
         strcmp(path, "/robots.txt") == 0) {
         free(pat);

@@ -3,9 +3,9 @@
 # the libFuzzer targets (clang, WH_FUZZ=ON, in build-fuzz/), runs each for
 # FUZZ_SECONDS and prints one table: target, executions, coverage (edges
 # libFuzzer saw), corpus size, findings. Exits 1 when any target found
-# something; the input is kept under out/fuzz/findings/TARGET/ (copy it
-# to tests/data/fuzz-regressions/TARGET/ with the fix, see
-# docs/fuzzing.md).
+# something; the input is kept under out/fuzz/findings/TARGET/ until the
+# next run of that target (copy it to tests/data/fuzz-regressions/TARGET/
+# with the fix, see docs/fuzzing.md).
 #
 # Knobs (environment):
 #   FUZZ_SECONDS  seconds per target (default 60)
@@ -59,6 +59,8 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 run_one() {
     local t=$1 d args=()
+    # findings of an earlier run are gone: keep them first (see above)
+    rm -rf "$out/findings/$t"
     mkdir -p "$out/corpus/$t" "$out/findings/$t"
     rm -rf "$out/seeds/$t"
     tests/fuzz/seeds.sh "$t" "$out/seeds/$t" >/dev/null
