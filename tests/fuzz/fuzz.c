@@ -3,7 +3,6 @@
  */
 #include "fuzz.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,14 +12,8 @@
 #include "wh/record.h"
 #include "wh/wh.h"
 
-void fuzz_fail(const char *fmt, ...)
+void fuzz_abort(void)
 {
-    va_list ap;
-
-    fputs("fuzz: invariant: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
     fputc('\n', stderr);
     abort();
 }

@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* One target: run() takes one input (returns 0). Its time budget is
  * linear: base_ms + us_per_kb per KiB of input, in CPU time, generous
@@ -38,9 +39,14 @@ extern const struct fuzz_target fuzz_target;
  * budget. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Prints "fuzz: invariant: ..." and aborts. */
-void fuzz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
-__attribute__((noreturn));
+/* Prints "fuzz: invariant: " and the printf-style message, then aborts.
+ * (A macro over fprintf, so the format is checked where it is written.) */
+#define fuzz_fail(...)                                                       \
+    (fputs("fuzz: invariant: ", stderr), fprintf(stderr, __VA_ARGS__),       \
+     fuzz_abort())
+
+/* Ends the line of fuzz_fail() and aborts. */
+void fuzz_abort(void) __attribute__((noreturn));
 
 /* A NUL-terminated copy of data (caller frees). */
 char *fuzz_strndup(const uint8_t *data, size_t size);

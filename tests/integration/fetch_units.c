@@ -300,6 +300,8 @@ static void test_robots_hostile(void **state)
 
 /* The largest robots.txt the fetcher reads (ROBOTS_MAX_BYTES). */
 #define ROBOTS_FILE_MAX ((size_t)512 * 1024)
+/* Room for one line of the hostile files below. */
+#define LINE_ROOM 1100
 /* A check against the worst file may cost this many times a check of the
  * same path against a one-rule file. The one-rule check is mostly the
  * normalization of the 8 KB path (about 50 us at -O2 on a loaded 2-core
@@ -344,10 +346,12 @@ static double check_cost(const struct wh_robots *r, const char *path,
     return best;
 }
 
-/* Appends lines made by line(i, buf) to text until ROBOTS_FILE_MAX. */
-static size_t fill(char *text, size_t len, void (*line)(size_t, char *))
+/* Writes "User-agent: *" and then lines made by line(i, buf) to text, up
+ * to ROBOTS_FILE_MAX bytes; returns the length. */
+static size_t fill(char *text, void (*line)(size_t, char *))
 {
-    char one[1100];
+    size_t len = (size_t)snprintf(text, ROBOTS_FILE_MAX, "User-agent: *\n");
+    char one[LINE_ROOM];
     size_t i;
 
     for (i = 0;; i++) {
@@ -363,14 +367,13 @@ static size_t fill(char *text, size_t len, void (*line)(size_t, char *))
     }
 }
 
-/* Writes head, k a's and tail to out. */
+/* Writes head, k a's and tail to out (LINE_ROOM bytes). */
 static void a_run(char *out, const char *head, size_t k, const char *tail)
 {
-    size_t h = strlen(head);
+    int h = snprintf(out, LINE_ROOM, "%s", head);
 
-    memcpy(out, head, h);
     memset(out + h, 'a', k);
-    strcpy(out + h + k, tail);
+    snprintf(out + h + k, LINE_ROOM - (size_t)h - k, "%s", tail);
 }
 
 /* "/ *aaa...ab" (no blank): a one-star pattern that almost matches a path
@@ -383,14 +386,15 @@ static void line_kmp(size_t i, char *out)
 /* Many stars: "/ *a*a*...*b" (no blanks). */
 static void line_stars(size_t i, char *out)
 {
+    int n = snprintf(out, LINE_ROOM, "Disallow: /");
     size_t k;
 
     (void)i;
-    strcpy(out, "Disallow: /");
     for (k = 0; k < 500; k++) {
-        strcat(out, "*a");
+        out[n++] = '*';
+        out[n++] = 'a';
     }
-    strcat(out, "*b\n");
+    snprintf(out + n, LINE_ROOM - (size_t)n, "*b\n");
 }
 
 /* No star: a long prefix that fails at its last byte. */
@@ -408,7 +412,7 @@ static void line_anchored(size_t i, char *out)
 /* Wildcard rules up to the cap, then long prefixes. */
 static void line_mixed(size_t i, char *out)
 {
-    if (i < 2 * WH_ROBOTS_MAX_WILDCARDS) {
+    if (i < (size_t)2 * WH_ROBOTS_MAX_WILDCARDS) {
         line_kmp(i, out);
     } else {
         line_prefix(i, out);
@@ -428,7 +432,6 @@ static void test_robots_bounded(void **state)
                                          "mixed"};
     char *text = malloc(ROBOTS_FILE_MAX + 64);
     char *path = malloc(8192 + 1);
-    const char *head = "User-agent: *\n";
     struct wh_robots *r;
     double trivial;
     size_t i;
@@ -443,12 +446,10 @@ static void test_robots_bounded(void **state)
     trivial = check_cost(r, path, 1.0);
     wh_robots_free(r);
     for (i = 0; i < WH_ARRAY_SIZE(lines); i++) {
-        size_t len = strlen(head);
+        size_t len = fill(text, lines[i]);
         double cost;
         double ratio;
 
-        memcpy(text, head, len);
-        len = fill(text, len, lines[i]);
         r = wh_robots_parse(text, len, "wirehose");
         cost = check_cost(r, path, trivial * ROBOTS_RATIO_MAX * 4);
         ratio = cost / trivial;
