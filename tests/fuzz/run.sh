@@ -46,9 +46,14 @@ dicts() {
     esac
 }
 
-CC=clang cmake -S . -B "$build" -DWH_FUZZ=ON -DWH_WERROR=ON >/dev/null
-cmake --build "$build" -j"$jobs" --target fuzz-targets >/dev/null
 mkdir -p "$out/logs" "$out/dict"
+if ! { CC=clang cmake -S . -B "$build" -DWH_FUZZ=ON -DWH_WERROR=ON &&
+    cmake --build "$build" -j"$jobs" --target fuzz-targets; } \
+    >"$out/logs/build.log" 2>&1; then
+    tail -n 40 "$out/logs/build.log"
+    echo "fuzz: the build failed (log: $out/logs/build.log)"
+    exit 1
+fi
 
 # The dedup and config targets write files: on tmpfs when there is one.
 if [ -z "${TMPDIR:-}" ] && [ -w /dev/shm ]; then
