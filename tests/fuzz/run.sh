@@ -85,6 +85,7 @@ export -f run_one max_len dicts
 export seconds build out
 
 echo "fuzz: $(wc -w <<<"$targets") targets, ${seconds}s each, $jobs at once"
+# shellcheck disable=SC2086 # one target a word
 printf '%s\n' $targets | xargs -P "$jobs" -I{} bash -c 'run_one {}'
 
 found=0
