@@ -47,7 +47,7 @@ dicts() {
 }
 
 mkdir -p "$out/logs" "$out/dict"
-if ! { CC=clang cmake -S . -B "$build" -DWH_FUZZ=ON -DWH_WERROR=ON &&
+if ! { CC=clang CXX=clang++ cmake -S . -B "$build" -DWH_FUZZ=ON -DWH_WERROR=ON &&
     cmake --build "$build" -j"$jobs" --target fuzz-targets; } \
     >"$out/logs/build.log" 2>&1; then
     tail -n 40 "$out/logs/build.log"
