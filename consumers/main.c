@@ -52,6 +52,7 @@
 
 #include "dedup/near.h"
 #include "enrich/enrich.h"
+#include "keys.h"
 #include "stage.h"
 #include "wh/config.h"
 #include "wh/daemon.h"
@@ -65,7 +66,6 @@
 #define TAG "consumer"
 #define PROG "wirehose-consumer"
 
-#define DEFAULT_GROUP "wirehose-consumer"
 #define MAX_STAGES 64          /* bits of struct work.done */
 #define POLL_MS 100
 #define ASSIGNMENT_SYNC_MS 100
@@ -77,59 +77,6 @@
 #define LAG_EVERY_MS 5000
 #define BROKER_CHECK_MS 10000
 #define STATUS_EVERY_MS 10000
-
-/* The consumer's own keys; config_keys() adds the dedup stage's. */
-static const struct wh_config_key base_keys[] = {
-    {"brokers", 0, "Kafka bootstrap servers, host:port[,host:port] (-b)"},
-    {"topic", 0, "topic to consume; several separated by commas (-t)"},
-    {"group", 0, "consumer group id (-g); default " DEFAULT_GROUP},
-    {"sink", 1, "where records go: KIND:ARG (--sink)"},
-    {"enrich", 0, "enrichers to run, comma-separated (--enrich); default "
-                  "all, none for none"},
-    {"dedup", 0, "dedup stages to run, comma-separated (--dedup); default "
-                 "all, none for none"},
-    {"flush.records", 0, "flush sinks, store offsets every N records (1000)"},
-    {"flush.ms", 0, "... and at least every N milliseconds (1000)"},
-    {"log.level", 0, "debug, info, notice, warning or err (default info)"},
-    {"dlq.topic", 0, "dead-letter topic (default <topic>.dlq; off: none)"},
-    {"metrics", 0, "ADDR:PORT serving /metrics and /healthz (--metrics)"},
-    {"dedup.copies_topic", 0, "with dedup.copies = topic: the topic copies "
-                              "go to instead of the sinks (<topic>.copies)"},
-    WH_ENRICH_CONFIG_KEYS,
-    {"jsonl.max_bytes", 0, "jsonl sink: rotate past N bytes (0: never)"},
-    {"jsonl.max_age_s", 0, "jsonl sink: rotate N s old files (0: never)"},
-    {"jsonl.fsync", 0, "jsonl sink: batch (default), always, never"},
-    {"postgres.table", 0, "postgres sink: table name (default articles)"},
-    {"postgres.batch", 0, "postgres sink: rows per transaction (500)"},
-    {"http.batch_docs", 0, "http sink: documents per _bulk request (500)"},
-    {"http.batch_bytes", 0, "http sink: bytes per _bulk request (5242880)"},
-    {"http.timeout_ms", 0, "http sink: request timeout (30000)"},
-    {"http.max_retries", 0, "http sink: retries of 429/5xx items (5)"},
-    {NULL, 0, NULL}
-};
-
-/* base_keys followed by wh_dedup_config_keys, built once, kept for the
- * life of the process (configurations borrow it). */
-static const struct wh_config_key *config_keys(void)
-{
-    static struct wh_config_key *all;
-    size_t nb = 0;
-    size_t nd = 0;
-
-    if (all != NULL) {
-        return all;
-    }
-    while (base_keys[nb].name != NULL) {
-        nb++;
-    }
-    while (wh_dedup_config_keys[nd].name != NULL) {
-        nd++;
-    }
-    all = wh_xcalloc(nb + nd + 1, sizeof(*all));
-    memcpy(all, base_keys, nb * sizeof(*all));
-    memcpy(all + nb, wh_dedup_config_keys, nd * sizeof(*all));
-    return all;
-}
 
 /* A stage set up for this run. */
 struct inst {
@@ -345,7 +292,7 @@ static void usage(FILE *fp)
 "Exit status: 0 done, 1 runtime failure, 2 bad usage or configuration.\n"
 "\n"
 "Configuration keys:\n");
-    wh_config_print_keys(config_keys(), fp);
+    wh_config_print_keys(wh_consumer_config_keys(), fp);
     fprintf(fp, "\nStages (the dedup and enrich stages selected run in "
             "this order;\nsinks as named):\n");
     for (i = 0; (st = wh_stage_at(i)) != NULL; i++) {
@@ -729,7 +676,7 @@ static int consumer_only(const char *prop);
  * copies topic) would warn about. Kept for the life of the consumer. */
 static struct wh_config *stage_config(const struct wh_config *cfg)
 {
-    struct wh_config *scfg = wh_config_new(config_keys());
+    struct wh_config *scfg = wh_config_new(wh_consumer_config_keys());
     const struct wh_config_entry *e;
     char errstr[256];
 
@@ -1079,7 +1026,7 @@ static int dlq_init(struct consumer *c, char *errstr, size_t errstr_size)
         return WH_OK;
     }
     c->dlq_topic = topic;
-    pcfg = wh_config_new(config_keys());
+    pcfg = wh_config_new(wh_consumer_config_keys());
     rc = wh_config_set(pcfg, "brokers", wh_config_get(c->cfg, "brokers", ""),
                        errstr, errstr_size);
     for (e = c->cfg->head; e != NULL && rc == WH_OK; e = e->next) {
@@ -1820,7 +1767,7 @@ static int apply_defaults(struct wh_config *cfg, int once, char *errstr,
  * validate changes nothing. */
 static void reload(struct consumer *c, const struct opts *o)
 {
-    struct wh_config *cfg = wh_config_new(config_keys());
+    struct wh_config *cfg = wh_config_new(wh_consumer_config_keys());
     char errstr[1024];
     long long flush_records;
     long long flush_ms;
@@ -2051,7 +1998,7 @@ int main(int argc, char **argv)
         goto out;
     }
 
-    c.cfg = wh_config_new(config_keys());
+    c.cfg = wh_config_new(wh_consumer_config_keys());
     errstr[0] = '\0';
     if (build_config(c.cfg, &o, errstr, sizeof(errstr)) != WH_OK ||
         validate(c.cfg, &c.flush_records, &c.flush_ms, errstr,
@@ -2108,7 +2055,7 @@ int main(int argc, char **argv)
     group = wh_config_get(c.cfg, "group", NULL);
     if (group == NULL &&
         wh_config_get(c.cfg, "kafka.group.id", NULL) == NULL) {
-        group = DEFAULT_GROUP;
+        group = WH_CONSUMER_DEFAULT_GROUP;
     }
     c.rk = wh_kafka_consumer_new(c.cfg, group, errstr, sizeof(errstr));
     if (c.rk == NULL) {

@@ -173,6 +173,25 @@ static const char *const place_words[] = {
     "toward",  "towards", "throughout", "via",      "across",  "landed",
     "arrived", "flew",    "travelled",  "traveled", "capital", "embassy"};
 
+/* --check-config: every gazetteer exists under the data directory. */
+static int entities_check(const char *arg, const struct wh_config *cfg,
+                          char *errstr, size_t errstr_size)
+{
+    size_t k;
+
+    (void)arg;
+    if (wh_enrich_check_data(cfg, NULL, 0, errstr, errstr_size) != WH_OK) {
+        return WH_EINVAL;
+    }
+    for (k = 0; k < WH_ARRAY_SIZE(gazetteers); k++) {
+        if (wh_enrich_data_check(cfg, gazetteers[k].file, errstr,
+                                 errstr_size) != WH_OK) {
+            return WH_ENOENT;
+        }
+    }
+    return WH_OK;
+}
+
 static void *entities_init(const char *arg, const struct wh_config *cfg,
                            char *errstr, size_t errstr_size)
 {
@@ -181,9 +200,8 @@ static void *entities_init(const char *arg, const struct wh_config *cfg,
     size_t k;
 
     (void)arg;
-    if (wh_enrich_config_int(cfg, "enrich.max_bytes", WH_ENRICH_MAX_BYTES, 256,
-                             16 << 20, &max_bytes, errstr,
-                             errstr_size) != WH_OK) {
+    if (wh_config_int(cfg, wh_enrich_config_keys, "enrich.max_bytes",
+                      &max_bytes, errstr, errstr_size) != WH_OK) {
         return NULL;
     }
     ctx = wh_xcalloc(1, sizeof(*ctx));
@@ -1163,6 +1181,8 @@ const struct wh_stage wh_enrich_entities = {
     .version = "1.0",
     .description = "people, organisations and places by gazetteers and "
                    "capitalized-phrase rules",
+    .keys = wh_enrich_config_keys,
+    .check = entities_check,
     .init = entities_init,
     .process = entities_process,
     .flush = NULL,

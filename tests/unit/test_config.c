@@ -16,11 +16,12 @@
 #include "wh/wh.h"
 
 static const struct wh_config_key keys[] = {
-    {"brokers", 0, "Kafka bootstrap servers"},
-    {"topic", 0, "topic to publish to"},
-    {"workers", 0, "number of workers"},
-    {"source", 1, "a source to poll (repeatable)"},
-    {NULL, 0, NULL},
+    WH_KEY_STR("brokers", NULL, "Kafka bootstrap servers"),
+    WH_KEY_STR("topic", NULL, "topic to publish to"),
+    WH_KEY_STR("workers", NULL, "number of workers"),
+    WH_KEY_LIST("source", WH_CONFIG_STRING, NULL,
+                "a source to poll (repeatable)"),
+    WH_KEY_END,
 };
 
 struct fixture {
