@@ -23,7 +23,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "keys.h"
+#include "settings.h"
 #include "wh/cli.h"
 #include "wh/config.h"
 #include "wh/daemon.h"
@@ -883,9 +883,7 @@ static size_t check_config(const struct wh_config *cfg, int full)
     if (full && pr.n == 0) {
         wh_consumer_check_stages(cfg, &pr);
     }
-    for (i = 0; i < pr.n; i++) {
-        wh_err(TAG, "%s", pr.lines[i]);
-    }
+    wh_config_problems_log(&pr, TAG, "", "");
     n = pr.n;
     wh_config_problems_free(&pr);
     return n;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "wh/buf.h"
+#include "wh/log.h"
 #include "wh/wh.h"
 
 #define KAFKA_PREFIX "kafka."
@@ -958,6 +959,26 @@ static int typed(const struct wh_config *cfg,
     return WH_OK;
 }
 
+int wh_config_value_int(const struct wh_config_key *k, const char *value,
+                        long long *out, char *errstr, size_t errstr_size)
+{
+    WH_ASSERT(k->type == WH_CONFIG_INT || k->type == WH_CONFIG_DURATION);
+    if (wh_config_check_value(k, value, errstr, errstr_size) != WH_OK) {
+        return WH_EINVAL;
+    }
+    return parse_number(k, value, out, errstr, errstr_size);
+}
+
+int wh_config_value_bool(const struct wh_config_key *k, const char *value,
+                         int *out, char *errstr, size_t errstr_size)
+{
+    WH_ASSERT(k->type == WH_CONFIG_BOOL);
+    if (wh_config_check_value(k, value, errstr, errstr_size) != WH_OK) {
+        return WH_EINVAL;
+    }
+    return parse_bool(value, out);
+}
+
 int wh_config_int(const struct wh_config *cfg,
                   const struct wh_config_key *table, const char *key,
                   long long *out, char *errstr, size_t errstr_size)
@@ -1051,6 +1072,17 @@ void wh_config_problems_free(struct wh_config_problems *pr)
     }
     free(pr->lines);
     memset(pr, 0, sizeof(*pr));
+}
+
+void wh_config_problems_log(const struct wh_config_problems *pr,
+                            const char *tag, const char *prefix,
+                            const char *suffix)
+{
+    size_t i;
+
+    for (i = 0; i < pr->n; i++) {
+        wh_err(tag, "%s%s%s", prefix, pr->lines[i], suffix);
+    }
 }
 
 size_t wh_config_check(const struct wh_config *cfg,

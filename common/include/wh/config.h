@@ -198,6 +198,15 @@ int wh_config_string(const struct wh_config *cfg,
 const char *wh_config_str(const struct wh_config *cfg,
                           const struct wh_config_key *table, const char *key);
 
+/* A value found outside a configuration (a source option) read through
+ * declaration k, an INT or DURATION: checked, then parsed into *out.
+ * Returns WH_OK or WH_EINVAL with the reason alone in errstr. */
+int wh_config_value_int(const struct wh_config_key *k, const char *value,
+                        long long *out, char *errstr, size_t errstr_size);
+/* The same for a BOOL. */
+int wh_config_value_bool(const struct wh_config_key *k, const char *value,
+                         int *out, char *errstr, size_t errstr_size);
+
 /* Checks value against declaration k (type, range, choices, validator).
  * Returns WH_OK or WH_EINVAL with the reason alone in errstr. */
 int wh_config_check_value(const struct wh_config_key *k, const char *value,
@@ -225,6 +234,11 @@ int wh_config_check_file_dir(const char *path, char *errstr,
 void wh_config_problem(struct wh_config_problems *pr, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void wh_config_problems_free(struct wh_config_problems *pr);
+/* Logs each problem as an error of tag, after prefix (may be ""), and
+ * before suffix (may be ""). */
+void wh_config_problems_log(const struct wh_config_problems *pr,
+                            const char *tag, const char *prefix,
+                            const char *suffix);
 
 /* Iterates over the values of a (repeatable) key:
  *   for (e = wh_config_first(cfg, "source"); e; e = wh_config_next(e))

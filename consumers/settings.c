@@ -1,7 +1,8 @@
 /*
- * keys.c - the consumer's own configuration keys (see keys.h).
+ * settings.c - the consumer's configuration keys and the checks
+ * --check-config runs on them (see settings.h).
  */
-#include "keys.h"
+#include "settings.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,4 +224,24 @@ size_t wh_consumer_check(const struct wh_config *cfg,
         wh_consumer_check_stages(cfg, pr);
     }
     return pr->n - before;
+}
+
+int wh_consumer_validate(const struct wh_config *cfg,
+                         long long *flush_records, long long *flush_ms,
+                         struct wh_config_problems *pr)
+{
+    char errstr[512];
+
+    if (wh_consumer_check(cfg, pr) > 0) {
+        return WH_EINVAL;
+    }
+    /* Checked above: cannot fail. */
+    if (wh_config_int(cfg, wh_consumer_keys, "flush.records", flush_records,
+                      errstr, sizeof(errstr)) != WH_OK ||
+        wh_config_int(cfg, wh_consumer_keys, "flush.ms", flush_ms, errstr,
+                      sizeof(errstr)) != WH_OK) {
+        wh_config_problem(pr, "%s", errstr);
+        return WH_EINVAL;
+    }
+    return WH_OK;
 }

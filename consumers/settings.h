@@ -1,12 +1,12 @@
 /*
- * keys.h - the consumer's configuration keys, declared once: its own
+ * settings.h - the consumer's configuration keys, declared once: its own
  * (brokers, topic, sink, flush.*, ...) and, joined to them, every
  * stage's (stage.h). wirehose-consumer reads its file through this
  * table, and so does wirehose-replay, which accepts the consumer's file
  * as it is (it uses brokers, topic, group and the kafka.* keys).
  */
-#ifndef WH_CONSUMER_KEYS_H
-#define WH_CONSUMER_KEYS_H
+#ifndef WH_CONSUMER_SETTINGS_H
+#define WH_CONSUMER_SETTINGS_H
 
 #include <stddef.h>
 
@@ -40,6 +40,13 @@ int wh_consumer_stage_selected(const struct wh_config *cfg,
  * properties, then wh_consumer_check_stages(). Adds one line per problem
  * to pr; returns the number added. Main thread. */
 size_t wh_consumer_check(const struct wh_config *cfg,
+                         struct wh_config_problems *pr);
+
+/* wh_consumer_check(), then flush.records and flush.ms into the two
+ * out parameters (when no problem was found). Returns WH_OK, or WH_EINVAL
+ * with the problems in pr. */
+int wh_consumer_validate(const struct wh_config *cfg,
+                         long long *flush_records, long long *flush_ms,
                          struct wh_config_problems *pr);
 
 /* The check() of each dedup and enrich stage that runs and of each sink
