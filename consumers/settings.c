@@ -177,6 +177,20 @@ static void check_required(const struct wh_config *cfg,
     }
 }
 
+/* Non-zero when a problem line from index from on starts with reason. */
+static int said(const struct wh_config_problems *pr, size_t from,
+                const char *reason)
+{
+    size_t i;
+
+    for (i = from; i < pr->n; i++) {
+        if (strncmp(pr->lines[i], reason, strlen(reason)) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 size_t wh_consumer_check_stages(const struct wh_config *cfg,
                                 struct wh_config_problems *pr)
 {
@@ -191,10 +205,13 @@ size_t wh_consumer_check_stages(const struct wh_config *cfg,
             !wh_consumer_stage_selected(cfg, st)) {
             continue;
         }
-        if (st->check(NULL, cfg, reason, sizeof(reason)) != WH_OK) {
-            wh_config_problem(pr, "%s:%s: %s",
+        /* Stages sharing data (enrich.data_dir) share its problem:
+         * said once, by the first of them. */
+        if (st->check(NULL, cfg, reason, sizeof(reason)) != WH_OK &&
+            !said(pr, before, reason)) {
+            wh_config_problem(pr, "%s (%s:%s)", reason,
                               st->type == WH_STAGE_DEDUP ? "dedup" : "enrich",
-                              st->name, reason);
+                              st->name);
         }
     }
     for (e = wh_config_first(cfg, "sink"); e != NULL; e = wh_config_next(e)) {

@@ -345,11 +345,10 @@ int settings_load(const struct wh_config *cfg, struct settings *set,
     check_required(cfg, pr);
     wh_config_check(cfg, pr);
     wh_kafka_conf_check(cfg, pr);
-    if (pr->n > before) {
-        return WH_EINVAL;
+    if (pr->n == before) {
+        settings_numbers(cfg, set);
     }
-    settings_numbers(cfg, set);
-    if (set->max_interval_ms < set->interval_ms) {
+    if (pr->n == before && set->max_interval_ms < set->interval_ms) {
         wh_config_problem(pr,
                           "%s: poll.max_interval_ms: smaller than "
                           "poll.interval_ms (%lld)",
