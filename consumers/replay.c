@@ -855,16 +855,30 @@ static int build_config(struct wh_config *cfg, const struct opts *o,
     return rc;
 }
 
+/* The group to replay: -g or the group key, else kafka.group.id, else,
+ * with the consumer's file, the group that consumer joins by default;
+ * NULL when none. */
+static const char *replay_group(const struct wh_config *cfg, int has_file)
+{
+    const char *group = wh_config_get(cfg, "group", NULL);
+
+    if (group == NULL) {
+        group = wh_config_get(cfg, "kafka.group.id", NULL);
+    }
+    return group != NULL || !has_file ? group : WH_CONSUMER_DEFAULT_GROUP;
+}
+
 /* What replay needs (brokers, one topic, a group), every value against
  * its declaration and the kafka.* properties; with full (--check-config)
  * also what the consumer's stages and sinks would refuse, as
  * wirehose-consumer --check-config does. Logs one line per problem;
  * returns their number. */
-static size_t check_config(const struct wh_config *cfg, int full)
+static size_t check_config(const struct wh_config *cfg, int has_file,
+                           int full)
 {
     struct wh_config_problems pr = {NULL, 0, 0};
     const char *topic = wh_config_get(cfg, "topic", NULL);
-    static const char *const required[] = {"brokers", "topic", "group"};
+    static const char *const required[] = {"brokers", "topic"};
     size_t n;
     size_t i;
 
@@ -873,6 +887,9 @@ static size_t check_config(const struct wh_config *cfg, int full)
             wh_config_problem(&pr, "%s: not set (use -%c or the %s key)",
                               required[i], required[i][0], required[i]);
         }
+    }
+    if (replay_group(cfg, has_file) == NULL) {
+        wh_config_problem(&pr, "group: not set (use -g or the group key)");
     }
     if (topic != NULL && strchr(topic, ',') != NULL) {
         wh_config_problem(&pr, "%s: topic: one topic at a time, got '%s'",
@@ -916,7 +933,7 @@ int main(int argc, char **argv)
         wh_err(TAG, "%s", errstr);
         goto out;
     }
-    if (check_config(cfg, o.check) != 0) {
+    if (check_config(cfg, o.config_path != NULL, o.check) != 0) {
         goto out;
     }
     wh_daemon_log_level(wh_config_get(cfg, "log.level", NULL), o.verbosity);
@@ -927,7 +944,7 @@ int main(int argc, char **argv)
         goto out;
     }
     topic = wh_config_get(cfg, "topic", NULL);
-    group = wh_config_get(cfg, "group", NULL);
+    group = replay_group(cfg, o.config_path != NULL);
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
