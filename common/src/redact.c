@@ -70,7 +70,7 @@ static size_t password_at(const char *start, const char *p)
 
 /* The length of the value at v: a '...' quoted conninfo value (with \'
  * and \\ escapes), else up to a blank, '&', '#', ';', ',', a quote or
- * the end. */
+ * the end, less a final ':'. */
 static size_t value_len(const char *v)
 {
     size_t n = 0;
@@ -86,6 +86,11 @@ static size_t value_len(const char *v)
     while (v[n] != '\0' && !isspace((unsigned char)v[n]) &&
            strchr("&#;,\"'", v[n]) == NULL) {
         n++;
+    }
+    /* "...password=x: reason": the colon is the message's, not the
+     * password's (giving away a password's last ':' is the price). */
+    if (n > 1 && v[n - 1] == ':') {
+        n--;
     }
     return n;
 }
