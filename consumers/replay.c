@@ -878,16 +878,10 @@ static size_t check_config(const struct wh_config *cfg, int has_file,
 {
     struct wh_config_problems pr = {NULL, 0, 0};
     const char *topic = wh_config_get(cfg, "topic", NULL);
-    static const char *const required[] = {"brokers", "topic"};
     size_t n;
-    size_t i;
 
-    for (i = 0; i < WH_ARRAY_SIZE(required); i++) {
-        if (wh_config_get(cfg, required[i], NULL) == NULL) {
-            wh_config_problem(&pr, "%s: not set (use -%c or the %s key)",
-                              required[i], required[i][0], required[i]);
-        }
-    }
+    wh_config_require(cfg, "brokers", "-b or the brokers key", &pr);
+    wh_config_require(cfg, "topic", "-t or the topic key", &pr);
     if (replay_group(cfg, has_file) == NULL) {
         wh_config_problem(&pr, "group: not set (use -g or the group key)");
     }

@@ -161,20 +161,12 @@ int wh_consumer_stage_selected(const struct wh_config *cfg,
 static void check_required(const struct wh_config *cfg,
                            struct wh_config_problems *pr)
 {
-    const char *topic = wh_config_get(cfg, "topic", NULL);
-
-    if (wh_config_get(cfg, "brokers", NULL) == NULL) {
-        wh_config_problem(pr, "brokers: not set (use -b BROKERS or the "
-                              "brokers key)");
-    }
-    if (topic == NULL || strspn(topic, ", ") == strlen(topic)) {
-        wh_config_problem(pr, "topic: not set (use -t TOPIC or the topic "
-                              "key)");
-    }
-    if (wh_config_first(cfg, "sink") == NULL) {
-        wh_config_problem(pr, "sink: none set (use --sink KIND:ARG, e.g. "
-                              "--sink jsonl:out.jsonl, or the sink key)");
-    }
+    wh_config_require(cfg, "brokers", "-b BROKERS or the brokers key", pr);
+    wh_config_require(cfg, "topic", "-t TOPIC or the topic key", pr);
+    wh_config_require(cfg, "sink",
+                      "--sink KIND:ARG, e.g. --sink jsonl:out.jsonl, or the "
+                      "sink key",
+                      pr);
 }
 
 /* Non-zero when a problem line from index from on starts with reason. */

@@ -290,20 +290,10 @@ static const struct {
 static void check_required(const struct wh_config *cfg,
                            struct wh_config_problems *pr)
 {
-    const char *topic = wh_config_get(cfg, "topic", NULL);
-
-    if (wh_config_get(cfg, "brokers", NULL) == NULL) {
-        wh_config_problem(pr, "brokers: not set (use -b or \"brokers =\" in "
-                              "the file)");
-    }
-    if (topic == NULL || topic[0] == '\0') {
-        wh_config_problem(pr, "topic: not set (use -t or \"topic =\" in the "
-                              "file)");
-    }
-    if (wh_config_first(cfg, "source") == NULL) {
-        wh_config_problem(pr, "source: none set (use --source or \"source "
-                              "=\")");
-    }
+    wh_config_require(cfg, "brokers", "-b or \"brokers =\" in the file", pr);
+    wh_config_require(cfg, "topic", "-t or \"topic =\" in the file", pr);
+    wh_config_require(cfg, "source", "--source or \"source =\" in the file",
+                      pr);
 }
 
 /* The numbers, every value checked already: cannot fail. Unset keys

@@ -1074,6 +1074,18 @@ void wh_config_problems_free(struct wh_config_problems *pr)
     memset(pr, 0, sizeof(*pr));
 }
 
+int wh_config_require(const struct wh_config *cfg, const char *key,
+                      const char *how, struct wh_config_problems *pr)
+{
+    const struct wh_config_entry *e = find_last(cfg, key);
+
+    if (e != NULL && strspn(e->value, ", \t") != strlen(e->value)) {
+        return 0;
+    }
+    wh_config_problem(pr, "%s: not set (use %s)", key, how);
+    return 1;
+}
+
 void wh_config_problems_log(const struct wh_config_problems *pr,
                             const char *tag, const char *prefix,
                             const char *suffix)

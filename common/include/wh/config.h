@@ -230,6 +230,12 @@ int wh_config_check_dir(const char *dir, int writable, char *errstr,
 int wh_config_check_file_dir(const char *path, char *errstr,
                              size_t errstr_size);
 
+/* A key a daemon cannot run without: adds "key: not set (use HOW)" to pr
+ * when key has no value, or only blanks and commas. Returns 1 when it
+ * added the problem, else 0. */
+int wh_config_require(const struct wh_config *cfg, const char *key,
+                      const char *how, struct wh_config_problems *pr);
+
 /* Adds one problem line (printf format). */
 void wh_config_problem(struct wh_config_problems *pr, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
