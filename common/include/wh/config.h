@@ -52,9 +52,7 @@ enum wh_config_type {
 
 struct wh_config_key {
     const char *name;
-    int repeatable;        /* 1 if the key may appear several times */
     const char *help;      /* one line, for --help and the example config */
-    enum wh_config_type type;
     const char *def;       /* the default as a file would say it; NULL:
                               none (the help says what unset means) */
     long long min;         /* INT, DURATION: the range, in unit */
@@ -65,6 +63,8 @@ struct wh_config_key {
      * non-zero with the reason (no origin, no key) in errstr. Must have
      * no side effects: --check-config runs it. */
     int (*validate)(const char *value, char *errstr, size_t errstr_size);
+    enum wh_config_type type;
+    int repeatable;        /* 1 if the key may appear several times */
 };
 
 /* Declarations, one line a key. D is the default as a string (or NULL). */
