@@ -94,7 +94,7 @@ static struct wh_config *stage_config(const struct wh_config *cfg)
  * WH_EINVAL with errstr filled. */
 static int copies_init(struct consumer *c, char *errstr, size_t errstr_size)
 {
-    const char *mode = wh_config_get(c->cfg, "dedup.copies", "keep");
+    const char *mode = wh_config_str(c->cfg, NULL, "dedup.copies");
     const char *topic = wh_config_get(c->cfg, "dedup.copies_topic", NULL);
     char *deflt = NULL;
     char serr[512];

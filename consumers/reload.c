@@ -13,15 +13,18 @@
 #include "wh/wh.h"
 
 /* All the values of key in cfg, joined by newlines, in a new string; NULL
- * when the key is unset. */
-static char *values_of(const struct wh_config *cfg, const char *key)
+ * when the key is unset. With shown, a value read from ${file:} or
+ * ${env:} is "(secret)": the string is for the log. */
+static char *values_of(const struct wh_config *cfg, const char *key,
+                       int shown)
 {
     const struct wh_config_entry *e;
     char *all = NULL;
 
     for (e = wh_config_first(cfg, key); e != NULL; e = wh_config_next(e)) {
-        char *next = all == NULL ? wh_xstrdup(e->value)
-                                 : wh_xasprintf("%s\n%s", all, e->value);
+        const char *v = shown && e->secret ? "(secret)" : e->value;
+        char *next = all == NULL ? wh_xstrdup(v)
+                                 : wh_xasprintf("%s\n%s", all, v);
 
         free(all);
         all = next;
@@ -64,13 +67,16 @@ static int report_fixed(const struct wh_config *from,
         if (from == old && wh_config_first(neu, e->key) != NULL) {
             continue;
         }
-        a = values_of(old, e->key);
-        b = values_of(neu, e->key);
+        a = values_of(old, e->key, 0);
+        b = values_of(neu, e->key, 0);
         if (a == NULL || b == NULL || strcmp(a, b) != 0) {
+            char *shown = values_of(old, e->key, 1);
+
             wh_warn(TAG,
                     "reload: %s changed; it needs a restart (still "
                     "running with %s)",
-                    e->key, a != NULL ? a : "its default");
+                    e->key, shown != NULL ? shown : "its default");
+            free(shown);
             n++;
         }
         free(a);
