@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "wh/config.h"
+#include "wh/secret.h"
 #include "wh/wh.h"
 
 static const struct wh_config_key keys[] = {
@@ -561,7 +562,7 @@ static void test_expand(void **state)
     setenv("WH_TEST_CFG_PW", "from-env", 1);
     unsetenv("WH_TEST_CFG_UNSET");
 
-    assert_int_equal(wh_config_expand("plain $5 $x", &out, &secret, errstr,
+    assert_int_equal(wh_secret_expand("plain $5 $x", &out, &secret, errstr,
                                       sizeof(errstr)),
                      WH_OK);
     assert_string_equal(out, "plain $5 $x");
@@ -569,7 +570,7 @@ static void test_expand(void **state)
     free(out);
 
     snprintf(value, sizeof(value), "password=${file:%s} x", secret_path);
-    assert_int_equal(wh_config_expand(value, &out, &secret, errstr,
+    assert_int_equal(wh_secret_expand(value, &out, &secret, errstr,
                                       sizeof(errstr)),
                      WH_OK);
     assert_string_equal(out, "password=s3cret x");
@@ -578,33 +579,33 @@ static void test_expand(void **state)
 
     /* nested: a file named by the environment (LoadCredential=) */
     assert_int_equal(
-        wh_config_expand("${file:${env:WH_TEST_CFG_DIR}/other.conf}/"
+        wh_secret_expand("${file:${env:WH_TEST_CFG_DIR}/other.conf}/"
                          "${env:WH_TEST_CFG_PW} $${literal}",
                          &out, &secret, errstr, sizeof(errstr)),
         WH_OK);
     assert_string_equal(out, "s3cret/from-env ${literal}");
     free(out);
 
-    assert_int_equal(wh_config_expand("${env:WH_TEST_CFG_UNSET}", &out,
+    assert_int_equal(wh_secret_expand("${env:WH_TEST_CFG_UNSET}", &out,
                                       &secret, errstr, sizeof(errstr)),
                      WH_EINVAL);
     assert_string_equal(errstr, "${env:WH_TEST_CFG_UNSET}: not set");
     assert_null(out);
-    assert_int_not_equal(wh_config_expand("${file:/nonexistent/x}", &out,
+    assert_int_not_equal(wh_secret_expand("${file:/nonexistent/x}", &out,
                                           &secret, errstr, sizeof(errstr)),
                          WH_OK);
     assert_non_null(strstr(errstr, "No such file"));
-    assert_int_equal(wh_config_expand("a ${env:X", &out, &secret, errstr,
+    assert_int_equal(wh_secret_expand("a ${env:X", &out, &secret, errstr,
                                       sizeof(errstr)),
                      WH_EINVAL);
     assert_non_null(strstr(errstr, "unclosed"));
-    assert_int_equal(wh_config_expand("${vault:x}", &out, &secret, errstr,
+    assert_int_equal(wh_secret_expand("${vault:x}", &out, &secret, errstr,
                                       sizeof(errstr)),
                      WH_EINVAL);
     assert_non_null(strstr(errstr, "unknown reference"));
     write_file(secret_path, "two\nlines\n");
     snprintf(value, sizeof(value), "${file:%s}", secret_path);
-    assert_int_equal(wh_config_expand(value, &out, &secret, errstr,
+    assert_int_equal(wh_secret_expand(value, &out, &secret, errstr,
                                       sizeof(errstr)),
                      WH_EINVAL);
     assert_non_null(strstr(errstr, "more than one line"));

@@ -10,12 +10,10 @@
  * "kafka."). An unknown key, a missing '=' or a repeated non-repeatable key
  * is an error reported as "file:line: key: reason".
  *
- * Secrets: "${file:PATH}" in a value is replaced by the content of PATH
- * (one line; a final newline is dropped) and "${env:NAME}" by the
- * environment variable NAME, so a password can live outside the file
- * (systemd's LoadCredential=: "${file:${env:CREDENTIALS_DIRECTORY}/pg}").
- * "$${" stands for a literal "${". A file that cannot be read or a
- * variable that is not set is an error of the line that names it.
+ * Secrets: "${file:PATH}" and "${env:NAME}" in a value are replaced
+ * (wh/secret.h), so a password can live outside the file; a file that
+ * cannot be read or a variable that is not set is an error of the line
+ * that names it.
  *
  * Keys are data [Fluent Bit config maps]: each part (daemon, stage, sink,
  * dedup store) declares a table of struct wh_config_key - name, type,
@@ -140,12 +138,6 @@ int wh_config_set(struct wh_config *cfg, const char *key, const char *value,
 /* Parses "prop=value" as given to -X and sets "kafka.prop". */
 int wh_config_set_kafka(struct wh_config *cfg, const char *propval,
                         char *errstr, size_t errstr_size);
-
-/* Replaces ${file:PATH}, ${env:NAME} and $${ in value. Returns WH_OK with
- * *out a new string (and *secret non-zero when anything was replaced), or
- * WH_EINVAL / WH_EIO with the reason in errstr. */
-int wh_config_expand(const char *value, char **out, int *secret,
-                     char *errstr, size_t errstr_size);
 
 /* The raw value of a single-valued key, or def when unset. Borrowed. */
 const char *wh_config_get(const struct wh_config *cfg, const char *key,
