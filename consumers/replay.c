@@ -55,14 +55,8 @@ static const struct wh_config_key replay_keys[] = {
 static const struct wh_config_key *config_keys(void)
 {
     static struct wh_config_key *all;
-    const struct wh_config_key *tables[2];
 
-    if (all == NULL) {
-        tables[0] = replay_keys;
-        tables[1] = wh_consumer_config_keys();
-        all = wh_config_keys_join(tables, WH_ARRAY_SIZE(tables));
-    }
-    return all;
+    return wh_config_keys_once(&all, replay_keys, wh_consumer_config_keys());
 }
 
 enum from { FROM_NONE, FROM_BEGINNING, FROM_OFFSET, FROM_TIME };

@@ -118,14 +118,8 @@ const struct wh_config_key wh_consumer_keys[] = {
 const struct wh_config_key *wh_consumer_config_keys(void)
 {
     static struct wh_config_key *all;
-    const struct wh_config_key *tables[2];
 
-    if (all == NULL) {
-        tables[0] = wh_consumer_keys;
-        tables[1] = wh_stage_keys();
-        all = wh_config_keys_join(tables, WH_ARRAY_SIZE(tables));
-    }
-    return all;
+    return wh_config_keys_once(&all, wh_consumer_keys, wh_stage_keys());
 }
 
 /* Non-zero when name is in the comma-separated list (blanks allowed). */

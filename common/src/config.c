@@ -495,6 +495,20 @@ struct wh_config_key *wh_config_keys_join(
     return all;
 }
 
+const struct wh_config_key *wh_config_keys_once(
+    struct wh_config_key **cache, const struct wh_config_key *a,
+    const struct wh_config_key *b)
+{
+    const struct wh_config_key *tables[2];
+
+    if (*cache == NULL) {
+        tables[0] = a;
+        tables[1] = b;
+        *cache = wh_config_keys_join(tables, 2);
+    }
+    return *cache;
+}
+
 /* ---- typed values ------------------------------------------------------ */
 
 static const char *type_name(enum wh_config_type t)

@@ -165,6 +165,13 @@ const struct wh_config_key *wh_config_key_find(
 struct wh_config_key *wh_config_keys_join(
     const struct wh_config_key *const *tables, size_t n);
 
+/* wh_config_keys_join() of tables a and b, made on the first call and
+ * kept in *cache for the life of the process (configurations borrow it);
+ * later calls return *cache. Main thread. */
+const struct wh_config_key *wh_config_keys_once(
+    struct wh_config_key **cache, const struct wh_config_key *a,
+    const struct wh_config_key *b);
+
 /* Typed reads. Each finds key's declaration in table (or in cfg->keys
  * when table is NULL; it must be declared there), takes the value in
  * force or the declared default, and checks it as its type says. cfg may
