@@ -595,6 +595,11 @@ static void test_expand(void **state)
                                           &secret, errstr, sizeof(errstr)),
                          WH_OK);
     assert_non_null(strstr(errstr, "No such file"));
+    /* only regular files: a device or a FIFO could hang the daemon */
+    assert_int_equal(wh_secret_expand("${file:/dev/zero}", &out, &secret,
+                                      errstr, sizeof(errstr)),
+                     WH_EINVAL);
+    assert_string_equal(errstr, "${file:/dev/zero}: not a regular file");
     assert_int_equal(wh_secret_expand("a ${env:X", &out, &secret, errstr,
                                       sizeof(errstr)),
                      WH_EINVAL);
