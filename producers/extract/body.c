@@ -37,6 +37,7 @@
 #define MAX_BLOCKS 100000 /* text blocks kept per page */
 #define MAX_UP 300        /* parent steps in any upward walk */
 #define NI_CHUNK 1024     /* element infos per allocation */
+#define NAME_BONUS_CHARS 120.0 /* text an article-named element needs */
 
 /* node flags */
 #define NF_SKIP 0x01       /* not text: script, style, hidden, ... */
@@ -260,7 +261,12 @@ static const char *const neg_prefixes[] = {
     "adwrap",       "adbox",      "adcontainer", "adsense",   "dfp",
     "mostread",     "most-read",  "readmore",    "read-more", "morestories",
     "more-stories", "youmay",     "you-may",     "alsolike",  "paywall",
-    "signup",       "sign-up",    NULL};
+    "signup",       "sign-up",
+    /* the author's box after the story, whatever else its name says
+     * ("postauthor", "about-author", "author-bio") */
+    "postauthor", "post-author", "aboutauthor", "about-author",
+    "about-the-author", "authorbox", "author-box", "authorbio", "author-bio",
+    "authorinfo", "author-info", "author-profile", NULL};
 
 /* class / id substrings of article containers */
 static const char *const pos_words[] = {"article", "body",  "content", "entry",
@@ -994,11 +1000,18 @@ static void add_score(struct body_ctx *c, xmlNodePtr n, double s)
     if (!in->scored) {
         in->scored = 1;
         in->score = tag_base((const char *)n->name);
+        /* a name says "article" only of an element that holds enough
+         * text to be one: a one-line teaser box named "text_subhead"
+         * earns a share of the bonus, by its length */
+        double share = in->chars >= NAME_BONUS_CHARS
+                           ? 1.0
+                           : (double)in->chars / NAME_BONUS_CHARS;
+
         if ((in->flags & NF_POS) != 0) {
-            in->score += 25;
+            in->score += 25 * share;
         }
         if ((in->flags & NF_ARTICLE) != 0) {
-            in->score += 10;
+            in->score += 10 * share;
         }
     }
     in->score += s;
@@ -1761,6 +1774,9 @@ static int is_terminal(const char *t, size_t len, size_t chars)
                                         "most emailed",
                                         "popular stories",
                                         "like this",
+                                        "about the author",
+                                        "about the authors",
+                                        "about author",
                                         NULL};
     /* and lines that start so: "Also in UK News", "12 comments so far",
      * "The following are comments from the readers" */
@@ -2074,6 +2090,34 @@ static void drop_repeats(struct body_ctx *c)
     free(seen);
 }
 
+/* Is block i a list item the article announced ("Other deals:", "The
+ * winners are:")? Such items stay even when mostly links, as long as
+ * they also say something of their own (a price, a comment): a list of
+ * bare headline links is still a link list. */
+static int announced_item(const struct body_ctx *c, size_t i)
+{
+    const struct block *b = &c->blk[i];
+
+    if (b->kind != BK_LI || b->chars < 40 || b->link_chars * 20 > b->chars * 19) {
+        return 0;
+    }
+    for (size_t k = i; k-- > 0;) {
+        const struct block *p = &c->blk[k];
+        const char *t = c->text.data + p->text_off;
+        size_t len = p->text_len;
+
+        if (p->kind == BK_LI) {
+            continue;
+        }
+        while (len > 0 && t[len - 1] == ' ') {
+            len--;
+        }
+        return p->drop == DROP_NONE && p->link_chars == 0 && len > 0 &&
+               t[len - 1] == ':';
+    }
+    return 0;
+}
+
 static void filter(struct body_ctx *c, const struct wh_article *art)
 {
     for (size_t i = 0; i < c->nblk; i++) {
@@ -2105,7 +2149,8 @@ static void filter(struct body_ctx *c, const struct wh_article *art)
             b->drop = DROP_HEADLINE;
             continue;
         }
-        if (b->link_chars * 2 > b->chars && b->chars < 300 && b->kind != BK_H) {
+        if (b->link_chars * 2 > b->chars && b->chars < 300 &&
+            b->kind != BK_H && !announced_item(c, i)) {
             b->drop = DROP_LINKS;
             continue;
         }
@@ -2164,7 +2209,11 @@ static void filter(struct body_ctx *c, const struct wh_article *art)
                 continue;
             }
             cut = 0;
-            if ((b->chars < 20 && !has_letter(t, b->text_len)) ||
+            /* a line without letters is a stray mark, unless it is a
+             * figure in a table cell ("$83", "-2.1%"): a results table
+             * keeps its figures beside its names */
+            if ((b->chars < 20 && !has_letter(t, b->text_len) &&
+                 !(b->kind == BK_CELL && memchr_digit(t, b->text_len))) ||
                 looks_byline(t, b->text_len, b->chars) ||
                 looks_dateline(t, b->text_len, b->chars)) {
                 b->drop = DROP_DATELINE;
