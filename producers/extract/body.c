@@ -2555,11 +2555,91 @@ static size_t same_tag_children(const xmlNode *p, const xmlChar *name,
     for (const xmlNode *k = p->children; k != NULL && n < 3 && *budget > 0;
          k = k->next) {
         (*budget)--;
-        if (k->type == XML_ELEMENT_NODE && k->name == name) {
+        if (k->type == XML_ELEMENT_NODE && xmlStrEqual(k->name, name)) {
             n++;
         }
     }
     return n;
+}
+
+/* A flat list of comments: the byline line hdr ("Posted by: ... on
+ * 9:06pm") is a sibling of its comment's text, not its child. The
+ * element just before or after it whose class three or more siblings
+ * share is one item's text: boilerplate too. */
+static void mark_flat_items(struct body_ctx *c, xmlNodePtr hdr)
+{
+    for (int dir = 0; dir < 2; dir++) {
+        xmlNodePtr k = dir == 0 ? xmlPreviousElementSibling(hdr)
+                                : xmlNextElementSibling(hdr);
+        struct ninfo *ki;
+        const char *cls;
+        size_t same = 0;
+        int steps = 0;
+
+        /* past one line of buttons ("Quote | Report this post") */
+        if (k != NULL && dir == 0 && info(c, k) != NULL &&
+            info(c, k)->chars < 40) {
+            k = xmlPreviousElementSibling(k);
+        }
+        if (k == NULL || (ki = info(c, k)) == NULL ||
+            (ki->flags & (NF_ITEMHDR | NF_HASART)) != 0 ||
+            (cls = attr_val(k, "class")) == NULL || cls[0] == '\0' ||
+            ki->chars * 2 >= c->total_chars) {
+            continue;
+        }
+        for (xmlNodePtr s = k->parent->children; s != NULL && same < 3 &&
+                                                 steps++ < MAX_UP;
+             s = s->next) {
+            const char *scls;
+
+            if (s != k && s->type == XML_ELEMENT_NODE && xmlStrEqual(s->name, k->name) &&
+                (scls = attr_val(s, "class")) != NULL &&
+                strcmp(scls, cls) == 0) {
+                same++;
+            }
+        }
+        if (same >= 2) {
+            ki->flags |= NF_NEG | NF_STRONGNEG;
+        }
+    }
+}
+
+/* Is the item in the story the others answer? A blog post printed as
+ * one more "item" among its comments (a date line above it, "Posted by
+ * ... at ..." below) holds more text than any of them, or is the only
+ * item of its class ("blogbody" among "comment-body"s). */
+static int story_among_items(const struct body_ctx *c, const struct ninfo *in,
+                             size_t *budget)
+{
+    const char *cls = attr_val(in->node, "class");
+    size_t most = 0;
+    size_t same = 0;
+
+    if (in->chars < 300) {
+        return 0;
+    }
+    for (const xmlNode *k = in->node->parent->children;
+         k != NULL && *budget > 0; k = k->next) {
+        const struct ninfo *ki;
+        const char *kcls;
+
+        (*budget)--;
+        if (k == in->node || k->type != XML_ELEMENT_NODE) {
+            continue;
+        }
+        ki = info(c, k);
+        if (ki == NULL || (ki->flags & NF_ITEMHDR) == 0) {
+            continue;
+        }
+        if (ki->chars > most) {
+            most = ki->chars;
+        }
+        kcls = attr_val(k, "class");
+        if (cls != NULL && kcls != NULL && same_first_class(cls, kcls)) {
+            same++;
+        }
+    }
+    return in->chars > most || (cls != NULL && cls[0] != '\0' && same == 0);
 }
 
 /* Repetition: items of a list (three or more siblings of one tag) that
@@ -2586,7 +2666,8 @@ static void mark_repeated_items(struct body_ctx *c)
             if (xi == NULL || pi == NULL) {
                 break;
             }
-            /* (names are interned in the document's dictionary) */
+            /* (the HTML parser does not intern element names: compare
+             * the strings) */
             if (same_tag_children(x->parent, x->name, &budget) >= 3) {
                 if ((xi->flags & NF_ITEMHDR) == 0) {
                     xi->flags |= NF_ITEMHDR;
@@ -2605,8 +2686,10 @@ static void mark_repeated_items(struct body_ctx *c)
         }
         pi = info(c, in->node->parent);
         if (pi != NULL && pi->items >= 3 && in->chars * 2 < c->total_chars &&
-            (in->flags & NF_HASART) == 0) {
+            (in->flags & NF_HASART) == 0 &&
+            !story_among_items(c, in, &budget)) {
             in->flags |= NF_NEG | NF_STRONGNEG;
+            mark_flat_items(c, in->node);
         }
     }
 }

@@ -30,6 +30,9 @@ static const struct mode_fixture fixtures[] = {
     {"author-box", "boilerplate kept: the author's bio box after the story"},
     {"results-table", "table dropped: a results table keeps its names but "
                       "loses its figures"},
+    {"flat-comments", "comments kept: a flat run of comment texts, each "
+                      "followed by a \"Posted by\" line, named like "
+                      "article text"},
     {"announced-list", "list dropped: a list the text announces (\"Other "
                        "deals:\") goes as a link list"},
 };
