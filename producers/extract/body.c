@@ -2529,10 +2529,53 @@ static xmlNodePtr find_body(htmlDocPtr doc)
 
 /* Does the line look like the header of a comment or a teaser: a byline,
  * a date, "X says:"? */
+/* Does the line start with a slideshow counter ("3/50 Title", "12 / 40")?
+ * The count must be at least 5 and the counter stand alone before a
+ * capital or the end, so that "1/2 cup of flour" is not one. */
+static int starts_counter(const char *t, size_t len)
+{
+    size_t i = 0;
+    unsigned long k = 0;
+    unsigned long n = 0;
+    size_t nd = 0;
+
+    while (i < len && i < 4 && t[i] >= '0' && t[i] <= '9') {
+        k = k * 10 + (unsigned long)(t[i++] - '0');
+    }
+    if (i == 0) {
+        return 0;
+    }
+    while (i < len && t[i] == ' ') {
+        i++;
+    }
+    if (i >= len || t[i++] != '/') {
+        return 0;
+    }
+    while (i < len && t[i] == ' ') {
+        i++;
+    }
+    while (i < len && nd < 4 && t[i] >= '0' && t[i] <= '9') {
+        n = n * 10 + (unsigned long)(t[i++] - '0');
+        nd++;
+    }
+    if (nd == 0 || n < 5 || k < 1 || k > n) {
+        return 0;
+    }
+    while (i < len && t[i] == ' ') {
+        i++;
+    }
+    return i >= len || (t[i] >= 'A' && t[i] <= 'Z') ||
+           (t[i] >= '0' && t[i] <= '9') || (unsigned char)t[i] >= 0x80;
+}
+
 static int is_item_header(const char *t, size_t len, size_t chars)
 {
     if (chars > 100) {
         return 0;
+    }
+    /* the captions of a slideshow, one item a photo */
+    if (starts_counter(t, len)) {
+        return 1;
     }
     if (looks_byline(t, len, chars) || looks_dateline(t, len, chars)) {
         return 1;

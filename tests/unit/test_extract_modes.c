@@ -33,6 +33,8 @@ static const struct mode_fixture fixtures[] = {
     {"flat-comments", "comments kept: a flat run of comment texts, each "
                       "followed by a \"Posted by\" line, named like "
                       "article text"},
+    {"slideshow-captions", "wrong container: the long captions of a "
+                           "slideshow (\"3/10 Title\") outvote the story"},
     {"announced-list", "list dropped: a list the text announces (\"Other "
                        "deals:\") goes as a link list"},
 };
