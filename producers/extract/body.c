@@ -38,6 +38,7 @@
 #define MAX_UP 300        /* parent steps in any upward walk */
 #define NI_CHUNK 1024     /* element infos per allocation */
 #define NAME_BONUS_CHARS 120.0 /* text an article-named element needs */
+#define CONF_WORDS 150.0 /* body words below which confidence drops */
 
 /* node flags */
 #define NF_SKIP 0x01       /* not text: script, style, hidden, ... */
@@ -106,6 +107,12 @@ struct body_ctx {
     int truncated;
     int walk_head; /* no single <body>: <head> may hold content */
     int lenient;   /* filter: only strongly named boilerplate goes */
+    int passes;    /* run_pass() calls so far */
+    double rival;  /* this pass: best other candidate / best, 0..1 */
+    /* what the emitted pass saw, for the confidence */
+    double out_rival;
+    int out_fallback;
+    size_t out_chars, out_link_chars;
 };
 
 /* The info of element n, or NULL when the walk did not enter it. The
@@ -1285,6 +1292,18 @@ static xmlNodePtr choose(struct body_ctx *c, xmlNodePtr body, int strict)
             cand = cand->parent;
         }
     }
+    /* the strongest candidate outside the chosen one (nor holding it):
+     * a second article-like box the choice could have gone to */
+    c->rival = 0;
+    for (int k = 1; k < 5 && best_score > 0; k++) {
+        if (top[k] != NULL && !is_ancestor(top[k]->node, cand) &&
+            !is_ancestor(cand, top[k]->node)) {
+            double r = final_score(top[k]) / best_score;
+
+            c->rival = r > 1 ? 1 : r;
+            break;
+        }
+    }
     if (getenv("WH_EXTRACT_DEBUG") != NULL) {
         for (int k = 0; k < 5 && top[k] != NULL; k++) {
             const char *cl = attr_val(top[k]->node, "class");
@@ -2364,9 +2383,15 @@ static void emit(struct body_ctx *c, struct wh_article *art)
 
     wh_buf_init(&txt, 0);
     wh_buf_init(&html, 0);
+    c->out_rival = c->rival;
+    c->out_fallback = c->passes > 1;
+    c->out_chars = 0;
+    c->out_link_chars = 0;
     for (size_t i = 0; i < c->nblk; i++) {
         if (!c->blk[i].drop) {
             last = i;
+            c->out_chars += c->blk[i].chars;
+            c->out_link_chars += c->blk[i].link_chars;
         }
     }
     for (size_t i = 0; i < c->nblk; i++) {
@@ -2745,6 +2770,8 @@ static size_t run_pass(struct body_ctx *c, xmlNodePtr body,
 {
     size_t kept = 0;
 
+    c->passes++;
+    c->rival = 0;
     for (size_t i = 0; i < c->nblk; i++) {
         c->blk[i].drop = 0;
     }
@@ -2797,6 +2824,48 @@ static char *page_title(htmlDocPtr doc)
         }
     }
     return NULL;
+}
+
+/* How far to trust the emitted text, from what the choice saw: each
+ * weak signal scales the confidence down and, when it costs much, names
+ * itself in art->weak. */
+static void set_confidence(const struct body_ctx *c, struct wh_article *art)
+{
+    double conf = 1.0;
+    double f;
+    double ld = c->out_chars > 0
+                    ? (double)c->out_link_chars / (double)c->out_chars
+                    : 0.0;
+    unsigned weak = 0;
+
+    /* a news story has a few paragraphs; a one-liner is a teaser, a
+     * caption or what was left of a page that lost its markup */
+    f = art->body_words >= CONF_WORDS
+            ? 1.0
+            : 0.3 + 0.7 * (double)art->body_words / CONF_WORDS;
+    if (f < 0.85) {
+        weak |= WH_EXTRACT_WEAK_SHORT;
+    }
+    conf *= f;
+    /* article text links little; link lists and menus link a lot */
+    f = ld <= 0.1 ? 1.0 : ld >= 0.6 ? 0.2 : 1.0 - 1.6 * (ld - 0.1);
+    if (f < 0.85) {
+        weak |= WH_EXTRACT_WEAK_LINKS;
+    }
+    conf *= f;
+    /* another box scored nearly as well: the choice was close */
+    f = c->out_rival <= 0.5 ? 1.0 : 1.0 - 0.8 * (c->out_rival - 0.5);
+    if (f < 0.85) {
+        weak |= WH_EXTRACT_WEAK_RIVAL;
+    }
+    conf *= f;
+    /* the strict pass found too little and a looser one was used */
+    if (c->out_fallback) {
+        weak |= WH_EXTRACT_WEAK_FALLBACK;
+        conf *= 0.7;
+    }
+    art->confidence = conf;
+    art->weak = weak;
 }
 
 int wh_extract_body(htmlDocPtr doc, const char *base, struct wh_article *art)
@@ -2914,6 +2983,7 @@ int wh_extract_body(htmlDocPtr doc, const char *base, struct wh_article *art)
             }
         }
         if (art->body_text != NULL && art->body_text[0] != '\0') {
+            set_confidence(&c, art);
             rc = WH_OK;
         }
     }

@@ -185,6 +185,44 @@ out:
     return art;
 }
 
+const char *wh_extract_weak_name(unsigned bit)
+{
+    switch (bit) {
+    case WH_EXTRACT_WEAK_SHORT:
+        return "short-body";
+    case WH_EXTRACT_WEAK_LINKS:
+        return "link-density";
+    case WH_EXTRACT_WEAK_RIVAL:
+        return "competing-containers";
+    case WH_EXTRACT_WEAK_FALLBACK:
+        return "fallback";
+    default:
+        return NULL;
+    }
+}
+
+/* {"confidence": 0.42, "reasons": ["short-body", ...]}: the reasons only
+ * when the confidence is low. */
+static json_t *extraction_json(const struct wh_article *art)
+{
+    /* two decimals: enough to compare, stable to diff */
+    double conf = (double)(long)(art->confidence * 100 + 0.5) / 100;
+    json_t *obj = json_pack("{s:f}", "confidence", conf);
+
+    if (art->confidence < WH_EXTRACT_LOW_CONFIDENCE) {
+        json_t *why = json_array();
+
+        for (unsigned bit = 1; bit <= WH_EXTRACT_WEAK_FALLBACK; bit <<= 1) {
+            if ((art->weak & bit) != 0) {
+                json_array_append_new(why,
+                                      json_string(wh_extract_weak_name(bit)));
+            }
+        }
+        json_object_set_new(obj, "reasons", why);
+    }
+    return obj;
+}
+
 static void set_str(char **dst, const char *val)
 {
     if (*dst == NULL && val != NULL && val[0] != '\0') {
@@ -258,6 +296,7 @@ void wh_article_to_record(const struct wh_article *art, const char *url,
              art->modified != NULL ? art->modified : art->published,
              art->modified != NULL ? art->modified_from : art->published_from);
     json_object_set_new(rec->ext, "fieldSources", fs);
+    json_object_set_new(rec->ext, "extraction", extraction_json(art));
     free(rec->extractor_version);
     rec->extractor_version = wh_xstrdup(WH_EXTRACTOR_VERSION);
     wh_record_hash_body(rec);

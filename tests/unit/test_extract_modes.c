@@ -92,10 +92,67 @@ static void test_modes(void **state)
     }
 }
 
+/* A clean story: high confidence, nothing weak. */
+static void test_confidence_clean(void **state)
+{
+    char *path = mode_path("author-box", ".html");
+    size_t len = 0;
+    char *html = test_read_file(path, &len);
+    char err[256] = "";
+    struct wh_article *art;
+
+    (void)state;
+    assert_non_null(html);
+    art = wh_extract(html, len, NULL, NULL, err, sizeof(err));
+    assert_non_null(art);
+    assert_true(art->confidence >= 0.5);
+    assert_true(art->confidence <= 1.0);
+    assert_int_equal(art->weak & (WH_EXTRACT_WEAK_LINKS |
+                                  WH_EXTRACT_WEAK_FALLBACK),
+                     0);
+    wh_article_free(art);
+    free(html);
+    free(path);
+}
+
+/* A page that lost its article markup: one short line among menus of
+ * links. Low confidence, and it says why. */
+static void test_confidence_low(void **state)
+{
+    static const char page[] =
+        "<html><body><div><a href=/a>Home</a> <a href=/b>News</a> "
+        "<a href=/c>Sport</a> <a href=/d>Weather</a></div>"
+        "<div>The council met on Tuesday and agreed the plan.</div>"
+        "<ul><li><a href=/1>Another story about the council</a></li>"
+        "<li><a href=/2>A story about the harbour and its boats</a></li>"
+        "</ul></body></html>";
+    char err[256] = "";
+    struct wh_article *art =
+        wh_extract(page, sizeof(page) - 1, NULL, NULL, err, sizeof(err));
+
+    (void)state;
+    assert_non_null(art);
+    assert_true(art->confidence < WH_EXTRACT_LOW_CONFIDENCE);
+    assert_true(art->confidence >= 0.0);
+    assert_true((art->weak & WH_EXTRACT_WEAK_SHORT) != 0);
+    assert_string_equal(wh_extract_weak_name(WH_EXTRACT_WEAK_SHORT),
+                        "short-body");
+    assert_string_equal(wh_extract_weak_name(WH_EXTRACT_WEAK_LINKS),
+                        "link-density");
+    assert_string_equal(wh_extract_weak_name(WH_EXTRACT_WEAK_RIVAL),
+                        "competing-containers");
+    assert_string_equal(wh_extract_weak_name(WH_EXTRACT_WEAK_FALLBACK),
+                        "fallback");
+    assert_null(wh_extract_weak_name(0x100));
+    wh_article_free(art);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_modes),
+        cmocka_unit_test(test_confidence_clean),
+        cmocka_unit_test(test_confidence_low),
     };
 
     wh_extract_global_init();
