@@ -2864,7 +2864,9 @@ static void set_confidence(const struct body_ctx *c, struct wh_article *art)
         weak |= WH_EXTRACT_WEAK_FALLBACK;
         conf *= 0.7;
     }
-    art->confidence = conf;
+    /* in steps of 1/16: fine enough for a confidence, and exact in
+     * binary, so records print "0.8125", never "0.81000000000000005" */
+    art->confidence = (double)(long)(conf * 16 + 0.5) / 16;
     art->weak = weak;
 }
 

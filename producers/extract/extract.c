@@ -205,9 +205,7 @@ const char *wh_extract_weak_name(unsigned bit)
  * when the confidence is low. */
 static json_t *extraction_json(const struct wh_article *art)
 {
-    /* two decimals: enough to compare, stable to diff */
-    double conf = (double)(long)(art->confidence * 100 + 0.5) / 100;
-    json_t *obj = json_pack("{s:f}", "confidence", conf);
+    json_t *obj = json_pack("{s:f}", "confidence", art->confidence);
 
     if (art->confidence < WH_EXTRACT_LOW_CONFIDENCE) {
         json_t *why = json_array();
@@ -221,6 +219,22 @@ static json_t *extraction_json(const struct wh_article *art)
         json_object_set_new(obj, "reasons", why);
     }
     return obj;
+}
+
+void wh_extract_note_unextracted(struct wh_record *rec)
+{
+    int has_body = rec->body_text != NULL && rec->body_text[0] != '\0';
+
+    if (rec->ext == NULL) {
+        rec->ext = json_object();
+    }
+    if (json_object_get(rec->ext, "extraction") != NULL) {
+        return;
+    }
+    json_object_set_new(rec->ext, "extraction",
+                        has_body ? json_pack("{s:f}", "confidence", 1.0)
+                                 : json_pack("{s:f, s:[s]}", "confidence", 0.0,
+                                             "reasons", "short-body"));
 }
 
 static void set_str(char **dst, const char *val)

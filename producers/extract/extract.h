@@ -57,7 +57,8 @@ struct wh_article {
     char *body_text;           /* paragraphs separated by "\n\n" */
     char *body_html;           /* structural tags only, links absolute */
     size_t body_words;
-    double confidence;         /* 0..1: how far to trust body_text */
+    double confidence;         /* 0..1 in steps of 1/16: how far to
+                                  trust body_text */
     unsigned weak;             /* WH_EXTRACT_WEAK_* signals that cost it */
 };
 
@@ -101,5 +102,11 @@ void wh_article_free(struct wh_article *art);
  * metadata set before wins only where the caller wants it). */
 void wh_article_to_record(const struct wh_article *art, const char *url,
                           struct wh_record *rec);
+
+/* For a record not built by wh_extract() (a wire item, a feed item whose
+ * page could not be extracted): sets wirehose.extraction when absent,
+ * confidence 1 when the record carries a body of its own, else 0 with
+ * the reason "short-body". */
+void wh_extract_note_unextracted(struct wh_record *rec);
 
 #endif
