@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "extract_int.h"
 #include "wh/log.h"
@@ -212,8 +213,8 @@ static const char *const neg_tokens[] = {
     "timestamp",   "date",        "kicker",
     "foot",        "caption",     "captions",
     "figcaption",  "textsize",    "fontsize",
-    "dek",         "standfirst",  "strapline",
-    "subtitle",    "summary",     "deck",
+    "strapline",
+    "subtitle",    "summary",
     "excerpt",     "sitemap",     "topbar",
     "sharetools",  "addthis",     NULL};
 
@@ -2109,6 +2110,27 @@ static void drop_repeats(struct body_ctx *c)
     free(seen);
 }
 
+/* Is n named as a standfirst ("standfirst", "dek", "article-deck")? */
+static int is_dek(const xmlNode *n)
+{
+    static const char *const names[] = {"standfirst", "dek", "deck", NULL};
+    const char *cls = n != NULL ? attr_val(n, "class") : NULL;
+
+    while (cls != NULL && *cls != '\0') {
+        size_t len = strcspn(cls, " -_");
+
+        for (size_t i = 0; names[i] != NULL; i++) {
+            if (len == strlen(names[i]) &&
+                strncasecmp(cls, names[i], len) == 0) {
+                return 1;
+            }
+        }
+        cls += len;
+        cls += strspn(cls, " -_");
+    }
+    return 0;
+}
+
 /* Is block i a list item the article announced ("Other deals:", "The
  * winners are:")? Such items stay even when mostly links, as long as
  * they also say something of their own (a price, a comment): a list of
@@ -2161,10 +2183,12 @@ static void filter(struct body_ctx *c, const struct wh_article *art)
             b->drop = DROP_H1;
             continue;
         }
-        /* the headline repeated in the body goes; the description does
-         * not: it is often the first paragraph itself */
+        /* the headline repeated in the body goes; the description only
+         * as a heading or a one-line dek: as a paragraph it is often the
+         * first paragraph itself */
         if (same_text(t, b->text_len, art->headline) ||
-            (b->kind == BK_H && same_text(t, b->text_len, art->description))) {
+            ((b->kind == BK_H || (b->chars < 100 && is_dek(b->owner))) &&
+             same_text(t, b->text_len, art->description))) {
             b->drop = DROP_HEADLINE;
             continue;
         }

@@ -35,6 +35,8 @@ static const struct mode_fixture fixtures[] = {
                       "article text"},
     {"slideshow-captions", "wrong container: the long captions of a "
                            "slideshow (\"3/10 Title\") outvote the story"},
+    {"standfirst-lead", "article cut: the lead paragraph, in a \"standfirst\" "
+                        "element inside the story, dropped as boilerplate"},
     {"announced-list", "list dropped: a list the text announces (\"Other "
                        "deals:\") goes as a link list"},
 };
