@@ -1828,10 +1828,29 @@ static int is_terminal(const char *t, size_t len, size_t chars)
                                          "latest from ",
                                          "top stories",
                                          NULL};
+    /* and the notice above a comment section, however long: "Some
+     * comments posted here may be reviewed before they are displayed" */
+    static const char *const notices[] = {"the following are comments",
+                                          "comments are moderated",
+                                          "comments are reviewed",
+                                          "comments will be",
+                                          "comments may be",
+                                          "comments posted",
+                                          "some comments",
+                                          "all comments are",
+                                          "readers' comments",
+                                          "by posting a comment",
+                                          "by submitting a comment",
+                                          NULL};
     char buf[64];
     size_t n = 0;
 
     if (chars > 48) {
+        for (size_t i = 0; chars <= 400 && notices[i] != NULL; i++) {
+            if (starts_n(t, len, notices[i])) {
+                return 1;
+            }
+        }
         return 0;
     }
     /* letters and single blanks only: "12 Comments:" -> "comments" */

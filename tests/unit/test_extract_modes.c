@@ -37,6 +37,9 @@ static const struct mode_fixture fixtures[] = {
                            "slideshow (\"3/10 Title\") outvote the story"},
     {"standfirst-lead", "article cut: the lead paragraph, in a \"standfirst\" "
                         "element inside the story, dropped as boilerplate"},
+    {"comment-notice", "comments kept: the comments after a moderation "
+                       "notice (\"Some comments posted here may be "
+                       "reviewed...\") in the story's own box"},
     {"announced-list", "list dropped: a list the text announces (\"Other "
                        "deals:\") goes as a link list"},
 };
