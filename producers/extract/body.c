@@ -1521,6 +1521,19 @@ static int is_boiler_line(const char *t, size_t len, size_t chars)
             }
         }
     }
+    /* a breadcrumb trail: "Home / News / Story", "Home > Headlines" */
+    if (chars <= 200 && starts_n(t, len, "home")) {
+        size_t k = 4;
+
+        while (k < len && t[k] == ' ') {
+            k++;
+        }
+        if (k < len && (t[k] == '/' || t[k] == '>' || t[k] == '|' ||
+                        starts_n(t + k, len - k, "\xc2\xbb") ||
+                        starts_n(t + k, len - k, "\xe2\x80\xba"))) {
+            return 1;
+        }
+    }
     if (chars > 100) {
         return 0;
     }

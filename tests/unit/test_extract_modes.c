@@ -40,6 +40,8 @@ static const struct mode_fixture fixtures[] = {
     {"comment-notice", "comments kept: the comments after a moderation "
                        "notice (\"Some comments posted here may be "
                        "reviewed...\") in the story's own box"},
+    {"breadcrumb", "boilerplate kept: a breadcrumb trail (\"Home / Local "
+                   "news / ...\") as the story's first line"},
     {"announced-list", "list dropped: a list the text announces (\"Other "
                        "deals:\") goes as a link list"},
 };
