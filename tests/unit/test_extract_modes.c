@@ -46,6 +46,13 @@ static const struct mode_fixture fixtures[] = {
                        "deals:\") goes as a link list"},
 };
 
+/* one paragraph of article text */
+#define PARA                                                                   \
+    "<p>The central bank kept its main rate unchanged on Tuesday, saying "     \
+    "that inflation had eased for a third month but that wages were still "    \
+    "rising faster than it would like, and that it would look again at the "   \
+    "rate in March when the new figures for the winter are published.</p>"
+
 static char *mode_path(const char *name, const char *ext)
 {
     const char *src = getenv("WH_SRCDIR");
@@ -137,11 +144,38 @@ static void test_confidence_low(void **state)
     wh_article_free(art);
 }
 
+/* A "byline" box that holds only a date, or the site's toolbar, names
+ * nobody (the dev set had "Jan." and "Login Register Log-out"). */
+static void test_byline_not_date_nor_toolbar(void **state)
+{
+    static const char *const pages[] = {
+        "<html><body><h1>Rates held</h1><div class=\"byline\"><span>Jan. 7, "
+        "2008</span></div>" PARA "</body></html>",
+        "<html><body><div class=\"author\"><a href=\"/u\">Login</a> "
+        "<a href=\"/r\">Register</a> <a href=\"/o\">Log-out</a></div>"
+        "<h1>Rates held</h1>" PARA "</body></html>",
+        NULL};
+
+    (void)state;
+    for (size_t i = 0; pages[i] != NULL; i++) {
+        char err[256] = "";
+        struct wh_article *art = wh_extract(pages[i], strlen(pages[i]), NULL,
+                                            NULL, err, sizeof(err));
+
+        assert_non_null(art);
+        if (art->byline != NULL) {
+            fail_msg("page %zu: byline \"%s\"", i, art->byline);
+        }
+        wh_article_free(art);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_modes),
         cmocka_unit_test(test_confidence_low),
+        cmocka_unit_test(test_byline_not_date_nor_toolbar),
     };
 
     wh_extract_global_init();
