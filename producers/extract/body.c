@@ -356,21 +356,15 @@ static void lex_add_list(const char *const *list, unsigned flags)
     }
 }
 
-static const char *const date_names[] = {
-    "jan",       "feb",      "mar",       "apr",      "may",      "jun",
-    "jul",       "aug",      "sep",       "sept",     "oct",      "nov",
-    "dec",       "january",  "february",  "march",    "april",    "june",
-    "july",      "august",   "september", "october",  "november", "december",
-    "mon",       "tue",      "tues",      "wed",      "thu",      "thur",
-    "thurs",     "fri",      "sat",       "sun",      "monday",   "tuesday",
-    "wednesday", "thursday", "friday",    "saturday", "sunday",   "am",
-    "pm",        "gmt",      "utc",       "bst",      "cet",      "cest",
-    "est",       "edt",      "cst",       "cdt",      "mst",      "mdt",
-    "pst",       "pdt",      "et",        "pt",       NULL};
+/* besides the months and weekdays: clock and time-zone words */
+static const char *const time_names[] = {
+    "am",  "pm",  "gmt", "utc", "bst", "cet", "cest", "est", "edt", "cst",
+    "cdt", "mst", "mdt", "pst", "pdt", "et",  "pt",   NULL};
 
 static void lex_init(void)
 {
-    lex_add_list(date_names, L_DATE);
+    lex_add_list(wh_extract_date_words, L_DATE);
+    lex_add_list(time_names, L_DATE);
     lex_add_list(skip_tags, L_SKIPTAG);
     lex_add_list(block_tags, L_BLOCKTAG);
     lex_add_list(neg_tags, L_NEGTAG);

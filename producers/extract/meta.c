@@ -176,16 +176,6 @@ static const char *const ui_words[] = {
     "menu",   "home",     "print",    "share",   "email",    "comments",
     NULL};
 
-/* months and weekdays, as dates print them ("Jan. 7, 2008") */
-static const char *const date_words[] = {
-    "jan",      "feb",     "mar",      "apr",      "may",      "jun",
-    "jul",      "aug",     "sep",      "sept",     "oct",      "nov",
-    "dec",      "january", "february", "march",    "april",    "june",
-    "july",     "august",  "september", "october", "november", "december",
-    "mon",      "tue",     "wed",      "thu",      "fri",      "sat",
-    "sun",      "monday",  "tuesday",  "wednesday", "thursday", "friday",
-    "saturday", "sunday",  NULL};
-
 /* Does the word w[0..n) start a date: a month or weekday written short
  * ("Jan.") or followed by a number ("July 4", "Monday 12")? A name such
  * as "May Chen" is neither. */
@@ -193,13 +183,14 @@ static int starts_date(const char *w, size_t n)
 {
     const char *q = w + n;
 
-    if (n > 1 && w[n - 1] == '.' && word_is(w, n - 1, date_words)) {
+    if (n > 1 && w[n - 1] == '.' &&
+        word_is(w, n - 1, wh_extract_date_words)) {
         return 1;
     }
     while (*q == ' ') {
         q++;
     }
-    return word_is(w, n, date_words) && *q >= '0' && *q <= '9';
+    return word_is(w, n, wh_extract_date_words) && *q >= '0' && *q <= '9';
 }
 
 static const char *const verb_words[] = {"says",    "said",   "writes", "wrote",
