@@ -39,7 +39,7 @@
 #define MAX_UP 300        /* parent steps in any upward walk */
 #define NI_CHUNK 1024     /* element infos per allocation */
 #define NAME_BONUS_CHARS 120.0 /* text an article-named element needs */
-#define CONF_WORDS 150.0 /* body words below which confidence drops */
+#define CONF_WORDS 150.0       /* body words below which confidence drops */
 
 /* node flags */
 #define NF_SKIP 0x01       /* not text: script, style, hidden, ... */
@@ -213,8 +213,7 @@ static const char *const neg_tokens[] = {
     "timestamp",   "date",        "kicker",
     "foot",        "caption",     "captions",
     "figcaption",  "textsize",    "fontsize",
-    "strapline",
-    "subtitle",    "summary",
+    "strapline",   "subtitle",    "summary",
     "excerpt",     "sitemap",     "topbar",
     "sharetools",  "addthis",     NULL};
 
@@ -272,9 +271,9 @@ static const char *const neg_prefixes[] = {
     "signup",       "sign-up",
     /* the author's box after the story, whatever else its name says
      * ("postauthor", "about-author", "author-bio") */
-    "postauthor", "post-author", "aboutauthor", "about-author",
-    "about-the-author", "authorbox", "author-box", "authorbio", "author-bio",
-    "authorinfo", "author-info", "author-profile", NULL};
+    "postauthor",   "post-author", "aboutauthor", "about-author",
+    "about-the-author", "authorbox", "author-box", "authorbio",
+    "author-bio",   "authorinfo", "author-info", "author-profile", NULL};
 
 /* class / id substrings of article containers */
 static const char *const pos_words[] = {"article", "body",  "content", "entry",
@@ -358,8 +357,8 @@ static void lex_add_list(const char *const *list, unsigned flags)
 
 /* besides the months and weekdays: clock and time-zone words */
 static const char *const time_names[] = {
-    "am",  "pm",  "gmt", "utc", "bst", "cet", "cest", "est", "edt", "cst",
-    "cdt", "mst", "mdt", "pst", "pdt", "et",  "pt",   NULL};
+    "am",  "pm",  "gmt", "utc", "bst", "cet", "cest", "est", "edt",
+    "cst", "cdt", "mst", "mdt", "pst", "pdt", "et",   "pt",  NULL};
 
 static void lex_init(void)
 {
@@ -2165,7 +2164,8 @@ static int announced_item(const struct body_ctx *c, size_t i)
 {
     const struct block *b = &c->blk[i];
 
-    if (b->kind != BK_LI || b->chars < 40 || b->link_chars * 20 > b->chars * 19) {
+    if (b->kind != BK_LI || b->chars < 40 ||
+        b->link_chars * 20 > b->chars * 19) {
         return 0;
     }
     for (size_t k = i; k-- > 0;) {
@@ -2218,8 +2218,8 @@ static void filter(struct body_ctx *c, const struct wh_article *art)
             b->drop = DROP_HEADLINE;
             continue;
         }
-        if (b->link_chars * 2 > b->chars && b->chars < 300 &&
-            b->kind != BK_H && !announced_item(c, i)) {
+        if (b->link_chars * 2 > b->chars && b->chars < 300 && b->kind != BK_H &&
+            !announced_item(c, i)) {
             b->drop = DROP_LINKS;
             continue;
         }
@@ -2705,12 +2705,12 @@ static void mark_flat_items(struct body_ctx *c, xmlNodePtr hdr)
             ki->chars * 2 >= c->total_chars) {
             continue;
         }
-        for (xmlNodePtr s = k->parent->children; s != NULL && same < 3 &&
-                                                 steps++ < MAX_UP;
-             s = s->next) {
+        for (xmlNodePtr s = k->parent->children;
+             s != NULL && same < 3 && steps++ < MAX_UP; s = s->next) {
             const char *scls;
 
-            if (s != k && s->type == XML_ELEMENT_NODE && xmlStrEqual(s->name, k->name) &&
+            if (s != k && s->type == XML_ELEMENT_NODE &&
+                xmlStrEqual(s->name, k->name) &&
                 (scls = attr_val(s, "class")) != NULL &&
                 strcmp(scls, cls) == 0) {
                 same++;

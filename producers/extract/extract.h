@@ -57,17 +57,18 @@ struct wh_article {
     char *body_text;           /* paragraphs separated by "\n\n" */
     char *body_html;           /* structural tags only, links absolute */
     size_t body_words;
-    double confidence;         /* 0..1 in steps of 1/16: how far to
-                                  trust body_text */
-    unsigned weak;             /* WH_EXTRACT_WEAK_* signals that cost it */
+    double confidence; /* 0..1 in steps of 1/16: how far to
+                          trust body_text */
+    unsigned weak;     /* WH_EXTRACT_WEAK_* signals that cost it */
 };
 
 /* Signals that lower an article's confidence (bits of art->weak). */
-#define WH_EXTRACT_WEAK_SHORT 0x1    /* few body words */
-#define WH_EXTRACT_WEAK_LINKS 0x2    /* much of the body is link text */
-#define WH_EXTRACT_WEAK_RIVAL 0x4    /* another container scored close */
-#define WH_EXTRACT_WEAK_FALLBACK 0x8 /* the strict pass failed; a looser
-                                        one chose the text */
+#define WH_EXTRACT_WEAK_SHORT 0x1 /* few body words */
+#define WH_EXTRACT_WEAK_LINKS 0x2 /* much of the body is link text */
+#define WH_EXTRACT_WEAK_RIVAL 0x4 /* another container scored close */
+#define WH_EXTRACT_WEAK_FALLBACK                                               \
+    0x8 /* the strict pass failed; a looser                                    \
+           one chose the text */
 
 /* Below this confidence an extraction counts as low: the record names
  * its reasons and the producer's low-confidence share counts it. */

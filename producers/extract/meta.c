@@ -171,10 +171,10 @@ static const char *const role_words[] = {
 
 /* links of a site's toolbar that a "byline" box may hold */
 static const char *const ui_words[] = {
-    "login",  "log-in",   "logout",   "log-out", "register", "subscribe",
-    "signin", "sign-in",  "sign-out", "account", "profile",  "search",
-    "menu",   "home",     "print",    "share",   "email",    "comments",
-    NULL};
+    "login",     "log-in", "logout",   "log-out",  "register",
+    "subscribe", "signin", "sign-in",  "sign-out", "account",
+    "profile",   "search", "menu",     "home",     "print",
+    "share",     "email",  "comments", NULL};
 
 /* Does the word w[0..n) start a date: a month or weekday written short
  * ("Jan.") or followed by a number ("July 4", "Monday 12")? A name such
@@ -183,8 +183,7 @@ static int starts_date(const char *w, size_t n)
 {
     const char *q = w + n;
 
-    if (n > 1 && w[n - 1] == '.' &&
-        word_is(w, n - 1, wh_extract_date_words)) {
+    if (n > 1 && w[n - 1] == '.' && word_is(w, n - 1, wh_extract_date_words)) {
         return 1;
     }
     while (*q == ' ') {

@@ -43,17 +43,26 @@ struct wh_quality {
 };
 
 static const struct wh_metrics_family families[] = {
-    {WH_M_EXTRACTION_SHARE, WH_METRICS_GAUGE,
+    {WH_M_EXTRACTION_SHARE,
+     WH_METRICS_GAUGE,
      "Share of a source's latest extracted pages with the field (headline, "
      "date, byline, body of at least 80 words) or with low confidence",
-     {"source", "field", NULL}, NULL, 0},
-    {WH_M_EXTRACTION_WORDS, WH_METRICS_GAUGE,
+     {"source", "field", NULL},
+     NULL,
+     0},
+    {WH_M_EXTRACTION_WORDS,
+     WH_METRICS_GAUGE,
      "Median body words of a source's latest extracted pages",
-     {"source", NULL}, NULL, 0},
-    {WH_M_EXTRACTION_PAGES, WH_METRICS_GAUGE,
+     {"source", NULL},
+     NULL,
+     0},
+    {WH_M_EXTRACTION_PAGES,
+     WH_METRICS_GAUGE,
      "Extracted pages the wirehose_extraction_share and median figures of "
      "a source cover",
-     {"source", NULL}, NULL, 0},
+     {"source", NULL},
+     NULL,
+     0},
 };
 
 struct wh_quality *wh_quality_new(struct wh_metrics *reg)

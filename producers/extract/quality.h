@@ -32,7 +32,7 @@ struct wh_metrics;
 
 /* One source's figures over its window. */
 struct wh_quality_stats {
-    size_t pages; /* in the window */
+    size_t pages;                                        /* in the window */
     double headline, date, byline, body, low_confidence; /* shares 0..1 */
     double median_words;
 };

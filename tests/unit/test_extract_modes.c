@@ -73,8 +73,7 @@ static void run_mode(const struct mode_fixture *fx)
     struct wh_article *art = NULL;
 
     if (html == NULL || txt == NULL) {
-        fail_msg("%s: cannot read the fixture files (%s)", fx->name,
-                 html_path);
+        fail_msg("%s: cannot read the fixture files (%s)", fx->name, html_path);
         goto out;
     }
     art = wh_extract(html, hlen, NULL, NULL, err, sizeof(err));
