@@ -119,6 +119,7 @@ static int cmp_u32(const void *a, const void *b)
 static double median_words(const struct ring *r)
 {
     uint32_t sorted[WH_QUALITY_WINDOW];
+    size_t mid = r->n / 2; /* the middle slot (the upper one when even) */
 
     if (r->n == 0) {
         return 0;
@@ -126,9 +127,9 @@ static double median_words(const struct ring *r)
     memcpy(sorted, r->words, r->n * sizeof(sorted[0]));
     qsort(sorted, r->n, sizeof(sorted[0]), cmp_u32);
     if (r->n % 2 == 1) {
-        return sorted[r->n / 2];
+        return sorted[mid];
     }
-    return ((double)sorted[r->n / 2 - 1] + (double)sorted[r->n / 2]) / 2;
+    return ((double)sorted[mid - 1] + (double)sorted[mid]) / 2;
 }
 
 /* The window is full from its first WH_QUALITY_WINDOW pages on, so slots
