@@ -30,8 +30,14 @@ static size_t decode(const char *s, size_t len, uint32_t *cps, int *bad)
     while (i < len) {
         size_t before = i;
 
-        cps[n++] = wh_utf8_next(s, len, &i, bad);
+        size_t j = i;
+
+        cps[n] = wh_utf8_next(s, len, &i, bad);
         assert_true(i > before && i <= len);
+        /* the fast path decodes the same */
+        assert_int_equal(wh_utf8_next_fast(s, len, &j), cps[n]);
+        assert_int_equal(j, i);
+        n++;
     }
     return n;
 }
@@ -48,7 +54,7 @@ static void expect(const char *s, size_t len, const uint32_t *want,
     assert_true(len <= 16);
     n = decode(s, len, got, &bad);
     assert_int_equal(n, nwant);
-    for (k = 0; k < n; k++) {
+    for (k = 0; k < n && k < nwant; k++) {
         if (got[k] != want[k]) {
             fail_msg("code point %zu: got U+%04X, want U+%04X", k,
                      (unsigned)got[k], (unsigned)want[k]);

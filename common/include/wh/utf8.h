@@ -62,6 +62,19 @@ static inline size_t wh_utf8_valid(const unsigned char *s, size_t n)
  * (bad may be NULL; it is never set to 0). */
 uint32_t wh_utf8_next(const char *s, size_t len, size_t *i, int *bad);
 
+/* wh_utf8_next() without bad, with ASCII decoded inline: for loops over
+ * every character of a text. */
+static inline uint32_t wh_utf8_next_fast(const char *s, size_t len, size_t *i)
+{
+    unsigned char c = (unsigned char)s[*i];
+
+    if (c < 0x80) {
+        *i += 1;
+        return c;
+    }
+    return wh_utf8_next(s, len, i, NULL);
+}
+
 /* Encodes cp (at most U+10FFFF) into out, which has room for 4 bytes;
  * returns the bytes written. */
 size_t wh_utf8_put(uint32_t cp, char *out);
