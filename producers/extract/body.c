@@ -1280,9 +1280,11 @@ static xmlNodePtr choose(struct body_ctx *c, xmlNodePtr body, int strict)
             last = pi->score;
             p = p->parent;
         }
-        /* an only child adds nothing: use the parent */
+        /* an only child adds nothing: use the parent (a few levels up:
+         * blocks find their container by walking up at most MAX_UP) */
+        steps = 0;
         while (cand != body && can_climb(c, cand->parent, body, strict) &&
-               xmlChildElementCount(cand->parent) == 1) {
+               xmlChildElementCount(cand->parent) == 1 && steps++ < 32) {
             cand = cand->parent;
         }
     }

@@ -17,6 +17,8 @@
 #include "wh/wh.h"
 
 #define DEFAULT_MAX_BYTES ((size_t)8 * 1024 * 1024)
+/* pages parsed again past 256 levels when that first parse found nothing */
+#define DEEP_MAX_BYTES ((size_t)2 * 1024 * 1024)
 
 const char *wh_prov_name(enum wh_prov p)
 {
@@ -118,6 +120,20 @@ static int is_frameset(htmlDocPtr doc)
     return 0;
 }
 
+/* Parses UTF-8 HTML; deep: without libxml2's limit of 256 levels. */
+static htmlDocPtr parse(const char *text, size_t len, const char *url,
+                        int deep)
+{
+    int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+               HTML_PARSE_NONET | HTML_PARSE_COMPACT;
+
+    if (deep) {
+        /* (htmlCtxtUseOptions() takes it; HTMLparser.h has no name) */
+        opts |= XML_PARSE_HUGE;
+    }
+    return htmlReadMemory(text, (int)len, url, "UTF-8", opts);
+}
+
 struct wh_article *wh_extract(const char *html, size_t len, const char *url,
                               const struct wh_extract_opts *opts, char *errstr,
                               size_t errstr_size)
@@ -157,10 +173,7 @@ struct wh_article *wh_extract(const char *html, size_t len, const char *url,
         snprintf(errstr, errstr_size, "page too large");
         goto out;
     }
-    doc = htmlReadMemory(text, (int)ulen, url, "UTF-8",
-                         HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
-                             HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
-                             HTML_PARSE_COMPACT);
+    doc = parse(text, ulen, url, 0);
     if (doc == NULL || xmlDocGetRootElement(doc) == NULL) {
         snprintf(errstr, errstr_size, "cannot parse HTML");
         goto out;
@@ -169,6 +182,25 @@ struct wh_article *wh_extract(const char *html, size_t len, const char *url,
     wh_extract_meta(doc, url, art);
     base = url != NULL ? url : art->canonical_url;
     rc = wh_extract_body(doc, base, art);
+    /* libxml2 stops building the tree 256 levels deep, and templates
+     * that nest that deep lose their article. Parse such a page again
+     * without the limit, when it is small enough that its tree stays
+     * small too (a deep page of tags alone makes one node per tag). */
+    if (rc != WH_OK && ulen <= DEEP_MAX_BYTES) {
+        htmlDocPtr deep = parse(text, ulen, url, 1);
+
+        if (deep != NULL && xmlDocGetRootElement(deep) != NULL) {
+            xmlFreeDoc(doc);
+            doc = deep;
+            wh_article_free(art);
+            art = wh_xcalloc(1, sizeof(*art));
+            wh_extract_meta(doc, url, art);
+            base = url != NULL ? url : art->canonical_url;
+            rc = wh_extract_body(doc, base, art);
+        } else if (deep != NULL) {
+            xmlFreeDoc(deep);
+        }
+    }
     if (rc != WH_OK) {
         snprintf(errstr, errstr_size, "no article found%s",
                  is_frameset(doc) ? " (a frameset page: its frames hold the "

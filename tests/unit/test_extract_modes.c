@@ -17,6 +17,7 @@
 
 #include "extract.h"
 #include "test_files.h"
+#include "wh/buf.h"
 #include "wh/wh.h"
 
 struct mode_fixture {
@@ -169,12 +170,53 @@ static void test_byline_not_date_nor_toolbar(void **state)
     }
 }
 
+/* A story nested deeper than libxml2's 256 levels is found (the page is
+ * parsed again without the limit); a page that is nothing but nesting
+ * fails cleanly. */
+static void test_deep_page(void **state)
+{
+    struct wh_buf b;
+    char err[256] = "";
+    struct wh_article *art;
+
+    (void)state;
+    wh_buf_init(&b, 0);
+    wh_buf_puts(&b, "<html><body>");
+    for (int i = 0; i < 400; i++) {
+        wh_buf_puts(&b, i % 2 == 0 ? "<div>" : "<section>");
+    }
+    for (int i = 0; i < 4; i++) {
+        wh_buf_puts(&b, PARA);
+    }
+    wh_buf_puts(&b, "</body></html>");
+    art = wh_extract(b.data, b.len, NULL, NULL, err, sizeof(err));
+    if (art == NULL) {
+        fail_msg("deep page: %s", err);
+    }
+    assert_non_null(strstr(art->body_text, "The central bank kept"));
+    assert_true(art->body_words > 150);
+    wh_article_free(art);
+    wh_buf_free(&b);
+
+    wh_buf_init(&b, 0);
+    wh_buf_puts(&b, "<html><body>");
+    for (int i = 0; i < 200000; i++) {
+        wh_buf_puts(&b, "<div>");
+    }
+    wh_buf_puts(&b, "x</body></html>");
+    art = wh_extract(b.data, b.len, NULL, NULL, err, sizeof(err));
+    assert_null(art);
+    assert_non_null(strstr(err, "no article found"));
+    wh_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_modes),
         cmocka_unit_test(test_confidence_low),
         cmocka_unit_test(test_byline_not_date_nor_toolbar),
+        cmocka_unit_test(test_deep_page),
     };
 
     wh_extract_global_init();
