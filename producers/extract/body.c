@@ -1516,6 +1516,18 @@ static int is_boiler_line(const char *t, size_t len, size_t chars)
             }
         }
     }
+    /* what blog engines and print editions put under a story */
+    static const char *const footer_starts[] = {
+        "this entry was posted", "trackback url",
+        "a version of this article appeared", NULL};
+
+    if (chars <= 300) {
+        for (size_t i = 0; footer_starts[i] != NULL; i++) {
+            if (starts_n(t, len, footer_starts[i])) {
+                return 1;
+            }
+        }
+    }
     /* a breadcrumb trail: "Home / News / Story", "Home > Headlines" */
     if (chars <= 200 && starts_n(t, len, "home")) {
         size_t k = 4;

@@ -43,6 +43,8 @@ static const struct mode_fixture fixtures[] = {
                        "reviewed...\") in the story's own box"},
     {"breadcrumb", "boilerplate kept: a breadcrumb trail (\"Home / Local "
                    "news / ...\") as the story's first line"},
+    {"blog-footer", "boilerplate kept: a blog engine's \"This entry was "
+                    "posted on ... and is filed under ...\" line"},
     {"announced-list", "list dropped: a list the text announces (\"Other "
                        "deals:\") goes as a link list"},
 };
