@@ -1516,6 +1516,21 @@ static int is_boiler_line(const char *t, size_t len, size_t chars)
             }
         }
     }
+    /* a media widget's label alone on its line */
+    static const char *const labels[] = {
+        "gallery", "photo gallery", "photos", "video", "videos",
+        "watch video", "don't miss", "audio", NULL};
+
+    if (chars <= 16) {
+        for (size_t i = 0; labels[i] != NULL; i++) {
+            size_t n = strlen(labels[i]);
+
+            if (len >= n && strncasecmp(t, labels[i], n) == 0 &&
+                (len == n || t[n] == ':')) {
+                return 1;
+            }
+        }
+    }
     /* what blog engines and print editions put under a story */
     static const char *const footer_starts[] = {
         "this entry was posted", "trackback url",

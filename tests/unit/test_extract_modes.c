@@ -45,6 +45,8 @@ static const struct mode_fixture fixtures[] = {
                    "news / ...\") as the story's first line"},
     {"blog-footer", "boilerplate kept: a blog engine's \"This entry was "
                     "posted on ... and is filed under ...\" line"},
+    {"media-label", "boilerplate kept: a media widget's label (\"Video\", "
+                    "\"Photo gallery:\") alone between paragraphs"},
     {"announced-list", "list dropped: a list the text announces (\"Other "
                        "deals:\") goes as a link list"},
 };
