@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "extract/extract.h"
+#include "extract/quality.h"
 #include "producer.h"
 #include "wh/daemon.h"
 #include "wh/log.h"
@@ -289,6 +290,7 @@ int main(int argc, char **argv)
     if (p.set.metrics != NULL) {
         /* Before Kafka: a bad or busy address stops the start-up. */
         p.reg = wh_metrics_new();
+        p.quality = wh_quality_new(p.reg);
         p.srv = wh_metrics_server_start(p.reg, p.set.metrics, wh_daemon_health,
                                         &p, errstr, sizeof(errstr));
         if (p.srv == NULL) {
@@ -316,6 +318,7 @@ int main(int argc, char **argv)
     wh_fetch_global_cleanup();
 out:
     wh_metrics_server_stop(p.srv);
+    wh_quality_free(p.quality);
     wh_metrics_free(p.reg);
     while (p.retired != NULL) {
         struct source *src = p.retired;

@@ -24,6 +24,8 @@
 #include "wh/prng.h"
 #include "wh/record.h"
 
+struct wh_quality;
+
 #define TAG "producer"
 #define EXIT_RUNTIME 1
 #define EXIT_CONFIG 2
@@ -157,6 +159,7 @@ struct producer {
     char *state_dir;        /* in use; a reload cannot change it */
     struct source *retired; /* dropped by a reload, still busy */
     struct wh_metrics *reg; /* NULL when metrics are off */
+    struct wh_quality *quality; /* extraction figures per source, or NULL */
     struct wh_metrics_server *srv;
     struct job *ready; /* results made here, handled next turn */
     struct job *ready_tail;
