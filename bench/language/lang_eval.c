@@ -37,8 +37,7 @@
 #define MAX_CLASSES 64
 #define MAX_PROFILES 256
 
-static const struct wh_config_key keys[] = {WH_ENRICH_CONFIG_KEYS,
-                                            {NULL, 0, NULL}};
+static const struct wh_config_key *const keys = wh_enrich_config_keys;
 
 struct item {
     char cls[24];

@@ -376,6 +376,10 @@ const struct wh_stage wh_enrich_language = {
     .type = WH_STAGE_ENRICH,
     .version = "2.0",
     .description = "language detection (libcld2) into \"language\"",
+    /* it reads no key and no data file: the shared table declares the
+     * enrich.* keys even when it runs alone; nothing to check */
+    .keys = wh_enrich_config_keys,
+    .check = NULL,
     .init = language_init,
     .process = language_process,
     .flush = NULL,
