@@ -2,10 +2,12 @@
  * rss.c - RSS 0.91, 0.92 and 2.0 feeds (<rss><channel><item>...).
  *
  * Kept per item: guid (else link) as id, link (else a permalink guid),
- * title, description as plain text, dc:creator (else the name in the
- * RSS "email (Name)" author), pubDate (else dc:date), atom:updated or
- * dcterms:modified, category and dc:subject, the first enclosure.
- * Relative links resolve against xml:base and the feed URL.
+ * title and description as plain text (whether CDATA, escaped or naked
+ * HTML), content:encoded as the item's content, dc:creator (else the
+ * name in the RSS "email (Name)" author, else itunes:author), pubDate
+ * (else dc:date), atom:updated or dcterms:modified, category and
+ * dc:subject, the first enclosure. Relative links resolve against
+ * xml:base and the feed URL.
  */
 #include <libxml/tree.h>
 #include <stdio.h>
@@ -20,6 +22,8 @@
 #define NS_DC "http://purl.org/dc/elements/1.1/"
 #define NS_DCTERMS "http://purl.org/dc/terms/"
 #define NS_ATOM "http://www.w3.org/2005/Atom"
+#define NS_CONTENT "http://purl.org/rss/1.0/modules/content/"
+#define NS_ITUNES "http://www.itunes.com/dtds/podcast-1.0.dtd"
 
 /* RSS elements are in no namespace, except in the few feeds that put a
  * default namespace on <rss> (e.g. the "rss2" userland one): an element
@@ -100,6 +104,7 @@ static void parse_item(const xmlNode *item, const xmlNs *root_ns,
     const xmlNode *n;
     xmlNodePtr guid;
     xmlNodePtr link;
+    xmlNodePtr content;
     char *text;
 
     guid = rss_child(item, root_ns, "guid");
@@ -121,16 +126,25 @@ static void parse_item(const xmlNode *item, const xmlNs *root_ns,
     if (it->id == NULL && it->link != NULL) {
         it->id = wh_xstrdup(it->link);
     }
-    it->title = wh_xml_text(rss_child(item, root_ns, "title"));
+    it->title = wh_xml_plain(wh_xml_text(rss_child(item, root_ns, "title")));
     text = wh_xml_text(rss_child(item, root_ns, "description"));
     it->summary = wh_xml_html_to_text(text);
     free(text);
+    content = wh_xml_child(item, NS_CONTENT, "encoded");
+    it->content = wh_xml_html_content(content);
+    if (it->content != NULL) {
+        it->content_base = wh_xml_base(content);
+    }
 
     it->author = wh_xml_children_text(item, NS_DC, "creator", ", ");
     if (it->author == NULL) {
         it->author =
             author_name(wh_xml_text(rss_child(item, root_ns, "author")));
     }
+    if (it->author == NULL) {
+        it->author = wh_xml_children_text(item, NS_ITUNES, "author", ", ");
+    }
+    it->author = wh_xml_plain(it->author);
 
     it->published =
         wh_xml_date(wh_xml_text(rss_child(item, root_ns, "pubDate")));

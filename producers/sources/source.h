@@ -17,9 +17,16 @@ struct wh_record;
 struct wh_feed_item {
     char *id;               /* guid / atom:id / loc; NULL if none */
     char *link;             /* absolute page URL; NULL for wire items */
-    char *title;
-    char *summary;
-    char *author;
+    char *title;            /* plain text */
+    char *summary;          /* plain text */
+    char *content;          /* the full text the feed carries, as HTML
+                               (content:encoded, Atom content, JSON Feed
+                               content_html, or content_text made HTML);
+                               NULL when none */
+    char *content_base;     /* base URL of content's relative links (its
+                               xml:base, else the document URL); may be
+                               NULL */
+    char *author;           /* names joined with ", " */
     char *published;        /* RFC 3339 */
     char *updated;          /* RFC 3339 */
     char **categories;

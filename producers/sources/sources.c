@@ -173,6 +173,8 @@ void wh_feed_item_clear(struct wh_feed_item *it)
     free(it->link);
     free(it->title);
     free(it->summary);
+    free(it->content);
+    free(it->content_base);
     free(it->author);
     free(it->published);
     free(it->updated);

@@ -168,10 +168,12 @@ static void test_atom(void **state)
                         "http://example.net/blog/media/first.mp3");
     assert_string_equal(it->enclosure_type, "audio/mpeg");
 
-    /* entry-level xml:base; content as summary; feed author fallback */
+    /* entry-level xml:base; xhtml content, not a summary; feed author
+     * fallback */
     it = &feed->items[1];
     assert_string_equal(it->link, "http://other.example.net/section/page.html");
-    assert_string_equal(it->summary, "Para one. Para two.");
+    assert_null(it->summary);
+    assert_non_null(strstr(it->content, "<p>Para one.</p>"));
     assert_string_equal(it->author, "Feed Author");
     assert_null(it->published);
     assert_string_equal(it->updated, "2014-12-22T09:00:00Z");
@@ -229,16 +231,18 @@ static void test_jsonfeed(void **state)
     assert_string_equal(it->enclosure_url,
                         "http://example.com/news/media/a.mp3");
     assert_string_equal(it->enclosure_type, "audio/mpeg");
-    /* numeric id, external_url, 1.0 author, content_text as summary */
+    /* numeric id, external_url, 1.0 author, content_text made HTML */
     it = &feed->items[1];
     assert_string_equal(it->id, "3");
     assert_string_equal(it->link, "https://other.example/x");
-    assert_string_equal(it->summary, "Only text");
+    assert_null(it->summary);
+    assert_string_equal(it->content, "<p>Only text</p>");
     assert_string_equal(it->author, "Old Style");
-    /* no link; feed author; content_html as text */
+    /* no link; feed author; content_html */
     it = &feed->items[2];
     assert_null(it->link);
-    assert_string_equal(it->summary, "HTML only");
+    assert_null(it->summary);
+    assert_string_equal(it->content, "<p>HTML <i>only</i></p>");
     assert_string_equal(it->author, "Feed Writer");
     wh_feed_free(feed);
 }
@@ -614,6 +618,11 @@ static const char *const expected_fixtures[] = {
     "sitemap.xml",   "sitemap-news.xml",   "sitemap-index.xml",
     "homepage.html", "ninjs3.json",        "ninjs1-list.json",
     "newsml-g2.xml", "newsml-message.xml", "nitf.xml",
+    /* feed edge cases (issue 13) */
+    "edge/atom-xmlbase.xml", "edge/rss-titles-dates.xml",
+    "edge/rss10-dc.rdf", "edge/missing-fields.xml", "edge/bom.xml",
+    "edge/wrong-encoding-utf8.xml", "edge/wrong-encoding-cp1252.xml",
+    "edge/served-as-html.xml", "edge/gzip-body.xml.gz",
 };
 
 static void set_str(json_t *obj, const char *key, const char *value)
@@ -648,6 +657,8 @@ static json_t *feed_json(const struct wh_feed *feed)
         set_str(item, "link", it->link);
         set_str(item, "title", it->title);
         set_str(item, "summary", it->summary);
+        set_str(item, "content", it->content);
+        set_str(item, "contentBase", it->content_base);
         set_str(item, "author", it->author);
         set_str(item, "published", it->published);
         set_str(item, "updated", it->updated);
@@ -703,6 +714,27 @@ static void test_expected_files(void **state)
         free(path);
         wh_feed_free(feed);
     }
+}
+
+/* A feed served as text/html is still detected from its content. */
+static void test_served_as_html(void **state)
+{
+    size_t len;
+    char *body = fixture("edge/served-as-html.xml", &len);
+    char err[256];
+    struct wh_feed *feed;
+
+    (void)state;
+    feed = wh_source_parse(body, len, "text/html; charset=utf-8", BASE, err,
+                           sizeof(err));
+    free(body);
+    if (feed == NULL) {
+        fail_msg("%s", err);
+        return;
+    }
+    assert_string_equal(feed->kind, "rss");
+    assert_int_equal(feed->nitems, 1);
+    wh_feed_free(feed);
 }
 
 static void test_malformed(void **state)
@@ -859,6 +891,7 @@ int main(void)
         cmocka_unit_test(test_newsml),
         cmocka_unit_test(test_nitf),
         cmocka_unit_test(test_expected_files),
+        cmocka_unit_test(test_served_as_html),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_billion_laughs),
         cmocka_unit_test(test_external_entity),
