@@ -16,6 +16,8 @@
 #define ZLIB_CONST
 #include <zlib.h>
 
+#include "content.h"
+#include "extract.h"
 #include "source.h"
 #include "test_files.h"
 #include "wh/record.h"
@@ -716,6 +718,48 @@ static void test_expected_files(void **state)
     }
 }
 
+/* Feed content made a body: footers, share links and pixels gone, links
+ * absolute against the content's base, short content kept as is. */
+static void test_content_article(void **state)
+{
+    struct wh_feed *feed = must_parse("edge/rss-titles-dates.xml");
+    struct wh_feed *atom = must_parse("edge/atom-xmlbase.xml");
+    struct wh_article *art;
+
+    (void)state;
+    art = wh_feed_content_article(&feed->items[0], 0);
+    assert_non_null(art);
+    assert_non_null(strstr(art->body_text, "The cabinet resigned on Sunday"));
+    assert_non_null(strstr(art->body_text, "\n\nElections are expected"));
+    assert_null(strstr(art->body_text, "appeared first"));
+    assert_null(strstr(art->body_text, "Share on"));
+    assert_null(strstr(art->body_html, "pixel.gif"));
+    assert_true(art->body_words > 30 && art->body_words < 50);
+    wh_article_free(art);
+    /* no content */
+    assert_null(wh_feed_content_article(&feed->items[1], 0));
+
+    art = wh_feed_content_article(&atom->items[0], 0);
+    assert_non_null(art);
+    assert_non_null(
+        strstr(art->body_html, "https://cdn.edge.example/2015/03/chart.html"));
+    wh_article_free(art);
+    /* plain-text content, too short to be called an article */
+    art = wh_feed_content_article(&atom->items[2], 0);
+    assert_non_null(art);
+    assert_string_equal(art->body_text, "First line of a plain text body."
+                                        "\n\nSecond paragraph & more.");
+    assert_int_equal(art->body_words, 10);
+    wh_article_free(art);
+
+    assert_true(wh_feed_body_wins(60, 400));
+    assert_false(wh_feed_body_wins(400, 420));
+    assert_false(wh_feed_body_wins(0, 20));
+    assert_true(wh_feed_body_wins(0, 50));
+    wh_feed_free(atom);
+    wh_feed_free(feed);
+}
+
 /* A feed served as text/html is still detected from its content. */
 static void test_served_as_html(void **state)
 {
@@ -891,6 +935,7 @@ int main(void)
         cmocka_unit_test(test_newsml),
         cmocka_unit_test(test_nitf),
         cmocka_unit_test(test_expected_files),
+        cmocka_unit_test(test_content_article),
         cmocka_unit_test(test_served_as_html),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_billion_laughs),
