@@ -1016,14 +1016,14 @@ static void merge_categories(struct wh_record *rec,
     }
 }
 
-/* The feed's enclosure as a ninjs association with one rendition. */
+/* The feed's media (enclosures, Media RSS) as ninjs associations. */
 static void merge_enclosure(struct wh_record *rec,
                             const struct wh_feed_item *it)
 {
     json_t *assoc;
-    json_t *rendition;
+    size_t i;
 
-    if (it->enclosure_url == NULL) {
+    if (it->nmedia == 0) {
         return;
     }
     if (rec->extra == NULL) {
@@ -1034,15 +1034,9 @@ static void merge_enclosure(struct wh_record *rec,
         assoc = json_array();
         json_object_set_new(rec->extra, "associations", assoc);
     }
-    rendition =
-        json_pack("{s:s, s:s}", "name", "original", "href", it->enclosure_url);
-    if (it->enclosure_type != NULL) {
-        json_object_set_new(rendition, "contentType",
-                            json_string(it->enclosure_type));
+    for (i = 0; i < it->nmedia; i++) {
+        json_array_append_new(assoc, wh_feed_media_association(&it->media[i]));
     }
-    json_array_append_new(
-        assoc, json_pack("{s:s, s:s, s:[o]}", "name", "enclosure", "uri",
-                         it->enclosure_url, "renditions", rendition));
     field_from_feed(rec, "associations");
 }
 

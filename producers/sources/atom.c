@@ -6,9 +6,9 @@
  * HTML preferred), title and summary as plain text, content (text, html
  * or xhtml; not out-of-line src=) as the item's content, the authors'
  * names or else their emails (else the contributors', then dc:creator,
- * then the feed's authors), published and updated, category terms, the
- * first rel=enclosure link. hrefs resolve against xml:base and the feed
- * URL, at feed, entry and content level.
+ * then the feed's authors), published and updated, category terms,
+ * every rel=enclosure link and Media RSS object. hrefs resolve against
+ * xml:base and the feed URL, at feed, entry and content level.
  */
 #include <libxml/tree.h>
 #include <stdio.h>
@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "kinds.h"
+#include "media.h"
 #include "wh/wh.h"
 #include "xml.h"
 
@@ -93,12 +94,12 @@ static char *content_html(const xmlNode *content)
     if (src != NULL) {
         goto out;
     }
-    if (type != NULL && (strcasecmp(type, "html") == 0 ||
-                         strcasecmp(type, "text/html") == 0)) {
+    if (type != NULL &&
+        (strcasecmp(type, "html") == 0 || strcasecmp(type, "text/html") == 0)) {
         html = wh_xml_html_content(content);
-    } else if (type != NULL && (strcasecmp(type, "xhtml") == 0 ||
-                                strcasecmp(type, "application/xhtml+xml") ==
-                                    0)) {
+    } else if (type != NULL &&
+               (strcasecmp(type, "xhtml") == 0 ||
+                strcasecmp(type, "application/xhtml+xml") == 0)) {
         div = wh_xml_child(content, NS_XHTML, "div");
         html = wh_xml_inner_html(div != NULL ? div : content);
     } else if (type == NULL || strcasecmp(type, "text") == 0 ||
@@ -211,11 +212,13 @@ static void links(const xmlNode *entry, const char *ns, struct wh_feed_item *it)
             }
         }
         rel = wh_xml_attr(n, "rel");
-        if (rel != NULL && strcmp(rel, "enclosure") == 0 &&
-            it->enclosure_url == NULL) {
-            it->enclosure_url = wh_xml_resolve(n, href);
-            if (it->enclosure_url != NULL) {
-                it->enclosure_type = wh_xml_attr(n, "type");
+        if (rel != NULL && strcmp(rel, "enclosure") == 0) {
+            struct wh_feed_media *m = wh_feed_item_add_media(
+                it, wh_xml_resolve(n, href), wh_xml_attr(n, "type"), NULL,
+                "enclosure");
+
+            if (m != NULL && m->size == 0) {
+                m->size = wh_xml_attr_size(n, "length");
             }
         }
         free(rel);
@@ -268,6 +271,7 @@ static void parse_entry(const xmlNode *entry, const char *ns,
     }
     it->updated =
         wh_xml_date(wh_xml_child_text(entry, ns, old ? "modified" : "updated"));
+    wh_media_rss(entry, it);
     for (n = entry->children; n != NULL; n = n->next) {
         if (wh_xml_is(n, ns, "category")) {
             char *term = wh_xml_attr(n, "term");

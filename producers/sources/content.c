@@ -35,9 +35,8 @@ static int is_feed_footer(const char *text)
         return 0;
     }
     /* One sentence, not a paragraph that happens to start so. */
-    return strlen(text) < 400 &&
-           (strstr(text, " appeared first on ") != NULL ||
-            strstr(text, " first appeared on ") != NULL);
+    return strlen(text) < 400 && (strstr(text, " appeared first on ") != NULL ||
+                                  strstr(text, " first appeared on ") != NULL);
 }
 
 /* Unlinks and frees the p and div elements under node that hold a feed

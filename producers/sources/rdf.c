@@ -2,7 +2,7 @@
  * rdf.c - RSS 1.0 (RDF Site Summary) and RSS 0.90 feeds:
  * <rdf:RDF><channel/><item rdf:about=...>...</item></rdf:RDF>, the items
  * beside the channel, Dublin Core for authors, dates and subjects,
- * content:encoded for the full text.
+ * content:encoded for the full text, Media RSS for media.
  */
 #include <libxml/tree.h>
 #include <stdio.h>
@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "kinds.h"
+#include "media.h"
 #include "wh/wh.h"
 #include "xml.h"
 
@@ -112,6 +113,7 @@ static void parse_item(const xmlNode *item, const char *ns,
             wh_feed_item_add_category(it, wh_xml_text(n));
         }
     }
+    wh_media_rss(item, it);
 }
 
 static int parse(const char *body, size_t len, const char *base_url,

@@ -6,8 +6,8 @@
  * HTML), content:encoded as the item's content, dc:creator (else the
  * name in the RSS "email (Name)" author, else itunes:author), pubDate
  * (else dc:date), atom:updated or dcterms:modified, category and
- * dc:subject, the first enclosure. Relative links resolve against
- * xml:base and the feed URL.
+ * dc:subject, every enclosure and Media RSS object. Relative links resolve
+ * against xml:base and the feed URL.
  */
 #include <libxml/tree.h>
 #include <stdio.h>
@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "kinds.h"
+#include "media.h"
 #include "wh/wh.h"
 #include "xml.h"
 
@@ -160,16 +161,20 @@ static void parse_item(const xmlNode *item, const xmlNs *root_ns,
     for (n = item->children; n != NULL; n = n->next) {
         if (rss_is(n, root_ns, "category") || wh_xml_is(n, NS_DC, "subject")) {
             wh_feed_item_add_category(it, wh_xml_text(n));
-        } else if (rss_is(n, root_ns, "enclosure") &&
-                   it->enclosure_url == NULL) {
+        } else if (rss_is(n, root_ns, "enclosure")) {
+            struct wh_feed_media *m;
+
             text = wh_xml_attr(n, "url");
-            it->enclosure_url = wh_xml_resolve(n, text);
+            m = wh_feed_item_add_media(it, wh_xml_resolve(n, text),
+                                       wh_xml_attr(n, "type"), NULL,
+                                       "enclosure");
             free(text);
-            if (it->enclosure_url != NULL) {
-                it->enclosure_type = wh_xml_attr(n, "type");
+            if (m != NULL && m->size == 0) {
+                m->size = wh_xml_attr_size(n, "length");
             }
         }
     }
+    wh_media_rss(item, it);
 }
 
 static int parse(const char *body, size_t len, const char *base_url,

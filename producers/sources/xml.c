@@ -196,8 +196,8 @@ static enum enc_fix encoding_fix(const char *body, size_t len)
     char enc[32];
     int kind;
 
-    if (len >= 2 && ((unsigned char)body[0] == 0xFE ||
-                     (unsigned char)body[0] == 0xFF)) {
+    if (len >= 2 &&
+        ((unsigned char)body[0] == 0xFE || (unsigned char)body[0] == 0xFF)) {
         return ENC_AS_DECLARED; /* UTF-16 BOM */
     }
     declared_encoding(body, len, enc, sizeof(enc));
@@ -205,9 +205,9 @@ static enum enc_fix encoding_fix(const char *body, size_t len)
         strcmp(enc, "utf8") == 0) {
         return utf8_kind(body, len) < 0 ? ENC_CP1252 : ENC_AS_DECLARED;
     }
-    if (strncmp(enc, "iso-8859-", 9) == 0 || strncmp(enc, "windows-125", 11) == 0 ||
-        strcmp(enc, "us-ascii") == 0 || strcmp(enc, "latin1") == 0 ||
-        strcmp(enc, "ascii") == 0) {
+    if (strncmp(enc, "iso-8859-", 9) == 0 ||
+        strncmp(enc, "windows-125", 11) == 0 || strcmp(enc, "us-ascii") == 0 ||
+        strcmp(enc, "latin1") == 0 || strcmp(enc, "ascii") == 0) {
         kind = utf8_kind(body, len);
         return kind > 0 ? ENC_UTF8 : ENC_AS_DECLARED;
     }
@@ -907,10 +907,9 @@ xmlDocPtr wh_xml_parse_html(const char *body, size_t len)
 static int is_html_tag(const char *s)
 {
     static const char *const tags[] = {
-        "a",    "abbr", "b",      "big", "br",   "cite", "code",
-        "div",  "em",   "font",   "i",   "img",  "mark", "p",
-        "q",    "s",    "small",  "span", "strike", "strong", "sub",
-        "sup",  "u",    "!--",
+        "a",     "abbr", "b",      "big",    "br",   "cite", "code", "div",
+        "em",    "font", "i",      "img",    "mark", "p",    "q",    "s",
+        "small", "span", "strike", "strong", "sub",  "sup",  "u",    "!--",
     };
     size_t i;
 
@@ -1063,4 +1062,20 @@ char *wh_xml_html_content(const xmlNode *node)
     }
     xmlFree(raw);
     return s;
+}
+
+long long wh_xml_attr_size(const xmlNode *node, const char *name)
+{
+    char *s = wh_xml_attr(node, name);
+    char *end = NULL;
+    long long v = 0;
+
+    if (s != NULL) {
+        v = strtoll(s, &end, 10);
+        if (end == s || *end != '\0' || v < 0) {
+            v = 0;
+        }
+    }
+    free(s);
+    return v;
 }

@@ -111,6 +111,10 @@ xmlDocPtr wh_xml_parse_html(const char *body, size_t len);
  * a date. Takes ownership of s (frees it). */
 char *wh_xml_date(char *s);
 
+/* Attribute name of node as a non-negative integer (a length, a width);
+ * 0 when absent or not a plain number. */
+long long wh_xml_attr_size(const xmlNode *node, const char *name);
+
 /* A title or name as plain text: when s holds markup (a tag or an
  * entity, from CDATA, escaped or naked HTML) it goes through
  * wh_xml_html_to_text(), else it is returned as is. Takes ownership of

@@ -93,8 +93,10 @@ static void test_rss2(void **state)
     assert_int_equal(it->ncategories, 2);
     assert_string_equal(it->categories[0], "World");
     assert_string_equal(it->categories[1], "Security");
-    assert_string_equal(it->enclosure_url, "http://example.com/img/first.jpg");
-    assert_string_equal(it->enclosure_type, "image/jpeg");
+    assert_int_equal(it->nmedia, 1);
+    assert_string_equal(it->media[0].url, "http://example.com/img/first.jpg");
+    assert_string_equal(it->media[0].type, "image/jpeg");
+    assert_string_equal(it->media[0].nature, "picture");
     assert_null(it->rec);
 
     /* permalink guid doubles as the link; author "email (Name)" */
@@ -166,9 +168,10 @@ static void test_atom(void **state)
     assert_int_equal(it->ncategories, 2);
     assert_string_equal(it->categories[0], "politics");
     assert_string_equal(it->categories[1], "asia");
-    assert_string_equal(it->enclosure_url,
+    assert_int_equal(it->nmedia, 1);
+    assert_string_equal(it->media[0].url,
                         "http://example.net/blog/media/first.mp3");
-    assert_string_equal(it->enclosure_type, "audio/mpeg");
+    assert_string_equal(it->media[0].type, "audio/mpeg");
 
     /* entry-level xml:base; xhtml content, not a summary; feed author
      * fallback */
@@ -230,9 +233,10 @@ static void test_jsonfeed(void **state)
     assert_string_equal(it->published, "2014-12-21T15:00:00Z");
     assert_string_equal(it->updated, "2014-12-21T16:00:00Z");
     assert_int_equal(it->ncategories, 2);
-    assert_string_equal(it->enclosure_url,
+    assert_int_equal(it->nmedia, 1);
+    assert_string_equal(it->media[0].url,
                         "http://example.com/news/media/a.mp3");
-    assert_string_equal(it->enclosure_type, "audio/mpeg");
+    assert_string_equal(it->media[0].type, "audio/mpeg");
     /* numeric id, external_url, 1.0 author, content_text made HTML */
     it = &feed->items[1];
     assert_string_equal(it->id, "3");
@@ -615,16 +619,32 @@ static void test_nitf(void **state)
  * items as item_json() writes them. WH_UPDATE_EXPECTED=1 in the
  * environment rewrites the expected files instead (then review the diff). */
 static const char *const expected_fixtures[] = {
-    "rss2.xml",      "rss091.xml",         "rss092-latin1.xml",
-    "atom.xml",      "rss10.rdf",          "feed.json",
-    "sitemap.xml",   "sitemap-news.xml",   "sitemap-index.xml",
-    "homepage.html", "ninjs3.json",        "ninjs1-list.json",
-    "newsml-g2.xml", "newsml-message.xml", "nitf.xml",
+    "rss2.xml",
+    "rss091.xml",
+    "rss092-latin1.xml",
+    "atom.xml",
+    "rss10.rdf",
+    "feed.json",
+    "sitemap.xml",
+    "sitemap-news.xml",
+    "sitemap-index.xml",
+    "homepage.html",
+    "ninjs3.json",
+    "ninjs1-list.json",
+    "newsml-g2.xml",
+    "newsml-message.xml",
+    "nitf.xml",
     /* feed edge cases (issue 13) */
-    "edge/atom-xmlbase.xml", "edge/rss-titles-dates.xml",
-    "edge/rss10-dc.rdf", "edge/missing-fields.xml", "edge/bom.xml",
-    "edge/wrong-encoding-utf8.xml", "edge/wrong-encoding-cp1252.xml",
-    "edge/served-as-html.xml", "edge/gzip-body.xml.gz",
+    "edge/atom-xmlbase.xml",
+    "edge/rss-titles-dates.xml",
+    "edge/rss10-dc.rdf",
+    "edge/missing-fields.xml",
+    "edge/bom.xml",
+    "edge/wrong-encoding-utf8.xml",
+    "edge/wrong-encoding-cp1252.xml",
+    "edge/served-as-html.xml",
+    "edge/gzip-body.xml.gz",
+    "edge/media-rss.xml",
 };
 
 static void set_str(json_t *obj, const char *key, const char *value)
@@ -668,8 +688,15 @@ static json_t *feed_json(const struct wh_feed *feed)
             json_array_append_new(cats, json_string(it->categories[k]));
         }
         json_object_set_new(item, "categories", cats);
-        set_str(item, "enclosureUrl", it->enclosure_url);
-        set_str(item, "enclosureType", it->enclosure_type);
+        if (it->nmedia > 0) {
+            json_t *media = json_array();
+
+            for (k = 0; k < it->nmedia; k++) {
+                json_array_append_new(media,
+                                      wh_feed_media_association(&it->media[k]));
+            }
+            json_object_set_new(item, "media", media);
+        }
         if (it->rec != NULL) {
             json_object_set_new(item, "record", wh_record_to_json(it->rec));
         }
