@@ -9,12 +9,14 @@
 
 #include "assemble.h"
 #include "extract/extract.h"
+#include "sources/content.h"
 #include "wh/hash.h"
 #include "wh/url.h"
 #include "wh/wh.h"
 
-/* Notes in the extension object that field came from the feed. */
-static void field_from_feed(struct wh_record *rec, const char *field)
+/* Notes in the extension object that field came from `from`. */
+static void field_source(struct wh_record *rec, const char *field,
+                         const char *from)
 {
     json_t *fs;
 
@@ -26,7 +28,79 @@ static void field_from_feed(struct wh_record *rec, const char *field)
         fs = json_object();
         json_object_set_new(rec->ext, "fieldSources", fs);
     }
-    json_object_set_new(fs, field, json_string("feed"));
+    json_object_set_new(fs, field, json_string(from));
+}
+
+/* Notes in the extension object that field came from the feed. */
+static void field_from_feed(struct wh_record *rec, const char *field)
+{
+    field_source(rec, field, "feed");
+}
+
+void assemble_body_source(struct wh_record *rec, const char *from)
+{
+    field_source(rec, "body", from);
+}
+
+/* Replaces *field with a copy of value (NULL allowed). */
+static void set_owned(char **field, const char *value)
+{
+    free(*field);
+    *field = value != NULL ? wh_xstrdup(value) : NULL;
+}
+
+void assemble_feed_body(struct wh_record *rec, const struct wh_article *art)
+{
+    set_owned(&rec->body_text, art->body_text);
+    set_owned(&rec->body_html, art->body_html);
+    rec->body_words = 0;
+    rec->body_chars = 0;
+    if (rec->ext == NULL) {
+        rec->ext = json_object();
+    }
+    json_object_set_new(rec->ext, "bodyWords",
+                        json_integer((json_int_t)art->body_words));
+    wh_record_hash_body(rec);
+    assemble_body_source(rec, "feed");
+}
+
+struct wh_record *assemble_from_feed(const struct wh_feed_item *it,
+                                     size_t max_bytes)
+{
+    struct wh_record *rec = wh_record_new();
+    struct wh_article *art = wh_feed_content_article(it, max_bytes);
+
+    if (art == NULL) {
+        /* No content: the summary is all the text the feed has. */
+        art = wh_feed_summary_article(it);
+    }
+    if (art != NULL) {
+        assemble_feed_body(rec, art);
+        wh_article_free(art);
+    }
+    return rec;
+}
+
+/* The item's guid or atom:id in "altIds" (role "guid"), unless it is
+ * merely its link (then the uri says it). */
+static void merge_guid(struct wh_record *rec, const struct wh_feed_item *it)
+{
+    json_t *ids;
+
+    if (it->id == NULL || it->rec != NULL ||
+        (it->link != NULL && strcmp(it->id, it->link) == 0)) {
+        return;
+    }
+    if (rec->extra == NULL) {
+        rec->extra = json_object();
+    }
+    ids = json_object_get(rec->extra, "altIds");
+    if (!json_is_array(ids)) {
+        ids = json_array();
+        json_object_set_new(rec->extra, "altIds", ids);
+    }
+    json_array_append_new(ids,
+                          json_pack("{s:s, s:s}", "role", "guid", "value", it->id));
 }
 
 /* Sets *field to a copy of value when *field is NULL and value is not. */
@@ -121,6 +195,7 @@ void assemble_merge_feed(struct wh_record *rec, const struct wh_feed_item *it)
          it->updated != NULL ? it->updated : it->published, "versionCreated");
     merge_categories(rec, it);
     merge_enclosure(rec, it);
+    merge_guid(rec, it);
 }
 
 void assemble_finish(struct wh_record *rec, const struct wh_feed_item *it,

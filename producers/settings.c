@@ -19,8 +19,8 @@ const struct wh_config_key producer_keys[] = {
     {"brokers", 0, "Kafka bootstrap servers host:port,... (-b)"},
     {"topic", 0, "topic records are produced to (-t)"},
     {"source", 1,
-     "[NAME ]URL[ interval_ms=N][ tls_insecure]: http(s):// or file:// "
-     "feed"},
+     "[NAME ]URL[ interval_ms=N][ body=auto|page|feed][ tls_insecure]: "
+     "http(s):// or file:// feed"},
     {"fetch.user_agent", 0, "User-Agent product (wirehose/VERSION)"},
     {"user_agent", 0, "older name of fetch.user_agent"},
     {"contact_url", 0, "operator contact URL, sent in the User-Agent"},
@@ -77,8 +77,8 @@ void settings_free(struct settings *set)
     memset(set, 0, sizeof(*set));
 }
 
-/* Parses the options after a source's URL: "interval_ms=N" and
- * "tls_insecure". */
+/* Parses the options after a source's URL: "interval_ms=N",
+ * "body=auto|page|feed" and "tls_insecure". */
 static int source_option(struct source *src, const char *opt, size_t len,
                          const char *origin, char *errstr, size_t errstr_size)
 {
@@ -96,9 +96,21 @@ static int source_option(struct source *src, const char *opt, size_t len,
             return WH_OK;
         }
     }
+    if (len > 5 && strncmp(opt, "body=", 5) == 0) {
+        static const char *const modes[] = {"auto", "page", "feed"};
+        size_t i;
+
+        for (i = 0; i < WH_ARRAY_SIZE(modes); i++) {
+            if (len - 5 == strlen(modes[i]) &&
+                strncmp(opt + 5, modes[i], len - 5) == 0) {
+                src->body = (int)i; /* BODY_AUTO, BODY_PAGE, BODY_FEED */
+                return WH_OK;
+            }
+        }
+    }
     snprintf(errstr, errstr_size,
              "%s: source: %s: bad option \"%.*s\" (interval_ms=N with N >= "
-             "100, or tls_insecure)",
+             "100, body=auto|page|feed, or tls_insecure)",
              origin, src->name, (int)len, opt);
     return WH_EINVAL;
 }
@@ -430,10 +442,14 @@ void print_sources(const struct settings *set)
 
     for (src = set->sources; src != NULL; src = src->next) {
         wh_hash64_hex(wh_hash64(src->url, strlen(src->url)), hex);
-        printf("source %s: %s, every %lld ms%s", src->name, src->url,
-               src->interval_ms, src->tls_insecure ? ", TLS UNVERIFIED" : "");
+        printf("source %s: %s, every %lld ms, body %s%s", src->name,
+               src->url, src->interval_ms,
+               src->body == BODY_PAGE   ? "page"
+               : src->body == BODY_FEED ? "feed"
+                                        : "auto",
+               src->tls_insecure ? ", TLS UNVERIFIED" : "");
         if (set->state_dir != NULL) {
-            printf(", state %s/%s.{ids,val}", set->state_dir, hex);
+            printf(", state %s/%s.{ids,val,skip}", set->state_dir, hex);
         }
         printf("\n");
     }

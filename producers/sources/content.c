@@ -147,3 +147,17 @@ int wh_feed_body_wins(size_t page_words, size_t feed_words)
     return feed_words >= page_words + page_words / 2 &&
            feed_words >= page_words + 50;
 }
+
+struct wh_article *wh_feed_summary_article(const struct wh_feed_item *it)
+{
+    struct wh_article *art;
+
+    if (it == NULL || it->summary == NULL) {
+        return NULL;
+    }
+    art = wh_xcalloc(1, sizeof(*art));
+    art->body_text = wh_xstrdup(it->summary);
+    art->body_html = wh_xml_text_to_html(it->summary);
+    art->body_words = count_words(it->summary);
+    return art;
+}

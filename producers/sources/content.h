@@ -21,6 +21,10 @@ struct wh_feed_item;
 struct wh_article *wh_feed_content_article(const struct wh_feed_item *it,
                                            size_t max_bytes);
 
+/* The item's summary (plain text) as an article of one paragraph, for an
+ * item with no content. A new article, or NULL when it has no summary. */
+struct wh_article *wh_feed_summary_article(const struct wh_feed_item *it);
+
 /* Non-zero when a body of feed_words words from the feed holds clearly
  * more of the article than one of page_words words from its page (a
  * paywalled page with a teaser), so that body = auto takes the feed's. */
