@@ -3,12 +3,14 @@
  * record of its page, then the uri and the provenance (see assemble.h).
  */
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "assemble.h"
 #include "extract/extract.h"
+#include "fetcher.h"
 #include "sources/content.h"
 #include "wh/hash.h"
 #include "wh/url.h"
@@ -231,4 +233,140 @@ void assemble_finish(struct wh_record *rec, const struct wh_feed_item *it,
     if (rec->extractor_version == NULL && it->link != NULL) {
         rec->extractor_version = wh_xstrdup(WH_EXTRACTOR_VERSION);
     }
+}
+
+/* Whether a failed page fetch is for good, and the reason label. */
+static void fetch_outcome(const struct wh_fetch_result *res,
+                          struct assemble_outcome *o)
+{
+    o->permanent = 0;
+    o->reason = "error";
+    switch (res->outcome) {
+    case WH_FETCH_ROBOTS:
+        /* Disallowed; an unreachable robots.txt is a pause (WH_RETRY). */
+        o->permanent = res->rc != WH_RETRY;
+        o->reason = o->permanent ? "robots" : "robots_unreachable";
+        break;
+    case WH_FETCH_HTTP_ERROR:
+        if (res->status == 404) {
+            o->permanent = 1;
+            o->reason = "not_found";
+        } else if (res->status == 410) {
+            o->permanent = 1;
+            o->reason = "gone";
+        } else if (res->status >= 400 && res->status < 500 &&
+                   res->status != 408 && res->status != 429) {
+            /* 401, 403, 451, ...: the same request gets the same answer */
+            o->permanent = 1;
+            o->reason = "client_error";
+        } else if (res->status >= 500) {
+            o->reason = "server_error";
+        }
+        break;
+    case WH_FETCH_TOO_BIG:
+        o->permanent = 1;
+        o->reason = "too_big";
+        break;
+    case WH_FETCH_RETRY_AFTER:
+        o->reason = res->status == 429 ? "rate_limited" : "server_error";
+        break;
+    case WH_FETCH_TIMEOUT:
+        o->reason = "timeout";
+        break;
+    case WH_FETCH_REFUSED:
+        o->reason = "refused";
+        break;
+    default:
+        break;
+    }
+}
+
+/* The extracted page as a record; with body = auto, the feed's content
+ * instead of a page body that holds clearly less. */
+static struct wh_record *page_record(const struct wh_feed_item *it,
+                                     const struct wh_fetch_result *res,
+                                     const struct wh_article *art, int body,
+                                     size_t max_bytes,
+                                     struct assemble_outcome *o)
+{
+    struct wh_record *rec = wh_record_new();
+    struct wh_article *feed_art = NULL;
+
+    wh_article_to_record(art, res->final_url, rec);
+    if (body == BODY_AUTO && it->content != NULL) {
+        feed_art = wh_feed_content_article(it, max_bytes);
+    }
+    if (feed_art != NULL &&
+        wh_feed_body_wins(art->body_words, feed_art->body_words)) {
+        assemble_feed_body(rec, feed_art);
+        o->from_feed = 1;
+    } else if (rec->body_text != NULL) {
+        assemble_body_source(rec, "page");
+    }
+    wh_article_free(feed_art);
+    return rec;
+}
+
+struct wh_record *assemble_item(const struct wh_feed_item *it,
+                                const struct wh_fetch_result *res, int body,
+                                size_t max_bytes, struct assemble_outcome *o)
+{
+    struct wh_extract_opts opts;
+    struct wh_article *art = NULL;
+    struct wh_record *rec = NULL;
+    int feed_ok = it->content != NULL && body != BODY_PAGE;
+    char *charset;
+
+    memset(o, 0, sizeof(*o));
+    o->reason = "error";
+    if (res == NULL) {
+        o->from_feed = 1;
+        return assemble_from_feed(it, max_bytes);
+    }
+    if (res->outcome != WH_FETCH_OK) {
+        snprintf(o->why, sizeof(o->why), "%.200s%s", res->error,
+                 feed_ok ? "; publishing the feed's content" : "");
+        fetch_outcome(res, o);
+    } else {
+        memset(&opts, 0, sizeof(opts));
+        opts.max_bytes = max_bytes;
+        charset = wh_fetch_charset(res->content_type);
+        opts.charset = charset;
+        art = wh_extract(res->body, res->len, res->final_url, &opts, o->why,
+                         sizeof(o->why));
+        free(charset);
+        if (art != NULL) {
+            o->why[0] = '\0';
+            o->extracted = 1;
+            rec = page_record(it, res, art, body, max_bytes, o);
+            wh_article_free(art);
+        } else {
+            size_t n = strlen(o->why);
+
+            o->extracted = -1;
+            o->permanent = 1;
+            o->reason = "no_article";
+            snprintf(o->why + n, sizeof(o->why) - n, "%s",
+                     feed_ok ? "; publishing the feed's content"
+                     : it->title != NULL
+                         ? "; publishing the feed's metadata only"
+                         : "");
+            if (!feed_ok && it->title != NULL) {
+                rec = wh_record_new();
+                rec->uri = wh_xstrdup(res->final_url);
+            }
+        }
+    }
+    if (rec == NULL && feed_ok) {
+        rec = assemble_from_feed(it, max_bytes);
+        o->from_feed = 1;
+    }
+    if (rec != NULL) {
+        const char *url = res->final_url != NULL ? res->final_url : res->url;
+
+        free(rec->final_url);
+        rec->final_url = url != NULL ? wh_xstrdup(url) : NULL;
+        rec->http_status = res->status;
+    }
+    return rec;
 }

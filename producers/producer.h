@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "assemble.h"
 #include "backoff.h"
 #include "fetcher.h"
 #include "sources/source.h"
@@ -35,7 +36,7 @@ struct source {
     struct source *next; /* in struct settings or the retired list */
     int is_file;
     int tls_insecure;
-    int body; /* BODY_*: where an item's body comes from */
+    int body; /* BODY_* (assemble.h): where an item's body comes from */
     long long interval_ms; /* configured (per source or poll.interval_ms) */
     /* ---- schedule ---- */
     long long cur_ms; /* adaptive interval */
@@ -59,12 +60,6 @@ struct source {
     int round_failed;  /* the source's own document failed */
     long retry_after_s;
 };
-
-/* The per-source option body = auto | page | feed (source.body). */
-#define BODY_AUTO 0 /* the page's; the feed's when the page fails or the
-                       feed holds clearly more (wh_feed_body_wins()) */
-#define BODY_PAGE 1 /* the page's only */
-#define BODY_FEED 2 /* the feed's content when it has some: no page fetch */
 
 struct settings {
     const char *topic;

@@ -66,65 +66,6 @@ void round_forget(struct source *src)
 
 /* ---- item outcomes ------------------------------------------------------ */
 
-/* What becomes of an item whose page could not be used (docs/producer.md
- * has the table): a permanent outcome is remembered as skipped, so that
- * the feed's validators are stored and the item is looked at again only
- * when the feed changes it; a transient one fails the item, which is
- * retried at the next round (the validators wait for it). */
-struct item_outcome {
-    int permanent;
-    const char *reason; /* the metric's reason label */
-};
-
-static struct item_outcome fetch_outcome(const struct wh_fetch_result *res)
-{
-    struct item_outcome o = {0, "error"};
-
-    switch (res->outcome) {
-    case WH_FETCH_ROBOTS:
-        /* Disallowed; an unreachable robots.txt is a pause (WH_RETRY). */
-        if (res->rc != WH_RETRY) {
-            o.permanent = 1;
-            o.reason = "robots";
-        } else {
-            o.reason = "robots_unreachable";
-        }
-        break;
-    case WH_FETCH_HTTP_ERROR:
-        if (res->status == 404) {
-            o.permanent = 1;
-            o.reason = "not_found";
-        } else if (res->status == 410) {
-            o.permanent = 1;
-            o.reason = "gone";
-        } else if (res->status >= 400 && res->status < 500 &&
-                   res->status != 408 && res->status != 429) {
-            /* 401, 403, 451, ...: the same request gets the same answer */
-            o.permanent = 1;
-            o.reason = "client_error";
-        } else if (res->status >= 500) {
-            o.reason = "server_error";
-        }
-        break;
-    case WH_FETCH_TOO_BIG:
-        o.permanent = 1;
-        o.reason = "too_big";
-        break;
-    case WH_FETCH_RETRY_AFTER:
-        o.reason = res->status >= 500 ? "server_error" : "rate_limited";
-        break;
-    case WH_FETCH_TIMEOUT:
-        o.reason = "timeout";
-        break;
-    case WH_FETCH_REFUSED:
-        o.reason = "refused";
-        break;
-    default:
-        break;
-    }
-    return o;
-}
-
 /* The date that makes a version of an item, with its id and link. */
 static const char *item_date(const struct wh_feed_item *it)
 {
@@ -168,88 +109,38 @@ static void fail_item(struct producer *p, struct pending_val *pv,
     pv->failed = 1;
 }
 
-/* Publishes an item from its feed alone (its content as the body).
- * res (may be NULL) is the page fetch that was tried. */
-static void feed_item(struct producer *p, struct source *src,
+/* Publishes the record assemble_item() makes of the item, or else
+ * skips or fails it as its outcome says. res: the page fetch, or NULL
+ * when no page was fetched (the feed alone). */
+static void item_done(struct producer *p, struct source *src,
                       const struct wh_feed_item *it, const char *id,
                       struct pending_val *pv,
                       const struct wh_fetch_result *res)
 {
-    struct wh_record *rec =
-        assemble_from_feed(it, (size_t)p->set.max_decoded_bytes);
-
-    if (res != NULL) {
-        rec->final_url = wh_xstrdup(res->final_url != NULL ? res->final_url
-                                                           : res->url);
-        rec->http_status = res->status;
-    }
-    wh_debug(src->tag, "item %s: body from the feed", id);
-    finish_item(p, src, rec, it, id, pv);
-}
-
-/* Extracts the fetched page of an item into a new record; NULL (logged)
- * when nothing can be published from the page. With body = auto, the
- * feed's content replaces a page body that holds clearly less. */
-static struct wh_record *page_record(struct producer *p, struct source *src,
-                                     const struct wh_feed_item *it,
-                                     const struct wh_fetch_result *res)
-{
-    struct wh_extract_opts opts;
-    struct wh_article *art;
+    struct assemble_outcome o;
     struct wh_record *rec;
-    char errstr[256];
-    char *charset = wh_fetch_charset(res->content_type);
 
-    memset(&opts, 0, sizeof(opts));
-    opts.max_bytes = (size_t)p->set.max_decoded_bytes;
-    opts.charset = charset;
-    art = wh_extract(res->body, res->len, res->final_url, &opts, errstr,
-                     sizeof(errstr));
-    free(charset);
-    rec = wh_record_new();
-    if (art != NULL) {
-        struct wh_article *feed_art = NULL;
-
-        if (src->body == BODY_AUTO && it->content != NULL) {
-            feed_art = wh_feed_content_article(
-                it, (size_t)p->set.max_decoded_bytes);
-        }
-        wh_article_to_record(art, res->final_url, rec);
-        count_record(p, "extract", "ok");
-        count_fill(p, src, rec);
-        if (feed_art != NULL &&
-            wh_feed_body_wins(art->body_words, feed_art->body_words)) {
-            wh_debug(src->tag, "item %s: the feed holds more (%zu words "
-                     "against %zu): its body is used",
-                     res->final_url, feed_art->body_words, art->body_words);
-            assemble_feed_body(rec, feed_art);
-        } else if (rec->body_text != NULL) {
-            assemble_body_source(rec, "page");
-        }
-        wh_article_free(feed_art);
-        wh_article_free(art);
-    } else if (it->content != NULL && src->body != BODY_PAGE) {
-        /* The caller publishes the feed's content instead. */
-        count_record(p, "extract", "error");
-        wh_warn(src->tag, "item %s: %s; publishing the feed's content",
-                res->final_url, errstr);
-        wh_record_free(rec);
-        return NULL;
-    } else if (it->title != NULL) {
-        count_record(p, "extract", "error");
-        wh_warn(src->tag, "item %s: %s; publishing the feed's metadata only",
-                res->final_url, errstr);
-        rec->uri = wh_xstrdup(res->final_url);
-    } else {
-        count_record(p, "extract", "error");
-        wh_warn(src->tag, "item %s: %s", res->final_url, errstr);
-        wh_record_free(rec);
-        return NULL;
+    rec = assemble_item(it, res, src->body, (size_t)p->set.max_decoded_bytes,
+                        &o);
+    if (o.extracted != 0) {
+        count_record(p, "extract", o.extracted > 0 ? "ok" : "error");
     }
-    free(rec->final_url);
-    rec->final_url = wh_xstrdup(res->final_url);
-    rec->http_status = res->status;
-    return rec;
+    if (o.extracted > 0 && rec != NULL) {
+        count_fill(p, src, rec);
+    }
+    if (o.why[0] != '\0') {
+        wh_warn(src->tag, "item %s: %s", res != NULL ? res->url : id, o.why);
+    }
+    if (rec != NULL) {
+        if (o.from_feed) {
+            wh_debug(src->tag, "item %s: body from the feed", id);
+        }
+        finish_item(p, src, rec, it, id, pv);
+    } else if (o.permanent) {
+        skip_item(p, src, it, id, o.reason);
+    } else {
+        fail_item(p, pv, o.reason);
+    }
 }
 
 /* ---- jobs -------------------------------------------------------------- */
@@ -455,14 +346,14 @@ static size_t doc_items(struct producer *p, struct source *src,
         } else if (it->content != NULL &&
                    (it->link == NULL || src->body == BODY_FEED)) {
             /* The feed carries the article: no page to fetch. */
-            feed_item(p, src, it, id, pv, NULL);
+            item_done(p, src, it, id, pv, NULL);
         } else if (it->link == NULL) {
             skip_item(p, src, it, id, "no_link");
         } else if (!is_http(it->link) && !(src->is_file && is_file(it->link))) {
             wh_warn(src->tag, "item %s: link %s refused (http(s) only%s)", id,
                     it->link, src->is_file ? " or file" : "");
             if (it->content != NULL && src->body != BODY_PAGE) {
-                feed_item(p, src, it, id, pv, NULL);
+                item_done(p, src, it, id, pv, NULL);
             } else {
                 skip_item(p, src, it, id, "bad_link");
             }
@@ -581,32 +472,8 @@ static void page_done(struct producer *p, struct job *job,
 {
     struct source *src = job->src;
     struct pending_val *pv = job->pv;
-    struct wh_record *rec;
 
-    int from_feed = job->item.content != NULL && src->body != BODY_PAGE;
-
-    if (res->outcome != WH_FETCH_OK) {
-        struct item_outcome o = fetch_outcome(res);
-
-        wh_warn(src->tag, "item %s: %s%s", job->url, res->error,
-                from_feed ? "; publishing the feed's content" : "");
-        if (from_feed) {
-            feed_item(p, src, &job->item, job->id, pv, res);
-        } else if (o.permanent) {
-            skip_item(p, src, &job->item, job->id, o.reason);
-        } else {
-            fail_item(p, pv, o.reason);
-        }
-    } else {
-        rec = page_record(p, src, &job->item, res);
-        if (rec != NULL) {
-            finish_item(p, src, rec, &job->item, job->id, pv);
-        } else if (from_feed) {
-            feed_item(p, src, &job->item, job->id, pv, res);
-        } else {
-            skip_item(p, src, &job->item, job->id, "no_article");
-        }
-    }
+    item_done(p, src, &job->item, job->id, pv, res);
     pv->outstanding--;
     pending_check(p, pv);
 }
