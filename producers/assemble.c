@@ -12,6 +12,7 @@
 #include "extract/extract.h"
 #include "fetcher.h"
 #include "sources/content.h"
+#include "wh/buf.h"
 #include "wh/hash.h"
 #include "wh/url.h"
 #include "wh/wh.h"
@@ -200,14 +201,59 @@ void assemble_merge_feed(struct wh_record *rec, const struct wh_feed_item *it)
     merge_guid(rec, it);
 }
 
+/* Non-zero when s starts with a URI scheme ("http:", "tag:", "urn:"). */
+static int has_scheme(const char *s)
+{
+    const char *p = s;
+
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))) {
+        return 0;
+    }
+    while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+           (*p >= '0' && *p <= '9') || *p == '+' || *p == '-' || *p == '.') {
+        p++;
+    }
+    return *p == ':' && p[1] != '\0';
+}
+
+/* The uri of an item without a link: its guid when that is a URI, else
+ * "SOURCE_URL#guid=GUID" (percent-encoded), which is one, and names the
+ * feed: a bare guid ("4", "item-17") is only unique within its feed. */
+static char *guid_uri(const char *id, const char *source_url)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    struct wh_buf b;
+    const unsigned char *p;
+
+    if (has_scheme(id) && strchr(id, ' ') == NULL) {
+        return wh_xstrdup(id);
+    }
+    wh_buf_init(&b, 0);
+    (void)wh_buf_puts(&b, source_url);
+    (void)wh_buf_puts(&b, "#guid=");
+    for (p = (const unsigned char *)id; *p != '\0'; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+            (*p >= '0' && *p <= '9') || strchr("-._~", *p) != NULL) {
+            (void)wh_buf_append(&b, (const char *)p, 1);
+        } else {
+            char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+
+            (void)wh_buf_append(&b, esc, 3);
+        }
+    }
+    return wh_buf_steal(&b);
+}
+
 void assemble_finish(struct wh_record *rec, const struct wh_feed_item *it,
-                     const char *id, const char *source_name)
+                     const char *id, const char *source_name,
+                     const char *source_url)
 {
     char now[21];
 
     assemble_merge_feed(rec, it);
     if (rec->uri == NULL) {
-        rec->uri = wh_xstrdup(it->link != NULL ? it->link : id);
+        rec->uri = it->link != NULL ? wh_xstrdup(it->link)
+                                    : guid_uri(id, source_url);
     }
     if (it->link != NULL) {
         /* Pages: one uri however the page was reached. Wire items keep

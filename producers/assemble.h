@@ -76,11 +76,13 @@ struct wh_record *assemble_item(const struct wh_feed_item *it,
                                 size_t max_bytes, struct assemble_outcome *o);
 
 /* Completes rec for publishing: assemble_merge_feed(); the uri (the
- * record's own, else the item's link, else id), normalized for pages (an
- * item with a link) and kept as it is for wire items; source, fetchedAt
+ * record's own, else the item's link, else its id when that is a URI,
+ * else "source_url#guid=ID"), normalized for pages (an item with a link)
+ * and kept as it is for wire items; source (source_name), fetchedAt
  * (now), the content hash (of the empty body when there is none) and the
  * extractor's version for pages. */
 void assemble_finish(struct wh_record *rec, const struct wh_feed_item *it,
-                     const char *id, const char *source_name);
+                     const char *id, const char *source_name,
+                     const char *source_url);
 
 #endif

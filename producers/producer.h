@@ -105,6 +105,8 @@ struct cli {
     int once;
     int check;
     int verbosity;
+    const char *inspect; /* --inspect URL, or NULL */
+    int no_pages;        /* --no-pages */
 };
 
 /* The validators of a fetched document, stored once every item of it is
@@ -260,6 +262,15 @@ int ready_run(struct producer *p);
 long long start_due(struct producer *p);
 /* Frees every job left (at shutdown, after the fetcher is gone). */
 void jobs_abort(struct producer *p);
+
+/* ---- inspect.c: --inspect URL ------------------------------------------ */
+
+/* Prints what the producer makes of cli->inspect (see inspect.c): no
+ * Kafka, no state. Returns the exit status: 0 when the source was
+ * fetched and parsed, EXIT_SOURCES when not (the reason on stderr),
+ * EXIT_CONFIG on a bad fetch setting. */
+int inspect_run(const struct cli *cli, const struct wh_config *cfg,
+                const struct settings *set);
 
 /* ---- reload.c: sources at start and reload ---------------------------- */
 

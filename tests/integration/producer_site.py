@@ -22,7 +22,7 @@ The manifest (JSON) says what each source must publish:
    "uris": [...], "min": N}}}
 tokens: page tokens that must each be in the body of one record of the
 source; uris: wire records' uris (the Kafka key), and those of feed items
-published from their content alone; min: least number of
+published from their content alone ("FEED#guid=ID"); min: least number of
 records (sources whose count is not exactly known).
 """
 
@@ -153,9 +153,10 @@ def main():
                                                   for it in exp["items"]]}
         elif name in PAGE_FEEDS:
             # An item without a link but with content is published from
-            # the feed alone, its id as its uri.
+            # the feed alone, its uri "FEED#guid=ID" (ids here are plain).
             expect[src] = {"tokens": pages_of(name, exp),
-                           "uris": [it["id"] for it in exp["items"]
+                           "uris": [sources[src] + "#guid=" + it["id"]
+                                    for it in exp["items"]
                                     if not it.get("link") and it.get("id")
                                     and it.get("content")]}
 
