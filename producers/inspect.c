@@ -32,15 +32,20 @@
 #define LINK_DEPTH 2
 #define LINKS_PER_DOC 50
 
+/* A document read: the source's own, or one it links to. */
+struct inspect_doc {
+    struct wh_feed *feed;
+    char *url;  /* final URL */
+    int status; /* HTTP status, 0 for a file */
+};
+
 /* What one inspection gathered: the documents parsed, in order. */
 struct inspect {
     const struct settings *set;
     struct wh_fetcher *f;
-    const char *url;     /* the source */
-    int allow_file;      /* the source is a file:// URL */
-    struct wh_feed **docs;
-    char **doc_urls;     /* final URL of each document */
-    int *doc_status;     /* HTTP status of each document */
+    const char *url; /* the source */
+    int allow_file;  /* the source is a file:// URL */
+    struct inspect_doc *docs;
     size_t ndocs;
 };
 
@@ -71,19 +76,16 @@ static int inspect_doc(struct inspect *in, const char *url, int depth,
         return WH_EPARSE;
     }
     in->docs = wh_xrealloc(in->docs, (in->ndocs + 1) * sizeof(*in->docs));
-    in->doc_urls =
-        wh_xrealloc(in->doc_urls, (in->ndocs + 1) * sizeof(*in->doc_urls));
-    in->doc_status =
-        wh_xrealloc(in->doc_status, (in->ndocs + 1) * sizeof(*in->doc_status));
-    in->docs[in->ndocs] = feed;
-    in->doc_urls[in->ndocs] =
+    in->docs[in->ndocs].feed = feed;
+    in->docs[in->ndocs].url =
         wh_xstrdup(res.final_url != NULL ? res.final_url : url);
-    in->doc_status[in->ndocs] = res.status;
+    in->docs[in->ndocs].status = res.status;
     in->ndocs++;
     wh_fetch_result_free(&res);
     if (feed->nlinks > 0 && depth >= LINK_DEPTH) {
-        fprintf(stderr, "inspect: %zu linked documents not followed: deeper "
-                        "than %d levels\n",
+        fprintf(stderr,
+                "inspect: %zu linked documents not followed: deeper "
+                "than %d levels\n",
                 feed->nlinks, LINK_DEPTH);
         return WH_OK;
     }
@@ -120,8 +122,8 @@ static struct wh_record *inspect_item(struct inspect *in, int no_pages,
         rec = it->rec;
         it->rec = NULL;
         free(rec->final_url);
-        rec->final_url = wh_xstrdup(in->doc_urls[doc]);
-        rec->http_status = in->doc_status[doc];
+        rec->final_url = wh_xstrdup(in->docs[doc].url);
+        rec->http_status = in->docs[doc].status;
         return rec;
     }
     if (no_pages || (it->content != NULL && it->link == NULL)) {
@@ -174,19 +176,19 @@ static int seen_before(uint64_t **seen, size_t *nseen, const char *id)
 /* Prints the first line: the source, its kind, title and item count. */
 static void print_header(const struct inspect *in)
 {
-    const struct wh_feed *top = in->docs[0];
+    const struct wh_feed *top = in->docs[0].feed;
     json_t *head = json_object();
     size_t n = 0;
     size_t i;
     char *line;
 
     for (i = 0; i < in->ndocs; i++) {
-        n += in->docs[i]->nitems;
+        n += in->docs[i].feed->nitems;
     }
     json_object_set_new(head, "source", json_string(in->url));
     json_object_set_new(head, "kind", json_string(top->kind));
-    json_object_set_new(head, "title", top->title != NULL
-                                           ? json_string(top->title)
+    json_object_set_new(head, "title",
+                        top->title != NULL ? json_string(top->title)
                                            : json_null());
     json_object_set_new(head, "items", json_integer((json_int_t)n));
     line = json_dumps(head, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -219,8 +221,9 @@ int inspect_run(const struct cli *cli, const struct wh_config *cfg,
         goto out;
     }
     if (!is_http(in.url) && !in.allow_file) {
-        fprintf(stderr, "wirehose-producer: --inspect %s: not an http(s):// "
-                        "or file:// URL\n",
+        fprintf(stderr,
+                "wirehose-producer: --inspect %s: not an http(s):// "
+                "or file:// URL\n",
                 in.url);
         goto out;
     }
@@ -230,7 +233,7 @@ int inspect_run(const struct cli *cli, const struct wh_config *cfg,
     }
     print_header(&in);
     for (d = 0; d < in.ndocs; d++) {
-        struct wh_feed *feed = in.docs[d];
+        struct wh_feed *feed = in.docs[d].feed;
 
         for (i = 0; i < feed->nitems; i++) {
             struct wh_feed_item *it = &feed->items[i];
@@ -239,9 +242,10 @@ int inspect_run(const struct cli *cli, const struct wh_config *cfg,
             char *line;
 
             if (id == NULL) {
-                fprintf(stderr, "inspect: item %zu of %s has neither id nor "
-                                "link: skipped (no_id)\n",
-                        i + 1, in.doc_urls[d]);
+                fprintf(stderr,
+                        "inspect: item %zu of %s has neither id nor "
+                        "link: skipped (no_id)\n",
+                        i + 1, in.docs[d].url);
                 continue;
             }
             if (seen_before(&seen, &nseen, id)) {
@@ -261,12 +265,10 @@ int inspect_run(const struct cli *cli, const struct wh_config *cfg,
     rc = fflush(stdout) == 0 ? 0 : EXIT_RUNTIME;
 out:
     for (d = 0; d < in.ndocs; d++) {
-        wh_feed_free(in.docs[d]);
-        free(in.doc_urls[d]);
+        wh_feed_free(in.docs[d].feed);
+        free(in.docs[d].url);
     }
     free(in.docs);
-    free(in.doc_urls);
-    free(in.doc_status);
     free(seen);
     wh_fetcher_free(in.f);
     wh_fetch_global_cleanup();
