@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "consumer.h"
+#include "wh/backoff.h"
 #include "wh/log.h"
 #include "wh/wh.h"
 
@@ -122,10 +123,10 @@ static void advance(struct consumer *c, struct part *p)
         }
         errstr[0] = '\0';
         c->cur_tag = in->tag;
-        t0 = c->reg != NULL ? now_s() : 0;
+        t0 = c->reg != NULL ? wh_now_s() : 0;
         rc = in->st->process(in->ctx, w->rec, &meta, errstr, sizeof(errstr));
         if (c->reg != NULL) {
-            wh_metrics_observe(in->m_latency, now_s() - t0);
+            wh_metrics_observe(in->m_latency, wh_now_s() - t0);
         }
         c->cur_tag = NULL;
         count_outcome(in, rc);
@@ -253,10 +254,10 @@ int flush_all(struct consumer *c)
         }
         errstr[0] = '\0';
         c->cur_tag = in->tag;
-        t0 = c->reg != NULL ? now_s() : 0;
+        t0 = c->reg != NULL ? wh_now_s() : 0;
         rc = in->st->flush(in->ctx, errstr, sizeof(errstr));
         if (c->reg != NULL) {
-            wh_metrics_observe(in->m_latency, now_s() - t0);
+            wh_metrics_observe(in->m_latency, wh_now_s() - t0);
         }
         c->cur_tag = NULL;
         if (c->fatal) {
@@ -290,8 +291,9 @@ int flush_all(struct consumer *c)
         return WH_FATAL;
     }
     if (retry) {
-        c->flush_backoff_ms = backoff_next(c->flush_backoff_ms);
-        c->flush_retry_at = now_ms() + c->flush_backoff_ms;
+        c->flush_backoff_ms = (int)wh_backoff_double(
+            c->flush_backoff_ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
+        c->flush_retry_at = wh_now_ms() + c->flush_backoff_ms;
         wh_warn(TAG,
                 "%zu record(s) wait for the sinks; offsets not stored; "
                 "retry in %d ms",
@@ -299,8 +301,9 @@ int flush_all(struct consumer *c)
         return WH_RETRY;
     }
     if (c->dlq_outstanding > 0) {
-        c->flush_backoff_ms = backoff_next(c->flush_backoff_ms);
-        c->flush_retry_at = now_ms() + c->flush_backoff_ms;
+        c->flush_backoff_ms = (int)wh_backoff_double(
+            c->flush_backoff_ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
+        c->flush_retry_at = wh_now_ms() + c->flush_backoff_ms;
         wh_warn("dlq", "%ld dead letter(s) not yet delivered; retry in %d ms",
                 c->dlq_outstanding, c->flush_backoff_ms);
         return WH_RETRY;
@@ -338,7 +341,7 @@ int flush_all(struct consumer *c)
     }
     rd_kafka_topic_partition_list_destroy(list);
     if (c->pending > 0) {
-        c->progress_at = now_ms();
+        c->progress_at = wh_now_ms();
     }
     c->pending = 0;
     pends_clear(c);

@@ -90,9 +90,11 @@ static void merge_guid(struct wh_record *rec, const struct wh_feed_item *it)
 {
     json_t *ids;
 
-    if (it->id == NULL || it->rec != NULL ||
-        (it->link != NULL && strcmp(it->id, it->link) == 0)) {
+    if (it->id == NULL || (it->link != NULL && strcmp(it->id, it->link) == 0)) {
         return;
+    }
+    if (it->rec != NULL || (it->link == NULL && rec->uri != NULL)) {
+        return; /* a wire item: its record has its own ids */
     }
     if (rec->extra == NULL) {
         rec->extra = json_object();
@@ -116,6 +118,23 @@ static void fill(struct wh_record *rec, char **field, const char *value,
     }
 }
 
+/* The array member name of rec->extra (both created when missing),
+ * borrowed. */
+static json_t *extra_array(struct wh_record *rec, const char *name)
+{
+    json_t *a;
+
+    if (rec->extra == NULL) {
+        rec->extra = json_object();
+    }
+    a = json_object_get(rec->extra, name);
+    if (!json_is_array(a)) {
+        a = json_array();
+        json_object_set_new(rec->extra, name, a);
+    }
+    return a;
+}
+
 /* Adds the feed's categories to ninjs "subjects" ({"name": ...}), skipping
  * names already there. */
 static void merge_categories(struct wh_record *rec,
@@ -129,14 +148,7 @@ static void merge_categories(struct wh_record *rec,
     if (it->ncategories == 0) {
         return;
     }
-    if (rec->extra == NULL) {
-        rec->extra = json_object();
-    }
-    subjects = json_object_get(rec->extra, "subjects");
-    if (!json_is_array(subjects)) {
-        subjects = json_array();
-        json_object_set_new(rec->extra, "subjects", subjects);
-    }
+    subjects = extra_array(rec, "subjects");
     had = json_array_size(subjects);
     for (i = 0; i < it->ncategories; i++) {
         size_t j;
@@ -173,14 +185,7 @@ static void merge_enclosure(struct wh_record *rec,
     if (it->nmedia == 0) {
         return;
     }
-    if (rec->extra == NULL) {
-        rec->extra = json_object();
-    }
-    assoc = json_object_get(rec->extra, "associations");
-    if (!json_is_array(assoc)) {
-        assoc = json_array();
-        json_object_set_new(rec->extra, "associations", assoc);
-    }
+    assoc = extra_array(rec, "associations");
     for (i = 0; i < it->nmedia; i++) {
         json_array_append_new(assoc, wh_feed_media_association(&it->media[i]));
     }

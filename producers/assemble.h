@@ -1,8 +1,10 @@
 /*
- * assemble.h - record assembly in the producer: a record extracted from an
- * item's page (or carried by a wire item) completed with the metadata of
- * its feed item, its uri and its provenance. Pure: no I/O, no Kafka, so
- * the unit tests link it alone.
+ * assemble.h - record assembly in the producer: what an item's page (or
+ * the feed's own full text) makes of a record, whether an item that makes
+ * none is skipped or retried, and the record completed with the metadata
+ * of its feed item, its uri and its provenance. Pure: no I/O (a page
+ * comes in as a fetch result), no Kafka, so the unit tests link it with
+ * the source kinds and the extractor only.
  */
 #ifndef WH_PRODUCER_ASSEMBLE_H
 #define WH_PRODUCER_ASSEMBLE_H

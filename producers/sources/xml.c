@@ -8,6 +8,7 @@
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/uri.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #include "wh/buf.h"
 #include "wh/date.h"
+#include "wh/utf8.h"
 #include "wh/wh.h"
 
 /* How far wh_xml_sniff_root() looks for the root element. */
@@ -78,45 +80,6 @@ static void on_error(void *ctx, xmlErrorPtr err)
 
 /* ---- declared encoding against the bytes ------------------------------ */
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when the bytes
- * there are not UTF-8 (overlong forms and surrogates included). */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    size_t need;
-    size_t i;
-    unsigned long cp;
-
-    if (s[0] < 0x80) {
-        return 1;
-    }
-    if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-        need = 2;
-        cp = s[0] & 0x1Fu;
-    } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-        need = 3;
-        cp = s[0] & 0x0Fu;
-    } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-        need = 4;
-        cp = s[0] & 0x07u;
-    } else {
-        return 0;
-    }
-    if (n < need) {
-        return 0;
-    }
-    for (i = 1; i < need; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (s[i] & 0x3Fu);
-    }
-    if ((need == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-        (need == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
-        return 0;
-    }
-    return need;
-}
-
 /* 1 when body is valid UTF-8 with at least one non-ASCII character, 0
  * when it is pure ASCII, -1 when it is not UTF-8. */
 static int utf8_kind(const char *body, size_t len)
@@ -126,7 +89,7 @@ static int utf8_kind(const char *body, size_t len)
     int wide = 0;
 
     while (i < len) {
-        size_t n = utf8_seq(s + i, len - i);
+        size_t n = wh_utf8_valid(s + i, len - i);
 
         if (n == 0) {
             return -1;
@@ -227,26 +190,13 @@ static void cp1252_to_utf8(const char *body, size_t len, struct wh_buf *out)
     size_t i;
 
     for (i = 0; i < len; i++) {
-        unsigned c = (unsigned char)body[i];
-        char u[3];
+        uint32_t c = (unsigned char)body[i];
+        char u[4];
 
-        if (c < 0x80) {
-            (void)wh_buf_append(out, &body[i], 1);
-            continue;
-        }
-        if (c < 0xA0) {
+        if (c >= 0x80 && c < 0xA0) {
             c = c1[c - 0x80];
         }
-        if (c < 0x800) {
-            u[0] = (char)(0xC0 | (c >> 6));
-            u[1] = (char)(0x80 | (c & 0x3F));
-            (void)wh_buf_append(out, u, 2);
-        } else {
-            u[0] = (char)(0xE0 | (c >> 12));
-            u[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-            u[2] = (char)(0x80 | (c & 0x3F));
-            (void)wh_buf_append(out, u, 3);
-        }
+        (void)wh_buf_append(out, u, wh_utf8_put(c, u));
     }
 }
 
