@@ -31,7 +31,7 @@ sentence() { # sentence WORD: a sentence of about 25 words marked WORD
 }
 # feed DIR: three items, each with its full text in content:encoded.
 feed() {
-    local dir=$1 i j
+    local dir=$1 i
     {
         echo '<?xml version="1.0" encoding="UTF-8"?>'
         echo '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
@@ -39,7 +39,7 @@ feed() {
         for i in 1 2 3; do
             echo "<item><title>Story $i</title><link>$HTTP/$dir/$i.html</link>"
             echo "<description>Teaser $i.</description><content:encoded><![CDATA["
-            for j in 1 2 3 4 5 6 7 8 9 10; do
+            for _ in 1 2 3 4 5 6 7 8 9 10; do
                 echo "<p>$(sentence "FEEDTEXT$i")</p>"
             done
             echo "<p>The post <a href=\"$HTTP/$dir/$i.html\">Story $i</a> appeared first on <a href=\"$HTTP/\">Body</a>.</p>"
@@ -50,11 +50,10 @@ feed() {
 }
 # page DIR I PARAGRAPHS: the item's page with that many paragraphs.
 page() {
-    local j
     {
         echo "<html><head><title>Story $2</title></head><body><article>"
         echo "<h1>Story $2</h1>"
-        for j in $(seq "$3"); do
+        for _ in $(seq "$3"); do
             echo "<p>$(sentence "PAGETEXT$2")</p>"
         done
         echo "</article></body></html>"
