@@ -59,6 +59,24 @@ void pends_clear(struct consumer *c)
     c->npends = 0;
 }
 
+/* Logs a stage's answer about the held record of p: a refusal for good
+ * (WH_REJECT, a warning) or a failure that stops the daemon (anything
+ * else, an error; sets c->fatal). */
+static void stage_said(struct consumer *c, const struct part *p,
+                       const struct inst *in, int rc, const char *errstr)
+{
+    long long offset = (long long)p->held.rkm->offset;
+
+    if (rc == WH_REJECT) {
+        wh_warn(in->tag, "%s [%d] @ %lld: rejected: %s", p->topic,
+                (int)p->partition, offset, errstr);
+        return;
+    }
+    wh_err(in->tag, "%s [%d] @ %lld: %s: %s", p->topic, (int)p->partition,
+           offset, wh_strerror(rc), errstr);
+    c->fatal = 1;
+}
+
 /* Takes p->held through the stages it has not been through yet. */
 static void advance(struct consumer *c, struct part *p)
 {
@@ -94,8 +112,7 @@ static void advance(struct consumer *c, struct part *p)
             part_finish(c, p, offset);
             return;
         } else if (rc == WH_REJECT) {
-            wh_warn(in->tag, "%s [%d] @ %lld: rejected: %s", p->topic,
-                    (int)p->partition, (long long)offset, errstr);
+            stage_said(c, p, in, rc, errstr);
             c->n_rejected++;
             if (dead_letter(c, w->rkm, p->topic, "rejected", in->tag, errstr) ==
                 WH_OK) {
@@ -106,10 +123,7 @@ static void advance(struct consumer *c, struct part *p)
             part_hold(c, p, in->tag, errstr);
             return;
         } else {
-            wh_err(in->tag, "%s [%d] @ %lld: %s: %s", p->topic,
-                   (int)p->partition, (long long)offset, wh_strerror(rc),
-                   errstr);
-            c->fatal = 1;
+            stage_said(c, p, in, rc, errstr);
             return;
         }
     }
@@ -136,8 +150,7 @@ static void advance(struct consumer *c, struct part *p)
         if (rc == WH_OK || rc == WH_DROP) {
             w->done |= (uint64_t)1 << i;
         } else if (rc == WH_REJECT) {
-            wh_warn(in->tag, "%s [%d] @ %lld: rejected: %s", p->topic,
-                    (int)p->partition, (long long)offset, errstr);
+            stage_said(c, p, in, rc, errstr);
             if (!w->rejected && dead_letter(c, w->rkm, p->topic, "rejected",
                                             in->tag, errstr) != WH_OK) {
                 return;
@@ -150,10 +163,7 @@ static void advance(struct consumer *c, struct part *p)
                 snprintf(retry_reason, sizeof(retry_reason), "%s", errstr);
             }
         } else {
-            wh_err(in->tag, "%s [%d] @ %lld: %s: %s", p->topic,
-                   (int)p->partition, (long long)offset, wh_strerror(rc),
-                   errstr);
-            c->fatal = 1;
+            stage_said(c, p, in, rc, errstr);
             return;
         }
     }

@@ -9,12 +9,12 @@
  * when done it goes to the done list, which wh_fetcher_run() hands to
  * on_result. A redirect puts the xfer back in the queue of the next host.
  *
- * Past ~1,200 lines on purpose: everything here is one state machine over
- * struct xfer, struct host and struct wh_fetcher (queue -> robots.txt ->
+ * Past ~1,200 lines on purpose: the file is one state machine over struct
+ * xfer, struct host and struct wh_fetcher (queue -> robots.txt ->
  * politeness -> curl multi -> completion -> redirect), and each section
- * reaches into all three; split, those structs would become a shared
- * internal header with every field exposed. What stands apart (results,
- * file:// URLs) is in result.c.
+ * reaches into all three; split, they would become a shared internal
+ * header with every field exposed. The few parts that stand apart (the
+ * blocking call, file:// URLs, small helpers) are short and at the end.
  */
 #include "fetcher.h"
 
@@ -44,6 +44,7 @@
 
 #define TAG "fetch"
 
+#define DEFAULT_MAX_BYTES ((size_t)16 * 1024 * 1024)
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000L
 #define DEFAULT_TIMEOUT_MS 30000L
 #define DEFAULT_MAX_REDIRECTS 5L
@@ -346,6 +347,20 @@ out:
 }
 
 /* ---- results ---------------------------------------------------------- */
+
+void wh_fetch_result_free(struct wh_fetch_result *res)
+{
+    if (res == NULL) {
+        return;
+    }
+    free(res->body);
+    free(res->content_type);
+    free(res->final_url);
+    free(res->url);
+    free(res->etag);
+    free(res->last_modified);
+    memset(res, 0, sizeof(*res));
+}
 
 static void xfer_free(struct xfer *x)
 {
@@ -1336,8 +1351,7 @@ struct wh_fetcher *wh_fetcher_new(const struct wh_fetch_opts *opts)
         WH_ASSERT(l != NULL);
         f->resolve = l;
     }
-    f->max_bytes =
-        opts->max_bytes > 0 ? opts->max_bytes : WH_FETCH_DEFAULT_MAX_BYTES;
+    f->max_bytes = opts->max_bytes > 0 ? opts->max_bytes : DEFAULT_MAX_BYTES;
     f->max_decoded =
         opts->max_decoded_bytes > 0 ? opts->max_decoded_bytes : f->max_bytes;
     f->connect_timeout_ms = opts->connect_timeout_ms > 0
@@ -1529,4 +1543,195 @@ int wh_fetch_conditional(struct wh_fetcher *f, const char *url, int allow_file,
         res->status = kept;
     }
     return rc;
+}
+
+/* ---- local files ------------------------------------------------------ */
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/* The local path of a file:// URL ("file:///p" or "file://localhost/p"),
+ * percent-decoded, query and fragment dropped; NULL when the URL names
+ * another host or decodes to a NUL byte. */
+static char *file_path(const char *url)
+{
+    const char *p = url + strlen("file://");
+    char *path;
+    size_t i = 0;
+
+    if (strncasecmp(p, "localhost/", 10) == 0) {
+        p += strlen("localhost");
+    }
+    if (*p != '/') {
+        return NULL;
+    }
+    path = wh_xmalloc(strlen(p) + 1);
+    for (; *p != '\0' && *p != '?' && *p != '#'; p++) {
+        if (*p == '%') {
+            int hi = hexval((unsigned char)p[1]);
+            int lo = hi < 0 ? -1 : hexval((unsigned char)p[2]);
+
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+                free(path);
+                return NULL;
+            }
+            path[i++] = (char)(hi * 16 + lo);
+            p += 2;
+        } else {
+            path[i++] = *p;
+        }
+    }
+    path[i] = '\0';
+    return path;
+}
+
+int wh_fetch_file(const char *url, size_t max_bytes,
+                  struct wh_fetch_result *res, char *errstr, size_t errstr_size)
+{
+    struct wh_buf b;
+    struct stat st;
+    char *path = NULL;
+    char chunk[65536];
+    int fd = -1;
+    int rc = WH_EIO;
+
+    memset(res, 0, sizeof(*res));
+    if (max_bytes == 0) {
+        max_bytes = DEFAULT_MAX_BYTES;
+    }
+    wh_buf_init(&b, max_bytes);
+    if (url == NULL || strncasecmp(url, "file://", 7) != 0) {
+        snprintf(errstr, errstr_size, "not a file:// URL");
+        rc = WH_EINVAL;
+        goto out;
+    }
+    path = file_path(url);
+    if (path == NULL) {
+        snprintf(errstr, errstr_size,
+                 "bad file URL (only file:///path is supported)");
+        rc = WH_EINVAL;
+        goto out;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(errstr, errstr_size, "%s: not a regular file", path);
+        goto out;
+    }
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+            goto out;
+        }
+        if (n == 0) {
+            break;
+        }
+        if (wh_buf_append(&b, chunk, (size_t)n) != WH_OK) {
+            snprintf(errstr, errstr_size, "%s: larger than %zu bytes", path,
+                     max_bytes);
+            rc = WH_E2BIG;
+            goto out;
+        }
+    }
+    res->status = 0;
+    res->outcome = WH_FETCH_OK;
+    res->len = b.len;
+    res->body = wh_buf_steal(&b);
+    res->url = wh_xstrdup(url);
+    res->final_url = wh_xstrdup(url);
+    rc = WH_OK;
+out:
+    if (fd >= 0) {
+        close(fd);
+    }
+    free(path);
+    wh_buf_free(&b);
+    return rc;
+}
+
+/* ---- small helpers ---------------------------------------------------- */
+
+const char *wh_fetch_result_label(const struct wh_fetch_result *res, char *buf,
+                                  size_t size)
+{
+    const char *word;
+
+    switch (res->outcome) {
+    case WH_FETCH_OK:
+    case WH_FETCH_UNCHANGED:
+    case WH_FETCH_RETRY_AFTER:
+    case WH_FETCH_HTTP_ERROR:
+        if (res->status > 0) {
+            snprintf(buf, size, "%d", res->status);
+            return buf;
+        }
+        word = "error";
+        break;
+    case WH_FETCH_ROBOTS:
+        word = "robots";
+        break;
+    case WH_FETCH_REFUSED:
+        word = "refused";
+        break;
+    case WH_FETCH_TOO_BIG:
+        word = "too_big";
+        break;
+    case WH_FETCH_TIMEOUT:
+        word = "timeout";
+        break;
+    default:
+        word = "error";
+        break;
+    }
+    snprintf(buf, size, "%s", word);
+    return buf;
+}
+
+char *wh_fetch_charset(const char *content_type)
+{
+    const char *p;
+    size_t n = 0;
+
+    if (content_type == NULL) {
+        return NULL;
+    }
+    for (p = strchr(content_type, ';'); p != NULL; p = strchr(p + 1, ';')) {
+        const char *q = p + 1;
+
+        while (*q == ' ' || *q == '\t') {
+            q++;
+        }
+        if (strncasecmp(q, "charset=", 8) != 0) {
+            continue;
+        }
+        q += 8;
+        if (*q == '"') {
+            q++;
+        }
+        while (q[n] != '\0' && q[n] != '"' && q[n] != ';' &&
+               !isspace((unsigned char)q[n])) {
+            n++;
+        }
+        return n > 0 ? wh_xstrndup(q, n) : NULL;
+    }
+    return NULL;
 }

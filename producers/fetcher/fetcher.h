@@ -75,9 +75,6 @@
 
 struct wh_fetch_result;
 
-/* The body limit when none is given (max_bytes 0). */
-#define WH_FETCH_DEFAULT_MAX_BYTES ((size_t)16 * 1024 * 1024)
-
 struct wh_fetch_opts {
     /* ---- the fields of the old fetch.h, same meaning ---- */
     const char *user_agent;  /* User-Agent, "wirehose/VERSION (+contact
