@@ -1104,7 +1104,7 @@ static void context_after(struct run *r, struct group *g, size_t b)
 
 /* A word that makes a part of a place ("East Anglia", "Upper
  * Austria", "Greater London"). */
-static int is_direction(const struct wh_enrich_token *t)
+static int is_direction_word(const char *s, size_t len)
 {
     static const char *const words[] = {
         "North",     "South",     "East",      "West",    "Northern",
@@ -1112,7 +1112,12 @@ static int is_direction(const struct wh_enrich_token *t)
         "Lower",     "Greater",   "Inner",     "Outer",   "Northeast",
         "Northwest", "Southeast", "Southwest", "Old",     "New"};
 
-    return word_in(t->s, t->len, words, WH_ARRAY_SIZE(words));
+    return word_in(s, len, words, WH_ARRAY_SIZE(words));
+}
+
+static int is_direction(const struct wh_enrich_token *t)
+{
+    return is_direction_word(t->s, t->len);
 }
 
 /* A capitalized article of another language: a name that starts so is
@@ -1166,6 +1171,15 @@ static void add_mention(struct run *r, size_t a, size_t b, size_t title,
         if (r->tok[k].len == 1 && after_char(r, k) == '.' && k < b) {
             initials = 1;
         } else if (!name_like(r, k)) {
+            prior = 0;
+        }
+        /* a listed organisation, a head or an abbreviation of one
+         * inside, or a listed place after the first word: a building, a
+         * street, a team, no one's name ("Alder St. Depot", "Quarry
+         * Lisbon"); a first word may be a small region's name too */
+        if ((gaz_tok(r, k) & (G_ORG | G_PHEAD | G_PPRE | G_SUFFIX |
+                              (k > a ? G_PLACE : 0u))) != 0 &&
+            (gaz_tok(r, k) & G_GIVEN) == 0) {
             prior = 0;
         }
     }
@@ -1236,6 +1250,10 @@ static void add_mention(struct run *r, size_t a, size_t b, size_t title,
         if (words > 1 && is_direction(&r->tok[a]) &&
             (gaz_span(r, a + 1, b) & G_PLACE) != 0) {
             add_cue(g, K_PLACE, 4.0, "part of: ", r->tok[a].s, r->tok[a].len);
+        } else if (words == 2 && is_direction(&r->tok[a]) &&
+                   name_like(r, b)) {
+            /* "West Ashby": a part of a place the lists do not hold */
+            add_cue(g, K_PLACE, 2.0, "part of: ", r->tok[a].s, r->tok[a].len);
         }
         if (initials) {
             add_cue(g, K_PERSON, 2.5, "initials", NULL, 0);
@@ -1848,7 +1866,10 @@ static void coordinate(struct run *r)
             /* a common word is no name, even in a list; a capital at the
              * start of a sentence is, listed with one ("Moravec and
              * Pelling (2011) found") */
-            if (x->kind == K_NONE || y->kind != K_NONE || y->into >= 0 ||
+            /* only a name typed by more than the weak prior types its
+             * neighbours */
+            if (x->kind == K_NONE || x->score[x->kind] < MIN_SINGLE ||
+                y->kind != K_NONE || y->into >= 0 ||
                 all_common(r, y->first_tok, y->last_tok)) {
                 continue;
             }
@@ -1915,10 +1936,14 @@ static void decide(struct run *r)
         const char *w = grp_name(r, g);
         long alias = -1;
         int gaz_word;
+        int place_word;
 
         if (g->words != 1) {
             continue;
         }
+        /* a listed place is itself, not the start of an organisation
+         * named after it ("Boston" beside "Boston University") */
+        place_word = (g->bits & (G_PLACE | G_ORG)) == G_PLACE;
         for (j = 0; j < nfull && alias < 0; j++) {
             struct group *h = &r->grp[full[j]];
 
@@ -1936,7 +1961,15 @@ static void decide(struct run *r)
                 add_cue(g, K_PERSON, 1.5, "part of the name ", grp_name(r, h),
                         h->len);
                 alias = (long)k;
-            } else if (h->kind == K_ORG &&
+            } else if (h->kind == K_PLACE && h->words == 2 &&
+                       (g->bits & (G_PHEAD | G_COMMON)) == 0 &&
+                       has_word(grp_name(r, h), w, g->len, -1) &&
+                       is_direction_word(grp_name(r, h),
+                                         h->len - g->len - 1)) {
+                /* "Ashby" after "West Ashby": the place, kept apart */
+                add_cue(g, K_PLACE, 3.0, "part of the name ", grp_name(r, h),
+                        h->len);
+            } else if (h->kind == K_ORG && !place_word &&
                        (has_word(grp_name(r, h), w, g->len, 0) ||
                         is_acronym_of(grp_name(r, h), w, g->len))) {
                 add_cue(g, K_ORG, 4.0, "part of the name ", grp_name(r, h),
