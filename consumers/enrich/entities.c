@@ -74,6 +74,7 @@
 #define G_NONAME 0x80u  /* capitalized but not a name ("English") */
 #define G_COMMON 0x100u /* in lower case in the lexicon: a common word */
 #define G_OTHER 0x200u  /* last word of an event, law or work ("Prize") */
+#define G_FIRST 0x400u  /* first word of a listed name of several words */
 
 /* An English word list with proper nouns capitalized (Debian package
  * wamerican): a word it lists in lower case is a common word, which a
@@ -164,6 +165,8 @@ struct entities_ctx {
     size_t cap_slots;
     const char **lower; /* lower-case words of the text (a set) */
     size_t *lower_len;
+    unsigned *lower_stamp; /* a slot is set when it holds the stamp */
+    unsigned stamp;        /* of this text: no clearing between texts */
     size_t cap_lower;
     struct mention *men;
     size_t cap_men;
@@ -390,6 +393,42 @@ static struct wh_enrich_words *load_lexicon(uint64_t *bloom, char *errstr,
     return lex;
 }
 
+static size_t bare_len(const struct wh_enrich_token *t);
+
+/* Marks G_FIRST on the first word of name (len bytes), as the tokenizer
+ * cuts it, when the name has several words: gaz_span() looks up no span
+ * whose first word is not so marked. */
+static void mark_first_word(struct wh_enrich_words *gaz, const char *name,
+                            size_t len)
+{
+    struct wh_enrich_tokenizer tz;
+    struct wh_enrich_token first;
+    struct wh_enrich_token next;
+
+    wh_enrich_tok_init(&tz, name, len, 0);
+    if (wh_enrich_tok_next(&tz, &first) && wh_enrich_tok_next(&tz, &next)) {
+        wh_enrich_words_add(gaz, first.s, bare_len(&first), G_FIRST);
+    }
+}
+
+/* mark_first_word() for each entry of the list at path (read before by
+ * wh_enrich_words_load(); comments and blank lines have no words). */
+static void mark_first_words(struct wh_enrich_words *gaz, const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    char line[512];
+
+    if (fp == NULL) {
+        return;
+    }
+    while (fgets(line, sizeof(line), fp) != NULL) {
+        if (line[strspn(line, " \t")] != '#') {
+            mark_first_word(gaz, line, strlen(line));
+        }
+    }
+    fclose(fp);
+}
+
 /* Adds the subdivision names of WH_ISO3166_2_PATH to the places, but
  * not those English writes as common words ("Central", "Western") or
  * with punctuation ("Tokyo [Tôkyô]"). Returns WH_OK, or WH_EIO with
@@ -427,6 +466,7 @@ static int load_subdivisions(struct entities_ctx *ctx, char *errstr,
             continue;
         }
         wh_enrich_words_add(ctx->gaz, name, strlen(name), G_PLACE);
+        mark_first_word(ctx->gaz, name, strlen(name));
     }
     json_decref(doc);
     return WH_OK;
@@ -451,6 +491,7 @@ static void entities_close(void *p)
     free(ctx->slots);
     free(ctx->lower);
     free(ctx->lower_len);
+    free(ctx->lower_stamp);
     free(ctx->men);
     free(ctx);
 }
@@ -476,6 +517,9 @@ static void *entities_init(const char *arg, const struct wh_config *cfg,
         int rc = wh_enrich_words_load(ctx->gaz, path, gazetteers[k].bit, 0,
                                       errstr, errstr_size);
 
+        if (rc == WH_OK) {
+            mark_first_words(ctx->gaz, path);
+        }
         free(path);
         if (rc != WH_OK) {
             wh_enrich_words_free(ctx->gaz);
@@ -619,7 +663,7 @@ static unsigned gaz_tok(const struct run *r, size_t i)
         }
         r->gaz_bits[i] = bits;
     }
-    return bits & ~TOK_KNOWN;
+    return bits & ~(TOK_KNOWN | G_FIRST);
 }
 
 /* gaz_tok() with G_COMMON when the lexicon lists the capitalized token i
@@ -632,6 +676,13 @@ static unsigned lex_tok(const struct run *r, size_t i)
     return gaz_tok(r, i) | ((r->tflags[i] & T_COMMON) != 0 ? G_COMMON : 0);
 }
 
+/* Token i (a name word) starts a listed name of several words. */
+static int gaz_first(const struct run *r, size_t i)
+{
+    (void)gaz_tok(r, i); /* fills the cache */
+    return (r->gaz_bits[i] & G_FIRST) != 0;
+}
+
 static unsigned gaz_span(const struct run *r, size_t a, size_t b)
 {
     char buf[256];
@@ -639,6 +690,9 @@ static unsigned gaz_span(const struct run *r, size_t a, size_t b)
 
     if (a == b) {
         return gaz_tok(r, a);
+    }
+    if ((r->tflags[a] & T_NAME) != 0 && !gaz_first(r, a)) {
+        return 0; /* no listed name of several words starts so */
     }
     len = span_buf(r, a, b, buf, sizeof(buf));
     return len == (size_t)-1 ? 0 : wh_enrich_words_get(r->ctx->gaz, buf, len);
@@ -694,7 +748,7 @@ static size_t lower_find(const struct run *r, const char *s, size_t len)
     size_t mask = r->nlower - 1;
     size_t k = (size_t)wh_hash64(s, len) & mask;
 
-    while (r->ctx->lower[k] != NULL &&
+    while (r->ctx->lower_stamp[k] == r->ctx->stamp &&
            !(r->ctx->lower_len[k] == len &&
              memcmp(r->ctx->lower[k], s, len) == 0)) {
         k = (k + 1) & mask;
@@ -718,8 +772,15 @@ static void mark_lower(struct run *r)
         ctx->lower = wh_xrealloc(ctx->lower, ctx->cap_lower * sizeof(char *));
         ctx->lower_len =
             wh_xrealloc(ctx->lower_len, ctx->cap_lower * sizeof(size_t));
+        ctx->lower_stamp = wh_xrealloc(ctx->lower_stamp,
+                                       ctx->cap_lower * sizeof(unsigned));
+        memset(ctx->lower_stamp, 0, ctx->cap_lower * sizeof(unsigned));
+        ctx->stamp = 0;
     }
-    memset(ctx->lower, 0, r->nlower * sizeof(char *));
+    if (++ctx->stamp == 0) { /* wrapped: clear once */
+        memset(ctx->lower_stamp, 0, ctx->cap_lower * sizeof(unsigned));
+        ctx->stamp = 1;
+    }
     for (k = 0; k < r->ntok; k++) {
         const struct wh_enrich_token *t = &r->tok[k];
 
@@ -729,6 +790,7 @@ static void mark_lower(struct run *r)
 
             ctx->lower[slot] = t->s;
             ctx->lower_len[slot] = t->len;
+            ctx->lower_stamp[slot] = ctx->stamp;
         }
     }
 }
@@ -761,7 +823,7 @@ static void analyse(const struct run *r, size_t i)
     if (len == (size_t)-1) {
         return;
     }
-    if (r->ctx->lower[lower_find(r, low, len)] != NULL) {
+    if (r->ctx->lower_stamp[lower_find(r, low, len)] == r->ctx->stamp) {
         r->tflags[i] |= T_LOWER;
     }
     if (bloom_has(r->ctx->lex_bloom, low, len) &&
