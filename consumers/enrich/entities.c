@@ -1015,6 +1015,10 @@ static void context_before(struct run *r, struct group *g, size_t a, int common)
     if (b1 == NULL) {
         return;
     }
+    if ((tok_is(b1, "v") || tok_is(b1, "vs")) && b2 != NULL &&
+        (b2->flags & WH_TOK_CAP) != 0) {
+        add_cue(g, K_PERSON, 4.0, "case: ", b1->s, b1->len);
+    }
     if ((b1->flags & (WH_TOK_CAP | WH_TOK_UPPER)) != 0 && !tok_is(b1, "The")) {
         return; /* a capitalized word before: another name */
     }
@@ -1154,6 +1158,11 @@ static void context_after(struct run *r, struct group *g, size_t b)
         (gaz_tok(r, b + 1) & G_GIVEN) == 0) {
         add_cue(g, K_PLACE, 3.0, "context: , ", n->s, n->len); /* "Fresno,
                                                                 * California" */
+    }
+    if ((n->flags & WH_TOK_BREAK) == 0 && (tok_is(n, "v") || tok_is(n, "vs")) &&
+        b + 2 < r->ntok && (r->tok[b + 2].flags & WH_TOK_CAP) != 0) {
+        /* the parties of a case: "Harlan v. Osgood" */
+        add_cue(g, K_PERSON, 4.0, "case: ", n->s, n->len);
     }
     if (is_year_after(r, b)) {
         add_cue(g, K_PERSON, 4.0, "citation: ", n->s, n->len);
@@ -1650,6 +1659,15 @@ static void add_run(struct run *r, size_t a, size_t b)
     }
     /* trailing titles ("Jan Moravec Vice-Chancellor") */
     while (b > a && is_title(r, b) && (gaz_tok(r, b) & G_SUFFIX) == 0 &&
+           (gaz_span(r, a, b) & (G_ORG | G_PLACE)) == 0) {
+        b--;
+    }
+    /* a common word the text also writes in lower case after a first
+     * name: the next words of the sentence ("Julia Vance Found", "Omar
+     * Haddad Podcast") */
+    while (b > a && (gaz_tok(r, a) & G_GIVEN) != 0 &&
+           (gaz_tok(r, b) & (G_SUFFIX | G_PHEAD | G_OTHER)) == 0 &&
+           lower_tok(r, b) && (lex_tok(r, b) & G_COMMON) != 0 &&
            (gaz_span(r, a, b) & (G_ORG | G_PLACE)) == 0) {
         b--;
     }
