@@ -98,6 +98,8 @@
  * than one word, which is far more often a common word capitalized. */
 #define MIN_MULTI 1.0
 #define MIN_SINGLE 3.0
+/* The evidence a name takes from a typed name it is listed with. */
+#define LISTED 2.5
 
 enum kind { K_NONE, K_PERSON, K_ORG, K_PLACE, K_COUNT };
 
@@ -1015,9 +1017,14 @@ static void context_before(struct run *r, struct group *g, size_t a, int common)
     if (b1 == NULL) {
         return;
     }
-    if ((tok_is(b1, "v") || tok_is(b1, "vs")) && b2 != NULL &&
-        (b2->flags & WH_TOK_CAP) != 0) {
+    if ((tok_is(b1, "v") || tok_is(b1, "vs") || tok_is(b1, "versus")) &&
+        b2 != NULL && (b2->flags & WH_TOK_CAP) != 0 &&
+        (g->bits & (G_PLACE | G_ORG)) == 0) {
         add_cue(g, K_PERSON, 4.0, "case: ", b1->s, b1->len);
+    }
+    if (tok_is(b1, "I'm") || tok_is(b1, "I\xE2\x80\x99m")) {
+        add_cue(g, K_PERSON, 3.0, "context: ", b1->s, b1->len); /* "I'm
+                                                                * Tamsin" */
     }
     if ((b1->flags & (WH_TOK_CAP | WH_TOK_UPPER)) != 0 && !tok_is(b1, "The")) {
         return; /* a capitalized word before: another name */
@@ -1159,7 +1166,18 @@ static void context_after(struct run *r, struct group *g, size_t b)
         add_cue(g, K_PLACE, 3.0, "context: , ", n->s, n->len); /* "Fresno,
                                                                 * California" */
     }
-    if ((n->flags & WH_TOK_BREAK) == 0 && (tok_is(n, "v") || tok_is(n, "vs")) &&
+    if (after_char(r, b) == ',' && n->len == 1 && (n->flags & WH_TOK_CAP) != 0 &&
+        after_char(r, b + 1) == '.') {
+        /* a reference: "Osgood, K. (2011)" */
+        add_cue(g, K_PERSON, 3.0, "reference: ", n->s, n->len);
+    }
+    if (after_char(r, b) == ',' && (tok_is(n, "you") || tok_is(n, "you're")) &&
+        (lex_tok(r, b) & G_COMMON) == 0) {
+        /* spoken to: "Tamsin, you know" */
+        add_cue(g, K_PERSON, 3.0, "context: , ", n->s, n->len);
+    }
+    if ((n->flags & WH_TOK_BREAK) == 0 && (g->bits & (G_PLACE | G_ORG)) == 0 &&
+        (tok_is(n, "v") || tok_is(n, "vs") || tok_is(n, "versus")) &&
         b + 2 < r->ntok && (r->tok[b + 2].flags & WH_TOK_CAP) != 0) {
         /* the parties of a case: "Harlan v. Osgood" */
         add_cue(g, K_PERSON, 4.0, "case: ", n->s, n->len);
@@ -1926,7 +1944,7 @@ static void coordinate(struct run *r)
     int pass;
     size_t m;
 
-    for (pass = 0; pass < 2; pass++) {
+    for (pass = 0; pass < 4; pass++) {
         for (m = 0; m + 1 < r->nmen; m++) {
             struct group *x;
             struct group *y;
@@ -1947,13 +1965,13 @@ static void coordinate(struct run *r)
              * start of a sentence is, listed with one ("Moravec and
              * Pelling (2011) found") */
             /* only a name typed by more than the weak prior types its
-             * neighbours */
-            if (x->kind == K_NONE || x->score[x->kind] < MIN_SINGLE ||
+             * neighbours (a listed one does, down a long list) */
+            if (x->kind == K_NONE || x->score[x->kind] < LISTED ||
                 y->kind != K_NONE || y->into >= 0 ||
                 all_common(r, y->first_tok, y->last_tok)) {
                 continue;
             }
-            add_cue(y, x->kind, 2.5, "listed with ", grp_name(r, x), x->len);
+            add_cue(y, x->kind, LISTED, "listed with ", grp_name(r, x), x->len);
             y->kind = best_kind(y, y->words > 1 ? MIN_MULTI : MIN_SINGLE, &tie);
         }
     }
