@@ -99,7 +99,7 @@
 #define MIN_MULTI 1.0
 #define MIN_SINGLE 3.0
 /* The evidence a name takes from a typed name it is listed with. */
-#define LISTED 2.5
+#define LISTED 3.0
 
 enum kind { K_NONE, K_PERSON, K_ORG, K_PLACE, K_COUNT };
 
@@ -947,6 +947,8 @@ static void add_cue(struct group *g, enum kind kind, double w, const char *what,
 /* ---- evidence of one mention ---- */
 
 static int amp_gap(const struct run *r, size_t i);
+static int cite_amp(const struct run *r, size_t i);
+static int amp_from(const char *s, const char *e);
 
 /* The token before the mention, when nothing but blanks separate them. */
 static const struct wh_enrich_token *before(const struct run *r, size_t a,
@@ -1003,6 +1005,38 @@ static int inner_capital(const struct wh_enrich_token *t)
     return 0;
 }
 
+/* Token i is "v", "v." or "versus" between the parties of a case, with
+ * nothing but blanks (and the period) around it. */
+static int is_versus(const struct run *r, size_t i)
+{
+    const struct wh_enrich_token *t = &r->tok[i];
+
+    if (i + 1 >= r->ntok || (t->flags & WH_TOK_BREAK) != 0) {
+        return 0;
+    }
+    if (tok_is(t, "versus")) {
+        return (r->tok[i + 1].flags & WH_TOK_BREAK) == 0;
+    }
+    return (tok_is(t, "v") || tok_is(t, "vs")) &&
+           (after_char(r, i) == ' ' ||
+            (after_char(r, i) == '.' && t->s[t->len + 1] == ' ')) &&
+           r->tok[i + 1].s <= t->s + t->len + 2;
+}
+
+/* The one-word name at token b is spoken to: "Tamsin, you know" (not a
+ * common word: "Besides, you"). */
+static int spoken_to(const struct run *r, size_t b)
+{
+    const struct wh_enrich_token *n;
+
+    if (b + 1 >= r->ntok || after_char(r, b) != ',') {
+        return 0;
+    }
+    n = &r->tok[b + 1];
+    return (tok_is(n, "you") || tok_is(n, "you're")) &&
+           (lex_tok(r, b) & G_COMMON) == 0;
+}
+
 /* The context before the name whose text starts at token a (its title,
  * if any); common: 1 when the name is made of common words only. */
 static void context_before(struct run *r, struct group *g, size_t a, int common)
@@ -1011,16 +1045,18 @@ static void context_before(struct run *r, struct group *g, size_t a, int common)
     const struct wh_enrich_token *b2 = before(r, a, 2);
     size_t k;
 
-    if (a > 0 && amp_gap(r, a - 1) && is_name_word(&r->tok[a - 1])) {
+    if (a >= 2 && is_versus(r, a - 1) &&
+        (r->tok[a - 2].flags & WH_TOK_CAP) != 0 &&
+        (g->bits & (G_PLACE | G_ORG)) == 0) {
+        /* the parties of a case: "Harlan v. Osgood" */
+        add_cue(g, K_PERSON, 4.0, "case: ", r->tok[a - 1].s,
+                r->tok[a - 1].len);
+    }
+    if (a > 0 && cite_amp(r, a - 1) && is_name_word(&r->tok[a - 1])) {
         add_cue(g, K_PERSON, 3.0, "citation: ", "&", 1);
     }
     if (b1 == NULL) {
         return;
-    }
-    if ((tok_is(b1, "v") || tok_is(b1, "vs") || tok_is(b1, "versus")) &&
-        b2 != NULL && (b2->flags & WH_TOK_CAP) != 0 &&
-        (g->bits & (G_PLACE | G_ORG)) == 0) {
-        add_cue(g, K_PERSON, 4.0, "case: ", b1->s, b1->len);
     }
     if (tok_is(b1, "I'm") || tok_is(b1, "I\xE2\x80\x99m")) {
         add_cue(g, K_PERSON, 3.0, "context: ", b1->s, b1->len); /* "I'm
@@ -1171,21 +1207,18 @@ static void context_after(struct run *r, struct group *g, size_t b)
         /* a reference: "Osgood, K. (2011)" */
         add_cue(g, K_PERSON, 3.0, "reference: ", n->s, n->len);
     }
-    if (after_char(r, b) == ',' && (tok_is(n, "you") || tok_is(n, "you're")) &&
-        (lex_tok(r, b) & G_COMMON) == 0) {
-        /* spoken to: "Tamsin, you know" */
+    if (spoken_to(r, b)) {
         add_cue(g, K_PERSON, 3.0, "context: , ", n->s, n->len);
     }
     if ((n->flags & WH_TOK_BREAK) == 0 && (g->bits & (G_PLACE | G_ORG)) == 0 &&
-        (tok_is(n, "v") || tok_is(n, "vs") || tok_is(n, "versus")) &&
-        b + 2 < r->ntok && (r->tok[b + 2].flags & WH_TOK_CAP) != 0) {
-        /* the parties of a case: "Harlan v. Osgood" */
+        is_versus(r, b + 1) && b + 2 < r->ntok &&
+        (r->tok[b + 2].flags & WH_TOK_CAP) != 0) {
         add_cue(g, K_PERSON, 4.0, "case: ", n->s, n->len);
     }
     if (is_year_after(r, b)) {
         add_cue(g, K_PERSON, 4.0, "citation: ", n->s, n->len);
     }
-    if (amp_gap(r, b) && is_name_word(n)) {
+    if (cite_amp(r, b) && is_name_word(n)) {
         add_cue(g, K_PERSON, 3.0, "citation: ", "&", 1);
     }
     apposition(r, g, b);
@@ -1287,6 +1320,12 @@ static void add_mention(struct run *r, size_t a, size_t b, size_t title,
         g->first_tok = a;
         g->last_tok = b;
         g->bits = a == b ? lex_tok(r, a) : gaz_span(r, a, b);
+    }
+    if (mention_weak && a == b &&
+        (spoken_to(r, b) || (a >= 2 && is_versus(r, a - 1)))) {
+        /* "Tamsin, you know" (no common word), "Harlan v. Osgood": the
+         * capital is the name's, not the sentence's */
+        mention_weak = 0;
     }
     g->mentions++;
     g->strong += mention_weak ? 0 : 1;
@@ -1436,9 +1475,21 @@ static size_t run_end(const struct run *r, size_t a)
 /* Only " & " between tokens i and i + 1. */
 static int amp_gap(const struct run *r, size_t i)
 {
-    const char *s = r->tok[i].s + r->tok[i].len;
-    const char *e = r->tok[i + 1].s;
+    return amp_from(r->tok[i].s + r->tok[i].len, r->tok[i + 1].s);
+}
 
+/* amp_gap(), or ", & " as the last author of a list is cited
+ * ("Aldane, Ferrow, & Gorrow"). */
+static int cite_amp(const struct run *r, size_t i)
+{
+    const char *s = r->tok[i].s + r->tok[i].len;
+
+    return amp_from(*s == ',' ? s + 1 : s, r->tok[i + 1].s);
+}
+
+/* Only " & " from s to e. */
+static int amp_from(const char *s, const char *e)
+{
     while (s < e && *s == ' ') {
         s++;
     }

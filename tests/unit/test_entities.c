@@ -51,6 +51,8 @@ static const char *const fixtures[] = {
     "direction-places",    /* "West Tarnwick", then "Tarnwick" alone */
     "place-beside-org",    /* "Lyon" beside "Lyon University" */
     "prior-limits",        /* a listed place inside, a list of guesses */
+    "spoken-and-cited",    /* "I'm X", "X, you", "X v. Y", "X, K.", lists */
+    "name-end",            /* "Dorian Kell Experience", "the experience" */
 };
 
 struct fixture {
