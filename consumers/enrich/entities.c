@@ -135,6 +135,7 @@ struct group {
     size_t mentions;
     size_t strong; /* mentions not weak */
     unsigned bits; /* gazetteer bits of the whole name */
+    int prose;     /* a mention between two lower-case words */
     enum kind kind;
     long into; /* merged into that group, or -1 */
 };
@@ -333,7 +334,8 @@ static const char *const person_nouns[] = {
     "singer",     "writer", "author", "professor", "student",    "teacher",
     "lawyer",     "doctor", "former", "resident",  "spokesman",  "spokeswoman",
     "founder",    "mother", "father", "friend",    "native",     "veteran",
-    "politician", "member", "player", "director",  "researcher", "scientist"};
+    "politician", "member", "player", "director",  "researcher", "scientist",
+    "chief",      "head",   "editor", "chairman",  "chairwoman", "ceo"};
 
 /* The lower-case words of WH_LEXICON_PATH (its proper nouns and
  * possessives are of no use here: a third of the table, kept out of the
@@ -1263,6 +1265,8 @@ static int name_like(const struct run *r, size_t i)
            !is_stop(r, i) && (lex_tok(r, i) & (G_NONAME | G_COMMON)) == 0;
 }
 
+static int blank_gap(const struct run *r, size_t i);
+
 /* Internal evidence of the name [a, b] and its contexts; title is the
  * first token of a title before it (or (size_t)-1), mention_weak 1 when
  * its capitals are explained by position. */
@@ -1321,6 +1325,13 @@ static void add_mention(struct run *r, size_t a, size_t b, size_t title,
         g->last_tok = b;
         g->bits = a == b ? lex_tok(r, a) : gaz_span(r, a, b);
     }
+    if (a > 0 && b + 1 < r->ntok && blank_gap(r, a - 1) && blank_gap(r, b) &&
+        (r->tok[a - 1].flags & (WH_TOK_CAP | WH_TOK_UPPER | WH_TOK_DIGIT)) ==
+            0 &&
+        (r->tok[b + 1].flags & (WH_TOK_CAP | WH_TOK_UPPER | WH_TOK_DIGIT)) ==
+            0) {
+        g->prose = 1;
+    }
     if (mention_weak && a == b &&
         (spoken_to(r, b) || (a >= 2 && is_versus(r, a - 1)))) {
         /* "Tamsin, you know" (no common word), "Harlan v. Osgood": the
@@ -1371,7 +1382,10 @@ static void add_mention(struct run *r, size_t a, size_t b, size_t title,
             add_cue(g, K_PLACE, 4.0, "place head: ", r->tok[b].s,
                     bare_len(&r->tok[b]));
         }
-        if (words > 1 && (first & G_PPRE) != 0) {
+        if (words > 1 && (first & G_PPRE) != 0 &&
+            !(words > 2 && (last & G_PHEAD) == 0 &&
+              (gaz_span(r, a, b - 1) & G_PLACE) != 0)) {
+            /* but "San Marcos Herald" is named after the place */
             add_cue(g, K_PLACE, 3.5, "place prefix: ", r->tok[a].s,
                     r->tok[a].len);
         }
@@ -2028,6 +2042,20 @@ static void coordinate(struct run *r)
     }
 }
 
+/* The last word of name g is also a name of the text on its own
+ * ("Dvorak" after "Antonin Dvorak"). */
+static int last_word_alone(struct run *r, const struct group *g)
+{
+    const char *name = grp_name(r, g);
+    const char *last = strrchr(name, ' ');
+
+    if (last == NULL) {
+        return 0;
+    }
+    last++;
+    return *grp_slot(r, last, g->len - (size_t)(last - name)) != 0;
+}
+
 /* Multi-word names first, then each one-word name: one word of a person
  * or the start or initials of an organisation is that entity when its
  * own evidence agrees. */
@@ -2050,6 +2078,10 @@ static void decide(struct run *r)
                 strcmp(g->cue[g->kind].what, "capitalized name") == 0 &&
                 g->score[g->kind] < MIN_SINGLE) {
                 g->kind = K_NONE; /* a title-case line, nothing more */
+            } else if (g->mentions == 1 && g->kind == K_PERSON && !g->prose &&
+                       g->score[K_PERSON] < MIN_SINGLE &&
+                       !last_word_alone(r, g)) {
+                g->kind = K_NONE; /* a guess nothing else in the text backs */
             }
         }
     }
