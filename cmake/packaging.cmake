@@ -56,7 +56,7 @@ install(CODE "
   set(wh_configs ${WH_CONFIGS})
   if(wh_configs)
     file(INSTALL DESTINATION \"\${wh_etc}/wirehose\" TYPE FILE
-         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
+         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ
          FILES \${wh_configs})
   endif()
   if(CMAKE_INSTALL_PREFIX STREQUAL \"/usr\")

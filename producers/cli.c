@@ -9,8 +9,11 @@
 #include <unistd.h>
 
 #include "producer.h"
+#include "wh/cli.h"
 #include "wh/daemon.h"
 #include "wh/wh.h"
+
+#define PROG "wirehose-producer"
 
 static void usage(FILE *fp)
 {
@@ -41,7 +44,8 @@ static void usage(FILE *fp)
             "                     then exit\n"
             "  --check-config     validate the configuration and exit\n"
             "  -v, -q             more / less logging (repeatable)\n"
-            "  -h, --help         this help\n\n"
+            "  -h, --help         this help\n"
+            "  --version          print the version and exit\n\n"
             "Signals: SIGTERM/SIGINT stop (deliveries are flushed), SIGHUP "
             "reloads\nthe configuration (sources, fetch and poll keys; "
             "brokers, kafka.*,\nstate_dir and metrics need a restart).\n\n"
@@ -59,7 +63,8 @@ enum {
     OPT_CHECK,
     OPT_STATE_DIR,
     OPT_ALLOW,
-    OPT_METRICS
+    OPT_METRICS,
+    OPT_VERSION
 };
 
 /* Parses argv: the config file path and flags into cli; every setting
@@ -77,6 +82,7 @@ int parse_args(int argc, char **argv, struct cli *cli, struct wh_config *flags)
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
     };
     char errstr[256];
@@ -132,29 +138,20 @@ int parse_args(int argc, char **argv, struct cli *cli, struct wh_config *flags)
         case 'h':
             usage(stdout);
             return 1;
-        case ':':
-            fprintf(stderr,
-                    "wirehose-producer: %s needs an argument "
-                    "(see --help)\n",
-                    argv[optind - 1]);
-            return WH_EINVAL;
+        case OPT_VERSION:
+            wh_cli_version(PROG, NULL);
+            return 1;
         default:
-            fprintf(stderr,
-                    "wirehose-producer: unknown option %s "
-                    "(see --help)\n",
-                    argv[optind - 1]);
+            wh_cli_bad_option(PROG, c, argv);
             return WH_EINVAL;
         }
         if (rc != WH_OK) {
-            fprintf(stderr, "wirehose-producer: %s\n", errstr);
+            fprintf(stderr, PROG ": %s\n", errstr);
             return WH_EINVAL;
         }
     }
     if (optind < argc) {
-        fprintf(stderr,
-                "wirehose-producer: unexpected argument %s "
-                "(see --help)\n",
-                argv[optind]);
+        wh_cli_bad_operand(PROG, argv[optind]);
         return WH_EINVAL;
     }
     return WH_OK;
@@ -180,17 +177,21 @@ static int apply_flags(struct wh_config *cfg, const struct wh_config *flags,
  * into it), or NULL with errstr filled. */
 struct wh_config *load_config(const struct cli *cli,
                               const struct wh_config *flags,
-                              struct settings *set, char *errstr,
-                              size_t errstr_size)
+                              struct settings *set,
+                              struct wh_config_problems *pr)
 {
     struct wh_config *cfg = wh_config_new(producer_keys);
+    char errstr[1024];
 
     if ((cli->config_path != NULL &&
-         wh_config_load(cfg, cli->config_path, errstr, errstr_size) != WH_OK) ||
-        apply_flags(cfg, flags, errstr, errstr_size) != WH_OK ||
-        settings_load(cfg, set, errstr, errstr_size) != WH_OK ||
-        check_cidrs(cfg, errstr, errstr_size) != WH_OK ||
-        check_kafka(cfg, errstr, errstr_size) != WH_OK) {
+         wh_config_load(cfg, cli->config_path, errstr, sizeof(errstr)) !=
+             WH_OK) ||
+        apply_flags(cfg, flags, errstr, sizeof(errstr)) != WH_OK) {
+        wh_config_problem(pr, "%s", errstr);
+        wh_config_free(cfg);
+        return NULL;
+    }
+    if (settings_load(cfg, set, pr) != WH_OK) {
         settings_free(set);
         wh_config_free(cfg);
         return NULL;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "assemble.h"
+#include "extract/extract.h"
 #include "producer.h"
 #include "wh/daemon.h"
 #include "wh/log.h"
@@ -175,6 +176,7 @@ void finish_item(struct producer *p, struct source *src, struct wh_record *rec,
                  struct pending_val *pv)
 {
     assemble_finish(rec, it, id, src->name);
+    wh_extract_note_unextracted(rec);
     if (produce(p, src, id, rec, pv) != WH_OK) {
         p->n.item_failed++;
         pv->failed = 1;

@@ -172,12 +172,15 @@ void reload(struct producer *p)
     struct wh_fetcher *f = NULL;
     struct settings set;
     struct wh_config *cfg;
+    struct wh_config_problems pr = {NULL, 0, 0};
     char errstr[512];
 
     memset(&set, 0, sizeof(set));
-    cfg = load_config(p->cli, p->flags, &set, errstr, sizeof(errstr));
+    cfg = load_config(p->cli, p->flags, &set, &pr);
     if (cfg == NULL) {
-        wh_err(TAG, "reload: %s; keeping the running configuration", errstr);
+        wh_config_problems_log(&pr, TAG, "reload: ",
+                               "; keeping the running configuration");
+        wh_config_problems_free(&pr);
         return;
     }
     if (settings_changed(p->cfg, cfg, "fetch.", fetch_names)) {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "extract/extract.h"
+#include "extract/quality.h"
 #include "interval.h"
 #include "producer.h"
 #include "wh/daemon.h"
@@ -81,6 +82,7 @@ static struct wh_record *page_record(struct producer *p, struct source *src,
                      sizeof(errstr));
     free(charset);
     rec = wh_record_new();
+    wh_quality_add(p->quality, src->name, art);
     if (art != NULL) {
         wh_article_to_record(art, res->final_url, rec);
         wh_article_free(art);

@@ -54,9 +54,11 @@
  * ...}, merged by name with what the source set; the evidence object
  * has, per type, {"name", "rule", "mentions"} for each entity.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "enrich.h"
 #include "wh/buf.h"
@@ -500,6 +502,35 @@ static void entities_close(void *p)
     free(ctx);
 }
 
+/* --check-config: every gazetteer exists under the data directory, and
+ * the two Debian lists read from the system are there. */
+static int entities_check(const char *arg, const struct wh_config *cfg,
+                          char *errstr, size_t errstr_size)
+{
+    static const char *const system_files[] = {WH_LEXICON_PATH,
+                                               WH_ISO3166_2_PATH};
+    size_t k;
+
+    (void)arg;
+    if (wh_enrich_check_data(cfg, NULL, 0, errstr, errstr_size) != WH_OK) {
+        return WH_EINVAL;
+    }
+    for (k = 0; k < WH_ARRAY_SIZE(gazetteers); k++) {
+        if (wh_enrich_data_check(cfg, gazetteers[k].file, errstr,
+                                 errstr_size) != WH_OK) {
+            return WH_ENOENT;
+        }
+    }
+    for (k = 0; k < WH_ARRAY_SIZE(system_files); k++) {
+        if (access(system_files[k], R_OK) != 0) {
+            snprintf(errstr, errstr_size, "%s: %s (Debian's wamerican and "
+                     "iso-codes)", system_files[k], strerror(errno));
+            return WH_ENOENT;
+        }
+    }
+    return WH_OK;
+}
+
 static void *entities_init(const char *arg, const struct wh_config *cfg,
                            char *errstr, size_t errstr_size)
 {
@@ -508,9 +539,8 @@ static void *entities_init(const char *arg, const struct wh_config *cfg,
     size_t k;
 
     (void)arg;
-    if (wh_enrich_config_int(cfg, "enrich.max_bytes", WH_ENRICH_MAX_BYTES, 256,
-                             16 << 20, &max_bytes, errstr,
-                             errstr_size) != WH_OK) {
+    if (wh_config_int(cfg, wh_enrich_config_keys, "enrich.max_bytes",
+                      &max_bytes, errstr, errstr_size) != WH_OK) {
         return NULL;
     }
     ctx = wh_xcalloc(1, sizeof(*ctx));
@@ -2388,6 +2418,8 @@ const struct wh_stage wh_enrich_entities = {
     .version = "2.0",
     .description = "people, organisations and places: capitalized names "
                    "typed from context, internal cues and gazetteers",
+    .keys = wh_enrich_config_keys,
+    .check = entities_check,
     .init = entities_init,
     .process = entities_process,
     .flush = NULL,

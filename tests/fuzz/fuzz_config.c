@@ -14,11 +14,11 @@
 #include "wh/wh.h"
 
 static const struct wh_config_key keys[] = {
-    {"name", 0, "a single value"},
-    {"source", 1, "a repeatable value"},
-    {"interval", 0, "a number"},
-    {"kafka.brokers", 0, "a kafka key"},
-    {NULL, 0, NULL},
+    WH_KEY_STR("name", NULL, "a single value"),
+    WH_KEY_LIST("source", WH_CONFIG_STRING, NULL, "a repeatable value"),
+    WH_KEY_STR("interval", NULL, "a number"),
+    WH_KEY_STR("kafka.brokers", NULL, "a kafka key"),
+    WH_KEY_END,
 };
 
 static char path[64];
