@@ -268,6 +268,10 @@ int main(int argc, char **argv)
         rc = EXIT_CONFIG;
         goto out;
     }
+    if (cli.inspect != NULL) {
+        rc = inspect_run(&cli, p.cfg, &p.set);
+        goto out;
+    }
     if (cli.check) {
         printf("%s: configuration OK (%zu sources)\n",
                cli.config_path != NULL ? cli.config_path : "command line",
