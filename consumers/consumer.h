@@ -13,12 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <time.h>
 
 #include <librdkafka/rdkafka.h>
 
 #include "settings.h"
 #include "stage.h"
+#include "wh/clock.h"
 #include "wh/config.h"
 #include "wh/metrics.h"
 #include "wh/record.h"
@@ -29,7 +29,7 @@
 #define MAX_STAGES 64 /* bits of struct work.done */
 #define POLL_MS 100
 #define ASSIGNMENT_SYNC_MS 100
-#define BACKOFF_MIN_MS 200
+#define BACKOFF_MIN_MS 200 /* held records, flushes: wh_backoff_double() */
 #define BACKOFF_MAX_MS 30000
 #define SHUTDOWN_FLUSH_TRIES 5
 #define SHUTDOWN_REBALANCE_TRIES 50 /* x POLL_MS */
@@ -146,21 +146,6 @@ struct opts {
     long timeout_s;
 };
 
-static inline int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static inline double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- cli.c: the command line ------------------------------------------ */
 
@@ -198,8 +183,6 @@ void part_finish(struct consumer *c, struct part *p, int64_t offset);
 /* Holds p->held for a retry: pauses the partition, backs off. */
 void part_hold(struct consumer *c, struct part *p, const char *tag,
                const char *reason);
-/* The next delay of an exponential backoff: 200 ms, doubling, 30 s. */
-int backoff_next(int ms);
 /* Follows the assignment: partitions we no longer own lose what we held
  * for them (their new owner reads them from the committed offset). */
 void sync_assignment(struct consumer *c);
@@ -217,8 +200,18 @@ void update_lag(struct consumer *c);
 int consumer_only(const char *prop);
 /* Creates the dead-letter producer unless dlq.topic is "off". */
 int dlq_init(struct consumer *c, char *errstr, size_t errstr_size);
-/* Sends message rkm of src_topic to the dead-letter topic. Returns WH_OK,
- * or WH_FATAL when it cannot even be queued. */
+/* The headers of a dead letter: a copy of orig (the original message's;
+ * may be NULL), then wh.dlq.reason, wh.dlq.detail, wh.dlq.stage (unless
+ * stage is NULL), wh.dlq.topic, wh.dlq.partition, wh.dlq.offset and
+ * wh.dlq.time (now, RFC 3339 UTC). The caller owns the result. */
+rd_kafka_headers_t *dlq_headers(const rd_kafka_headers_t *orig,
+                                const char *src_topic, int32_t partition,
+                                int64_t offset, const char *reason,
+                                const char *stage, const char *detail);
+/* Sends message rkm of src_topic to the dead-letter topic (dlq.topic, else
+ * <src_topic>.dlq): its key, bytes and dlq_headers(). Does nothing when
+ * dead letters are off. Returns WH_OK, or WH_FATAL (and sets c->fatal)
+ * when it cannot even be queued. */
 int dead_letter(struct consumer *c, const rd_kafka_message_t *rkm,
                 const char *src_topic, const char *reason, const char *stage,
                 const char *detail);

@@ -102,6 +102,31 @@ int dlq_init(struct consumer *c, char *errstr, size_t errstr_size)
     return rc;
 }
 
+rd_kafka_headers_t *dlq_headers(const rd_kafka_headers_t *orig,
+                                const char *src_topic, int32_t partition,
+                                int64_t offset, const char *reason,
+                                const char *stage, const char *detail)
+{
+    rd_kafka_headers_t *hdrs;
+    char num[32];
+    char now[21];
+
+    hdrs = orig != NULL ? rd_kafka_headers_copy(orig) : rd_kafka_headers_new(8);
+    rd_kafka_header_add(hdrs, "wh.dlq.reason", -1, reason, -1);
+    rd_kafka_header_add(hdrs, "wh.dlq.detail", -1, detail, -1);
+    if (stage != NULL) {
+        rd_kafka_header_add(hdrs, "wh.dlq.stage", -1, stage, -1);
+    }
+    rd_kafka_header_add(hdrs, "wh.dlq.topic", -1, src_topic, -1);
+    snprintf(num, sizeof(num), "%d", (int)partition);
+    rd_kafka_header_add(hdrs, "wh.dlq.partition", -1, num, -1);
+    snprintf(num, sizeof(num), "%lld", (long long)offset);
+    rd_kafka_header_add(hdrs, "wh.dlq.offset", -1, num, -1);
+    wh_now_rfc3339(now);
+    rd_kafka_header_add(hdrs, "wh.dlq.time", -1, now, -1);
+    return hdrs;
+}
+
 /* Sends message rkm of topic to the dead-letter topic: the original key,
  * bytes and headers, plus wh.dlq.* headers saying why. Its offset is
  * stored only once the delivery is reported (flush_all()). Returns WH_OK,
@@ -114,8 +139,6 @@ int dead_letter(struct consumer *c, const rd_kafka_message_t *rkm,
     rd_kafka_headers_t *hdrs;
     rd_kafka_resp_err_t err;
     char *topic;
-    char num[32];
-    char now[21];
     int tries;
 
     if (c->dlq_rk == NULL) {
@@ -123,23 +146,11 @@ int dead_letter(struct consumer *c, const rd_kafka_message_t *rkm,
     }
     topic = c->dlq_topic != NULL ? wh_xstrdup(c->dlq_topic)
                                  : wh_xasprintf("%s.dlq", src_topic);
-    if (rd_kafka_message_headers(rkm, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        hdrs = rd_kafka_headers_copy(orig);
-    } else {
-        hdrs = rd_kafka_headers_new(8);
+    if (rd_kafka_message_headers(rkm, &orig) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        orig = NULL;
     }
-    rd_kafka_header_add(hdrs, "wh.dlq.reason", -1, reason, -1);
-    rd_kafka_header_add(hdrs, "wh.dlq.detail", -1, detail, -1);
-    if (stage != NULL) {
-        rd_kafka_header_add(hdrs, "wh.dlq.stage", -1, stage, -1);
-    }
-    rd_kafka_header_add(hdrs, "wh.dlq.topic", -1, src_topic, -1);
-    snprintf(num, sizeof(num), "%d", (int)rkm->partition);
-    rd_kafka_header_add(hdrs, "wh.dlq.partition", -1, num, -1);
-    snprintf(num, sizeof(num), "%lld", (long long)rkm->offset);
-    rd_kafka_header_add(hdrs, "wh.dlq.offset", -1, num, -1);
-    wh_now_rfc3339(now);
-    rd_kafka_header_add(hdrs, "wh.dlq.time", -1, now, -1);
+    hdrs = dlq_headers(orig, src_topic, rkm->partition, rkm->offset, reason,
+                       stage, detail);
 
     for (tries = 0;; tries++) {
         err = rd_kafka_producev(c->dlq_rk, RD_KAFKA_V_TOPIC(topic),

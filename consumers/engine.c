@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "consumer.h"
+#include "wh/backoff.h"
 #include "wh/log.h"
 #include "wh/wh.h"
 
@@ -58,6 +59,24 @@ void pends_clear(struct consumer *c)
     c->npends = 0;
 }
 
+/* Logs a stage's answer about the held record of p: a refusal for good
+ * (WH_REJECT, a warning) or a failure that stops the daemon (anything
+ * else, an error; sets c->fatal). */
+static void stage_said(struct consumer *c, const struct part *p,
+                       const struct inst *in, int rc, const char *errstr)
+{
+    long long offset = (long long)p->held.rkm->offset;
+
+    if (rc == WH_REJECT) {
+        wh_warn(in->tag, "%s [%d] @ %lld: rejected: %s", p->topic,
+                (int)p->partition, offset, errstr);
+        return;
+    }
+    wh_err(in->tag, "%s [%d] @ %lld: %s: %s", p->topic, (int)p->partition,
+           offset, wh_strerror(rc), errstr);
+    c->fatal = 1;
+}
+
 /* Takes p->held through the stages it has not been through yet. */
 static void advance(struct consumer *c, struct part *p)
 {
@@ -93,8 +112,7 @@ static void advance(struct consumer *c, struct part *p)
             part_finish(c, p, offset);
             return;
         } else if (rc == WH_REJECT) {
-            wh_warn(in->tag, "%s [%d] @ %lld: rejected: %s", p->topic,
-                    (int)p->partition, (long long)offset, errstr);
+            stage_said(c, p, in, rc, errstr);
             c->n_rejected++;
             if (dead_letter(c, w->rkm, p->topic, "rejected", in->tag, errstr) ==
                 WH_OK) {
@@ -105,10 +123,7 @@ static void advance(struct consumer *c, struct part *p)
             part_hold(c, p, in->tag, errstr);
             return;
         } else {
-            wh_err(in->tag, "%s [%d] @ %lld: %s: %s", p->topic,
-                   (int)p->partition, (long long)offset, wh_strerror(rc),
-                   errstr);
-            c->fatal = 1;
+            stage_said(c, p, in, rc, errstr);
             return;
         }
     }
@@ -122,10 +137,10 @@ static void advance(struct consumer *c, struct part *p)
         }
         errstr[0] = '\0';
         c->cur_tag = in->tag;
-        t0 = c->reg != NULL ? now_s() : 0;
+        t0 = c->reg != NULL ? wh_now_s() : 0;
         rc = in->st->process(in->ctx, w->rec, &meta, errstr, sizeof(errstr));
         if (c->reg != NULL) {
-            wh_metrics_observe(in->m_latency, now_s() - t0);
+            wh_metrics_observe(in->m_latency, wh_now_s() - t0);
         }
         c->cur_tag = NULL;
         count_outcome(in, rc);
@@ -135,8 +150,7 @@ static void advance(struct consumer *c, struct part *p)
         if (rc == WH_OK || rc == WH_DROP) {
             w->done |= (uint64_t)1 << i;
         } else if (rc == WH_REJECT) {
-            wh_warn(in->tag, "%s [%d] @ %lld: rejected: %s", p->topic,
-                    (int)p->partition, (long long)offset, errstr);
+            stage_said(c, p, in, rc, errstr);
             if (!w->rejected && dead_letter(c, w->rkm, p->topic, "rejected",
                                             in->tag, errstr) != WH_OK) {
                 return;
@@ -149,10 +163,7 @@ static void advance(struct consumer *c, struct part *p)
                 snprintf(retry_reason, sizeof(retry_reason), "%s", errstr);
             }
         } else {
-            wh_err(in->tag, "%s [%d] @ %lld: %s: %s", p->topic,
-                   (int)p->partition, (long long)offset, wh_strerror(rc),
-                   errstr);
-            c->fatal = 1;
+            stage_said(c, p, in, rc, errstr);
             return;
         }
     }
@@ -253,10 +264,10 @@ int flush_all(struct consumer *c)
         }
         errstr[0] = '\0';
         c->cur_tag = in->tag;
-        t0 = c->reg != NULL ? now_s() : 0;
+        t0 = c->reg != NULL ? wh_now_s() : 0;
         rc = in->st->flush(in->ctx, errstr, sizeof(errstr));
         if (c->reg != NULL) {
-            wh_metrics_observe(in->m_latency, now_s() - t0);
+            wh_metrics_observe(in->m_latency, wh_now_s() - t0);
         }
         c->cur_tag = NULL;
         if (c->fatal) {
@@ -290,8 +301,9 @@ int flush_all(struct consumer *c)
         return WH_FATAL;
     }
     if (retry) {
-        c->flush_backoff_ms = backoff_next(c->flush_backoff_ms);
-        c->flush_retry_at = now_ms() + c->flush_backoff_ms;
+        c->flush_backoff_ms = (int)wh_backoff_double(
+            c->flush_backoff_ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
+        c->flush_retry_at = wh_now_ms() + c->flush_backoff_ms;
         wh_warn(TAG,
                 "%zu record(s) wait for the sinks; offsets not stored; "
                 "retry in %d ms",
@@ -299,8 +311,9 @@ int flush_all(struct consumer *c)
         return WH_RETRY;
     }
     if (c->dlq_outstanding > 0) {
-        c->flush_backoff_ms = backoff_next(c->flush_backoff_ms);
-        c->flush_retry_at = now_ms() + c->flush_backoff_ms;
+        c->flush_backoff_ms = (int)wh_backoff_double(
+            c->flush_backoff_ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
+        c->flush_retry_at = wh_now_ms() + c->flush_backoff_ms;
         wh_warn("dlq", "%ld dead letter(s) not yet delivered; retry in %d ms",
                 c->dlq_outstanding, c->flush_backoff_ms);
         return WH_RETRY;
@@ -338,7 +351,7 @@ int flush_all(struct consumer *c)
     }
     rd_kafka_topic_partition_list_destroy(list);
     if (c->pending > 0) {
-        c->progress_at = now_ms();
+        c->progress_at = wh_now_ms();
     }
     c->pending = 0;
     pends_clear(c);

@@ -76,7 +76,7 @@ static void send_status(const struct consumer *c)
 /* The main loop. Returns the exit status. */
 static int run(struct consumer *c, const struct opts *o)
 {
-    int64_t start = now_ms();
+    int64_t start = wh_now_ms();
     int64_t last_sync = 0;
     int64_t last_lag = 0;
     int64_t last_check = 0;
@@ -89,13 +89,13 @@ static int run(struct consumer *c, const struct opts *o)
     c->progress_at = start;
     if (c->srv != NULL) {
         wh_daemon_broker_check(c->rk, TAG);
-        last_check = now_ms();
+        last_check = wh_now_ms();
     }
     wh_daemon_set_running(1);
     (void)wh_notify_ready();
     while (wh_daemon_stop_signal() == 0 && !c->fatal) {
         rd_kafka_message_t *rkm;
-        int64_t now = now_ms();
+        int64_t now = wh_now_ms();
 
         retry_held(c, now);
         if (c->dlq_rk != NULL) {
@@ -119,7 +119,7 @@ static int run(struct consumer *c, const struct opts *o)
             c->fatal = 1;
             break;
         }
-        now = now_ms();
+        now = wh_now_ms();
         if (now - last_sync >= ASSIGNMENT_SYNC_MS) {
             sync_assignment(c);
             last_sync = now;
@@ -128,7 +128,7 @@ static int run(struct consumer *c, const struct opts *o)
         if (c->fatal) {
             break;
         }
-        now = now_ms();
+        now = wh_now_ms();
         /* Watchdog rule (wh/notify.h): the poll returned and either
          * nothing waits for a sink or something moved since the last
          * ping. A consumer stuck on a sink stops pinging. */
@@ -149,7 +149,7 @@ static int run(struct consumer *c, const struct opts *o)
         }
         if (c->srv != NULL && now - last_check >= BROKER_CHECK_MS) {
             wh_daemon_broker_check(c->rk, TAG);
-            last_check = now_ms();
+            last_check = wh_now_ms();
         }
         if (wh_daemon_reload_requested()) {
             reload(c, o);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "consumer.h"
+#include "wh/backoff.h"
 #include "wh/log.h"
 #include "wh/wh.h"
 
@@ -88,11 +89,11 @@ static void part_reread(struct consumer *c, struct part *p)
  * may be stored with the next successful flush. */
 void part_finish(struct consumer *c, struct part *p, int64_t offset)
 {
-    c->progress_at = now_ms();
+    c->progress_at = wh_now_ms();
     p->next = offset + 1;
     p->dirty = 1;
     if (c->pending == 0) {
-        c->first_pending_at = now_ms();
+        c->first_pending_at = wh_now_ms();
     }
     c->pending++;
     work_clear(&p->held);
@@ -105,23 +106,15 @@ void part_finish(struct consumer *c, struct part *p, int64_t offset)
     }
 }
 
-/* The next delay of an exponential backoff: 200 ms, doubling, 30 s. */
-int backoff_next(int ms)
-{
-    if (ms == 0) {
-        return BACKOFF_MIN_MS;
-    }
-    return ms >= BACKOFF_MAX_MS / 2 ? BACKOFF_MAX_MS : ms * 2;
-}
-
 void part_hold(struct consumer *c, struct part *p, const char *tag,
                const char *reason)
 {
     if (!p->paused) {
         part_pause(c, p, 1);
     }
-    p->backoff_ms = backoff_next(p->backoff_ms);
-    p->retry_at = now_ms() + p->backoff_ms;
+    p->backoff_ms =
+        (int)wh_backoff_double(p->backoff_ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
+    p->retry_at = wh_now_ms() + p->backoff_ms;
     wh_warn(tag, "%s [%d] @ %lld: %s; partition paused, retry in %d ms",
             p->topic, (int)p->partition, (long long)p->held.rkm->offset, reason,
             p->backoff_ms);

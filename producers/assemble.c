@@ -39,6 +39,23 @@ static void fill(struct wh_record *rec, char **field, const char *value,
     }
 }
 
+/* The array member name of rec->extra (both created when missing),
+ * borrowed. */
+static json_t *extra_array(struct wh_record *rec, const char *name)
+{
+    json_t *a;
+
+    if (rec->extra == NULL) {
+        rec->extra = json_object();
+    }
+    a = json_object_get(rec->extra, name);
+    if (!json_is_array(a)) {
+        a = json_array();
+        json_object_set_new(rec->extra, name, a);
+    }
+    return a;
+}
+
 /* Adds the feed's categories to ninjs "subjects" ({"name": ...}), skipping
  * names already there. */
 static void merge_categories(struct wh_record *rec,
@@ -52,14 +69,7 @@ static void merge_categories(struct wh_record *rec,
     if (it->ncategories == 0) {
         return;
     }
-    if (rec->extra == NULL) {
-        rec->extra = json_object();
-    }
-    subjects = json_object_get(rec->extra, "subjects");
-    if (!json_is_array(subjects)) {
-        subjects = json_array();
-        json_object_set_new(rec->extra, "subjects", subjects);
-    }
+    subjects = extra_array(rec, "subjects");
     had = json_array_size(subjects);
     for (i = 0; i < it->ncategories; i++) {
         size_t j;
@@ -96,14 +106,7 @@ static void merge_enclosure(struct wh_record *rec,
     if (it->enclosure_url == NULL) {
         return;
     }
-    if (rec->extra == NULL) {
-        rec->extra = json_object();
-    }
-    assoc = json_object_get(rec->extra, "associations");
-    if (!json_is_array(assoc)) {
-        assoc = json_array();
-        json_object_set_new(rec->extra, "associations", assoc);
-    }
+    assoc = extra_array(rec, "associations");
     rendition =
         json_pack("{s:s, s:s}", "name", "original", "href", it->enclosure_url);
     if (it->enclosure_type != NULL) {

@@ -113,7 +113,7 @@ static int produce(struct producer *p, struct source *src, const char *id,
 {
     struct delivery *d;
     char *payload;
-    long long deadline = now_ms() + p->set.queue_full_timeout_ms;
+    long long deadline = wh_now_ms() + p->set.queue_full_timeout_ms;
     rd_kafka_resp_err_t err;
 
     WH_ASSERT(rec->uri != NULL);
@@ -141,7 +141,7 @@ static int produce(struct producer *p, struct source *src, const char *id,
             }
         }
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL ||
-            wh_daemon_stop_signal() != 0 || now_ms() >= deadline) {
+            wh_daemon_stop_signal() != 0 || wh_now_ms() >= deadline) {
             break;
         }
         /* Delivery reports free room; the fetcher waits meanwhile (its

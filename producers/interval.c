@@ -32,21 +32,12 @@ long long interval_resume(long long stored_ms, long long interval_ms,
                                                            : interval_ms;
 }
 
-/* xorshift64: jitter needs no quality, only spread. */
-static uint64_t next_rand(uint64_t *rng)
-{
-    *rng ^= *rng << 13;
-    *rng ^= *rng >> 7;
-    *rng ^= *rng << 17;
-    return *rng;
-}
-
-long long interval_jitter(uint64_t *rng, long long ms, long long pct)
+long long interval_jitter(struct wh_prng *rng, long long ms, long long pct)
 {
     long long span = ms * pct / 100;
 
     if (span <= 0) {
         return ms;
     }
-    return ms - span + (long long)(next_rand(rng) % (uint64_t)(2 * span + 1));
+    return ms - span + (long long)wh_prng_below(rng, (uint64_t)(2 * span + 1));
 }

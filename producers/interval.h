@@ -7,7 +7,7 @@
 #ifndef WH_PRODUCER_INTERVAL_H
 #define WH_PRODUCER_INTERVAL_H
 
-#include <stdint.h>
+#include "wh/prng.h"
 
 /* The longest interval of a source: poll.max_interval_ms, or the source's
  * own interval_ms when that is longer. */
@@ -24,8 +24,8 @@ long long interval_next(long long cur_ms, int had_new, long long interval_ms,
 long long interval_resume(long long stored_ms, long long interval_ms,
                           long long cap_ms);
 
-/* ms spread by +-pct percent, drawn from the xorshift64 state *rng
- * (never 0). ms itself when the spread is under 1 ms. */
-long long interval_jitter(uint64_t *rng, long long ms, long long pct);
+/* ms spread by +-pct percent, drawn from rng. ms itself when the spread
+ * is under 1 ms. */
+long long interval_jitter(struct wh_prng *rng, long long ms, long long pct);
 
 #endif

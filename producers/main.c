@@ -34,8 +34,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "extract/extract.h"
 #include "producer.h"
@@ -171,7 +169,7 @@ static int run(struct producer *p)
     }
     if (p->srv != NULL) {
         wh_daemon_broker_check(p->rk, TAG);
-        last_check = now_ms();
+        last_check = wh_now_ms();
     }
     for (src = p->set.sources; src != NULL; src = src->next) {
         source_activate(p, src);
@@ -188,7 +186,7 @@ static int run(struct producer *p)
         if (wh_kafka_fatal()) {
             break;
         }
-        t = now_ms();
+        t = wh_now_ms();
         /* The turn returned with the fetcher driven and the delivery
          * reports served: progress, under the watchdog rule. */
         if (wd_ms == 0 || t - last_wd >= wd_ms) {
@@ -201,7 +199,7 @@ static int run(struct producer *p)
         }
         if (p->srv != NULL && t - last_check >= 10000) {
             wh_daemon_broker_check(p->rk, TAG);
-            last_check = now_ms();
+            last_check = wh_now_ms();
         }
         if (p->cli->once && once_done(p)) {
             break;
@@ -256,10 +254,7 @@ int main(int argc, char **argv)
     memset(&p, 0, sizeof(p));
     p.cli = &cli;
     p.flags = flags;
-    p.rng = (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid();
-    if (p.rng == 0) {
-        p.rng = 1;
-    }
+    wh_prng_seed(&p.rng, wh_prng_entropy());
     rc = parse_args(argc, argv, &cli, flags);
     if (rc != WH_OK) {
         rc = rc == 1 ? 0 : EXIT_CONFIG;

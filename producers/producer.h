@@ -12,15 +12,16 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <strings.h>
-#include <time.h>
 
-#include "backoff.h"
 #include "fetcher.h"
 #include "sources/source.h"
 #include "state.h"
+#include "wh/backoff.h"
+#include "wh/clock.h"
 #include "wh/config.h"
 #include "wh/kafka.h"
 #include "wh/metrics.h"
+#include "wh/prng.h"
 #include "wh/record.h"
 
 #define TAG "producer"
@@ -162,7 +163,7 @@ struct producer {
     struct job *all;    /* every live job */
     size_t outstanding; /* produced, delivery report not yet served */
     int purging;        /* delivery reports now are purged records */
-    uint64_t rng;       /* jitter */
+    struct wh_prng rng; /* jitter */
 };
 
 /* Non-zero for an http:// or https:// URL. */
@@ -176,15 +177,6 @@ static inline int is_http(const char *url)
 static inline int is_file(const char *url)
 {
     return strncasecmp(url, "file://", 7) == 0;
-}
-
-/* Monotonic milliseconds. */
-static inline long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- settings.c: configuration keys and the settings they make ---------- */

@@ -23,7 +23,7 @@ void source_activate(struct producer *p, struct source *src)
     /* A source that rarely changes keeps its longer interval across
      * restarts; its first round is still due at once. */
     src->cur_ms = interval_resume(stored, src->interval_ms, cap);
-    src->due = now_ms();
+    src->due = wh_now_ms();
     wh_backoff_init(&src->bo, (long)p->set.retry_min_ms, (long)cap,
                     wh_hash64(src->url, strlen(src->url)));
 }

@@ -472,7 +472,7 @@ static void round_end(struct producer *p, struct source *src)
         delay = interval_jitter(&p->rng, src->cur_ms, p->set.jitter_pct);
         wh_debug(src->tag, "next poll in %.1f s", (double)delay / 1000.0);
     }
-    src->due = now_ms() + delay;
+    src->due = wh_now_ms() + delay;
 }
 
 /* Handles the result of job, then frees it. */
@@ -537,7 +537,7 @@ static void round_start(struct producer *p, struct source *src)
  * (capped at 1000). */
 long long start_due(struct producer *p)
 {
-    long long t = now_ms();
+    long long t = wh_now_ms();
     long long next = 1000;
     struct source *src;
 
