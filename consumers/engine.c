@@ -101,6 +101,9 @@ static void advance(struct consumer *c, struct part *p)
         if (in->st->type == WH_STAGE_DEDUP) {
             count_decision(c->reg, w->rec, rc);
         }
+        if (rc != WH_RETRY && in->down) {
+            dep_report(c, in, 1, NULL);
+        }
         if (rc == WH_OK) {
             w->pos++;
         } else if (rc == WH_DROP) {
@@ -120,6 +123,7 @@ static void advance(struct consumer *c, struct part *p)
             }
             return;
         } else if (rc == WH_RETRY) {
+            dep_report(c, in, 0, errstr);
             part_hold(c, p, in->tag, errstr);
             return;
         } else {
@@ -147,6 +151,9 @@ static void advance(struct consumer *c, struct part *p)
         if (c->fatal) {
             return;
         }
+        if (rc != WH_RETRY && in->down) {
+            dep_report(c, in, 1, NULL);
+        }
         if (rc == WH_OK || rc == WH_DROP) {
             w->done |= (uint64_t)1 << i;
         } else if (rc == WH_REJECT) {
@@ -158,6 +165,7 @@ static void advance(struct consumer *c, struct part *p)
             w->rejected = 1;
             w->done |= (uint64_t)1 << i;
         } else if (rc == WH_RETRY) {
+            dep_report(c, in, 0, errstr);
             if (retry_tag == NULL) {
                 retry_tag = in->tag;
                 snprintf(retry_reason, sizeof(retry_reason), "%s", errstr);
@@ -273,6 +281,9 @@ int flush_all(struct consumer *c)
         if (c->fatal) {
             return WH_FATAL; /* a dead letter could not be queued */
         }
+        if (rc != WH_RETRY && in->down) {
+            dep_report(c, in, 1, NULL);
+        }
         if (rc == WH_OK || rc == WH_DROP) {
             continue;
         }
@@ -284,8 +295,10 @@ int flush_all(struct consumer *c)
             continue;
         }
         if (rc == WH_RETRY) {
-            /* Flush the other stages anyway: they may make progress. */
-            wh_warn(in->tag, "flush: %s", errstr);
+            /* Flush the other stages anyway: they may make progress.
+             * The outage is logged once, as a change of state. */
+            wh_debug(in->tag, "flush: %s", errstr);
+            dep_report(c, in, 0, errstr);
             retry = 1;
             continue;
         }
@@ -301,10 +314,12 @@ int flush_all(struct consumer *c)
         return WH_FATAL;
     }
     if (retry) {
+        int first = c->flush_backoff_ms == 0;
+
         c->flush_backoff_ms = (int)wh_backoff_double(
             c->flush_backoff_ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
         c->flush_retry_at = wh_now_ms() + c->flush_backoff_ms;
-        wh_warn(TAG,
+        wh_log(first ? WH_LOG_WARNING : WH_LOG_DEBUG, TAG,
                 "%zu record(s) wait for the sinks; offsets not stored; "
                 "retry in %d ms",
                 c->pending, c->flush_backoff_ms);

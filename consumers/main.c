@@ -67,6 +67,14 @@
 
 static void send_status(const struct consumer *c)
 {
+    char waiting[128];
+
+    if (dep_waiting(c, waiting, sizeof(waiting))) {
+        (void)wh_notify_status("%s; %zu partition(s); records in %llu, "
+                               "written %llu",
+                               waiting, c->nassigned, c->n_in, c->n_written);
+        return;
+    }
     (void)wh_notify_status("%zu partition(s); records in %llu, written %llu, "
                            "duplicates %llu, dead-lettered %llu%s",
                            c->nassigned, c->n_in, c->n_written, c->n_dup,
@@ -82,6 +90,8 @@ static int run(struct consumer *c, const struct opts *o)
     int64_t last_check = 0;
     int64_t last_status = 0;
     int64_t last_wd = 0;
+    int64_t last_probe = 0;
+    size_t lag_assigned = 0;
     int64_t wd_ms = (int64_t)(wh_notify_watchdog_usec() / 4000);
     long timeout_s = o->timeout_s;
     int warned_wait = 0;
@@ -129,23 +139,31 @@ static int run(struct consumer *c, const struct opts *o)
             break;
         }
         now = wh_now_ms();
-        /* Watchdog rule (wh/notify.h): the poll returned and either
-         * nothing waits for a sink or something moved since the last
-         * ping. A consumer stuck on a sink stops pinging. */
-        if ((!stuck(c) || c->progress_at > last_wd) &&
-            (wd_ms == 0 || now - last_wd >= wd_ms)) {
-            if (wd_ms > 0) {
-                (void)wh_notify_watchdog();
-            }
+        if (now - last_probe >= PROBE_EVERY_MS) {
+            deps_probe(c);
+            last_probe = wh_now_ms();
+        }
+        /* Watchdog rule (wh/notify.h): the loop turned. An outage (a
+         * sink down, records held) does not stop the pings; a call that
+         * never returns, past its own timeouts, does. */
+        wh_daemon_heartbeat();
+        if (wd_ms > 0 && now - last_wd >= (wd_ms < WATCHDOG_EVERY_MS
+                                               ? wd_ms
+                                               : WATCHDOG_EVERY_MS)) {
+            (void)wh_notify_watchdog();
             last_wd = now;
         }
-        if (now - last_status >= STATUS_EVERY_MS) {
+        if (c->status_due || now - last_status >= STATUS_EVERY_MS) {
             send_status(c);
             last_status = now;
+            c->status_due = 0;
         }
-        if (c->reg != NULL && now - last_lag >= LAG_EVERY_MS) {
+        /* Lag from the moment a partition is assigned. */
+        if (c->reg != NULL &&
+            (now - last_lag >= LAG_EVERY_MS || c->nassigned != lag_assigned)) {
             update_lag(c);
-            last_lag = now;
+            lag_assigned = c->nassigned;
+            last_lag = wh_now_ms();
         }
         if (c->srv != NULL && now - last_check >= BROKER_CHECK_MS) {
             wh_daemon_broker_check(c->rk, TAG);
@@ -323,7 +341,8 @@ int main(int argc, char **argv)
         /* Before the stages, so a bad or busy address stops start-up at
          * once; /healthz answers 503 until the main loop runs. */
         c.reg = wh_metrics_new();
-        c.srv = wh_metrics_server_start(c.reg, metrics, wh_daemon_health, &c,
+        c.srv = wh_metrics_server_start(c.reg, metrics, wh_daemon_health,
+                                        wh_daemon_live, &c,
                                         errstr, sizeof(errstr));
         if (c.srv == NULL) {
             wh_err(TAG, "%s", errstr);

@@ -290,7 +290,7 @@ int main(int argc, char **argv)
         /* Before Kafka: a bad or busy address stops the start-up. */
         p.reg = wh_metrics_new();
         p.srv = wh_metrics_server_start(p.reg, p.set.metrics, wh_daemon_health,
-                                        &p, errstr, sizeof(errstr));
+                                        wh_daemon_live, &p, errstr, sizeof(errstr));
         if (p.srv == NULL) {
             wh_err(TAG, "%s", errstr);
             rc = EXIT_CONFIG;
