@@ -188,6 +188,50 @@ static void advance(struct consumer *c, struct part *p)
     part_finish(c, p, offset);
 }
 
+/* Parses the message into p->held.rec and checks it strictly
+ * (wh_record_check()): a record that fails is a dead letter
+ * "invalid_record" with the first failing field in its detail, and
+ * reaches no stage. Returns WH_OK (p->held.rec set), WH_DROP (failed the
+ * check: handled) or WH_EINVAL (not a record: errstr says why). */
+static int read_record(struct consumer *c, struct part *p,
+                       rd_kafka_message_t *rkm, const char *topic,
+                       char *errstr, size_t errstr_size)
+{
+    char field[128];
+    char why[384];
+    char detail[520];
+    json_error_t jerr;
+    json_t *doc;
+    int rc;
+
+    doc = json_loadb(rkm->payload, rkm->len, JSON_REJECT_DUPLICATES, &jerr);
+    if (doc == NULL) {
+        snprintf(errstr, errstr_size, "%d:%d: %s", jerr.line, jerr.column,
+                 jerr.text);
+        return WH_EINVAL;
+    }
+    rc = wh_record_check(doc, field, sizeof(field), why, sizeof(why));
+    if (rc == WH_OK) {
+        p->held.rec = wh_record_from_json(doc, errstr, errstr_size);
+        if (p->held.rec != NULL) {
+            wh_record_mark_filled(p->held.rec, doc);
+        }
+        json_decref(doc);
+        return p->held.rec != NULL ? WH_OK : WH_EINVAL;
+    }
+    json_decref(doc);
+    snprintf(detail, sizeof(detail), "%s: %s", field, why);
+    wh_warn(TAG, "%s [%d] @ %lld: not a record, skipped (invalid_record): %s",
+            topic,
+            (int)rkm->partition, (long long)rkm->offset, detail);
+    c->n_bad++;
+    wh_metrics_inc(c->m_in_bad);
+    if (dead_letter(c, rkm, topic, "invalid_record", NULL, detail) == WH_OK) {
+        part_finish(c, p, rkm->offset);
+    }
+    return WH_DROP;
+}
+
 void handle_message(struct consumer *c, rd_kafka_message_t *rkm)
 {
     const char *topic = rd_kafka_topic_name(rkm->rkt);
@@ -213,10 +257,9 @@ void handle_message(struct consumer *c, rd_kafka_message_t *rkm)
     p->held.token = ++c->next_token;
     if (rkm->payload == NULL || rkm->len == 0) {
         snprintf(errstr, sizeof(errstr), "empty message");
-    } else {
-        errstr[0] = '\0';
-        p->held.rec =
-            wh_record_parse(rkm->payload, rkm->len, errstr, sizeof(errstr));
+    } else if (read_record(c, p, rkm, topic, errstr, sizeof(errstr)) ==
+               WH_DROP) {
+        return; /* dead-lettered as invalid_record */
     }
     if (p->held.rec == NULL) {
         wh_warn(TAG, "%s [%d] @ %lld: not a record, skipped: %s", topic,
