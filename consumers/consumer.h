@@ -57,6 +57,7 @@ struct inst {
     time_t down_since;
     int64_t down_at_ms;
     char since[16];
+    struct wh_metric *m_up; /* wirehose_dependency_up */
 };
 
 /* A record on its way through the stages. */

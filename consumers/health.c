@@ -27,6 +27,17 @@ static void dep_name(const struct inst *in, char *out, size_t out_size)
     }
 }
 
+/* wirehose_dependency_up{dependency=tag} of a stage (sinks and dedup
+ * stages: what waits on a server or a store). */
+static void dep_gauge(const struct consumer *c, struct inst *in)
+{
+    if (in->m_up == NULL && c->reg != NULL) {
+        in->m_up = wh_metrics_get(c->reg, WH_M_DEP_UP,
+                                  WH_METRICS_LABELS(in->tag));
+    }
+    wh_metrics_set(in->m_up, in->down ? 0 : 1);
+}
+
 void dep_report(struct consumer *c, struct inst *in, int up,
                 const char *reason)
 {
@@ -42,6 +53,7 @@ void dep_report(struct consumer *c, struct inst *in, int up,
             wh_daemon_set_problem(in->tag, NULL);
             c->status_due = 1;
         }
+        dep_gauge(c, in);
         return;
     }
     if (!in->down) {
@@ -57,6 +69,7 @@ void dep_report(struct consumer *c, struct inst *in, int up,
     snprintf(line, sizeof(line), "%s unreachable since %s: %s", name,
              in->since, reason);
     wh_daemon_set_problem(in->tag, line);
+    dep_gauge(c, in);
 }
 
 void deps_probe(struct consumer *c)
@@ -69,6 +82,9 @@ void deps_probe(struct consumer *c)
         int rc;
 
         if (in->st->probe == NULL) {
+            if (in->st->type != WH_STAGE_ENRICH) {
+                dep_gauge(c, in); /* its process() and flush() tell */
+            }
             continue;
         }
         errstr[0] = '\0';

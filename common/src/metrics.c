@@ -101,7 +101,9 @@ static const struct wh_metrics_family std_families[] = {
      .labels = {"source", "field", NULL}},
     {.name = WH_M_LAG,
      .type = WH_METRICS_GAUGE,
-     .help = "Messages between the committed offset and the high watermark.",
+     .help = "Records not yet processed: the partition's high watermark "
+             "minus the group's committed offset (the low watermark while "
+             "the group has none).",
      .labels = {"topic", "partition", NULL}},
     {.name = WH_M_SINK_LATENCY,
      .type = WH_METRICS_HISTOGRAM,
@@ -113,6 +115,11 @@ static const struct wh_metrics_family std_families[] = {
      .type = WH_METRICS_COUNTER,
      .help = "Records sent to the dead-letter topic, by reason.",
      .labels = {"reason", NULL}},
+    {.name = WH_M_DEP_UP,
+     .type = WH_METRICS_GAUGE,
+     .help = "1 while a dependency (a sink's server, the dedup store) "
+             "answers, 0 while it is down.",
+     .labels = {"dependency", NULL}},
 };
 
 /* ---- names and families ------------------------------------------------- */

@@ -22,6 +22,7 @@
  *       "byline", "body", "headline", ... The fill rate is this divided by
  *       wirehose_records_total{stage="extract",outcome="ok"}.
  *   WH_M_LAG          wirehose_consumer_lag{topic,partition}       gauge
+ *   WH_M_DEP_UP       wirehose_dependency_up{dependency}           gauge
  *       high watermark minus committed offset, in messages.
  *   WH_M_SINK_LATENCY wirehose_sink_latency_seconds{sink}          histogram
  *       time a sink took to hold a record (or a batch), in seconds.
@@ -71,6 +72,7 @@
 #define WH_M_LAG "wirehose_consumer_lag"
 #define WH_M_SINK_LATENCY "wirehose_sink_latency_seconds"
 #define WH_M_DEAD_LETTERS "wirehose_dead_letters_total"
+#define WH_M_DEP_UP "wirehose_dependency_up"
 
 #define WH_METRICS_COUNTER 1
 #define WH_METRICS_GAUGE 2
