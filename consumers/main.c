@@ -24,17 +24,24 @@
  * wirehose_dedup_decisions_total{decision} (new, duplicate = a copy of
  * another uri, update = a new version, repeat = same uri and body,
  * dropped, skipped, error); wirehose_consumer_lag{topic,partition} (the
- * high watermark librdkafka last saw minus the position, every few
- * seconds, no broker round trip); wirehose_sink_latency_seconds{sink}
- * (each process() and each flush() call of a sink);
- * wirehose_dead_letters_total{reason}. /healthz answers 200 while the
- * main loop runs and a metadata request reaches the brokers.
+ * high watermark minus the group's committed offset, asked of the
+ * brokers every few seconds and at each assignment change);
+ * wirehose_sink_latency_seconds{sink} (each process() and each flush()
+ * call of a sink); wirehose_dead_letters_total{reason};
+ * wirehose_dependency_up{dependency}. /healthz answers 200 only while the
+ * loop is alive, the brokers answer and no sink or store is down (one
+ * line per reason otherwise); /livez while the loop turns.
  *
- * systemd: READY once subscribed, STATUS every few seconds, WATCHDOG only
- * after a loop turn that returned from the poll with nothing waiting or
- * with progress since the last ping, STOPPING on SIGTERM. SIGHUP reads
- * the configuration again and applies log.level, flush.records and
- * flush.ms; any other key that changed is named as needing a restart.
+ * A dependency down - at start-up too - is an outage (health.c): the
+ * stage answers WH_RETRY or its probe fails, the partition is paused and
+ * retried with backoff, the change of state is logged once.
+ *
+ * systemd: READY once subscribed, STATUS every few seconds and on each
+ * change of what it waits for, WATCHDOG after every loop turn (an outage
+ * does not stop it; a call that never returns does), STOPPING on SIGTERM.
+ * SIGHUP reads the configuration again and applies log.level,
+ * flush.records and flush.ms; any other key that changed is named as
+ * needing a restart.
  *
  * Everything runs on the main thread; the signal handlers only set a flag
  * (the metrics server has its own thread and reads only the registry and
@@ -44,7 +51,8 @@
  * and settings.c (command line, keys and their checks), pipeline.c (the
  * stages set up for the run), engine.c (records through the stages,
  * offsets after flushes), partitions.c (pause, retry, assignment, lag),
- * dlq.c (the dead-letter path), reload.c (SIGHUP); consumer.h is what
+ * dlq.c (the dead-letter path), health.c (what it waits for), reload.c
+ * (SIGHUP); consumer.h is what
  * they share.
  */
 #include <signal.h>
