@@ -156,7 +156,6 @@ struct opts {
     long timeout_s;
 };
 
-
 /* ---- cli.c: the command line ------------------------------------------ */
 
 /* Returns 0 to go on, 1 when --help was printed, 2 on a usage error. */

@@ -25,6 +25,7 @@
 
 #include "settings.h"
 #include "wh/cli.h"
+#include "wh/clock.h"
 #include "wh/config.h"
 #include "wh/daemon.h"
 #include "wh/date.h"
@@ -75,14 +76,6 @@ static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig)
 {
     stop_signal = sig;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void usage(FILE *fp)
@@ -220,7 +213,7 @@ static int read_one(rd_kafka_t *rk, const char *topic, int32_t partition,
 {
     rd_kafka_topic_partition_list_t *list;
     rd_kafka_resp_err_t err;
-    int64_t deadline = now_ms() + TIMEOUT_MS;
+    int64_t deadline = wh_now_ms() + TIMEOUT_MS;
     int rc = WH_ETIMEDOUT;
 
     *got = -1;
@@ -234,7 +227,7 @@ static int read_one(rd_kafka_t *rk, const char *topic, int32_t partition,
         snprintf(errstr, errstr_size, "assign: %s", rd_kafka_err2str(err));
         return WH_EIO;
     }
-    while (now_ms() < deadline && stop_signal == 0) {
+    while (wh_now_ms() < deadline && stop_signal == 0) {
         rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, 200);
 
         if (rkm == NULL) {
@@ -530,7 +523,7 @@ static rd_kafka_resp_err_t commit_as_member(
     rd_kafka_topic_partition_list_t *sub;
     rd_kafka_resp_err_t err;
     rd_kafka_t *rk;
-    int64_t deadline = now_ms() + (int64_t)timeout_s * 1000;
+    int64_t deadline = wh_now_ms() + (int64_t)timeout_s * 1000;
 
     rk = wh_kafka_consumer_new(cfg, group, errstr, errstr_size);
     if (rk == NULL) {
@@ -546,7 +539,7 @@ static rd_kafka_resp_err_t commit_as_member(
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         err = RD_KAFKA_RESP_ERR__TIMED_OUT;
     }
-    while (err == RD_KAFKA_RESP_ERR__TIMED_OUT && now_ms() < deadline &&
+    while (err == RD_KAFKA_RESP_ERR__TIMED_OUT && wh_now_ms() < deadline &&
            stop_signal == 0) {
         rd_kafka_topic_partition_list_t *owned = NULL;
         rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, 200);

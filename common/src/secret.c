@@ -5,9 +5,12 @@
 #include "wh/secret.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "wh/buf.h"
 #include "wh/wh.h"
@@ -18,13 +21,28 @@
 static int read_secret_file(const char *path, char **out, char *errstr,
                             size_t errstr_size)
 {
-    FILE *fp = fopen(path, "r");
+    /* O_NONBLOCK: a FIFO named by mistake must not hang the daemon; only
+     * a regular file is read. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    FILE *fp;
     char *buf;
     size_t n;
     int rc = WH_OK;
 
+    if (fd < 0) {
+        snprintf(errstr, errstr_size, "${file:%s}: %s", path, strerror(errno));
+        return WH_EIO;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(errstr, errstr_size, "${file:%s}: not a regular file", path);
+        close(fd);
+        return WH_EINVAL;
+    }
+    fp = fdopen(fd, "r");
     if (fp == NULL) {
         snprintf(errstr, errstr_size, "${file:%s}: %s", path, strerror(errno));
+        close(fd);
         return WH_EIO;
     }
     buf = wh_xmalloc(SECRET_FILE_MAX + 1);

@@ -22,7 +22,8 @@ hba=$PGHOST_DIR/data/pg_hba.conf
 {
     echo "local all wh_secret scram-sha-256"
     cat "$hba"
-} >"$WORK/hba" && cat "$WORK/hba" >"$hba" || fail "cannot edit $hba"
+} >"$WORK/hba" || fail "cannot read $hba"
+cat "$WORK/hba" >"$hba" || fail "cannot edit $hba"
 "${PSQL[@]}" -c "SELECT pg_reload_conf()" >/dev/null ||
     fail "cannot reload the server's configuration"
 PG="host=$PGHOST_DIR port=5432 dbname=postgres user=wh_secret"
@@ -64,7 +65,8 @@ expect_refused "dedup.store, wrong password" -c "$WORK/store.conf" \
 wh_start_broker --topic redact.test --partitions 1
 printf '%s\n' "$RIGHT" >"$WORK/pgpass"
 chmod 600 "$WORK/pgpass"
-printf 'sink = postgres:%s password=${file:%s}\n' "$PG" "$WORK/pgpass" \
+# the reference is for the consumer to expand, not the shell
+printf 'sink = postgres:%s password=$%s\n' "$PG" "{file:$WORK/pgpass}" \
     >"$WORK/ok.conf"
 rc=0
 timeout 120 "$BIN/wirehose-consumer" -v -c "$WORK/ok.conf" -b "$BROKERS" \

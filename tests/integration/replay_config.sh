@@ -58,15 +58,18 @@ sed 's/^sink = .*/sink = postgres:hots=localhost dbname=news/' "$CONF" \
 rc=0
 "$BIN/wirehose-replay" -c "$WORK/bad.conf" --check-config >"$WORK/out" \
     2>"$WORK/err" || rc=$?
-[ "$rc" -eq 2 ] && [ "$(grep -c . "$WORK/err")" -eq 1 ] &&
-    grep -q 'invalid connection option "hots"' "$WORK/err" ||
+if [ "$rc" -ne 2 ] || [ "$(grep -c . "$WORK/err")" -ne 1 ] ||
+    ! grep -q 'invalid connection option "hots"' "$WORK/err"; then
     fail "replay --check-config, bad conninfo: exit $rc: $(cat "$WORK/err")"
+fi
 echo "ok: replay --check-config: $(cat "$WORK/err")"
 printf 'no.such.key = 1\n' >>"$WORK/bad.conf"
 rc=0
 "$BIN/wirehose-replay" -c "$WORK/bad.conf" -b "$BROKERS" --from-beginning \
     --dry-run >"$WORK/out" 2>"$WORK/err" || rc=$?
-[ "$rc" -eq 2 ] && grep -q "bad.conf:[0-9]*: no.such.key: unknown key" \
-    "$WORK/err" || fail "replay, unknown key: exit $rc: $(cat "$WORK/err")"
+if [ "$rc" -ne 2 ] ||
+    ! grep -q "bad.conf:[0-9]*: no.such.key: unknown key" "$WORK/err"; then
+    fail "replay, unknown key: exit $rc: $(cat "$WORK/err")"
+fi
 echo "ok: replay refuses a key no part declares"
 echo "replay_config: all checks passed"

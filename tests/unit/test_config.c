@@ -375,6 +375,18 @@ static void test_typed_defaults(void **state)
     assert_string_equal(wh_config_origin(NULL, "n.count"), "default");
 }
 
+/* The integer value of key in cfg, which must read. */
+static long long int_of(const struct wh_config *cfg, const char *key)
+{
+    char errstr[256] = "";
+    long long v = 0;
+
+    if (wh_config_int(cfg, NULL, key, &v, errstr, sizeof(errstr)) != WH_OK) {
+        fail_msg("%s: %s", key, errstr);
+    }
+    return v;
+}
+
 static void test_typed_values(void **state)
 {
     struct fixture *fx = *state;
@@ -389,18 +401,9 @@ static void test_typed_values(void **state)
                          "n.flag = Yes\nn.mode = topic\n");
     assert_int_equal(wh_config_load(cfg, fx->path, errstr, sizeof(errstr)),
                      WH_OK);
-    assert_int_equal(wh_config_int(cfg, NULL, "n.count", &v, errstr,
-                                   sizeof(errstr)),
-                     WH_OK);
-    assert_int_equal(v, 100);
-    assert_int_equal(wh_config_int(cfg, NULL, "n.wait_ms", &v, errstr,
-                                   sizeof(errstr)),
-                     WH_OK);
-    assert_int_equal(v, 2000);
-    assert_int_equal(wh_config_int(cfg, NULL, "n.age_s", &v, errstr,
-                                   sizeof(errstr)),
-                     WH_OK);
-    assert_int_equal(v, 120);
+    assert_int_equal(int_of(cfg, "n.count"), 100);
+    assert_int_equal(int_of(cfg, "n.wait_ms"), 2000);
+    assert_int_equal(int_of(cfg, "n.age_s"), 120);
     assert_int_equal(wh_config_bool(cfg, NULL, "n.flag", &b, errstr,
                                     sizeof(errstr)),
                      WH_OK);
@@ -595,6 +598,11 @@ static void test_expand(void **state)
                                           &secret, errstr, sizeof(errstr)),
                          WH_OK);
     assert_non_null(strstr(errstr, "No such file"));
+    /* only regular files: a device or a FIFO could hang the daemon */
+    assert_int_equal(wh_secret_expand("${file:/dev/zero}", &out, &secret,
+                                      errstr, sizeof(errstr)),
+                     WH_EINVAL);
+    assert_string_equal(errstr, "${file:/dev/zero}: not a regular file");
     assert_int_equal(wh_secret_expand("a ${env:X", &out, &secret, errstr,
                                       sizeof(errstr)),
                      WH_EINVAL);
