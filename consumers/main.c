@@ -366,7 +366,11 @@ int main(int argc, char **argv)
     }
     if (stages_init(&c, errstr, sizeof(errstr)) != WH_OK ||
         dlq_init(&c, errstr, sizeof(errstr)) != WH_OK) {
+        /* A dependency that is down is an outage the stages wait out;
+         * what makes init fail is the configuration (a server refusing
+         * our credentials included): exit 2, not restarted. */
         wh_err(TAG, "%s", errstr);
+        status = 2;
         goto out;
     }
     group = wh_config_get(c.cfg, "group", NULL);
