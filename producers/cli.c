@@ -43,6 +43,16 @@ static void usage(FILE *fp)
             "delivery,\n"
             "                     then exit\n"
             "  --check-config     validate the configuration and exit\n"
+            "  --inspect URL      fetch one source with the fetcher's rules "
+            "and print\n"
+            "                     what would be published, one JSON a line "
+            "(a header\n"
+            "                     {source,kind,title,items}, then a record "
+            "per item);\n"
+            "                     no Kafka, no state (brokers and topic "
+            "not needed)\n"
+            "  --no-pages         with --inspect: records from the feed "
+            "alone\n"
             "  -v, -q             more / less logging (repeatable)\n"
             "  -h, --help         this help\n"
             "  --version          print the version and exit\n\n"
@@ -54,7 +64,8 @@ static void usage(FILE *fp)
     fprintf(fp, "\nExit status: 0 ok, 1 records not delivered or a "
                 "runtime failure,\n2 bad usage or configuration, 3 (with "
                 "--once) some sources failed\n(each logged with its name), "
-                "what the others had was delivered.\n");
+                "what the others had was delivered;\nwith --inspect, 3 "
+                "when the source was not fetched or parsed.\n");
 }
 
 enum {
@@ -64,7 +75,9 @@ enum {
     OPT_STATE_DIR,
     OPT_ALLOW,
     OPT_METRICS,
-    OPT_VERSION
+    OPT_VERSION,
+    OPT_INSPECT,
+    OPT_NO_PAGES
 };
 
 /* Parses argv: the config file path and flags into cli; every setting
@@ -79,6 +92,8 @@ int parse_args(int argc, char **argv, struct cli *cli, struct wh_config *flags)
         {"state-dir", required_argument, NULL, OPT_STATE_DIR},
         {"allow-address", required_argument, NULL, OPT_ALLOW},
         {"metrics", required_argument, NULL, OPT_METRICS},
+        {"inspect", required_argument, NULL, OPT_INSPECT},
+        {"no-pages", no_argument, NULL, OPT_NO_PAGES},
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -126,6 +141,12 @@ int parse_args(int argc, char **argv, struct cli *cli, struct wh_config *flags)
         case OPT_ONCE:
             cli->once = 1;
             break;
+        case OPT_INSPECT:
+            cli->inspect = optarg;
+            break;
+        case OPT_NO_PAGES:
+            cli->no_pages = 1;
+            break;
         case OPT_CHECK:
             cli->check = 1;
             break;
@@ -153,6 +174,23 @@ int parse_args(int argc, char **argv, struct cli *cli, struct wh_config *flags)
     if (optind < argc) {
         wh_cli_bad_operand(PROG, argv[optind]);
         return WH_EINVAL;
+    }
+    if (cli->no_pages && cli->inspect == NULL) {
+        fprintf(stderr, "wirehose-producer: --no-pages needs --inspect\n");
+        return WH_EINVAL;
+    }
+    if (cli->inspect != NULL) {
+        /* The inspected URL is the only source; Kafka is never used, so
+         * brokers and topic need not be configured. */
+        if (wh_config_set(flags, "source", cli->inspect, errstr,
+                          sizeof(errstr)) != WH_OK ||
+            wh_config_set(flags, "brokers", "unused", errstr,
+                          sizeof(errstr)) != WH_OK ||
+            wh_config_set(flags, "topic", "unused", errstr, sizeof(errstr)) !=
+                WH_OK) {
+            fprintf(stderr, "wirehose-producer: %s\n", errstr);
+            return WH_EINVAL;
+        }
     }
     return WH_OK;
 }

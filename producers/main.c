@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "extract/extract.h"
+#include "extract/quality.h"
 #include "producer.h"
 #include "wh/daemon.h"
 #include "wh/log.h"
@@ -290,6 +291,10 @@ int main(int argc, char **argv)
         rc = EXIT_CONFIG;
         goto out;
     }
+    if (cli.inspect != NULL) {
+        rc = inspect_run(&cli, p.cfg, &p.set);
+        goto out;
+    }
     if (cli.check) {
         printf("%s: configuration OK (%zu sources)\n",
                cli.config_path != NULL ? cli.config_path : "command line",
@@ -312,6 +317,7 @@ int main(int argc, char **argv)
     if (p.set.metrics != NULL) {
         /* Before Kafka: a bad or busy address stops the start-up. */
         p.reg = wh_metrics_new();
+        p.quality = wh_quality_new(p.reg);
         p.srv = wh_metrics_server_start(p.reg, p.set.metrics, wh_daemon_health,
                                         wh_daemon_live, &p, errstr, sizeof(errstr));
         if (p.srv == NULL) {
@@ -339,6 +345,7 @@ int main(int argc, char **argv)
     wh_fetch_global_cleanup();
 out:
     wh_metrics_server_stop(p.srv);
+    wh_quality_free(p.quality);
     wh_metrics_free(p.reg);
     while (p.retired != NULL) {
         struct source *src = p.retired;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <strings.h>
 
+#include "assemble.h"
 #include "fetcher.h"
 #include "sources/source.h"
 #include "state.h"
@@ -23,6 +24,8 @@
 #include "wh/metrics.h"
 #include "wh/prng.h"
 #include "wh/record.h"
+
+struct wh_quality;
 
 #define TAG "producer"
 #define EXIT_RUNTIME 1
@@ -36,6 +39,7 @@ struct source {
     struct source *next; /* in struct settings or the retired list */
     int is_file;
     int tls_insecure;
+    int body; /* BODY_* (assemble.h): where an item's body comes from */
     long long interval_ms; /* configured (per source or poll.interval_ms) */
     /* ---- schedule ---- */
     long long cur_ms; /* adaptive interval */
@@ -104,6 +108,8 @@ struct cli {
     int once;
     int check;
     int verbosity;
+    const char *inspect; /* --inspect URL, or NULL */
+    int no_pages;        /* --no-pages */
 };
 
 /* The validators of a fetched document, stored once every item of it is
@@ -157,6 +163,7 @@ struct producer {
     char *state_dir;        /* in use; a reload cannot change it */
     struct source *retired; /* dropped by a reload, still busy */
     struct wh_metrics *reg; /* NULL when metrics are off */
+    struct wh_quality *quality; /* extraction figures per source, or NULL */
     struct wh_metrics_server *srv;
     struct job *ready; /* results made here, handled next turn */
     struct job *ready_tail;
@@ -248,6 +255,15 @@ int ready_run(struct producer *p);
 long long start_due(struct producer *p);
 /* Frees every job left (at shutdown, after the fetcher is gone). */
 void jobs_abort(struct producer *p);
+
+/* ---- inspect.c: --inspect URL ------------------------------------------ */
+
+/* Prints what the producer makes of cli->inspect (see inspect.c): no
+ * Kafka, no state. Returns the exit status: 0 when the source was
+ * fetched and parsed, EXIT_SOURCES when not (the reason on stderr),
+ * EXIT_CONFIG on a bad fetch setting. */
+int inspect_run(const struct cli *cli, const struct wh_config *cfg,
+                const struct settings *set);
 
 /* ---- reload.c: sources at start and reload ---------------------------- */
 

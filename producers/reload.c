@@ -99,6 +99,7 @@ static void sources_merge(struct producer *p, struct settings *set)
         ns->name = NULL;
         ns->tag = NULL;
         os->tls_insecure = ns->tls_insecure;
+        os->body = ns->body;
         if (os->interval_ms != ns->interval_ms) {
             os->interval_ms = ns->interval_ms;
             os->cur_ms = ns->interval_ms;

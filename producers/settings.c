@@ -30,8 +30,8 @@ const struct wh_config_key producer_keys[] = {
     WH_KEY_STR("brokers", NULL, "Kafka bootstrap servers host:port,... (-b)"),
     WH_KEY_STR("topic", NULL, "topic records are produced to (-t)"),
     WH_KEY_LIST("source", WH_CONFIG_STRING, NULL,
-                "[NAME ]URL[ interval_ms=N][ tls_insecure]: http(s):// or "
-                "file:// feed"),
+                "[NAME ]URL[ interval_ms=N][ body=auto|page|feed][ "
+                "tls_insecure]: http(s):// or file:// feed"),
     WH_KEY_STR("fetch.user_agent", "wirehose/" WH_VERSION,
                "User-Agent product"),
     WH_KEY_STR("user_agent", NULL, "older name of fetch.user_agent"),
@@ -93,6 +93,9 @@ static const struct wh_config_key source_option_keys[] = {
                     "this source's poll.interval_ms"),
     WH_KEY_BOOL("tls_insecure", NULL,
                 "do not verify this source's TLS certificate"),
+    /* choices in the order of BODY_AUTO, BODY_PAGE, BODY_FEED */
+    WH_KEY_ENUM("body", "auto", "auto|page|feed",
+                "where an item's body comes from (docs/producer.md)"),
     WH_KEY_END,
 };
 
@@ -138,9 +141,13 @@ static int source_option(struct source *src, const char *opt, size_t len,
     k = wh_config_key_find(source_option_keys, name);
     if (k == NULL) {
         snprintf(reason, sizeof(reason),
-                 "unknown option (interval_ms=N or tls_insecure)");
+                 "unknown option (interval_ms=N, body=auto|page|feed or "
+                 "tls_insecure)");
     } else if (k->type == WH_CONFIG_BOOL) {
         rc = wh_config_value_bool(k, value, &src->tls_insecure, reason,
+                                  sizeof(reason));
+    } else if (k->type == WH_CONFIG_ENUM) {
+        rc = wh_config_value_enum(k, value, &src->body, reason,
                                   sizeof(reason));
     } else {
         rc = wh_config_value_int(k, value, &v, reason, sizeof(reason));
@@ -415,10 +422,14 @@ void print_sources(const struct settings *set)
 
     for (src = set->sources; src != NULL; src = src->next) {
         wh_hash64_hex(wh_hash64(src->url, strlen(src->url)), hex);
-        printf("source %s: %s, every %lld ms%s", src->name, src->url,
-               src->interval_ms, src->tls_insecure ? ", TLS UNVERIFIED" : "");
+        printf("source %s: %s, every %lld ms, body %s%s", src->name,
+               src->url, src->interval_ms,
+               src->body == BODY_PAGE   ? "page"
+               : src->body == BODY_FEED ? "feed"
+                                        : "auto",
+               src->tls_insecure ? ", TLS UNVERIFIED" : "");
         if (set->state_dir != NULL) {
-            printf(", state %s/%s.{ids,val}", set->state_dir, hex);
+            printf(", state %s/%s.{ids,val,skip}", set->state_dir, hex);
         }
         printf("\n");
     }

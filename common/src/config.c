@@ -809,6 +809,17 @@ int wh_config_value_bool(const struct wh_config_key *k, const char *value,
     return parse_bool(value, out);
 }
 
+int wh_config_value_enum(const struct wh_config_key *k, const char *value,
+                         int *out, char *errstr, size_t errstr_size)
+{
+    WH_ASSERT(k->type == WH_CONFIG_ENUM);
+    if (wh_config_check_value(k, value, errstr, errstr_size) != WH_OK) {
+        return WH_EINVAL;
+    }
+    *out = choice_index(k->choices, value);
+    return WH_OK;
+}
+
 int wh_config_int(const struct wh_config *cfg,
                   const struct wh_config_key *table, const char *key,
                   long long *out, char *errstr, size_t errstr_size)

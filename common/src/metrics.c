@@ -120,6 +120,11 @@ static const struct wh_metrics_family std_families[] = {
      .help = "1 while a dependency (a sink's server, the dedup store) "
              "answers, 0 while it is down.",
      .labels = {"dependency", NULL}},
+    {.name = WH_M_ITEMS,
+     .type = WH_METRICS_COUNTER,
+     .help = "Feed items not published: skipped for good or failed for now, "
+             "by reason.",
+     .labels = {"outcome", "reason", NULL}},
 };
 
 /* ---- names and families ------------------------------------------------- */

@@ -48,7 +48,11 @@ static void check_feed(const struct wh_feed *feed)
         fuzz_check_utf8("item author", it->author);
         fuzz_check_utf8("item published", it->published);
         fuzz_check_utf8("item updated", it->updated);
-        fuzz_check_utf8("item enclosure", it->enclosure_url);
+        fuzz_check_utf8("item content", it->content);
+        for (k = 0; k < it->nmedia; k++) {
+            fuzz_check_utf8("item media", it->media[k].url);
+            fuzz_check_utf8("item media type", it->media[k].type);
+        }
         for (k = 0; k < it->ncategories; k++) {
             fuzz_check_utf8("item category", it->categories[k]);
         }

@@ -65,8 +65,10 @@ charset | extract)
     ;;
 sources)
     # the first byte picks the way in (fuzz_sources.c): 0 is detection
-    for f in "$src"/tests/data/feeds/* "$src"/examples/feeds/*; do
-        case $f in *.expected.json) continue ;; esac
+    for f in "$src"/tests/data/feeds/* "$src"/tests/data/feeds/edge/* \
+        "$src"/examples/feeds/*; do
+        [ -f "$f" ] || continue
+        case $f in *.expected.json | *.jsonl) continue ;; esac
         next
         { printf '\000'; cat "$f"; } >"$slot"
     done

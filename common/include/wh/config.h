@@ -205,6 +205,9 @@ int wh_config_value_int(const struct wh_config_key *k, const char *value,
 /* The same for a BOOL. */
 int wh_config_value_bool(const struct wh_config_key *k, const char *value,
                          int *out, char *errstr, size_t errstr_size);
+/* The same for an ENUM: *out is the index of value in the choices. */
+int wh_config_value_enum(const struct wh_config_key *k, const char *value,
+                         int *out, char *errstr, size_t errstr_size);
 
 /* Checks value against declaration k (type, range, choices, validator).
  * Returns WH_OK or WH_EINVAL with the reason alone in errstr. */
