@@ -68,8 +68,8 @@ CONSUMER_PID=$WH_LAST_PID
 start=$(date +%s)
 port=
 for _ in $(seq 100); do
-    port=$(sed -n 's/.*metrics on .* (port \([0-9]*\)).*/\1/p' \
-        "$WORK/consumer.log" | head -n 1)
+    port=$({ sed -n 's/.*metrics on .* (port \([0-9]*\)).*/\1/p' \
+        "$WORK/consumer.log" 2>/dev/null || true; } | head -n 1)
     [ -n "$port" ] && break
     kill -0 "$CONSUMER_PID" 2>/dev/null || break
     sleep 0.1

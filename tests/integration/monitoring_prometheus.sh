@@ -29,8 +29,8 @@ MON="$WH_SRCDIR/deploy/monitoring"
 port_of() {
     local log=$1 port=
     for _ in $(seq 100); do
-        port=$(sed -n 's/.*metrics on .* (port \([0-9]*\)).*/\1/p' "$log" |
-            head -n 1)
+        port=$({ sed -n 's/.*metrics on .* (port \([0-9]*\)).*/\1/p' \
+            "$log" 2>/dev/null || true; } | head -n 1)
         [ -n "$port" ] && break
         sleep 0.1
     done
@@ -50,8 +50,10 @@ wh_spawn "$WORK/consumer.log" "$BIN/wirehose-consumer" -b "$BROKERS" \
     -t articles -g gp --enrich none --metrics 127.0.0.1:0 \
     --sink "jsonl:$WORK/out.jsonl"
 CPORT=$(port_of "$WORK/consumer.log")
-[ -n "$PPORT" ] && [ -n "$CPORT" ] ||
-    { wh_show "$WORK/producer.log" "$WORK/consumer.log"; fail "no ports"; }
+if [ -z "$PPORT" ] || [ -z "$CPORT" ]; then
+    wh_show "$WORK/producer.log" "$WORK/consumer.log"
+    fail "no metrics ports"
+fi
 
 # A free port for Prometheus itself.
 PROM_PORT=$("$WH_PYTHON" -c '
