@@ -63,6 +63,7 @@ struct wh_index {
     struct entry *tail; /* unsorted, in insertion order */
     size_t ntail;
     size_t captail;
+    uint32_t floor; /* lookups ignore ids below it */
 };
 
 /* One key to look up: filled in a first pass so that the memory of every
@@ -576,7 +577,7 @@ scan_body(const struct wh_index *idx, struct probe *pr, size_t npr, uint64_t fp,
         uint64_t x = entry_fp(&idx->tail[i]) ^ fp;
         unsigned d = hw ? (unsigned)__builtin_popcountll(x) : popcount64(x);
 
-        if (d <= idx->p.radius) {
+        if (d <= idx->p.radius && idx->tail[i].id >= idx->floor) {
             hit_add(hits, &nhits, max, idx->tail[i].id, d);
         }
     }
@@ -623,7 +624,7 @@ scan_body(const struct wh_index *idx, struct probe *pr, size_t npr, uint64_t fp,
                 }
                 d = hw ? (unsigned)__builtin_popcountll(efp ^ fp)
                        : popcount64(efp ^ fp);
-                if (d <= idx->p.radius) {
+                if (d <= idx->p.radius && t->id[j] >= idx->floor) {
                     hit_add(hits, &nhits, max, t->id[j], d);
                 }
             }
@@ -747,6 +748,60 @@ size_t wh_index_lookup(const struct wh_index *idx, uint64_t fp,
         }
     }
     return scan(idx, pr, npr, fp, hits, max);
+}
+
+/* Keeps the first n entries of a big_alloc() array of `old` bytes of
+ * which the first `bytes` are kept, in an allocation of that size. */
+static void *big_shrink(void *p, size_t old, size_t bytes)
+{
+    void *q;
+
+    if (big_len(bytes) == big_len(old) && bytes >= HUGE_SZ) {
+        return p;
+    }
+    q = big_alloc(bytes);
+    memcpy(q, p, bytes);
+    big_free(p, old);
+    return q;
+}
+
+void wh_index_set_floor(struct wh_index *idx, uint32_t low)
+{
+    idx->floor = low;
+}
+
+void wh_index_drop_below(struct wh_index *idx, uint32_t low)
+{
+    size_t i;
+    size_t j;
+    size_t k;
+
+    for (i = 0; i < idx->p.tables; i++) {
+        struct table *t = &idx->t[i];
+        size_t old = t->n;
+
+        /* a filter in place keeps the (block, id) order */
+        for (j = 0, k = 0; j < t->n; j++) {
+            if (t->id[j] >= low) {
+                t->fp[k] = t->fp[j];
+                t->id[k] = t->id[j];
+                k++;
+            }
+        }
+        if (k == old) {
+            continue;
+        }
+        t->n = k;
+        t->fp = big_shrink(t->fp, old * sizeof(*t->fp), k * sizeof(*t->fp));
+        t->id = big_shrink(t->id, old * sizeof(*t->id), k * sizeof(*t->id));
+        build_dir(t);
+    }
+    for (j = 0, k = 0; j < idx->ntail; j++) {
+        if (idx->tail[j].id >= low) {
+            idx->tail[k++] = idx->tail[j];
+        }
+    }
+    idx->ntail = k;
 }
 
 size_t wh_index_count(const struct wh_index *idx)

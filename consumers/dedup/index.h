@@ -88,6 +88,16 @@ size_t wh_index_lookup(const struct wh_index *idx, uint64_t fp,
                        const uint8_t *weak, unsigned nweak,
                        struct wh_index_hit *hits, size_t max);
 
+/* Makes lookups ignore the entries whose id is below low (they left the
+ * dedup window but are still held until wh_index_drop_below()), so they
+ * take no place among the best hits. */
+void wh_index_set_floor(struct wh_index *idx, uint32_t low);
+
+/* Removes every entry whose id is below low (the ids that left the
+ * dedup window), giving the memory back. O(n): a pass over each table and
+ * its directory rebuilt. */
+void wh_index_drop_below(struct wh_index *idx, uint32_t low);
+
 /* Entries held (tables and tail). */
 size_t wh_index_count(const struct wh_index *idx);
 

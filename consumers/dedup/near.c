@@ -36,7 +36,62 @@ const struct wh_config_key wh_dedup_config_keys[] = {
      "bodies with fewer words are never joined to other uris (20)"},
     {"dedup.fsync", 0,
      "flush (default: fdatasync when the consumer flushes) or each"},
+    {"dedup.window", 0,
+     "decisions older than this are forgotten: a duration, N with s, m, h "
+     "or d (default 30d; 0 keeps everything)"},
     {NULL, 0, NULL}};
+
+/* A duration: digits, then s (default), m, h or d. Returns WH_OK or
+ * WH_EINVAL with errstr filled. */
+static int parse_duration(const char *key, const char *s, long long *out,
+                          char *errstr, size_t errstr_size)
+{
+    unsigned long long v = 0;
+    unsigned long long unit = 1;
+    const char *p = s;
+
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > (unsigned long long)INT32_MAX * 1000) {
+            break;
+        }
+        v = v * 10 + (unsigned long long)(*p - '0');
+    }
+    if (p == s) {
+        goto bad;
+    }
+    switch (*p) {
+    case '\0':
+    case 's':
+        break;
+    case 'm':
+        unit = 60;
+        break;
+    case 'h':
+        unit = 3600;
+        break;
+    case 'd':
+        unit = 86400;
+        break;
+    default:
+        goto bad;
+    }
+    if (*p != '\0' && p[1] != '\0') {
+        goto bad;
+    }
+    if (v * unit > (unsigned long long)INT32_MAX) {
+        snprintf(errstr, errstr_size, "%s: \"%s\": too long (at most %d s)",
+                 key, s, INT32_MAX);
+        return WH_EINVAL;
+    }
+    *out = (long long)(v * unit);
+    return WH_OK;
+bad:
+    snprintf(errstr, errstr_size,
+             "%s: \"%s\": expected a duration such as 30d, 12h, 90m or 600s "
+             "(0: keep everything)",
+             key, s);
+    return WH_EINVAL;
+}
 
 enum copies_policy { COPIES_KEEP, COPIES_DROP, COPIES_TOPIC };
 
@@ -64,6 +119,8 @@ static void *near_init(const char *arg, const struct wh_config *cfg,
     const char *store = NULL;
     const char *copies = "keep";
     const char *fs = "flush";
+    const char *window = NULL;
+    long long window_s = WH_DEDUP_WINDOW_DEFAULT;
     char *first = NULL;
     long long min_words = DEFAULT_MIN_WORDS;
 
@@ -73,6 +130,7 @@ static void *near_init(const char *arg, const struct wh_config *cfg,
         store = wh_config_get(cfg, "dedup.store", NULL);
         copies = wh_config_get(cfg, "dedup.copies", "keep");
         fs = wh_config_get(cfg, "dedup.fsync", "flush");
+        window = wh_config_get(cfg, "dedup.window", NULL);
         if (wh_config_get_int(cfg, "dedup.min_words", DEFAULT_MIN_WORDS,
                               &min_words, errstr, errstr_size) != WH_OK) {
             return NULL;
@@ -88,6 +146,10 @@ static void *near_init(const char *arg, const struct wh_config *cfg,
         } else {
             dir = DEFAULT_STATE_DIR;
         }
+    }
+    if (window != NULL && parse_duration("dedup.window", window, &window_s,
+                                         errstr, errstr_size) != WH_OK) {
+        goto out;
     }
     if (min_words < 0) {
         snprintf(errstr, errstr_size, "dedup.min_words: must be >= 0");
@@ -117,6 +179,7 @@ static void *near_init(const char *arg, const struct wh_config *cfg,
     p.dir = dir;
     p.store = store;
     p.fsync_each = strcmp(fs, "each") == 0;
+    p.window_s = window_s;
     ctx->sh = p.sh;
     ctx->st = wh_dedup_store_open(&p, errstr, errstr_size);
     if (ctx->st == NULL) {
@@ -124,10 +187,11 @@ static void *near_init(const char *arg, const struct wh_config *cfg,
         ctx = NULL;
         goto out;
     }
-    wh_info(TAG, "state in %s: %zu decisions",
+    wh_info(TAG, "state in %s: %zu decisions in the window (%lld s%s)",
             store != NULL && strncmp(store, "postgres:", 9) == 0 ? "postgres"
                                                                  : dir,
-            wh_dedup_store_count(ctx->st));
+            wh_dedup_store_count(ctx->st), window_s,
+            window_s == 0 ? ": keep everything" : "");
 out:
     free(first);
     return ctx;

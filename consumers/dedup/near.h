@@ -35,7 +35,9 @@ extern const struct wh_stage wh_stage_dedup;
  *   dedup.min_words  bodies with fewer words are never joined to other
  *                    uris (default 20)
  *   dedup.fsync      flush (default: fdatasync when the consumer flushes)
- *                    | each (fdatasync every decision) */
+ *                    | each (fdatasync every decision)
+ *   dedup.window     decisions older than this leave the state (a
+ *                    duration: 30d default, 0 keeps everything) */
 extern const struct wh_config_key wh_dedup_config_keys[];
 
 #endif

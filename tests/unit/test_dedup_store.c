@@ -291,7 +291,7 @@ static void test_torn_tail(void **state)
     fp = fopen(log, "r+b");
     assert_non_null(fp);
     buf = wh_xcalloc(1, 8);
-    fseek(fp, 16, SEEK_SET);
+    fseek(fp, 32, SEEK_SET); /* the first frame, after the header */
     fwrite("garbage!", 1, 8, fp);
     fclose(fp);
     {
@@ -321,7 +321,7 @@ static void test_byte_order(void **state)
     struct wh_dedup_store *st = open_store(dir);
     struct wh_dedup_store_params p;
     struct wh_dedup_result r;
-    unsigned char buf[24 + 64];
+    unsigned char buf[40 + 80];
     FILE *fp;
     unsigned long len;
 
@@ -335,17 +335,21 @@ static void test_byte_order(void **state)
     assert_int_equal(fread(buf, 1, sizeof(buf), fp), sizeof(buf));
     fclose(fp);
     assert_memory_equal(buf, "WHDEDUP", 8);
-    assert_int_equal(buf[8], 1); /* format 1 */
+    assert_int_equal(buf[8], 2); /* format 2 */
     assert_int_equal(buf[9] | buf[10] | buf[11], 0);
     assert_int_equal(buf[12] | buf[13] << 8, p.sh.minhash_k);
-    assert_memory_equal(buf + 16, "WHDR", 4); /* frame magic */
-    len = buf[20] | (unsigned long)buf[21] << 8 | (unsigned long)buf[22] << 16 |
-          (unsigned long)buf[23] << 24;
-    /* header, MinHash values, uri (no timestamp: not a new version) */
-    assert_int_equal(len, 64 + 4 * p.sh.minhash_k + strlen(d.uri));
-    /* version 1 at offset 44 of the record, the uri length at 48 */
-    assert_memory_equal(buf + 24 + 44, "\x01\x00\x00\x00", 4);
-    assert_int_equal(buf[24 + 48] | buf[24 + 49] << 8, strlen(d.uri));
+    assert_int_equal(buf[16] | buf[17] | buf[18] | buf[19], 0); /* id 0 */
+    assert_memory_equal(buf + 32, "WHDR", 4); /* frame magic */
+    len = buf[36] | (unsigned long)buf[37] << 8 | (unsigned long)buf[38] << 16 |
+          (unsigned long)buf[39] << 24;
+    /* header, MinHash values, uri (no timestamp: not a new version; the
+     * cluster is the record itself) */
+    assert_int_equal(len, 80 + 4 * p.sh.minhash_k + strlen(d.uri));
+    /* version 1 at offset 44 of the record, the uri length at 48, the
+     * record format at 57 */
+    assert_memory_equal(buf + 40 + 44, "\x01\x00\x00\x00", 4);
+    assert_int_equal(buf[40 + 48] | buf[40 + 49] << 8, strlen(d.uri));
+    assert_int_equal(buf[40 + 57], 2);
     free(log);
     free(dir);
     free(a);
@@ -479,12 +483,205 @@ static void test_concurrent(void **state)
     free(dir);
 }
 
+/* The clock of the window tests: time passes when the test says so. */
+static time_t test_now = 1000000000;
+
+static time_t test_clock(void)
+{
+    return test_now;
+}
+
+static struct wh_dedup_store *open_windowed(const char *dir, long long w)
+{
+    struct wh_dedup_store_params p;
+    char err[256] = "";
+    struct wh_dedup_store *st;
+
+    wh_dedup_store_params_default(&p);
+    p.dir = dir;
+    p.window_s = w;
+    p.clock = test_clock;
+    st = wh_dedup_store_open(&p, err, sizeof(err));
+    if (st == NULL) {
+        fail_msg("open %s: %s", dir, err);
+    }
+    return st;
+}
+
+/* Segment files in dir. */
+static int count_segments(const char *dir)
+{
+    char *cmd = wh_xasprintf("ls %s | grep -c '^dedup\\.log'", dir);
+    FILE *fp = popen(cmd, "r");
+    int n = -1;
+
+    assert_non_null(fp);
+    assert_int_equal(fscanf(fp, "%d", &n), 1);
+    pclose(fp);
+    free(cmd);
+    return n;
+}
+
+/* The dedup window: a copy inside it joins the cluster, one after every
+ * member left it starts a new cluster; an exact repeat of a record that
+ * left is decided again (a new decision); a process opening the store
+ * later agrees. */
+static void test_window(void **state)
+{
+    const long long w = 100;
+    char *dir = dirpath("window");
+    char *a = story(11);
+    char *ca = copy_of(a, 1);
+    char *cb = copy_of(a, 2);
+    struct doc da = {"https://w.example/a", a, 1};
+    struct doc d1 = {"https://w.example/copy1", ca, 2};
+    struct doc d2 = {"https://w.example/copy2", cb, 3};
+    struct doc again = {"https://w.example/a", a, 4};
+    struct wh_dedup_store *st;
+    struct wh_dedup_result r;
+
+    (void)state;
+    test_now = 1000000000;
+    st = open_windowed(dir, w);
+    assert_int_equal(decide(st, &da, &r), WH_OK);
+    assert_int_equal(r.decision, WH_DEDUP_NEW);
+    wh_dedup_result_clear(&r);
+    /* inside the window: joins */
+    test_now += w - 1;
+    assert_int_equal(decide(st, &d1, &r), WH_OK);
+    assert_int_equal(r.decision, WH_DEDUP_COPY);
+    assert_string_equal(r.cluster_uri, da.uri);
+    assert_string_equal(r.dup_of_uri, da.uri);
+    wh_dedup_result_clear(&r);
+    /* the original left the window, the first copy not yet: the second
+     * copy joins through it, still in the original's cluster */
+    test_now += 2;
+    assert_int_equal(decide(st, &d2, &r), WH_OK);
+    assert_int_equal(r.decision, WH_DEDUP_COPY);
+    assert_string_equal(r.cluster_uri, da.uri);
+    assert_string_equal(r.dup_of_uri, d1.uri);
+    wh_dedup_result_clear(&r);
+    /* a replay of it, once nothing it names is in the window, is still
+     * answered from its own record */
+    test_now += w;
+    assert_int_equal(decide(st, &d2, &r), WH_OK);
+    assert_true(r.replay);
+    assert_string_equal(r.cluster_uri, da.uri);
+    assert_string_equal(r.dup_of_uri, d1.uri);
+    wh_dedup_result_clear(&r);
+    /* every member left: a copy arriving now is a new story, and the
+     * original's uri again is a new decision, not a repeat */
+    test_now += w + 1;
+    d1.uri = "https://w.example/copy3";
+    d1.self = 5;
+    assert_int_equal(decide(st, &d1, &r), WH_OK);
+    assert_int_equal(r.decision, WH_DEDUP_NEW);
+    assert_string_equal(r.cluster_uri, d1.uri);
+    wh_dedup_result_clear(&r);
+    assert_int_equal(decide(st, &again, &r), WH_OK);
+    assert_false(r.replay);
+    assert_int_equal(r.decision, WH_DEDUP_COPY); /* of copy3, just now */
+    assert_string_equal(r.cluster_uri, d1.uri);
+    wh_dedup_result_clear(&r);
+    assert_int_equal(wh_dedup_store_count(st), 2);
+    wh_dedup_store_close(st);
+    /* a process starting now holds only the window */
+    st = open_windowed(dir, w);
+    assert_int_equal(wh_dedup_store_count(st), 2);
+    assert_int_equal(decide(st, &again, &r), WH_OK);
+    assert_true(r.replay);
+    assert_string_equal(r.cluster_uri, d1.uri);
+    wh_dedup_result_clear(&r);
+    wh_dedup_store_close(st);
+    free(dir);
+    free(a);
+    free(ca);
+    free(cb);
+}
+
+/* Two processes share a windowed store while time passes: segments are
+ * rolled and deleted by whichever decides, the other follows, both give
+ * the same answers, and the directory and memory stay bounded. */
+static void test_window_shared(void **state)
+{
+    const long long w = 50;
+    char *dir = dirpath("window-shared");
+    struct wh_dedup_store *st[2];
+    struct wh_dedup_store *later;
+    struct wh_dedup_result r;
+    char uri[64];
+    char *texts[8];
+    size_t bytes_mid = 0;
+    int i;
+
+    (void)state;
+    test_now = 1000000000;
+    for (i = 0; i < 8; i++) {
+        texts[i] = story(100 + (unsigned)i);
+    }
+    st[0] = open_windowed(dir, w);
+    st[1] = open_windowed(dir, w);
+    /* 400 s, a story a second (8 stories over and over: each comes back
+     * every 8 s, within the window, so it is always a copy but the first
+     * times), the two processes in turn */
+    for (i = 0; i < 400; i++) {
+        struct doc d = {uri, texts[i % 8], (uint64_t)i + 1};
+        int who = (i / 3) % 2;
+
+        snprintf(uri, sizeof(uri), "https://shared.example/%d", i);
+        assert_int_equal(decide(st[who], &d, &r), WH_OK);
+        if (i < 8) {
+            assert_int_equal(r.decision, WH_DEDUP_NEW);
+        } else {
+            if (r.decision != WH_DEDUP_COPY) {
+                fail_msg("record %d: %s", i, wh_dedup_decision_name(r.decision));
+            }
+        }
+        wh_dedup_result_clear(&r);
+        /* the other one replays it and agrees */
+        assert_int_equal(decide(st[!who], &d, &r), WH_OK);
+        assert_true(r.replay);
+        wh_dedup_result_clear(&r);
+        if (i == 200) {
+            bytes_mid = wh_dedup_store_bytes(st[0]);
+        }
+        test_now++;
+    }
+    /* at most the window and a part of it in files: 50 s of 5 s parts */
+    assert_true(count_segments(dir) <= 12);
+    assert_true(wh_dedup_store_count(st[0]) <= (size_t)w + 1);
+    assert_true(wh_dedup_store_count(st[1]) <= (size_t)w + 1);
+    assert_true(wh_dedup_store_bytes(st[0]) <= bytes_mid + bytes_mid / 4);
+    /* a third process starting now (a second after the last decision:
+     * one more record left) agrees on what is in the window */
+    later = open_windowed(dir, w);
+    assert_int_equal(wh_dedup_store_count(later) + 1,
+                     wh_dedup_store_count(st[0]));
+    for (i = 400 - 40; i < 400; i++) {
+        struct doc d = {uri, texts[i % 8], (uint64_t)i + 1};
+
+        snprintf(uri, sizeof(uri), "https://shared.example/%d", i);
+        assert_int_equal(decide(later, &d, &r), WH_OK);
+        assert_true(r.replay);
+        assert_int_equal(r.decision, WH_DEDUP_COPY);
+        wh_dedup_result_clear(&r);
+    }
+    wh_dedup_store_close(later);
+    wh_dedup_store_close(st[0]);
+    wh_dedup_store_close(st[1]);
+    for (i = 0; i < 8; i++) {
+        free(texts[i]);
+    }
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decisions),  cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_torn_tail),  cmocka_unit_test(test_byte_order),
-        cmocka_unit_test(test_concurrent),
+        cmocka_unit_test(test_concurrent), cmocka_unit_test(test_window),
+        cmocka_unit_test(test_window_shared),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
