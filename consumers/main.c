@@ -98,6 +98,8 @@ static const struct wh_config_key base_keys[] = {
     WH_ENRICH_CONFIG_KEYS,
     {"jsonl.max_bytes", 0, "jsonl sink: rotate past N bytes (0: never)"},
     {"jsonl.max_age_s", 0, "jsonl sink: rotate N s old files (0: never)"},
+    {"jsonl.window_s", 0, "jsonl sink: forget the lines of files rotated "
+                          "longer ago (2592000 = 30 d; 0: never)"},
     {"jsonl.fsync", 0, "jsonl sink: batch (default), always, never"},
     {"postgres.table", 0, "postgres sink: table name (default articles)"},
     {"postgres.batch", 0, "postgres sink: rows per transaction (500)"},
