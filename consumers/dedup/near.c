@@ -209,6 +209,8 @@ static void near_close(void *arg)
             "%llu, replays %llu, skipped %llu, too short to match %llu",
             ctx->n_new, ctx->n_copy, ctx->n_version, ctx->n_exact,
             ctx->n_replay, ctx->n_skipped, ctx->n_short);
+    wh_info(TAG, "state: %zu decisions in the window, %zu bytes of memory",
+            wh_dedup_store_count(ctx->st), wh_dedup_store_bytes(ctx->st));
     wh_dedup_store_close(ctx->st);
     free(ctx);
 }
