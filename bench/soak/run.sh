@@ -19,6 +19,11 @@
 # state and the time to its "state in ... decisions" line (the dedup
 # store read back) is its start-up time.
 #
+# Start-up with a long history (wh_soak_state, bench/soak/state_gen.c):
+# SDAYS days of SPER_DAY random distinct decisions each, the store's clock
+# moving through them, once with dedup.window = 0 and once with 30 days;
+# then the time to open the store as a consumer does at start-up.
+#
 # Producer soak: one wirehose-producer (the daemon) polling PFEEDS feeds of
 # wh_feedserver (bench/fetch's loopback server; 1 in 4 changes on every
 # request, 1 in 10 carries an item) every PPOLL_MS for PSECONDS, RSS
@@ -38,7 +43,7 @@
 # Knobs (environment): RECORDS (1000000), RATE (2000), BODY_BYTES (1500),
 # PARTITIONS (64), MAX_LAG (40000), RUNS ("0 5": window 0 and 1/5),
 # PFEEDS (300), PPOLL_MS (1000), PSECONDS (300; 0 skips the producer
-# soak), WH_BENCH_BUILD (Release build, default $WH_BINDIR/bench-soak),
+# soak), SDAYS (365; 0 skips the start-up part), SPER_DAY (10000), WH_BENCH_BUILD (Release build, default $WH_BINDIR/bench-soak),
 # KEEP (1: keep the work directory).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -54,6 +59,8 @@ RUNS=${RUNS:-0 5}
 PFEEDS=${PFEEDS:-300}
 PPOLL_MS=${PPOLL_MS:-1000}
 PSECONDS=${PSECONDS:-300}
+SDAYS=${SDAYS:-365}
+SPER_DAY=${SPER_DAY:-10000}
 PYTHON=${WH_PYTHON:-python3}
 
 for tool in kcat "$PYTHON" cmake curl; do
@@ -94,7 +101,10 @@ echo "building (Release) in $BUILD ..." >&2
         wirehose-devbroker wirehose-producer &&
     cmake -S "$WH_SRCDIR/bench/fetch" -B "$BUILD/fetch" \
         -DCMAKE_BUILD_TYPE=Release &&
-    cmake --build "$BUILD/fetch" -j2 --target wh_feedserver; } \
+    cmake --build "$BUILD/fetch" -j2 --target wh_feedserver &&
+    cmake -S "$WH_SRCDIR/bench/soak" -B "$BUILD/soak" \
+        -DCMAKE_BUILD_TYPE=Release &&
+    cmake --build "$BUILD/soak" -j2 --target wh_soak_state; } \
     >"$WORK/build.log" 2>&1 || { tail -n 40 "$WORK/build.log" >&2; exit 1; }
 BIN=$BUILD/bin
 GT=$WH_SRCDIR/../shared/datasets/extraction-dev/ground-truth.json
@@ -301,6 +311,16 @@ for div in $RUNS; do
     consumer_run "$div"
 done
 
+# ---- start-up with a long history
+if [ "$SDAYS" -gt 0 ]; then
+    for w in 0 2592000; do
+        echo "start-up: $SDAYS days of $SPER_DAY decisions, window $w s ..." >&2
+        "$BUILD/soak/bin/wh_soak_state" "$WORK/hist$w" "$SDAYS" "$SPER_DAY" \
+            "$w" >"$WORK/startup$w"
+        rm -rf "$WORK/hist$w"
+    done
+fi
+
 # ---- producer soak
 if [ "$PSECONDS" -gt 0 ]; then
     P=$WORK/producer
@@ -343,10 +363,12 @@ if [ "$PSECONDS" -gt 0 ]; then
 fi
 
 # ---- the table
-"$PYTHON" - "$WORK" "$RECORDS" "$RATE" "$RUNS" "$PSECONDS" <<'EOF'
+"$PYTHON" - "$WORK" "$RECORDS" "$RATE" "$RUNS" "$PSECONDS" "$SDAYS" \
+    "$SPER_DAY" <<'EOF'
 import os, sys
 work, records, rate, runs, pseconds = sys.argv[1], int(sys.argv[2]), \
     int(sys.argv[3]), sys.argv[4].split(), int(sys.argv[5])
+sdays, sper_day = int(sys.argv[6]), int(sys.argv[7])
 
 def samples(path):
     out = []
@@ -395,6 +417,18 @@ for div in runs:
     if lines != str(records):
         print("  WARNING: %s lines written, %d records streamed"
               % (lines, records))
+if sdays > 0:
+    print("start-up of the dedup store after %d days of %d decisions a day"
+          % (sdays, sper_day))
+    print("%-10s %12s %10s %10s %12s %12s %12s" % (
+        "window", "decisions", "held", "log MB", "open wall s",
+        "open CPU s", "store MB"))
+    for w in ("0", "2592000"):
+        made, held, logb, wall, cpu, mem, _ = \
+            open(os.path.join(work, "startup" + w)).read().split()
+        print("%-10s %12s %10s %10.1f %12s %12s %12.1f" % (
+            "0" if w == "0" else "30 days", made, held, int(logb) / 1e6,
+            wall, cpu, int(mem) / 1e6))
 if pseconds > 0:
     s = samples(os.path.join(work, "producer", "samples"))
     n = len(s)

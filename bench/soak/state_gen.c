@@ -1,0 +1,182 @@
+/*
+ * state_gen.c - start-up of the dedup store with a long history.
+ *
+ *   wh_soak_state DIR DAYS PER_DAY WINDOW_S
+ *
+ * Decides DAYS * PER_DAY distinct random records (random fingerprints and
+ * MinHash values: no two are near-duplicates) into the fresh state
+ * directory DIR, with dedup.window = WINDOW_S (0: keep everything) and
+ * the store's clock moving through DAYS days (the clock hook of
+ * struct wh_dedup_store_params: time passes without waiting for it).
+ * Segments leave the window as they would in production. Then it opens
+ * the store again as a consumer starting right after would, and prints
+ * one line: decisions made, decisions held, bytes of log on disk, seconds
+ * to open the store (read the segments, build the index) of wall-clock
+ * and of CPU time, memory of the store (its own count) and RSS growth of
+ * the process.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "store.h"
+#include "wh/wh.h"
+
+static time_t fake_now;
+
+static time_t fake_clock(void)
+{
+    return fake_now;
+}
+
+static double seconds(clockid_t clk)
+{
+    struct timespec ts;
+
+    clock_gettime(clk, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t rng(uint64_t *s)
+{
+    /* splitmix64 */
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static long rss_kb(void)
+{
+    char line[256];
+    long kb = -1;
+    FILE *fp = fopen("/proc/self/status", "r");
+
+    if (fp == NULL) {
+        return -1;
+    }
+    while (fgets(line, sizeof(line), fp) != NULL) {
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            kb = strtol(line + 6, NULL, 10);
+        }
+    }
+    fclose(fp);
+    return kb;
+}
+
+static unsigned long long log_bytes(const char *dir)
+{
+    unsigned long long total = 0;
+    struct dirent *de;
+    DIR *d = opendir(dir);
+
+    if (d == NULL) {
+        return 0;
+    }
+    while ((de = readdir(d)) != NULL) {
+        struct stat stb;
+        char *path;
+
+        if (strncmp(de->d_name, "dedup.log", 9) != 0) {
+            continue;
+        }
+        path = wh_xasprintf("%s/%s", dir, de->d_name);
+        if (stat(path, &stb) == 0) {
+            total += (unsigned long long)stb.st_size;
+        }
+        free(path);
+    }
+    closedir(d);
+    return total;
+}
+
+static struct wh_dedup_store *open_store(const char *dir, long long window)
+{
+    struct wh_dedup_store_params p;
+    struct wh_dedup_store *st;
+    char err[512];
+
+    wh_dedup_store_params_default(&p);
+    p.dir = dir;
+    p.window_s = window;
+    p.clock = fake_clock;
+    st = wh_dedup_store_open(&p, err, sizeof(err));
+    if (st == NULL) {
+        fprintf(stderr, "wh_soak_state: %s\n", err);
+        exit(1);
+    }
+    return st;
+}
+
+int main(int argc, char **argv)
+{
+    struct wh_dedup_store *st;
+    struct wh_simhash_sig sig;
+    struct wh_dedup_input in;
+    struct wh_dedup_result res;
+    unsigned long long total;
+    unsigned long long i;
+    unsigned j;
+    uint64_t seed = 42;
+    long long window;
+    double step;
+    double t0;
+    double c0;
+    double took;
+    double cpu;
+    long rss0;
+    char uri[64];
+    char err[512];
+
+    if (argc != 5) {
+        fprintf(stderr, "usage: wh_soak_state DIR DAYS PER_DAY WINDOW_S\n");
+        return 2;
+    }
+    total = strtoull(argv[2], NULL, 10) * strtoull(argv[3], NULL, 10);
+    window = strtoll(argv[4], NULL, 10);
+    step = 86400.0 / (double)strtoull(argv[3], NULL, 10);
+    fake_now = 1700000000;
+    st = open_store(argv[1], window);
+    memset(&in, 0, sizeof(in));
+    memset(&sig, 0, sizeof(sig));
+    in.uri = uri;
+    in.sig = &sig;
+    in.near = 1;
+    in.version = 1;
+    in.version_created = "";
+    for (i = 0; i < total; i++) {
+        fake_now = 1700000000 + (time_t)((double)i * step);
+        snprintf(uri, sizeof(uri), "https://gen.example/story/%llu", i);
+        sig.fp = rng(&seed);
+        for (j = 0; j < WH_SIMHASH_MINHASH_MAX; j++) {
+            sig.minhash[j] = (uint32_t)rng(&seed);
+        }
+        for (j = 0; j < WH_SIMHASH_WEAK; j++) {
+            sig.weak[j] = (uint8_t)((sig.fp >> (4 * j)) & 63);
+        }
+        in.body_hash = rng(&seed);
+        in.self_hash = rng(&seed) | 1;
+        if (wh_dedup_store_decide(st, &in, &res, err, sizeof(err)) != WH_OK) {
+            fprintf(stderr, "wh_soak_state: decide: %s\n", err);
+            return 1;
+        }
+        wh_dedup_result_clear(&res);
+    }
+    wh_dedup_store_close(st);
+    fake_now += 1;
+    rss0 = rss_kb();
+    t0 = seconds(CLOCK_MONOTONIC);
+    c0 = seconds(CLOCK_PROCESS_CPUTIME_ID);
+    st = open_store(argv[1], window);
+    took = seconds(CLOCK_MONOTONIC) - t0;
+    cpu = seconds(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    printf("%llu %zu %llu %.3f %.3f %zu %ld\n", total,
+           wh_dedup_store_count(st), log_bytes(argv[1]), took, cpu,
+           wh_dedup_store_bytes(st), rss_kb() - rss0);
+    wh_dedup_store_close(st);
+    return 0;
+}
