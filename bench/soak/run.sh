@@ -40,7 +40,7 @@
 # (kafka.queued.max.messages.kbytes) so that the RSS measures the state,
 # not how far behind the consumer happens to be.
 #
-# Knobs (environment): RECORDS (1000000), RATE (2000), BODY_BYTES (1500),
+# Knobs (environment): RECORDS (1000000), RATE (1500), BODY_BYTES (1500),
 # PARTITIONS (64), MAX_LAG (40000), RUNS ("0 5": window 0 and 1/5),
 # PFEEDS (300), PPOLL_MS (1000), PSECONDS (300; 0 skips the producer
 # soak), SDAYS (365; 0 skips the start-up part), SPER_DAY (10000), WH_BENCH_BUILD (Release build, default $WH_BINDIR/bench-soak),
@@ -51,7 +51,7 @@ WH_SRCDIR=${WH_SRCDIR:-$(cd "$HERE/../.." && pwd)}
 WH_BINDIR=${WH_BINDIR:-$WH_SRCDIR/build}
 BUILD=${WH_BENCH_BUILD:-$WH_BINDIR/bench-soak}
 RECORDS=${RECORDS:-1000000}
-RATE=${RATE:-2000}
+RATE=${RATE:-1500}
 BODY_BYTES=${BODY_BYTES:-1500}
 PARTITIONS=${PARTITIONS:-64}
 MAX_LAG=${MAX_LAG:-40000}
@@ -73,8 +73,10 @@ done
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/wh-bench-soak.XXXXXX")
 PIDS=()
 cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
+    local i pid
+    # the newest first: consumers and the producer before their broker
+    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+        pid=${PIDS[$i]}
         kill -TERM "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
@@ -110,7 +112,10 @@ BIN=$BUILD/bin
 GT=$WH_SRCDIR/../shared/datasets/extraction-dev/ground-truth.json
 
 # The sampler: every second, the RSS of PID and the records its sink
-# took (from /metrics), until the process ends; "t rss_kb records".
+# took (from /metrics), until the process ends; "t rss_kb records
+# anon_kb" (RssAnon: the RSS without the pages of files mapped - the
+# dedup log is read through a mapping, and the pages a lookup touched
+# count in VmRSS while they stay in the page cache).
 cat >"$WORK/sample.py" <<'EOF'
 import re, sys, time, urllib.request
 pid, url, out = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -120,8 +125,9 @@ t0 = time.monotonic()
 with open(out, "w") as f:
     while True:
         try:
-            rss = int(re.search(r"VmRSS:\s+(\d+)",
-                                open(f"/proc/{pid}/status").read()).group(1))
+            status = open(f"/proc/{pid}/status").read()
+            rss = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
+            anon = int(re.search(r"RssAnon:\s+(\d+)", status).group(1))
         except (OSError, AttributeError):
             break
         n = -1
@@ -132,7 +138,7 @@ with open(out, "w") as f:
                 n = int(m.group(1)) if m else 0
             except OSError:
                 pass
-        f.write("%.1f %d %d\n" % (time.monotonic() - t0, rss, n))
+        f.write("%.1f %d %d %d\n" % (time.monotonic() - t0, rss, n, anon))
         f.flush()
         time.sleep(1)
 EOF
@@ -373,47 +379,51 @@ sdays, sper_day = int(sys.argv[6]), int(sys.argv[7])
 def samples(path):
     out = []
     for line in open(path):
-        t, rss, n = line.split()
-        out.append((float(t), int(rss), int(n)))
+        t, rss, n, anon = line.split()
+        out.append((float(t), int(rss), int(n), int(anon)))
     return out
 
 def at_fraction(s, frac, total):
-    """RSS (kB) of the first sample with at least frac * total records."""
-    for t, rss, n in s:
+    """(RSS kB, anon kB, t) of the first sample with at least frac *
+    total records."""
+    for t, rss, n, anon in s:
         if n >= frac * total:
-            return rss, t
-    return s[-1][1], s[-1][0]
+            return rss, anon, t
+    return s[-1][1], s[-1][3], s[-1][0]
 
 print("consumer soak: %d records at %d/s (every stage: dedup, every "
       "enricher, JSONL); shared 2-CPU machine, loaded" % (records, rate))
-print("%-12s %9s %9s %9s %9s %10s %10s %10s %14s" %
+print("RSS in MB (VmRSS, and in brackets RssAnon: without mapped file "
+      "pages); B/record: RssAnon growth from 25% to 100% per record")
+print("%-12s %15s %15s %15s %15s %12s %8s %7s %14s" %
       ("window", "RSS 25%", "RSS 50%", "RSS 75%", "RSS 100%",
-       "100%/50%", "B/record", "log MB", "start-up"))
+       "100%/50%", "B/rec", "log MB", "start-up"))
 for div in runs:
     d = os.path.join(work, "run" + div)
     window, lines = open(os.path.join(d, "meta")).read().split()
     s = [x for x in samples(os.path.join(d, "samples")) if x[2] >= 0]
+    rate_real = s[-1][2] / s[-1][0]
     r = [at_fraction(s, f, records) for f in (0.25, 0.5, 0.75, 1.0)]
     logsize = int(open(os.path.join(d, "logsize")).read().split()[-1])
     st = open(os.path.join(d, "startup")).read().split(None, 2)
     if window == "0":
         # growth per record held, between 25% and 100%
-        per = (r[3][0] - r[0][0]) * 1024 / (0.75 * records)
+        per = (r[3][1] - r[0][1]) * 1024 / (0.75 * records)
         held = records
     else:
         # the window holds window * rate records once full
-        held = min(records, int(window) * rate)
+        held = min(records, int(window) * rate_real)
         per = float("nan")
     name = "0" if window == "0" else "%s s (1/%s)" % (window, div)
-    print("%-12s %7.1f MB %7.1f MB %7.1f MB %7.1f MB %10.3f %10s %10.1f "
-          "%6s s %4.0f MB" %
-          (name, r[0][0] / 1024, r[1][0] / 1024, r[2][0] / 1024,
-           r[3][0] / 1024, r[3][0] / r[1][0],
-           "%.0f" % per if per == per else "-", logsize / 1e6,
-           st[0], int(st[1]) / 1024))
-    print("%-12s sink wrote %s lines (want %d); stream %.0f s; log %.0f "
-          "B/record held; store at start-up: %s" %
-          ("", lines, records, s[-1][0], logsize / held, st[2].strip()))
+    cell = ["%6.1f (%5.1f)" % (x[0] / 1024, x[1] / 1024) for x in r]
+    print("%-12s %15s %15s %15s %15s %5.3f/%5.3f %8s %7.1f %5s s %4.0f MB" %
+          (name, cell[0], cell[1], cell[2], cell[3], r[3][0] / r[1][0],
+           r[3][1] / r[1][1], "%.0f" % per if per == per else "-",
+           logsize / 1e6, st[0], int(st[1]) / 1024))
+    print("%-12s sink wrote %s lines (want %d); %.0f s, %.0f records/s; "
+          "log %.0f B/record held; store at start-up: %s" %
+          ("", lines, records, s[-1][0], rate_real, logsize / held,
+           st[2].strip()))
     if lines != str(records):
         print("  WARNING: %s lines written, %d records streamed"
               % (lines, records))
