@@ -437,6 +437,58 @@ static void table_merge(struct table *t, const struct entry *add, size_t m)
     }
 }
 
+/* Sorts m entries by (block, id) for table t. Entries added in id order
+ * (a bulk load: the store's start-up) are sorted by a stable LSD radix
+ * sort of their key, 11 bits a pass, which keeps the id order within a
+ * key: several times faster than a comparison sort at millions. */
+static void sort_entries(struct entry *e, size_t m, const struct table *t)
+{
+    enum { RBITS = 11, RSIZE = 1 << RBITS };
+    struct entry *tmp;
+    struct entry *src = e;
+    struct entry *dst;
+    size_t *count;
+    size_t i;
+    unsigned sh;
+
+    for (i = 1; i < m && e[i - 1].id <= e[i].id; i++) {
+    }
+    if (m < 4096 || i < m) {
+        qsort_r(e, m, sizeof(*e), entry_cmp, (void *)t);
+        return;
+    }
+    tmp = wh_xmalloc(m * sizeof(*tmp));
+    count = wh_xmalloc(RSIZE * sizeof(*count));
+    dst = tmp;
+    for (sh = 0; sh < t->bits; sh += RBITS) {
+        size_t sum = 0;
+        struct entry *x;
+
+        memset(count, 0, RSIZE * sizeof(*count));
+        for (i = 0; i < m; i++) {
+            count[(block(t, entry_fp(&src[i])) >> sh) & (RSIZE - 1)]++;
+        }
+        for (i = 0; i < RSIZE; i++) {
+            size_t c = count[i];
+
+            count[i] = sum;
+            sum += c;
+        }
+        for (i = 0; i < m; i++) {
+            dst[count[(block(t, entry_fp(&src[i])) >> sh) & (RSIZE - 1)]++] =
+                src[i];
+        }
+        x = src;
+        src = dst;
+        dst = x;
+    }
+    if (src != e) {
+        memcpy(e, src, m * sizeof(*e));
+    }
+    free(count);
+    free(tmp);
+}
+
 void wh_index_compact(struct wh_index *idx)
 {
     struct entry *tmp;
@@ -449,7 +501,7 @@ void wh_index_compact(struct wh_index *idx)
     tmp = wh_xmalloc(idx->ntail * sizeof(*tmp));
     for (i = 0; i < idx->p.tables; i++) {
         memcpy(tmp, idx->tail, idx->ntail * sizeof(*tmp));
-        qsort_r(tmp, idx->ntail, sizeof(*tmp), entry_cmp, &idx->t[i]);
+        sort_entries(tmp, idx->ntail, &idx->t[i]);
         table_merge(&idx->t[i], tmp, idx->ntail);
     }
     free(tmp);

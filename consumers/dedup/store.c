@@ -83,6 +83,8 @@ struct file_backend {
     char *buf;        /* read-ahead of the catch-up reader (last segment) */
     uint64_t buf_off; /* offset of buf[0] in the last segment */
     size_t buf_len;
+    uint64_t size;    /* the last segment's size at the last fstat: reading
+                       * up to it needs no other (0: unknown) */
 };
 
 static char *seg_path(const struct file_backend *b, uint32_t base)
@@ -104,6 +106,7 @@ static int file_lock(void *v, char *errstr, size_t errstr_size)
 
     /* what was read ahead may since have been truncated and rewritten */
     b->buf_len = 0;
+    b->size = 0;
     while (flock(b->lock_fd, LOCK_EX) != 0) {
         if (errno != EINTR) {
             snprintf(errstr, errstr_size, "%s/dedup.lock: flock: %s", b->dir,
@@ -214,6 +217,7 @@ static int seg_open(struct file_backend *b, uint32_t base, int create,
     b->segs[b->nsegs++] = s;
     s.fd = -1;
     b->buf_len = 0;
+    b->size = 0;
     rc = WH_OK;
 out:
     if (s.fd >= 0) {
@@ -378,6 +382,7 @@ static int file_truncate_tail(struct file_backend *b, struct segment *s,
         return WH_EIO;
     }
     b->buf_len = 0;
+    b->size = s->pos;
     return WH_OK;
 }
 
@@ -393,16 +398,21 @@ static int seg_next(struct file_backend *b, struct segment *s,
     const char *p;
     int rc;
 
-    if (fstat(s->fd, &stb) != 0) {
-        snprintf(errstr, errstr_size, "%s: fstat: %s", b->dir,
-                 strerror(errno));
-        return WH_EIO;
-    }
-    if ((uint64_t)stb.st_size <= s->pos) {
-        return 0;
-    }
-    if (b->buf_off + b->buf_len > (uint64_t)stb.st_size) {
-        b->buf_len = 0; /* the file was truncated under the buffer */
+    /* one fstat per lock, or when reading reaches the size last seen
+     * (a long catch-up at start-up reads on without one per record) */
+    if (b->size <= s->pos) {
+        if (fstat(s->fd, &stb) != 0) {
+            snprintf(errstr, errstr_size, "%s: fstat: %s", b->dir,
+                     strerror(errno));
+            return WH_EIO;
+        }
+        b->size = (uint64_t)stb.st_size;
+        if ((uint64_t)stb.st_size <= s->pos) {
+            return 0;
+        }
+        if (b->buf_off + b->buf_len > (uint64_t)stb.st_size) {
+            b->buf_len = 0; /* the file was truncated under the buffer */
+        }
     }
     got = file_fill(b, s, s->pos, sizeof(hdr));
     if (got < 0) {
@@ -439,7 +449,7 @@ static int seg_next(struct file_backend *b, struct segment *s,
     p = b->buf + (s->pos - b->buf_off);
     memcpy(&crc, p + sizeof(hdr) + hdr[1], sizeof(crc));
     if (le32toh(crc) != XXH32(p + sizeof(hdr), hdr[1], 0)) {
-        if (s->pos + sizeof(hdr) + hdr[1] + 4 == (uint64_t)stb.st_size) {
+        if (s->pos + sizeof(hdr) + hdr[1] + 4 == b->size) {
             rc = file_truncate_tail(b, s, "bad checksum on the last frame",
                                     errstr, errstr_size);
             return rc == WH_OK ? 0 : rc;
