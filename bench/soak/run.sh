@@ -185,6 +185,7 @@ out = sys.stdout
 t0 = time.monotonic()
 sent = 0
 paused = 0.0
+unreachable = 0
 while sent < n:
     batch = min(n - sent, max(1, rate // 10))
     for i in range(sent, sent + batch):
@@ -216,6 +217,9 @@ while sent < n:
         time.sleep(0.5)
         paused += 0.5
         c = consumed()
+    unreachable = unreachable + 1 if c < 0 else 0
+    if unreachable > 50:
+        sys.exit("stream: the consumer's metrics are unreachable: stopped")
 sys.stderr.write("stream: %d records in %.0f s (%.0f s paused for the "
                  "consumer)\n" % (sent, time.monotonic() - t0, paused))
 EOF
@@ -227,7 +231,6 @@ consumer_run() {
     local div=$1 dir=$WORK/run$1 window=0 port
     mkdir -p "$dir/state" "$dir/out"
     [ "$div" -gt 0 ] && window=$(((PLANNED + div - 1) / div))
-    port=$((20000 + RANDOM % 20000))
     "$BIN/wirehose-devbroker" --partitions "$PARTITIONS" --topic soak \
         --bootstrap-file "$dir/bootstrap" >/dev/null 2>"$dir/broker.log" &
     PIDS+=($!)
@@ -238,7 +241,7 @@ consumer_run() {
         echo "topic = soak"
         echo "group = soak$div"
         echo "sink = jsonl:$dir/out/records.jsonl"
-        echo "metrics = 127.0.0.1:$port"
+        echo "metrics = 127.0.0.1:0"
         echo "dedup.state_dir = $dir/state"
         echo "dedup.window = $window"
         echo "jsonl.window_s = $window"
@@ -250,6 +253,14 @@ consumer_run() {
     "$BIN/wirehose-consumer" -c "$dir/consumer.conf" 2>"$dir/consumer.log" &
     local cpid=$!
     PIDS+=($cpid)
+    for _ in $(seq 300); do
+        port=$(sed -n 's/.*metrics on .* (port \([0-9]*\)).*/\1/p' \
+            "$dir/consumer.log")
+        [ -n "$port" ] && break
+        kill -0 "$cpid" 2>/dev/null || { cat "$dir/consumer.log" >&2; exit 1; }
+        sleep 0.1
+    done
+    [ -n "$port" ] || { echo "no metrics port" >&2; exit 1; }
     "$PYTHON" "$WORK/sample.py" "$cpid" "http://127.0.0.1:$port/metrics" \
         "$dir/samples" &
     local spid=$!
@@ -268,6 +279,7 @@ consumer_run() {
     done) &
     local lpid=$!
     echo "run window=$window s: streaming $RECORDS records at $RATE/s ..." >&2
+    kill -0 "$cpid" 2>/dev/null || { cat "$dir/consumer.log" >&2; exit 1; }
     "$PYTHON" "$WORK/stream.py" "$RECORDS" "$RATE" "$BODY_BYTES" "$MAX_LAG" \
         "http://127.0.0.1:$port/metrics" "$GT" "w$div" 2>"$dir/stream.log" |
         kcat -P -b "$(head -n 1 "$dir/bootstrap")" -t soak -K $'\t' \
