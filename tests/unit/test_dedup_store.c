@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <xxhash.h>
 
 #include "dedup_fixture.h"
 #include "store.h"
@@ -675,13 +677,129 @@ static void test_window_shared(void **state)
     free(dir);
 }
 
+static void put32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+    put32(p, (uint32_t)v);
+    put32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* A log written by an earlier version (format 1: one dedup.log, records
+ * naming their cluster by id, no decision time) is read as the first
+ * segment: its decisions answer replays and collect copies, it is sealed
+ * at the first decision (a new segment follows), and its records leave
+ * the window one window after that decision. */
+static void test_upgrade(void **state)
+{
+    const long long w = 100;
+    char *dir = dirpath("upgrade");
+    char *log = wh_xasprintf("%s/dedup.log", dir);
+    char *seg = wh_xasprintf("%s/dedup.log.0000000001", dir);
+    char *a = story(21);
+    char *ca = copy_of(a, 3);
+    struct doc old = {"https://old.example/a", a, 77};
+    struct doc cp = {"https://new.example/a", ca, 78};
+    struct wh_simhash_params sp;
+    struct wh_simhash_sig sig;
+    struct wh_dedup_store *st;
+    struct wh_dedup_result r;
+    unsigned char rec[64 + 4 * WH_SIMHASH_MINHASH_MAX + 64];
+    unsigned char frame[8];
+    unsigned char hdr[16];
+    char *bh = wh_body_hash(a);
+    size_t len;
+    unsigned i;
+    FILE *fp;
+
+    (void)state;
+    assert_int_equal(mkdir(dir, 0750), 0);
+    wh_simhash_params_default(&sp);
+    assert_int_equal(wh_simhash_compute(&sp, a, strlen(a), &sig), WH_OK);
+    memset(hdr, 0, sizeof(hdr));
+    memcpy(hdr, "WHDEDUP", 8);
+    put32(hdr + 8, 1);
+    put32(hdr + 12, sp.minhash_k);
+    memset(rec, 0, sizeof(rec));
+    put64(rec + 0, wh_hash64(old.uri, strlen(old.uri)));
+    put64(rec + 8, strtoull(bh + 5, NULL, 16));
+    put64(rec + 16, old.self);
+    put64(rec + 24, sig.fp);
+    put32(rec + 32, 0);          /* its own cluster */
+    put32(rec + 36, UINT32_MAX); /* no copy of */
+    put32(rec + 40, UINT32_MAX); /* no previous version */
+    put32(rec + 44, 1);
+    rec[48] = (unsigned char)strlen(old.uri);
+    rec[50] = WH_DEDUP_NEW;
+    rec[51] = 1; /* near */
+    rec[53] = (unsigned char)sp.minhash_k;
+    for (i = 0; i < sp.minhash_k; i++) {
+        put32(rec + 64 + 4 * i, sig.minhash[i]);
+    }
+    len = 64 + 4 * sp.minhash_k;
+    memcpy(rec + len, old.uri, strlen(old.uri));
+    len += strlen(old.uri);
+    put32(frame, 0x52444857u);
+    put32(frame + 4, (uint32_t)len);
+    fp = fopen(log, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(hdr, 1, sizeof(hdr), fp), sizeof(hdr));
+    assert_int_equal(fwrite(frame, 1, 8, fp), 8);
+    assert_int_equal(fwrite(rec, 1, len, fp), len);
+    put32(frame, XXH32(rec, len, 0));
+    assert_int_equal(fwrite(frame, 1, 4, fp), 4);
+    fclose(fp);
+
+    test_now = 1000000000;
+    st = open_windowed(dir, w);
+    assert_int_equal(wh_dedup_store_count(st), 1);
+    assert_int_equal(decide(st, &old, &r), WH_OK); /* the same message */
+    assert_true(r.replay);
+    assert_int_equal(r.decision, WH_DEDUP_NEW);
+    assert_string_equal(r.cluster_uri, old.uri);
+    wh_dedup_result_clear(&r);
+    assert_int_equal(decide(st, &cp, &r), WH_OK);
+    assert_int_equal(r.decision, WH_DEDUP_COPY);
+    assert_string_equal(r.cluster_uri, old.uri);
+    assert_int_equal(r.id, 1);
+    wh_dedup_result_clear(&r);
+    assert_int_equal(access(seg, F_OK), 0); /* the old log was sealed */
+    /* one window after that decision the old log leaves (deleted at the
+     * next segment start) */
+    test_now += w + 1;
+    cp.uri = "https://new.example/b";
+    cp.self = 79;
+    assert_int_equal(decide(st, &cp, &r), WH_OK);
+    wh_dedup_result_clear(&r);
+    test_now += w / 5;
+    old.self = 80; /* the old uri again, another message */
+    assert_int_equal(decide(st, &old, &r), WH_OK);
+    assert_false(r.replay);
+    assert_int_equal(r.decision, WH_DEDUP_COPY); /* of new.example/b */
+    wh_dedup_result_clear(&r);
+    assert_int_equal(access(log, F_OK), -1);
+    wh_dedup_store_close(st);
+    free(bh);
+    free(a);
+    free(ca);
+    free(log);
+    free(seg);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decisions),  cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_torn_tail),  cmocka_unit_test(test_byte_order),
         cmocka_unit_test(test_concurrent), cmocka_unit_test(test_window),
-        cmocka_unit_test(test_window_shared),
+        cmocka_unit_test(test_window_shared), cmocka_unit_test(test_upgrade),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
