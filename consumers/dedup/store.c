@@ -1028,6 +1028,7 @@ struct wh_dedup_store {
                     * they take the time of the next timed record;
                     * NONE when there is none */
     uint32_t expired;   /* low at the last backend upkeep */
+    uint32_t expired_at; /* time of the last backend upkeep */
     uint32_t last_time; /* latest decision time seen */
     size_t cap;
     struct uri_slot *map; /* uri hash -> latest record of the uri */
@@ -1252,32 +1253,38 @@ static void advance_low(struct wh_dedup_store *st, uint32_t now)
 static int upkeep(struct wh_dedup_store *st, uint32_t now, char *errstr,
                   size_t errstr_size)
 {
+    long long part = st->p.window_s / ROLL_PARTS;
     uint32_t head;
     int rolled = 0;
 
     if (st->p.window_s <= 0) {
         return WH_OK;
     }
+    if (part < 1) {
+        part = 1;
+    }
     advance_low(st, now);
     head = st->ops->head(st->b);
     if (head != NONE && head < st->n) {
-        long long part = st->p.window_s / ROLL_PARTS;
         uint32_t t = head >= st->base ? st->times[head - st->base] : 0;
 
-        if (head < st->low ||
-            (t != 0 && (long long)t + (part > 0 ? part : 1) <= (long long)now)) {
+        if (head < st->low || (t != 0 && (long long)t + part <= (long long)now)) {
             if (st->ops->roll(st->b, errstr, errstr_size) != WH_OK) {
                 return WH_EIO;
             }
             rolled = 1;
         }
     }
+    /* the backend forgets at a new segment, every EXPIRE_EVERY ids and
+     * at least every tenth of the window */
     if (st->low > st->expired &&
-        (rolled || st->low >= st->expired + EXPIRE_EVERY)) {
+        (rolled || st->low >= st->expired + EXPIRE_EVERY ||
+         (long long)st->expired_at + part <= (long long)now)) {
         if (st->ops->expire(st->b, st->low, errstr, errstr_size) != WH_OK) {
             return WH_EIO;
         }
         st->expired = st->low;
+        st->expired_at = now;
     }
     if (st->low - st->base >= PURGE_MIN &&
         (uint64_t)(st->low - st->base) * 4 >= (uint64_t)(st->n - st->base)) {

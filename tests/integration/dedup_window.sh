@@ -14,6 +14,9 @@
 # decisions, every record once in the union of the two sinks, the first
 # segment (dedup.log) deleted and at most the window's segments left,
 # neither consumer paused on its store, both still running.
+# With WINDOW_STORE=postgres (dedup_window_pg.sh): the same with the log
+# in PostgreSQL (a state directory each, as on two machines), and rows
+# pruned instead of segments deleted.
 #
 # Environment: WH_BINDIR = the build directory (binaries in $WH_BINDIR/bin).
 # Exit status: 0 pass, 1 fail, 77 skipped (a tool is missing).
@@ -26,12 +29,25 @@ wh_need_bin wirehose-devbroker wirehose-consumer
 "$BIN/wirehose-consumer" --help | grep -q '^  dedup:dedup' ||
     skip "this consumer has no dedup stage"
 
+STORE=${WINDOW_STORE:-file}
+if [ "$STORE" = postgres ]; then
+    command -v psql >/dev/null 2>&1 || skip "psql is not installed"
+    wh_start_postgres
+fi
+
 # shellcheck source=dedup_common.sh
 . "$HERE/dedup_common.sh"
 
 WINDOW=20
-printf 'dedup.state_dir = %s\ndedup.window = %ss\nflush.ms = 200\n' \
-    "$WORK/state-w" "$WINDOW" >"$WORK/w.conf"
+for i in 1 2; do
+    if [ "$STORE" = postgres ]; then
+        printf 'dedup.state_dir = %s\ndedup.store = postgres:%s\n' \
+            "$WORK/state-w$i" "$CONNINFO"
+    else
+        printf 'dedup.state_dir = %s\n' "$WORK/state-w"
+    fi >"$WORK/w$i.conf"
+    printf 'dedup.window = %ss\nflush.ms = 200\n' "$WINDOW" >>"$WORK/w$i.conf"
+done
 
 # count URI...: how many of the uris the two sinks hold
 count() {
@@ -62,8 +78,8 @@ wait_for() {
 
 uris() { cut -f 1 "$WORK/phase$1.txt" | sort -u; }
 
-start_b 1 "$WORK/w.conf"
-start_b 2 "$WORK/w.conf"
+start_b 1 "$WORK/w1.conf"
+start_b 2 "$WORK/w2.conf"
 
 produce 1
 # shellcheck disable=SC2046 # one uri a word
@@ -155,10 +171,20 @@ print("phase 2: %d copies joined their originals; phase 3: %d new "
                           sorted(len(v) for v in clusters.values())))
 EOF
 
-[ ! -e "$WORK/state-w/dedup.log" ] ||
-    fail "the first segment (dedup.log) was not deleted"
-nseg=$(find "$WORK/state-w" -name 'dedup.log.*' | wc -l)
-[ "$nseg" -ge 1 ] && [ "$nseg" -le 14 ] ||
-    fail "$nseg segments left for a $WINDOW s window of 2 s segments"
-echo "ok: segments started and deleted while both ran: $nseg left"
+total=$(($(cat "$WORK"/phase[123].txt "$WORK/filler.txt" | wc -l) - 1))
+if [ "$STORE" = postgres ]; then
+    read -r rows first < <("${PSQL[@]}" -F ' ' \
+        -c 'SELECT count(*), min(seq) FROM wirehose_dedup_log') ||
+        fail "psql"
+    { [ "$rows" -lt $((total - 10)) ] && [ "$first" -gt 1 ]; } ||
+        fail "$rows rows from seq $first for $total decisions: not pruned"
+    echo "ok: rows pruned while both ran: $rows of $total left"
+else
+    [ ! -e "$WORK/state-w/dedup.log" ] ||
+        fail "the first segment (dedup.log) was not deleted"
+    nseg=$(find "$WORK/state-w" -name 'dedup.log.*' | wc -l)
+    [ "$nseg" -ge 1 ] && [ "$nseg" -le 14 ] ||
+        fail "$nseg segments left for a $WINDOW s window of 2 s segments"
+    echo "ok: segments started and deleted while both ran: $nseg left"
+fi
 echo "dedup_window: OK"
