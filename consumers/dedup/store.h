@@ -13,9 +13,17 @@
  * so two processes deciding on two copies of one story at the same moment
  * are serialized: the second sees the first's record and joins its
  * cluster. Each process keeps its own in-memory view (uri map, the
- * permuted-table index, record locations), fed by the catch-up step; ids
- * are the positions of the records in the log, so they are the same in
- * every process. A restart reads the whole log again.
+ * permuted-table index, record locations and decision times), fed by the
+ * catch-up step; ids number the records in log order, the same in every
+ * process, and never change.
+ *
+ * The dedup window (window_s): a decision made longer ago than that is
+ * forgotten - not found, its memory given back in batches - and the
+ * backend deletes it from the shared log (whole segments of the file log,
+ * rows in small batches in PostgreSQL), by whichever process holds the
+ * lock; the others follow. A record carries the uris its answer names, so
+ * a replay is answered even when the records it names are gone. A
+ * restart reads back only what is left: the window.
  *
  * The backend is a small table of operations (lock, read the next record,
  * append, read one record, sync) behind this interface; the one built in

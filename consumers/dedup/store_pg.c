@@ -21,13 +21,21 @@
  * is given only for a decision that every other instance will see.
  *
  * get() must be cheap (a decision reads dozens of candidates), so every
- * record read is mirrored into a nameless temporary file in the state
- * directory; a locator is an offset in that file.
+ * record read is mirrored into nameless temporary files in the state
+ * directory (parts of MIRROR_PART bytes); a locator is a part and an
+ * offset in it.
  *
  * A lost connection makes lock() fail (the stage returns WH_RETRY and the
  * consumer pauses); lock() then reconnects, at most once per backoff
- * period (0.5 s doubling to 30 s). Records are in host byte order, like
- * the file log: the machines sharing a table must share a byte order.
+ * period (0.5 s doubling to 30 s). Records are little-endian, like the
+ * file log's, whatever the host.
+ *
+ * A record's id is its seq - 1. The dedup window: expire() deletes the
+ * rows of ids below the window, at most PG_EXPIRE_BATCH in the decision's
+ * transaction (never a long statement under the lock; the rest goes with
+ * the next decisions), and closes the mirror's parts that hold only such
+ * records. A process that missed rows deleted meanwhile sees a gap in
+ * the ids (they were out of the window).
  */
 #include <arpa/inet.h>
 #include <errno.h>
