@@ -311,4 +311,28 @@ grep -q '0 line(s) written, 61 skipped' "$WORK/c10.log" ||
     { wh_show "$WORK/c10.log"; fail "window 0: expected 61 lines skipped"; }
 echo "ok: jsonl.window_s: files rotated out of the window are not held"
 
+# ---- 9. jsonl.window_s while running: a daemon rotating every second
+# forgets the lines of its rotated file two seconds later
+printf 'jsonl.max_age_s = 1\njsonl.window_s = 2\nflush.ms = 200\n' \
+    >"$WORK/live.conf"
+wh_spawn "$WORK/c11.log" "$BIN/wirehose-consumer" -c "$WORK/live.conf" \
+    -b "$BROKERS" -t news -g w3 "${KOPT[@]}" \
+    --sink "jsonl:$WORK/win/live.jsonl"
+live=$WH_LAST_PID
+forgot=
+for _ in $(seq 100); do
+    forgot=$(sed -n 's/.*left jsonl.window_s: \([0-9]*\) line(s) forgotten.*/\1/p' \
+        "$WORK/c11.log" | head -n 1)
+    [ -n "$forgot" ] && break
+    # a record now and then: the sink checks ages when records come
+    [ $((RANDOM % 5)) -eq 0 ] && produce news 200 200
+    sleep 0.2
+done
+kill -TERM "$live"
+wait "$live" || true
+[ -n "$forgot" ] && [ "$forgot" -ge 1 ] ||
+    { wh_show "$WORK/c11.log"; fail "a running sink did not forget the \
+lines of a file rotated out of jsonl.window_s ($forgot)"; }
+echo "ok: jsonl.window_s while running: $forgot line(s) forgotten"
+
 echo "jsonl_rotate: OK"
