@@ -856,6 +856,54 @@ void wh_index_drop_below(struct wh_index *idx, uint32_t low)
     idx->ntail = k;
 }
 
+int wh_index_save(struct wh_index *idx,
+                  int (*put)(void *arg, const void *data, size_t len),
+                  void *arg)
+{
+    uint64_t n;
+    unsigned i;
+
+    wh_index_compact(idx);
+    for (i = 0; i < idx->p.tables; i++) {
+        const struct table *t = &idx->t[i];
+
+        n = t->n;
+        if (put(arg, &n, sizeof(n)) != 0 ||
+            put(arg, t->fp, t->n * sizeof(*t->fp)) != 0 ||
+            put(arg, t->id, t->n * sizeof(*t->id)) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int wh_index_load(struct wh_index *idx,
+                  int (*get)(void *arg, void *data, size_t len), void *arg)
+{
+    uint64_t n;
+    unsigned i;
+
+    if (wh_index_count(idx) != 0) {
+        return -1;
+    }
+    for (i = 0; i < idx->p.tables; i++) {
+        struct table *t = &idx->t[i];
+
+        if (get(arg, &n, sizeof(n)) != 0 || n >= UINT32_MAX) {
+            return -1;
+        }
+        t->fp = big_alloc((size_t)n * sizeof(*t->fp));
+        t->id = big_alloc((size_t)n * sizeof(*t->id));
+        t->n = (size_t)n;
+        if (get(arg, t->fp, t->n * sizeof(*t->fp)) != 0 ||
+            get(arg, t->id, t->n * sizeof(*t->id)) != 0) {
+            return -1;
+        }
+        build_dir(t);
+    }
+    return 0;
+}
+
 size_t wh_index_count(const struct wh_index *idx)
 {
     return idx->t[0].n + idx->ntail;

@@ -1035,6 +1035,8 @@ struct wh_dedup_store {
     size_t map_cap;       /* power of two */
     size_t map_used;
     struct wh_index *idx;
+    int opened;    /* open succeeded: close() may write a snapshot */
+    int snap_due;  /* a segment was started: write a snapshot */
     struct wh_buf rbuf; /* scratch for reading records */
     struct wh_buf wbuf; /* scratch for encoding */
 };
@@ -1273,6 +1275,7 @@ static int upkeep(struct wh_dedup_store *st, uint32_t now, char *errstr,
                 return WH_EIO;
             }
             rolled = 1;
+            st->snap_due = st->ops == &file_ops;
         }
     }
     /* the backend forgets at a new segment, every EXPIRE_EVERY ids and
@@ -1411,6 +1414,322 @@ static int result_from(struct wh_dedup_store *st, uint32_t id,
     return WH_OK;
 }
 
+/* ------------------------------------------------------------------ */
+/* Snapshot of the view (the file log).                                */
+
+/* dedup.snap in the state directory: the in-memory view (locations,
+ * times, uri map, index tables) as of a position in the log, so that a
+ * process starting reads it and then only the records after it, instead
+ * of the whole window. Written (to a temporary name, fsynced, renamed) by
+ * a process when it closes the store and after it started a segment; in
+ * host byte order (the file log is shared by the processes of one
+ * machine) with an XXH3 checksum; one that does not match (damaged, other
+ * parameters, its position gone) is ignored and the log read instead. A
+ * locator is saved as (segment's first id << 32) | offset. */
+#define SNAP_MAGIC "WHSNAP1"
+#define SNAP_MIN_HELD 1000 /* smaller views are not worth a snapshot */
+
+struct snap_hdr {
+    char magic[8];
+    uint32_t minhash_k;
+    uint32_t nsegs;
+    struct wh_index_params ix;
+    uint32_t base, n, low, zero, expired, expired_at, last_time, pad;
+};
+
+struct snap_seg {
+    uint32_t base;
+    uint32_t count;
+    uint32_t sealed;
+    uint32_t pad;
+    uint64_t pos;
+};
+
+struct snap_io {
+    FILE *fp;
+    XXH3_state_t *h;
+};
+
+static int snap_put(void *arg, const void *data, size_t len)
+{
+    struct snap_io *io = arg;
+
+    (void)XXH3_64bits_update(io->h, data, len);
+    return fwrite(data, 1, len, io->fp) == len ? 0 : -1;
+}
+
+static int snap_get(void *arg, void *data, size_t len)
+{
+    struct snap_io *io = arg;
+
+    if (fread(data, 1, len, io->fp) != len) {
+        return -1;
+    }
+    (void)XXH3_64bits_update(io->h, data, len);
+    return 0;
+}
+
+/* Writes the snapshot of the view; a failure is only logged (the next
+ * start reads more of the log). */
+static void snap_write(struct wh_dedup_store *st)
+{
+    struct file_backend *b = st->b;
+    char *tmp = wh_xasprintf("%s/dedup.snap.%ld", b->dir, (long)getpid());
+    char *path = wh_xasprintf("%s/dedup.snap", b->dir);
+    struct snap_io io = {NULL, XXH3_createState()};
+    struct snap_hdr h;
+    uint64_t chunk[1024];
+    uint64_t sum;
+    size_t held = st->n - st->base;
+    size_t i;
+    size_t j = 0;
+    size_t k = 0;
+    int rc = -1;
+
+    WH_ASSERT(io.h != NULL);
+    (void)XXH3_64bits_reset(io.h);
+    io.fp = fopen(tmp, "wbe");
+    if (io.fp == NULL) {
+        goto out;
+    }
+    memset(&h, 0, sizeof(h));
+    memcpy(h.magic, SNAP_MAGIC, sizeof(SNAP_MAGIC));
+    h.minhash_k = st->p.sh.minhash_k;
+    h.nsegs = (uint32_t)b->nsegs;
+    h.ix = st->p.ix;
+    h.base = st->base;
+    h.n = st->n;
+    h.low = st->low;
+    h.zero = st->zero;
+    h.expired = st->expired;
+    h.expired_at = st->expired_at;
+    h.last_time = st->last_time;
+    if (snap_put(&io, &h, sizeof(h)) != 0) {
+        goto out;
+    }
+    for (i = 0; i < b->nsegs; i++) {
+        struct snap_seg ss;
+
+        memset(&ss, 0, sizeof(ss));
+        ss.base = b->segs[i].base;
+        ss.count = b->segs[i].count;
+        ss.sealed = (uint32_t)b->segs[i].sealed;
+        ss.pos = b->segs[i].pos;
+        if (snap_put(&io, &ss, sizeof(ss)) != 0) {
+            goto out;
+        }
+    }
+    for (i = 0; i < held; i++) {
+        uint64_t loc = st->locs[i];
+
+        if (loc != NO_LOC) {
+            unsigned no = (unsigned)(loc >> LOC_SHIFT);
+
+            /* ids grow with segments: the segment is j or after it */
+            while (j < b->nsegs && b->segs[j].no != no) {
+                j++;
+            }
+            if (j == b->nsegs) {
+                j = 0;
+                loc = NO_LOC; /* its segment was closed */
+            } else {
+                loc = (uint64_t)b->segs[j].base << 32 | LOC_OFF(loc);
+            }
+        }
+        chunk[k++] = loc;
+        if (k == WH_ARRAY_SIZE(chunk) || i + 1 == held) {
+            if (snap_put(&io, chunk, k * sizeof(*chunk)) != 0) {
+                goto out;
+            }
+            k = 0;
+        }
+    }
+    if (snap_put(&io, st->times, held * sizeof(*st->times)) != 0 ||
+        snap_put(&io, &st->map_cap, sizeof(st->map_cap)) != 0 ||
+        snap_put(&io, &st->map_used, sizeof(st->map_used)) != 0 ||
+        snap_put(&io, st->map, st->map_cap * sizeof(*st->map)) != 0 ||
+        wh_index_save(st->idx, snap_put, &io) != 0) {
+        goto out;
+    }
+    sum = XXH3_64bits_digest(io.h);
+    if (fwrite(&sum, 1, sizeof(sum), io.fp) != sizeof(sum) ||
+        fflush(io.fp) != 0 || fsync(fileno(io.fp)) != 0) {
+        goto out;
+    }
+    rc = fclose(io.fp);
+    io.fp = NULL;
+    if (rc == 0) {
+        rc = rename(tmp, path);
+    }
+out:
+    if (io.fp != NULL) {
+        fclose(io.fp);
+    }
+    if (rc != 0) {
+        wh_warn(TAG, "%s: snapshot not written: %s", path, strerror(errno));
+        (void)unlink(tmp);
+    }
+    XXH3_freeState(io.h);
+    free(tmp);
+    free(path);
+}
+
+/* Forgets a view partly read from a snapshot. */
+static void snap_undo(struct wh_dedup_store *st)
+{
+    free(st->locs);
+    free(st->times);
+    free(st->map);
+    st->locs = NULL;
+    st->times = NULL;
+    st->map = NULL;
+    st->cap = st->map_cap = st->map_used = 0;
+    st->base = st->n = st->low = st->expired = st->expired_at = 0;
+    st->last_time = 0;
+    st->zero = NONE;
+    wh_index_free(st->idx);
+    st->idx = wh_index_new(&st->p.ix);
+    file_close(st->b);
+    st->b = NULL;
+}
+
+/* Reads dir/dedup.snap into the (empty) view and opens the segments it
+ * names, positioned after what it covers. Returns 1 when it did, 0 when
+ * there is none or it cannot be used (the view is left empty). */
+static int snap_load(struct wh_dedup_store *st, const char *dir)
+{
+    char *path = wh_xasprintf("%s/dedup.snap", dir);
+    struct snap_io io = {NULL, XXH3_createState()};
+    struct snap_seg *ss = NULL;
+    struct file_backend *b;
+    struct snap_hdr h;
+    uint64_t sum;
+    uint64_t want;
+    unsigned *no = NULL;
+    size_t held;
+    size_t i;
+    size_t j = 0;
+    int ok = 0;
+
+    WH_ASSERT(io.h != NULL);
+    (void)XXH3_64bits_reset(io.h);
+    io.fp = fopen(path, "rbe");
+    if (io.fp == NULL) {
+        goto out;
+    }
+    b = wh_xcalloc(1, sizeof(*b));
+    b->dir = wh_xstrdup(dir);
+    b->minhash_k = st->p.sh.minhash_k;
+    b->lock_fd = -1;
+    st->b = b;
+    if (snap_get(&io, &h, sizeof(h)) != 0 ||
+        memcmp(h.magic, SNAP_MAGIC, sizeof(SNAP_MAGIC)) != 0 ||
+        h.minhash_k != st->p.sh.minhash_k ||
+        memcmp(&h.ix, &st->p.ix, sizeof(h.ix)) != 0 || h.nsegs == 0 ||
+        h.nsegs > 1000000 || h.n < h.base || h.low < h.base ||
+        h.low > h.n) {
+        goto out;
+    }
+    ss = wh_xcalloc(h.nsegs, sizeof(*ss));
+    no = wh_xcalloc(h.nsegs, sizeof(*no));
+    if (snap_get(&io, ss, h.nsegs * sizeof(*ss)) != 0) {
+        goto out;
+    }
+    for (i = 0; i < h.nsegs; i++) {
+        char err[256];
+        int rc = seg_open(b, ss[i].base, 0, err, sizeof(err));
+
+        if (rc != WH_OK) {
+            if (i + 1 == h.nsegs) {
+                goto out; /* where reading would go on is gone */
+            }
+            no[i] = NONE;
+            continue;
+        }
+        seg_last(b)->count = ss[i].count;
+        seg_last(b)->pos = ss[i].pos;
+        seg_last(b)->sealed = (int)ss[i].sealed;
+        no[i] = seg_last(b)->no;
+    }
+    st->base = h.base;
+    st->n = h.n;
+    st->low = h.low;
+    st->zero = h.zero;
+    st->expired = h.expired;
+    st->expired_at = h.expired_at;
+    st->last_time = h.last_time;
+    held = h.n - h.base;
+    st->cap = held + held / 2 + 1024;
+    st->locs = wh_xmalloc(st->cap * sizeof(*st->locs));
+    st->times = wh_xmalloc(st->cap * sizeof(*st->times));
+    if (snap_get(&io, st->locs, held * sizeof(*st->locs)) != 0 ||
+        snap_get(&io, st->times, held * sizeof(*st->times)) != 0 ||
+        snap_get(&io, &st->map_cap, sizeof(st->map_cap)) != 0 ||
+        snap_get(&io, &st->map_used, sizeof(st->map_used)) != 0 ||
+        st->map_cap > ((size_t)1 << 40) ||
+        (st->map_cap & (st->map_cap - 1)) != 0) {
+        goto out;
+    }
+    st->map = wh_xmalloc((st->map_cap ? st->map_cap : 1) * sizeof(*st->map));
+    if (snap_get(&io, st->map, st->map_cap * sizeof(*st->map)) != 0 ||
+        wh_index_load(st->idx, snap_get, &io) != 0) {
+        goto out;
+    }
+    want = XXH3_64bits_digest(io.h);
+    if (fread(&sum, 1, sizeof(sum), io.fp) != sizeof(sum) || sum != want) {
+        goto out;
+    }
+    for (i = 0; i < held; i++) {
+        uint64_t v = st->locs[i];
+        uint32_t seg;
+
+        if (v == NO_LOC) {
+            continue;
+        }
+        seg = (uint32_t)(v >> 32);
+        while (j < h.nsegs && ss[j].base != seg) {
+            j++;
+        }
+        if (j == h.nsegs) {
+            goto out;
+        }
+        st->locs[i] = no[j] == NONE ? NO_LOC
+                                    : (uint64_t)no[j] << LOC_SHIFT |
+                                          (v & 0xffffffffu);
+    }
+    wh_index_set_floor(st->idx, st->low);
+    ok = 1;
+out:
+    if (io.fp != NULL) {
+        fclose(io.fp);
+    }
+    if (!ok && st->b != NULL) {
+        snap_undo(st);
+    }
+    XXH3_freeState(io.h);
+    free(ss);
+    free(no);
+    free(path);
+    return ok;
+}
+
+/* The lock file of a state directory whose segments snap_load() opened. */
+static int snap_lock_open(struct file_backend *b, char *errstr,
+                          size_t errstr_size)
+{
+    char *lock_path = wh_xasprintf("%s/dedup.lock", b->dir);
+
+    b->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (b->lock_fd < 0) {
+        snprintf(errstr, errstr_size, "%s: open: %s", lock_path,
+                 strerror(errno));
+        free(lock_path);
+        return WH_EIO;
+    }
+    free(lock_path);
+    return WH_OK;
+}
+
 void wh_dedup_store_params_default(struct wh_dedup_store_params *p)
 {
     memset(p, 0, sizeof(*p));
@@ -1426,6 +1745,7 @@ wh_dedup_store_open(const struct wh_dedup_store_params *p, char *errstr,
                     size_t errstr_size)
 {
     struct wh_dedup_store *st;
+    size_t from_snap = 0;
     uint32_t now;
 
     if (p->dir == NULL || p->dir[0] == '\0') {
@@ -1461,7 +1781,14 @@ wh_dedup_store_open(const struct wh_dedup_store_params *p, char *errstr,
         goto fail;
     }
     if (st->ops == &file_ops) {
-        st->b = file_open(p->dir, p->sh.minhash_k, errstr, errstr_size);
+        if (snap_load(st, p->dir)) {
+            from_snap = st->n - st->low;
+            if (snap_lock_open(st->b, errstr, errstr_size) != WH_OK) {
+                goto fail;
+            }
+        } else {
+            st->b = file_open(p->dir, p->sh.minhash_k, errstr, errstr_size);
+        }
     } else if (make_dirs(p->dir, errstr, errstr_size) == WH_OK) {
         st->b = wh_dedup_pg_open(p->store + 9, p->dir, p->sh.minhash_k, errstr,
                                  errstr_size);
@@ -1489,6 +1816,11 @@ wh_dedup_store_open(const struct wh_dedup_store_params *p, char *errstr,
             view_purge(st);
         }
     }
+    if (from_snap > 0) {
+        wh_info(TAG, "%s: %zu decisions from the snapshot, %zu after it",
+                p->dir, from_snap, (size_t)(st->n - st->low) - from_snap);
+    }
+    st->opened = 1;
     return st;
 fail:
     wh_dedup_store_close(st);
@@ -1501,6 +1833,10 @@ void wh_dedup_store_close(struct wh_dedup_store *st)
 
     if (st == NULL) {
         return;
+    }
+    if (st->opened && st->ops == &file_ops &&
+        st->n - st->low >= SNAP_MIN_HELD) {
+        snap_write(st);
     }
     if (st->b != NULL) {
         if (st->ops->sync(st->b, err, sizeof(err)) != WH_OK) {
@@ -1757,6 +2093,13 @@ int wh_dedup_store_decide(struct wh_dedup_store *st,
     st->ops->unlock(st->b);
     if (rc != WH_OK) {
         wh_dedup_result_clear(out);
+    }
+    if (st->snap_due) {
+        /* after the lock: the others go on deciding meanwhile */
+        st->snap_due = 0;
+        if (st->n - st->low >= SNAP_MIN_HELD) {
+            snap_write(st);
+        }
     }
     return rc;
 }

@@ -793,6 +793,109 @@ static void test_upgrade(void **state)
     free(dir);
 }
 
+/* The snapshot: a store closed with more than a thousand decisions
+ * leaves dedup.snap; the next one starts from it and reads only the log
+ * after it (shown by damage in the log before that point, which reading
+ * the whole log refuses), answers as the log does, and a damaged snapshot
+ * is ignored. */
+static void test_snapshot(void **state)
+{
+    enum { N = 1200 };
+    char *dir = dirpath("snap");
+    char *log = wh_xasprintf("%s/dedup.log", dir);
+    char *snap = wh_xasprintf("%s/dedup.snap", dir);
+    char uri[64];
+    char *text;
+    char *cp;
+    struct wh_dedup_store *st;
+    struct wh_dedup_store *later;
+    struct wh_dedup_store_params p;
+    struct wh_dedup_result r;
+    char err[256];
+    unsigned i;
+    FILE *fp;
+
+    (void)state;
+    st = open_store(dir);
+    for (i = 0; i < N; i++) {
+        struct doc d = {uri, NULL, (uint64_t)i + 1};
+
+        text = story(1000 + i);
+        d.text = text;
+        snprintf(uri, sizeof(uri), "https://snap.example/%u", i);
+        assert_int_equal(decide(st, &d, &r), WH_OK);
+        assert_int_equal(r.decision, WH_DEDUP_NEW);
+        wh_dedup_result_clear(&r);
+        free(text);
+    }
+    wh_dedup_store_close(st);
+    assert_int_equal(access(snap, F_OK), 0);
+    /* more decisions after the snapshot, by a store still open */
+    st = open_store(dir);
+    assert_int_equal(wh_dedup_store_count(st), N);
+    for (i = N; i < N + 5; i++) {
+        struct doc d = {uri, NULL, (uint64_t)i + 1};
+
+        text = story(1000 + i);
+        d.text = text;
+        snprintf(uri, sizeof(uri), "https://snap.example/%u", i);
+        assert_int_equal(decide(st, &d, &r), WH_OK);
+        wh_dedup_result_clear(&r);
+        free(text);
+    }
+    /* damage a record the snapshot covers: only the snapshot can open */
+    fp = fopen(log, "r+b");
+    assert_non_null(fp);
+    fseek(fp, 32, SEEK_SET);
+    fwrite("garbage!", 1, 8, fp);
+    fclose(fp);
+    later = open_store(dir);
+    assert_int_equal(wh_dedup_store_count(later), N + 5);
+    text = story(1000 + 7);
+    cp = copy_of(text, 1);
+    {
+        struct doc d = {"https://other.example/7", cp, 99999};
+
+        assert_int_equal(decide(later, &d, &r), WH_OK);
+        assert_int_equal(r.decision, WH_DEDUP_COPY);
+        assert_string_equal(r.cluster_uri, "https://snap.example/7");
+        wh_dedup_result_clear(&r);
+        /* the other store reads it from the log and agrees */
+        assert_int_equal(decide(st, &d, &r), WH_OK);
+        assert_true(r.replay);
+        assert_string_equal(r.cluster_uri, "https://snap.example/7");
+        wh_dedup_result_clear(&r);
+    }
+    {
+        struct doc d = {"https://snap.example/1203", NULL, 1204};
+
+        free(text);
+        text = story(1000 + 1203);
+        d.text = text;
+        assert_int_equal(decide(later, &d, &r), WH_OK); /* after it */
+        assert_true(r.replay);
+        wh_dedup_result_clear(&r);
+    }
+    wh_dedup_store_close(later);
+    wh_dedup_store_close(st);
+    /* a damaged snapshot is ignored: the log is read (and refused here,
+     * being damaged, which shows the snapshot was not used) */
+    fp = fopen(snap, "r+b");
+    assert_non_null(fp);
+    fseek(fp, 200, SEEK_SET);
+    fwrite("garbage!", 1, 8, fp);
+    fclose(fp);
+    wh_dedup_store_params_default(&p);
+    p.dir = dir;
+    assert_null(wh_dedup_store_open(&p, err, sizeof(err)));
+    assert_non_null(strstr(err, "damaged"));
+    free(text);
+    free(cp);
+    free(snap);
+    free(log);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -800,6 +903,7 @@ int main(void)
         cmocka_unit_test(test_torn_tail),  cmocka_unit_test(test_byte_order),
         cmocka_unit_test(test_concurrent), cmocka_unit_test(test_window),
         cmocka_unit_test(test_window_shared), cmocka_unit_test(test_upgrade),
+        cmocka_unit_test(test_snapshot),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
