@@ -7,22 +7,24 @@
 # records a second, twice:
 #   window 0      dedup.window = 0, jsonl.window_s = 0 (keep everything:
 #                 the growth per record)
-#   window 1/5    dedup.window = jsonl.window_s = a fifth of the run's
-#                 planned length (RECORDS / RATE), the JSONL file rotated
-#                 every tenth of that (memory must be flat once the
-#                 window has filled)
+#   window 1/5    dedup.window = jsonl.window_s = a fifth of the length of
+#                 the window-0 run (of RECORDS / RATE when there was
+#                 none), the JSONL file rotated every tenth of that
+#                 (memory must be flat once the window has filled)
 # The window is in time, so time passes for real: the stream is paced
 # (RATE) and the window is a number of seconds; nothing is faked. A
 # sampler reads the consumer's RSS (/proc) and records consumed (its
 # /metrics) every second; the log size is the sum of the dedup.log*
 # segments. After each run the consumer is started again on the full
 # state and the time to its "state in ... decisions" line (the dedup
-# store read back) is its start-up time.
+# store read back: from the snapshot the consumer left at exit, and the
+# log after it) is its start-up time.
 #
 # Start-up with a long history (wh_soak_state, bench/soak/state_gen.c):
 # SDAYS days of SPER_DAY random distinct decisions each, the store's clock
 # moving through them, once with dedup.window = 0 and once with 30 days;
-# then the time to open the store as a consumer does at start-up.
+# then the time to open the store as a consumer does at start-up, from
+# the snapshot (dedup.snap) and from the log alone.
 #
 # Producer soak: one wirehose-producer (the daemon) polling PFEEDS feeds of
 # wh_feedserver (bench/fetch's loopback server; 1 in 4 changes on every
@@ -228,9 +230,13 @@ EOF
 # planned length / DIV)
 PLANNED=$(((RECORDS + RATE - 1) / RATE))
 consumer_run() {
-    local div=$1 dir=$WORK/run$1 window=0 port
+    local div=$1 dir=$WORK/run$1 window=0 port length=$PLANNED
     mkdir -p "$dir/state" "$dir/out"
-    [ "$div" -gt 0 ] && window=$(((PLANNED + div - 1) / div))
+    # the window-0 run's length when there was one (the rate the
+    # consumer sustains may be below RATE)
+    [ -s "$WORK/run0/samples" ] &&
+        length=$(tail -n 1 "$WORK/run0/samples" | awk '{ printf "%d", $1 }')
+    [ "$div" -gt 0 ] && window=$(((length + div - 1) / div))
     "$BIN/wirehose-devbroker" --partitions "$PARTITIONS" --topic soak \
         --bootstrap-file "$dir/bootstrap" >/dev/null 2>"$dir/broker.log" &
     PIDS+=($!)
@@ -440,17 +446,17 @@ for div in runs:
         print("  WARNING: %s lines written, %d records streamed"
               % (lines, records))
 if sdays > 0:
-    print("start-up of the dedup store after %d days of %d decisions a day"
-          % (sdays, sper_day))
-    print("%-10s %12s %10s %10s %12s %12s %12s" % (
-        "window", "decisions", "held", "log MB", "open wall s",
-        "open CPU s", "store MB"))
+    print("start-up of the dedup store after %d days of %d decisions a day "
+          "(seconds: wall-clock / CPU)" % (sdays, sper_day))
+    print("%-10s %10s %10s %8s %8s %16s %16s %9s" % (
+        "window", "decisions", "held", "log MB", "snap MB",
+        "open, snapshot", "open, log only", "store MB"))
     for w in ("0", "2592000"):
-        made, held, logb, wall, cpu, mem, _ = \
+        made, held, logb, snapb, sw, sc, lw, lc, mem = \
             open(os.path.join(work, "startup" + w)).read().split()
-        print("%-10s %12s %10s %10.1f %12s %12s %12.1f" % (
+        print("%-10s %10s %10s %8.1f %8.1f %7s / %6s %7s / %6s %9.1f" % (
             "0" if w == "0" else "30 days", made, held, int(logb) / 1e6,
-            wall, cpu, int(mem) / 1e6))
+            int(snapb) / 1e6, sw, sc, lw, lc, int(mem) / 1e6))
 if pseconds > 0:
     s = samples(os.path.join(work, "producer", "samples"))
     n = len(s)
