@@ -17,6 +17,7 @@
 #include "wh/buf.h"
 #include "wh/date.h"
 #include "wh/hash.h"
+#include "wh/utf8.h"
 #include "wh/wh.h"
 
 /* String members, top level and in the extension object, in the order they
@@ -130,71 +131,17 @@ void wh_record_free(struct wh_record *rec)
     free(rec);
 }
 
-/* Length of the valid UTF-8 sequence at s (of n bytes), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned cp;
-    size_t len;
-    size_t i;
-
-    if (s[0] < 0x80) {
-        return 1;
-    }
-    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-        len = 2;
-        cp = s[0] & 0x1fu;
-    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-        len = 3;
-        cp = s[0] & 0x0fu;
-    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        len = 4;
-        cp = s[0] & 0x07u;
-    } else {
-        return 0;
-    }
-    if (len > n) {
-        return 0;
-    }
-    for (i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (s[i] & 0x3fu);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-        return 0;
-    }
-    return len;
-}
-
 /* A JSON string for s. jansson refuses invalid UTF-8; such bytes become
  * U+FFFD rather than losing the whole record. */
 static json_t *jstr(const char *s)
 {
     json_t *j = json_string(s);
-    const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s);
-    size_t i = 0;
-    size_t len;
-    struct wh_buf b;
     char *clean;
 
     if (j != NULL) {
         return j;
     }
-    wh_buf_init(&b, 0);
-    while (i < n) {
-        len = utf8_seq(p + i, n - i);
-        if (len == 0) {
-            WH_ASSERT(wh_buf_append(&b, "\xef\xbf\xbd", 3) == WH_OK);
-            i++;
-        } else {
-            WH_ASSERT(wh_buf_append(&b, p + i, len) == WH_OK);
-            i += len;
-        }
-    }
-    clean = wh_buf_steal(&b);
+    clean = wh_utf8_clean(s, strlen(s), NULL);
     j = json_string(clean);
     free(clean);
     WH_ASSERT(j != NULL);
@@ -379,7 +326,7 @@ static void out_str(struct wh_buf *b, const char *s, size_t len)
             continue;
         }
         if (c >= 0x80) {
-            n = utf8_seq(p + i, len - i);
+            n = wh_utf8_valid(p + i, len - i);
             if (n > 0) {
                 i += n;
                 continue;

@@ -37,6 +37,7 @@
 #include <xxhash.h>
 
 #include "stage.h"
+#include "wh/backoff.h"
 #include "wh/buf.h"
 #include "wh/config.h"
 #include "wh/log.h"
@@ -90,17 +91,8 @@ struct http {
     struct wh_buf resp;
     int resp_full;         /* the answer passed resp.max */
     struct wh_buf rejects; /* refused since the last flush() */
-    uint64_t rng;
+    struct wh_backoff bo;  /* between the tries of one flush */
 };
-
-/* xorshift64*: only for backoff jitter. */
-static uint64_t next_rand(struct http *ctx)
-{
-    ctx->rng ^= ctx->rng >> 12;
-    ctx->rng ^= ctx->rng << 25;
-    ctx->rng ^= ctx->rng >> 27;
-    return ctx->rng * UINT64_C(2685821657736338717);
-}
 
 static void sleep_ms(long long ms)
 {
@@ -329,7 +321,6 @@ static int deliver(struct http *ctx, char *errstr, size_t errstr_size)
     size_t *sel;
     char why[HTTP_REASON_MAX];
     long long attempt;
-    long long delay = HTTP_BACKOFF_MIN_MS;
     size_t i, n;
     int rc = WH_OK;
 
@@ -337,6 +328,7 @@ static int deliver(struct http *ctx, char *errstr, size_t errstr_size)
         return WH_OK;
     }
     sel = wh_xmalloc(ctx->ndocs * sizeof(*sel));
+    wh_backoff_reset(&ctx->bo);
     for (attempt = 0;; attempt++) {
         n = ctx->ndocs;
         for (i = 0; i < n; i++) {
@@ -360,10 +352,7 @@ static int deliver(struct http *ctx, char *errstr, size_t errstr_size)
             break;
         }
         /* Exponential backoff, jitter in [delay/2, delay]. */
-        sleep_ms(delay / 2 +
-                 (long long)(next_rand(ctx) % (uint64_t)(delay / 2 + 1)));
-        delay =
-            delay * 2 > HTTP_BACKOFF_MAX_MS ? HTTP_BACKOFF_MAX_MS : delay * 2;
+        sleep_ms(wh_backoff_fail(&ctx->bo, 0));
     }
     snprintf(errstr, errstr_size,
              "%zu document(s) not written after %lld "
@@ -521,8 +510,8 @@ static void *http_init(const char *arg, const struct wh_config *cfg,
     wh_buf_init(&ctx->body, 0);
     wh_buf_init(&ctx->resp, HTTP_RESP_BASE);
     wh_buf_init(&ctx->rejects, (size_t)64 * 1024);
-    ctx->rng = (uint64_t)time(NULL) ^ ((uint64_t)(uintptr_t)ctx << 16) ^
-               UINT64_C(0x9e3779b97f4a7c15);
+    wh_backoff_init(&ctx->bo, HTTP_BACKOFF_MIN_MS, HTTP_BACKOFF_MAX_MS,
+                    wh_prng_entropy() ^ (uint64_t)(uintptr_t)ctx);
     if (parse_url(ctx, arg, errstr, errstr_size) != WH_OK ||
         get_int(cfg, "http.batch_docs", HTTP_DEFAULT_DOCS, 1, 100000,
                 &ctx->batch_docs, errstr, errstr_size) != WH_OK ||

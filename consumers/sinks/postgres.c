@@ -48,7 +48,9 @@
 #include <time.h>
 
 #include "stage.h"
+#include "wh/backoff.h"
 #include "wh/buf.h"
+#include "wh/clock.h"
 #include "wh/config.h"
 #include "wh/date.h"
 #include "wh/log.h"
@@ -98,28 +100,10 @@ struct pg {
     struct pg_row *rows; /* of the open (or lost) transaction */
     size_t nrows;
     size_t cap;
-    struct wh_buf late;  /* refused while run again: for flush() */
-    int64_t retry_at_ms; /* no connection attempt before this */
-    int backoff_ms;
-    uint64_t rng;
+    struct wh_buf late;   /* refused while run again: for flush() */
+    int64_t retry_at_ms;  /* no connection attempt before this */
+    struct wh_backoff bo; /* between connection attempts */
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* xorshift64*: only for backoff jitter. */
-static uint64_t next_rand(struct pg *ctx)
-{
-    ctx->rng ^= ctx->rng >> 12;
-    ctx->rng ^= ctx->rng << 25;
-    ctx->rng ^= ctx->rng >> 27;
-    return ctx->rng * UINT64_C(2685821657736338717);
-}
 
 static void row_clear(struct pg_row *row)
 {
@@ -395,16 +379,8 @@ static int connect_db(struct pg *ctx, char *errstr, size_t errstr_size)
 
 static void bump_backoff(struct pg *ctx)
 {
-    int base;
-
-    ctx->backoff_ms = ctx->backoff_ms == 0 ? PG_BACKOFF_MIN_MS
-                      : ctx->backoff_ms >= PG_BACKOFF_MAX_MS / 2
-                          ? PG_BACKOFF_MAX_MS
-                          : ctx->backoff_ms * 2;
     /* Jitter in [base/2, base], so consumers do not reconnect in step. */
-    base = ctx->backoff_ms;
-    ctx->retry_at_ms = now_ms() + base / 2 +
-                       (int64_t)(next_rand(ctx) % (uint64_t)(base / 2 + 1));
+    ctx->retry_at_ms = wh_now_ms() + wh_backoff_fail(&ctx->bo, 0);
 }
 
 /* After a failed statement: the transaction is aborted (or the
@@ -471,7 +447,7 @@ static int ready(struct pg *ctx, char *errstr, size_t errstr_size)
         disconnect(ctx);
     }
     if (ctx->conn == NULL) {
-        int64_t wait = ctx->retry_at_ms - now_ms();
+        int64_t wait = ctx->retry_at_ms - wh_now_ms();
 
         if (wait > 0) {
             snprintf(errstr, errstr_size,
@@ -487,7 +463,7 @@ static int ready(struct pg *ctx, char *errstr, size_t errstr_size)
         }
         wh_notice(TAG, "connected%s",
                   ctx->nrows > 0 ? "; writing the uncommitted rows again" : "");
-        ctx->backoff_ms = 0;
+        wh_backoff_reset(&ctx->bo);
         ctx->retry_at_ms = 0;
     }
     while (!ctx->in_tx) {
@@ -628,8 +604,8 @@ static void *pg_init(const char *arg, const struct wh_config *cfg, char *errstr,
     ctx = wh_xcalloc(1, sizeof(*ctx));
     ctx->conninfo = wh_xstrdup(arg);
     wh_buf_init(&ctx->late, (size_t)64 * 1024);
-    ctx->rng = (uint64_t)time(NULL) ^ ((uint64_t)(uintptr_t)ctx << 16) ^
-               UINT64_C(0x9e3779b97f4a7c15);
+    wh_backoff_init(&ctx->bo, PG_BACKOFF_MIN_MS, PG_BACKOFF_MAX_MS,
+                    wh_prng_entropy() ^ (uint64_t)(uintptr_t)ctx);
 
     table = cfg != NULL ? wh_config_get(cfg, "postgres.table", PG_DEFAULT_TABLE)
                         : PG_DEFAULT_TABLE;

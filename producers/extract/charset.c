@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "extract_int.h"
+#include "wh/utf8.h"
 #include "wh/wh.h"
 
 #define PRESCAN_BYTES 4096
@@ -22,67 +23,6 @@ static const uint16_t cp1252_hi[32] = {
     0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017D, 0,
     0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
     0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
-
-/* Appends code point cp as UTF-8 to o (room for 4 bytes is the caller's
- * business). Returns the bytes written. */
-static size_t put_utf8(char *o, uint32_t cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-/* Length of the valid UTF-8 sequence at s (n bytes available), or 0 when
- * the bytes there are not a valid sequence (overlongs, surrogates and
- * code points above U+10FFFF are invalid). */
-static size_t utf8_valid_seq(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-
-    if (c < 0x80) {
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-        return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-    }
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) {
-            return 0;
-        }
-        if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] >= 0xA0)) {
-            return 0;
-        }
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
-            (s[3] & 0xC0) != 0x80) {
-            return 0;
-        }
-        if ((c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] >= 0x90)) {
-            return 0;
-        }
-        return 4;
-    }
-    return 0;
-}
 
 /* Counts invalid UTF-8 sequences and non-ASCII valid ones in s. */
 static void utf8_stats(const unsigned char *s, size_t n, size_t *bad,
@@ -99,7 +39,7 @@ static void utf8_stats(const unsigned char *s, size_t n, size_t *bad,
             i++;
             continue;
         }
-        k = utf8_valid_seq(s + i, n - i);
+        k = wh_utf8_valid(s + i, n - i);
         if (k == 0) {
             (*bad)++;
             i++;
@@ -139,7 +79,7 @@ static int utf8_is_clean(const unsigned char *s, size_t n)
             }
             i++;
         } else {
-            size_t k = utf8_valid_seq(s + i, n - i);
+            size_t k = wh_utf8_valid(s + i, n - i);
 
             if (k == 0) {
                 return 0;
@@ -184,7 +124,7 @@ static char *clean_utf8(const unsigned char *s, size_t n, int cp1252_fallback,
             i++;
             continue;
         }
-        k = utf8_valid_seq(s + i, n - i);
+        k = wh_utf8_valid(s + i, n - i);
         if (k != 0) {
             memcpy(out + o, s + i, k);
             o += k;
@@ -197,9 +137,9 @@ static char *clean_utf8(const unsigned char *s, size_t n, int cp1252_fallback,
             if (c < 0xA0) {
                 cp = cp1252_hi[c - 0x80] != 0 ? cp1252_hi[c - 0x80] : 0xFFFD;
             }
-            o += put_utf8(out + o, cp);
+            o += wh_utf8_put(cp, out + o);
         } else {
-            o += put_utf8(out + o, 0xFFFD);
+            o += wh_utf8_put(0xFFFD, out + o);
         }
         i++;
     }
@@ -223,9 +163,9 @@ static char *from_cp1252(const unsigned char *s, size_t n, size_t *out_len)
         } else if (c < 0xA0) {
             uint32_t cp = cp1252_hi[c - 0x80];
 
-            o += put_utf8(out + o, cp != 0 ? cp : 0xFFFD);
+            o += wh_utf8_put(cp != 0 ? cp : 0xFFFD, out + o);
         } else {
-            o += put_utf8(out + o, c);
+            o += wh_utf8_put(c, out + o);
         }
     }
     out[o] = '\0';
@@ -310,7 +250,7 @@ static char *from_iconv(const char *cs, const char *in, size_t n,
                 op = raw + used;
                 ol = cap - used - 4;
             }
-            op += put_utf8(op, 0xFFFD);
+            op += wh_utf8_put(0xFFFD, op);
             ol -= 3;
             ip++;
             il--;

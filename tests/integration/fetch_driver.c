@@ -28,9 +28,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "fetcher.h"
+#include "wh/clock.h"
 #include "wh/log.h"
 #include "wh/wh.h"
 
@@ -82,14 +82,6 @@ static void on_result(struct wh_fetch_result *res, void *opaque)
         res->last_modified = NULL;
     }
     r->done++;
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
 static int usage(void)
@@ -205,7 +197,7 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    t0 = now_ms();
+    t0 = wh_now_s() * 1000.0;
     for (round = 0; round < (again ? 2 : 1); round++) {
         size_t submitted = 0;
 
@@ -235,7 +227,7 @@ int main(int argc, char **argv)
             submitted++;
         }
         while (r.done < submitted) {
-            if (now_ms() - t0 > (double)deadline_ms) {
+            if (wh_now_s() * 1000.0 - t0 > (double)deadline_ms) {
                 fprintf(stderr,
                         "fetch_driver: deadline: %zu of %zu "
                         "results\n",

@@ -1,7 +1,8 @@
 /*
  * fetch_units.c - cmocka tests of the fetcher's pure parts: the SSRF
- * guard's address ranges and CIDRs, robots.txt parsing and matching, and
- * the backoff. (The network behaviour is tested by the fetch_*.sh scripts.)
+ * guard's address ranges and CIDRs, robots.txt parsing and matching. (The
+ * backoff, now common/src/backoff.c, is tested by tests/unit/test_prng.c;
+ * the network behaviour by the fetch_*.sh scripts.)
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backoff.h"
 #include "robots.h"
 #include "ssrf.h"
 #include "wh/wh.h"
@@ -272,39 +272,6 @@ static void test_robots_hostile(void **state)
     wh_robots_free(NULL);
 }
 
-static void test_backoff(void **state)
-{
-    struct wh_backoff b;
-    long prev_floor = 0;
-    int i;
-
-    (void)state;
-    wh_backoff_init(&b, 1000, 60000, 42);
-    for (i = 0; i < 12; i++) {
-        long d = wh_backoff_fail(&b, 0);
-        long full = 1000L << (i < 6 ? i : 6);
-
-        if (full > 60000) {
-            full = 60000;
-        }
-        /* equal jitter: between half and all of the exponential wait */
-        if (d < full / 2 || d > full) {
-            fail_msg("failure %d: wait %ld outside [%ld, %ld]", i, d, full / 2,
-                     full);
-        }
-        assert_true(full / 2 >= prev_floor);
-        prev_floor = full / 2;
-    }
-    /* Retry-After is a floor */
-    assert_int_equal(wh_backoff_fail(&b, 3600000), 3600000);
-    wh_backoff_reset(&b);
-    assert_true(wh_backoff_fail(&b, 0) <= 1000);
-    /* defaults for nonsense */
-    wh_backoff_init(&b, -5, 0, 0);
-    assert_int_equal(b.base_ms, 1000);
-    assert_int_equal(b.cap_ms, 1000);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,7 +281,6 @@ int main(void)
         cmocka_unit_test(test_robots_groups),
         cmocka_unit_test(test_robots_matching),
         cmocka_unit_test(test_robots_hostile),
-        cmocka_unit_test(test_backoff),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

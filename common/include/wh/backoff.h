@@ -1,26 +1,34 @@
 /*
- * backoff.h - exponential backoff with jitter, one per source: after each
- * failure the wait doubles (base, 2 base, 4 base ... up to cap) and a
- * random part spreads sources that failed together ("equal jitter": a
- * wait d becomes d/2 plus a random amount up to d/2, so it never drops
- * below half). A server's Retry-After is a floor.
+ * backoff.h - exponential backoff, the one of every retry in wirehose:
+ * after each failure the wait doubles (base, 2 base, 4 base ... up to
+ * cap). With jitter (struct wh_backoff), a random part spreads clients
+ * that failed together ("equal jitter": a wait d becomes d/2 plus a random
+ * amount up to d/2, so it never drops below half), and a server's
+ * Retry-After is a floor.
  *
- * Not thread-safe: one owner per struct (the scheduler's thread).
+ * Not thread-safe: one owner per struct.
  */
 #ifndef WH_BACKOFF_H
 #define WH_BACKOFF_H
 
 #include <stdint.h>
 
+#include "wh/prng.h"
+
 struct wh_backoff {
     long base_ms;      /* first wait */
     long cap_ms;       /* longest wait */
     unsigned failures; /* in a row */
-    uint64_t rng;      /* xorshift64 state, never 0 */
+    struct wh_prng rng;
 };
 
+/* The wait after prev_ms without jitter: base_ms when prev_ms is 0 (the
+ * first failure), else twice prev_ms, at most cap_ms. */
+long wh_backoff_double(long prev_ms, long base_ms, long cap_ms);
+
 /* Sets up b: base_ms (<= 0: 1000) and cap_ms (< base_ms: base_ms); seed
- * picks the jitter sequence (e.g. a hash of the source URL; 0 is fine). */
+ * picks the jitter sequence (e.g. a hash of the source URL, or
+ * wh_prng_entropy(); 0 is fine). */
 void wh_backoff_init(struct wh_backoff *b, long base_ms, long cap_ms,
                      uint64_t seed);
 
