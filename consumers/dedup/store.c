@@ -1746,6 +1746,7 @@ wh_dedup_store_open(const struct wh_dedup_store_params *p, char *errstr,
 {
     struct wh_dedup_store *st;
     size_t from_snap = 0;
+    uint32_t snap_n = 0;
     uint32_t now;
 
     if (p->dir == NULL || p->dir[0] == '\0') {
@@ -1782,7 +1783,8 @@ wh_dedup_store_open(const struct wh_dedup_store_params *p, char *errstr,
     }
     if (st->ops == &file_ops) {
         if (snap_load(st, p->dir)) {
-            from_snap = st->n - st->low;
+            from_snap = st->n - st->base;
+            snap_n = st->n;
             if (snap_lock_open(st->b, errstr, errstr_size) != WH_OK) {
                 goto fail;
             }
@@ -1817,8 +1819,8 @@ wh_dedup_store_open(const struct wh_dedup_store_params *p, char *errstr,
         }
     }
     if (from_snap > 0) {
-        wh_info(TAG, "%s: %zu decisions from the snapshot, %zu after it",
-                p->dir, from_snap, (size_t)(st->n - st->low) - from_snap);
+        wh_info(TAG, "%s: %zu decisions from the snapshot, %u after it",
+                p->dir, from_snap, st->n - snap_n);
     }
     st->opened = 1;
     return st;
