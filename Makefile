@@ -2,6 +2,8 @@
 #   make demo           the sample feeds through the dev broker into JSONL
 #   make test           build in build/ and run the whole ctest suite
 #   make bench-NAME     run bench/NAME (e.g. bench-extract, bench-dedup)
+#   make fuzz           every fuzz target for FUZZ_SECONDS (default 60),
+#                       clang + libFuzzer in build-fuzz/ (docs/fuzzing.md)
 # Each first checks the Debian packages of deploy/debian-packages.txt: as
 # root they install what is missing, otherwise they print the apt-get line.
 
@@ -11,7 +13,7 @@ CMAKE_FLAGS ?=
 PACKAGES ?= deploy/debian-packages.txt
 DEMO_TARGETS = wirehose-devbroker wirehose-producer wirehose-consumer
 
-.PHONY: all deps build test demo clean
+.PHONY: all deps build test demo fuzz clean
 all: build
 
 deps:
@@ -33,6 +35,12 @@ demo: deps
 # Each benchmark makes its own (Release) build.
 bench-%: deps
 	scripts/bench.sh $*
+
+# Needs clang and its libFuzzer runtime (deploy/debian-packages-ci.txt).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@scripts/deps.sh $(PACKAGES) deploy/debian-packages-ci.txt
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 
 clean:
 	rm -rf $(BUILD_DIR)

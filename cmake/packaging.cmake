@@ -56,7 +56,7 @@ install(CODE "
   set(wh_configs ${WH_CONFIGS})
   if(wh_configs)
     file(INSTALL DESTINATION \"\${wh_etc}/wirehose\" TYPE FILE
-         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
+         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ
          FILES \${wh_configs})
   endif()
   if(CMAKE_INSTALL_PREFIX STREQUAL \"/usr\")
@@ -118,9 +118,11 @@ set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 # Depends: computed from the binaries' shared libraries (dpkg-shlibdeps),
-# plus what the maintainer scripts use.
+# plus what the maintainer scripts use and the data files the entities
+# enricher reads (wamerican's word list, iso-codes' ISO 3166-2).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser | systemd (>= 215)")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS
+    "adduser | systemd (>= 215), wamerican, iso-codes")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "kcat, postgresql-client")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA "${WH_CONTROL_EXTRA}")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "consumer.h"
+#include "wh/cli.h"
 #include "wh/daemon.h"
 #include "wh/wh.h"
 
@@ -54,6 +55,7 @@ static void usage(FILE *fp)
         "  --check-config     validate the configuration and exit\n"
         "  -v, -q             more, less logging (repeatable)\n"
         "  -h, --help         this help\n"
+"  --version          print the version and exit\n"
         "\n"
         "Flags override the configuration file. New groups start at the "
         "earliest\n"
@@ -73,7 +75,7 @@ static void usage(FILE *fp)
         "configuration.\n"
         "\n"
         "Configuration keys:\n");
-    wh_config_print_keys(config_keys(), fp);
+    wh_config_print_keys(wh_consumer_config_keys(), fp);
     fprintf(fp, "\nStages (the dedup and enrich stages selected run in "
                 "this order;\nsinks as named):\n");
     for (i = 0; (st = wh_stage_at(i)) != NULL; i++) {
@@ -97,11 +99,12 @@ int parse_args(int argc, char **argv, struct opts *o)
         {"timeout", required_argument, NULL, 'T'},
         {"check-config", no_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
     int opt;
 
     o->timeout_s = 60;
-    while ((opt = getopt_long(argc, argv, "c:b:t:g:X:vqh", longopts, NULL)) !=
+    while ((opt = getopt_long(argc, argv, ":c:b:t:g:X:vqh", longopts, NULL)) !=
            -1) {
         switch (opt) {
         case 'c':
@@ -152,14 +155,15 @@ int parse_args(int argc, char **argv, struct opts *o)
         case 'h':
             usage(stdout);
             return 1;
+        case 'V':
+            wh_cli_version(PROG, NULL);
+            return 1;
         default:
-            fprintf(stderr, "Try '" PROG " --help'.\n");
-            return 2;
+            return wh_cli_bad_option(PROG, opt, argv);
         }
     }
     if (optind < argc) {
-        fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
-        return 2;
+        return wh_cli_bad_operand(PROG, argv[optind]);
     }
     return 0;
 }

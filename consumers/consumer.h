@@ -16,6 +16,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "settings.h"
 #include "stage.h"
 #include "wh/clock.h"
 #include "wh/config.h"
@@ -25,7 +26,6 @@
 #define TAG "consumer"
 #define PROG "wirehose-consumer"
 
-#define DEFAULT_GROUP "wirehose-consumer"
 #define MAX_STAGES 64 /* bits of struct work.done */
 #define POLL_MS 100
 #define ASSIGNMENT_SYNC_MS 100
@@ -145,23 +145,6 @@ struct opts {
     int verbosity;
     long timeout_s;
 };
-
-/* ---- settings.c: the keys and their checks --------------------------- */
-
-/* base_keys followed by wh_dedup_config_keys, built once, kept for the
- * life of the process (configurations borrow it). */
-const struct wh_config_key *config_keys(void);
-/* Checks everything that can be checked without side effects: required
- * keys, numbers, log level, sink kinds and every kafka.* property.
- * Returns WH_OK or WH_EINVAL with errstr filled. */
-int validate(const struct wh_config *cfg, long long *flush_records,
-             long long *flush_ms, char *errstr, size_t errstr_size);
-/* Splits "kind:arg" of a sink entry; *arg is NULL without a ':'. The
- * returned kind is newly allocated. */
-char *sink_kind(const char *value, const char **arg);
-/* Whether stage st runs: every one of its type unless the "enrich" /
- * "dedup" key lists some (or says none). */
-int selected(const struct wh_config *cfg, const struct wh_stage *st);
 
 /* ---- cli.c: the command line ------------------------------------------ */
 

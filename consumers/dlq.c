@@ -83,7 +83,7 @@ int dlq_init(struct consumer *c, char *errstr, size_t errstr_size)
         return WH_OK;
     }
     c->dlq_topic = topic;
-    pcfg = wh_config_new(config_keys());
+    pcfg = wh_config_new(wh_consumer_config_keys());
     rc = wh_config_set(pcfg, "brokers", wh_config_get(c->cfg, "brokers", ""),
                        errstr, errstr_size);
     for (e = c->cfg->head; e != NULL && rc == WH_OK; e = e->next) {

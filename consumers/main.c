@@ -265,6 +265,7 @@ int main(int argc, char **argv)
     struct opts o;
     struct consumer c;
     struct sigaction sa;
+    struct wh_config_problems pr = {NULL, 0, 0};
     char errstr[1024];
     const char *group;
     const char *metrics;
@@ -290,12 +291,17 @@ int main(int argc, char **argv)
         goto out;
     }
 
-    c.cfg = wh_config_new(config_keys());
+    c.cfg = wh_config_new(wh_consumer_config_keys());
     errstr[0] = '\0';
-    if (build_config(c.cfg, &o, errstr, sizeof(errstr)) != WH_OK ||
-        validate(c.cfg, &c.flush_records, &c.flush_ms, errstr,
-                 sizeof(errstr)) != WH_OK) {
+    if (build_config(c.cfg, &o, errstr, sizeof(errstr)) != WH_OK) {
         wh_err(TAG, "%s", errstr);
+        goto out;
+    }
+    /* Every problem, one line each (exit 2); --check-config and a
+     * start check the same things. */
+    if (wh_consumer_validate(c.cfg, &c.flush_records, &c.flush_ms, &pr) !=
+        WH_OK) {
+        wh_config_problems_log(&pr, TAG, "", "");
         goto out;
     }
     wh_daemon_log_level(wh_config_get(c.cfg, "log.level", NULL), o.verbosity);
@@ -346,7 +352,7 @@ int main(int argc, char **argv)
     }
     group = wh_config_get(c.cfg, "group", NULL);
     if (group == NULL && wh_config_get(c.cfg, "kafka.group.id", NULL) == NULL) {
-        group = DEFAULT_GROUP;
+        group = WH_CONSUMER_DEFAULT_GROUP;
     }
     c.rk = wh_kafka_consumer_new(c.cfg, group, errstr, sizeof(errstr));
     if (c.rk == NULL) {
@@ -376,6 +382,7 @@ int main(int argc, char **argv)
               c.n_in, c.n_written, c.n_dup, c.n_bad, c.n_rejected, c.n_dead,
               c.n_dropped);
 out:
+    wh_config_problems_free(&pr);
     for (i = 0; i < c.nparts; i++) {
         work_clear(&c.parts[i].held);
         free(c.parts[i].topic);

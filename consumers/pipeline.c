@@ -75,23 +75,16 @@ static void inst_metrics(struct consumer *c, struct inst *in)
 /* The configuration the stages see: everything but the consumer-only
  * kafka.* properties, which a sink's own producer (kafka:TOPIC, the
  * copies topic) would warn about. Kept for the life of the consumer. */
+static int stage_key(const char *key)
+{
+    return strncmp(key, "kafka.", 6) != 0 || !consumer_only(key + 6);
+}
+
 static struct wh_config *stage_config(const struct wh_config *cfg)
 {
-    struct wh_config *scfg = wh_config_new(config_keys());
-    const struct wh_config_entry *e;
-    char errstr[256];
-
-    for (e = cfg->head; e != NULL; e = e->next) {
-        int rc;
-
-        if (strncmp(e->key, "kafka.", 6) == 0 && consumer_only(e->key + 6)) {
-            continue;
-        }
-        /* Known keys of a valid configuration: cannot fail. */
-        rc = wh_config_set(scfg, e->key, e->value, errstr, sizeof(errstr));
-        WH_ASSERT(rc == WH_OK);
-    }
-    return scfg;
+    /* A copy keeps each value's origin, so a stage's errors say
+     * file:line. */
+    return wh_config_copy(cfg, stage_key);
 }
 
 /* With dedup.copies = topic (and a dedup stage running), the dedup stage
@@ -101,7 +94,7 @@ static struct wh_config *stage_config(const struct wh_config *cfg)
  * WH_EINVAL with errstr filled. */
 static int copies_init(struct consumer *c, char *errstr, size_t errstr_size)
 {
-    const char *mode = wh_config_get(c->cfg, "dedup.copies", "keep");
+    const char *mode = wh_config_str(c->cfg, NULL, "dedup.copies");
     const char *topic = wh_config_get(c->cfg, "dedup.copies_topic", NULL);
     char *deflt = NULL;
     char serr[512];
@@ -172,7 +165,7 @@ int stages_init(struct consumer *c, char *errstr, size_t errstr_size)
         for (i = 0; (st = wh_stage_at(i)) != NULL; i++) {
             struct inst *in;
 
-            if (st->type != order[t] || !selected(c->cfg, st)) {
+            if (st->type != order[t] || !wh_consumer_stage_selected(c->cfg, st)) {
                 continue;
             }
             WH_ASSERT(c->ninsts < MAX_STAGES);
@@ -194,7 +187,7 @@ int stages_init(struct consumer *c, char *errstr, size_t errstr_size)
     for (e = wh_config_first(c->cfg, "sink"); e != NULL;
          e = wh_config_next(e)) {
         const char *arg;
-        char *kind = sink_kind(e->value, &arg);
+        char *kind = wh_consumer_sink_kind(e->value, &arg);
         struct inst *in;
 
         st = wh_stage_find(WH_STAGE_SINK, kind);

@@ -13,15 +13,18 @@
 #include "wh/wh.h"
 
 /* All the values of key in cfg, joined by newlines, in a new string; NULL
- * when the key is unset. */
-static char *values_of(const struct wh_config *cfg, const char *key)
+ * when the key is unset. With shown, a value read from ${file:} or
+ * ${env:} is "(secret)": the string is for the log. */
+static char *values_of(const struct wh_config *cfg, const char *key,
+                       int shown)
 {
     const struct wh_config_entry *e;
     char *all = NULL;
 
     for (e = wh_config_first(cfg, key); e != NULL; e = wh_config_next(e)) {
-        char *next = all == NULL ? wh_xstrdup(e->value)
-                                 : wh_xasprintf("%s\n%s", all, e->value);
+        const char *v = shown && e->secret ? "(secret)" : e->value;
+        char *next = all == NULL ? wh_xstrdup(v)
+                                 : wh_xasprintf("%s\n%s", all, v);
 
         free(all);
         all = next;
@@ -64,13 +67,16 @@ static int report_fixed(const struct wh_config *from,
         if (from == old && wh_config_first(neu, e->key) != NULL) {
             continue;
         }
-        a = values_of(old, e->key);
-        b = values_of(neu, e->key);
+        a = values_of(old, e->key, 0);
+        b = values_of(neu, e->key, 0);
         if (a == NULL || b == NULL || strcmp(a, b) != 0) {
+            char *shown = values_of(old, e->key, 1);
+
             wh_warn(TAG,
                     "reload: %s changed; it needs a restart (still "
                     "running with %s)",
-                    e->key, a != NULL ? a : "its default");
+                    e->key, shown != NULL ? shown : "its default");
+            free(shown);
             n++;
         }
         free(a);
@@ -84,7 +90,8 @@ static int report_fixed(const struct wh_config *from,
  * validate changes nothing. */
 void reload(struct consumer *c, const struct opts *o)
 {
-    struct wh_config *cfg = wh_config_new(config_keys());
+    struct wh_config *cfg = wh_config_new(wh_consumer_config_keys());
+    struct wh_config_problems pr = {NULL, 0, 0};
     char errstr[1024];
     long long flush_records;
     long long flush_ms;
@@ -94,10 +101,12 @@ void reload(struct consumer *c, const struct opts *o)
     wh_notice(TAG, "SIGHUP: reading the configuration again");
     errstr[0] = '\0';
     if (build_config(cfg, o, errstr, sizeof(errstr)) != WH_OK ||
-        apply_defaults(cfg, o->once, errstr, sizeof(errstr)) != WH_OK ||
-        validate(cfg, &flush_records, &flush_ms, errstr, sizeof(errstr)) !=
-            WH_OK) {
+        apply_defaults(cfg, o->once, errstr, sizeof(errstr)) != WH_OK) {
         wh_err(TAG, "reload: %s; nothing changed", errstr);
+        goto out;
+    }
+    if (wh_consumer_validate(cfg, &flush_records, &flush_ms, &pr) != WH_OK) {
+        wh_config_problems_log(&pr, TAG, "reload: ", "; nothing changed");
         goto out;
     }
     fixed = report_fixed(cfg, c->cfg, cfg) + report_fixed(c->cfg, c->cfg, cfg);
@@ -110,6 +119,7 @@ void reload(struct consumer *c, const struct opts *o)
               wh_config_get(cfg, "log.level", "(default)"), flush_records,
               flush_ms, fixed > 0 ? "; other changes need a restart" : "");
 out:
+    wh_config_problems_free(&pr);
     wh_config_free(cfg);
     (void)wh_notify_ready();
 }

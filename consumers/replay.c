@@ -23,6 +23,9 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "settings.h"
+#include "wh/cli.h"
+#include "wh/clock.h"
 #include "wh/config.h"
 #include "wh/daemon.h"
 #include "wh/date.h"
@@ -38,17 +41,24 @@
  * members' session.timeout.ms (45 s by default) after they stopped. */
 #define JOIN_TIMEOUT_S 60
 
-/* The consumer's keys, so its configuration file can be given with -c. */
-static const struct wh_config_key keys[] = {
-    {"brokers", 0, "Kafka bootstrap servers, host:port[,host:port] (-b)"},
-    {"topic", 0, "the topic to replay (-t)"},
-    {"group", 0, "the consumer group that will reprocess it (-g)"},
-    {"sink", 1, "(wirehose-consumer's; not used here)"},
-    {"flush.records", 0, "(wirehose-consumer's; not used here)"},
-    {"flush.ms", 0, "(wirehose-consumer's; not used here)"},
-    {"log.level", 0, "debug, info, notice, warning or err (default info)"},
-    {NULL, 0, NULL}
-};
+/* Replay's own keys. The consumer's (keys.h: its own and every stage's)
+ * are joined after them, so the consumer's file is read as it is. */
+static const struct wh_config_key replay_keys[] = {
+    WH_KEY_STR("brokers", NULL,
+               "Kafka bootstrap servers, host:port[,host:port] (-b)"),
+    WH_KEY_STR("topic", NULL, "the topic to replay (-t)"),
+    WH_KEY_STR("group", NULL,
+               "the consumer group that will reprocess it (-g)"),
+    WH_LOG_LEVEL_KEY,
+    WH_KEY_END};
+
+/* replay_keys, then the consumer's: built once, kept for the process. */
+static const struct wh_config_key *config_keys(void)
+{
+    static struct wh_config_key *all;
+
+    return wh_config_keys_once(&all, replay_keys, wh_consumer_config_keys());
+}
 
 enum from { FROM_NONE, FROM_BEGINNING, FROM_OFFSET, FROM_TIME };
 
@@ -66,14 +76,6 @@ static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig)
 {
     stop_signal = sig;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void usage(FILE *fp)
@@ -96,7 +98,7 @@ static void usage(FILE *fp)
 "                     message timestamps\n"
 "\n"
 "Options:\n"
-"  -c FILE            a configuration file (the consumer's will do)\n"
+"  -c FILE            a configuration file: the consumer's, as it is\n"
 "  -b BROKERS         bootstrap brokers (key: brokers)\n"
 "  -t TOPIC           the topic (key: topic)\n"
 "  -g GROUP           the group (key: group)\n"
@@ -110,13 +112,19 @@ static void usage(FILE *fp)
 "  --watch            afterwards, print the group's progress as it moves\n"
 "                     until it has caught up (or SIGINT); without FROM,\n"
 "                     only watch\n"
+"  --check-config     check the configuration (the consumer's file:\n"
+"                     everything wirehose-consumer --check-config\n"
+"                     checks) and exit; FROM is not needed\n"
 "  -v, -q             more, less logging\n"
 "  -h, --help         this help\n"
+"  --version          print the version and exit\n"
 "\n"
 "Exit status: 0 done, 1 refused or failed, 2 bad usage or configuration.\n"
 "\n"
 "Configuration keys:\n");
-    wh_config_print_keys(keys, fp);
+    wh_config_print_keys(replay_keys, fp);
+    fprintf(fp, "  and every key of wirehose-consumer (see its --help): "
+                "its file is read as it is\n");
 }
 
 static int parse_i64(const char *s, int64_t *out)
@@ -205,7 +213,7 @@ static int read_one(rd_kafka_t *rk, const char *topic, int32_t partition,
 {
     rd_kafka_topic_partition_list_t *list;
     rd_kafka_resp_err_t err;
-    int64_t deadline = now_ms() + TIMEOUT_MS;
+    int64_t deadline = wh_now_ms() + TIMEOUT_MS;
     int rc = WH_ETIMEDOUT;
 
     *got = -1;
@@ -219,7 +227,7 @@ static int read_one(rd_kafka_t *rk, const char *topic, int32_t partition,
         snprintf(errstr, errstr_size, "assign: %s", rd_kafka_err2str(err));
         return WH_EIO;
     }
-    while (now_ms() < deadline && stop_signal == 0) {
+    while (wh_now_ms() < deadline && stop_signal == 0) {
         rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, 200);
 
         if (rkm == NULL) {
@@ -515,7 +523,7 @@ static rd_kafka_resp_err_t commit_as_member(
     rd_kafka_topic_partition_list_t *sub;
     rd_kafka_resp_err_t err;
     rd_kafka_t *rk;
-    int64_t deadline = now_ms() + (int64_t)timeout_s * 1000;
+    int64_t deadline = wh_now_ms() + (int64_t)timeout_s * 1000;
 
     rk = wh_kafka_consumer_new(cfg, group, errstr, errstr_size);
     if (rk == NULL) {
@@ -531,7 +539,7 @@ static rd_kafka_resp_err_t commit_as_member(
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         err = RD_KAFKA_RESP_ERR__TIMED_OUT;
     }
-    while (err == RD_KAFKA_RESP_ERR__TIMED_OUT && now_ms() < deadline &&
+    while (err == RD_KAFKA_RESP_ERR__TIMED_OUT && wh_now_ms() < deadline &&
            stop_signal == 0) {
         rd_kafka_topic_partition_list_t *owned = NULL;
         rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, 200);
@@ -684,6 +692,7 @@ struct opts {
     int dry_run;
     int force;
     int watch;
+    int check;
     int verbosity;
     long timeout_s;
 };
@@ -699,13 +708,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
         {"force", no_argument, NULL, 'f'},
         {"watch", no_argument, NULL, 'w'},
         {"timeout", required_argument, NULL, 'W'},
+        {"check-config", no_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}
     };
     int opt;
 
     o->timeout_s = JOIN_TIMEOUT_S;
-    while ((opt = getopt_long(argc, argv, "c:b:t:g:X:vqh", longopts,
+    while ((opt = getopt_long(argc, argv, ":c:b:t:g:X:vqh", longopts,
                               NULL)) != -1) {
         enum from f = FROM_NONE;
 
@@ -755,12 +766,16 @@ static int parse_args(int argc, char **argv, struct opts *o)
         case 'q':
             o->verbosity--;
             break;
+        case 'C':
+            o->check = 1;
+            break;
         case 'h':
             usage(stdout);
             return 1;
+        case 'V':
+            return wh_cli_version(PROG, NULL) == 0 ? 1 : 2;
         default:
-            fprintf(stderr, "Try '" PROG " --help'.\n");
-            return 2;
+            return wh_cli_bad_option(PROG, opt, argv);
         }
         if (f != FROM_NONE) {
             if (o->from != FROM_NONE) {
@@ -773,10 +788,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
         }
     }
     if (optind < argc) {
-        fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
-        return 2;
+        return wh_cli_bad_operand(PROG, argv[optind]);
     }
-    if (o->from == FROM_NONE && !o->watch) {
+    if (o->from == FROM_NONE && !o->watch && !o->check) {
         fprintf(stderr, PROG ": say where to replay from: --from-beginning, "
                 "--from-offset N or --from-time TIME (or --watch)\n");
         return 2;
@@ -828,6 +842,51 @@ static int build_config(struct wh_config *cfg, const struct opts *o,
     return rc;
 }
 
+/* The group to replay: -g or the group key, else kafka.group.id, else,
+ * with the consumer's file, the group that consumer joins by default;
+ * NULL when none. */
+static const char *replay_group(const struct wh_config *cfg, int has_file)
+{
+    const char *group = wh_config_get(cfg, "group", NULL);
+
+    if (group == NULL) {
+        group = wh_config_get(cfg, "kafka.group.id", NULL);
+    }
+    return group != NULL || !has_file ? group : WH_CONSUMER_DEFAULT_GROUP;
+}
+
+/* What replay needs (brokers, one topic, a group), every value against
+ * its declaration and the kafka.* properties; with full (--check-config)
+ * also what the consumer's stages and sinks would refuse, as
+ * wirehose-consumer --check-config does. Logs one line per problem;
+ * returns their number. */
+static size_t check_config(const struct wh_config *cfg, int has_file,
+                           int full)
+{
+    struct wh_config_problems pr = {NULL, 0, 0};
+    const char *topic = wh_config_get(cfg, "topic", NULL);
+    size_t n;
+
+    wh_config_require(cfg, "brokers", "-b or the brokers key", &pr);
+    wh_config_require(cfg, "topic", "-t or the topic key", &pr);
+    if (replay_group(cfg, has_file) == NULL) {
+        wh_config_problem(&pr, "group: not set (use -g or the group key)");
+    }
+    if (topic != NULL && strchr(topic, ',') != NULL) {
+        wh_config_problem(&pr, "%s: topic: one topic at a time, got '%s'",
+                          wh_config_origin(cfg, "topic"), topic);
+    }
+    wh_config_check(cfg, &pr);
+    wh_kafka_conf_check(cfg, &pr);
+    if (full && pr.n == 0) {
+        wh_consumer_check_stages(cfg, &pr);
+    }
+    wh_config_problems_log(&pr, TAG, "", "");
+    n = pr.n;
+    wh_config_problems_free(&pr);
+    return n;
+}
+
 int main(int argc, char **argv)
 {
     struct opts o;
@@ -837,7 +896,7 @@ int main(int argc, char **argv)
     int nplans = 0;
     struct sigaction sa;
     char errstr[1024];
-    const char *topic, *group, *level;
+    const char *topic, *group;
     int status = 2;
     int rc;
     int i;
@@ -850,41 +909,23 @@ int main(int argc, char **argv)
         status = rc == 1 ? 0 : 2;
         goto out;
     }
-    cfg = wh_config_new(keys);
+    cfg = wh_config_new(config_keys());
     if (build_config(cfg, &o, errstr, sizeof(errstr)) != WH_OK) {
         wh_err(TAG, "%s", errstr);
         goto out;
     }
-    level = wh_config_get(cfg, "log.level", NULL);
-    if (level != NULL && wh_log_level_parse(level) < 0) {
-        wh_err(TAG, "log.level: unknown level '%s'", level);
+    if (check_config(cfg, o.config_path != NULL, o.check) != 0) {
         goto out;
     }
-    if (level != NULL) {
-        wh_log_set_level(wh_log_level_parse(level));
-    }
-    if (o.verbosity != 0) {
-        int l = wh_log_get_level() + o.verbosity;
-
-        wh_log_set_level(l < WH_LOG_ERR     ? WH_LOG_ERR
-                         : l > WH_LOG_DEBUG ? WH_LOG_DEBUG
-                                            : l);
+    wh_daemon_log_level(wh_config_get(cfg, "log.level", NULL), o.verbosity);
+    if (o.check) {
+        printf("%s: configuration OK\n",
+               o.config_path != NULL ? o.config_path : "command line");
+        status = 0;
+        goto out;
     }
     topic = wh_config_get(cfg, "topic", NULL);
-    group = wh_config_get(cfg, "group", NULL);
-    if (wh_config_get(cfg, "brokers", NULL) == NULL || topic == NULL ||
-        group == NULL) {
-        wh_err(TAG, "%s: not set (use -b BROKERS, -t TOPIC, -g GROUP or "
-               "their keys)",
-               wh_config_get(cfg, "brokers", NULL) == NULL ? "brokers"
-               : topic == NULL                              ? "topic"
-                                                            : "group");
-        goto out;
-    }
-    if (strchr(topic, ',') != NULL) {
-        wh_err(TAG, "topic: one topic at a time, got '%s'", topic);
-        goto out;
-    }
+    group = replay_group(cfg, o.config_path != NULL);
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;

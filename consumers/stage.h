@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 struct wh_config;
+struct wh_config_key;
 struct wh_record;
 
 /* process() result beyond the WH_OK/WH_RETRY/WH_REJECT/WH_FATAL codes of
@@ -58,6 +59,19 @@ struct wh_stage {
     enum wh_stage_type type;
     const char *version;       /* written into the extension object */
     const char *description;   /* one line */
+    /* Its configuration keys, {NULL}-terminated (NULL: none), declared in
+     * its own file and read there through wh_config_int() & co. with
+     * this table. The consumer's key table, and wirehose-replay's (which
+     * reads the consumer's file), is built from every stage's; keys
+     * several stages share (enrich.*) are one table they all point to. */
+    const struct wh_config_key *keys;
+    /* --check-config: checks, without side effects (no connection, no
+     * file created), what init() would refuse that the key types cannot
+     * tell: arg's syntax, a sink file's directory, data files. The key
+     * values are checked already. May be NULL. Returns WH_OK or WH_EINVAL
+     * with the reason in errstr. */
+    int (*check)(const char *arg, const struct wh_config *cfg, char *errstr,
+                 size_t errstr_size);
     /* arg: what follows "name:" in --sink name:arg (NULL otherwise).
      * Returns an opaque context, or NULL with errstr filled. */
     void *(*init)(const char *arg, const struct wh_config *cfg,
@@ -79,6 +93,10 @@ struct wh_stage {
 /* Looks a stage up by type and name in the static table; NULL if none. */
 const struct wh_stage *wh_stage_find(enum wh_stage_type type,
                                      const char *name);
+
+/* Every stage's keys joined in one table (wh_config_keys_join()), built
+ * on the first call and kept for the life of the process. Main thread. */
+const struct wh_config_key *wh_stage_keys(void);
 
 /* The i-th stage of the static table, in pipeline order, or NULL past the
  * end: for running every dedup and enrich stage and listing the stages in

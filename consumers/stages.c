@@ -11,6 +11,8 @@
 
 #include "dedup/near.h"
 #include "stage.h"
+#include "wh/config.h"
+#include "wh/wh.h"
 
 extern const struct wh_stage wh_enrich_language;
 extern const struct wh_stage wh_enrich_counts;
@@ -55,4 +57,19 @@ const struct wh_stage *wh_stage_find(enum wh_stage_type type,
 const struct wh_stage *wh_stage_at(size_t i)
 {
     return i < sizeof(stages) / sizeof(stages[0]) ? stages[i] : NULL;
+}
+
+const struct wh_config_key *wh_stage_keys(void)
+{
+    static struct wh_config_key *all;
+    const struct wh_config_key *tables[WH_ARRAY_SIZE(stages)];
+    size_t i;
+
+    if (all == NULL) {
+        for (i = 0; i < WH_ARRAY_SIZE(stages); i++) {
+            tables[i] = stages[i]->keys;
+        }
+        all = wh_config_keys_join(tables, WH_ARRAY_SIZE(tables));
+    }
+    return all;
 }

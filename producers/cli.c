@@ -9,8 +9,11 @@
 #include <unistd.h>
 
 #include "producer.h"
+#include "wh/cli.h"
 #include "wh/daemon.h"
 #include "wh/wh.h"
+
+#define PROG "wirehose-producer"
 
 static void usage(FILE *fp)
 {
@@ -40,8 +43,19 @@ static void usage(FILE *fp)
             "delivery,\n"
             "                     then exit\n"
             "  --check-config     validate the configuration and exit\n"
+            "  --inspect URL      fetch one source with the fetcher's rules "
+            "and print\n"
+            "                     what would be published, one JSON a line "
+            "(a header\n"
+            "                     {source,kind,title,items}, then a record "
+            "per item);\n"
+            "                     no Kafka, no state (brokers and topic "
+            "not needed)\n"
+            "  --no-pages         with --inspect: records from the feed "
+            "alone\n"
             "  -v, -q             more / less logging (repeatable)\n"
-            "  -h, --help         this help\n\n"
+            "  -h, --help         this help\n"
+            "  --version          print the version and exit\n\n"
             "Signals: SIGTERM/SIGINT stop (deliveries are flushed), SIGHUP "
             "reloads\nthe configuration (sources, fetch and poll keys; "
             "brokers, kafka.*,\nstate_dir and metrics need a restart).\n\n"
@@ -50,7 +64,8 @@ static void usage(FILE *fp)
     fprintf(fp, "\nExit status: 0 ok, 1 records not delivered or a "
                 "runtime failure,\n2 bad usage or configuration, 3 (with "
                 "--once) some sources failed\n(each logged with its name), "
-                "what the others had was delivered.\n");
+                "what the others had was delivered;\nwith --inspect, 3 "
+                "when the source was not fetched or parsed.\n");
 }
 
 enum {
@@ -59,7 +74,10 @@ enum {
     OPT_CHECK,
     OPT_STATE_DIR,
     OPT_ALLOW,
-    OPT_METRICS
+    OPT_METRICS,
+    OPT_VERSION,
+    OPT_INSPECT,
+    OPT_NO_PAGES
 };
 
 /* Parses argv: the config file path and flags into cli; every setting
@@ -74,9 +92,12 @@ int parse_args(int argc, char **argv, struct cli *cli, struct wh_config *flags)
         {"state-dir", required_argument, NULL, OPT_STATE_DIR},
         {"allow-address", required_argument, NULL, OPT_ALLOW},
         {"metrics", required_argument, NULL, OPT_METRICS},
+        {"inspect", required_argument, NULL, OPT_INSPECT},
+        {"no-pages", no_argument, NULL, OPT_NO_PAGES},
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
     };
     char errstr[256];
@@ -120,6 +141,12 @@ int parse_args(int argc, char **argv, struct cli *cli, struct wh_config *flags)
         case OPT_ONCE:
             cli->once = 1;
             break;
+        case OPT_INSPECT:
+            cli->inspect = optarg;
+            break;
+        case OPT_NO_PAGES:
+            cli->no_pages = 1;
+            break;
         case OPT_CHECK:
             cli->check = 1;
             break;
@@ -132,30 +159,38 @@ int parse_args(int argc, char **argv, struct cli *cli, struct wh_config *flags)
         case 'h':
             usage(stdout);
             return 1;
-        case ':':
-            fprintf(stderr,
-                    "wirehose-producer: %s needs an argument "
-                    "(see --help)\n",
-                    argv[optind - 1]);
-            return WH_EINVAL;
+        case OPT_VERSION:
+            wh_cli_version(PROG, NULL);
+            return 1;
         default:
-            fprintf(stderr,
-                    "wirehose-producer: unknown option %s "
-                    "(see --help)\n",
-                    argv[optind - 1]);
+            wh_cli_bad_option(PROG, c, argv);
             return WH_EINVAL;
         }
         if (rc != WH_OK) {
-            fprintf(stderr, "wirehose-producer: %s\n", errstr);
+            fprintf(stderr, PROG ": %s\n", errstr);
             return WH_EINVAL;
         }
     }
     if (optind < argc) {
-        fprintf(stderr,
-                "wirehose-producer: unexpected argument %s "
-                "(see --help)\n",
-                argv[optind]);
+        wh_cli_bad_operand(PROG, argv[optind]);
         return WH_EINVAL;
+    }
+    if (cli->no_pages && cli->inspect == NULL) {
+        fprintf(stderr, "wirehose-producer: --no-pages needs --inspect\n");
+        return WH_EINVAL;
+    }
+    if (cli->inspect != NULL) {
+        /* The inspected URL is the only source; Kafka is never used, so
+         * brokers and topic need not be configured. */
+        if (wh_config_set(flags, "source", cli->inspect, errstr,
+                          sizeof(errstr)) != WH_OK ||
+            wh_config_set(flags, "brokers", "unused", errstr,
+                          sizeof(errstr)) != WH_OK ||
+            wh_config_set(flags, "topic", "unused", errstr, sizeof(errstr)) !=
+                WH_OK) {
+            fprintf(stderr, "wirehose-producer: %s\n", errstr);
+            return WH_EINVAL;
+        }
     }
     return WH_OK;
 }
@@ -180,17 +215,21 @@ static int apply_flags(struct wh_config *cfg, const struct wh_config *flags,
  * into it), or NULL with errstr filled. */
 struct wh_config *load_config(const struct cli *cli,
                               const struct wh_config *flags,
-                              struct settings *set, char *errstr,
-                              size_t errstr_size)
+                              struct settings *set,
+                              struct wh_config_problems *pr)
 {
     struct wh_config *cfg = wh_config_new(producer_keys);
+    char errstr[1024];
 
     if ((cli->config_path != NULL &&
-         wh_config_load(cfg, cli->config_path, errstr, errstr_size) != WH_OK) ||
-        apply_flags(cfg, flags, errstr, errstr_size) != WH_OK ||
-        settings_load(cfg, set, errstr, errstr_size) != WH_OK ||
-        check_cidrs(cfg, errstr, errstr_size) != WH_OK ||
-        check_kafka(cfg, errstr, errstr_size) != WH_OK) {
+         wh_config_load(cfg, cli->config_path, errstr, sizeof(errstr)) !=
+             WH_OK) ||
+        apply_flags(cfg, flags, errstr, sizeof(errstr)) != WH_OK) {
+        wh_config_problem(pr, "%s", errstr);
+        wh_config_free(cfg);
+        return NULL;
+    }
+    if (settings_load(cfg, set, pr) != WH_OK) {
         settings_free(set);
         wh_config_free(cfg);
         return NULL;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "assemble.h"
+#include "extract/extract.h"
 #include "producer.h"
 #include "wh/daemon.h"
 #include "wh/log.h"
@@ -174,7 +175,7 @@ void finish_item(struct producer *p, struct source *src, struct wh_record *rec,
                  const struct wh_feed_item *it, const char *id,
                  struct pending_val *pv)
 {
-    assemble_finish(rec, it, id, src->name);
+    assemble_finish(rec, it, id, src->name, src->url);
     if (produce(p, src, id, rec, pv) != WH_OK) {
         p->n.item_failed++;
         pv->failed = 1;

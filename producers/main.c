@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "extract/extract.h"
+#include "extract/quality.h"
 #include "producer.h"
 #include "wh/daemon.h"
 #include "wh/log.h"
@@ -247,6 +248,7 @@ int main(int argc, char **argv)
     struct wh_config *flags = wh_config_new(producer_keys);
     struct producer p;
     struct cli cli;
+    struct wh_config_problems pr = {NULL, 0, 0};
     char errstr[512];
     int rc;
 
@@ -259,10 +261,15 @@ int main(int argc, char **argv)
         rc = rc == 1 ? 0 : EXIT_CONFIG;
         goto out;
     }
-    p.cfg = load_config(&cli, flags, &p.set, errstr, sizeof(errstr));
+    p.cfg = load_config(&cli, flags, &p.set, &pr);
     if (p.cfg == NULL) {
-        wh_err(TAG, "%s", errstr);
+        wh_config_problems_log(&pr, TAG, "", "");
+        wh_config_problems_free(&pr);
         rc = EXIT_CONFIG;
+        goto out;
+    }
+    if (cli.inspect != NULL) {
+        rc = inspect_run(&cli, p.cfg, &p.set);
         goto out;
     }
     if (cli.check) {
@@ -287,6 +294,7 @@ int main(int argc, char **argv)
     if (p.set.metrics != NULL) {
         /* Before Kafka: a bad or busy address stops the start-up. */
         p.reg = wh_metrics_new();
+        p.quality = wh_quality_new(p.reg);
         p.srv = wh_metrics_server_start(p.reg, p.set.metrics, wh_daemon_health,
                                         &p, errstr, sizeof(errstr));
         if (p.srv == NULL) {
@@ -314,6 +322,7 @@ int main(int argc, char **argv)
     wh_fetch_global_cleanup();
 out:
     wh_metrics_server_stop(p.srv);
+    wh_quality_free(p.quality);
     wh_metrics_free(p.reg);
     while (p.retired != NULL) {
         struct source *src = p.retired;

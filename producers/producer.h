@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <strings.h>
 
+#include "assemble.h"
 #include "fetcher.h"
 #include "sources/source.h"
 #include "state.h"
@@ -23,6 +24,8 @@
 #include "wh/metrics.h"
 #include "wh/prng.h"
 #include "wh/record.h"
+
+struct wh_quality;
 
 #define TAG "producer"
 #define EXIT_RUNTIME 1
@@ -36,6 +39,7 @@ struct source {
     struct source *next; /* in struct settings or the retired list */
     int is_file;
     int tls_insecure;
+    int body; /* BODY_* (assemble.h): where an item's body comes from */
     long long interval_ms; /* configured (per source or poll.interval_ms) */
     /* ---- schedule ---- */
     long long cur_ms; /* adaptive interval */
@@ -104,6 +108,8 @@ struct cli {
     int once;
     int check;
     int verbosity;
+    const char *inspect; /* --inspect URL, or NULL */
+    int no_pages;        /* --no-pages */
 };
 
 /* The validators of a fetched document, stored once every item of it is
@@ -157,6 +163,7 @@ struct producer {
     char *state_dir;        /* in use; a reload cannot change it */
     struct source *retired; /* dropped by a reload, still busy */
     struct wh_metrics *reg; /* NULL when metrics are off */
+    struct wh_quality *quality; /* extraction figures per source, or NULL */
     struct wh_metrics_server *srv;
     struct job *ready; /* results made here, handled next turn */
     struct job *ready_tail;
@@ -183,16 +190,14 @@ static inline int is_file(const char *url)
 
 extern const struct wh_config_key producer_keys[];
 
-/* Checks the configuration and fills set. Returns WH_OK or WH_EINVAL
- * with errstr filled ("origin: key: reason"). */
+/* Checks everything in the configuration that can be checked without
+ * side effects (required keys, every value against its declaration -
+ * ranges, CIDRs, URLs -, kafka.* properties, sources) and fills set.
+ * Returns WH_OK, or WH_EINVAL with one line per problem in pr. */
 int settings_load(const struct wh_config *cfg, struct settings *set,
-                  char *errstr, size_t errstr_size);
+                  struct wh_config_problems *pr);
 void settings_free(struct settings *set);
 void source_free(struct source *src);
-/* Validates every kafka.* property without creating a client. */
-int check_kafka(const struct wh_config *cfg, char *errstr, size_t errstr_size);
-/* Checks every fetch.allow_address CIDR. */
-int check_cidrs(const struct wh_config *cfg, char *errstr, size_t errstr_size);
 /* Builds a fetcher from the settings, with every fetch.allow_address
  * CIDR. Returns NULL with errstr filled on a bad CIDR. */
 struct wh_fetcher *
@@ -210,11 +215,11 @@ void print_sources(const struct settings *set);
 int parse_args(int argc, char **argv, struct cli *cli, struct wh_config *flags);
 /* Reads the configuration: the file (when given), then the flags over
  * it, then checks it into set. Returns the config (set's strings point
- * into it), or NULL with errstr filled. */
+ * into it), or NULL with one line per problem in pr. */
 struct wh_config *load_config(const struct cli *cli,
                               const struct wh_config *flags,
-                              struct settings *set, char *errstr,
-                              size_t errstr_size);
+                              struct settings *set,
+                              struct wh_config_problems *pr);
 
 /* ---- counts.c: metrics ----------------------------------------------- */
 
@@ -250,6 +255,15 @@ int ready_run(struct producer *p);
 long long start_due(struct producer *p);
 /* Frees every job left (at shutdown, after the fetcher is gone). */
 void jobs_abort(struct producer *p);
+
+/* ---- inspect.c: --inspect URL ------------------------------------------ */
+
+/* Prints what the producer makes of cli->inspect (see inspect.c): no
+ * Kafka, no state. Returns the exit status: 0 when the source was
+ * fetched and parsed, EXIT_SOURCES when not (the reason on stderr),
+ * EXIT_CONFIG on a bad fetch setting. */
+int inspect_run(const struct cli *cli, const struct wh_config *cfg,
+                const struct settings *set);
 
 /* ---- reload.c: sources at start and reload ---------------------------- */
 

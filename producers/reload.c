@@ -99,6 +99,7 @@ static void sources_merge(struct producer *p, struct settings *set)
         ns->name = NULL;
         ns->tag = NULL;
         os->tls_insecure = ns->tls_insecure;
+        os->body = ns->body;
         if (os->interval_ms != ns->interval_ms) {
             os->interval_ms = ns->interval_ms;
             os->cur_ms = ns->interval_ms;
@@ -172,12 +173,15 @@ void reload(struct producer *p)
     struct wh_fetcher *f = NULL;
     struct settings set;
     struct wh_config *cfg;
+    struct wh_config_problems pr = {NULL, 0, 0};
     char errstr[512];
 
     memset(&set, 0, sizeof(set));
-    cfg = load_config(p->cli, p->flags, &set, errstr, sizeof(errstr));
+    cfg = load_config(p->cli, p->flags, &set, &pr);
     if (cfg == NULL) {
-        wh_err(TAG, "reload: %s; keeping the running configuration", errstr);
+        wh_config_problems_log(&pr, TAG, "reload: ",
+                               "; keeping the running configuration");
+        wh_config_problems_free(&pr);
         return;
     }
     if (settings_changed(p->cfg, cfg, "fetch.", fetch_names)) {

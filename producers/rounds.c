@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "assemble.h"
 #include "extract/extract.h"
 #include "interval.h"
+#include "sources/content.h"
 #include "producer.h"
 #include "wh/daemon.h"
 #include "wh/hash.h"
@@ -62,45 +64,83 @@ void round_forget(struct source *src)
     src->seen_slots = 0;
 }
 
-/* Extracts the fetched page of an item into a new record; NULL (logged)
- * when nothing can be published from it. */
-static struct wh_record *page_record(struct producer *p, struct source *src,
-                                     const struct wh_feed_item *it,
-                                     const struct wh_fetch_result *res)
-{
-    struct wh_extract_opts opts;
-    struct wh_article *art;
-    struct wh_record *rec;
-    char errstr[256];
-    char *charset = wh_fetch_charset(res->content_type);
+/* ---- item outcomes ------------------------------------------------------ */
 
-    memset(&opts, 0, sizeof(opts));
-    opts.max_bytes = (size_t)p->set.max_decoded_bytes;
-    opts.charset = charset;
-    art = wh_extract(res->body, res->len, res->final_url, &opts, errstr,
-                     sizeof(errstr));
-    free(charset);
-    rec = wh_record_new();
-    if (art != NULL) {
-        wh_article_to_record(art, res->final_url, rec);
-        wh_article_free(art);
-        count_record(p, "extract", "ok");
-        count_fill(p, src, rec);
-    } else if (it->title != NULL) {
-        count_record(p, "extract", "error");
-        wh_warn(src->tag, "item %s: %s; publishing the feed's metadata only",
-                res->final_url, errstr);
-        rec->uri = wh_xstrdup(res->final_url);
-    } else {
-        count_record(p, "extract", "error");
-        wh_warn(src->tag, "item %s: %s", res->final_url, errstr);
-        wh_record_free(rec);
-        return NULL;
+/* The date that makes a version of an item, with its id and link. */
+static const char *item_date(const struct wh_feed_item *it)
+{
+    return it->updated != NULL ? it->updated : it->published;
+}
+
+static void count_item(struct producer *p, const char *outcome,
+                       const char *reason)
+{
+    if (p->reg != NULL) {
+        wh_metrics_inc(wh_metrics_get(p->reg, WH_M_ITEMS,
+                                      WH_METRICS_LABELS(outcome, reason)));
     }
-    free(rec->final_url);
-    rec->final_url = wh_xstrdup(res->final_url);
-    rec->http_status = res->status;
-    return rec;
+}
+
+/* Remembers that this version of the item is skipped for good. It does
+ * not hold back its document's validators. */
+static void skip_item(struct producer *p, struct source *src,
+                      const struct wh_feed_item *it, const char *id,
+                      const char *reason)
+{
+    char errstr[256];
+
+    wh_info(src->tag, "item %s: skipped (%s) until the feed changes it", id,
+            reason);
+    p->n.skipped++;
+    count_item(p, "skipped", reason);
+    if (wh_state_skip(p->state, src->url, id, it->link, item_date(it), reason,
+                      errstr, sizeof(errstr)) != WH_OK) {
+        wh_err(TAG, "state: %s", errstr);
+    }
+}
+
+/* The item failed for now: retried next round, its document's validators
+ * wait for it. */
+static void fail_item(struct producer *p, struct pending_val *pv,
+                      const char *reason)
+{
+    p->n.item_failed++;
+    count_item(p, "failed", reason);
+    pv->failed = 1;
+}
+
+/* Publishes the record assemble_item() makes of the item, or else
+ * skips or fails it as its outcome says. res: the page fetch, or NULL
+ * when no page was fetched (the feed alone). */
+static void item_done(struct producer *p, struct source *src,
+                      const struct wh_feed_item *it, const char *id,
+                      struct pending_val *pv,
+                      const struct wh_fetch_result *res)
+{
+    struct assemble_outcome o;
+    struct wh_record *rec;
+
+    rec = assemble_item(it, res, src->body, (size_t)p->set.max_decoded_bytes,
+                        p->quality, src->name, &o);
+    if (o.extracted != 0) {
+        count_record(p, "extract", o.extracted > 0 ? "ok" : "error");
+    }
+    if (o.extracted > 0 && rec != NULL) {
+        count_fill(p, src, rec);
+    }
+    if (o.why[0] != '\0') {
+        wh_warn(src->tag, "item %s: %s", res != NULL ? res->url : id, o.why);
+    }
+    if (rec != NULL) {
+        if (o.from_feed) {
+            wh_debug(src->tag, "item %s: body from the feed", id);
+        }
+        finish_item(p, src, rec, it, id, pv);
+    } else if (o.permanent) {
+        skip_item(p, src, it, id, o.reason);
+    } else {
+        fail_item(p, pv, o.reason);
+    }
 }
 
 /* ---- jobs -------------------------------------------------------------- */
@@ -272,11 +312,16 @@ static size_t doc_items(struct producer *p, struct source *src,
         struct job *job;
 
         if (id == NULL) {
+            /* Nothing to remember it by: counted each time it is read. */
             wh_debug(src->tag, "item %zu has neither id nor link, skipped", i);
             p->n.skipped++;
+            count_item(p, "skipped", "no_id");
             continue;
         }
-        if (wh_state_seen(p->state, src->url, id) || !round_claim(src, id)) {
+        if (wh_state_seen(p->state, src->url, id) ||
+            wh_state_skipped(p->state, src->url, id, it->link,
+                             item_date(it)) ||
+            !round_claim(src, id)) {
             continue;
         }
         if (fresh == NEW_ITEMS_PER_DOC) {
@@ -298,14 +343,20 @@ static size_t doc_items(struct producer *p, struct source *src,
             rec->final_url = wh_xstrdup(res->final_url);
             rec->http_status = res->status;
             finish_item(p, src, rec, it, id, pv);
+        } else if (it->content != NULL &&
+                   (it->link == NULL || src->body == BODY_FEED)) {
+            /* The feed carries the article: no page to fetch. */
+            item_done(p, src, it, id, pv, NULL);
         } else if (it->link == NULL) {
-            wh_debug(src->tag, "item %s: no link, skipped", id);
-            p->n.skipped++;
+            skip_item(p, src, it, id, "no_link");
         } else if (!is_http(it->link) && !(src->is_file && is_file(it->link))) {
             wh_warn(src->tag, "item %s: link %s refused (http(s) only%s)", id,
                     it->link, src->is_file ? " or file" : "");
-            p->n.item_failed++;
-            pv->failed = 1;
+            if (it->content != NULL && src->body != BODY_PAGE) {
+                item_done(p, src, it, id, pv, NULL);
+            } else {
+                skip_item(p, src, it, id, "bad_link");
+            }
         } else {
             job = job_new(p, src, JOB_PAGE, it->link);
             job->id = wh_xstrdup(id);
@@ -421,21 +472,8 @@ static void page_done(struct producer *p, struct job *job,
 {
     struct source *src = job->src;
     struct pending_val *pv = job->pv;
-    struct wh_record *rec;
 
-    if (res->outcome != WH_FETCH_OK) {
-        wh_warn(src->tag, "item %s: %s", job->url, res->error);
-        p->n.item_failed++;
-        pv->failed = 1;
-    } else {
-        rec = page_record(p, src, &job->item, res);
-        if (rec == NULL) {
-            p->n.item_failed++;
-            pv->failed = 1;
-        } else {
-            finish_item(p, src, rec, &job->item, job->id, pv);
-        }
-    }
+    item_done(p, src, &job->item, job->id, pv, res);
     pv->outstanding--;
     pending_check(p, pv);
 }

@@ -12,46 +12,93 @@
 #include "producer.h"
 #include "ssrf.h"
 #include "wh/hash.h"
+#include "wh/kafka.h"
 #include "wh/log.h"
 #include "wh/wh.h"
 
+/* fetch.allow_address: a CIDR the SSRF guard can use. */
+static int cidr_check(const char *value, char *errstr, size_t errstr_size)
+{
+    struct wh_ssrf_cidr c;
+
+    return wh_ssrf_parse_cidr(value, &c, errstr, errstr_size);
+}
+
+#define KB 1024LL
+
 const struct wh_config_key producer_keys[] = {
-    {"brokers", 0, "Kafka bootstrap servers host:port,... (-b)"},
-    {"topic", 0, "topic records are produced to (-t)"},
-    {"source", 1,
-     "[NAME ]URL[ interval_ms=N][ tls_insecure]: http(s):// or file:// "
-     "feed"},
-    {"fetch.user_agent", 0, "User-Agent product (wirehose/VERSION)"},
-    {"user_agent", 0, "older name of fetch.user_agent"},
-    {"contact_url", 0, "operator contact URL, sent in the User-Agent"},
-    {"fetch.timeout_ms", 0, "whole-transfer timeout per fetch (30000)"},
-    {"fetch.connect_timeout_ms", 0, "connect timeout per fetch (10000)"},
-    {"fetch.max_bytes", 0, "largest body on the wire (16777216)"},
-    {"fetch.max_decoded_bytes", 0,
-     "largest body after decompression (fetch.max_bytes)"},
-    {"fetch.max_redirects", 0, "redirects followed per fetch (5)"},
-    {"fetch.low_speed_limit", 0, "bytes/s below which a transfer is slow (64)"},
-    {"fetch.low_speed_time_s", 0, "slow for this long aborts it (20)"},
-    {"fetch.host_delay_ms", 0, "least time between requests to a host (1000)"},
-    {"fetch.max_per_host", 0, "transfers at once per host (2)"},
-    {"fetch.max_total", 0, "transfers at once in all (64)"},
-    {"fetch.robots_ttl_s", 0, "longest a robots.txt is cached (86400)"},
-    {"fetch.allow_address", 1,
-     "CIDR the SSRF guard lets through (--allow-address)"},
-    {"queue.max_messages", 0, "records awaiting delivery, at most (100000)"},
-    {"queue.full_timeout_ms", 0, "wait for room in a full queue (60000)"},
-    {"flush.timeout_ms", 0, "wait for deliveries at exit (30000)"},
-    {"poll.interval_ms", 0, "time between two polls of a source (300000)"},
-    {"poll.max_interval_ms", 0,
-     "longest interval of a source that rarely changes (8 x interval)"},
-    {"poll.jitter_pct", 0, "random spread of each interval, percent (10)"},
-    {"poll.retry_min_ms", 0, "first wait after a failed poll (30000)"},
-    {"poll.max_per_source", 0, "fetches of one source at once (4)"},
-    {"state_dir", 0, "published-ids directory (default: in memory)"},
-    {"metrics", 0, "ADDR:PORT serving /metrics and /healthz (--metrics)"},
-    {"log.level", 0, "debug, info, notice, warning or err (info)"},
-    {NULL, 0, NULL},
+    WH_KEY_STR("brokers", NULL, "Kafka bootstrap servers host:port,... (-b)"),
+    WH_KEY_STR("topic", NULL, "topic records are produced to (-t)"),
+    WH_KEY_LIST("source", WH_CONFIG_STRING, NULL,
+                "[NAME ]URL[ interval_ms=N][ body=auto|page|feed][ "
+                "tls_insecure]: http(s):// or file:// feed"),
+    WH_KEY_STR("fetch.user_agent", "wirehose/" WH_VERSION,
+               "User-Agent product"),
+    WH_KEY_STR("user_agent", NULL, "older name of fetch.user_agent"),
+    WH_KEY_URL("contact_url", NULL,
+               "operator contact URL, sent in the User-Agent"),
+    WH_KEY_DURATION("fetch.timeout_ms", "30000", 1, WH_NO_MAX, "ms",
+                    "whole-transfer timeout per fetch"),
+    WH_KEY_DURATION("fetch.connect_timeout_ms", "10000", 1, WH_NO_MAX, "ms",
+                    "connect timeout per fetch"),
+    WH_KEY_INT("fetch.max_bytes", "16777216", KB, WH_NO_MAX, "bytes",
+               "largest body on the wire"),
+    WH_KEY_INT("fetch.max_decoded_bytes", NULL, KB, WH_NO_MAX, "bytes",
+               "largest body after decompression (default fetch.max_bytes)"),
+    WH_KEY_INT("fetch.max_redirects", "5", 0, WH_NO_MAX, NULL,
+               "redirects followed per fetch"),
+    WH_KEY_INT("fetch.low_speed_limit", "64", 1, WH_NO_MAX, "bytes/s",
+               "speed below which a transfer is slow"),
+    WH_KEY_DURATION("fetch.low_speed_time_s", "20", 1, WH_NO_MAX, "s",
+                    "slow for this long aborts it"),
+    WH_KEY_DURATION("fetch.host_delay_ms", "1000", 0, WH_NO_MAX, "ms",
+                    "least time between requests to a host"),
+    WH_KEY_INT("fetch.max_per_host", "2", 1, WH_NO_MAX, NULL,
+               "transfers at once per host"),
+    WH_KEY_INT("fetch.max_total", "64", 1, WH_NO_MAX, NULL,
+               "transfers at once in all"),
+    WH_KEY_DURATION("fetch.robots_ttl_s", "86400", 1, WH_NO_MAX, "s",
+                    "longest a robots.txt is cached"),
+    WH_KEY_LIST("fetch.allow_address", WH_CONFIG_CIDR, cidr_check,
+                "CIDR the SSRF guard lets through (--allow-address)"),
+    WH_KEY_INT("queue.max_messages", "100000", 1, WH_NO_MAX, NULL,
+               "records awaiting delivery, at most"),
+    WH_KEY_DURATION("queue.full_timeout_ms", "60000", 0, WH_NO_MAX, "ms",
+                    "wait for room in a full queue"),
+    WH_KEY_DURATION("flush.timeout_ms", "30000", 0, WH_NO_MAX, "ms",
+                    "wait for deliveries at exit"),
+    WH_KEY_DURATION("poll.interval_ms", "300000", 100, WH_NO_MAX, "ms",
+                    "time between two polls of a source"),
+    WH_KEY_DURATION("poll.max_interval_ms", NULL, 100, WH_NO_MAX, "ms",
+                    "longest interval of a source that rarely changes "
+                    "(default 8 x poll.interval_ms)"),
+    WH_KEY_INT("poll.jitter_pct", "10", 0, 50, "%",
+               "random spread of each interval"),
+    WH_KEY_DURATION("poll.retry_min_ms", "30000", 100, WH_NO_MAX, "ms",
+                    "first wait after a failed poll"),
+    WH_KEY_INT("poll.max_per_source", "4", 1, WH_NO_MAX, NULL,
+               "fetches of one source at once"),
+    WH_KEY_PATH("state_dir", NULL,
+                "published-ids directory (default $STATE_DIRECTORY, else in "
+                "memory)"),
+    WH_KEY_STR("metrics", NULL,
+               "ADDR:PORT serving /metrics and /healthz (--metrics)"),
+    WH_LOG_LEVEL_KEY,
+    WH_KEY_END,
 };
+
+/* The options a source line may carry after its URL. */
+static const struct wh_config_key source_option_keys[] = {
+    WH_KEY_DURATION("interval_ms", NULL, 100, WH_NO_MAX, "ms",
+                    "this source's poll.interval_ms"),
+    WH_KEY_BOOL("tls_insecure", NULL,
+                "do not verify this source's TLS certificate"),
+    /* choices in the order of BODY_AUTO, BODY_PAGE, BODY_FEED */
+    WH_KEY_ENUM("body", "auto", "auto|page|feed",
+                "where an item's body comes from (docs/producer.md)"),
+    WH_KEY_END,
+};
+
 
 void source_free(struct source *src)
 {
@@ -77,30 +124,42 @@ void settings_free(struct settings *set)
     memset(set, 0, sizeof(*set));
 }
 
-/* Parses the options after a source's URL: "interval_ms=N" and
- * "tls_insecure". */
+/* Parses one option after a source's URL, "NAME=VALUE" or a boolean
+ * "NAME" alone, as source_option_keys declares it. */
 static int source_option(struct source *src, const char *opt, size_t len,
                          const char *origin, char *errstr, size_t errstr_size)
 {
-    char *end;
-    long long v;
+    const struct wh_config_key *k;
+    const char *eq = memchr(opt, '=', len);
+    char *name = wh_xstrndup(opt, eq != NULL ? (size_t)(eq - opt) : len);
+    char *value = eq != NULL ? wh_xstrndup(eq + 1, len - (size_t)(eq - opt) - 1)
+                             : wh_xstrdup("true");
+    char reason[256];
+    long long v = 0;
+    int rc = WH_EINVAL;
 
-    if (len == 12 && strncmp(opt, "tls_insecure", 12) == 0) {
-        src->tls_insecure = 1;
-        return WH_OK;
+    k = wh_config_key_find(source_option_keys, name);
+    if (k == NULL) {
+        snprintf(reason, sizeof(reason),
+                 "unknown option (interval_ms=N, body=auto|page|feed or "
+                 "tls_insecure)");
+    } else if (k->type == WH_CONFIG_BOOL) {
+        rc = wh_config_value_bool(k, value, &src->tls_insecure, reason,
+                                  sizeof(reason));
+    } else if (k->type == WH_CONFIG_ENUM) {
+        rc = wh_config_value_enum(k, value, &src->body, reason,
+                                  sizeof(reason));
+    } else {
+        rc = wh_config_value_int(k, value, &v, reason, sizeof(reason));
+        src->interval_ms = v;
     }
-    if (len > 12 && strncmp(opt, "interval_ms=", 12) == 0) {
-        v = strtoll(opt + 12, &end, 10);
-        if (end == opt + len && v >= 100) {
-            src->interval_ms = v;
-            return WH_OK;
-        }
+    if (rc != WH_OK) {
+        snprintf(errstr, errstr_size, "%s: source: %s: %.*s: %s", origin,
+                 src->name, (int)len, opt, reason);
     }
-    snprintf(errstr, errstr_size,
-             "%s: source: %s: bad option \"%.*s\" (interval_ms=N with N >= "
-             "100, or tls_insecure)",
-             origin, src->name, (int)len, opt);
-    return WH_EINVAL;
+    free(name);
+    free(value);
+    return rc;
 }
 
 /* Parses "[NAME ]URL[ OPTION...]" of one source entry: the first word is
@@ -186,35 +245,6 @@ static int add_source(struct settings *set, const struct wh_config_entry *e,
     return WH_OK;
 }
 
-/* Where the value in force of key was set ("file:line" or "command
- * line"); "default" when unset. */
-static const char *origin_of(const struct wh_config *cfg, const char *key)
-{
-    const struct wh_config_entry *e;
-    const struct wh_config_entry *last = NULL;
-
-    for (e = wh_config_first(cfg, key); e != NULL; e = wh_config_next(e)) {
-        last = e;
-    }
-    return last != NULL ? last->origin : "default";
-}
-
-/* Reads an integer key that must be >= min. */
-static int get_num(const struct wh_config *cfg, const char *key, long long def,
-                   long long min, long long *out, char *errstr,
-                   size_t errstr_size)
-{
-    if (wh_config_get_int(cfg, key, def, out, errstr, errstr_size) != WH_OK) {
-        return WH_EINVAL;
-    }
-    if (*out < min) {
-        snprintf(errstr, errstr_size, "%s: %s: must be at least %lld",
-                 origin_of(cfg, key), key, min);
-        return WH_EINVAL;
-    }
-    return WH_OK;
-}
-
 /* The first directory of $STATE_DIRECTORY (set by systemd's
  * StateDirectory=), or NULL. */
 static const char *state_directory_env(void)
@@ -235,66 +265,60 @@ static const char *state_directory_env(void)
     return dir;
 }
 
-/* The integer settings: key, default, least value, field. A default of -1
- * is filled in by settings_load() from other keys. */
-struct num_key {
+/* The integer settings and the fields they fill. */
+static const struct {
     const char *key;
-    long long def;
-    long long min;
     size_t off;
+} num_fields[] = {
+#define NUM(k, f) {k, offsetof(struct settings, f)}
+    NUM("fetch.timeout_ms", timeout_ms),
+    NUM("fetch.connect_timeout_ms", connect_timeout_ms),
+    NUM("fetch.max_bytes", max_bytes),
+    NUM("fetch.max_decoded_bytes", max_decoded_bytes),
+    NUM("fetch.max_redirects", max_redirects),
+    NUM("fetch.low_speed_limit", low_speed_limit),
+    NUM("fetch.low_speed_time_s", low_speed_time_s),
+    NUM("fetch.host_delay_ms", host_delay_ms),
+    NUM("fetch.max_per_host", max_per_host),
+    NUM("fetch.max_total", max_total),
+    NUM("fetch.robots_ttl_s", robots_ttl_s),
+    NUM("queue.max_messages", queue_max),
+    NUM("queue.full_timeout_ms", queue_full_timeout_ms),
+    NUM("flush.timeout_ms", flush_timeout_ms),
+    NUM("poll.interval_ms", interval_ms),
+    NUM("poll.max_interval_ms", max_interval_ms),
+    NUM("poll.jitter_pct", jitter_pct),
+    NUM("poll.retry_min_ms", retry_min_ms),
+    NUM("poll.max_per_source", max_per_source),
+#undef NUM
 };
 
-#define NUM(k, d, m, f)                                                        \
-    {                                                                          \
-        k, d, m, offsetof(struct settings, f)                                  \
-    }
-static const struct num_key num_keys[] = {
-    NUM("fetch.timeout_ms", 30000, 1, timeout_ms),
-    NUM("fetch.connect_timeout_ms", 10000, 1, connect_timeout_ms),
-    NUM("fetch.max_bytes", 16LL * 1024 * 1024, 1024, max_bytes),
-    NUM("fetch.max_decoded_bytes", -1, 1024, max_decoded_bytes),
-    NUM("fetch.max_redirects", 5, 0, max_redirects),
-    NUM("fetch.low_speed_limit", 64, 1, low_speed_limit),
-    NUM("fetch.low_speed_time_s", 20, 1, low_speed_time_s),
-    NUM("fetch.host_delay_ms", 1000, 0, host_delay_ms),
-    NUM("fetch.max_per_host", 2, 1, max_per_host),
-    NUM("fetch.max_total", 64, 1, max_total),
-    NUM("fetch.robots_ttl_s", 86400, 1, robots_ttl_s),
-    NUM("queue.max_messages", 100000, 1, queue_max),
-    NUM("queue.full_timeout_ms", 60000, 0, queue_full_timeout_ms),
-    NUM("flush.timeout_ms", 30000, 0, flush_timeout_ms),
-    NUM("poll.interval_ms", 300000, 100, interval_ms),
-    NUM("poll.max_interval_ms", -1, 100, max_interval_ms),
-    NUM("poll.jitter_pct", 10, 0, jitter_pct),
-    NUM("poll.retry_min_ms", 30000, 100, retry_min_ms),
-    NUM("poll.max_per_source", 4, 1, max_per_source),
-};
-
-/* Checks the configuration and fills set. Returns WH_OK or WH_EINVAL
- * with errstr filled ("origin: key: reason"). */
-int settings_load(const struct wh_config *cfg, struct settings *set,
-                  char *errstr, size_t errstr_size)
+/* The keys a producer cannot run without. */
+static void check_required(const struct wh_config *cfg,
+                           struct wh_config_problems *pr)
 {
-    const struct wh_config_entry *e;
-    const char *ua;
-    const char *contact;
-    const char *level;
+    wh_config_require(cfg, "brokers", "-b or \"brokers =\" in the file", pr);
+    wh_config_require(cfg, "topic", "-t or \"topic =\" in the file", pr);
+    wh_config_require(cfg, "source", "--source or \"source =\" in the file",
+                      pr);
+}
+
+/* The numbers, every value checked already: cannot fail. Unset keys
+ * without a default take theirs from other keys. */
+static void settings_numbers(const struct wh_config *cfg,
+                             struct settings *set)
+{
+    char errstr[256];
     size_t i;
-    int lvl;
 
-    memset(set, 0, sizeof(*set));
-    for (i = 0; i < WH_ARRAY_SIZE(num_keys); i++) {
-        const struct num_key *k = &num_keys[i];
-        long long *field = (long long *)((char *)set + k->off);
+    for (i = 0; i < WH_ARRAY_SIZE(num_fields); i++) {
+        long long *field = (long long *)((char *)set + num_fields[i].off);
+        int rc = wh_config_int(cfg, producer_keys, num_fields[i].key, field,
+                               errstr, sizeof(errstr));
 
-        if (get_num(cfg, k->key, k->def, k->def < 0 ? -1 : k->min, field,
-                    errstr, errstr_size) != WH_OK) {
-            return WH_EINVAL;
-        }
-        if (*field < k->min && *field != -1) {
-            snprintf(errstr, errstr_size, "%s: %s: must be at least %lld",
-                     origin_of(cfg, k->key), k->key, k->min);
-            return WH_EINVAL;
+        WH_ASSERT(rc == WH_OK || rc == WH_ENOENT);
+        if (rc == WH_ENOENT) {
+            *field = -1;
         }
     }
     if (set->max_decoded_bytes < 0) {
@@ -303,83 +327,51 @@ int settings_load(const struct wh_config *cfg, struct settings *set,
     if (set->max_interval_ms < 0) {
         set->max_interval_ms = 8 * set->interval_ms;
     }
-    if (set->max_interval_ms < set->interval_ms) {
-        snprintf(errstr, errstr_size,
-                 "%s: poll.max_interval_ms: smaller than poll.interval_ms "
-                 "(%lld)",
-                 origin_of(cfg, "poll.max_interval_ms"), set->interval_ms);
-        return WH_EINVAL;
+}
+
+int settings_load(const struct wh_config *cfg, struct settings *set,
+                  struct wh_config_problems *pr)
+{
+    const struct wh_config_entry *e;
+    const char *ua;
+    const char *contact;
+    char errstr[512];
+    size_t before = pr->n;
+
+    memset(set, 0, sizeof(*set));
+    check_required(cfg, pr);
+    wh_config_check(cfg, pr);
+    wh_kafka_conf_check(cfg, pr);
+    if (pr->n == before) {
+        settings_numbers(cfg, set);
     }
-    if (set->jitter_pct > 50) {
-        snprintf(errstr, errstr_size, "%s: poll.jitter_pct: at most 50",
-                 origin_of(cfg, "poll.jitter_pct"));
-        return WH_EINVAL;
-    }
-    level = wh_config_get(cfg, "log.level", NULL);
-    if (level != NULL) {
-        lvl = wh_log_level_parse(level);
-        if (lvl < 0) {
-            snprintf(errstr, errstr_size,
-                     "%s: log.level: unknown level \"%s\" (debug, info, "
-                     "notice, warning, err)",
-                     origin_of(cfg, "log.level"), level);
-            return WH_EINVAL;
-        }
-    }
-    if (wh_config_get(cfg, "brokers", NULL) == NULL) {
-        snprintf(errstr, errstr_size,
-                 "brokers: not set (use -b or \"brokers =\" in the file)");
-        return WH_EINVAL;
+    if (pr->n == before && set->max_interval_ms < set->interval_ms) {
+        wh_config_problem(pr,
+                          "%s: poll.max_interval_ms: smaller than "
+                          "poll.interval_ms (%lld)",
+                          wh_config_origin(cfg, "poll.max_interval_ms"),
+                          set->interval_ms);
     }
     set->topic = wh_config_get(cfg, "topic", NULL);
-    if (set->topic == NULL || set->topic[0] == '\0') {
-        snprintf(errstr, errstr_size,
-                 "topic: not set (use -t or \"topic =\" in the file)");
-        return WH_EINVAL;
-    }
     for (e = wh_config_first(cfg, "source"); e != NULL; e = wh_config_next(e)) {
-        if (add_source(set, e, errstr, errstr_size) != WH_OK) {
-            return WH_EINVAL;
+        if (add_source(set, e, errstr, sizeof(errstr)) != WH_OK) {
+            wh_config_problem(pr, "%s", errstr);
         }
     }
-    if (set->nsources == 0) {
-        snprintf(errstr, errstr_size,
-                 "source: none set (use --source or \"source =\")");
+    if (pr->n > before) {
         return WH_EINVAL;
     }
     /* Under systemd (StateDirectory=), the state goes there by default. */
     set->state_dir = wh_config_get(cfg, "state_dir", state_directory_env());
     set->metrics = wh_config_get(cfg, "metrics", NULL);
-    ua =
-        wh_config_get(cfg, "fetch.user_agent",
-                      wh_config_get(cfg, "user_agent", "wirehose/" WH_VERSION));
+    ua = wh_config_get(cfg, "user_agent", NULL);
+    if (ua == NULL || wh_config_get(cfg, "fetch.user_agent", NULL) != NULL) {
+        ua = wh_config_str(cfg, producer_keys, "fetch.user_agent");
+    }
     contact = wh_config_get(cfg, "contact_url", NULL);
     set->user_agent = contact != NULL ? wh_xasprintf("%s (+%s)", ua, contact)
                                       : wh_xstrdup(ua);
     return WH_OK;
-}
-
-/* Validates every kafka.* property without creating a client. */
-int check_kafka(const struct wh_config *cfg, char *errstr, size_t errstr_size)
-{
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    const struct wh_config_entry *e;
-    char msg[256];
-    int rc = WH_OK;
-
-    for (e = cfg->head; e != NULL; e = e->next) {
-        if (strncmp(e->key, "kafka.", 6) != 0) {
-            continue;
-        }
-        if (rd_kafka_conf_set(conf, e->key + 6, e->value, msg, sizeof(msg)) !=
-            RD_KAFKA_CONF_OK) {
-            snprintf(errstr, errstr_size, "%s: %s: %s", e->origin, e->key, msg);
-            rc = WH_EINVAL;
-            break;
-        }
-    }
-    rd_kafka_conf_destroy(conf);
-    return rc;
 }
 
 /* Builds a fetcher from the settings, with every fetch.allow_address
@@ -430,29 +422,15 @@ void print_sources(const struct settings *set)
 
     for (src = set->sources; src != NULL; src = src->next) {
         wh_hash64_hex(wh_hash64(src->url, strlen(src->url)), hex);
-        printf("source %s: %s, every %lld ms%s", src->name, src->url,
-               src->interval_ms, src->tls_insecure ? ", TLS UNVERIFIED" : "");
+        printf("source %s: %s, every %lld ms, body %s%s", src->name,
+               src->url, src->interval_ms,
+               src->body == BODY_PAGE   ? "page"
+               : src->body == BODY_FEED ? "feed"
+                                        : "auto",
+               src->tls_insecure ? ", TLS UNVERIFIED" : "");
         if (set->state_dir != NULL) {
-            printf(", state %s/%s.{ids,val}", set->state_dir, hex);
+            printf(", state %s/%s.{ids,val,skip}", set->state_dir, hex);
         }
         printf("\n");
     }
-}
-
-/* Checks every fetch.allow_address CIDR. */
-int check_cidrs(const struct wh_config *cfg, char *errstr, size_t errstr_size)
-{
-    const struct wh_config_entry *e;
-    struct wh_ssrf_cidr c;
-    char msg[256];
-
-    for (e = wh_config_first(cfg, "fetch.allow_address"); e != NULL;
-         e = wh_config_next(e)) {
-        if (wh_ssrf_parse_cidr(e->value, &c, msg, sizeof(msg)) != WH_OK) {
-            snprintf(errstr, errstr_size, "%s: fetch.allow_address: %s",
-                     e->origin, msg);
-            return WH_EINVAL;
-        }
-    }
-    return WH_OK;
 }

@@ -163,7 +163,7 @@ static int set_has(const struct wh_state *st, uint64_t h)
     return 0;
 }
 
-/* The path of a state file of source: ext is "ids" or "val". */
+/* The path of a state file of source: ext is "ids", "val" or "skip". */
 static char *file_of(const struct wh_state *st, const char *source,
                      const char *ext)
 {
@@ -228,6 +228,79 @@ static void load_vals(struct wh_state *st, const char *source, uint64_t sh)
     fclose(fp);
 }
 
+/* The set key of a skipped version of an item: no published id can have
+ * the same key, as ids hold no line break. */
+static uint64_t skip_key(const char *source, const char *id, const char *link,
+                         const char *date)
+{
+    char *k = wh_xasprintf("\x01skip\n%s\n%s\n%s", id,
+                           link != NULL ? link : "-",
+                           date != NULL ? date : "-");
+    uint64_t h = key_of(source, k);
+
+    free(k);
+    return h;
+}
+
+/* A field of a .skip line as written: "-" for none, line breaks and tabs
+ * blanked (as clean_id() does for ids, so that reading it back gives the
+ * same key). */
+static char *skip_field(const char *s)
+{
+    char *f;
+    char *p;
+
+    if (s == NULL || s[0] == '\0') {
+        return wh_xstrdup("-");
+    }
+    f = wh_xstrdup(s);
+    for (p = f; *p != '\0'; p++) {
+        if (*p == '\n' || *p == '\r' || *p == '\t') {
+            *p = ' ';
+        }
+    }
+    return f;
+}
+
+/* Reads "reason TAB id TAB link TAB date" lines of the source's .skip. */
+static void load_skips(struct wh_state *st, const char *source)
+{
+    char *path = file_of(st, source, "skip");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    FILE *fp = fopen(path, "re");
+
+    free(path);
+    if (fp == NULL) {
+        return;
+    }
+    while ((n = getline(&line, &cap, fp)) > 0) {
+        char *f[4];
+        char *p = line;
+        int i;
+
+        if (line[n - 1] == '\n') {
+            line[--n] = '\0';
+        }
+        for (i = 0; i < 4 && p != NULL; i++) {
+            f[i] = p;
+            p = strchr(p, '\t');
+            if (p != NULL) {
+                *p++ = '\0';
+            }
+        }
+        if (i < 4 || p != NULL || f[1][0] == '\0') {
+            continue; /* torn or foreign line */
+        }
+        (void)set_add(st, skip_key(source, f[1],
+                                   strcmp(f[2], "-") != 0 ? f[2] : NULL,
+                                   strcmp(f[3], "-") != 0 ? f[3] : NULL));
+    }
+    free(line);
+    fclose(fp);
+}
+
 /* Reads the source's file once. A missing file is an empty state; an
  * unreadable one is logged by the caller's next write failing. */
 static void load_source(struct wh_state *st, const char *source)
@@ -252,6 +325,7 @@ static void load_source(struct wh_state *st, const char *source)
         return;
     }
     load_vals(st, source, sh);
+    load_skips(st, source);
     path = file_of(st, source, "ids");
     fp = fopen(path, "re");
     free(path);
@@ -309,6 +383,68 @@ out:
     }
     free(path);
     free(clean);
+    return rc;
+}
+
+int wh_state_skipped(struct wh_state *st, const char *source, const char *id,
+                     const char *link, const char *date)
+{
+    char *fid;
+    char *flink;
+    char *fdate;
+    int skipped;
+
+    load_source(st, source);
+    fid = skip_field(id);
+    flink = skip_field(link);
+    fdate = skip_field(date);
+    skipped = set_has(st, skip_key(source, fid,
+                                   strcmp(flink, "-") != 0 ? flink : NULL,
+                                   strcmp(fdate, "-") != 0 ? fdate : NULL));
+    free(fid);
+    free(flink);
+    free(fdate);
+    return skipped;
+}
+
+int wh_state_skip(struct wh_state *st, const char *source, const char *id,
+                  const char *link, const char *date, const char *reason,
+                  char *errstr, size_t errstr_size)
+{
+    char *f[4];
+    char *path = NULL;
+    FILE *fp = NULL;
+    int rc = WH_OK;
+    int i;
+
+    load_source(st, source);
+    f[0] = skip_field(reason);
+    f[1] = skip_field(id);
+    f[2] = skip_field(link);
+    f[3] = skip_field(date);
+    if (!set_add(st, skip_key(source, f[1],
+                              strcmp(f[2], "-") != 0 ? f[2] : NULL,
+                              strcmp(f[3], "-") != 0 ? f[3] : NULL)) ||
+        st->dir == NULL) {
+        goto out;
+    }
+    path = file_of(st, source, "skip");
+    fp = fopen(path, "ae");
+    if (fp == NULL ||
+        fprintf(fp, "%s\t%s\t%s\t%s\n", f[0], f[1], f[2], f[3]) < 0 ||
+        fflush(fp) != 0) {
+        snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+        rc = WH_EIO;
+    }
+out:
+    if (fp != NULL && fclose(fp) != 0 && rc == WH_OK) {
+        snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+        rc = WH_EIO;
+    }
+    free(path);
+    for (i = 0; i < 4; i++) {
+        free(f[i]);
+    }
     return rc;
 }
 

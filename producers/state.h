@@ -15,6 +15,12 @@
  * An id is marked only from the delivery report of its record, so a crash
  * between produce and delivery republishes (at-least-once), never loses.
  *
+ * Items that can never be published as they stand (their page disallowed
+ * by robots.txt, gone, not an article) are remembered as skipped, in
+ * "<same>.skip": one "reason TAB id TAB link TAB date" line each ("-"
+ * when absent). A skip holds for that version of the item only: the same
+ * id with another link or date is a new version, looked at again.
+ *
  * Not thread-safe: the producer's main thread (which also serves delivery
  * reports) owns it.
  */
@@ -38,6 +44,20 @@ void wh_state_close(struct wh_state *st);
 /* Non-zero when id was published from source (its file is read on the
  * first question about that source). */
 int wh_state_seen(struct wh_state *st, const char *source, const char *id);
+
+/* Non-zero when this version of an item of source (its id, link and
+ * date; link and date may be NULL) was skipped. */
+int wh_state_skipped(struct wh_state *st, const char *source, const char *id,
+                     const char *link, const char *date);
+
+/* Records that this version of an item of source was skipped for reason
+ * (one word: "robots", "not_found", ...), in memory and appended to the
+ * source's .skip file. Returns WH_OK (also when it was recorded before),
+ * or WH_EIO with errstr filled when the file could not be written (the
+ * skip is still remembered in memory). */
+int wh_state_skip(struct wh_state *st, const char *source, const char *id,
+                  const char *link, const char *date, const char *reason,
+                  char *errstr, size_t errstr_size);
 
 /* Records that id was published from source, in memory and appended to
  * the source's file. Returns WH_OK, or WH_EIO with errstr filled when the
@@ -75,7 +95,7 @@ long long wh_state_interval(struct wh_state *st, const char *source);
 int wh_state_set_interval(struct wh_state *st, const char *source,
                           long long ms, char *errstr, size_t errstr_size);
 
-/* Number of ids remembered (all sources loaded so far). */
+/* Number of ids and skips remembered (all sources loaded so far). */
 size_t wh_state_count(const struct wh_state *st);
 
 #endif

@@ -20,6 +20,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include "wh/cli.h"
 #include "wh/log.h"
 #include "wh/wh.h"
 
@@ -57,6 +58,7 @@ static void usage(FILE *fp)
 "                        cluster is up (atomically: write, then rename);\n"
 "                        removed again at exit\n"
 "  -h, --help            this help\n"
+"  --version             print the version and exit\n"
 "\n"
 "The bootstrap address (host:port[,host:port...]) is printed on stdout.\n"
 "SIGTERM or SIGINT stops the broker cleanly (exit 0).\n"
@@ -164,6 +166,7 @@ int main(int argc, char **argv)
         {"topic", required_argument, NULL, 't'},
         {"bootstrap-file", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}
     };
     const char *topics[MAX_TOPICS];
@@ -183,7 +186,7 @@ int main(int argc, char **argv)
     int opt;
     int rc = 1;
 
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'p':
             if (parse_int(optarg, 1, MAX_PARTITIONS, &partitions) != WH_OK) {
@@ -221,15 +224,14 @@ int main(int argc, char **argv)
         case 'h':
             usage(stdout);
             return 0;
+        case 'V':
+            return wh_cli_version("wirehose-devbroker", NULL);
         default:
-            usage(stderr);
-            return 2;
+            return wh_cli_bad_option("wirehose-devbroker", opt, argv);
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "wirehose-devbroker: unexpected argument '%s'\n",
-                argv[optind]);
-        return 2;
+        return wh_cli_bad_operand("wirehose-devbroker", argv[optind]);
     }
 
     /* Block the stop signals before librdkafka starts its threads: they

@@ -25,8 +25,7 @@
 #include "wh/record.h"
 #include "wh/wh.h"
 
-static const struct wh_config_key keys[] = {WH_ENRICH_CONFIG_KEYS,
-                                            {NULL, 0, NULL}};
+static const struct wh_config_key *const keys = wh_enrich_config_keys;
 
 static const struct wh_stage *const stages[] = {
     &wh_enrich_language, &wh_enrich_counts,   &wh_enrich_dateline,

@@ -135,16 +135,57 @@ static const char *const day_names[] = {
     "Thursday", "Friday", "Saturday",
 };
 
-/* A zone: "Z", "+HH:MM", "+HHMM", "+HH" or one of the RFC 822 names. */
-static int parse_zone(struct scan *sc, long *off)
+/* A zone: "Z", "+HH:MM", "+HHMM", "+HH", one of the RFC 822 names, a
+ * military letter or a common abbreviation feeds use although RFC 822
+ * has none of them. Abbreviations that name several zones (IST: India,
+ * Ireland, Israel; CST: also China) keep their RFC 822 or most common
+ * meaning or are left out. */
+static int parse_zone(struct scan *sc, long *off, int military)
 {
     static const struct {
         const char *name;
-        int hours;
+        int minutes;
     } zones[] = {
-        {"Z", 0},    {"UT", 0},   {"UTC", 0},  {"GMT", 0},
-        {"EST", -5}, {"EDT", -4}, {"CST", -6}, {"CDT", -5},
-        {"MST", -7}, {"MDT", -6}, {"PST", -8}, {"PDT", -7},
+        {"Z", 0},
+        {"UT", 0},
+        {"UTC", 0},
+        {"GMT", 0},
+        {"EST", -5 * 60},
+        {"EDT", -4 * 60},
+        {"CST", -6 * 60},
+        {"CDT", -5 * 60},
+        {"MST", -7 * 60},
+        {"MDT", -6 * 60},
+        {"PST", -8 * 60},
+        {"PDT", -7 * 60},
+        {"AKST", -9 * 60},
+        {"AKDT", -8 * 60},
+        {"HST", -10 * 60},
+        {"AST", -4 * 60},
+        {"ADT", -3 * 60},
+        {"NST", -3 * 60 - 30},
+        {"NDT", -2 * 60 - 30},
+        {"WET", 0},
+        {"WEST", 60},
+        {"BST", 60},
+        {"CET", 60},
+        {"CEST", 120},
+        {"MET", 60},
+        {"MEST", 120},
+        {"EET", 120},
+        {"EEST", 180},
+        {"MSK", 180},
+        {"SGT", 480},
+        {"HKT", 480},
+        {"JST", 540},
+        {"KST", 540},
+        {"AWST", 480},
+        {"ACST", 570},
+        {"ACDT", 630},
+        {"AEST", 600},
+        {"AEDT", 660},
+        {"NZST", 720},
+        {"NZDT", 780},
     };
     char word[8];
     int sign;
@@ -178,25 +219,42 @@ static int parse_zone(struct scan *sc, long *off)
     }
     for (i = 0; i < WH_ARRAY_SIZE(zones); i++) {
         if (strcasecmp(word, zones[i].name) == 0) {
-            *off = zones[i].hours * 3600L;
+            *off = zones[i].minutes * 60L;
             return 0;
         }
+    }
+    /* RFC 822's military letters had their signs inverted, so RFC 2822
+     * (4.3) says to read them as -0000: UTC, the offset unknown. */
+    if (military && strlen(word) == 1 && word[0] != 'J' && word[0] != 'j') {
+        *off = 0;
+        return 0;
     }
     return -1;
 }
 
-/* Optional zone, then the end of the input. No zone means UTC. */
-static int parse_zone_end(struct scan *sc, long *off)
+/* Optional zone, then the end of the input. No zone means UTC. Military
+ * letters only in RFC 822 dates (military non-zero). */
+static int parse_zone_end(struct scan *sc, long *off, int military)
 {
     skip_blanks(sc);
     *off = 0;
     if (at_end(sc)) {
         return 0;
     }
-    if (parse_zone(sc, off) != 0) {
+    if (parse_zone(sc, off, military) != 0) {
         return -1;
     }
     skip_blanks(sc);
+    /* A comment after the zone, "+0000 (UTC)" or "-0500 (EST)". */
+    if (peek(sc) == '(') {
+        while (!at_end(sc) && *sc->p != ')') {
+            sc->p++;
+        }
+        if (!accept_char(sc, ')')) {
+            return -1;
+        }
+        skip_blanks(sc);
+    }
     return at_end(sc) ? 0 : -1;
 }
 
@@ -264,7 +322,7 @@ static int parse_iso(struct scan *sc, struct fields *f)
     if (parse_time(sc, f, extended) != 0) {
         return -1;
     }
-    return parse_zone_end(sc, &f->off);
+    return parse_zone_end(sc, &f->off, 0);
 }
 
 /* RFC 822 / 1123 / 2822, also the RFC 850 dashes:
@@ -325,7 +383,7 @@ static int parse_rfc822(struct scan *sc, struct fields *f)
     if (accept_char(sc, ':') && read_digits(sc, 2, &f->sec) != 0) {
         return -1;
     }
-    return parse_zone_end(sc, &f->off);
+    return parse_zone_end(sc, &f->off, 1);
 }
 
 static int is_leap(int y)

@@ -301,3 +301,24 @@ int wh_kafka_broker_check(rd_kafka_t *rk, int timeout_ms, char *errstr,
     set_err(errstr, errstr_size, "%s", rd_kafka_err2str(err));
     return WH_EIO;
 }
+
+size_t wh_kafka_conf_check(const struct wh_config *cfg,
+                           struct wh_config_problems *pr)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const struct wh_config_entry *e;
+    size_t before = pr->n;
+    char msg[256];
+
+    for (e = cfg->head; e != NULL; e = e->next) {
+        if (strncmp(e->key, "kafka.", 6) != 0) {
+            continue;
+        }
+        if (rd_kafka_conf_set(conf, e->key + 6, e->value, msg, sizeof(msg)) !=
+            RD_KAFKA_CONF_OK) {
+            wh_config_problem(pr, "%s: %s: %s", e->origin, e->key, msg);
+        }
+    }
+    rd_kafka_conf_destroy(conf);
+    return pr->n - before;
+}

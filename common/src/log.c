@@ -11,6 +11,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "wh/redact.h"
+#include "wh/wh.h"
+
 static atomic_int log_level = WH_LOG_INFO;
 
 void wh_log_set_level(int level)
@@ -57,6 +60,18 @@ int wh_log_level_parse(const char *name)
     return -1;
 }
 
+int wh_log_level_check(const char *value, char *errstr, size_t errstr_size)
+{
+    if (wh_log_level_parse(value) < 0) {
+        snprintf(errstr, errstr_size,
+                 "unknown level \"%.64s\" (debug, info, notice, warning, "
+                 "err)",
+                 value);
+        return WH_EINVAL;
+    }
+    return WH_OK;
+}
+
 void wh_log(int level, const char *tag, const char *fmt, ...)
 {
     /* A fixed buffer: logging must work when memory is exhausted. Longer
@@ -100,6 +115,18 @@ void wh_log(int level, const char *tag, const char *fmt, ...)
         line[off - 1] = '.';
     } else {
         off += (size_t)n;
+    }
+    /* No secret (a conninfo's password, a URL's userinfo) reaches the
+     * log, whoever formatted the message. */
+    line[off] = '\0';
+    if (wh_redact_needed(line)) {
+        char clean[sizeof(line)];
+
+        off = wh_redact(line, clean, sizeof(line) - 1);
+        if (off > sizeof(line) - 2) {
+            off = sizeof(line) - 2;
+        }
+        memcpy(line, clean, off);
     }
     /* Drop trailing newlines the caller may have put in. */
     while (off > 0 && line[off - 1] == '\n') {

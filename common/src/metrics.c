@@ -112,6 +112,11 @@ static const struct wh_metrics_family std_families[] = {
      .type = WH_METRICS_COUNTER,
      .help = "Records sent to the dead-letter topic, by reason.",
      .labels = {"reason", NULL}},
+    {.name = WH_M_ITEMS,
+     .type = WH_METRICS_COUNTER,
+     .help = "Feed items not published: skipped for good or failed for now, "
+             "by reason.",
+     .labels = {"outcome", "reason", NULL}},
 };
 
 /* ---- names and families ------------------------------------------------- */

@@ -130,7 +130,8 @@ static void remove_dots(char *path)
 }
 
 struct param {
-    const char *s;
+    size_t off; /* into the buffer of escape-normalized parameters */
+    const char *s; /* set once that buffer no longer moves */
     size_t len;
     size_t order;
 };
@@ -151,41 +152,60 @@ static int param_cmp(const void *a, const void *b)
     return pa->order < pb->order ? -1 : pa->order > pb->order;
 }
 
-/* Appends "?sorted&params" to b (nothing when no parameter is left). */
+/* Appends "?sorted&params" to b (nothing when no parameter is left).
+ * Each parameter is escape-normalized first, and the tracking names and
+ * the order are decided on that text, so that a second pass over the
+ * result changes nothing (utm%5Fsource is utm_source, %7A=1 sorts as
+ * z=1). */
 static void put_query(struct wh_buf *b, const char *q, size_t len)
 {
+    struct wh_buf norm;
     struct param *params;
     size_t n = 0;
     size_t i = 0;
     size_t k;
 
+    wh_buf_init(&norm, 0);
     params = wh_xcalloc(len / 2 + 2, sizeof(*params));
     while (i <= len) {
         size_t j = i;
-        size_t name_len;
-        const char *eq;
 
         while (j < len && q[j] != '&') {
             j++;
         }
         if (j > i) {
-            eq = memchr(q + i, '=', j - i);
-            name_len = eq != NULL ? (size_t)(eq - (q + i)) : j - i;
-            if (!wh_url_is_tracking_param(q + i, name_len)) {
-                params[n].s = q + i;
-                params[n].len = j - i;
+            size_t off = norm.len;
+            const char *text;
+            const char *eq;
+            size_t plen;
+
+            put_escaped(&norm, q + i, j - i);
+            text = norm.data + off;
+            plen = norm.len - off;
+            eq = memchr(text, '=', plen);
+            if (wh_url_is_tracking_param(
+                    text, eq != NULL ? (size_t)(eq - text) : plen)) {
+                norm.len = off; /* dropped */
+                norm.data[off] = '\0';
+            } else {
+                params[n].off = off;
+                params[n].len = plen;
                 params[n].order = n;
                 n++;
             }
         }
         i = j + 1;
     }
+    for (k = 0; k < n; k++) {
+        params[k].s = norm.data + params[k].off;
+    }
     qsort(params, n, sizeof(*params), param_cmp);
     for (k = 0; k < n; k++) {
         (void)wh_buf_append(b, k == 0 ? "?" : "&", 1);
-        put_escaped(b, params[k].s, params[k].len);
+        (void)wh_buf_append(b, params[k].s, params[k].len);
     }
     free(params);
+    wh_buf_free(&norm);
 }
 
 char *wh_url_normalize(const char *url)

@@ -12,86 +12,52 @@
 #include <xxhash.h>
 
 #include "store.h"
+#include "wh/config.h"
 #include "wh/hash.h"
 #include "wh/log.h"
+#include "wh/pg.h"
 #include "wh/record.h"
 #include "wh/wh.h"
 
 #define TAG "dedup:dedup"
 #define DEFAULT_STATE_DIR "./wirehose-state"
-#define DEFAULT_MIN_WORDS 20
 
-const struct wh_config_key wh_dedup_config_keys[] = {
-    {"dedup.state_dir", 0,
-     "directory of the dedup decision log shared by the consumers of this "
-     "machine (default $STATE_DIRECTORY, else " DEFAULT_STATE_DIR ")"},
-    {"dedup.store", 0,
-     "where the decision log lives: file (default: dedup.log in "
-     "dedup.state_dir) or postgres:CONNINFO (a table shared by consumers "
-     "on several machines)"},
-    {"dedup.copies", 0,
-     "near-duplicate copies: keep (default, linked), drop, or topic "
-     "(flagged for the copies topic)"},
-    {"dedup.min_words", 0,
-     "bodies with fewer words are never joined to other uris (20)"},
-    {"dedup.fsync", 0,
-     "flush (default: fdatasync when the consumer flushes) or each"},
-    {"dedup.window", 0,
-     "decisions older than this are forgotten: a duration, N with s, m, h "
-     "or d (default 30d; 0 keeps everything)"},
-    {NULL, 0, NULL}};
-
-/* A duration: digits, then s (default), m, h or d. Returns WH_OK or
- * WH_EINVAL with errstr filled. */
-static int parse_duration(const char *key, const char *s, long long *out,
-                          char *errstr, size_t errstr_size)
+/* dedup.store: "file" or "postgres:CONNINFO" (the conninfo checked by
+ * libpq's parser). */
+static int store_check(const char *value, char *errstr, size_t errstr_size)
 {
-    unsigned long long v = 0;
-    unsigned long long unit = 1;
-    const char *p = s;
-
-    for (; *p >= '0' && *p <= '9'; p++) {
-        if (v > (unsigned long long)INT32_MAX * 1000) {
-            break;
-        }
-        v = v * 10 + (unsigned long long)(*p - '0');
+    if (strncmp(value, "postgres:", 9) == 0) {
+        return wh_pg_conninfo_check(value + 9, errstr, errstr_size);
     }
-    if (p == s) {
-        goto bad;
-    }
-    switch (*p) {
-    case '\0':
-    case 's':
-        break;
-    case 'm':
-        unit = 60;
-        break;
-    case 'h':
-        unit = 3600;
-        break;
-    case 'd':
-        unit = 86400;
-        break;
-    default:
-        goto bad;
-    }
-    if (*p != '\0' && p[1] != '\0') {
-        goto bad;
-    }
-    if (v * unit > (unsigned long long)INT32_MAX) {
-        snprintf(errstr, errstr_size, "%s: \"%s\": too long (at most %d s)",
-                 key, s, INT32_MAX);
+    if (value[0] != '\0' && strcmp(value, "file") != 0) {
+        snprintf(errstr, errstr_size,
+                 "expected file or postgres:CONNINFO");
         return WH_EINVAL;
     }
-    *out = (long long)(v * unit);
     return WH_OK;
-bad:
-    snprintf(errstr, errstr_size,
-             "%s: \"%s\": expected a duration such as 30d, 12h, 90m or 600s "
-             "(0: keep everything)",
-             key, s);
-    return WH_EINVAL;
 }
+
+const struct wh_config_key wh_dedup_config_keys[] = {
+    WH_KEY_PATH("dedup.state_dir", NULL,
+                "directory of the dedup decision log shared by the consumers "
+                "of this machine (default $STATE_DIRECTORY, else "
+                DEFAULT_STATE_DIR ")"),
+    WH_KEY_CHECKED("dedup.store", WH_CONFIG_CONNINFO, "file", store_check,
+                   "where the decision log lives: file (dedup.log in "
+                   "dedup.state_dir) or postgres:CONNINFO (a table shared by "
+                   "consumers on several machines)"),
+    WH_KEY_ENUM("dedup.copies", "keep", "keep|drop|topic",
+                "near-duplicate copies: keep (linked), drop, or topic "
+                "(flagged for the copies topic)"),
+    WH_KEY_INT("dedup.min_words", "20", 0, WH_NO_MAX, "words",
+               "bodies with fewer words are never joined to other uris"),
+    WH_KEY_ENUM("dedup.fsync", "flush", "flush|each",
+                "flush (fdatasync when the consumer flushes) or each "
+                "(every decision)"),
+    WH_KEY_DURATION("dedup.window", "720h", 0, INT32_MAX, "s",
+                    "decisions made longer ago are forgotten (720h: 30 "
+                    "days; 0 keeps everything)"),
+    WH_KEY_END};
 
 enum copies_policy { COPIES_KEEP, COPIES_DROP, COPIES_TOPIC };
 
@@ -115,26 +81,26 @@ static void *near_init(const char *arg, const struct wh_config *cfg,
 {
     struct wh_dedup_store_params p;
     struct near *ctx = NULL;
-    const char *dir = NULL;
-    const char *store = NULL;
-    const char *copies = "keep";
-    const char *fs = "flush";
-    const char *window = NULL;
-    long long window_s = WH_DEDUP_WINDOW_DEFAULT;
+    const char *dir = wh_config_str(cfg, wh_dedup_config_keys,
+                                    "dedup.state_dir");
+    const char *store = wh_config_str(cfg, wh_dedup_config_keys,
+                                      "dedup.store");
     char *first = NULL;
-    long long min_words = DEFAULT_MIN_WORDS;
+    long long min_words = 0;
+    long long window_s = 0;
+    int copies = COPIES_KEEP;
+    int fs = 0;
 
     (void)arg;
-    if (cfg != NULL) {
-        dir = wh_config_get(cfg, "dedup.state_dir", NULL);
-        store = wh_config_get(cfg, "dedup.store", NULL);
-        copies = wh_config_get(cfg, "dedup.copies", "keep");
-        fs = wh_config_get(cfg, "dedup.fsync", "flush");
-        window = wh_config_get(cfg, "dedup.window", NULL);
-        if (wh_config_get_int(cfg, "dedup.min_words", DEFAULT_MIN_WORDS,
-                              &min_words, errstr, errstr_size) != WH_OK) {
-            return NULL;
-        }
+    if (wh_config_int(cfg, wh_dedup_config_keys, "dedup.min_words",
+                      &min_words, errstr, errstr_size) != WH_OK ||
+        wh_config_enum(cfg, wh_dedup_config_keys, "dedup.copies", &copies,
+                       errstr, errstr_size) != WH_OK ||
+        wh_config_enum(cfg, wh_dedup_config_keys, "dedup.fsync", &fs, errstr,
+                       errstr_size) != WH_OK ||
+        wh_config_int(cfg, wh_dedup_config_keys, "dedup.window", &window_s,
+                      errstr, errstr_size) != WH_OK) {
+        return NULL;
     }
     if (dir == NULL) {
         /* systemd's StateDirectory= may list several, ':'-separated */
@@ -147,38 +113,13 @@ static void *near_init(const char *arg, const struct wh_config *cfg,
             dir = DEFAULT_STATE_DIR;
         }
     }
-    if (window != NULL && parse_duration("dedup.window", window, &window_s,
-                                         errstr, errstr_size) != WH_OK) {
-        goto out;
-    }
-    if (min_words < 0) {
-        snprintf(errstr, errstr_size, "dedup.min_words: must be >= 0");
-        goto out;
-    }
-    if (strcmp(fs, "flush") != 0 && strcmp(fs, "each") != 0) {
-        snprintf(errstr, errstr_size,
-                 "dedup.fsync: \"%s\": expected flush or each", fs);
-        goto out;
-    }
     ctx = wh_xcalloc(1, sizeof(*ctx));
-    if (strcmp(copies, "keep") == 0) {
-        ctx->copies = COPIES_KEEP;
-    } else if (strcmp(copies, "drop") == 0) {
-        ctx->copies = COPIES_DROP;
-    } else if (strcmp(copies, "topic") == 0) {
-        ctx->copies = COPIES_TOPIC;
-    } else {
-        snprintf(errstr, errstr_size,
-                 "dedup.copies: \"%s\": expected keep, drop or topic", copies);
-        free(ctx);
-        ctx = NULL;
-        goto out;
-    }
+    ctx->copies = (enum copies_policy)copies;
     ctx->min_words = min_words;
     wh_dedup_store_params_default(&p);
     p.dir = dir;
     p.store = store;
-    p.fsync_each = strcmp(fs, "each") == 0;
+    p.fsync_each = fs == 1;
     p.window_s = window_s;
     ctx->sh = p.sh;
     ctx->st = wh_dedup_store_open(&p, errstr, errstr_size);
@@ -424,6 +365,8 @@ const struct wh_stage wh_stage_dedup = {
     .version = "1",
     .description = "repeats, versions and near-duplicate clusters shared "
                    "by the consumers of a machine",
+    .keys = wh_dedup_config_keys,
+    .check = NULL,
     .init = near_init,
     .process = near_process,
     .flush = near_flush,

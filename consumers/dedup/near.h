@@ -27,17 +27,9 @@
 /* The stage, for the table in stages.c. */
 extern const struct wh_stage wh_stage_dedup;
 
-/* Its configuration keys, {NULL}-terminated, for the consumer's key
- * table:
- *   dedup.state_dir  where the shared decision log lives (default
- *                    $STATE_DIRECTORY, else ./wirehose-state)
- *   dedup.copies     keep (default) | drop | topic
- *   dedup.min_words  bodies with fewer words are never joined to other
- *                    uris (default 20)
- *   dedup.fsync      flush (default: fdatasync when the consumer flushes)
- *                    | each (fdatasync every decision)
- *   dedup.window     decisions older than this leave the state (a
- *                    duration: 30d default, 0 keeps everything) */
+/* Its configuration keys (dedup.state_dir, dedup.store, dedup.copies,
+ * dedup.min_words, dedup.fsync, dedup.window), {NULL}-terminated, declared with their
+ * types and defaults in near.c; also wh_stage_dedup.keys. */
 extern const struct wh_config_key wh_dedup_config_keys[];
 
 #endif

@@ -30,11 +30,22 @@ struct dateline_ctx {
     struct wh_enrich_words *places; /* lower-cased, with their forms */
 };
 
+/* The gazetteer datelines are matched against. */
+static const char *const places_file = "gazetteers/places.txt";
+
+/* --check-config: the gazetteer exists under the data directory. */
+static int dateline_check(const char *arg, const struct wh_config *cfg,
+                          char *errstr, size_t errstr_size)
+{
+    (void)arg;
+    return wh_enrich_check_data(cfg, &places_file, 1, errstr, errstr_size);
+}
+
 static void *dateline_init(const char *arg, const struct wh_config *cfg,
                            char *errstr, size_t errstr_size)
 {
     struct dateline_ctx *ctx = wh_xcalloc(1, sizeof(*ctx));
-    char *path = wh_enrich_data_path(cfg, "gazetteers/places.txt");
+    char *path = wh_enrich_data_path(cfg, places_file);
     int rc;
 
     (void)arg;
@@ -323,6 +334,8 @@ const struct wh_stage wh_enrich_dateline = {
     .type = WH_STAGE_ENRICH,
     .version = "1.0",
     .description = "dateline at the start of the body into \"located\"",
+    .keys = wh_enrich_config_keys,
+    .check = dateline_check,
     .init = dateline_init,
     .process = dateline_process,
     .flush = NULL,

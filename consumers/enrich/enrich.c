@@ -26,12 +26,19 @@
 
 #define REPLACEMENT 0xFFFDu
 
+const struct wh_config_key wh_enrich_config_keys[] = {
+    WH_KEY_PATH("enrich.data_dir", WH_DATADIR,
+                "directory of enrichment data (stop words, gazetteers, "
+                "topics)"),
+    WH_KEY_INT("enrich.max_bytes", "65536", 256, 16 << 20, "bytes",
+               "most bytes of text an enricher reads per record"),
+    WH_KEY_INT("enrich.keywords", "10", 1, 100, NULL,
+               "how many keywords to keep"),
+    WH_KEY_END};
+
 const char *wh_enrich_data_dir(const struct wh_config *cfg)
 {
-    if (cfg == NULL) {
-        return WH_DATADIR;
-    }
-    return wh_config_get(cfg, "enrich.data_dir", WH_DATADIR);
+    return wh_config_str(cfg, wh_enrich_config_keys, "enrich.data_dir");
 }
 
 char *wh_enrich_data_path(const struct wh_config *cfg, const char *rel)
@@ -54,25 +61,25 @@ int wh_enrich_data_check(const struct wh_config *cfg, const char *rel,
     return rc;
 }
 
-int wh_enrich_config_int(const struct wh_config *cfg, const char *key,
-                         long long def, long long min, long long max,
-                         long long *out, char *errstr, size_t errstr_size)
+int wh_enrich_check_data(const struct wh_config *cfg,
+                         const char *const *rels, size_t n, char *errstr,
+                         size_t errstr_size)
 {
-    long long v = def;
-    int rc;
+    char reason[512];
+    size_t i;
 
-    if (cfg != NULL) {
-        rc = wh_config_get_int(cfg, key, def, &v, errstr, errstr_size);
-        if (rc != WH_OK) {
-            return rc;
-        }
-    }
-    if (v < min || v > max) {
-        snprintf(errstr, errstr_size, "%s: %lld is outside [%lld, %lld]", key,
-                 v, min, max);
+    if (wh_config_check_dir(wh_enrich_data_dir(cfg), 0, reason,
+                            sizeof(reason)) != WH_OK) {
+        snprintf(errstr, errstr_size, "%s: enrich.data_dir: %s",
+                 wh_config_origin(cfg, "enrich.data_dir"), reason);
         return WH_EINVAL;
     }
-    *out = v;
+    for (i = 0; i < n; i++) {
+        if (wh_enrich_data_check(cfg, rels[i], errstr, errstr_size) !=
+            WH_OK) {
+            return WH_ENOENT;
+        }
+    }
     return WH_OK;
 }
 

@@ -20,7 +20,7 @@
  * (ninjs 3.1 has no such member and forbids unknown ones).
  *
  * Each enricher reads at most a capped prefix of the text (config key
- * enrich.max_bytes, default WH_ENRICH_MAX_BYTES; the language detector
+ * enrich.max_bytes; the language detector
  * reads less), so its time per record is bounded whatever the body size.
  *
  * Suggested order in the stage table: language (the others read
@@ -38,8 +38,8 @@
 
 #include "stage.h"
 #include "wh/buf.h"
+#include "wh/config.h"
 
-struct wh_config;
 struct wh_record;
 
 extern const struct wh_stage wh_enrich_language;
@@ -49,22 +49,13 @@ extern const struct wh_stage wh_enrich_entities;
 extern const struct wh_stage wh_enrich_keywords;
 extern const struct wh_stage wh_enrich_subjects;
 
-/* Default cap on the bytes of text an enricher reads. */
-#define WH_ENRICH_MAX_BYTES 65536
+/* The config keys the enrichers read (enrich.data_dir, enrich.max_bytes,
+ * enrich.keywords), {NULL}-terminated, declared with their types and
+ * defaults in enrich.c; every enricher's stage points to this one table. */
+extern const struct wh_config_key wh_enrich_config_keys[];
 
-/* The config keys the enrichers read, as initializers for the consumer
- * daemon's struct wh_config_key table:
- *   static const struct wh_config_key keys[] = {..., WH_ENRICH_CONFIG_KEYS,
- *                                                {NULL, 0, NULL}}; */
-#define WH_ENRICH_CONFIG_KEYS                                                \
-    {"enrich.data_dir", 0,                                                   \
-     "directory of enrichment data (stop words, gazetteers, topics)"},       \
-    {"enrich.max_bytes", 0,                                                  \
-     "most bytes of text an enricher reads per record (default 65536)"},   \
-    {"enrich.keywords", 0, "how many keywords to keep (default 10)"}
-
-/* The data directory: enrich.data_dir from cfg, else the compiled-in
- * WH_DATADIR. cfg may be NULL. Borrowed string. */
+/* The data directory: enrich.data_dir from cfg, else its default (the
+ * compiled-in WH_DATADIR). cfg may be NULL. Borrowed string. */
 const char *wh_enrich_data_dir(const struct wh_config *cfg);
 
 /* The data file rel ("gazetteers/places.txt") under the data directory,
@@ -78,12 +69,12 @@ char *wh_enrich_data_path(const struct wh_config *cfg, const char *rel);
 int wh_enrich_data_check(const struct wh_config *cfg, const char *rel,
                          char *errstr, size_t errstr_size);
 
-/* Reads an integer key with bounds; def when cfg is NULL or the key unset.
- * Returns WH_OK or WH_EINVAL with errstr filled (not an integer, or
- * outside [min, max]). */
-int wh_enrich_config_int(const struct wh_config *cfg, const char *key,
-                         long long def, long long min, long long max,
-                         long long *out, char *errstr, size_t errstr_size);
+/* An enricher's --check-config (struct wh_stage.check): the data
+ * directory exists, and so does each of the n files of rels under it. No
+ * side effects. Returns WH_OK or WH_EINVAL / WH_ENOENT with errstr. */
+int wh_enrich_check_data(const struct wh_config *cfg,
+                         const char *const *rels, size_t n, char *errstr,
+                         size_t errstr_size);
 
 /* ---- extension object ---- */
 

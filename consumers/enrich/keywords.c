@@ -31,6 +31,17 @@ struct keywords_ctx {
     size_t count;
 };
 
+/* --check-config: the data this enricher cannot do without. */
+static int keywords_check(const char *arg, const struct wh_config *cfg,
+                    char *errstr, size_t errstr_size)
+{
+    static const char *const files[] = {"enrich/stopwords/en.txt"};
+
+    (void)arg;
+    return wh_enrich_check_data(cfg, files, WH_ARRAY_SIZE(files), errstr,
+                                errstr_size);
+}
+
 static void *keywords_init(const char *arg, const struct wh_config *cfg,
                            char *errstr, size_t errstr_size)
 {
@@ -39,15 +50,13 @@ static void *keywords_init(const char *arg, const struct wh_config *cfg,
     long long count;
 
     (void)arg;
-    if (wh_enrich_config_int(cfg, "enrich.max_bytes", WH_ENRICH_MAX_BYTES, 256,
-                             16 << 20, &max_bytes, errstr,
-                             errstr_size) != WH_OK ||
-        wh_enrich_config_int(cfg, "enrich.keywords", 10, 1, 100, &count, errstr,
-                             errstr_size) != WH_OK) {
+    if (wh_config_int(cfg, wh_enrich_config_keys, "enrich.max_bytes",
+                      &max_bytes, errstr, errstr_size) != WH_OK ||
+        wh_config_int(cfg, wh_enrich_config_keys, "enrich.keywords", &count,
+                      errstr, errstr_size) != WH_OK) {
         return NULL;
     }
-    if (wh_enrich_data_check(cfg, "enrich/stopwords/en.txt", errstr,
-                             errstr_size) != WH_OK) {
+    if (keywords_check(arg, cfg, errstr, errstr_size) != WH_OK) {
         return NULL;
     }
     ctx = wh_xcalloc(1, sizeof(*ctx));
@@ -189,6 +198,8 @@ const struct wh_stage wh_enrich_keywords = {
     .type = WH_STAGE_ENRICH,
     .version = "1.0",
     .description = "top stemmed keywords by weighted term frequency",
+    .keys = wh_enrich_config_keys,
+    .check = keywords_check,
     .init = keywords_init,
     .process = keywords_process,
     .flush = NULL,

@@ -247,6 +247,15 @@ static void fast_load(struct fast *f, const struct wh_config *cfg)
     fast_load_guard(f, cfg);
 }
 
+/* --check-config: the data directory exists (its files only speed the
+ * detector up: each missing one is a warning at start-up). */
+static int language_check(const char *arg, const struct wh_config *cfg,
+                          char *errstr, size_t errstr_size)
+{
+    (void)arg;
+    return wh_enrich_check_data(cfg, NULL, 0, errstr, errstr_size);
+}
+
 static void *language_init(const char *arg, const struct wh_config *cfg,
                            char *errstr, size_t errstr_size)
 {
@@ -570,6 +579,8 @@ const struct wh_stage wh_enrich_language = {
     .type = WH_STAGE_ENRICH,
     .version = "1.0",
     .description = "language detection (libexttextcat) into \"language\"",
+    .keys = wh_enrich_config_keys,
+    .check = language_check,
     .init = language_init,
     .process = language_process,
     .flush = NULL,

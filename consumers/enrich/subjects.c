@@ -152,6 +152,17 @@ static struct topic_list *topics_for(struct subjects_ctx *ctx,
     return list;
 }
 
+/* --check-config: the data this enricher cannot do without. */
+static int subjects_check(const char *arg, const struct wh_config *cfg,
+                    char *errstr, size_t errstr_size)
+{
+    static const char *const files[] = {"enrich/subjects/en.txt"};
+
+    (void)arg;
+    return wh_enrich_check_data(cfg, files, WH_ARRAY_SIZE(files), errstr,
+                                errstr_size);
+}
+
 static void *subjects_init(const char *arg, const struct wh_config *cfg,
                            char *errstr, size_t errstr_size)
 {
@@ -159,13 +170,11 @@ static void *subjects_init(const char *arg, const struct wh_config *cfg,
     long long max_bytes;
 
     (void)arg;
-    if (wh_enrich_config_int(cfg, "enrich.max_bytes", WH_ENRICH_MAX_BYTES, 256,
-                             16 << 20, &max_bytes, errstr,
-                             errstr_size) != WH_OK) {
+    if (wh_config_int(cfg, wh_enrich_config_keys, "enrich.max_bytes",
+                      &max_bytes, errstr, errstr_size) != WH_OK) {
         return NULL;
     }
-    if (wh_enrich_data_check(cfg, "enrich/subjects/en.txt", errstr,
-                             errstr_size) != WH_OK) {
+    if (subjects_check(arg, cfg, errstr, errstr_size) != WH_OK) {
         return NULL;
     }
     ctx = wh_xcalloc(1, sizeof(*ctx));
@@ -355,6 +364,8 @@ const struct wh_stage wh_enrich_subjects = {
     .type = WH_STAGE_ENRICH,
     .version = "1.0",
     .description = "IPTC Media Topic subjects from word lists",
+    .keys = wh_enrich_config_keys,
+    .check = subjects_check,
     .init = subjects_init,
     .process = subjects_process,
     .flush = NULL,

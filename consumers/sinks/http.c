@@ -46,10 +46,6 @@
 
 #define TAG "sink:http"
 
-#define HTTP_DEFAULT_DOCS 500
-#define HTTP_DEFAULT_BYTES (5LL * 1024 * 1024)
-#define HTTP_DEFAULT_TIMEOUT_MS 30000
-#define HTTP_DEFAULT_RETRIES 5
 #define HTTP_BACKOFF_MIN_MS 100
 #define HTTP_BACKOFF_MAX_MS 10000
 /* The answer to a bulk request: a fixed part plus some per item. */
@@ -476,22 +472,37 @@ out:
     return rc;
 }
 
-/* Reads an integer key in [min, max]. */
-static int get_int(const struct wh_config *cfg, const char *key, long long def,
-                   long long min, long long max, long long *out, char *errstr,
-                   size_t errstr_size)
+static const struct wh_config_key http_keys[] = {
+    WH_KEY_INT("http.batch_docs", "500", 1, 100000, "documents",
+               "http sink: documents per _bulk request"),
+    WH_KEY_INT("http.batch_bytes", "5242880", 1024, 1024LL * 1024 * 1024,
+               "bytes", "http sink: bytes per _bulk request"),
+    WH_KEY_DURATION("http.timeout_ms", "30000", 100, 3600000, "ms",
+                    "http sink: request timeout"),
+    WH_KEY_INT("http.max_retries", "5", 0, 100, NULL,
+               "http sink: retries of 429/5xx items"),
+    WH_KEY_END};
+
+/* --check-config: the index URL parses (nothing is sent). */
+static int http_check(const char *arg, const struct wh_config *cfg,
+                      char *errstr, size_t errstr_size)
 {
-    *out = def;
-    if (cfg != NULL &&
-        wh_config_get_int(cfg, key, def, out, errstr, errstr_size) != WH_OK) {
+    struct http tmp;
+    int rc;
+
+    (void)cfg;
+    if (arg == NULL || arg[0] == '\0') {
+        snprintf(errstr, errstr_size,
+                 "http: needs the index URL "
+                 "(http:URL, e.g. http:http://127.0.0.1:9200/news)");
         return WH_EINVAL;
     }
-    if (*out < min || *out > max) {
-        snprintf(errstr, errstr_size, "%s: %lld: must be %lld to %lld", key,
-                 *out, min, max);
-        return WH_EINVAL;
-    }
-    return WH_OK;
+    memset(&tmp, 0, sizeof(tmp));
+    rc = parse_url(&tmp, arg, errstr, errstr_size);
+    free(tmp.index);
+    free(tmp.url);
+    free(tmp.shown);
+    return rc;
 }
 
 static void *http_init(const char *arg, const struct wh_config *cfg,
@@ -500,10 +511,7 @@ static void *http_init(const char *arg, const struct wh_config *cfg,
     struct http *ctx;
     long long connect_ms;
 
-    if (arg == NULL || arg[0] == '\0') {
-        snprintf(errstr, errstr_size,
-                 "http: needs the index URL "
-                 "(http:URL, e.g. http:http://127.0.0.1:9200/news)");
+    if (http_check(arg, cfg, errstr, errstr_size) != WH_OK) {
         return NULL;
     }
     ctx = wh_xcalloc(1, sizeof(*ctx));
@@ -513,15 +521,14 @@ static void *http_init(const char *arg, const struct wh_config *cfg,
     wh_backoff_init(&ctx->bo, HTTP_BACKOFF_MIN_MS, HTTP_BACKOFF_MAX_MS,
                     wh_prng_entropy() ^ (uint64_t)(uintptr_t)ctx);
     if (parse_url(ctx, arg, errstr, errstr_size) != WH_OK ||
-        get_int(cfg, "http.batch_docs", HTTP_DEFAULT_DOCS, 1, 100000,
-                &ctx->batch_docs, errstr, errstr_size) != WH_OK ||
-        get_int(cfg, "http.batch_bytes", HTTP_DEFAULT_BYTES, 1024,
-                1024LL * 1024 * 1024, &ctx->batch_bytes, errstr,
-                errstr_size) != WH_OK ||
-        get_int(cfg, "http.timeout_ms", HTTP_DEFAULT_TIMEOUT_MS, 100, 3600000,
-                &ctx->timeout_ms, errstr, errstr_size) != WH_OK ||
-        get_int(cfg, "http.max_retries", HTTP_DEFAULT_RETRIES, 0, 100,
-                &ctx->max_retries, errstr, errstr_size) != WH_OK) {
+        wh_config_int(cfg, http_keys, "http.batch_docs", &ctx->batch_docs,
+                      errstr, errstr_size) != WH_OK ||
+        wh_config_int(cfg, http_keys, "http.batch_bytes", &ctx->batch_bytes,
+                      errstr, errstr_size) != WH_OK ||
+        wh_config_int(cfg, http_keys, "http.timeout_ms", &ctx->timeout_ms,
+                      errstr, errstr_size) != WH_OK ||
+        wh_config_int(cfg, http_keys, "http.max_retries", &ctx->max_retries,
+                      errstr, errstr_size) != WH_OK) {
         goto fail;
     }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -672,6 +679,8 @@ const struct wh_stage wh_sink_http = {
     .description = "indexes each record into Elasticsearch/OpenSearch with "
                    "_bulk requests (_id from uri + version), per-item "
                    "retry on 429/5xx",
+    .keys = http_keys,
+    .check = http_check,
     .init = http_init,
     .process = http_process,
     .flush = http_flush,

@@ -90,8 +90,6 @@
 #define JSONL_SET_MIN 1024
 /* Most ".N" suffixes tried for a rotated name taken in the same second. */
 #define JSONL_MAX_SUFFIX 100000
-/* Rotated files held (jsonl.window_s), by default: 30 days. */
-#define JSONL_WINDOW_DEFAULT (30LL * 24 * 3600)
 /* "YYYYmmddTHHMMSSZ" */
 #define JSONL_STAMP_LEN 16
 
@@ -848,45 +846,58 @@ static void jsonl_close(void *arg)
     free(ctx);
 }
 
-/* Reads the jsonl.* keys. Returns WH_OK or WH_EINVAL with errstr. (The
- * stages' configuration does not keep where a value came from, so the
- * messages name the key only.) */
+static const struct wh_config_key jsonl_keys[] = {
+    WH_KEY_INT("jsonl.max_bytes", "0", 0, WH_NO_MAX, "bytes",
+               "jsonl sink: rotate past N bytes (0: never)"),
+    WH_KEY_DURATION("jsonl.max_age_s", "0", 0, WH_NO_MAX, "s",
+                    "jsonl sink: rotate files N s old (0: never)"),
+    WH_KEY_DURATION("jsonl.window_s", "2592000", 0, WH_NO_MAX, "s",
+                    "jsonl sink: the lines of files rotated longer ago "
+                    "are no longer held (30 days; 0: every file)"),
+    WH_KEY_ENUM("jsonl.fsync", "batch", "batch|always|never",
+                "jsonl sink: fdatasync at each flush, after every record, "
+                "or never"),
+    WH_KEY_END};
+
+/* Reads the jsonl.* keys. Returns WH_OK or WH_EINVAL with errstr
+ * ("origin: key: reason"). */
 static int read_config(struct jsonl *ctx, const struct wh_config *cfg,
                        char *errstr, size_t errstr_size)
 {
-    static const char *const ints[] = {"jsonl.max_bytes", "jsonl.max_age_s",
-                                       "jsonl.window_s"};
-    long long *vals[] = {&ctx->max_bytes, &ctx->max_age_s, &ctx->window_s};
-    static const long long defs[] = {0, 0, JSONL_WINDOW_DEFAULT};
-    const char *fs;
-    size_t i;
+    int fs = FSYNC_BATCH;
 
-    ctx->fsync = FSYNC_BATCH;
-    ctx->window_s = JSONL_WINDOW_DEFAULT;
-    if (cfg == NULL) {
+    if (wh_config_int(cfg, jsonl_keys, "jsonl.max_bytes", &ctx->max_bytes,
+                      errstr, errstr_size) != WH_OK ||
+        wh_config_int(cfg, jsonl_keys, "jsonl.max_age_s", &ctx->max_age_s,
+                      errstr, errstr_size) != WH_OK ||
+        wh_config_int(cfg, jsonl_keys, "jsonl.window_s", &ctx->window_s,
+                      errstr, errstr_size) != WH_OK ||
+        wh_config_enum(cfg, jsonl_keys, "jsonl.fsync", &fs, errstr,
+                       errstr_size) != WH_OK) {
+        return WH_EINVAL;
+    }
+    ctx->fsync = (enum jsonl_fsync)fs;
+    return WH_OK;
+}
+
+/* --check-config: a path is given, and its directory exists and is
+ * writable by this user (nothing is created). */
+static int jsonl_check(const char *arg, const struct wh_config *cfg,
+                       char *errstr, size_t errstr_size)
+{
+    char reason[512];
+
+    (void)cfg;
+    if (arg == NULL || arg[0] == '\0') {
+        snprintf(errstr, errstr_size, "jsonl: needs a path (jsonl:PATH, "
+                 "or jsonl:- for standard output)");
+        return WH_EINVAL;
+    }
+    if (strcmp(arg, "-") == 0) {
         return WH_OK;
     }
-    for (i = 0; i < WH_ARRAY_SIZE(ints); i++) {
-        if (wh_config_get_int(cfg, ints[i], defs[i], vals[i], errstr,
-                              errstr_size) != WH_OK) {
-            return WH_EINVAL;
-        }
-        if (*vals[i] < 0) {
-            snprintf(errstr, errstr_size, "%s: must be 0 (never) or more, "
-                     "got %lld", ints[i], *vals[i]);
-            return WH_EINVAL;
-        }
-    }
-    fs = wh_config_get(cfg, "jsonl.fsync", "batch");
-    if (strcmp(fs, "batch") == 0) {
-        ctx->fsync = FSYNC_BATCH;
-    } else if (strcmp(fs, "always") == 0) {
-        ctx->fsync = FSYNC_ALWAYS;
-    } else if (strcmp(fs, "never") == 0) {
-        ctx->fsync = FSYNC_NEVER;
-    } else {
-        snprintf(errstr, errstr_size, "jsonl.fsync: \"%s\": expected batch, "
-                 "always or never", fs);
+    if (wh_config_check_file_dir(arg, reason, sizeof(reason)) != WH_OK) {
+        snprintf(errstr, errstr_size, "jsonl: %s", reason);
         return WH_EINVAL;
     }
     return WH_OK;
@@ -1074,6 +1085,8 @@ const struct wh_stage wh_sink_jsonl = {
     .version = "2",
     .description = "one record per line to PATH (- for stdout), fsynced, "
                    "rotated by size/age; a line held already is skipped",
+    .keys = jsonl_keys,
+    .check = jsonl_check,
     .init = jsonl_init,
     .process = jsonl_process,
     .flush = jsonl_flush,

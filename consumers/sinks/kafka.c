@@ -250,21 +250,31 @@ static int is_input_topic(const struct wh_config *cfg, const char *topic)
     return 0;
 }
 
-static void *ksink_init(const char *arg, const struct wh_config *cfg,
-                        char *errstr, size_t errstr_size)
+/* --check-config and init: a topic, and not one the consumer reads. */
+static int ksink_check(const char *arg, const struct wh_config *cfg,
+                       char *errstr, size_t errstr_size)
 {
-    struct ksink *ctx;
-    char msg[512];
-
     if (arg == NULL || arg[0] == '\0') {
         snprintf(errstr, errstr_size, "kafka: needs a topic (kafka:TOPIC)");
-        return NULL;
+        return WH_EINVAL;
     }
     if (is_input_topic(cfg, arg)) {
         snprintf(errstr, errstr_size,
                  "kafka: %s is also the topic "
                  "consumed: the consumer would read its own output",
                  arg);
+        return WH_EINVAL;
+    }
+    return WH_OK;
+}
+
+static void *ksink_init(const char *arg, const struct wh_config *cfg,
+                        char *errstr, size_t errstr_size)
+{
+    struct ksink *ctx;
+    char msg[512];
+
+    if (ksink_check(arg, cfg, errstr, errstr_size) != WH_OK) {
         return NULL;
     }
     if (cfg == NULL) {
@@ -434,6 +444,8 @@ const struct wh_stage wh_sink_kafka = {
     .version = "1",
     .description = "produces each record, keyed by uri, to TOPIC with an "
                    "idempotent producer; delivered at flush",
+    .keys = NULL,
+    .check = ksink_check,
     .init = ksink_init,
     .process = ksink_process,
     .flush = ksink_flush,

@@ -54,14 +54,12 @@
 #include "wh/config.h"
 #include "wh/date.h"
 #include "wh/log.h"
+#include "wh/pg.h"
 #include "wh/record.h"
 #include "wh/wh.h"
 
 #define TAG "sink:postgres"
 
-#define PG_DEFAULT_TABLE "articles"
-#define PG_DEFAULT_BATCH 500
-#define PG_MAX_BATCH 100000
 #define PG_TABLE_MAX 40         /* leaves room for "_first_created_idx" */
 #define PG_CONNECT_TIMEOUT "10" /* seconds, unless the conninfo says */
 #define PG_BACKOFF_MIN_MS 100
@@ -573,64 +571,72 @@ static int valid_table_name(const char *s)
     return 1;
 }
 
-static void *pg_init(const char *arg, const struct wh_config *cfg, char *errstr,
-                     size_t errstr_size)
+/* postgres.table: a name we can splice into SQL unquoted. */
+static int table_check(const char *value, char *errstr, size_t errstr_size)
 {
-    struct pg *ctx;
-    PQconninfoOption *opts;
-    char *msg = NULL;
-    const char *table;
-    char reason[512];
-    int rc;
+    if (!valid_table_name(value)) {
+        snprintf(errstr, errstr_size,
+                 "\"%.100s\": a table name is 1 to %d letters, digits or "
+                 "'_', not starting with a digit",
+                 value, PG_TABLE_MAX);
+        return WH_EINVAL;
+    }
+    return WH_OK;
+}
 
+static const struct wh_config_key pg_keys[] = {
+    WH_KEY_CHECKED("postgres.table", WH_CONFIG_STRING, "articles",
+                   table_check, "postgres sink: table name"),
+    WH_KEY_INT("postgres.batch", "500", 1, 100000, "rows",
+               "postgres sink: rows per transaction"),
+    WH_KEY_END};
+
+/* --check-config and init: a connection string libpq can parse. It may
+ * hold a password: it is never logged. */
+static int pg_check(const char *arg, const struct wh_config *cfg,
+                    char *errstr, size_t errstr_size)
+{
+    char reason[512];
+
+    (void)cfg;
     if (arg == NULL || arg[0] == '\0') {
         snprintf(errstr, errstr_size,
                  "postgres: needs a connection string "
                  "(postgres:CONNINFO, e.g. postgres:'host=/run/postgresql "
                  "dbname=news')");
-        return NULL;
+        return WH_EINVAL;
     }
-    /* Checked here so a typo is a clear start-up error, not a retry. The
-     * conninfo may hold a password: it is never logged. */
-    opts = PQconninfoParse(arg, &msg);
-    if (opts == NULL) {
-        set_pg_err(errstr, errstr_size, "postgres: bad connection string",
-                   msg != NULL ? msg : "out of memory");
-        PQfreemem(msg);
-        return NULL;
+    if (wh_pg_conninfo_check(arg, reason, sizeof(reason)) != WH_OK) {
+        snprintf(errstr, errstr_size, "postgres: %s", reason);
+        return WH_EINVAL;
     }
-    PQconninfoFree(opts);
+    return WH_OK;
+}
 
+static void *pg_init(const char *arg, const struct wh_config *cfg, char *errstr,
+                     size_t errstr_size)
+{
+    struct pg *ctx;
+    const char *table;
+    char reason[512];
+    int rc;
+
+    if (pg_check(arg, cfg, errstr, errstr_size) != WH_OK) {
+        return NULL;
+    }
     ctx = wh_xcalloc(1, sizeof(*ctx));
     ctx->conninfo = wh_xstrdup(arg);
     wh_buf_init(&ctx->late, (size_t)64 * 1024);
     wh_backoff_init(&ctx->bo, PG_BACKOFF_MIN_MS, PG_BACKOFF_MAX_MS,
                     wh_prng_entropy() ^ (uint64_t)(uintptr_t)ctx);
 
-    table = cfg != NULL ? wh_config_get(cfg, "postgres.table", PG_DEFAULT_TABLE)
-                        : PG_DEFAULT_TABLE;
-    if (!valid_table_name(table)) {
-        snprintf(errstr, errstr_size,
-                 "postgres.table: \"%.100s\": a table "
-                 "name is 1 to %d letters, digits or '_', not starting "
-                 "with a digit",
-                 table, PG_TABLE_MAX);
+    if (wh_config_string(cfg, pg_keys, "postgres.table", &table, errstr,
+                         errstr_size) != WH_OK ||
+        wh_config_int(cfg, pg_keys, "postgres.batch", &ctx->batch, errstr,
+                      errstr_size) != WH_OK) {
         goto fail;
     }
     ctx->table = wh_xstrdup(table);
-    ctx->batch = PG_DEFAULT_BATCH;
-    if (cfg != NULL &&
-        wh_config_get_int(cfg, "postgres.batch", PG_DEFAULT_BATCH, &ctx->batch,
-                          errstr, errstr_size) != WH_OK) {
-        goto fail;
-    }
-    if (ctx->batch < 1 || ctx->batch > PG_MAX_BATCH) {
-        snprintf(errstr, errstr_size,
-                 "postgres.batch: %lld: must be 1 to "
-                 "%d",
-                 ctx->batch, PG_MAX_BATCH);
-        goto fail;
-    }
 
     /* The first connection must work: a server that cannot be reached
      * or refuses us at start-up is a configuration error, told at once. */
@@ -726,6 +732,8 @@ const struct wh_stage wh_sink_postgres = {
     .description = "upserts each record on (uri, version) into a "
                    "PostgreSQL table (jsonb + indexed columns), committed "
                    "at flush",
+    .keys = pg_keys,
+    .check = pg_check,
     .init = pg_init,
     .process = pg_process,
     .flush = pg_flush,

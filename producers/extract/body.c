@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "extract_int.h"
 #include "wh/log.h"
@@ -37,6 +38,8 @@
 #define MAX_BLOCKS 100000 /* text blocks kept per page */
 #define MAX_UP 300        /* parent steps in any upward walk */
 #define NI_CHUNK 1024     /* element infos per allocation */
+#define NAME_BONUS_CHARS 120.0 /* text an article-named element needs */
+#define CONF_WORDS 150.0       /* body words below which confidence drops */
 
 /* node flags */
 #define NF_SKIP 0x01       /* not text: script, style, hidden, ... */
@@ -105,6 +108,12 @@ struct body_ctx {
     int truncated;
     int walk_head; /* no single <body>: <head> may hold content */
     int lenient;   /* filter: only strongly named boilerplate goes */
+    int passes;    /* run_pass() calls so far */
+    double rival;  /* this pass: best other candidate / best, 0..1 */
+    /* what the emitted pass saw, for the confidence */
+    double out_rival;
+    int out_fallback;
+    size_t out_chars, out_link_chars;
 };
 
 /* The info of element n, or NULL when the walk did not enter it. The
@@ -204,8 +213,7 @@ static const char *const neg_tokens[] = {
     "timestamp",   "date",        "kicker",
     "foot",        "caption",     "captions",
     "figcaption",  "textsize",    "fontsize",
-    "dek",         "standfirst",  "strapline",
-    "subtitle",    "summary",     "deck",
+    "strapline",   "subtitle",    "summary",
     "excerpt",     "sitemap",     "topbar",
     "sharetools",  "addthis",     NULL};
 
@@ -260,7 +268,12 @@ static const char *const neg_prefixes[] = {
     "adwrap",       "adbox",      "adcontainer", "adsense",   "dfp",
     "mostread",     "most-read",  "readmore",    "read-more", "morestories",
     "more-stories", "youmay",     "you-may",     "alsolike",  "paywall",
-    "signup",       "sign-up",    NULL};
+    "signup",       "sign-up",
+    /* the author's box after the story, whatever else its name says
+     * ("postauthor", "about-author", "author-bio") */
+    "postauthor",   "post-author", "aboutauthor", "about-author",
+    "about-the-author", "authorbox", "author-box", "authorbio",
+    "author-bio",   "authorinfo", "author-info", "author-profile", NULL};
 
 /* class / id substrings of article containers */
 static const char *const pos_words[] = {"article", "body",  "content", "entry",
@@ -342,21 +355,15 @@ static void lex_add_list(const char *const *list, unsigned flags)
     }
 }
 
-static const char *const date_names[] = {
-    "jan",       "feb",      "mar",       "apr",      "may",      "jun",
-    "jul",       "aug",      "sep",       "sept",     "oct",      "nov",
-    "dec",       "january",  "february",  "march",    "april",    "june",
-    "july",      "august",   "september", "october",  "november", "december",
-    "mon",       "tue",      "tues",      "wed",      "thu",      "thur",
-    "thurs",     "fri",      "sat",       "sun",      "monday",   "tuesday",
-    "wednesday", "thursday", "friday",    "saturday", "sunday",   "am",
-    "pm",        "gmt",      "utc",       "bst",      "cet",      "cest",
-    "est",       "edt",      "cst",       "cdt",      "mst",      "mdt",
-    "pst",       "pdt",      "et",        "pt",       NULL};
+/* besides the months and weekdays: clock and time-zone words */
+static const char *const time_names[] = {
+    "am",  "pm",  "gmt", "utc", "bst", "cet", "cest", "est", "edt",
+    "cst", "cdt", "mst", "mdt", "pst", "pdt", "et",   "pt",  NULL};
 
 static void lex_init(void)
 {
-    lex_add_list(date_names, L_DATE);
+    lex_add_list(wh_extract_date_words, L_DATE);
+    lex_add_list(time_names, L_DATE);
     lex_add_list(skip_tags, L_SKIPTAG);
     lex_add_list(block_tags, L_BLOCKTAG);
     lex_add_list(neg_tags, L_NEGTAG);
@@ -994,11 +1001,18 @@ static void add_score(struct body_ctx *c, xmlNodePtr n, double s)
     if (!in->scored) {
         in->scored = 1;
         in->score = tag_base((const char *)n->name);
+        /* a name says "article" only of an element that holds enough
+         * text to be one: a one-line teaser box named "text_subhead"
+         * earns a share of the bonus, by its length */
+        double share = in->chars >= NAME_BONUS_CHARS
+                           ? 1.0
+                           : (double)in->chars / NAME_BONUS_CHARS;
+
         if ((in->flags & NF_POS) != 0) {
-            in->score += 25;
+            in->score += 25 * share;
         }
         if ((in->flags & NF_ARTICLE) != 0) {
-            in->score += 10;
+            in->score += 10 * share;
         }
     }
     in->score += s;
@@ -1266,10 +1280,24 @@ static xmlNodePtr choose(struct body_ctx *c, xmlNodePtr body, int strict)
             last = pi->score;
             p = p->parent;
         }
-        /* an only child adds nothing: use the parent */
+        /* an only child adds nothing: use the parent (a few levels up:
+         * blocks find their container by walking up at most MAX_UP) */
+        steps = 0;
         while (cand != body && can_climb(c, cand->parent, body, strict) &&
-               xmlChildElementCount(cand->parent) == 1) {
+               xmlChildElementCount(cand->parent) == 1 && steps++ < 32) {
             cand = cand->parent;
+        }
+    }
+    /* the strongest candidate outside the chosen one (nor holding it):
+     * a second article-like box the choice could have gone to */
+    c->rival = 0;
+    for (int k = 1; k < 5 && best_score > 0; k++) {
+        if (top[k] != NULL && !is_ancestor(top[k]->node, cand) &&
+            !is_ancestor(cand, top[k]->node)) {
+            double r = final_score(top[k]) / best_score;
+
+            c->rival = r > 1 ? 1 : r;
+            break;
         }
     }
     if (getenv("WH_EXTRACT_DEBUG") != NULL) {
@@ -1486,6 +1514,46 @@ static int is_boiler_line(const char *t, size_t len, size_t chars)
             if (memmem(t, len, anywhere[i], strlen(anywhere[i])) != NULL) {
                 return 1;
             }
+        }
+    }
+    /* a media widget's label alone on its line */
+    static const char *const labels[] = {
+        "gallery", "photo gallery", "photos", "video", "videos",
+        "watch video", "don't miss", "audio", NULL};
+
+    if (chars <= 16) {
+        for (size_t i = 0; labels[i] != NULL; i++) {
+            size_t n = strlen(labels[i]);
+
+            if (len >= n && strncasecmp(t, labels[i], n) == 0 &&
+                (len == n || t[n] == ':')) {
+                return 1;
+            }
+        }
+    }
+    /* what blog engines and print editions put under a story */
+    static const char *const footer_starts[] = {
+        "this entry was posted", "trackback url",
+        "a version of this article appeared", NULL};
+
+    if (chars <= 300) {
+        for (size_t i = 0; footer_starts[i] != NULL; i++) {
+            if (starts_n(t, len, footer_starts[i])) {
+                return 1;
+            }
+        }
+    }
+    /* a breadcrumb trail: "Home / News / Story", "Home > Headlines" */
+    if (chars <= 200 && starts_n(t, len, "home")) {
+        size_t k = 4;
+
+        while (k < len && t[k] == ' ') {
+            k++;
+        }
+        if (k < len && (t[k] == '/' || t[k] == '>' || t[k] == '|' ||
+                        starts_n(t + k, len - k, "\xc2\xbb") ||
+                        starts_n(t + k, len - k, "\xe2\x80\xba"))) {
+            return 1;
         }
     }
     if (chars > 100) {
@@ -1761,6 +1829,9 @@ static int is_terminal(const char *t, size_t len, size_t chars)
                                         "most emailed",
                                         "popular stories",
                                         "like this",
+                                        "about the author",
+                                        "about the authors",
+                                        "about author",
                                         NULL};
     /* and lines that start so: "Also in UK News", "12 comments so far",
      * "The following are comments from the readers" */
@@ -1792,10 +1863,29 @@ static int is_terminal(const char *t, size_t len, size_t chars)
                                          "latest from ",
                                          "top stories",
                                          NULL};
+    /* and the notice above a comment section, however long: "Some
+     * comments posted here may be reviewed before they are displayed" */
+    static const char *const notices[] = {"the following are comments",
+                                          "comments are moderated",
+                                          "comments are reviewed",
+                                          "comments will be",
+                                          "comments may be",
+                                          "comments posted",
+                                          "some comments",
+                                          "all comments are",
+                                          "readers' comments",
+                                          "by posting a comment",
+                                          "by submitting a comment",
+                                          NULL};
     char buf[64];
     size_t n = 0;
 
     if (chars > 48) {
+        for (size_t i = 0; chars <= 400 && notices[i] != NULL; i++) {
+            if (starts_n(t, len, notices[i])) {
+                return 1;
+            }
+        }
         return 0;
     }
     /* letters and single blanks only: "12 Comments:" -> "comments" */
@@ -2074,6 +2164,56 @@ static void drop_repeats(struct body_ctx *c)
     free(seen);
 }
 
+/* Is n named as a standfirst ("standfirst", "dek", "article-deck")? */
+static int is_dek(const xmlNode *n)
+{
+    static const char *const names[] = {"standfirst", "dek", "deck", NULL};
+    const char *cls = n != NULL ? attr_val(n, "class") : NULL;
+
+    while (cls != NULL && *cls != '\0') {
+        size_t len = strcspn(cls, " -_");
+
+        for (size_t i = 0; names[i] != NULL; i++) {
+            if (len == strlen(names[i]) &&
+                strncasecmp(cls, names[i], len) == 0) {
+                return 1;
+            }
+        }
+        cls += len;
+        cls += strspn(cls, " -_");
+    }
+    return 0;
+}
+
+/* Is block i a list item the article announced ("Other deals:", "The
+ * winners are:")? Such items stay even when mostly links, as long as
+ * they also say something of their own (a price, a comment): a list of
+ * bare headline links is still a link list. */
+static int announced_item(const struct body_ctx *c, size_t i)
+{
+    const struct block *b = &c->blk[i];
+
+    if (b->kind != BK_LI || b->chars < 40 ||
+        b->link_chars * 20 > b->chars * 19) {
+        return 0;
+    }
+    for (size_t k = i; k-- > 0;) {
+        const struct block *p = &c->blk[k];
+        const char *t = c->text.data + p->text_off;
+        size_t len = p->text_len;
+
+        if (p->kind == BK_LI) {
+            continue;
+        }
+        while (len > 0 && t[len - 1] == ' ') {
+            len--;
+        }
+        return p->drop == DROP_NONE && p->link_chars == 0 && len > 0 &&
+               t[len - 1] == ':';
+    }
+    return 0;
+}
+
 static void filter(struct body_ctx *c, const struct wh_article *art)
 {
     for (size_t i = 0; i < c->nblk; i++) {
@@ -2098,14 +2238,17 @@ static void filter(struct body_ctx *c, const struct wh_article *art)
             b->drop = DROP_H1;
             continue;
         }
-        /* the headline repeated in the body goes; the description does
-         * not: it is often the first paragraph itself */
+        /* the headline repeated in the body goes; the description only
+         * as a heading or a one-line dek: as a paragraph it is often the
+         * first paragraph itself */
         if (same_text(t, b->text_len, art->headline) ||
-            (b->kind == BK_H && same_text(t, b->text_len, art->description))) {
+            ((b->kind == BK_H || (b->chars < 100 && is_dek(b->owner))) &&
+             same_text(t, b->text_len, art->description))) {
             b->drop = DROP_HEADLINE;
             continue;
         }
-        if (b->link_chars * 2 > b->chars && b->chars < 300 && b->kind != BK_H) {
+        if (b->link_chars * 2 > b->chars && b->chars < 300 && b->kind != BK_H &&
+            !announced_item(c, i)) {
             b->drop = DROP_LINKS;
             continue;
         }
@@ -2164,7 +2307,11 @@ static void filter(struct body_ctx *c, const struct wh_article *art)
                 continue;
             }
             cut = 0;
-            if ((b->chars < 20 && !has_letter(t, b->text_len)) ||
+            /* a line without letters is a stray mark, unless it is a
+             * figure in a table cell ("$83", "-2.1%"): a results table
+             * keeps its figures beside its names */
+            if ((b->chars < 20 && !has_letter(t, b->text_len) &&
+                 !(b->kind == BK_CELL && memchr_digit(t, b->text_len))) ||
                 looks_byline(t, b->text_len, b->chars) ||
                 looks_dateline(t, b->text_len, b->chars)) {
                 b->drop = DROP_DATELINE;
@@ -2315,9 +2462,15 @@ static void emit(struct body_ctx *c, struct wh_article *art)
 
     wh_buf_init(&txt, 0);
     wh_buf_init(&html, 0);
+    c->out_rival = c->rival;
+    c->out_fallback = c->passes > 1;
+    c->out_chars = 0;
+    c->out_link_chars = 0;
     for (size_t i = 0; i < c->nblk; i++) {
         if (!c->blk[i].drop) {
             last = i;
+            c->out_chars += c->blk[i].chars;
+            c->out_link_chars += c->blk[i].link_chars;
         }
     }
     for (size_t i = 0; i < c->nblk; i++) {
@@ -2480,10 +2633,53 @@ static xmlNodePtr find_body(htmlDocPtr doc)
 
 /* Does the line look like the header of a comment or a teaser: a byline,
  * a date, "X says:"? */
+/* Does the line start with a slideshow counter ("3/50 Title", "12 / 40")?
+ * The count must be at least 5 and the counter stand alone before a
+ * capital or the end, so that "1/2 cup of flour" is not one. */
+static int starts_counter(const char *t, size_t len)
+{
+    size_t i = 0;
+    unsigned long k = 0;
+    unsigned long n = 0;
+    size_t nd = 0;
+
+    while (i < len && i < 4 && t[i] >= '0' && t[i] <= '9') {
+        k = k * 10 + (unsigned long)(t[i++] - '0');
+    }
+    if (i == 0) {
+        return 0;
+    }
+    while (i < len && t[i] == ' ') {
+        i++;
+    }
+    if (i >= len || t[i++] != '/') {
+        return 0;
+    }
+    while (i < len && t[i] == ' ') {
+        i++;
+    }
+    while (i < len && nd < 4 && t[i] >= '0' && t[i] <= '9') {
+        n = n * 10 + (unsigned long)(t[i++] - '0');
+        nd++;
+    }
+    if (nd == 0 || n < 5 || k < 1 || k > n) {
+        return 0;
+    }
+    while (i < len && t[i] == ' ') {
+        i++;
+    }
+    return i >= len || (t[i] >= 'A' && t[i] <= 'Z') ||
+           (t[i] >= '0' && t[i] <= '9') || (unsigned char)t[i] >= 0x80;
+}
+
 static int is_item_header(const char *t, size_t len, size_t chars)
 {
     if (chars > 100) {
         return 0;
+    }
+    /* the captions of a slideshow, one item a photo */
+    if (starts_counter(t, len)) {
+        return 1;
     }
     if (looks_byline(t, len, chars) || looks_dateline(t, len, chars)) {
         return 1;
@@ -2506,11 +2702,91 @@ static size_t same_tag_children(const xmlNode *p, const xmlChar *name,
     for (const xmlNode *k = p->children; k != NULL && n < 3 && *budget > 0;
          k = k->next) {
         (*budget)--;
-        if (k->type == XML_ELEMENT_NODE && k->name == name) {
+        if (k->type == XML_ELEMENT_NODE && xmlStrEqual(k->name, name)) {
             n++;
         }
     }
     return n;
+}
+
+/* A flat list of comments: the byline line hdr ("Posted by: ... on
+ * 9:06pm") is a sibling of its comment's text, not its child. The
+ * element just before or after it whose class three or more siblings
+ * share is one item's text: boilerplate too. */
+static void mark_flat_items(struct body_ctx *c, xmlNodePtr hdr)
+{
+    for (int dir = 0; dir < 2; dir++) {
+        xmlNodePtr k = dir == 0 ? xmlPreviousElementSibling(hdr)
+                                : xmlNextElementSibling(hdr);
+        struct ninfo *ki;
+        const char *cls;
+        size_t same = 0;
+        int steps = 0;
+
+        /* past one line of buttons ("Quote | Report this post") */
+        if (k != NULL && dir == 0 && info(c, k) != NULL &&
+            info(c, k)->chars < 40) {
+            k = xmlPreviousElementSibling(k);
+        }
+        if (k == NULL || (ki = info(c, k)) == NULL ||
+            (ki->flags & (NF_ITEMHDR | NF_HASART)) != 0 ||
+            (cls = attr_val(k, "class")) == NULL || cls[0] == '\0' ||
+            ki->chars * 2 >= c->total_chars) {
+            continue;
+        }
+        for (xmlNodePtr s = k->parent->children;
+             s != NULL && same < 3 && steps++ < MAX_UP; s = s->next) {
+            const char *scls;
+
+            if (s != k && s->type == XML_ELEMENT_NODE &&
+                xmlStrEqual(s->name, k->name) &&
+                (scls = attr_val(s, "class")) != NULL &&
+                strcmp(scls, cls) == 0) {
+                same++;
+            }
+        }
+        if (same >= 2) {
+            ki->flags |= NF_NEG | NF_STRONGNEG;
+        }
+    }
+}
+
+/* Is the item in the story the others answer? A blog post printed as
+ * one more "item" among its comments (a date line above it, "Posted by
+ * ... at ..." below) holds more text than any of them, or is the only
+ * item of its class ("blogbody" among "comment-body"s). */
+static int story_among_items(const struct body_ctx *c, const struct ninfo *in,
+                             size_t *budget)
+{
+    const char *cls = attr_val(in->node, "class");
+    size_t most = 0;
+    size_t same = 0;
+
+    if (in->chars < 300) {
+        return 0;
+    }
+    for (const xmlNode *k = in->node->parent->children;
+         k != NULL && *budget > 0; k = k->next) {
+        const struct ninfo *ki;
+        const char *kcls;
+
+        (*budget)--;
+        if (k == in->node || k->type != XML_ELEMENT_NODE) {
+            continue;
+        }
+        ki = info(c, k);
+        if (ki == NULL || (ki->flags & NF_ITEMHDR) == 0) {
+            continue;
+        }
+        if (ki->chars > most) {
+            most = ki->chars;
+        }
+        kcls = attr_val(k, "class");
+        if (cls != NULL && kcls != NULL && same_first_class(cls, kcls)) {
+            same++;
+        }
+    }
+    return in->chars > most || (cls != NULL && cls[0] != '\0' && same == 0);
 }
 
 /* Repetition: items of a list (three or more siblings of one tag) that
@@ -2537,7 +2813,8 @@ static void mark_repeated_items(struct body_ctx *c)
             if (xi == NULL || pi == NULL) {
                 break;
             }
-            /* (names are interned in the document's dictionary) */
+            /* (the HTML parser does not intern element names: compare
+             * the strings) */
             if (same_tag_children(x->parent, x->name, &budget) >= 3) {
                 if ((xi->flags & NF_ITEMHDR) == 0) {
                     xi->flags |= NF_ITEMHDR;
@@ -2556,8 +2833,10 @@ static void mark_repeated_items(struct body_ctx *c)
         }
         pi = info(c, in->node->parent);
         if (pi != NULL && pi->items >= 3 && in->chars * 2 < c->total_chars &&
-            (in->flags & NF_HASART) == 0) {
+            (in->flags & NF_HASART) == 0 &&
+            !story_among_items(c, in, &budget)) {
             in->flags |= NF_NEG | NF_STRONGNEG;
+            mark_flat_items(c, in->node);
         }
     }
 }
@@ -2570,6 +2849,8 @@ static size_t run_pass(struct body_ctx *c, xmlNodePtr body,
 {
     size_t kept = 0;
 
+    c->passes++;
+    c->rival = 0;
     for (size_t i = 0; i < c->nblk; i++) {
         c->blk[i].drop = 0;
     }
@@ -2622,6 +2903,50 @@ static char *page_title(htmlDocPtr doc)
         }
     }
     return NULL;
+}
+
+/* How far to trust the emitted text, from what the choice saw: each
+ * weak signal scales the confidence down and, when it costs much, names
+ * itself in art->weak. */
+static void set_confidence(const struct body_ctx *c, struct wh_article *art)
+{
+    double conf = 1.0;
+    double f;
+    double ld = c->out_chars > 0
+                    ? (double)c->out_link_chars / (double)c->out_chars
+                    : 0.0;
+    unsigned weak = 0;
+
+    /* a news story has a few paragraphs; a one-liner is a teaser, a
+     * caption or what was left of a page that lost its markup */
+    f = art->body_words >= CONF_WORDS
+            ? 1.0
+            : 0.3 + 0.7 * (double)art->body_words / CONF_WORDS;
+    if (f < 0.85) {
+        weak |= WH_EXTRACT_WEAK_SHORT;
+    }
+    conf *= f;
+    /* article text links little; link lists and menus link a lot */
+    f = ld <= 0.1 ? 1.0 : ld >= 0.6 ? 0.2 : 1.0 - 1.6 * (ld - 0.1);
+    if (f < 0.85) {
+        weak |= WH_EXTRACT_WEAK_LINKS;
+    }
+    conf *= f;
+    /* another box scored nearly as well: the choice was close */
+    f = c->out_rival <= 0.5 ? 1.0 : 1.0 - 0.8 * (c->out_rival - 0.5);
+    if (f < 0.85) {
+        weak |= WH_EXTRACT_WEAK_RIVAL;
+    }
+    conf *= f;
+    /* the strict pass found too little and a looser one was used */
+    if (c->out_fallback) {
+        weak |= WH_EXTRACT_WEAK_FALLBACK;
+        conf *= 0.7;
+    }
+    /* in steps of 1/16: fine enough for a confidence, and exact in
+     * binary, so records print "0.8125", never "0.81000000000000005" */
+    art->confidence = (double)(long)(conf * 16 + 0.5) / 16;
+    art->weak = weak;
 }
 
 int wh_extract_body(htmlDocPtr doc, const char *base, struct wh_article *art)
@@ -2739,6 +3064,7 @@ int wh_extract_body(htmlDocPtr doc, const char *base, struct wh_article *art)
             }
         }
         if (art->body_text != NULL && art->body_text[0] != '\0') {
+            set_confidence(&c, art);
             rc = WH_OK;
         }
     }

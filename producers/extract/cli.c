@@ -14,6 +14,7 @@
 
 #include "extract.h"
 #include "urlget.h"
+#include "wh/cli.h"
 #include "wh/record.h"
 #include "wh/wh.h"
 
@@ -355,7 +356,7 @@ int main(int argc, char **argv)
     int rc = 0;
 
     memset(&cli, 0, sizeof(cli));
-    while ((opt = getopt_long(argc, argv, "u:to:c:m:h", longopts, NULL)) !=
+    while ((opt = getopt_long(argc, argv, ":u:to:c:m:h", longopts, NULL)) !=
            -1) {
         switch (opt) {
         case 'u':
@@ -390,11 +391,11 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         case 'V':
-            printf("%s (wirehose %s)\n", WH_EXTRACTOR_VERSION, WH_VERSION);
-            return 0;
+            /* WH_EXTRACTOR_VERSION is "wirehose-extract/N" */
+            return wh_cli_version("wirehose-extract",
+                                  strchr(WH_EXTRACTOR_VERSION, '/') + 1);
         default:
-            usage(stderr);
-            return EXIT_USAGE;
+            return wh_cli_bad_option("wirehose-extract", opt, argv);
         }
     }
     if (optind >= argc) {

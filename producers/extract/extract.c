@@ -17,6 +17,8 @@
 #include "wh/wh.h"
 
 #define DEFAULT_MAX_BYTES ((size_t)8 * 1024 * 1024)
+/* pages parsed again past 256 levels when that first parse found nothing */
+#define DEEP_MAX_BYTES ((size_t)2 * 1024 * 1024)
 
 const char *wh_prov_name(enum wh_prov p)
 {
@@ -118,6 +120,20 @@ static int is_frameset(htmlDocPtr doc)
     return 0;
 }
 
+/* Parses UTF-8 HTML; deep: without libxml2's limit of 256 levels. */
+static htmlDocPtr parse(const char *text, size_t len, const char *url,
+                        int deep)
+{
+    int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+               HTML_PARSE_NONET | HTML_PARSE_COMPACT;
+
+    if (deep) {
+        /* (htmlCtxtUseOptions() takes it; HTMLparser.h has no name) */
+        opts |= XML_PARSE_HUGE;
+    }
+    return htmlReadMemory(text, (int)len, url, "UTF-8", opts);
+}
+
 struct wh_article *wh_extract(const char *html, size_t len, const char *url,
                               const struct wh_extract_opts *opts, char *errstr,
                               size_t errstr_size)
@@ -157,10 +173,7 @@ struct wh_article *wh_extract(const char *html, size_t len, const char *url,
         snprintf(errstr, errstr_size, "page too large");
         goto out;
     }
-    doc = htmlReadMemory(text, (int)ulen, url, "UTF-8",
-                         HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
-                             HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
-                             HTML_PARSE_COMPACT);
+    doc = parse(text, ulen, url, 0);
     if (doc == NULL || xmlDocGetRootElement(doc) == NULL) {
         snprintf(errstr, errstr_size, "cannot parse HTML");
         goto out;
@@ -169,6 +182,25 @@ struct wh_article *wh_extract(const char *html, size_t len, const char *url,
     wh_extract_meta(doc, url, art);
     base = url != NULL ? url : art->canonical_url;
     rc = wh_extract_body(doc, base, art);
+    /* libxml2 stops building the tree 256 levels deep, and templates
+     * that nest that deep lose their article. Parse such a page again
+     * without the limit, when it is small enough that its tree stays
+     * small too (a deep page of tags alone makes one node per tag). */
+    if (rc != WH_OK && ulen <= DEEP_MAX_BYTES) {
+        htmlDocPtr deep = parse(text, ulen, url, 1);
+
+        if (deep != NULL && xmlDocGetRootElement(deep) != NULL) {
+            xmlFreeDoc(doc);
+            doc = deep;
+            wh_article_free(art);
+            art = wh_xcalloc(1, sizeof(*art));
+            wh_extract_meta(doc, url, art);
+            base = url != NULL ? url : art->canonical_url;
+            rc = wh_extract_body(doc, base, art);
+        } else if (deep != NULL) {
+            xmlFreeDoc(deep);
+        }
+    }
     if (rc != WH_OK) {
         snprintf(errstr, errstr_size, "no article found%s",
                  is_frameset(doc) ? " (a frameset page: its frames hold the "
@@ -183,6 +215,58 @@ out:
     }
     free(utf8);
     return art;
+}
+
+const char *wh_extract_weak_name(unsigned bit)
+{
+    switch (bit) {
+    case WH_EXTRACT_WEAK_SHORT:
+        return "short-body";
+    case WH_EXTRACT_WEAK_LINKS:
+        return "link-density";
+    case WH_EXTRACT_WEAK_RIVAL:
+        return "competing-containers";
+    case WH_EXTRACT_WEAK_FALLBACK:
+        return "fallback";
+    default:
+        return NULL;
+    }
+}
+
+/* {"confidence": 0.42, "reasons": ["short-body", ...]}: the reasons only
+ * when the confidence is low. */
+static json_t *extraction_json(const struct wh_article *art)
+{
+    json_t *obj = json_pack("{s:f}", "confidence", art->confidence);
+
+    if (art->confidence < WH_EXTRACT_LOW_CONFIDENCE) {
+        json_t *why = json_array();
+
+        for (unsigned bit = 1; bit <= WH_EXTRACT_WEAK_FALLBACK; bit <<= 1) {
+            if ((art->weak & bit) != 0) {
+                json_array_append_new(why,
+                                      json_string(wh_extract_weak_name(bit)));
+            }
+        }
+        json_object_set_new(obj, "reasons", why);
+    }
+    return obj;
+}
+
+void wh_extract_note_unextracted(struct wh_record *rec)
+{
+    int has_body = rec->body_text != NULL && rec->body_text[0] != '\0';
+
+    if (rec->ext == NULL) {
+        rec->ext = json_object();
+    }
+    if (json_object_get(rec->ext, "extraction") != NULL) {
+        return;
+    }
+    json_object_set_new(rec->ext, "extraction",
+                        has_body ? json_pack("{s:f}", "confidence", 1.0)
+                                 : json_pack("{s:f, s:[s]}", "confidence", 0.0,
+                                             "reasons", "short-body"));
 }
 
 static void set_str(char **dst, const char *val)
@@ -258,6 +342,7 @@ void wh_article_to_record(const struct wh_article *art, const char *url,
              art->modified != NULL ? art->modified : art->published,
              art->modified != NULL ? art->modified_from : art->published_from);
     json_object_set_new(rec->ext, "fieldSources", fs);
+    json_object_set_new(rec->ext, "extraction", extraction_json(art));
     free(rec->extractor_version);
     rec->extractor_version = wh_xstrdup(WH_EXTRACTOR_VERSION);
     wh_record_hash_body(rec);

@@ -57,7 +57,27 @@ struct wh_article {
     char *body_text;           /* paragraphs separated by "\n\n" */
     char *body_html;           /* structural tags only, links absolute */
     size_t body_words;
+    double confidence; /* 0..1 in steps of 1/16: how far to
+                          trust body_text */
+    unsigned weak;     /* WH_EXTRACT_WEAK_* signals that cost it */
 };
+
+/* Signals that lower an article's confidence (bits of art->weak). */
+#define WH_EXTRACT_WEAK_SHORT 0x1 /* few body words */
+#define WH_EXTRACT_WEAK_LINKS 0x2 /* much of the body is link text */
+#define WH_EXTRACT_WEAK_RIVAL 0x4 /* another container scored close */
+#define WH_EXTRACT_WEAK_FALLBACK                                               \
+    0x8 /* the strict pass failed; a looser                                    \
+           one chose the text */
+
+/* Below this confidence an extraction counts as low: the record names
+ * its reasons and the producer's low-confidence share counts it. */
+#define WH_EXTRACT_LOW_CONFIDENCE 0.5
+
+/* The name of one WH_EXTRACT_WEAK_* bit as the record writes it
+ * ("short-body", "link-density", "competing-containers", "fallback"),
+ * or NULL for an unknown bit. */
+const char *wh_extract_weak_name(unsigned bit);
 
 /* Call once per process before any wh_extract() (initializes libxml2). */
 void wh_extract_global_init(void);
@@ -83,5 +103,11 @@ void wh_article_free(struct wh_article *art);
  * metadata set before wins only where the caller wants it). */
 void wh_article_to_record(const struct wh_article *art, const char *url,
                           struct wh_record *rec);
+
+/* For a record not built by wh_extract() (a wire item, a feed item whose
+ * page could not be extracted): sets wirehose.extraction when absent,
+ * confidence 1 when the record carries a body of its own, else 0 with
+ * the reason "short-body". */
+void wh_extract_note_unextracted(struct wh_record *rec);
 
 #endif

@@ -51,6 +51,10 @@ size_t wh_extract_count_words(const char *s);
 /* Counts UTF-8 characters (not bytes) of s[0..len). */
 size_t wh_extract_utf8_len(const char *s, size_t len);
 
+/* Month and weekday names, lower case, in full and short ("jan",
+ * "sept", "thurs"); NULL-terminated. */
+extern const char *const wh_extract_date_words[];
+
 /* ASCII case-insensitive: does s start with prefix? */
 int wh_extract_starts_with(const char *s, const char *prefix);
 

@@ -169,6 +169,29 @@ static const char *const role_words[] = {
     "times",          "post",       "daily",        "media",
     "service",        NULL};
 
+/* links of a site's toolbar that a "byline" box may hold */
+static const char *const ui_words[] = {
+    "login",     "log-in", "logout",   "log-out",  "register",
+    "subscribe", "signin", "sign-in",  "sign-out", "account",
+    "profile",   "search", "menu",     "home",     "print",
+    "share",     "email",  "comments", NULL};
+
+/* Does the word w[0..n) start a date: a month or weekday written short
+ * ("Jan.") or followed by a number ("July 4", "Monday 12")? A name such
+ * as "May Chen" is neither. */
+static int starts_date(const char *w, size_t n)
+{
+    const char *q = w + n;
+
+    if (n > 1 && w[n - 1] == '.' && word_is(w, n - 1, wh_extract_date_words)) {
+        return 1;
+    }
+    while (*q == ' ') {
+        q++;
+    }
+    return word_is(w, n, wh_extract_date_words) && *q >= '0' && *q <= '9';
+}
+
 static const char *const verb_words[] = {"says",    "said",   "writes", "wrote",
                                          "reports", "posted", "on",     NULL};
 
@@ -240,9 +263,12 @@ static char *byline_clean(const char *raw)
                 stop = 1;
                 break;
             }
-            if (word_is(w, n, verb_words)) {
-                stop = 1; /* "Jane Doe says:", "X on May 2" */
+            if (word_is(w, n, verb_words) || starts_date(w, n)) {
+                stop = 1; /* "Jane Doe says:", "X on May 2", "Jan. 7" */
                 break;
+            }
+            if (word_is(w, n, ui_words)) {
+                ok = 0; /* "Login Register Log-out" */
             }
             if (word_is(w, n, join_words)) {
                 if (n == 3 && strncasecmp(w, "and", 3) == 0) {

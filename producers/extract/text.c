@@ -328,3 +328,12 @@ char *wh_extract_abs_url(const char *href, const char *base)
     free(clean);
     return res;
 }
+
+const char *const wh_extract_date_words[] = {
+    "jan",       "feb",      "mar",       "apr",      "may",      "jun",
+    "jul",       "aug",      "sep",       "sept",     "oct",      "nov",
+    "dec",       "january",  "february",  "march",    "april",    "june",
+    "july",      "august",   "september", "october",  "november", "december",
+    "mon",       "tue",      "tues",      "wed",      "thu",      "thur",
+    "thurs",     "fri",      "sat",       "sun",      "monday",   "tuesday",
+    "wednesday", "thursday", "friday",    "saturday", "sunday",   NULL};

@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -12,9 +13,19 @@
 #include "wh/buf.h"
 #include "wh/wh.h"
 
+/* A pattern is kept compiled: runs of '*' collapsed, a trailing '*'
+ * dropped (it adds nothing to a prefix match), the final '$' taken out
+ * into anchored. What is left is segments separated by single '*'s,
+ * none empty, each with its KMP failure table in fail[] (same indexes as
+ * pattern, relative to the segment's start). */
 struct rule {
-    char *pattern; /* normalized */
-    size_t len;    /* its length: the longest match wins */
+    char *pattern;  /* compiled, NUL-terminated */
+    uint16_t *fail; /* KMP failure table of every segment */
+    size_t plen;    /* compiled length */
+    size_t len;     /* normalized length as written: the longest wins */
+    size_t order;   /* position in the file, for a stable sort */
+    int anchored;   /* ended in '$' */
+    int wild;       /* has a '*': matching scans the path */
     int allow;
 };
 
@@ -22,6 +33,7 @@ struct rule {
 struct set {
     struct rule *rules;
     size_t n;
+    size_t nwild; /* rules with a '*' */
     long delay_ms;
     int seen; /* a group of this kind exists */
 };
@@ -36,6 +48,7 @@ static void set_free(struct set *s)
 
     for (i = 0; i < s->n; i++) {
         free(s->rules[i].pattern);
+        free(s->rules[i].fail);
     }
     free(s->rules);
     memset(s, 0, sizeof(*s));
@@ -82,8 +95,70 @@ static char *normalize(const char *s, size_t n, size_t max)
     return wh_buf_steal(&b);
 }
 
+/* Fills fail[] for the segment s[0..n): fail[k] is the length of the
+ * longest proper prefix of s[0..k] that is also its suffix. */
+static void kmp_table(const char *s, size_t n, uint16_t *fail)
+{
+    size_t k;
+    size_t j = 0;
+
+    if (n == 0) {
+        return;
+    }
+    fail[0] = 0;
+    for (k = 1; k < n; k++) {
+        while (j > 0 && s[k] != s[j]) {
+            j = fail[j - 1];
+        }
+        if (s[k] == s[j]) {
+            j++;
+        }
+        fail[k] = (uint16_t)j;
+    }
+}
+
+/* Compiles the normalized pattern pat into ru (see struct rule). */
+static void compile(struct rule *ru, const char *pat)
+{
+    size_t n = strlen(pat);
+    size_t i;
+    size_t o = 0;
+    size_t seg = 0;
+
+    ru->len = n;
+    ru->anchored = n > 0 && pat[n - 1] == '$';
+    if (ru->anchored) {
+        n--;
+    }
+    ru->pattern = wh_xmalloc(n + 1);
+    for (i = 0; i < n; i++) {
+        if (pat[i] == '*' && o > 0 && ru->pattern[o - 1] == '*') {
+            continue;
+        }
+        ru->pattern[o++] = pat[i];
+    }
+    if (o > 0 && ru->pattern[o - 1] == '*') {
+        /* "/a*" and "/a*$" both match what "/a" matches */
+        while (o > 0 && ru->pattern[o - 1] == '*') {
+            o--;
+        }
+        ru->anchored = 0;
+    }
+    ru->pattern[o] = '\0';
+    ru->plen = o;
+    ru->wild = memchr(ru->pattern, '*', o) != NULL;
+    ru->fail = wh_xcalloc(o + 1, sizeof(*ru->fail));
+    for (i = 0; i <= o; i++) {
+        if (i == o || ru->pattern[i] == '*') {
+            kmp_table(ru->pattern + seg, i - seg, ru->fail + seg);
+            seg = i + 1;
+        }
+    }
+}
+
 static void add_rule(struct set *s, int allow, const char *v, size_t n)
 {
+    struct rule *ru;
     char *pat;
 
     if (n == 0 || s->n >= WH_ROBOTS_MAX_RULES) {
@@ -94,10 +169,31 @@ static void add_rule(struct set *s, int allow, const char *v, size_t n)
         return;
     }
     s->rules = wh_xrealloc(s->rules, (s->n + 1) * sizeof(*s->rules));
-    s->rules[s->n].pattern = pat;
-    s->rules[s->n].len = strlen(pat);
-    s->rules[s->n].allow = allow;
+    ru = &s->rules[s->n];
+    memset(ru, 0, sizeof(*ru));
+    compile(ru, pat);
+    free(pat);
+    if (ru->wild && s->nwild >= WH_ROBOTS_MAX_WILDCARDS) {
+        free(ru->pattern);
+        free(ru->fail);
+        return;
+    }
+    s->nwild += (size_t)ru->wild;
+    ru->allow = allow;
+    ru->order = s->n;
     s->n++;
+}
+
+/* Longest pattern first, then in file order. */
+static int rule_cmp(const void *a, const void *b)
+{
+    const struct rule *ra = a;
+    const struct rule *rb = b;
+
+    if (ra->len != rb->len) {
+        return ra->len > rb->len ? -1 : 1;
+    }
+    return ra->order < rb->order ? -1 : ra->order > rb->order;
 }
 
 static long parse_delay(const char *v, size_t n)
@@ -235,6 +331,9 @@ struct wh_robots *wh_robots_parse(const char *text, size_t len,
         r->set = star;
         set_free(&ours);
     }
+    if (r->set.n > 1) {
+        qsort(r->set.rules, r->set.n, sizeof(*r->set.rules), rule_cmp);
+    }
     return r;
 }
 
@@ -258,47 +357,89 @@ void wh_robots_free(struct wh_robots *r)
     free(r);
 }
 
-/* Non-zero when pattern (with '*' for any run of octets and a final '$'
- * anchoring the end) matches a prefix of path, or all of it with '$'.
- * Greedy with one backtrack point: O(len(path) * stars) at worst. */
-static int match(const char *pat, size_t plen, const char *path)
+/* End of the first occurrence of the segment s[0..n) (failure table
+ * fail) in t[0..tn), or SIZE_MAX when there is none. Knuth-Morris-Pratt:
+ * every octet of t is looked at a bounded number of times (amortized
+ * twice), whatever s and t are. */
+static size_t find(const char *t, size_t tn, const char *s, size_t n,
+                   const uint16_t *fail)
 {
-    int anchored = plen > 0 && pat[plen - 1] == '$';
-    size_t pi = 0;
-    size_t si = 0;
-    size_t star_pi = (size_t)-1;
-    size_t star_si = 0;
+    size_t i;
+    size_t j = 0;
 
-    if (anchored) {
-        plen--;
-    }
-    for (;;) {
-        if (pi == plen) {
-            if (!anchored || path[si] == '\0') {
-                return 1;
+    for (i = 0; i < tn; i++) {
+        if (j == 0) {
+            const char *c = memchr(t + i, s[0], tn - i);
+
+            if (c == NULL) {
+                return SIZE_MAX;
             }
-        } else if (pat[pi] == '*') {
-            star_pi = pi++;
-            star_si = si;
-            continue;
-        } else if (path[si] != '\0' && pat[pi] == path[si]) {
-            pi++;
-            si++;
-            continue;
+            i = (size_t)(c - t);
         }
-        /* mismatch (or anchored end not reached): let the last star eat
-         * one more octet */
-        if (star_pi == (size_t)-1 || path[star_si] == '\0') {
+        while (j > 0 && t[i] != s[j]) {
+            j = fail[j - 1];
+        }
+        if (t[i] == s[j]) {
+            j++;
+        }
+        if (j == n) {
+            return i + 1;
+        }
+    }
+    return SIZE_MAX;
+}
+
+/* Non-zero when the rule matches a prefix of path (n bytes), or all of
+ * it when anchored. The first segment must start the path, each later
+ * one is taken at its leftmost occurrence after the one before (which
+ * leaves the most room to the rest, so no choice is ever undone), and an
+ * anchored rule's last segment must end the path. O(n + plen). */
+static int match(const struct rule *ru, const char *path, size_t n)
+{
+    const char *pat = ru->pattern;
+    const char *star = memchr(pat, '*', ru->plen);
+    size_t first = star != NULL ? (size_t)(star - pat) : ru->plen;
+    size_t pos = first;
+    size_t limit = n;
+    size_t end = ru->plen; /* where the segments searched for end */
+    size_t seg;
+
+    if (n < first || memcmp(path, pat, first) != 0) {
+        return 0;
+    }
+    if (star == NULL) {
+        return !ru->anchored || n == first;
+    }
+    if (ru->anchored) {
+        const char *last = strrchr(pat, '*') + 1;
+        size_t lastlen = ru->plen - (size_t)(last - pat);
+
+        if (n - pos < lastlen ||
+            memcmp(path + n - lastlen, last, lastlen) != 0) {
             return 0;
         }
-        pi = star_pi + 1;
-        si = ++star_si;
+        limit = n - lastlen;
+        end = (size_t)(last - pat) - 1; /* the last '*' */
     }
+    for (seg = first + 1; seg < end;) {
+        const char *next = memchr(pat + seg, '*', end - seg);
+        size_t slen = next != NULL ? (size_t)(next - (pat + seg)) : end - seg;
+        size_t at;
+
+        at = find(path + pos, limit - pos, pat + seg, slen, ru->fail + seg);
+        if (at == SIZE_MAX) {
+            return 0;
+        }
+        pos += at;
+        seg += slen + 1;
+    }
+    return 1;
 }
 
 int wh_robots_allowed(const struct wh_robots *r, const char *path)
 {
     char *norm;
+    size_t n;
     size_t best = 0;
     int verdict = 1;
     int found = 0;
@@ -311,16 +452,19 @@ int wh_robots_allowed(const struct wh_robots *r, const char *path)
     if (norm == NULL) {
         return 1; /* not reached: no maximum was given */
     }
+    n = strlen(norm);
+    /* the rules are sorted longest first: past the first match only the
+     * rules of the same length can still change the verdict */
     for (i = 0; i < r->set.n; i++) {
         const struct rule *ru = &r->set.rules[i];
 
         if (found && ru->len < best) {
+            break;
+        }
+        if (!match(ru, norm, n)) {
             continue;
         }
-        if (!match(ru->pattern, ru->len, norm)) {
-            continue;
-        }
-        if (!found || ru->len > best) {
+        if (!found) {
             verdict = ru->allow;
         } else if (ru->allow) {
             verdict = 1; /* a tie goes to Allow */

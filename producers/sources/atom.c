@@ -3,10 +3,12 @@
  * with its issued / modified dates.
  *
  * Kept per entry: id, the alternate link (rel absent or "alternate",
- * HTML preferred), title, summary (else content) as plain text, the
- * authors' names (else the feed's), published and updated, category
- * terms, the first rel=enclosure link. hrefs resolve against xml:base
- * and the feed URL.
+ * HTML preferred), title and summary as plain text, content (text, html
+ * or xhtml; not out-of-line src=) as the item's content, the authors'
+ * names or else their emails (else the contributors', then dc:creator,
+ * then the feed's authors), published and updated, category terms,
+ * every rel=enclosure link and Media RSS object. hrefs resolve against
+ * xml:base and the feed URL, at feed, entry and content level.
  */
 #include <libxml/tree.h>
 #include <stdio.h>
@@ -15,11 +17,14 @@
 #include <strings.h>
 
 #include "kinds.h"
+#include "media.h"
 #include "wh/wh.h"
 #include "xml.h"
 
 #define NS_ATOM "http://www.w3.org/2005/Atom"
 #define NS_ATOM03 "http://purl.org/atom/ns#"
+#define NS_DC "http://purl.org/dc/elements/1.1/"
+#define NS_XHTML "http://www.w3.org/1999/xhtml"
 
 static int detect(const char *body, size_t len, const char *content_type)
 {
@@ -44,7 +49,10 @@ static int detect(const char *body, size_t len, const char *content_type)
     return 0;
 }
 
-/* Plain text of an Atom text construct (type text, html or xhtml). */
+/* Plain text of an Atom text construct (type text, html or xhtml). A
+ * type="text" title holding markup is taken as HTML too: a headline is
+ * plain text, and feeds put escaped HTML in text constructs often
+ * enough. */
 static char *text_construct(const xmlNode *node)
 {
     char *type;
@@ -61,13 +69,55 @@ static char *text_construct(const xmlNode *node)
         plain = wh_xml_html_to_text(text);
         free(text);
         text = plain;
+    } else {
+        text = wh_xml_plain(text);
     }
     free(type);
     return text;
 }
 
-/* Names of the <author> children of node joined with ", ", or NULL. */
-static char *authors(const xmlNode *node, const char *ns)
+/* The content of an entry as HTML: type html as is, xhtml serialized,
+ * text (or a text/ type) made HTML; out-of-line content (src=) and
+ * other media types are not the article's text. */
+static char *content_html(const xmlNode *content)
+{
+    char *type;
+    char *src;
+    char *html = NULL;
+    xmlNodePtr div;
+
+    if (content == NULL) {
+        return NULL;
+    }
+    src = wh_xml_attr(content, "src");
+    type = wh_xml_attr(content, "type");
+    if (src != NULL) {
+        goto out;
+    }
+    if (type != NULL &&
+        (strcasecmp(type, "html") == 0 || strcasecmp(type, "text/html") == 0)) {
+        html = wh_xml_html_content(content);
+    } else if (type != NULL &&
+               (strcasecmp(type, "xhtml") == 0 ||
+                strcasecmp(type, "application/xhtml+xml") == 0)) {
+        div = wh_xml_child(content, NS_XHTML, "div");
+        html = wh_xml_inner_html(div != NULL ? div : content);
+    } else if (type == NULL || strcasecmp(type, "text") == 0 ||
+               strncasecmp(type, "text/", 5) == 0) {
+        char *text = wh_xml_html_content(content);
+
+        html = wh_xml_text_to_html(text);
+        free(text);
+    }
+out:
+    free(src);
+    free(type);
+    return html;
+}
+
+/* Names (else emails) of the `role` (author, contributor) children of
+ * node joined with ", ", or NULL. */
+static char *persons(const xmlNode *node, const char *ns, const char *role)
 {
     const xmlNode *n;
     char *all = NULL;
@@ -75,10 +125,13 @@ static char *authors(const xmlNode *node, const char *ns)
     for (n = node->children; n != NULL; n = n->next) {
         char *one;
 
-        if (!wh_xml_is(n, ns, "author")) {
+        if (!wh_xml_is(n, ns, role)) {
             continue;
         }
-        one = wh_xml_child_text(n, ns, "name");
+        one = wh_xml_plain(wh_xml_child_text(n, ns, "name"));
+        if (one == NULL) {
+            one = wh_xml_child_text(n, ns, "email");
+        }
         if (one == NULL) {
             continue;
         }
@@ -93,6 +146,14 @@ static char *authors(const xmlNode *node, const char *ns)
         }
     }
     return all;
+}
+
+/* The authors of node, else its contributors. */
+static char *authors(const xmlNode *node, const char *ns)
+{
+    char *all = persons(node, ns, "author");
+
+    return all != NULL ? all : persons(node, ns, "contributor");
 }
 
 /* Rank of a <link> as the entry's page: 2 = alternate HTML, 1 = alternate
@@ -151,11 +212,13 @@ static void links(const xmlNode *entry, const char *ns, struct wh_feed_item *it)
             }
         }
         rel = wh_xml_attr(n, "rel");
-        if (rel != NULL && strcmp(rel, "enclosure") == 0 &&
-            it->enclosure_url == NULL) {
-            it->enclosure_url = wh_xml_resolve(n, href);
-            if (it->enclosure_url != NULL) {
-                it->enclosure_type = wh_xml_attr(n, "type");
+        if (rel != NULL && strcmp(rel, "enclosure") == 0) {
+            struct wh_feed_media *m = wh_feed_item_add_media(
+                it, wh_xml_resolve(n, href), wh_xml_attr(n, "type"), NULL,
+                "enclosure");
+
+            if (m != NULL && m->size == 0) {
+                m->size = wh_xml_attr_size(n, "length");
             }
         }
         free(rel);
@@ -168,6 +231,7 @@ static void parse_entry(const xmlNode *entry, const char *ns,
 {
     struct wh_feed_item *it = wh_feed_add_item(feed);
     const xmlNode *n;
+    xmlNodePtr content;
     int old = strcmp(ns, NS_ATOM03) == 0;
 
     it->id = wh_xml_child_text(entry, ns, "id");
@@ -180,17 +244,16 @@ static void parse_entry(const xmlNode *entry, const char *ns,
     }
     it->title = text_construct(wh_xml_child(entry, ns, "title"));
     it->summary = text_construct(wh_xml_child(entry, ns, "summary"));
-    if (it->summary == NULL) {
-        xmlNodePtr content = wh_xml_child(entry, ns, "content");
-        char *src = wh_xml_attr(content, "src");
-
-        /* Out-of-line content (src=...) is not fetched here. */
-        if (src == NULL) {
-            it->summary = text_construct(content);
-        }
-        free(src);
+    content = wh_xml_child(entry, ns, "content");
+    it->content = content_html(content);
+    if (it->content != NULL) {
+        it->content_base = wh_xml_base(content);
     }
     it->author = authors(entry, ns);
+    if (it->author == NULL) {
+        it->author =
+            wh_xml_plain(wh_xml_children_text(entry, NS_DC, "creator", ", "));
+    }
     if (it->author == NULL) {
         xmlNodePtr source = wh_xml_child(entry, ns, "source");
 
@@ -203,8 +266,12 @@ static void parse_entry(const xmlNode *entry, const char *ns,
     }
     it->published =
         wh_xml_date(wh_xml_child_text(entry, ns, old ? "issued" : "published"));
+    if (it->published == NULL && old) {
+        it->published = wh_xml_date(wh_xml_child_text(entry, ns, "created"));
+    }
     it->updated =
         wh_xml_date(wh_xml_child_text(entry, ns, old ? "modified" : "updated"));
+    wh_media_rss(entry, it);
     for (n = entry->children; n != NULL; n = n->next) {
         if (wh_xml_is(n, ns, "category")) {
             char *term = wh_xml_attr(n, "term");

@@ -1,10 +1,11 @@
 /*
  * jsonfeed.c - JSON Feed 1.0 and 1.1 (https://jsonfeed.org/version/1.1).
  *
- * Kept per item: id, url (else external_url), title, summary (else
- * content_text, else content_html as text), authors[].name (1.1) or
- * author.name (1.0), date_published, date_modified, tags, the first
- * attachment. Relative URLs resolve against the feed URL.
+ * Kept per item: id, url (else external_url), title and summary as
+ * plain text, content_html (else content_text made HTML) as the item's
+ * content, authors[].name (1.1) or author.name (1.0), date_published,
+ * date_modified, tags, every attachment. Relative URLs resolve
+ * against the feed URL.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -107,15 +108,16 @@ static void parse_item(const json_t *item, const char *base_url,
     if (it->id == NULL && it->link != NULL) {
         it->id = wh_xstrdup(it->link);
     }
-    it->title = str(item, "title");
-    it->summary = str(item, "summary");
-    if (it->summary == NULL) {
-        it->summary = str(item, "content_text");
-    }
-    if (it->summary == NULL) {
-        text = str(item, "content_html");
-        it->summary = wh_xml_html_to_text(text);
+    it->title = wh_xml_plain(str(item, "title"));
+    it->summary = wh_xml_plain(str(item, "summary"));
+    it->content = str(item, "content_html");
+    if (it->content == NULL) {
+        text = str(item, "content_text");
+        it->content = wh_xml_text_to_html(text);
         free(text);
+    }
+    if (it->content != NULL && base_url != NULL) {
+        it->content_base = wh_xstrdup(base_url);
     }
     it->author = authors(item);
     if (it->author == NULL && feed_author != NULL) {
@@ -131,13 +133,20 @@ static void parse_item(const json_t *item, const char *base_url,
             wh_feed_item_add_category(it, wh_xstrdup(t));
         }
     }
-    att = json_array_get(json_object_get(item, "attachments"), 0);
-    if (json_is_object(att)) {
+    json_array_foreach (json_object_get(item, "attachments"), i, att) {
+        struct wh_feed_media *m;
+        json_int_t size;
+
+        if (!json_is_object(att)) {
+            continue;
+        }
         text = str(att, "url");
-        it->enclosure_url = wh_xml_build_uri(base_url, text);
+        m = wh_feed_item_add_media(it, wh_xml_build_uri(base_url, text),
+                                   str(att, "mime_type"), NULL, "enclosure");
         free(text);
-        if (it->enclosure_url != NULL) {
-            it->enclosure_type = str(att, "mime_type");
+        size = json_integer_value(json_object_get(att, "size_in_bytes"));
+        if (m != NULL && size > 0) {
+            m->size = (long long)size;
         }
     }
 }

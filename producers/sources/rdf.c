@@ -1,7 +1,8 @@
 /*
  * rdf.c - RSS 1.0 (RDF Site Summary) and RSS 0.90 feeds:
  * <rdf:RDF><channel/><item rdf:about=...>...</item></rdf:RDF>, the items
- * beside the channel, Dublin Core for authors, dates and subjects.
+ * beside the channel, Dublin Core for authors, dates and subjects,
+ * content:encoded for the full text, Media RSS for media.
  */
 #include <libxml/tree.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "kinds.h"
+#include "media.h"
 #include "wh/wh.h"
 #include "xml.h"
 
@@ -17,6 +19,7 @@
 #define NS_RSS090 "http://my.netscape.com/rdf/simple/0.9/"
 #define NS_DC "http://purl.org/dc/elements/1.1/"
 #define NS_DCTERMS "http://purl.org/dc/terms/"
+#define NS_CONTENT "http://purl.org/rss/1.0/modules/content/"
 
 static int detect(const char *body, size_t len, const char *content_type)
 {
@@ -68,6 +71,7 @@ static void parse_item(const xmlNode *item, const char *ns,
     struct wh_feed_item *it = wh_feed_add_item(feed);
     const xmlNode *n;
     xmlNodePtr link;
+    xmlNodePtr content;
     xmlChar *about;
     char *text;
 
@@ -91,11 +95,17 @@ static void parse_item(const xmlNode *item, const char *ns,
          strncmp(it->id, "https://", 8) == 0)) {
         it->link = wh_xstrdup(it->id);
     }
-    it->title = wh_xml_child_text(item, ns, "title");
+    it->title = wh_xml_plain(wh_xml_child_text(item, ns, "title"));
     text = wh_xml_child_text(item, ns, "description");
     it->summary = wh_xml_html_to_text(text);
     free(text);
-    it->author = wh_xml_children_text(item, NS_DC, "creator", ", ");
+    content = wh_xml_child(item, NS_CONTENT, "encoded");
+    it->content = wh_xml_html_content(content);
+    if (it->content != NULL) {
+        it->content_base = wh_xml_base(content);
+    }
+    it->author =
+        wh_xml_plain(wh_xml_children_text(item, NS_DC, "creator", ", "));
     it->published = wh_xml_date(wh_xml_child_text(item, NS_DC, "date"));
     it->updated = wh_xml_date(wh_xml_child_text(item, NS_DCTERMS, "modified"));
     for (n = item->children; n != NULL; n = n->next) {
@@ -103,6 +113,7 @@ static void parse_item(const xmlNode *item, const char *ns,
             wh_feed_item_add_category(it, wh_xml_text(n));
         }
     }
+    wh_media_rss(item, it);
 }
 
 static int parse(const char *body, size_t len, const char *base_url,

@@ -2,10 +2,12 @@
  * rss.c - RSS 0.91, 0.92 and 2.0 feeds (<rss><channel><item>...).
  *
  * Kept per item: guid (else link) as id, link (else a permalink guid),
- * title, description as plain text, dc:creator (else the name in the
- * RSS "email (Name)" author), pubDate (else dc:date), atom:updated or
- * dcterms:modified, category and dc:subject, the first enclosure.
- * Relative links resolve against xml:base and the feed URL.
+ * title and description as plain text (whether CDATA, escaped or naked
+ * HTML), content:encoded as the item's content, dc:creator (else the
+ * name in the RSS "email (Name)" author, else itunes:author), pubDate
+ * (else dc:date), atom:updated or dcterms:modified, category and
+ * dc:subject, every enclosure and Media RSS object. Relative links resolve
+ * against xml:base and the feed URL.
  */
 #include <libxml/tree.h>
 #include <stdio.h>
@@ -14,12 +16,15 @@
 #include <strings.h>
 
 #include "kinds.h"
+#include "media.h"
 #include "wh/wh.h"
 #include "xml.h"
 
 #define NS_DC "http://purl.org/dc/elements/1.1/"
 #define NS_DCTERMS "http://purl.org/dc/terms/"
 #define NS_ATOM "http://www.w3.org/2005/Atom"
+#define NS_CONTENT "http://purl.org/rss/1.0/modules/content/"
+#define NS_ITUNES "http://www.itunes.com/dtds/podcast-1.0.dtd"
 
 /* RSS elements are in no namespace, except in the few feeds that put a
  * default namespace on <rss> (e.g. the "rss2" userland one): an element
@@ -100,6 +105,7 @@ static void parse_item(const xmlNode *item, const xmlNs *root_ns,
     const xmlNode *n;
     xmlNodePtr guid;
     xmlNodePtr link;
+    xmlNodePtr content;
     char *text;
 
     guid = rss_child(item, root_ns, "guid");
@@ -121,16 +127,25 @@ static void parse_item(const xmlNode *item, const xmlNs *root_ns,
     if (it->id == NULL && it->link != NULL) {
         it->id = wh_xstrdup(it->link);
     }
-    it->title = wh_xml_text(rss_child(item, root_ns, "title"));
+    it->title = wh_xml_plain(wh_xml_text(rss_child(item, root_ns, "title")));
     text = wh_xml_text(rss_child(item, root_ns, "description"));
     it->summary = wh_xml_html_to_text(text);
     free(text);
+    content = wh_xml_child(item, NS_CONTENT, "encoded");
+    it->content = wh_xml_html_content(content);
+    if (it->content != NULL) {
+        it->content_base = wh_xml_base(content);
+    }
 
     it->author = wh_xml_children_text(item, NS_DC, "creator", ", ");
     if (it->author == NULL) {
         it->author =
             author_name(wh_xml_text(rss_child(item, root_ns, "author")));
     }
+    if (it->author == NULL) {
+        it->author = wh_xml_children_text(item, NS_ITUNES, "author", ", ");
+    }
+    it->author = wh_xml_plain(it->author);
 
     it->published =
         wh_xml_date(wh_xml_text(rss_child(item, root_ns, "pubDate")));
@@ -146,16 +161,20 @@ static void parse_item(const xmlNode *item, const xmlNs *root_ns,
     for (n = item->children; n != NULL; n = n->next) {
         if (rss_is(n, root_ns, "category") || wh_xml_is(n, NS_DC, "subject")) {
             wh_feed_item_add_category(it, wh_xml_text(n));
-        } else if (rss_is(n, root_ns, "enclosure") &&
-                   it->enclosure_url == NULL) {
+        } else if (rss_is(n, root_ns, "enclosure")) {
+            struct wh_feed_media *m;
+
             text = wh_xml_attr(n, "url");
-            it->enclosure_url = wh_xml_resolve(n, text);
+            m = wh_feed_item_add_media(it, wh_xml_resolve(n, text),
+                                       wh_xml_attr(n, "type"), NULL,
+                                       "enclosure");
             free(text);
-            if (it->enclosure_url != NULL) {
-                it->enclosure_type = wh_xml_attr(n, "type");
+            if (m != NULL && m->size == 0) {
+                m->size = wh_xml_attr_size(n, "length");
             }
         }
     }
+    wh_media_rss(item, it);
 }
 
 static int parse(const char *body, size_t len, const char *base_url,

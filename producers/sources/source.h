@@ -9,23 +9,46 @@
 #ifndef WH_SOURCE_H
 #define WH_SOURCE_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 struct wh_record;
+
+/* A media object an item links to: an RSS enclosure, an Atom
+ * rel="enclosure" link, a JSON Feed attachment, a Media RSS
+ * media:content or media:thumbnail. All strings owned. */
+struct wh_feed_media {
+    char *url;          /* absolute */
+    char *type;         /* MIME type, or NULL */
+    const char *nature; /* ninjs type: "picture", "video", "audio",
+                           or NULL when unknown (static string) */
+    const char *rel;    /* "enclosure", "content" or "thumbnail"
+                           (static string) */
+    long width;         /* pixels, 0 when unknown */
+    long height;
+    long long size; /* bytes, 0 when unknown */
+};
 
 /* One entry of a feed, sitemap or wire document. All strings owned. */
 struct wh_feed_item {
     char *id;               /* guid / atom:id / loc; NULL if none */
     char *link;             /* absolute page URL; NULL for wire items */
-    char *title;
-    char *summary;
-    char *author;
+    char *title;            /* plain text */
+    char *summary;          /* plain text */
+    char *content;          /* the full text the feed carries, as HTML
+                               (content:encoded, Atom content, JSON Feed
+                               content_html, or content_text made HTML);
+                               NULL when none */
+    char *content_base;     /* base URL of content's relative links (its
+                               xml:base, else the document URL); may be
+                               NULL */
+    char *author;           /* names joined with ", " */
     char *published;        /* RFC 3339 */
     char *updated;          /* RFC 3339 */
     char **categories;
     size_t ncategories;
-    char *enclosure_url;
-    char *enclosure_type;
+    struct wh_feed_media *media; /* in document order, no URL twice */
+    size_t nmedia;
     struct wh_record *rec;  /* wire items (ninjs, NewsML-G2, NITF): the
                                finished record, no page fetch needed */
 };
@@ -72,6 +95,22 @@ struct wh_feed_item *wh_feed_add_item(struct wh_feed *feed);
 /* Adds cat to the item's categories, taking ownership of it; a NULL cat
  * is ignored and a duplicate is freed. */
 void wh_feed_item_add_category(struct wh_feed_item *it, char *cat);
+
+/* Adds a media object to the item: url (absolute; NULL is ignored) and
+ * type (may be NULL) are taken over, nature is derived from type, else
+ * from medium (Media RSS "image", "video", "audio"; may be NULL). A URL
+ * already there (a media:content repeating the enclosure) adds nothing
+ * but a missing type. Returns the entry (owned by it) for the caller to
+ * fill the sizes still 0, or NULL when url is NULL. */
+struct wh_feed_media *wh_feed_item_add_media(struct wh_feed_item *it, char *url,
+                                             char *type, const char *medium,
+                                             const char *rel);
+
+/* The media object as a ninjs association: {"name": rel, "uri": url,
+ * "type": nature (when known), "renditions": [{"name": "original",
+ * "href", "contentType", "width", "height", "sizeInBytes" (those
+ * known)}]}. A new JSON object (json_decref() it). */
+json_t *wh_feed_media_association(const struct wh_feed_media *m);
 
 /* Appends url to feed->links, taking ownership of it; NULL is ignored. */
 void wh_feed_add_link(struct wh_feed *feed, char *url);

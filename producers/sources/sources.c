@@ -173,6 +173,8 @@ void wh_feed_item_clear(struct wh_feed_item *it)
     free(it->link);
     free(it->title);
     free(it->summary);
+    free(it->content);
+    free(it->content_base);
     free(it->author);
     free(it->published);
     free(it->updated);
@@ -180,8 +182,11 @@ void wh_feed_item_clear(struct wh_feed_item *it)
         free(it->categories[i]);
     }
     free(it->categories);
-    free(it->enclosure_url);
-    free(it->enclosure_type);
+    for (i = 0; i < it->nmedia; i++) {
+        free(it->media[i].url);
+        free(it->media[i].type);
+    }
+    free(it->media);
     wh_record_free(it->rec);
     memset(it, 0, sizeof(*it));
 }
@@ -261,4 +266,94 @@ void wh_feed_add_link(struct wh_feed *feed, char *url)
                                   grown(feed->nlinks) * sizeof(*feed->links));
     }
     feed->links[feed->nlinks++] = url;
+}
+
+/* The ninjs type of a media object from its MIME type, else its Media
+ * RSS medium. */
+static const char *media_nature(const char *type, const char *medium)
+{
+    static const struct {
+        const char *prefix;
+        const char *nature;
+    } map[] = {
+        {"image", "picture"},
+        {"video", "video"},
+        {"audio", "audio"},
+    };
+    size_t i;
+
+    for (i = 0; i < WH_ARRAY_SIZE(map); i++) {
+        size_t n = strlen(map[i].prefix);
+
+        if ((type != NULL && strncasecmp(type, map[i].prefix, n) == 0 &&
+             type[n] == '/') ||
+            (type == NULL && medium != NULL &&
+             strcasecmp(medium, map[i].prefix) == 0)) {
+            return map[i].nature;
+        }
+    }
+    return NULL;
+}
+
+struct wh_feed_media *wh_feed_item_add_media(struct wh_feed_item *it, char *url,
+                                             char *type, const char *medium,
+                                             const char *rel)
+{
+    struct wh_feed_media *m;
+    size_t i;
+
+    if (url == NULL) {
+        free(type);
+        return NULL;
+    }
+    for (i = 0; i < it->nmedia; i++) {
+        m = &it->media[i];
+        if (strcmp(m->url, url) == 0) {
+            free(url);
+            if (m->type == NULL && type != NULL) {
+                m->type = type;
+                m->nature = media_nature(type, medium);
+            } else {
+                free(type);
+            }
+            return m;
+        }
+    }
+    if (needs_growth(it->nmedia)) {
+        it->media =
+            wh_xrealloc(it->media, grown(it->nmedia) * sizeof(*it->media));
+    }
+    m = &it->media[it->nmedia++];
+    memset(m, 0, sizeof(*m));
+    m->url = url;
+    m->type = type;
+    m->nature = media_nature(type, medium);
+    m->rel = rel;
+    return m;
+}
+
+json_t *wh_feed_media_association(const struct wh_feed_media *m)
+{
+    json_t *rendition =
+        json_pack("{s:s, s:s}", "name", "original", "href", m->url);
+    json_t *assoc = json_pack("{s:s, s:s}", "name", m->rel, "uri", m->url);
+
+    if (m->type != NULL) {
+        json_object_set_new(rendition, "contentType", json_string(m->type));
+    }
+    if (m->width > 0) {
+        json_object_set_new(rendition, "width", json_integer(m->width));
+    }
+    if (m->height > 0) {
+        json_object_set_new(rendition, "height", json_integer(m->height));
+    }
+    if (m->size > 0) {
+        json_object_set_new(rendition, "sizeInBytes",
+                            json_integer((json_int_t)m->size));
+    }
+    if (m->nature != NULL) {
+        json_object_set_new(assoc, "type", json_string(m->nature));
+    }
+    json_object_set_new(assoc, "renditions", json_pack("[o]", rendition));
+    return assoc;
 }

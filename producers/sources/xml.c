@@ -3,16 +3,20 @@
  */
 #include "xml.h"
 
+#include <ctype.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/uri.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "wh/buf.h"
 #include "wh/date.h"
+#include "wh/utf8.h"
 #include "wh/wh.h"
 
 /* How far wh_xml_sniff_root() looks for the root element. */
@@ -74,15 +78,140 @@ static void on_error(void *ctx, xmlErrorPtr err)
     }
 }
 
+/* ---- declared encoding against the bytes ------------------------------ */
+
+/* 1 when body is valid UTF-8 with at least one non-ASCII character, 0
+ * when it is pure ASCII, -1 when it is not UTF-8. */
+static int utf8_kind(const char *body, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)body;
+    size_t i = 0;
+    int wide = 0;
+
+    while (i < len) {
+        size_t n = wh_utf8_valid(s + i, len - i);
+
+        if (n == 0) {
+            return -1;
+        }
+        wide |= n > 1;
+        i += n;
+    }
+    return wide;
+}
+
+/* The encoding named in the XML declaration, lower-cased into out; ""
+ * when there is none. */
+static void declared_encoding(const char *body, size_t len, char *out,
+                              size_t size)
+{
+    const char *end;
+    const char *p;
+    size_t n = 0;
+    char quote;
+
+    out[0] = '\0';
+    if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0) {
+        body += 3;
+        len -= 3;
+    }
+    if (len < 5 || memcmp(body, "<?xml", 5) != 0) {
+        return;
+    }
+    end = memmem(body, len < 512 ? len : 512, "?>", 2);
+    if (end == NULL) {
+        return;
+    }
+    p = memmem(body, (size_t)(end - body), "encoding", 8);
+    if (p == NULL) {
+        return;
+    }
+    p += 8;
+    while (p < end && (*p == ' ' || *p == '=' || *p == '\t')) {
+        p++;
+    }
+    if (p >= end || (*p != '"' && *p != '\'')) {
+        return;
+    }
+    quote = *p++;
+    while (p < end && *p != quote && n + 1 < size) {
+        out[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + ('a' - 'A') : *p);
+        p++;
+    }
+    out[n] = '\0';
+}
+
+enum enc_fix {
+    ENC_AS_DECLARED, /* trust the declaration (and libxml2's BOM sniffing) */
+    ENC_UTF8,        /* the bytes are UTF-8 whatever the declaration says */
+    ENC_CP1252       /* the bytes are Windows-1252, declared as UTF-8 */
+};
+
+/* Feeds often declare one encoding and send another: a CMS that writes
+ * UTF-8 under an old "ISO-8859-1" template, or Latin-1 text pasted into
+ * a "UTF-8" feed. Valid UTF-8 with non-ASCII characters is practically
+ * never meant as a single-byte Western encoding, and bytes that are not
+ * UTF-8 under a UTF-8 (or absent) declaration are almost always
+ * Windows-1252, the superset of Latin-1 that browsers assume. Other
+ * declared encodings (UTF-16, Shift_JIS, KOI8-R, ...) are trusted. */
+static enum enc_fix encoding_fix(const char *body, size_t len)
+{
+    char enc[32];
+    int kind;
+
+    if (len >= 2 &&
+        ((unsigned char)body[0] == 0xFE || (unsigned char)body[0] == 0xFF)) {
+        return ENC_AS_DECLARED; /* UTF-16 BOM */
+    }
+    declared_encoding(body, len, enc, sizeof(enc));
+    if (enc[0] == '\0' || strcmp(enc, "utf-8") == 0 ||
+        strcmp(enc, "utf8") == 0) {
+        return utf8_kind(body, len) < 0 ? ENC_CP1252 : ENC_AS_DECLARED;
+    }
+    if (strncmp(enc, "iso-8859-", 9) == 0 ||
+        strncmp(enc, "windows-125", 11) == 0 || strcmp(enc, "us-ascii") == 0 ||
+        strcmp(enc, "latin1") == 0 || strcmp(enc, "ascii") == 0) {
+        kind = utf8_kind(body, len);
+        return kind > 0 ? ENC_UTF8 : ENC_AS_DECLARED;
+    }
+    return ENC_AS_DECLARED;
+}
+
+/* Windows-1252 bytes as UTF-8 into out (its 0x80-0x9F punctuation; the
+ * five undefined positions become U+FFFD). */
+static void cp1252_to_utf8(const char *body, size_t len, struct wh_buf *out)
+{
+    static const unsigned short c1[32] = {
+        0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+        0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD,
+        0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+        0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178,
+    };
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        uint32_t c = (unsigned char)body[i];
+        char u[4];
+
+        if (c >= 0x80 && c < 0xA0) {
+            c = c1[c - 0x80];
+        }
+        (void)wh_buf_append(out, u, wh_utf8_put(c, u));
+    }
+}
+
 xmlDocPtr wh_xml_parse(const char *body, size_t len, const char *base_url,
                        int *code, char *errstr, size_t errstr_size)
 {
     struct parse_state st;
     xmlParserCtxtPtr ctxt = NULL;
     xmlDocPtr doc = NULL;
+    struct wh_buf utf8;
+    int options;
     int rc = WH_EPARSE;
 
     memset(&st, 0, sizeof(st));
+    wh_buf_init(&utf8, 0);
     if (len > WH_XML_MAX_BYTES) {
         snprintf(errstr, errstr_size,
                  "document too large (%zu bytes, limit %zu)", len,
@@ -94,6 +223,23 @@ xmlDocPtr wh_xml_parse(const char *body, size_t len, const char *base_url,
         snprintf(errstr, errstr_size, "empty document");
         goto out;
     }
+    /* A document whose bytes contradict its declared encoding is read
+     * as what its bytes are (see encoding_fix()). */
+    options = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOERROR |
+              XML_PARSE_NOWARNING;
+    switch (encoding_fix(body, len)) {
+    case ENC_AS_DECLARED:
+        break;
+    case ENC_UTF8:
+        options |= XML_PARSE_IGNORE_ENC;
+        break;
+    case ENC_CP1252:
+        cp1252_to_utf8(body, len, &utf8);
+        body = utf8.data;
+        len = utf8.len;
+        options |= XML_PARSE_IGNORE_ENC;
+        break;
+    }
     ctxt = xmlCreateMemoryParserCtxt(body, (int)len);
     if (ctxt == NULL) {
         snprintf(errstr, errstr_size, "cannot create an XML parser");
@@ -101,8 +247,7 @@ xmlDocPtr wh_xml_parse(const char *body, size_t len, const char *base_url,
     }
     /* No XML_PARSE_NOENT, DTDLOAD, DTDATTR, DTDVALID, XINCLUDE or HUGE:
      * entities stay references, no external resource is ever read. */
-    xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA |
-                                XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlCtxtUseOptions(ctxt, options);
     ctxt->_private = &st;
     ctxt->sax->entityDecl = on_entity_decl;
     ctxt->sax->serror = on_error;
@@ -137,6 +282,7 @@ out:
         ctxt->_private = NULL;
         xmlFreeParserCtxt(ctxt);
     }
+    wh_buf_free(&utf8);
     if (rc != WH_OK) {
         xmlFreeDoc(doc);
         doc = NULL;
@@ -353,6 +499,20 @@ static char *steal_or_null(struct wh_buf *b)
         return NULL;
     }
     return wh_buf_steal(b);
+}
+
+/* The first n bytes of s with blank runs collapsed, or NULL when
+ * blank. */
+static char *collapse_n(const char *s, size_t n)
+{
+    char *copy = wh_xstrndup(s, n);
+    struct wh_buf b;
+    int space = 0;
+
+    wh_buf_init(&b, 0);
+    put_collapsed(&b, copy, &space);
+    free(copy);
+    return steal_or_null(&b);
 }
 
 static char *collapse(const char *s)
@@ -689,4 +849,183 @@ xmlDocPtr wh_xml_parse_html(const char *body, size_t len)
     return htmlReadMemory(body, (int)len, NULL, NULL,
                           HTML_PARSE_NONET | HTML_PARSE_NOERROR |
                               HTML_PARSE_NOWARNING | HTML_PARSE_COMPACT);
+}
+
+/* Non-zero when s (just after a '<') starts a tag of an HTML element a
+ * title or a name may hold ("b>", "/em>", "a href", "br/"); "<story>" or
+ * "< 5" are text. */
+static int is_html_tag(const char *s)
+{
+    static const char *const tags[] = {
+        "a",     "abbr", "b",      "big",    "br",   "cite", "code", "div",
+        "em",    "font", "i",      "img",    "mark", "p",    "q",    "s",
+        "small", "span", "strike", "strong", "sub",  "sup",  "u",    "!--",
+    };
+    size_t i;
+
+    if (*s == '/') {
+        s++;
+    }
+    for (i = 0; i < WH_ARRAY_SIZE(tags); i++) {
+        size_t n = strlen(tags[i]);
+
+        if (strncasecmp(s, tags[i], n) == 0 &&
+            (s[n] == '>' || s[n] == '/' || s[n] == ' ' || tags[i][0] == '!')) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Non-zero when s holds a tag of an HTML element or an entity ("&amp;",
+ * "&#233;") and so is HTML rather than plain text. */
+static int looks_like_html(const char *s)
+{
+    const char *p;
+
+    for (p = s; *p != '\0'; p++) {
+        if (p[0] == '<' && is_html_tag(p + 1)) {
+            return 1;
+        }
+        if (p[0] == '&') {
+            const char *q = p + 1;
+
+            if (*q == '#') {
+                q++;
+            }
+            if (!isalnum((unsigned char)*q)) {
+                continue;
+            }
+            while (isalnum((unsigned char)*q)) {
+                q++;
+            }
+            if (*q == ';') {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+char *wh_xml_plain(char *s)
+{
+    char *plain;
+
+    if (s == NULL || !looks_like_html(s)) {
+        return s;
+    }
+    plain = wh_xml_html_to_text(s);
+    free(s);
+    return plain;
+}
+
+char *wh_xml_inner_html(const xmlNode *node)
+{
+    xmlBufferPtr xb;
+    const xmlNode *n;
+    char *s = NULL;
+
+    if (node == NULL) {
+        return NULL;
+    }
+    xb = xmlBufferCreate();
+    if (xb == NULL) {
+        return NULL;
+    }
+    for (n = node->children; n != NULL; n = n->next) {
+        /* An XHTML element serialized as XML is HTML a parser reads the
+         * same way (namespace declarations aside, which it ignores). */
+        (void)xmlNodeDump(xb, node->doc, (xmlNodePtr)n, 0, 0);
+    }
+    if (xmlBufferLength(xb) > 0) {
+        s = wh_xstrdup((const char *)xmlBufferContent(xb));
+    }
+    xmlBufferFree(xb);
+    return s;
+}
+
+char *wh_xml_text_to_html(const char *text)
+{
+    struct wh_buf b;
+    const char *p = text;
+
+    if (text == NULL) {
+        return NULL;
+    }
+    wh_buf_init(&b, 0);
+    while (*p != '\0') {
+        const char *end = strstr(p, "\n\n");
+        size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+        char *para = collapse_n(p, n);
+
+        if (para != NULL) {
+            (void)wh_buf_puts(&b, "<p>");
+            put_html_escaped(&b, para);
+            (void)wh_buf_puts(&b, "</p>");
+            free(para);
+        }
+        p += n;
+        while (*p == '\n' || *p == '\r') {
+            p++;
+        }
+    }
+    return steal_or_null(&b);
+}
+
+char *wh_xml_base(const xmlNode *node)
+{
+    xmlChar *base;
+    char *s;
+
+    if (node == NULL || node->doc == NULL) {
+        return NULL;
+    }
+    base = xmlNodeGetBase(node->doc, node);
+    if (base == NULL) {
+        return NULL;
+    }
+    s = base[0] != '\0' ? wh_xstrdup((const char *)base) : NULL;
+    xmlFree(base);
+    return s;
+}
+
+char *wh_xml_html_content(const xmlNode *node)
+{
+    const xmlNode *n;
+    xmlChar *raw;
+    char *s = NULL;
+
+    if (node == NULL) {
+        return NULL;
+    }
+    for (n = node->children; n != NULL; n = n->next) {
+        if (n->type == XML_ELEMENT_NODE) {
+            return wh_xml_inner_html(node);
+        }
+    }
+    raw = xmlNodeGetContent(node);
+    if (raw == NULL) {
+        return NULL;
+    }
+    if (strspn((const char *)raw, " \t\r\n") < strlen((const char *)raw)) {
+        s = wh_xstrdup((const char *)raw);
+    }
+    xmlFree(raw);
+    return s;
+}
+
+long long wh_xml_attr_size(const xmlNode *node, const char *name)
+{
+    char *s = wh_xml_attr(node, name);
+    char *end = NULL;
+    long long v = 0;
+
+    if (s != NULL) {
+        v = strtoll(s, &end, 10);
+        if (end == s || *end != '\0' || v < 0) {
+            v = 0;
+        }
+    }
+    free(s);
+    return v;
 }

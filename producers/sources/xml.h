@@ -111,4 +111,31 @@ xmlDocPtr wh_xml_parse_html(const char *body, size_t len);
  * a date. Takes ownership of s (frees it). */
 char *wh_xml_date(char *s);
 
+/* Attribute name of node as a non-negative integer (a length, a width);
+ * 0 when absent or not a plain number. */
+long long wh_xml_attr_size(const xmlNode *node, const char *name);
+
+/* A title or name as plain text: when s holds markup (a tag or an
+ * entity, from CDATA, escaped or naked HTML) it goes through
+ * wh_xml_html_to_text(), else it is returned as is. Takes ownership of
+ * s; NULL when s is NULL or holds no text. */
+char *wh_xml_plain(char *s);
+
+/* The children of node serialized as markup (Atom xhtml content, the
+ * inside of its <div>). A new string, or NULL when empty. */
+char *wh_xml_inner_html(const xmlNode *node);
+
+/* Plain text as HTML: each run of lines up to a blank line a <p>, with &,
+ * < and > escaped. A new string, or NULL when text is NULL or blank. */
+char *wh_xml_text_to_html(const char *text);
+
+/* The HTML an element carries: its text when it holds only text (CDATA
+ * or escaped markup, as in content:encoded), else its children as
+ * markup. Not collapsed. A new string, or NULL when blank. */
+char *wh_xml_html_content(const xmlNode *node);
+
+/* The base URL in effect at node (its xml:base attributes and the
+ * document URL) as a new string, or NULL when there is none. */
+char *wh_xml_base(const xmlNode *node);
+
 #endif

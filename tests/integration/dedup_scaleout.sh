@@ -30,7 +30,7 @@
 
 command -v kcat >/dev/null 2>&1 || skip "kcat is not installed"
 wh_need_bin wirehose-devbroker wirehose-consumer wirehose-replay
-"$BIN/wirehose-consumer" --help | grep -q '^  dedup:dedup' ||
+"$BIN/wirehose-consumer" --help | grep '^  dedup:dedup' >/dev/null ||
     skip "this consumer has no dedup stage"
 
 # shellcheck source=dedup_common.sh

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "robots.h"
 #include "ssrf.h"
@@ -232,6 +233,31 @@ static void test_robots_matching(void **state)
     assert_int_equal(wh_robots_allowed(r, "/ni%C3%B1o"), 0);
     assert_int_equal(wh_robots_nrules(r), 8); /* the empty rule dropped */
     wh_robots_free(r);
+
+    /* the linear matcher (issue 14): runs of stars, a trailing star, '$'
+     * after a star, a segment that recurs, '$' inside a pattern */
+    r = parse("user-agent: *\n"
+              "disallow: /x**y\n"
+              "disallow: /t*$\n"
+              "disallow: /e*ab*ab$\n"
+              "disallow: /m$x\n"
+              "disallow: /k*aab\n",
+              "wirehose");
+    assert_int_equal(wh_robots_allowed(r, "/x1y"), 0);
+    assert_int_equal(wh_robots_allowed(r, "/xy"), 0);
+    assert_int_equal(wh_robots_allowed(r, "/x1"), 1);
+    assert_int_equal(wh_robots_allowed(r, "/t"), 0);
+    assert_int_equal(wh_robots_allowed(r, "/tail/x"), 0);
+    assert_int_equal(wh_robots_allowed(r, "/eabab"), 0);
+    assert_int_equal(wh_robots_allowed(r, "/eab"), 1); /* segments overlap */
+    assert_int_equal(wh_robots_allowed(r, "/e-ab-ab-"), 1);
+    assert_int_equal(wh_robots_allowed(r, "/e-ab-ab-ab"), 0);
+    assert_int_equal(wh_robots_allowed(r, "/m$x/1"), 0);
+    assert_int_equal(wh_robots_allowed(r, "/m"), 1);
+    assert_int_equal(wh_robots_allowed(r, "/kaaab"), 0);
+    assert_int_equal(wh_robots_allowed(r, "/kaabaab"), 0);
+    assert_int_equal(wh_robots_allowed(r, "/kabaa"), 1);
+    wh_robots_free(r);
 }
 
 static void test_robots_hostile(void **state)
@@ -250,7 +276,7 @@ static void test_robots_hostile(void **state)
         len += (size_t)sprintf(big + len, "Disallow: /*a*a*a*a*a*a*a*a*b\n");
     }
     r = wh_robots_parse(big, len, "wirehose");
-    assert_int_equal(wh_robots_nrules(r), WH_ROBOTS_MAX_RULES);
+    assert_int_equal(wh_robots_nrules(r), WH_ROBOTS_MAX_WILDCARDS);
     assert_int_equal(wh_robots_allowed(r, "/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
                      1);
     wh_robots_free(r);
@@ -272,6 +298,176 @@ static void test_robots_hostile(void **state)
     wh_robots_free(NULL);
 }
 
+/* The largest robots.txt the fetcher reads (ROBOTS_MAX_BYTES). */
+#define ROBOTS_FILE_MAX ((size_t)512 * 1024)
+/* Room for one line of the hostile files below. */
+#define LINE_ROOM 1100
+/* A check against the worst file may cost this many times a check of the
+ * same path against a one-rule file. The one-rule check is mostly the
+ * normalization of the 8 KB path (about 50 us at -O2 on a loaded 2-core
+ * machine), the worst about 1 ms: a ratio near 20. Before issue 14 the
+ * worst file cost seconds (a ratio past 10,000). */
+#define ROBOTS_RATIO_MAX 40.0
+
+static double cpu_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds of one check of path against r: the least over batches,
+ * each batch repeated until it takes 20 ms (or one check is already
+ * past budget seconds, which fails the test anyway). */
+static double check_cost(const struct wh_robots *r, const char *path,
+                         double budget)
+{
+    double best = 1e9;
+    int batch;
+
+    for (batch = 0; batch < 5; batch++) {
+        double t0 = cpu_seconds();
+        double t;
+        long reps = 0;
+
+        do {
+            (void)wh_robots_allowed(r, path);
+            reps++;
+            t = cpu_seconds() - t0;
+        } while (t < 0.02 && t < budget);
+        if (t / (double)reps < best) {
+            best = t / (double)reps;
+        }
+        if (t >= budget) {
+            break;
+        }
+    }
+    return best;
+}
+
+/* Writes "User-agent: *" and then lines made by line(i, buf) to text, up
+ * to ROBOTS_FILE_MAX bytes; returns the length. */
+static size_t fill(char *text, void (*line)(size_t, char *))
+{
+    size_t len = (size_t)snprintf(text, ROBOTS_FILE_MAX, "User-agent: *\n");
+    char one[LINE_ROOM];
+    size_t i;
+
+    for (i = 0;; i++) {
+        size_t n;
+
+        line(i, one);
+        n = strlen(one);
+        if (len + n > ROBOTS_FILE_MAX) {
+            return len;
+        }
+        memcpy(text + len, one, n);
+        len += n;
+    }
+}
+
+/* Writes head, k a's and tail to out (LINE_ROOM bytes). */
+static void a_run(char *out, const char *head, size_t k, const char *tail)
+{
+    int h = snprintf(out, LINE_ROOM, "%s", head);
+
+    memset(out + h, 'a', k);
+    snprintf(out + h + k, LINE_ROOM - (size_t)h - k, "%s", tail);
+}
+
+/* "/ *aaa...ab" (no blank): a one-star pattern that almost matches a path
+ * of a's everywhere (the old matcher's worst: pattern times path). */
+static void line_kmp(size_t i, char *out)
+{
+    a_run(out, "Disallow: /*", 1000 - i % 64, "b\n");
+}
+
+/* Many stars: "/ *a*a*...*b" (no blanks). */
+static void line_stars(size_t i, char *out)
+{
+    int n = snprintf(out, LINE_ROOM, "Disallow: /");
+    size_t k;
+
+    (void)i;
+    for (k = 0; k < 500; k++) {
+        out[n++] = '*';
+        out[n++] = 'a';
+    }
+    snprintf(out + n, LINE_ROOM - (size_t)n, "*b\n");
+}
+
+/* No star: a long prefix that fails at its last byte. */
+static void line_prefix(size_t i, char *out)
+{
+    a_run(out, "Disallow: /", 1000 - i % 64, "c\n");
+}
+
+/* Anchored, with a middle segment: "/ *aaa...ac*a$" (no blank). */
+static void line_anchored(size_t i, char *out)
+{
+    a_run(out, "Allow: /*", 900 - i % 64, "c*a$\n");
+}
+
+/* Wildcard rules up to the cap, then long prefixes. */
+static void line_mixed(size_t i, char *out)
+{
+    if (i < (size_t)2 * WH_ROBOTS_MAX_WILDCARDS) {
+        line_kmp(i, out);
+    } else {
+        line_prefix(i, out);
+    }
+}
+
+/* Issue 14: a hostile robots.txt made one check take seconds. Any file the
+ * fetcher accepts must keep a check of an 8 KB path within
+ * ROBOTS_RATIO_MAX times a check against a one-rule file, measured in
+ * CPU time in the same run. */
+static void test_robots_bounded(void **state)
+{
+    static void (*const lines[])(size_t, char *) = {
+        line_kmp, line_stars, line_prefix, line_anchored, line_mixed,
+    };
+    static const char *const names[] = {"kmp", "stars", "prefix", "anchored",
+                                         "mixed"};
+    char *text = malloc(ROBOTS_FILE_MAX + 64);
+    char *path = malloc(8192 + 1);
+    struct wh_robots *r;
+    double trivial;
+    size_t i;
+
+    (void)state;
+    assert_non_null(text);
+    assert_non_null(path);
+    path[0] = '/';
+    memset(path + 1, 'a', 8191);
+    path[8192] = '\0';
+    r = parse("User-agent: *\nDisallow: /private\n", "wirehose");
+    trivial = check_cost(r, path, 1.0);
+    wh_robots_free(r);
+    for (i = 0; i < WH_ARRAY_SIZE(lines); i++) {
+        size_t len = fill(text, lines[i]);
+        double cost;
+        double ratio;
+
+        r = wh_robots_parse(text, len, "wirehose");
+        cost = check_cost(r, path, trivial * ROBOTS_RATIO_MAX * 4);
+        ratio = cost / trivial;
+        print_message("robots %-8s %4zu rules: %8.1f us a check, %6.1f x "
+                      "the one-rule file (%.1f us)\n",
+                      names[i], wh_robots_nrules(r), cost * 1e6, ratio,
+                      trivial * 1e6);
+        wh_robots_free(r);
+        if (ratio > ROBOTS_RATIO_MAX) {
+            fail_msg("robots.txt '%s': a check costs %.0f x the one-rule "
+                     "file (at most %.0f)",
+                     names[i], ratio, ROBOTS_RATIO_MAX);
+        }
+    }
+    free(path);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -281,6 +477,7 @@ int main(void)
         cmocka_unit_test(test_robots_groups),
         cmocka_unit_test(test_robots_matching),
         cmocka_unit_test(test_robots_hostile),
+        cmocka_unit_test(test_robots_bounded),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

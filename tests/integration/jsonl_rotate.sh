@@ -266,8 +266,8 @@ refused() { # KEY VALUE MESSAGE
         { wh_show "$WORK/bad.log"; fail "$1 = $2 was not refused ($rc)"; }
 }
 refused jsonl.fsync sometimes \
-    'jsonl.fsync: "sometimes": expected batch, always or never'
-refused jsonl.max_bytes -5 'jsonl.max_bytes: must be 0 (never) or more'
+    'bad.conf:1: jsonl.fsync: "sometimes": expected one of batch,always,never'
+refused jsonl.max_bytes -5 'bad.conf:1: jsonl.max_bytes: -5: must be at least 0'
 refused jsonl.max_age_s soon 'jsonl.max_age_s'
 refused jsonl.rotate yes 'jsonl.rotate'
 printf 'jsonl.max_bytes = 1000\njsonl.max_age_s = 60\njsonl.fsync = always\n' \

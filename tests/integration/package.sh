@@ -92,6 +92,16 @@ for c in "$WH_SRCDIR"/deploy/config/*.conf; do
     nconf=$((nconf + 1))
 done
 echo "configs: $nconf"
+# configs may hold secrets: 0640, and the postinst gives them the
+# daemons' group (root:wirehose)
+dpkg-deb -c "$deb" >"$tmp/perms"
+if grep -E ' \./etc/wirehose/[^/]+\.conf$' "$tmp/perms" |
+    grep -v '^-rw-r----- '; then
+    fail "configs not installed 0640"
+fi
+dpkg-deb --ctrl-tarfile "$deb" | tar -xOf - ./postinst |
+    grep -q 'chgrp wirehose /etc/wirehose' ||
+    fail "the postinst does not give /etc/wirehose to group wirehose"
 
 # 5. control: dependencies computed, maintainer scripts present
 grep -q '^Depends:.*librdkafka' "$tmp/control" ||

@@ -34,7 +34,7 @@ echo "broker $BROKERS, fixture server $HTTP"
 # guard refuses loopback unless allowed: allow 127.0.0.1 only (when this
 # producer has the flag).
 allow=()
-if "$BIN/wirehose-producer" --help 2>&1 | grep -q -- '--allow-address'; then
+if "$BIN/wirehose-producer" --help 2>&1 | grep -- '--allow-address' >/dev/null; then
     allow=(--allow-address 127.0.0.1/32)
 fi
 rc=0

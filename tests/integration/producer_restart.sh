@@ -30,7 +30,7 @@ ls "$STATE"/*.ids >/dev/null 2>&1 || fail "no .ids file in $STATE"
 # --check-config -v names each source's state files, and they exist.
 "$PRODUCER" -c "$WORK/base.conf" --state-dir "$STATE" "${srcs[@]}" \
     --check-config -v >"$WORK/check.out" 2>&1 || fail "--check-config -v failed"
-for f in $(sed -n 's/.*, state \(.*\)\.{ids,val}$/\1.ids/p' "$WORK/check.out"); do
+for f in $(sed -n 's/.*, state \(.*\)\.{ids,val,skip}$/\1.ids/p' "$WORK/check.out"); do
     [ -s "$f" ] || { cat "$WORK/check.out"; fail "state file $f not found"; }
 done
 [ "$(grep -c ', state ' "$WORK/check.out")" -eq 3 ] ||

@@ -21,7 +21,8 @@ The manifest (JSON) says what each source must publish:
   {"sources": {NAME: URL}, "expect": {NAME: {"tokens": [...],
    "uris": [...], "min": N}}}
 tokens: page tokens that must each be in the body of one record of the
-source; uris: wire records' uris (the Kafka key); min: least number of
+source; uris: wire records' uris (the Kafka key), and those of feed items
+published from their content alone ("FEED#guid=ID"); min: least number of
 records (sources whose count is not exactly known).
 """
 
@@ -151,7 +152,13 @@ def main():
             expect[src] = {"tokens": [], "uris": [it["record"]["uri"]
                                                   for it in exp["items"]]}
         elif name in PAGE_FEEDS:
-            expect[src] = {"tokens": pages_of(name, exp), "uris": []}
+            # An item without a link but with content is published from
+            # the feed alone, its uri "FEED#guid=ID" (ids here are plain).
+            expect[src] = {"tokens": pages_of(name, exp),
+                           "uris": [sources[src] + "#guid=" + it["id"]
+                                    for it in exp["items"]
+                                    if not it.get("link") and it.get("id")
+                                    and it.get("content")]}
 
     # The homepage's feeds: copies of rss091.xml (one item).
     rss091 = rewrite(load("rss091.xml"), base)

@@ -49,15 +49,15 @@ static const struct wh_stage *const sinks[] = {
 };
 
 static const struct wh_config_key keys[] = {
-    {"brokers", 0, "Kafka bootstrap servers"},
-    {"topic", 0, "the consumer's input topic(s)"},
-    {"postgres.table", 0, "table of the postgres sink"},
-    {"postgres.batch", 0, "rows per commit at most"},
-    {"http.batch_docs", 0, "documents per _bulk request at most"},
-    {"http.batch_bytes", 0, "bytes per _bulk request at most"},
-    {"http.timeout_ms", 0, "timeout of a _bulk request"},
-    {"http.max_retries", 0, "retries of failed items per flush"},
-    {NULL, 0, NULL}};
+    WH_KEY_STR("brokers", NULL, "Kafka bootstrap servers"),
+    WH_KEY_STR("topic", NULL, "the consumer's input topic(s)"),
+    WH_KEY_STR("postgres.table", NULL, "table of the postgres sink"),
+    WH_KEY_STR("postgres.batch", NULL, "rows per commit at most"),
+    WH_KEY_STR("http.batch_docs", NULL, "documents per _bulk request at most"),
+    WH_KEY_STR("http.batch_bytes", NULL, "bytes per _bulk request at most"),
+    WH_KEY_STR("http.timeout_ms", NULL, "timeout of a _bulk request"),
+    WH_KEY_STR("http.max_retries", NULL, "retries of failed items per flush"),
+    WH_KEY_END};
 
 static void usage(FILE *fp)
 {

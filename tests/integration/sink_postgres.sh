@@ -157,7 +157,7 @@ run_driver "$WORK/run5.out" "postgres:host=$PGHOST_DIR port=5432 bogus=1" \
 run_driver "$WORK/run6.out" -o 'postgres.table=bad;name' \
     "postgres:$CONNINFO" /dev/null
 { [ "$rc" -eq 2 ] && expect_line "$WORK/run6.out" \
-    '^init FAILED: postgres.table: '; } ||
+    '^init FAILED: command line: postgres.table: '; } ||
     fail "a bad table name was accepted"
 run_driver "$WORK/run7.out" "postgres:host=$WORK/nothing-here port=5432" \
     /dev/null

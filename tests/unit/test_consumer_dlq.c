@@ -26,12 +26,12 @@
 
 /* dlq.c builds the dead-letter producer's configuration on the consumer's
  * key table; the keys it sets are brokers and kafka.*. */
-const struct wh_config_key *config_keys(void)
+const struct wh_config_key *wh_consumer_config_keys(void)
 {
     static const struct wh_config_key keys[] = {
-        {"brokers", 0, "bootstrap"},
-        {"dlq.topic", 0, "dead-letter topic"},
-        {NULL, 0, NULL},
+        WH_KEY_STR("brokers", NULL, "bootstrap"),
+        WH_KEY_STR("dlq.topic", NULL, "dead-letter topic"),
+        WH_KEY_END,
     };
 
     return keys;
@@ -184,7 +184,7 @@ static void consumer_init(struct consumer *c, struct wh_config **cfg,
     char errstr[512];
 
     memset(c, 0, sizeof(*c));
-    *cfg = wh_config_new(config_keys());
+    *cfg = wh_config_new(wh_consumer_config_keys());
     assert_int_equal(
         wh_config_set(*cfg, "brokers", bootstraps, errstr, sizeof(errstr)),
         WH_OK);

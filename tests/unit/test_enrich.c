@@ -23,8 +23,7 @@
 #include "wh/record.h"
 #include "wh/wh.h"
 
-static const struct wh_config_key keys[] = {WH_ENRICH_CONFIG_KEYS,
-                                            {NULL, 0, NULL}};
+static const struct wh_config_key *const keys = wh_enrich_config_keys;
 
 static const struct wh_stage *const stages[] = {
     &wh_enrich_language, &wh_enrich_counts,   &wh_enrich_dateline,
@@ -759,7 +758,7 @@ static void test_terms_cache(void **state)
         wh_enrich_input_build(&in, order[k],
                               WH_INPUT_HEADLINE | WH_INPUT_DESCRIPTION |
                                   WH_INPUT_BODY,
-                              WH_ENRICH_MAX_BYTES);
+                              65536);
         wh_enrich_terms_build(&fresh, &in, lang);
         cached = wh_enrich_terms_get(&in, lang);
         assert_int_equal(cached->n, fresh.n);

@@ -20,15 +20,15 @@ extern const struct wh_stage wh_sink_postgres;
 extern const struct wh_stage wh_sink_http;
 extern const struct wh_stage wh_sink_kafka;
 
-static const struct wh_config_key keys[] = {{"brokers", 0, ""},
-                                            {"topic", 0, ""},
-                                            {"postgres.table", 0, ""},
-                                            {"postgres.batch", 0, ""},
-                                            {"http.batch_docs", 0, ""},
-                                            {"http.batch_bytes", 0, ""},
-                                            {"http.timeout_ms", 0, ""},
-                                            {"http.max_retries", 0, ""},
-                                            {NULL, 0, NULL}};
+/* The consumer's table: every sink's keys, as the consumer reads them. */
+static const struct wh_config_key keys[] = {
+    WH_KEY_STR("brokers", NULL, ""), WH_KEY_STR("topic", NULL, ""),
+    WH_KEY_STR("postgres.table", NULL, ""),
+    WH_KEY_STR("postgres.batch", NULL, ""),
+    WH_KEY_STR("http.batch_docs", NULL, ""),
+    WH_KEY_STR("http.batch_bytes", NULL, ""),
+    WH_KEY_STR("http.timeout_ms", NULL, ""),
+    WH_KEY_STR("http.max_retries", NULL, ""), WH_KEY_END};
 
 /* init must fail, with errstr containing want. key/value: one setting
  * (key NULL for none). */

@@ -16,6 +16,8 @@
 #define ZLIB_CONST
 #include <zlib.h>
 
+#include "content.h"
+#include "extract.h"
 #include "source.h"
 #include "test_files.h"
 #include "wh/record.h"
@@ -91,8 +93,10 @@ static void test_rss2(void **state)
     assert_int_equal(it->ncategories, 2);
     assert_string_equal(it->categories[0], "World");
     assert_string_equal(it->categories[1], "Security");
-    assert_string_equal(it->enclosure_url, "http://example.com/img/first.jpg");
-    assert_string_equal(it->enclosure_type, "image/jpeg");
+    assert_int_equal(it->nmedia, 1);
+    assert_string_equal(it->media[0].url, "http://example.com/img/first.jpg");
+    assert_string_equal(it->media[0].type, "image/jpeg");
+    assert_string_equal(it->media[0].nature, "picture");
     assert_null(it->rec);
 
     /* permalink guid doubles as the link; author "email (Name)" */
@@ -164,14 +168,17 @@ static void test_atom(void **state)
     assert_int_equal(it->ncategories, 2);
     assert_string_equal(it->categories[0], "politics");
     assert_string_equal(it->categories[1], "asia");
-    assert_string_equal(it->enclosure_url,
+    assert_int_equal(it->nmedia, 1);
+    assert_string_equal(it->media[0].url,
                         "http://example.net/blog/media/first.mp3");
-    assert_string_equal(it->enclosure_type, "audio/mpeg");
+    assert_string_equal(it->media[0].type, "audio/mpeg");
 
-    /* entry-level xml:base; content as summary; feed author fallback */
+    /* entry-level xml:base; xhtml content, not a summary; feed author
+     * fallback */
     it = &feed->items[1];
     assert_string_equal(it->link, "http://other.example.net/section/page.html");
-    assert_string_equal(it->summary, "Para one. Para two.");
+    assert_null(it->summary);
+    assert_non_null(strstr(it->content, "<p>Para one.</p>"));
     assert_string_equal(it->author, "Feed Author");
     assert_null(it->published);
     assert_string_equal(it->updated, "2014-12-22T09:00:00Z");
@@ -226,19 +233,22 @@ static void test_jsonfeed(void **state)
     assert_string_equal(it->published, "2014-12-21T15:00:00Z");
     assert_string_equal(it->updated, "2014-12-21T16:00:00Z");
     assert_int_equal(it->ncategories, 2);
-    assert_string_equal(it->enclosure_url,
+    assert_int_equal(it->nmedia, 1);
+    assert_string_equal(it->media[0].url,
                         "http://example.com/news/media/a.mp3");
-    assert_string_equal(it->enclosure_type, "audio/mpeg");
-    /* numeric id, external_url, 1.0 author, content_text as summary */
+    assert_string_equal(it->media[0].type, "audio/mpeg");
+    /* numeric id, external_url, 1.0 author, content_text made HTML */
     it = &feed->items[1];
     assert_string_equal(it->id, "3");
     assert_string_equal(it->link, "https://other.example/x");
-    assert_string_equal(it->summary, "Only text");
+    assert_null(it->summary);
+    assert_string_equal(it->content, "<p>Only text</p>");
     assert_string_equal(it->author, "Old Style");
-    /* no link; feed author; content_html as text */
+    /* no link; feed author; content_html */
     it = &feed->items[2];
     assert_null(it->link);
-    assert_string_equal(it->summary, "HTML only");
+    assert_null(it->summary);
+    assert_string_equal(it->content, "<p>HTML <i>only</i></p>");
     assert_string_equal(it->author, "Feed Writer");
     wh_feed_free(feed);
 }
@@ -609,11 +619,32 @@ static void test_nitf(void **state)
  * items as item_json() writes them. WH_UPDATE_EXPECTED=1 in the
  * environment rewrites the expected files instead (then review the diff). */
 static const char *const expected_fixtures[] = {
-    "rss2.xml",      "rss091.xml",         "rss092-latin1.xml",
-    "atom.xml",      "rss10.rdf",          "feed.json",
-    "sitemap.xml",   "sitemap-news.xml",   "sitemap-index.xml",
-    "homepage.html", "ninjs3.json",        "ninjs1-list.json",
-    "newsml-g2.xml", "newsml-message.xml", "nitf.xml",
+    "rss2.xml",
+    "rss091.xml",
+    "rss092-latin1.xml",
+    "atom.xml",
+    "rss10.rdf",
+    "feed.json",
+    "sitemap.xml",
+    "sitemap-news.xml",
+    "sitemap-index.xml",
+    "homepage.html",
+    "ninjs3.json",
+    "ninjs1-list.json",
+    "newsml-g2.xml",
+    "newsml-message.xml",
+    "nitf.xml",
+    /* feed edge cases (issue 13) */
+    "edge/atom-xmlbase.xml",
+    "edge/rss-titles-dates.xml",
+    "edge/rss10-dc.rdf",
+    "edge/missing-fields.xml",
+    "edge/bom.xml",
+    "edge/wrong-encoding-utf8.xml",
+    "edge/wrong-encoding-cp1252.xml",
+    "edge/served-as-html.xml",
+    "edge/gzip-body.xml.gz",
+    "edge/media-rss.xml",
 };
 
 static void set_str(json_t *obj, const char *key, const char *value)
@@ -648,6 +679,8 @@ static json_t *feed_json(const struct wh_feed *feed)
         set_str(item, "link", it->link);
         set_str(item, "title", it->title);
         set_str(item, "summary", it->summary);
+        set_str(item, "content", it->content);
+        set_str(item, "contentBase", it->content_base);
         set_str(item, "author", it->author);
         set_str(item, "published", it->published);
         set_str(item, "updated", it->updated);
@@ -655,8 +688,15 @@ static json_t *feed_json(const struct wh_feed *feed)
             json_array_append_new(cats, json_string(it->categories[k]));
         }
         json_object_set_new(item, "categories", cats);
-        set_str(item, "enclosureUrl", it->enclosure_url);
-        set_str(item, "enclosureType", it->enclosure_type);
+        if (it->nmedia > 0) {
+            json_t *media = json_array();
+
+            for (k = 0; k < it->nmedia; k++) {
+                json_array_append_new(media,
+                                      wh_feed_media_association(&it->media[k]));
+            }
+            json_object_set_new(item, "media", media);
+        }
         if (it->rec != NULL) {
             json_object_set_new(item, "record", wh_record_to_json(it->rec));
         }
@@ -703,6 +743,69 @@ static void test_expected_files(void **state)
         free(path);
         wh_feed_free(feed);
     }
+}
+
+/* Feed content made a body: footers, share links and pixels gone, links
+ * absolute against the content's base, short content kept as is. */
+static void test_content_article(void **state)
+{
+    struct wh_feed *feed = must_parse("edge/rss-titles-dates.xml");
+    struct wh_feed *atom = must_parse("edge/atom-xmlbase.xml");
+    struct wh_article *art;
+
+    (void)state;
+    art = wh_feed_content_article(&feed->items[0], 0);
+    assert_non_null(art);
+    assert_non_null(strstr(art->body_text, "The cabinet resigned on Sunday"));
+    assert_non_null(strstr(art->body_text, "\n\nElections are expected"));
+    assert_null(strstr(art->body_text, "appeared first"));
+    assert_null(strstr(art->body_text, "Share on"));
+    assert_null(strstr(art->body_html, "pixel.gif"));
+    assert_true(art->body_words > 30 && art->body_words < 50);
+    wh_article_free(art);
+    /* no content */
+    assert_null(wh_feed_content_article(&feed->items[1], 0));
+
+    art = wh_feed_content_article(&atom->items[0], 0);
+    assert_non_null(art);
+    assert_non_null(
+        strstr(art->body_html, "https://cdn.edge.example/2015/03/chart.html"));
+    wh_article_free(art);
+    /* plain-text content, too short to be called an article */
+    art = wh_feed_content_article(&atom->items[2], 0);
+    assert_non_null(art);
+    assert_string_equal(art->body_text, "First line of a plain text body."
+                                        "\n\nSecond paragraph & more.");
+    assert_int_equal(art->body_words, 10);
+    wh_article_free(art);
+
+    assert_true(wh_feed_body_wins(60, 400));
+    assert_false(wh_feed_body_wins(400, 420));
+    assert_false(wh_feed_body_wins(0, 20));
+    assert_true(wh_feed_body_wins(0, 50));
+    wh_feed_free(atom);
+    wh_feed_free(feed);
+}
+
+/* A feed served as text/html is still detected from its content. */
+static void test_served_as_html(void **state)
+{
+    size_t len;
+    char *body = fixture("edge/served-as-html.xml", &len);
+    char err[256];
+    struct wh_feed *feed;
+
+    (void)state;
+    feed = wh_source_parse(body, len, "text/html; charset=utf-8", BASE, err,
+                           sizeof(err));
+    free(body);
+    if (feed == NULL) {
+        fail_msg("%s", err);
+        return;
+    }
+    assert_string_equal(feed->kind, "rss");
+    assert_int_equal(feed->nitems, 1);
+    wh_feed_free(feed);
 }
 
 static void test_malformed(void **state)
@@ -859,6 +962,8 @@ int main(void)
         cmocka_unit_test(test_newsml),
         cmocka_unit_test(test_nitf),
         cmocka_unit_test(test_expected_files),
+        cmocka_unit_test(test_content_article),
+        cmocka_unit_test(test_served_as_html),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_billion_laughs),
         cmocka_unit_test(test_external_entity),

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../../producers/state.h"
+#include "test_files.h"
 #include "wh/wh.h"
 
 /* A fresh empty directory under TMPDIR; the caller removes it. */
@@ -110,6 +111,71 @@ static void test_restart(void **state)
     assert_true(wh_state_seen(st, "http://b/feed", "one"));
     assert_false(wh_state_seen(st, "http://c/feed", "one"));
     wh_state_close(st);
+    remove_dir(dir);
+    free(dir);
+}
+
+/* Skips hold per version of an item (id, link, date), survive a restart,
+ * and are not published ids. */
+static void test_skips(void **state)
+{
+    char err[256];
+    char *dir = temp_dir();
+    struct wh_state *st;
+    const char *src = "http://a/feed";
+
+    (void)state;
+    st = wh_state_open(dir, err, sizeof(err));
+    assert_non_null(st);
+    assert_false(wh_state_skipped(st, src, "g1", "http://a/1", "2015-01-01"));
+    assert_int_equal(wh_state_skip(st, src, "g1", "http://a/1", "2015-01-01",
+                                   "robots", err, sizeof(err)),
+                     WH_OK);
+    assert_int_equal(wh_state_skip(st, src, "g2\ttab", NULL, NULL,
+                                   "not_found", err, sizeof(err)),
+                     WH_OK);
+    /* twice: one line */
+    assert_int_equal(wh_state_skip(st, src, "g1", "http://a/1", "2015-01-01",
+                                   "robots", err, sizeof(err)),
+                     WH_OK);
+    assert_true(wh_state_skipped(st, src, "g1", "http://a/1", "2015-01-01"));
+    assert_false(wh_state_seen(st, src, "g1"));
+    wh_state_close(st);
+
+    st = wh_state_open(dir, err, sizeof(err));
+    assert_non_null(st);
+    assert_true(wh_state_skipped(st, src, "g1", "http://a/1", "2015-01-01"));
+    assert_true(wh_state_skipped(st, src, "g2\ttab", NULL, NULL));
+    assert_false(wh_state_skipped(st, src, "g2\ttab", "http://a/2", NULL));
+    /* the feed changed the item: a new link, a new date */
+    assert_false(wh_state_skipped(st, src, "g1", "http://a/1b", "2015-01-01"));
+    assert_false(wh_state_skipped(st, src, "g1", "http://a/1", "2015-01-02"));
+    assert_false(wh_state_skipped(st, "http://b/feed", "g1", "http://a/1",
+                                  "2015-01-01"));
+    assert_false(wh_state_seen(st, src, "g1"));
+    wh_state_close(st);
+    {
+        /* one line per skip, reason first */
+        char *path = NULL;
+        DIR *d = opendir(dir);
+        const struct dirent *e;
+        size_t len = 0;
+        char *text;
+
+        assert_non_null(d);
+        while ((e = readdir(d)) != NULL) {
+            if (strstr(e->d_name, ".skip") != NULL) {
+                path = wh_xasprintf("%s/%s", dir, e->d_name);
+            }
+        }
+        closedir(d);
+        assert_non_null(path);
+        text = test_read_file(path, &len);
+        assert_string_equal(text, "robots\tg1\thttp://a/1\t2015-01-01\n"
+                                  "not_found\tg2 tab\t-\t-\n");
+        free(text);
+        free(path);
+    }
     remove_dir(dir);
     free(dir);
 }
@@ -216,6 +282,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_memory_only),
         cmocka_unit_test(test_restart),
+        cmocka_unit_test(test_skips),
         cmocka_unit_test(test_validators),
         cmocka_unit_test(test_bad_dir),
     };

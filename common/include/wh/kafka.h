@@ -15,6 +15,14 @@
 #include <stddef.h>
 
 struct wh_config;
+struct wh_config_problems;
+
+/* --check-config: hands every kafka.* entry of cfg to a scratch
+ * rd_kafka_conf_t (no client is made) and adds one problem a property
+ * librdkafka refuses, "origin: kafka.prop: reason". Returns the number
+ * added. Main thread. */
+size_t wh_kafka_conf_check(const struct wh_config *cfg,
+                           struct wh_config_problems *pr);
 
 /* Creates a producer. dr_msg_cb receives every delivery report (from
  * rd_kafka_poll / rd_kafka_flush, on the calling thread); opaque is passed

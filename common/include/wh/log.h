@@ -6,6 +6,8 @@
 #ifndef WH_LOG_H
 #define WH_LOG_H
 
+#include <stddef.h>
+
 /* syslog priorities */
 #define WH_LOG_EMERG   0
 #define WH_LOG_ALERT   1
@@ -23,6 +25,16 @@ int wh_log_get_level(void);
 /* Parses "debug", "info", "notice", "warning", "err"/"error", "crit" or a
  * digit 0-7. Returns the level, or -1 when the name is unknown. */
 int wh_log_level_parse(const char *name);
+
+/* As a config key's validator (wh/config.h): 0 for a level name
+ * wh_log_level_parse() knows, else WH_EINVAL with the reason in errstr. */
+int wh_log_level_check(const char *value, char *errstr, size_t errstr_size);
+
+/* The "log.level" key every daemon declares. */
+#define WH_LOG_LEVEL_KEY                                                     \
+    WH_KEY_CHECKED("log.level", WH_CONFIG_STRING, "info",                  \
+                   wh_log_level_check,                                       \
+                   "debug, info, notice, warning or err")
 
 /* Writes "<level>[tag] message\n" to stderr. tag may be NULL. A trailing
  * newline in fmt is not needed. */

@@ -25,6 +25,13 @@
  *       high watermark minus committed offset, in messages.
  *   WH_M_SINK_LATENCY wirehose_sink_latency_seconds{sink}          histogram
  *       time a sink took to hold a record (or a batch), in seconds.
+ *   WH_M_ITEMS        wirehose_items_total{outcome,reason}         counter
+ *       producer: feed items not published. outcome "skipped" (permanent,
+ *       remembered: reason "robots", "not_found", "gone", "client_error",
+ *       "too_big", "no_article", "no_link", "bad_link") or "failed"
+ *       (transient, retried: "timeout", "server_error", "rate_limited",
+ *       "refused", "robots_unreachable", "error"); docs/producer.md has
+ *       the table.
  *   WH_M_DEAD_LETTERS wirehose_dead_letters_total{reason}          counter
  *       records sent to the dead-letter topic; reason: a short fixed word
  *       ("parse", "schema", "sink", ...), never free text.
@@ -71,6 +78,7 @@
 #define WH_M_LAG "wirehose_consumer_lag"
 #define WH_M_SINK_LATENCY "wirehose_sink_latency_seconds"
 #define WH_M_DEAD_LETTERS "wirehose_dead_letters_total"
+#define WH_M_ITEMS "wirehose_items_total"
 
 #define WH_METRICS_COUNTER 1
 #define WH_METRICS_GAUGE 2

@@ -18,7 +18,10 @@
  *   - tracking parameters removed from the query (utm_*, fbclid, gclid,
  *     gclsrc, dclid, msclkid, mc_cid, mc_eid, igshid, yclid, _ga, _gl,
  *     _hsenc, _hsmi, mkt_tok, ...), empty parameters dropped, the
- *     remaining ones sorted (byte order, stable), an empty query dropped.
+ *     remaining ones sorted (byte order, stable), an empty query dropped;
+ *     names and order are taken from the escape-normalized parameters,
+ *     so the result is a fixed point: normalizing it again changes
+ *     nothing.
  * Userinfo is kept as written. Returns a new string (caller frees), or
  * NULL when url is NULL, not http(s), or malformed (no host, bad port):
  * callers keep such a uri as it is (wire items keep their own uri).
