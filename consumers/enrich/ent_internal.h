@@ -1,4 +1,8 @@
-/* ent_internal.h - what the files of the entities enricher share. */
+/*
+ * ent_internal.h - what the files of the entities enricher share (see
+ * entities.c): the gazetteer bits, the per-token caches, the context
+ * and run of one text, and the functions one file calls in another.
+ */
 
 #ifndef WH_ENT_INTERNAL_H
 #define WH_ENT_INTERNAL_H

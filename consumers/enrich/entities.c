@@ -53,6 +53,11 @@
  * "people", "organisations", "places" in rec->extra, arrays of {"name":
  * ...}, merged by name with what the source set; the evidence object
  * has, per type, {"name", "rule", "mentions"} for each entity.
+ *
+ * This file is the stage (init, check, process, close) and its output;
+ * stage 1 is in ent_names.c, stage 2 in ent_types.c, stage 3 in
+ * ent_coref.c, the lexicon and lists in ent_lists.c, and what they
+ * share in ent_internal.h.
  */
 #include <errno.h>
 #include <stdio.h>
