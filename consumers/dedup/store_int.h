@@ -183,27 +183,24 @@ void rec_encode(struct wh_buf *out, const struct rec *r,
                 const uint32_t *minhash);
 uint32_t map_get(const struct wh_dedup_store *st, uint64_t h);
 void view_purge(struct wh_dedup_store *st);
-int view_apply(struct wh_dedup_store *st, const struct rec *r,
-               uint64_t loc, uint32_t id, int bulk, uint32_t now);
-int catch_up(struct wh_dedup_store *st, int bulk, uint32_t now,
-             char *errstr, size_t errstr_size);
+int view_apply(struct wh_dedup_store *st, const struct rec *r, uint64_t loc,
+               uint32_t id, int bulk, uint32_t now);
+int catch_up(struct wh_dedup_store *st, int bulk, uint32_t now, char *errstr,
+             size_t errstr_size);
 uint32_t decision_now(const struct wh_dedup_store *st);
 void advance_low(struct wh_dedup_store *st, uint32_t now);
 int upkeep(struct wh_dedup_store *st, uint32_t now, char *errstr,
            size_t errstr_size);
 int read_rec(struct wh_dedup_store *st, uint32_t id, struct rec *r,
              char *errstr, size_t errstr_size);
-int cluster_uri_of(struct wh_dedup_store *st, uint32_t id,
-                   const struct rec *r, char **uri, char *errstr,
-                   size_t errstr_size);
+int cluster_uri_of(struct wh_dedup_store *st, uint32_t id, const struct rec *r,
+                   char **uri, char *errstr, size_t errstr_size);
 void result_fields(struct wh_dedup_result *out, uint32_t id,
                    const struct rec *r);
 int result_from(struct wh_dedup_store *st, uint32_t id,
-                struct wh_dedup_result *out, char *errstr,
-                size_t errstr_size);
+                struct wh_dedup_result *out, char *errstr, size_t errstr_size);
 void snap_write(struct wh_dedup_store *st);
 int snap_load(struct wh_dedup_store *st, const char *dir);
-int snap_lock_open(struct file_backend *b, char *errstr,
-                   size_t errstr_size);
+int snap_lock_open(struct file_backend *b, char *errstr, size_t errstr_size);
 
 #endif
