@@ -59,7 +59,7 @@ wh_dedup_store_open(const struct wh_dedup_store_params *p, char *errstr,
         st->ops = &wh_dedup_pg_ops;
     } else if (p->store == NULL || p->store[0] == '\0' ||
                strcmp(p->store, "file") == 0) {
-        st->ops = &file_ops;
+        st->ops = &store_file_ops;
     } else {
         snprintf(errstr, errstr_size,
                  "dedup.store: \"%s\": expected file or postgres:CONNINFO",
@@ -75,17 +75,17 @@ wh_dedup_store_open(const struct wh_dedup_store_params *p, char *errstr,
         snprintf(errstr, errstr_size, "bad index parameters");
         goto fail;
     }
-    if (st->ops == &file_ops) {
-        if (snap_load(st, p->dir)) {
+    if (st->ops == &store_file_ops) {
+        if (store_snap_load(st, p->dir)) {
             from_snap = st->n - st->base;
             snap_n = st->n;
-            if (snap_lock_open(st->b, errstr, errstr_size) != WH_OK) {
+            if (store_snap_lock_open(st->b, errstr, errstr_size) != WH_OK) {
                 goto fail;
             }
         } else {
             st->b = file_open(p->dir, p->sh.minhash_k, errstr, errstr_size);
         }
-    } else if (make_dirs(p->dir, errstr, errstr_size) == WH_OK) {
+    } else if (store_make_dirs(p->dir, errstr, errstr_size) == WH_OK) {
         st->b = wh_dedup_pg_open(p->store + 9, p->dir, p->sh.minhash_k, errstr,
                                  errstr_size);
     }
@@ -97,22 +97,22 @@ wh_dedup_store_open(const struct wh_dedup_store_params *p, char *errstr,
     }
     /* most of a long log is read without the lock, so that the other
      * consumers go on deciding meanwhile; the rest under it */
-    now = decision_now(st);
-    if (catch_up(st, 1, now, errstr, errstr_size) != WH_OK) {
+    now = store_decision_now(st);
+    if (store_catch_up(st, 1, now, errstr, errstr_size) != WH_OK) {
         goto fail;
     }
     if (st->ops->lock(st->b, errstr, errstr_size) != WH_OK) {
         goto fail;
     }
-    if (catch_up(st, 1, now, errstr, errstr_size) != WH_OK) {
+    if (store_catch_up(st, 1, now, errstr, errstr_size) != WH_OK) {
         st->ops->unlock(st->b);
         goto fail;
     }
     st->ops->unlock(st->b);
     if (st->p.window_s > 0) {
-        advance_low(st, decision_now(st));
+        store_advance_low(st, store_decision_now(st));
         if (st->low > st->base) {
-            view_purge(st);
+            store_view_purge(st);
         }
     }
     if (from_snap > 0) {
@@ -133,9 +133,9 @@ void wh_dedup_store_close(struct wh_dedup_store *st)
     if (st == NULL) {
         return;
     }
-    if (st->opened && st->ops == &file_ops &&
+    if (st->opened && st->ops == &store_file_ops &&
         st->n - st->low >= SNAP_MIN_HELD) {
-        snap_write(st);
+        store_snap_write(st);
     }
     if (st->b != NULL) {
         if (st->ops->sync(st->b, err, sizeof(err)) != WH_OK) {
@@ -185,14 +185,14 @@ static int find_copy(struct wh_dedup_store *st,
         if (hits[i].id < st->low) {
             continue; /* left the window, not purged yet */
         }
-        if (read_rec(st, hits[i].id, &r, errstr, errstr_size) != WH_OK) {
+        if (store_read_rec(st, hits[i].id, &r, errstr, errstr_size) != WH_OK) {
             return WH_EIO;
         }
         if (r.k != st->p.sh.minhash_k) {
             continue;
         }
         for (j = 0; j < r.k; j++) {
-            mh[j] = (uint32_t)get_le(r.minhash + sizeof(uint32_t) * j, 4);
+            mh[j] = (uint32_t)store_get_le(r.minhash + sizeof(uint32_t) * j, 4);
         }
         sim = wh_simhash_similarity(sig->minhash, mh, r.k);
         if (sim < st->p.threshold) {
@@ -216,7 +216,7 @@ static int decide_locked(struct wh_dedup_store *st,
                          uint32_t now, struct wh_dedup_result *out,
                          char *errstr, size_t errstr_size)
 {
-    uint32_t latest = map_get(st, uri_hash);
+    uint32_t latest = store_map_get(st, uri_hash);
     size_t uri_len = strlen(in->uri);
     struct rec nr;
     struct rec r;
@@ -249,7 +249,7 @@ static int decide_locked(struct wh_dedup_store *st,
         /* the versions of this uri in the window, newest first: a body
          * seen before is this message again (replay) or a repeat of it */
         for (cur = latest; cur != NONE && cur >= st->low; cur = r.prev) {
-            if (read_rec(st, cur, &r, errstr, errstr_size) != WH_OK) {
+            if (store_read_rec(st, cur, &r, errstr, errstr_size) != WH_OK) {
                 return WH_EIO;
             }
             if (r.uri_len != uri_len || memcmp(r.uri, in->uri, uri_len) != 0) {
@@ -260,13 +260,13 @@ static int decide_locked(struct wh_dedup_store *st,
             }
             if (in->self_hash != 0 && r.self_hash == in->self_hash) {
                 out->replay = 1;
-                return result_from(st, cur, out, errstr, errstr_size);
+                return store_result_from(st, cur, out, errstr, errstr_size);
             }
-            rc = result_from(st, cur, out, errstr, errstr_size);
+            rc = store_result_from(st, cur, out, errstr, errstr_size);
             out->decision = WH_DEDUP_EXACT;
             return rc;
         }
-        if (read_rec(st, latest, &r, errstr, errstr_size) != WH_OK) {
+        if (store_read_rec(st, latest, &r, errstr, errstr_size) != WH_OK) {
             return WH_EIO;
         }
         if (r.uri_len == uri_len && memcmp(r.uri, in->uri, uri_len) == 0) {
@@ -281,7 +281,7 @@ static int decide_locked(struct wh_dedup_store *st,
             if (nr.ts_len > 39) {
                 nr.ts_len = 39;
             }
-            if (cluster_uri_of(st, latest, &r, &cluster_uri, errstr,
+            if (store_cluster_uri_of(st, latest, &r, &cluster_uri, errstr,
                                errstr_size) != WH_OK) {
                 return WH_EIO;
             }
@@ -297,7 +297,7 @@ static int decide_locked(struct wh_dedup_store *st,
             return WH_EIO;
         }
         if (best != NONE) {
-            if (read_rec(st, best, &r, errstr, errstr_size) != WH_OK) {
+            if (store_read_rec(st, best, &r, errstr, errstr_size) != WH_OK) {
                 return WH_EIO;
             }
             nr.decision = WH_DEDUP_COPY;
@@ -306,7 +306,7 @@ static int decide_locked(struct wh_dedup_store *st,
             dup_uri = wh_xstrndup(r.uri, r.uri_len);
             nr.sim = (uint16_t)(sim * 10000.0 + 0.5);
             nr.distance = (uint8_t)dist;
-            if (cluster_uri_of(st, best, &r, &cluster_uri, errstr,
+            if (store_cluster_uri_of(st, best, &r, &cluster_uri, errstr,
                                errstr_size) != WH_OK) {
                 rc = WH_EIO;
                 goto out;
@@ -329,14 +329,14 @@ static int decide_locked(struct wh_dedup_store *st,
             nr.dup_uri_len = strlen(dup_uri);
         }
     }
-    rec_encode(&st->wbuf, &nr, in->sig->minhash);
+    store_rec_encode(&st->wbuf, &nr, in->sig->minhash);
     rc = st->ops->append(st->b, st->wbuf.data, st->wbuf.len, &loc, &id, errstr,
                          errstr_size);
     if (rc != WH_OK) {
         rc = WH_EIO;
         goto out;
     }
-    if (view_apply(st, &nr, loc, id, 0, now) != WH_OK) {
+    if (store_view_apply(st, &nr, loc, id, 0, now) != WH_OK) {
         snprintf(errstr, errstr_size, "decision record #%u out of order", id);
         rc = WH_EIO;
         goto out;
@@ -346,8 +346,8 @@ static int decide_locked(struct wh_dedup_store *st,
         rc = WH_EIO;
         goto out;
     }
-    /* the answer, as result_from() would read it back from the log */
-    result_fields(out, id, &nr);
+    /* the answer, as store_result_from() would read it back from the log */
+    store_result_fields(out, id, &nr);
     out->prev_version = prev_version;
     out->prev_body_hash = nr.prev_body_hash;
     out->dup_of_uri = dup_uri;
@@ -380,10 +380,10 @@ int wh_dedup_store_decide(struct wh_dedup_store *st,
     if (st->ops->lock(st->b, errstr, errstr_size) != WH_OK) {
         return WH_EIO;
     }
-    rc = catch_up(st, 0, 0, errstr, errstr_size);
+    rc = store_catch_up(st, 0, 0, errstr, errstr_size);
     if (rc == WH_OK) {
-        now = decision_now(st);
-        rc = upkeep(st, now, errstr, errstr_size);
+        now = store_decision_now(st);
+        rc = store_upkeep(st, now, errstr, errstr_size);
         if (rc == WH_OK) {
             rc = decide_locked(st, in, wh_hash64(in->uri, uri_len), now, out,
                                errstr, errstr_size);
@@ -397,7 +397,7 @@ int wh_dedup_store_decide(struct wh_dedup_store *st,
         /* after the lock: the others go on deciding meanwhile */
         st->snap_due = 0;
         if (st->n - st->low >= SNAP_MIN_HELD) {
-            snap_write(st);
+            store_snap_write(st);
         }
     }
     return rc;

@@ -85,7 +85,7 @@ static void seg_header(const struct file_backend *b, uint32_t base,
  * create is set and it is missing or still empty: only with the lock) and
  * adds it after the others. Returns WH_OK, 1 when it does not exist (and
  * create is 0), or WH_EIO with errstr filled. */
-int seg_open(struct file_backend *b, uint32_t base, int create,
+int store_seg_open(struct file_backend *b, uint32_t base, int create,
              char *errstr, size_t errstr_size)
 {
     char *path = seg_path(b, base);
@@ -241,7 +241,7 @@ static int seg_follow(struct file_backend *b, char *errstr, size_t errstr_size)
     size_t i;
     int rc;
 
-    rc = seg_open(b, next, 0, errstr, errstr_size);
+    rc = store_seg_open(b, next, 0, errstr, errstr_size);
     if (rc != 1) {
         return rc;
     }
@@ -252,9 +252,9 @@ static int seg_follow(struct file_backend *b, char *errstr, size_t errstr_size)
     for (i = 0; i < n && ids[i] <= next; i++) {
     }
     if (i < n) {
-        rc = seg_open(b, ids[i], 0, errstr, errstr_size);
+        rc = store_seg_open(b, ids[i], 0, errstr, errstr_size);
     } else if (b->locked) {
-        rc = seg_open(b, next, 1, errstr, errstr_size);
+        rc = store_seg_open(b, next, 1, errstr, errstr_size);
     }
     free(ids);
     return rc;
@@ -516,7 +516,7 @@ static int file_roll(void *v, char *errstr, size_t errstr_size)
     }
     b->dirty = 0;
     s->sealed = 1;
-    if (seg_open(b, next, 1, errstr, errstr_size) != WH_OK) {
+    if (store_seg_open(b, next, 1, errstr, errstr_size) != WH_OK) {
         return WH_EIO;
     }
     return sync_dir(b, errstr, errstr_size);
@@ -681,7 +681,7 @@ static int file_sync(void *v, char *errstr, size_t errstr_size)
     return WH_OK;
 }
 
-void file_close(void *v)
+void store_file_close(void *v)
 {
     struct file_backend *b = v;
     size_t i;
@@ -701,12 +701,12 @@ void file_close(void *v)
     free(b);
 }
 
-const struct wh_dedup_backend_ops file_ops = {
+const struct wh_dedup_backend_ops store_file_ops = {
     "file",     file_lock, file_unlock, file_next, file_append, file_get,
-    file_sync,  file_close, file_head,  file_roll, file_expire};
+    file_sync,  store_file_close, file_head,  file_roll, file_expire};
 
 /* mkdir -p */
-int make_dirs(const char *dir, char *errstr, size_t errstr_size)
+int store_make_dirs(const char *dir, char *errstr, size_t errstr_size)
 {
     char *path = wh_xstrdup(dir);
     char *p;
@@ -744,7 +744,7 @@ struct file_backend *file_open(const char *dir, unsigned minhash_k,
     size_t n = 0;
     int rc;
 
-    if (make_dirs(dir, errstr, errstr_size) != WH_OK) {
+    if (store_make_dirs(dir, errstr, errstr_size) != WH_OK) {
         return NULL;
     }
     b = wh_xcalloc(1, sizeof(*b));
@@ -767,7 +767,7 @@ struct file_backend *file_open(const char *dir, unsigned minhash_k,
         file_unlock(b);
         goto fail;
     }
-    rc = seg_open(b, n > 0 ? ids[0] : 0, 1, errstr, errstr_size);
+    rc = store_seg_open(b, n > 0 ? ids[0] : 0, 1, errstr, errstr_size);
     file_unlock(b);
     free(ids);
     if (rc != WH_OK) {
@@ -775,7 +775,7 @@ struct file_backend *file_open(const char *dir, unsigned minhash_k,
     }
     return b;
 fail:
-    file_close(b);
+    store_file_close(b);
     return NULL;
 }
 

@@ -169,38 +169,38 @@ struct wh_dedup_store {
 
 /* store_file.c */
 struct segment *seg_last(struct file_backend *b);
-int seg_open(struct file_backend *b, uint32_t base, int create,
+int store_seg_open(struct file_backend *b, uint32_t base, int create,
              char *errstr, size_t errstr_size);
-void file_close(void *v);
-extern const struct wh_dedup_backend_ops file_ops;
-int make_dirs(const char *dir, char *errstr, size_t errstr_size);
+void store_file_close(void *v);
+extern const struct wh_dedup_backend_ops store_file_ops;
+int store_make_dirs(const char *dir, char *errstr, size_t errstr_size);
 struct file_backend *file_open(const char *dir, unsigned minhash_k,
                                char *errstr, size_t errstr_size);
 
 /* store_view.c */
-uint64_t get_le(const char *p, unsigned n);
-void rec_encode(struct wh_buf *out, const struct rec *r,
+uint64_t store_get_le(const char *p, unsigned n);
+void store_rec_encode(struct wh_buf *out, const struct rec *r,
                 const uint32_t *minhash);
-uint32_t map_get(const struct wh_dedup_store *st, uint64_t h);
-void view_purge(struct wh_dedup_store *st);
-int view_apply(struct wh_dedup_store *st, const struct rec *r, uint64_t loc,
+uint32_t store_map_get(const struct wh_dedup_store *st, uint64_t h);
+void store_view_purge(struct wh_dedup_store *st);
+int store_view_apply(struct wh_dedup_store *st, const struct rec *r, uint64_t loc,
                uint32_t id, int bulk, uint32_t now);
-int catch_up(struct wh_dedup_store *st, int bulk, uint32_t now, char *errstr,
+int store_catch_up(struct wh_dedup_store *st, int bulk, uint32_t now, char *errstr,
              size_t errstr_size);
-uint32_t decision_now(const struct wh_dedup_store *st);
-void advance_low(struct wh_dedup_store *st, uint32_t now);
-int upkeep(struct wh_dedup_store *st, uint32_t now, char *errstr,
+uint32_t store_decision_now(const struct wh_dedup_store *st);
+void store_advance_low(struct wh_dedup_store *st, uint32_t now);
+int store_upkeep(struct wh_dedup_store *st, uint32_t now, char *errstr,
            size_t errstr_size);
-int read_rec(struct wh_dedup_store *st, uint32_t id, struct rec *r,
+int store_read_rec(struct wh_dedup_store *st, uint32_t id, struct rec *r,
              char *errstr, size_t errstr_size);
-int cluster_uri_of(struct wh_dedup_store *st, uint32_t id, const struct rec *r,
+int store_cluster_uri_of(struct wh_dedup_store *st, uint32_t id, const struct rec *r,
                    char **uri, char *errstr, size_t errstr_size);
-void result_fields(struct wh_dedup_result *out, uint32_t id,
+void store_result_fields(struct wh_dedup_result *out, uint32_t id,
                    const struct rec *r);
-int result_from(struct wh_dedup_store *st, uint32_t id,
+int store_result_from(struct wh_dedup_store *st, uint32_t id,
                 struct wh_dedup_result *out, char *errstr, size_t errstr_size);
-void snap_write(struct wh_dedup_store *st);
-int snap_load(struct wh_dedup_store *st, const char *dir);
-int snap_lock_open(struct file_backend *b, char *errstr, size_t errstr_size);
+void store_snap_write(struct wh_dedup_store *st);
+int store_snap_load(struct wh_dedup_store *st, const char *dir);
+int store_snap_lock_open(struct file_backend *b, char *errstr, size_t errstr_size);
 
 #endif

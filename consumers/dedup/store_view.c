@@ -38,7 +38,7 @@ static void put_le(char *p, uint64_t v, unsigned n)
     }
 }
 
-uint64_t get_le(const char *p, unsigned n)
+uint64_t store_get_le(const char *p, unsigned n)
 {
     uint64_t v = 0;
     unsigned i;
@@ -50,7 +50,7 @@ uint64_t get_le(const char *p, unsigned n)
 }
 
 
-void rec_encode(struct wh_buf *out, const struct rec *r,
+void store_rec_encode(struct wh_buf *out, const struct rec *r,
                 const uint32_t *minhash)
 {
     char h[REC_HDR];
@@ -101,20 +101,20 @@ static int rec_decode(const struct wh_buf *in, struct rec *r)
         return WH_EPARSE;
     }
     memset(r, 0, sizeof(*r));
-    r->uri_hash = get_le(h + 0, 8);
-    r->body_hash = get_le(h + 8, 8);
-    r->self_hash = get_le(h + 16, 8);
-    r->fp = get_le(h + 24, 8);
-    r->cluster = (uint32_t)get_le(h + 32, 4);
-    r->dup_of = (uint32_t)get_le(h + 36, 4);
-    r->prev = (uint32_t)get_le(h + 40, 4);
-    r->version = (uint32_t)get_le(h + 44, 4);
-    r->uri_len = (size_t)get_le(h + 48, 2);
+    r->uri_hash = store_get_le(h + 0, 8);
+    r->body_hash = store_get_le(h + 8, 8);
+    r->self_hash = store_get_le(h + 16, 8);
+    r->fp = store_get_le(h + 24, 8);
+    r->cluster = (uint32_t)store_get_le(h + 32, 4);
+    r->dup_of = (uint32_t)store_get_le(h + 36, 4);
+    r->prev = (uint32_t)store_get_le(h + 40, 4);
+    r->version = (uint32_t)store_get_le(h + 44, 4);
+    r->uri_len = (size_t)store_get_le(h + 48, 2);
     r->decision = (uint8_t)h[50];
     r->flags = (uint8_t)h[51];
     r->ts_len = (uint8_t)h[52];
     r->k = (uint8_t)h[53];
-    r->sim = (uint16_t)get_le(h + 54, 2);
+    r->sim = (uint16_t)store_get_le(h + 54, 2);
     r->distance = (uint8_t)h[56];
     r->format = (uint8_t)h[57] == REC_FORMAT ? REC_FORMAT : 1;
     hdr = REC_HDR1;
@@ -123,10 +123,10 @@ static int rec_decode(const struct wh_buf *in, struct rec *r)
             return WH_EPARSE;
         }
         hdr = REC_HDR;
-        r->cluster_uri_len = (size_t)get_le(h + 58, 2);
-        r->time = (uint32_t)get_le(h + 60, 4);
-        r->prev_body_hash = get_le(h + 64, 8);
-        r->dup_uri_len = (size_t)get_le(h + 72, 2);
+        r->cluster_uri_len = (size_t)store_get_le(h + 58, 2);
+        r->time = (uint32_t)store_get_le(h + 60, 4);
+        r->prev_body_hash = store_get_le(h + 64, 8);
+        r->dup_uri_len = (size_t)store_get_le(h + 72, 2);
     }
     need = hdr + r->k * sizeof(uint32_t) + r->uri_len + r->ts_len +
            r->cluster_uri_len + r->dup_uri_len;
@@ -178,7 +178,7 @@ static void map_put(struct wh_dedup_store *st, uint64_t h, uint32_t id)
 }
 
 /* The latest record of the uri of hash h still in the window, or NONE. */
-uint32_t map_get(const struct wh_dedup_store *st, uint64_t h)
+uint32_t store_map_get(const struct wh_dedup_store *st, uint64_t h)
 {
     size_t i;
 
@@ -196,7 +196,7 @@ uint32_t map_get(const struct wh_dedup_store *st, uint64_t h)
 
 /* Gives back the memory of the ids below low: index entries, uri map
  * slots, locators and times. O(held), done when a quarter is dead. */
-void view_purge(struct wh_dedup_store *st)
+void store_view_purge(struct wh_dedup_store *st)
 {
     struct uri_slot *old = st->map;
     size_t oldcap = st->map_cap;
@@ -259,7 +259,7 @@ static int out_of_window(const struct wh_dedup_store *st, uint32_t t,
 /* Takes in record r of id id read from (or appended to) the log. bulk:
  * index additions wait for one merge at the end; records already out of
  * the window at now are not indexed (start-up). */
-int view_apply(struct wh_dedup_store *st, const struct rec *r,
+int store_view_apply(struct wh_dedup_store *st, const struct rec *r,
                uint64_t loc, uint32_t id, int bulk, uint32_t now)
 {
     if (id >= NONE - 1 || id < st->n) {
@@ -301,7 +301,7 @@ int view_apply(struct wh_dedup_store *st, const struct rec *r,
     return WH_OK;
 }
 
-int catch_up(struct wh_dedup_store *st, int bulk, uint32_t now,
+int store_catch_up(struct wh_dedup_store *st, int bulk, uint32_t now,
              char *errstr, size_t errstr_size)
 {
     uint64_t loc;
@@ -319,7 +319,7 @@ int catch_up(struct wh_dedup_store *st, int bulk, uint32_t now,
                      id);
             return WH_EIO;
         }
-        rc = view_apply(st, &r, loc, id, bulk, now);
+        rc = store_view_apply(st, &r, loc, id, bulk, now);
         if (rc != WH_OK) {
             snprintf(errstr, errstr_size,
                      "decision record #%u out of order or too many", id);
@@ -335,7 +335,7 @@ int catch_up(struct wh_dedup_store *st, int bulk, uint32_t now,
 /* The decision clock: the configured one (tests), else the wall clock,
  * never before the latest decision seen, so that decision times grow
  * with ids even across processes whose clocks differ a little. */
-uint32_t decision_now(const struct wh_dedup_store *st)
+uint32_t store_decision_now(const struct wh_dedup_store *st)
 {
     time_t t = st->p.clock != NULL ? st->p.clock() : time(NULL);
     uint32_t now = t > 0 && (uint64_t)t < NONE ? (uint32_t)t : 1;
@@ -344,7 +344,7 @@ uint32_t decision_now(const struct wh_dedup_store *st)
 }
 
 /* Moves low past the records decided more than the window before now. */
-void advance_low(struct wh_dedup_store *st, uint32_t now)
+void store_advance_low(struct wh_dedup_store *st, uint32_t now)
 {
     while (st->low < st->n &&
            out_of_window(st, st->times[st->low - st->base], now)) {
@@ -357,7 +357,7 @@ void advance_low(struct wh_dedup_store *st, uint32_t now)
  * low moves on; the backend starts a new segment when the current one
  * is a tenth of the window old and forgets (deletes) what left it; the
  * memory of what left is given back in batches. */
-int upkeep(struct wh_dedup_store *st, uint32_t now, char *errstr,
+int store_upkeep(struct wh_dedup_store *st, uint32_t now, char *errstr,
            size_t errstr_size)
 {
     long long part = st->p.window_s / ROLL_PARTS;
@@ -370,7 +370,7 @@ int upkeep(struct wh_dedup_store *st, uint32_t now, char *errstr,
     if (part < 1) {
         part = 1;
     }
-    advance_low(st, now);
+    store_advance_low(st, now);
     head = st->ops->head(st->b);
     if (head != NONE && head < st->n) {
         uint32_t t = head >= st->base ? st->times[head - st->base] : 0;
@@ -380,7 +380,7 @@ int upkeep(struct wh_dedup_store *st, uint32_t now, char *errstr,
                 return WH_EIO;
             }
             rolled = 1;
-            st->snap_due = st->ops == &file_ops;
+            st->snap_due = st->ops == &store_file_ops;
         }
     }
     /* the backend forgets at a new segment, every EXPIRE_EVERY ids and
@@ -396,14 +396,14 @@ int upkeep(struct wh_dedup_store *st, uint32_t now, char *errstr,
     }
     if (st->low - st->base >= PURGE_MIN &&
         (uint64_t)(st->low - st->base) * 4 >= (uint64_t)(st->n - st->base)) {
-        view_purge(st);
+        store_view_purge(st);
     }
     return WH_OK;
 }
 
 /* Reads record id into st->rbuf and decodes it into *r (valid until the
  * next read). */
-int read_rec(struct wh_dedup_store *st, uint32_t id, struct rec *r,
+int store_read_rec(struct wh_dedup_store *st, uint32_t id, struct rec *r,
              char *errstr, size_t errstr_size)
 {
     int rc;
@@ -430,7 +430,7 @@ static int read_uri(struct wh_dedup_store *st, uint32_t id, char **uri,
 {
     struct rec r;
 
-    if (read_rec(st, id, &r, errstr, errstr_size) != WH_OK) {
+    if (store_read_rec(st, id, &r, errstr, errstr_size) != WH_OK) {
         return WH_EIO;
     }
     *uri = wh_xstrndup(r.uri, r.uri_len);
@@ -440,7 +440,7 @@ static int read_uri(struct wh_dedup_store *st, uint32_t id, char **uri,
 /* The uri of the cluster of record r (number id), newly allocated. A
  * format-1 record names it by id only: that record is read (r is then
  * no longer valid). */
-int cluster_uri_of(struct wh_dedup_store *st, uint32_t id,
+int store_cluster_uri_of(struct wh_dedup_store *st, uint32_t id,
                    const struct rec *r, char **uri, char *errstr,
                    size_t errstr_size)
 {
@@ -458,7 +458,7 @@ int cluster_uri_of(struct wh_dedup_store *st, uint32_t id,
 }
 
 /* The fields of out that record r (number id) holds as they are. */
-void result_fields(struct wh_dedup_result *out, uint32_t id,
+void store_result_fields(struct wh_dedup_result *out, uint32_t id,
                    const struct rec *r)
 {
     out->decision = (enum wh_dedup_decision)r->decision;
@@ -471,7 +471,7 @@ void result_fields(struct wh_dedup_result *out, uint32_t id,
 }
 
 /* Fills out from stored record id (a replay or an exact repeat). */
-int result_from(struct wh_dedup_store *st, uint32_t id,
+int store_result_from(struct wh_dedup_store *st, uint32_t id,
                 struct wh_dedup_result *out, char *errstr,
                 size_t errstr_size)
 {
@@ -479,10 +479,10 @@ int result_from(struct wh_dedup_store *st, uint32_t id,
     uint32_t dup_of;
     uint32_t prev;
 
-    if (read_rec(st, id, &r, errstr, errstr_size) != WH_OK) {
+    if (store_read_rec(st, id, &r, errstr, errstr_size) != WH_OK) {
         return WH_EIO;
     }
-    result_fields(out, id, &r);
+    store_result_fields(out, id, &r);
     if (r.format == REC_FORMAT) {
         out->cluster_uri = r.cluster_uri_len > 0
                                ? wh_xstrndup(r.cluster_uri, r.cluster_uri_len)
@@ -501,7 +501,7 @@ int result_from(struct wh_dedup_store *st, uint32_t id,
     /* format 1: the other records are read */
     dup_of = r.dup_of;
     prev = r.prev;
-    if (cluster_uri_of(st, id, &r, &out->cluster_uri, errstr, errstr_size) !=
+    if (store_cluster_uri_of(st, id, &r, &out->cluster_uri, errstr, errstr_size) !=
         WH_OK) {
         return WH_EIO;
     }
@@ -510,7 +510,7 @@ int result_from(struct wh_dedup_store *st, uint32_t id,
         return WH_EIO;
     }
     if (prev != NONE) {
-        if (read_rec(st, prev, &r, errstr, errstr_size) != WH_OK) {
+        if (store_read_rec(st, prev, &r, errstr, errstr_size) != WH_OK) {
             return WH_EIO;
         }
         out->prev_version = r.version;
@@ -575,7 +575,7 @@ static int snap_get(void *arg, void *data, size_t len)
 
 /* Writes the snapshot of the view; a failure is only logged (the next
  * start reads more of the log). */
-void snap_write(struct wh_dedup_store *st)
+void store_snap_write(struct wh_dedup_store *st)
 {
     struct file_backend *b = st->b;
     char *tmp = wh_xasprintf("%s/dedup.snap.%ld", b->dir, (long)getpid());
@@ -693,14 +693,14 @@ static void snap_undo(struct wh_dedup_store *st)
     st->zero = NONE;
     wh_index_free(st->idx);
     st->idx = wh_index_new(&st->p.ix);
-    file_close(st->b);
+    store_file_close(st->b);
     st->b = NULL;
 }
 
 /* Reads dir/dedup.snap into the (empty) view and opens the segments it
  * names, positioned after what it covers. Returns 1 when it did, 0 when
  * there is none or it cannot be used (the view is left empty). */
-int snap_load(struct wh_dedup_store *st, const char *dir)
+int store_snap_load(struct wh_dedup_store *st, const char *dir)
 {
     char *path = wh_xasprintf("%s/dedup.snap", dir);
     struct snap_io io = {NULL, XXH3_createState()};
@@ -741,7 +741,7 @@ int snap_load(struct wh_dedup_store *st, const char *dir)
     }
     for (i = 0; i < h.nsegs; i++) {
         char err[256];
-        int rc = seg_open(b, ss[i].base, 0, err, sizeof(err));
+        int rc = store_seg_open(b, ss[i].base, 0, err, sizeof(err));
 
         if (rc != WH_OK) {
             if (i + 1 == h.nsegs) {
@@ -817,8 +817,8 @@ out:
     return ok;
 }
 
-/* The lock file of a state directory whose segments snap_load() opened. */
-int snap_lock_open(struct file_backend *b, char *errstr,
+/* The lock file of a state directory whose segments store_snap_load() opened. */
+int store_snap_lock_open(struct file_backend *b, char *errstr,
                    size_t errstr_size)
 {
     char *lock_path = wh_xasprintf("%s/dedup.lock", b->dir);
