@@ -15,6 +15,7 @@
 
 #include "assemble.h"
 #include "fetcher.h"
+#include "source_line.h"
 #include "sources/source.h"
 #include "state.h"
 #include "wh/backoff.h"
@@ -198,6 +199,10 @@ int settings_load(const struct wh_config *cfg, struct settings *set,
                   struct wh_config_problems *pr);
 void settings_free(struct settings *set);
 void source_free(struct source *src);
+/* A new source made of sl's parts (sl's strings move into it; sl is left
+ * to source_line_free); interval_ms 0 takes default_interval_ms. */
+struct source *source_from_line(struct source_line *sl,
+                                long long default_interval_ms);
 /* Builds a fetcher from the settings, with every fetch.allow_address
  * CIDR. Returns NULL with errstr filled on a bad CIDR. */
 struct wh_fetcher *
