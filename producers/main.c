@@ -175,6 +175,10 @@ static int run(struct producer *p)
     for (src = p->set.sources; src != NULL; src = src->next) {
         source_activate(p, src);
     }
+    if (fleet_mode(p->cfg) && fleet_start(p, errstr, sizeof(errstr)) != WH_OK) {
+        wh_err(TAG, "%s", errstr);
+        return EXIT_CONFIG;
+    }
     wh_daemon_set_running(1);
     wh_notify_ready();
     wh_info(TAG, "started: %zu sources, topic %s%s%s", p->set.nsources,
@@ -184,6 +188,9 @@ static int run(struct producer *p)
         long long t;
 
         turn(p);
+        if (p->fleet != NULL) {
+            fleet_poll(p);
+        }
         if (wh_kafka_fatal()) {
             break;
         }
@@ -212,6 +219,7 @@ static int run(struct producer *p)
         }
     }
     wh_daemon_set_running(0);
+    fleet_stop(p);
     if (wh_daemon_stop_signal() != 0) {
         wh_notify_stopping();
         wh_notice(TAG,

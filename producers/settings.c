@@ -32,6 +32,14 @@ const struct wh_config_key producer_keys[] = {
     WH_KEY_LIST("source", WH_CONFIG_STRING, NULL,
                 "[NAME ]URL[ interval_ms=N][ body=auto|page|feed][ "
                 "tls_insecure]: http(s):// or file:// feed"),
+    WH_KEY_ENUM("sources", "config", "config|kafka",
+                "where the sources come from: the source keys, or the "
+                "sources topic shared by a fleet (--sources)"),
+    WH_KEY_STR("sources.topic", NULL,
+               "with sources = kafka: the sources topic (TOPIC.sources)"),
+    WH_KEY_STR("sources.group", NULL,
+               "with sources = kafka: the fleet's consumer group "
+               "(TOPIC.producers)"),
     WH_KEY_STR("fetch.user_agent", "wirehose/" WH_VERSION,
                "User-Agent product"),
     WH_KEY_STR("user_agent", NULL, "older name of fetch.user_agent"),
@@ -206,12 +214,29 @@ static const struct {
 #undef NUM
 };
 
+int fleet_mode(const struct wh_config *cfg)
+{
+    const char *v = wh_config_get(cfg, "sources", NULL);
+
+    return v != NULL && strcmp(v, "kafka") == 0;
+}
+
 /* The keys a producer cannot run without. */
 static void check_required(const struct wh_config *cfg,
                            struct wh_config_problems *pr)
 {
     wh_config_require(cfg, "brokers", "-b or \"brokers =\" in the file", pr);
     wh_config_require(cfg, "topic", "-t or \"topic =\" in the file", pr);
+    if (fleet_mode(cfg)) {
+        if (wh_config_first(cfg, "source") != NULL) {
+            wh_config_problem(pr,
+                              "%s: source: not used with sources = kafka "
+                              "(wirehose-sources import puts them in the "
+                              "sources topic)",
+                              wh_config_first(cfg, "source")->origin);
+        }
+        return;
+    }
     wh_config_require(cfg, "source", "--source or \"source =\" in the file",
                       pr);
 }
