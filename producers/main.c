@@ -219,7 +219,6 @@ static int run(struct producer *p)
         }
     }
     wh_daemon_set_running(0);
-    fleet_stop(p);
     if (wh_daemon_stop_signal() != 0) {
         wh_notify_stopping();
         wh_notice(TAG,
@@ -235,6 +234,7 @@ static int run(struct producer *p)
     p->old_fetcher = NULL;
     jobs_abort(p);
     drain(p);
+    fleet_stop(p); /* after the last deliveries: their state is written */
     send_status(p);
     if (wh_kafka_fatal()) {
         wh_err(TAG, "stopped on a fatal Kafka error");

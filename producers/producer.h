@@ -295,6 +295,9 @@ int fleet_start(struct producer *p, char *errstr, size_t errstr_size);
 /* Follows assignment changes and applies the source messages waiting
  * (never blocks). Main loop, every turn. */
 void fleet_poll(struct producer *p);
+/* delivery.c: id of src was delivered (kept for src's state message). */
+void fleet_marked(struct producer *p, const struct source *src,
+                  const char *id);
 /* Leaves the group (the partitions go to the others at once) and frees
  * the fleet; the sources stay in p->set until freed with it. */
 void fleet_stop(struct producer *p);

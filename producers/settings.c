@@ -37,6 +37,8 @@ const struct wh_config_key producer_keys[] = {
                 "sources topic shared by a fleet (--sources)"),
     WH_KEY_STR("sources.topic", NULL,
                "with sources = kafka: the sources topic (TOPIC.sources)"),
+    WH_KEY_STR("sources.state_topic", NULL,
+               "with sources = kafka: the sources' state (TOPIC.state)"),
     WH_KEY_STR("sources.group", NULL,
                "with sources = kafka: the fleet's consumer group "
                "(TOPIC.producers)"),
