@@ -51,6 +51,31 @@
 #define STATE_WRITE_MS 1000
 #define WATERMARK_TIMEOUT_MS 5000
 
+/* The fleet's metrics (when metrics are on). */
+#define M_SOURCES "wirehose_fleet_sources"
+#define M_PARTITIONS "wirehose_fleet_partitions"
+#define M_REBALANCES "wirehose_fleet_rebalances_total"
+#define M_STATE "wirehose_fleet_state_writes_total"
+
+static const struct wh_metrics_family families[] = {
+    {.name = M_SOURCES,
+     .type = WH_METRICS_GAUGE,
+     .help = "sources this instance polls (sources = kafka)",
+     .labels = {NULL}},
+    {.name = M_PARTITIONS,
+     .type = WH_METRICS_GAUGE,
+     .help = "partitions of the sources topic assigned to this instance",
+     .labels = {NULL}},
+    {.name = M_REBALANCES,
+     .type = WH_METRICS_COUNTER,
+     .help = "changes of this instance's share of the sources topic",
+     .labels = {NULL}},
+    {.name = M_STATE,
+     .type = WH_METRICS_COUNTER,
+     .help = "source states written to the state topic, by outcome",
+     .labels = {"outcome", NULL}},
+};
+
 struct fleet_entry {
     char *id;
     int32_t partition;
@@ -88,7 +113,19 @@ struct fleet {
     long long last_write;
     size_t state_writes;
     size_t state_failed;
+    struct wh_metrics *reg; /* borrowed; NULL when metrics are off */
 };
+
+/* The gauges, after a change of the sources or the assignment. */
+static void gauges(const struct producer *p)
+{
+    const struct fleet *f = p->fleet;
+
+    wh_metrics_set(wh_metrics_get(f->reg, M_SOURCES, NULL, 0),
+                   (double)p->set.nsources);
+    wh_metrics_set(wh_metrics_get(f->reg, M_PARTITIONS, NULL, 0),
+                   (double)f->nowned);
+}
 
 static struct fleet_entry **bucket(struct fleet *f, const char *id)
 {
@@ -536,9 +573,12 @@ static void on_state_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
     (void)rk;
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         f->state_writes++;
+        wh_metrics_inc(
+            wh_metrics_get(f->reg, M_STATE, WH_METRICS_LABELS("ok")));
         return;
     }
     f->state_failed++;
+    wh_metrics_inc(wh_metrics_get(f->reg, M_STATE, WH_METRICS_LABELS("error")));
     wh_err(FLEET_TAG, "%s: state of %.*s not written: %s", f->state_topic,
            (int)m->key_len, m->key != NULL ? (const char *)m->key : "",
            rd_kafka_err2str(m->err));
@@ -574,6 +614,8 @@ static void state_write(struct fleet *f, struct fleet_entry *e)
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         free(text);
         f->state_failed++;
+        wh_metrics_inc(
+            wh_metrics_get(f->reg, M_STATE, WH_METRICS_LABELS("error")));
         wh_warn(FLEET_TAG, "%s: state of %s not written: %s", f->state_topic,
                 e->id, rd_kafka_err2str(err));
         return;
@@ -684,6 +726,7 @@ static void assignment_check(struct producer *p)
         free(before);
     }
     f->rebalances++;
+    wh_metrics_inc(wh_metrics_get(f->reg, M_REBALANCES, NULL, 0));
     wh_notice(FLEET_TAG,
               "assignment: %zu partitions of %s (%zu new, %zu gone: %zu "
               "sources handed over); %zu sources here",
@@ -704,6 +747,7 @@ void fleet_poll(struct producer *p)
     if (t - f->last_write >= STATE_WRITE_MS) {
         f->last_write = t;
         state_write_due(p);
+        gauges(p);
     }
     rd_kafka_poll(f->prk, 0);
     for (i = 0; i < POLL_BATCH; i++) {
@@ -821,6 +865,13 @@ int fleet_start(struct producer *p, char *errstr, size_t errstr_size)
         free(owned_group);
         fleet_free(f);
         return WH_EINVAL;
+    }
+    f->reg = p->reg;
+    for (size_t i = 0; f->reg != NULL && i < WH_ARRAY_SIZE(families); i++) {
+        if (wh_metrics_declare(f->reg, &families[i], errstr, errstr_size) !=
+            WH_OK) {
+            wh_warn(FLEET_TAG, "metrics: %s", errstr);
+        }
     }
     wh_info(FLEET_TAG, "sources from %s, state in %s, group %s", f->topic,
             f->state_topic, group);

@@ -70,7 +70,7 @@ declare -A PID
 start_instance() {
     mkdir -p "$WORK/state$1"
     wh_spawn "$WORK/p$1.log" "$BIN/wirehose-producer" -c "$WORK/fleet.conf" \
-        --state-dir "$WORK/state$1" -v
+        --state-dir "$WORK/state$1" --metrics 127.0.0.1:0 -v
     PID[$1]=$WH_LAST_PID
 }
 
@@ -163,6 +163,26 @@ for i in 2 3; do
     grep -q 'started:' "$WORK/p$i.log" &&
         [ "$(grep -c 'started:' "$WORK/p$i.log")" -eq 1 ] ||
         fail "instance $i restarted"
+done
+
+# the fleet's metrics, per instance
+for i in 2 4; do
+    port=$(sed -n 's/.*metrics on .* (port \([0-9]*\)).*/\1/p' \
+        "$WORK/p$i.log" | head -n 1)
+    [ -n "$port" ] || fail "instance $i: no metrics port in its log"
+    curl -sf "http://127.0.0.1:$port/metrics" >"$WORK/metrics$i" ||
+        fail "instance $i: /metrics"
+    grep -q "^wirehose_fleet_sources ${COUNT[$i]}\$" "$WORK/metrics$i" ||
+        fail "instance $i: wirehose_fleet_sources is not ${COUNT[$i]}"
+    grep -Eq '^wirehose_fleet_rebalances_total [1-9]' "$WORK/metrics$i" ||
+        fail "instance $i: no rebalance counted"
+    # instance 2 published its first sources' items; 4 took over
+    # sources whose state it read, with nothing new to write
+    [ "$i" -eq 4 ] ||
+        grep -Eq '^wirehose_fleet_state_writes_total\{outcome="ok"\} [1-9]' \
+            "$WORK/metrics$i" || fail "instance $i: no state write counted"
+    grep -E '^wirehose_fleet' "$WORK/metrics$i" | tr '\n' ' '
+    echo
 done
 
 # a source removed from the topic stops being polled by its owner
