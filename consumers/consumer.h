@@ -35,8 +35,11 @@
 #define SHUTDOWN_REBALANCE_TRIES 50 /* x POLL_MS */
 #define DLQ_FLUSH_MS 10000
 #define LAG_EVERY_MS 5000
+#define LAG_TIMEOUT_MS 1000 /* each broker request of update_lag() */
 #define BROKER_CHECK_MS 10000
 #define STATUS_EVERY_MS 10000
+#define PROBE_EVERY_MS 5000
+#define WATCHDOG_EVERY_MS 1000 /* at most one WATCHDOG=1 a second */
 
 /* A stage set up for this run. */
 struct inst {
@@ -49,6 +52,12 @@ struct inst {
     struct wh_metric *m_retry;
     struct wh_metric *m_reject;
     struct wh_metric *m_latency;
+    /* health.c: its dependency is down (since, wall clock "HH:MM:SS") */
+    int down;
+    time_t down_since;
+    int64_t down_at_ms;
+    char since[16];
+    struct wh_metric *m_up; /* wirehose_dependency_up */
 };
 
 /* A record on its way through the stages. */
@@ -126,6 +135,7 @@ struct consumer {
     struct wh_metrics_server *srv;
     struct wh_metric *m_in_ok;
     struct wh_metric *m_in_bad;
+    int status_due; /* send STATUS= now: something changed */
 };
 
 struct opts {
@@ -230,6 +240,18 @@ int flush_all(struct consumer *c);
 void maybe_flush(struct consumer *c, int64_t now);
 void retry_held(struct consumer *c, int64_t now);
 void pends_clear(struct consumer *c);
+
+/* ---- health.c: what the consumer waits for ------------------------- */
+
+/* A stage's dependency answered (up) or did not (reason): logs a change
+ * of state once, keeps the /healthz line. */
+void dep_report(struct consumer *c, struct inst *in, int up,
+                const char *reason);
+/* Calls the probe of every stage that has one. */
+void deps_probe(struct consumer *c);
+/* "waiting for sink postgres since 12:01:07" into out when a stage is
+ * down; returns 1 then, else 0. */
+int dep_waiting(const struct consumer *c, char *out, size_t out_size);
 
 /* ---- reload.c --------------------------------------------------------- */
 

@@ -101,6 +101,9 @@ static void advance(struct consumer *c, struct part *p)
         if (in->st->type == WH_STAGE_DEDUP) {
             count_decision(c->reg, w->rec, rc);
         }
+        if (rc != WH_RETRY && in->down) {
+            dep_report(c, in, 1, NULL);
+        }
         if (rc == WH_OK) {
             w->pos++;
         } else if (rc == WH_DROP) {
@@ -120,6 +123,7 @@ static void advance(struct consumer *c, struct part *p)
             }
             return;
         } else if (rc == WH_RETRY) {
+            dep_report(c, in, 0, errstr);
             part_hold(c, p, in->tag, errstr);
             return;
         } else {
@@ -147,6 +151,9 @@ static void advance(struct consumer *c, struct part *p)
         if (c->fatal) {
             return;
         }
+        if (rc != WH_RETRY && in->down) {
+            dep_report(c, in, 1, NULL);
+        }
         if (rc == WH_OK || rc == WH_DROP) {
             w->done |= (uint64_t)1 << i;
         } else if (rc == WH_REJECT) {
@@ -158,6 +165,7 @@ static void advance(struct consumer *c, struct part *p)
             w->rejected = 1;
             w->done |= (uint64_t)1 << i;
         } else if (rc == WH_RETRY) {
+            dep_report(c, in, 0, errstr);
             if (retry_tag == NULL) {
                 retry_tag = in->tag;
                 snprintf(retry_reason, sizeof(retry_reason), "%s", errstr);
@@ -178,6 +186,50 @@ static void advance(struct consumer *c, struct part *p)
     }
     pend_add(c, w);
     part_finish(c, p, offset);
+}
+
+/* Parses the message into p->held.rec and checks it strictly
+ * (wh_record_check()): a record that fails is a dead letter
+ * "invalid_record" with the first failing field in its detail, and
+ * reaches no stage. Returns WH_OK (p->held.rec set), WH_DROP (failed the
+ * check: handled) or WH_EINVAL (not a record: errstr says why). */
+static int read_record(struct consumer *c, struct part *p,
+                       rd_kafka_message_t *rkm, const char *topic,
+                       char *errstr, size_t errstr_size)
+{
+    char field[128];
+    char why[384];
+    char detail[520];
+    json_error_t jerr;
+    json_t *doc;
+    int rc;
+
+    doc = json_loadb(rkm->payload, rkm->len, JSON_REJECT_DUPLICATES, &jerr);
+    if (doc == NULL) {
+        snprintf(errstr, errstr_size, "%d:%d: %s", jerr.line, jerr.column,
+                 jerr.text);
+        return WH_EINVAL;
+    }
+    rc = wh_record_check(doc, field, sizeof(field), why, sizeof(why));
+    if (rc == WH_OK) {
+        p->held.rec = wh_record_from_json(doc, errstr, errstr_size);
+        if (p->held.rec != NULL) {
+            wh_record_mark_filled(p->held.rec, doc);
+        }
+        json_decref(doc);
+        return p->held.rec != NULL ? WH_OK : WH_EINVAL;
+    }
+    json_decref(doc);
+    snprintf(detail, sizeof(detail), "%s: %s", field, why);
+    wh_warn(TAG, "%s [%d] @ %lld: not a record, skipped (invalid_record): %s",
+            topic,
+            (int)rkm->partition, (long long)rkm->offset, detail);
+    c->n_bad++;
+    wh_metrics_inc(c->m_in_bad);
+    if (dead_letter(c, rkm, topic, "invalid_record", NULL, detail) == WH_OK) {
+        part_finish(c, p, rkm->offset);
+    }
+    return WH_DROP;
 }
 
 void handle_message(struct consumer *c, rd_kafka_message_t *rkm)
@@ -205,10 +257,9 @@ void handle_message(struct consumer *c, rd_kafka_message_t *rkm)
     p->held.token = ++c->next_token;
     if (rkm->payload == NULL || rkm->len == 0) {
         snprintf(errstr, sizeof(errstr), "empty message");
-    } else {
-        errstr[0] = '\0';
-        p->held.rec =
-            wh_record_parse(rkm->payload, rkm->len, errstr, sizeof(errstr));
+    } else if (read_record(c, p, rkm, topic, errstr, sizeof(errstr)) ==
+               WH_DROP) {
+        return; /* dead-lettered as invalid_record */
     }
     if (p->held.rec == NULL) {
         wh_warn(TAG, "%s [%d] @ %lld: not a record, skipped: %s", topic,
@@ -273,6 +324,9 @@ int flush_all(struct consumer *c)
         if (c->fatal) {
             return WH_FATAL; /* a dead letter could not be queued */
         }
+        if (rc != WH_RETRY && in->down) {
+            dep_report(c, in, 1, NULL);
+        }
         if (rc == WH_OK || rc == WH_DROP) {
             continue;
         }
@@ -284,8 +338,10 @@ int flush_all(struct consumer *c)
             continue;
         }
         if (rc == WH_RETRY) {
-            /* Flush the other stages anyway: they may make progress. */
-            wh_warn(in->tag, "flush: %s", errstr);
+            /* Flush the other stages anyway: they may make progress.
+             * The outage is logged once, as a change of state. */
+            wh_debug(in->tag, "flush: %s", errstr);
+            dep_report(c, in, 0, errstr);
             retry = 1;
             continue;
         }
@@ -301,10 +357,12 @@ int flush_all(struct consumer *c)
         return WH_FATAL;
     }
     if (retry) {
+        int first = c->flush_backoff_ms == 0;
+
         c->flush_backoff_ms = (int)wh_backoff_double(
             c->flush_backoff_ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
         c->flush_retry_at = wh_now_ms() + c->flush_backoff_ms;
-        wh_warn(TAG,
+        wh_log(first ? WH_LOG_WARNING : WH_LOG_DEBUG, TAG,
                 "%zu record(s) wait for the sinks; offsets not stored; "
                 "retry in %d ms",
                 c->pending, c->flush_backoff_ms);

@@ -24,17 +24,24 @@
  * wirehose_dedup_decisions_total{decision} (new, duplicate = a copy of
  * another uri, update = a new version, repeat = same uri and body,
  * dropped, skipped, error); wirehose_consumer_lag{topic,partition} (the
- * high watermark librdkafka last saw minus the position, every few
- * seconds, no broker round trip); wirehose_sink_latency_seconds{sink}
- * (each process() and each flush() call of a sink);
- * wirehose_dead_letters_total{reason}. /healthz answers 200 while the
- * main loop runs and a metadata request reaches the brokers.
+ * high watermark minus the group's committed offset, asked of the
+ * brokers every few seconds and at each assignment change);
+ * wirehose_sink_latency_seconds{sink} (each process() and each flush()
+ * call of a sink); wirehose_dead_letters_total{reason};
+ * wirehose_dependency_up{dependency}. /healthz answers 200 only while the
+ * loop is alive, the brokers answer and no sink or store is down (one
+ * line per reason otherwise); /livez while the loop turns.
  *
- * systemd: READY once subscribed, STATUS every few seconds, WATCHDOG only
- * after a loop turn that returned from the poll with nothing waiting or
- * with progress since the last ping, STOPPING on SIGTERM. SIGHUP reads
- * the configuration again and applies log.level, flush.records and
- * flush.ms; any other key that changed is named as needing a restart.
+ * A dependency down - at start-up too - is an outage (health.c): the
+ * stage answers WH_RETRY or its probe fails, the partition is paused and
+ * retried with backoff, the change of state is logged once.
+ *
+ * systemd: READY once subscribed, STATUS every few seconds and on each
+ * change of what it waits for, WATCHDOG after every loop turn (an outage
+ * does not stop it; a call that never returns does), STOPPING on SIGTERM.
+ * SIGHUP reads the configuration again and applies log.level,
+ * flush.records and flush.ms; any other key that changed is named as
+ * needing a restart.
  *
  * Everything runs on the main thread; the signal handlers only set a flag
  * (the metrics server has its own thread and reads only the registry and
@@ -44,7 +51,8 @@
  * and settings.c (command line, keys and their checks), pipeline.c (the
  * stages set up for the run), engine.c (records through the stages,
  * offsets after flushes), partitions.c (pause, retry, assignment, lag),
- * dlq.c (the dead-letter path), reload.c (SIGHUP); consumer.h is what
+ * dlq.c (the dead-letter path), health.c (what it waits for), reload.c
+ * (SIGHUP); consumer.h is what
  * they share.
  */
 #include <signal.h>
@@ -67,6 +75,14 @@
 
 static void send_status(const struct consumer *c)
 {
+    char waiting[128];
+
+    if (dep_waiting(c, waiting, sizeof(waiting))) {
+        (void)wh_notify_status("%s; %zu partition(s); records in %llu, "
+                               "written %llu",
+                               waiting, c->nassigned, c->n_in, c->n_written);
+        return;
+    }
     (void)wh_notify_status("%zu partition(s); records in %llu, written %llu, "
                            "duplicates %llu, dead-lettered %llu%s",
                            c->nassigned, c->n_in, c->n_written, c->n_dup,
@@ -82,6 +98,8 @@ static int run(struct consumer *c, const struct opts *o)
     int64_t last_check = 0;
     int64_t last_status = 0;
     int64_t last_wd = 0;
+    int64_t last_probe = 0;
+    size_t lag_assigned = 0;
     int64_t wd_ms = (int64_t)(wh_notify_watchdog_usec() / 4000);
     long timeout_s = o->timeout_s;
     int warned_wait = 0;
@@ -129,23 +147,31 @@ static int run(struct consumer *c, const struct opts *o)
             break;
         }
         now = wh_now_ms();
-        /* Watchdog rule (wh/notify.h): the poll returned and either
-         * nothing waits for a sink or something moved since the last
-         * ping. A consumer stuck on a sink stops pinging. */
-        if ((!stuck(c) || c->progress_at > last_wd) &&
-            (wd_ms == 0 || now - last_wd >= wd_ms)) {
-            if (wd_ms > 0) {
-                (void)wh_notify_watchdog();
-            }
+        if (now - last_probe >= PROBE_EVERY_MS) {
+            deps_probe(c);
+            last_probe = wh_now_ms();
+        }
+        /* Watchdog rule (wh/notify.h): the loop turned. An outage (a
+         * sink down, records held) does not stop the pings; a call that
+         * never returns, past its own timeouts, does. */
+        wh_daemon_heartbeat();
+        if (wd_ms > 0 && now - last_wd >= (wd_ms < WATCHDOG_EVERY_MS
+                                               ? wd_ms
+                                               : WATCHDOG_EVERY_MS)) {
+            (void)wh_notify_watchdog();
             last_wd = now;
         }
-        if (now - last_status >= STATUS_EVERY_MS) {
+        if (c->status_due || now - last_status >= STATUS_EVERY_MS) {
             send_status(c);
             last_status = now;
+            c->status_due = 0;
         }
-        if (c->reg != NULL && now - last_lag >= LAG_EVERY_MS) {
+        /* Lag from the moment a partition is assigned. */
+        if (c->reg != NULL &&
+            (now - last_lag >= LAG_EVERY_MS || c->nassigned != lag_assigned)) {
             update_lag(c);
-            last_lag = now;
+            lag_assigned = c->nassigned;
+            last_lag = wh_now_ms();
         }
         if (c->srv != NULL && now - last_check >= BROKER_CHECK_MS) {
             wh_daemon_broker_check(c->rk, TAG);
@@ -323,7 +349,8 @@ int main(int argc, char **argv)
         /* Before the stages, so a bad or busy address stops start-up at
          * once; /healthz answers 503 until the main loop runs. */
         c.reg = wh_metrics_new();
-        c.srv = wh_metrics_server_start(c.reg, metrics, wh_daemon_health, &c,
+        c.srv = wh_metrics_server_start(c.reg, metrics, wh_daemon_health,
+                                        wh_daemon_live, &c,
                                         errstr, sizeof(errstr));
         if (c.srv == NULL) {
             wh_err(TAG, "%s", errstr);
@@ -339,7 +366,11 @@ int main(int argc, char **argv)
     }
     if (stages_init(&c, errstr, sizeof(errstr)) != WH_OK ||
         dlq_init(&c, errstr, sizeof(errstr)) != WH_OK) {
+        /* A dependency that is down is an outage the stages wait out;
+         * what makes init fail is the configuration (a server refusing
+         * our credentials included): exit 2, not restarted. */
         wh_err(TAG, "%s", errstr);
+        status = 2;
         goto out;
     }
     group = wh_config_get(c.cfg, "group", NULL);

@@ -109,13 +109,17 @@ void part_finish(struct consumer *c, struct part *p, int64_t offset)
 void part_hold(struct consumer *c, struct part *p, const char *tag,
                const char *reason)
 {
+    int first = p->backoff_ms == 0;
+
     if (!p->paused) {
         part_pause(c, p, 1);
     }
     p->backoff_ms =
         (int)wh_backoff_double(p->backoff_ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
     p->retry_at = wh_now_ms() + p->backoff_ms;
-    wh_warn(tag, "%s [%d] @ %lld: %s; partition paused, retry in %d ms",
+    /* Once a hold; the retries that fail again are debug lines (the
+     * stage's outage is logged once, by dep_report()). */
+    wh_log(first ? WH_LOG_WARNING : WH_LOG_DEBUG, tag, "%s [%d] @ %lld: %s; partition paused, retry in %d ms",
             p->topic, (int)p->partition, (long long)p->held.rkm->offset, reason,
             p->backoff_ms);
 }
@@ -223,7 +227,11 @@ int subscribe(struct consumer *c, char *errstr, size_t errstr_size)
 }
 
 /* wirehose_consumer_lag of every assigned partition: the high watermark
- * librdkafka last saw in a fetch minus the position (local calls only). */
+ * minus the group's committed offset (the low watermark while the group
+ * has none), both asked of the brokers - the number `wirehose-replay
+ * --watch` prints as "to go". A record waiting for a sink counts until
+ * its offset is committed. A broker that does not answer in time leaves
+ * the last values. */
 void update_lag(struct consumer *c)
 {
     rd_kafka_topic_partition_list_t *list;
@@ -240,30 +248,34 @@ void update_lag(struct consumer *c)
             wh_metrics_clear(p->m_lag);
         }
     }
-    if (list->cnt > 0 &&
-        rd_kafka_position(c->rk, list) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        for (j = 0; j < list->cnt; j++) {
-            const rd_kafka_topic_partition_t *tp = &list->elems[j];
-            struct part *p = part_get(c, tp->topic, tp->partition);
-            int64_t lo = -1;
-            int64_t hi = -1;
-            char num[16];
+    if (list->cnt == 0 ||
+        rd_kafka_committed(c->rk, list, LAG_TIMEOUT_MS) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_topic_partition_list_destroy(list);
+        return;
+    }
+    for (j = 0; j < list->cnt; j++) {
+        const rd_kafka_topic_partition_t *tp = &list->elems[j];
+        struct part *p = part_get(c, tp->topic, tp->partition);
+        int64_t lo = -1;
+        int64_t hi = -1;
+        int64_t at;
+        char num[16];
 
-            if (tp->offset < 0 ||
-                rd_kafka_get_watermark_offsets(c->rk, tp->topic, tp->partition,
-                                               &lo, &hi) !=
-                    RD_KAFKA_RESP_ERR_NO_ERROR ||
-                hi < 0) {
-                continue;
-            }
-            if (p->m_lag == NULL) {
-                snprintf(num, sizeof(num), "%d", (int)tp->partition);
-                p->m_lag = wh_metrics_get(c->reg, WH_M_LAG,
-                                          WH_METRICS_LABELS(tp->topic, num));
-            }
-            wh_metrics_set(p->m_lag,
-                           (double)(hi > tp->offset ? hi - tp->offset : 0));
+        if (tp->err != RD_KAFKA_RESP_ERR_NO_ERROR ||
+            rd_kafka_query_watermark_offsets(c->rk, tp->topic, tp->partition,
+                                             &lo, &hi, LAG_TIMEOUT_MS) !=
+                RD_KAFKA_RESP_ERR_NO_ERROR ||
+            hi < 0) {
+            continue;
         }
+        at = tp->offset >= 0 ? tp->offset : lo;
+        if (p->m_lag == NULL) {
+            snprintf(num, sizeof(num), "%d", (int)tp->partition);
+            p->m_lag = wh_metrics_get(c->reg, WH_M_LAG,
+                                      WH_METRICS_LABELS(tp->topic, num));
+        }
+        wh_metrics_set(p->m_lag, (double)(hi > at ? hi - at : 0));
     }
     rd_kafka_topic_partition_list_destroy(list);
 }

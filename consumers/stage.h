@@ -87,6 +87,12 @@ struct wh_stage {
      * meta->reject when there was one, and named in errstr) and the rest
      * is durable. */
     int (*flush)(void *ctx, char *errstr, size_t errstr_size);
+    /* Whether the dependency behind the stage (a server, a store) is
+     * reachable now: WH_OK, or WH_RETRY with the reason in errstr. May
+     * (re)connect, under the stage's own backoff and timeouts. The
+     * consumer calls it every few seconds for /healthz, so an outage
+     * shows, and its end is seen, without a record. May be NULL. */
+    int (*probe)(void *ctx, char *errstr, size_t errstr_size);
     void (*close)(void *ctx);  /* close(NULL) is a no-op */
 };
 

@@ -31,9 +31,11 @@
  * (metrics), reload.c (sources at start and on SIGHUP); producer.h is
  * what they share.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "extract/extract.h"
 #include "extract/quality.h"
@@ -148,6 +150,24 @@ static void turn(struct producer *p)
     retired_sweep(p);
 }
 
+/* /healthz: the state directory can be written (published ids,
+ * validators); one line while it cannot. */
+static void state_dir_check(const struct producer *p)
+{
+    char line[256];
+
+    if (p->set.state_dir == NULL) {
+        return;
+    }
+    if (access(p->set.state_dir, W_OK | X_OK) == 0) {
+        wh_daemon_set_problem("state", NULL);
+        return;
+    }
+    snprintf(line, sizeof(line), "state directory %.120s: %s",
+             p->set.state_dir, strerror(errno));
+    wh_daemon_set_problem("state", line);
+}
+
 static int run(struct producer *p)
 {
     long long last_status = 0;
@@ -170,6 +190,7 @@ static int run(struct producer *p)
     }
     if (p->srv != NULL) {
         wh_daemon_broker_check(p->rk, TAG);
+        state_dir_check(p);
         last_check = wh_now_ms();
     }
     for (src = p->set.sources; src != NULL; src = src->next) {
@@ -196,7 +217,8 @@ static int run(struct producer *p)
         }
         t = wh_now_ms();
         /* The turn returned with the fetcher driven and the delivery
-         * reports served: progress, under the watchdog rule. */
+         * reports served: the loop is alive (watchdog rule). */
+        wh_daemon_heartbeat();
         if (wd_ms == 0 || t - last_wd >= wd_ms) {
             (void)wh_notify_watchdog();
             last_wd = t;
@@ -207,6 +229,7 @@ static int run(struct producer *p)
         }
         if (p->srv != NULL && t - last_check >= 10000) {
             wh_daemon_broker_check(p->rk, TAG);
+            state_dir_check(p);
             last_check = wh_now_ms();
         }
         if (p->cli->once && once_done(p)) {
@@ -304,7 +327,7 @@ int main(int argc, char **argv)
         p.reg = wh_metrics_new();
         p.quality = wh_quality_new(p.reg);
         p.srv = wh_metrics_server_start(p.reg, p.set.metrics, wh_daemon_health,
-                                        &p, errstr, sizeof(errstr));
+                                        wh_daemon_live, &p, errstr, sizeof(errstr));
         if (p.srv == NULL) {
             wh_err(TAG, "%s", errstr);
             rc = EXIT_CONFIG;

@@ -10,7 +10,15 @@
  * wh_record_dump() of the same records (what the consumer pays per record
  * anyway).
  *
+ * With -i FILE the records are read from FILE instead (one a line, ninjs
+ * JSON, optionally after a key and a TAB, as bench/consume/run.sh
+ * produces them; the first RECORDS of them, repeated when fewer), and
+ * -l LABEL names that mix in the output. -w FILE writes the records as
+ * every enricher leaves them (the "all" pass), one a line: two builds
+ * that should not change the output are compared with it.
+ *
  * usage: enrich_cost [-n RECORDS] [-s BODY_BYTES] [-d DATA_DIR]
+ *                    [-i FILE [-l LABEL]] [-w FILE]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,9 +182,10 @@ static void run_stage(void **ctx, size_t k, struct wh_record *rec)
 
 /* Time in the process() calls of stages [from, to) over fresh copies;
  * the stages before from run first, untimed, as in the pipeline (the
- * later enrichers read the language). */
+ * later enrichers read the language). Each record as left is written
+ * to out when not NULL. */
 static double time_stages(char **docs, size_t n, void **ctx, size_t from,
-                          size_t to)
+                          size_t to, FILE *out)
 {
     double spent = 0;
     size_t i;
@@ -195,9 +204,48 @@ static double time_stages(char **docs, size_t n, void **ctx, size_t from,
             run_stage(ctx, k, rec);
         }
         spent += now_s() - t0;
+        if (out != NULL) {
+            char *text = wh_record_dump(rec);
+
+            fprintf(out, "%s\n", text);
+            free(text);
+        }
         wh_record_free(rec);
     }
     return spent;
+}
+
+/* The first n records of path (one a line, JSON after an optional key
+ * and TAB), repeated from the start when the file holds fewer. */
+static char **read_records(const char *path, size_t n)
+{
+    char **docs = wh_xcalloc(n, sizeof(*docs));
+    FILE *fp = fopen(path, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    size_t got = 0;
+    size_t i;
+
+    if (fp == NULL) {
+        perror(path);
+        exit(2);
+    }
+    while (got < n && getline(&line, &cap, fp) > 0) {
+        const char *json = strchr(line, '\t');
+
+        json = json != NULL ? json + 1 : line;
+        docs[got++] = wh_xstrndup(json, strcspn(json, "\n"));
+    }
+    free(line);
+    fclose(fp);
+    if (got == 0) {
+        fprintf(stderr, "enrich_cost: %s: no records\n", path);
+        exit(2);
+    }
+    for (i = got; i < n; i++) {
+        docs[i] = wh_xstrdup(docs[i % got]);
+    }
+    return docs;
 }
 
 static void row(const char *name, size_t n, double secs, double peer)
@@ -212,6 +260,10 @@ int main(int argc, char **argv)
     size_t n = 2000;
     size_t body_bytes = 4000;
     const char *data_dir = NULL;
+    const char *input = NULL;
+    const char *label = NULL;
+    const char *write = NULL;
+    FILE *out = NULL;
     struct wh_config *cfg = wh_config_new(keys);
     void *ctx[NSTAGES] = {NULL};
     char errstr[512];
@@ -221,7 +273,7 @@ int main(int argc, char **argv)
     size_t k;
     int opt;
 
-    while ((opt = getopt(argc, argv, "n:s:d:")) != -1) {
+    while ((opt = getopt(argc, argv, "n:s:d:i:l:w:")) != -1) {
         switch (opt) {
         case 'n':
             n = strtoul(optarg, NULL, 10);
@@ -232,10 +284,19 @@ int main(int argc, char **argv)
         case 'd':
             data_dir = optarg;
             break;
+        case 'i':
+            input = optarg;
+            break;
+        case 'l':
+            label = optarg;
+            break;
+        case 'w':
+            write = optarg;
+            break;
         default:
             fprintf(stderr,
                     "usage: %s [-n RECORDS] [-s BODY_BYTES] "
-                    "[-d DATA_DIR]\n",
+                    "[-d DATA_DIR] [-i FILE [-l LABEL]] [-w FILE]\n",
                     argv[0]);
             return 2;
         }
@@ -256,20 +317,38 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    docs = wh_xcalloc(n, sizeof(*docs));
-    for (i = 0; i < n; i++) {
-        docs[i] = make_record(i, body_bytes);
+    if (write != NULL) {
+        out = fopen(write, "w");
+        if (out == NULL) {
+            perror(write);
+            return 2;
+        }
     }
-    printf("enrich_cost: %zu records, bodies of about %zu bytes\n", n,
-           body_bytes);
+    if (input != NULL) {
+        docs = read_records(input, n);
+        printf("enrich_cost: %s: %zu records of %s\n",
+               label != NULL ? label : input, n, input);
+    } else {
+        docs = wh_xcalloc(n, sizeof(*docs));
+        for (i = 0; i < n; i++) {
+            docs[i] = make_record(i, body_bytes);
+        }
+        printf("enrich_cost: %zu records, bodies of about %zu bytes\n", n,
+               body_bytes);
+    }
     printf("%-12s %8s %9s %11s %10s %9s\n", "stage", "records", "seconds",
            "records/s", "us/record", "x peer");
     peer = time_peer(docs, n);
     row("parse+dump", n, peer, peer);
     for (k = 0; k < NSTAGES; k++) {
-        row(stages[k]->name, n, time_stages(docs, n, ctx, k, k + 1), peer);
+        row(stages[k]->name, n, time_stages(docs, n, ctx, k, k + 1, NULL),
+            peer);
     }
-    row("all", n, time_stages(docs, n, ctx, 0, NSTAGES), peer);
+    row("all", n, time_stages(docs, n, ctx, 0, NSTAGES, out), peer);
+    if (out != NULL && fclose(out) != 0) {
+        perror(write);
+        return 1;
+    }
     for (k = 0; k < NSTAGES; k++) {
         stages[k]->close(ctx[k]);
     }

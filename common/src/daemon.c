@@ -5,12 +5,14 @@
 #include "wh/daemon.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "wh/clock.h"
 #include "wh/kafka.h"
 #include "wh/log.h"
 #include "wh/wh.h"
@@ -21,6 +23,17 @@ static volatile sig_atomic_t reload_signal;
 /* Read by the metrics server's thread (/healthz). */
 static atomic_int health_running;
 static atomic_int health_broker_up;
+static atomic_llong health_beat_ms; /* the main loop's last turn */
+static atomic_llong health_live_ms = WH_DAEMON_LIVE_MS;
+
+/* What is down, by name (main thread writes, /healthz reads). */
+#define MAX_PROBLEMS 32
+static pthread_mutex_t problems_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    char name[64];
+    char text[256];
+} problems[MAX_PROBLEMS];
+static size_t nproblems;
 
 static void on_signal(int sig)
 {
@@ -92,6 +105,7 @@ int wh_daemon_opt_seconds(const char *prog, const char *opt, const char *arg,
 
 void wh_daemon_set_running(int running)
 {
+    wh_daemon_heartbeat();
     atomic_store(&health_running, running != 0);
 }
 
@@ -116,16 +130,87 @@ void wh_daemon_broker_check(rd_kafka_t *rk, const char *tag)
     atomic_store(&health_broker_up, up);
 }
 
-int wh_daemon_health(void *opaque, char *reason, size_t reason_size)
+void wh_daemon_heartbeat(void)
 {
+    atomic_store(&health_beat_ms, (long long)wh_now_ms());
+}
+
+void wh_daemon_set_live_ms(long long ms)
+{
+    atomic_store(&health_live_ms, ms);
+}
+
+void wh_daemon_set_problem(const char *name, const char *text)
+{
+    size_t i;
+
+    pthread_mutex_lock(&problems_lock);
+    for (i = 0; i < nproblems && strcmp(problems[i].name, name) != 0; i++) {
+    }
+    if (text == NULL) {
+        if (i < nproblems) {
+            problems[i] = problems[--nproblems];
+        }
+    } else if (i < MAX_PROBLEMS) {
+        snprintf(problems[i].name, sizeof(problems[i].name), "%s", name);
+        snprintf(problems[i].text, sizeof(problems[i].text), "%s", text);
+        if (i == nproblems) {
+            nproblems++;
+        }
+    }
+    pthread_mutex_unlock(&problems_lock);
+}
+
+/* Appends one reason line to reason. */
+static void add_reason(char *reason, size_t reason_size, size_t *len,
+                       const char *text)
+{
+    int n;
+
+    if (*len >= reason_size) {
+        return;
+    }
+    n = snprintf(reason + *len, reason_size - *len, "%s%s",
+                 *len > 0 ? "\n" : "", text);
+    *len = n < 0 ? reason_size : *len + (size_t)n;
+}
+
+int wh_daemon_live(void *opaque, char *reason, size_t reason_size)
+{
+    long long beat = atomic_load(&health_beat_ms);
+    long long age = (long long)wh_now_ms() - beat;
+
     (void)opaque;
     if (!atomic_load(&health_running)) {
         snprintf(reason, reason_size, "not running (starting or stopping)");
         return 0;
     }
-    if (!atomic_load(&health_broker_up)) {
-        snprintf(reason, reason_size, "Kafka broker unreachable");
+    if (age > atomic_load(&health_live_ms)) {
+        snprintf(reason, reason_size,
+                 "main loop stuck: no turn for %lld s", age / 1000);
         return 0;
     }
     return 1;
+}
+
+int wh_daemon_health(void *opaque, char *reason, size_t reason_size)
+{
+    size_t len = 0;
+    size_t i;
+    char line[256];
+
+    if (!wh_daemon_live(opaque, line, sizeof(line))) {
+        add_reason(reason, reason_size, &len, line);
+    } else {
+        reason[0] = '\0';
+    }
+    if (!atomic_load(&health_broker_up)) {
+        add_reason(reason, reason_size, &len, "Kafka broker unreachable");
+    }
+    pthread_mutex_lock(&problems_lock);
+    for (i = 0; i < nproblems; i++) {
+        add_reason(reason, reason_size, &len, problems[i].text);
+    }
+    pthread_mutex_unlock(&problems_lock);
+    return len == 0;
 }

@@ -9,6 +9,7 @@
  */
 #include "wh/metrics.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <netdb.h>
@@ -100,7 +101,9 @@ static const struct wh_metrics_family std_families[] = {
      .labels = {"source", "field", NULL}},
     {.name = WH_M_LAG,
      .type = WH_METRICS_GAUGE,
-     .help = "Messages between the committed offset and the high watermark.",
+     .help = "Records not yet processed: the partition's high watermark "
+             "minus the group's committed offset (the low watermark while "
+             "the group has none).",
      .labels = {"topic", "partition", NULL}},
     {.name = WH_M_SINK_LATENCY,
      .type = WH_METRICS_HISTOGRAM,
@@ -112,6 +115,11 @@ static const struct wh_metrics_family std_families[] = {
      .type = WH_METRICS_COUNTER,
      .help = "Records sent to the dead-letter topic, by reason.",
      .labels = {"reason", NULL}},
+    {.name = WH_M_DEP_UP,
+     .type = WH_METRICS_GAUGE,
+     .help = "1 while a dependency (a sink's server, the dedup store) "
+             "answers, 0 while it is down.",
+     .labels = {"dependency", NULL}},
     {.name = WH_M_ITEMS,
      .type = WH_METRICS_COUNTER,
      .help = "Feed items not published: skipped for good or failed for now, "
@@ -695,6 +703,7 @@ struct wh_metrics_server {
     struct MHD_Daemon *daemon;
     struct wh_metrics *reg;
     int (*health)(void *opaque, char *reason, size_t reason_size);
+    int (*live)(void *opaque, char *reason, size_t reason_size);
     void *opaque;
     int port;
 };
@@ -727,17 +736,20 @@ static enum MHD_Result respond_text(struct MHD_Connection *conn,
                    "text/plain; charset=utf-8");
 }
 
-static enum MHD_Result serve_healthz(const struct wh_metrics_server *srv,
-                                     struct MHD_Connection *conn)
+/* /healthz and /livez: 200 "ok" when check() says so (or is NULL), else
+ * 503 with its reasons, one a line. */
+static enum MHD_Result serve_check(struct MHD_Connection *conn,
+                                   int (*check)(void *, char *, size_t),
+                                   void *opaque)
 {
-    char reason[256];
+    char reason[2048];
     char *p;
 
-    if (srv->health == NULL) {
+    if (check == NULL) {
         return respond_text(conn, MHD_HTTP_OK, "ok");
     }
     snprintf(reason, sizeof(reason), "unhealthy");
-    if (srv->health(srv->opaque, reason, sizeof(reason))) {
+    if (check(opaque, reason, sizeof(reason))) {
         return respond_text(conn, MHD_HTTP_OK, "ok");
     }
     reason[sizeof(reason) - 1] = '\0';
@@ -745,11 +757,128 @@ static enum MHD_Result serve_healthz(const struct wh_metrics_server *srv,
         snprintf(reason, sizeof(reason), "unhealthy");
     }
     for (p = reason; *p != '\0'; p++) {
-        if (*p == '\n' || *p == '\r') {
+        if (*p == '\r') {
             *p = ' ';
         }
     }
     return respond_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, reason);
+}
+
+/* Reads /proc/self/stat: CPU seconds and the start time (seconds since
+ * boot). Returns 0 or -1. */
+static int proc_stat(double *cpu, double *start_since_boot)
+{
+    char line[1024];
+    const char *p;
+    unsigned long utime = 0, stime = 0;
+    unsigned long long start = 0;
+    long tck = sysconf(_SC_CLK_TCK);
+    FILE *f = fopen("/proc/self/stat", "r");
+    int n;
+
+    if (f == NULL) {
+        return -1;
+    }
+    p = fgets(line, sizeof(line), f);
+    fclose(f);
+    if (p == NULL || tck <= 0 || (p = strrchr(line, ')')) == NULL) {
+        return -1;
+    }
+    /* After "(comm)": state, then fields 4..; utime is 14, stime 15,
+     * starttime 22. */
+    n = sscanf(p + 2,
+               "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d "
+               "%*d %*d %*d %*d %llu",
+               &utime, &stime, &start);
+    if (n != 3) {
+        return -1;
+    }
+    *cpu = (double)(utime + stime) / (double)tck;
+    *start_since_boot = (double)start / (double)tck;
+    return 0;
+}
+
+/* The boot time, seconds since the epoch (btime of /proc/stat), or -1. */
+static double boot_time(void)
+{
+    char line[256];
+    double bt = -1;
+    FILE *f = fopen("/proc/stat", "r");
+
+    if (f == NULL) {
+        return -1;
+    }
+    while (fgets(line, sizeof(line), f) != NULL) {
+        unsigned long long v;
+
+        if (sscanf(line, "btime %llu", &v) == 1) {
+            bt = (double)v;
+            break;
+        }
+    }
+    fclose(f);
+    return bt;
+}
+
+static void put_gauge(struct wh_buf *b, const char *name, const char *type,
+                      const char *help, double v)
+{
+    char num[64];
+
+    format_value(num, sizeof(num), v);
+    wh_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %s\n", name, help, name,
+                  type, name, num);
+}
+
+/* The standard process_* metrics (of the Prometheus client libraries)
+ * and wirehose_build_info, after the registry's. */
+static void put_process(struct wh_buf *b)
+{
+    double cpu, since_boot, bt;
+    long page = sysconf(_SC_PAGESIZE);
+    unsigned long long size, rss;
+    FILE *f;
+    DIR *d;
+
+    wh_buf_printf(b,
+                  "# HELP wirehose_build_info The version running (always "
+                  "1).\n# TYPE wirehose_build_info gauge\n"
+                  "wirehose_build_info{version=\"%s\"} 1\n",
+                  WH_VERSION);
+    if (proc_stat(&cpu, &since_boot) == 0) {
+        put_gauge(b, "process_cpu_seconds_total", "counter",
+                  "Total user and system CPU time spent in seconds.", cpu);
+        bt = boot_time();
+        if (bt >= 0) {
+            put_gauge(b, "process_start_time_seconds", "gauge",
+                      "Start time of the process since unix epoch in seconds.",
+                      bt + since_boot);
+        }
+    }
+    f = fopen("/proc/self/statm", "r");
+    if (f != NULL) {
+        if (fscanf(f, "%llu %llu", &size, &rss) == 2 && page > 0) {
+            put_gauge(b, "process_resident_memory_bytes", "gauge",
+                      "Resident memory size in bytes.",
+                      (double)rss * (double)page);
+            put_gauge(b, "process_virtual_memory_bytes", "gauge",
+                      "Virtual memory size in bytes.",
+                      (double)size * (double)page);
+        }
+        fclose(f);
+    }
+    d = opendir("/proc/self/fd");
+    if (d != NULL) {
+        long n = 0;
+        const struct dirent *e;
+
+        while ((e = readdir(d)) != NULL) {
+            n += e->d_name[0] != '.';
+        }
+        closedir(d);
+        put_gauge(b, "process_open_fds", "gauge",
+                  "Number of open file descriptors.", (double)(n - 1));
+    }
 }
 
 static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
@@ -772,12 +901,23 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
                             "method not allowed");
     }
     if (strcmp(url, "/metrics") == 0) {
+        struct wh_buf b;
+
         body = wh_metrics_render(srv->reg, &len);
+        wh_buf_init(&b, 0);
+        (void)wh_buf_append(&b, body, len);
+        free(body);
+        put_process(&b);
+        len = b.len;
+        body = wh_buf_steal(&b);
         return respond(conn, MHD_HTTP_OK, body, len,
                        "text/plain; version=0.0.4; charset=utf-8");
     }
     if (strcmp(url, "/healthz") == 0) {
-        return serve_healthz(srv, conn);
+        return serve_check(conn, srv->health, srv->opaque);
+    }
+    if (strcmp(url, "/livez") == 0) {
+        return serve_check(conn, srv->live, srv->opaque);
     }
     return respond_text(conn, MHD_HTTP_NOT_FOUND, "not found");
 }
@@ -914,7 +1054,8 @@ out:
 
 struct wh_metrics_server *wh_metrics_server_start(
     struct wh_metrics *reg, const char *addr,
-    int (*health)(void *opaque, char *reason, size_t reason_size), void *opaque,
+    int (*health)(void *opaque, char *reason, size_t reason_size),
+    int (*live)(void *opaque, char *reason, size_t reason_size), void *opaque,
     char *errstr, size_t errstr_size)
 {
     struct wh_metrics_server *srv = NULL;
@@ -934,6 +1075,7 @@ struct wh_metrics_server *wh_metrics_server_start(
     srv = wh_xcalloc(1, sizeof(*srv));
     srv->reg = reg;
     srv->health = health;
+    srv->live = live;
     srv->opaque = opaque;
     srv->port = port;
     /* the server thread inherits this mask: signals meant for the main
@@ -958,7 +1100,7 @@ struct wh_metrics_server *wh_metrics_server_start(
         free(srv);
         return NULL;
     }
-    wh_info(LOG_TAG, "serving /metrics and /healthz on %s (port %d)", addr,
+    wh_info(LOG_TAG, "serving /metrics, /healthz and /livez on %s (port %d)", addr,
             port);
     return srv;
 }

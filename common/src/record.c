@@ -17,6 +17,7 @@
 #include "wh/buf.h"
 #include "wh/date.h"
 #include "wh/hash.h"
+#include "wh/json.h"
 #include "wh/utf8.h"
 #include "wh/wh.h"
 
@@ -968,14 +969,11 @@ struct wh_record *wh_record_from_json(const json_t *doc, char *errstr,
 struct wh_record *wh_record_parse(const char *text, size_t len, char *errstr,
                                   size_t errstr_size)
 {
-    json_error_t jerr;
     json_t *doc;
     struct wh_record *rec;
 
-    doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    doc = wh_json_parse(text, len, errstr, errstr_size);
     if (doc == NULL) {
-        set_err(errstr, errstr_size, "%d:%d: %s", jerr.line, jerr.column,
-                jerr.text);
         return NULL;
     }
     rec = from_json(doc, 1, errstr, errstr_size);

@@ -804,6 +804,9 @@ wh_dedup_store_open(const struct wh_dedup_store_params *p, char *errstr,
     if (st->b == NULL) {
         goto fail;
     }
+    if (st->ops == &wh_dedup_pg_ops && !wh_dedup_pg_up(st->b)) {
+        return st; /* server down: the first decision catches up */
+    }
     /* most of a long log is read without the lock, so that the other
      * consumers go on deciding meanwhile; the rest under it */
     if (catch_up(st, 1, errstr, errstr_size) != WH_OK) {

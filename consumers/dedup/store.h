@@ -161,10 +161,14 @@ struct wh_dedup_backend_ops {
  * string conninfo; the lock is a transaction-scoped advisory lock; the
  * records read are mirrored in a nameless temporary file in dir (which
  * must exist) for get(). Returns the backend for wh_dedup_pg_ops, or NULL
- * with errstr filled (server unreachable, tables not creatable, written
+ * with errstr filled (server refusing us, tables not creatable, written
  * with another MinHash size than minhash_k, dir not writable). */
 void *wh_dedup_pg_open(const char *conninfo, const char *dir,
                        unsigned minhash_k, char *errstr, size_t errstr_size);
+
+/* Non-zero while the backend is connected (a server down at start-up
+ * leaves it unconnected: the first decision connects). */
+int wh_dedup_pg_up(const void *b);
 
 /* The operations of a backend returned by wh_dedup_pg_open(). */
 extern const struct wh_dedup_backend_ops wh_dedup_pg_ops;

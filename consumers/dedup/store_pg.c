@@ -467,6 +467,13 @@ const struct wh_dedup_backend_ops wh_dedup_pg_ops = {
     "postgres", pg_lock, pg_unlock, pg_next,
     pg_append,  pg_get,  pg_sync,   pg_close};
 
+int wh_dedup_pg_up(const void *v)
+{
+    const struct pg_backend *b = v;
+
+    return b->conn != NULL && PQstatus(b->conn) == CONNECTION_OK;
+}
+
 void *wh_dedup_pg_open(const char *conninfo, const char *dir,
                        unsigned minhash_k, char *errstr, size_t errstr_size)
 {
@@ -482,7 +489,14 @@ void *wh_dedup_pg_open(const char *conninfo, const char *dir,
     }
     (void)unlink(path);
     if (pg_connect(b, errstr, errstr_size) != WH_OK) {
-        goto fail;
+        /* A server that answers refused us (a configuration error); one
+         * that does not is an outage: the first decision reconnects. */
+        if (PQping(b->conninfo) == PQPING_OK) {
+            goto fail;
+        }
+        wh_warn(TAG, "%s; waiting for the server", errstr);
+        b->backoff_ms = BACKOFF_MIN_MS;
+        b->retry_at = now_ms() + b->backoff_ms;
     }
     free(path);
     return b;

@@ -73,11 +73,24 @@ static int counts_process(void *ctx, struct wh_record *rec,
         return WH_OK;
     }
     while (i < len) {
+        unsigned char c = (unsigned char)s[i];
         int bad = 0;
-        uint32_t cp = (unsigned char)s[i] < 0x80
-                          ? (unsigned char)s[i++]
-                          : wh_enrich_utf8_next(s, len, &i, &bad);
-        enum wh_enrich_class cls = wh_enrich_cp_class_fast(cp);
+        uint32_t cp;
+        enum wh_enrich_class cls;
+
+        if (c < 0x80) { /* ASCII without the class table */
+            i++;
+            chars++;
+            if ((c | 0x20u) - 'a' < 26u || c - (unsigned)'0' < 10u) {
+                words += in_word ? 0 : 1;
+                in_word = 1;
+            } else if (c != '\'' && c != '-') {
+                in_word = 0;
+            }
+            continue;
+        }
+        cp = wh_enrich_utf8_next(s, len, &i, &bad);
+        cls = wh_enrich_cp_class_fast(cp);
 
         chars++;
         invalid += bad ? 1 : 0;

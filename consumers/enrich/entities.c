@@ -76,6 +76,7 @@
 #define G_NONAME 0x80u  /* capitalized but not a name ("English") */
 #define G_COMMON 0x100u /* in lower case in the lexicon: a common word */
 #define G_OTHER 0x200u  /* last word of an event, law or work ("Prize") */
+#define G_FIRST 0x400u  /* first word of a listed name of several words */
 
 /* An English word list with proper nouns capitalized (Debian package
  * wamerican): a word it lists in lower case is a common word, which a
@@ -99,6 +100,8 @@
  * than one word, which is far more often a common word capitalized. */
 #define MIN_MULTI 1.0
 #define MIN_SINGLE 3.0
+/* The evidence a name takes from a typed name it is listed with. */
+#define LISTED 3.0
 
 enum kind { K_NONE, K_PERSON, K_ORG, K_PLACE, K_COUNT };
 
@@ -134,6 +137,7 @@ struct group {
     size_t mentions;
     size_t strong; /* mentions not weak */
     unsigned bits; /* gazetteer bits of the whole name */
+    int prose;     /* a mention between two lower-case words */
     enum kind kind;
     long into; /* merged into that group, or -1 */
 };
@@ -166,6 +170,8 @@ struct entities_ctx {
     size_t cap_slots;
     const char **lower; /* lower-case words of the text (a set) */
     size_t *lower_len;
+    unsigned *lower_stamp; /* a slot is set when it holds the stamp */
+    unsigned stamp;        /* of this text: no clearing between texts */
     size_t cap_lower;
     struct mention *men;
     size_t cap_men;
@@ -330,7 +336,8 @@ static const char *const person_nouns[] = {
     "singer",     "writer", "author", "professor", "student",    "teacher",
     "lawyer",     "doctor", "former", "resident",  "spokesman",  "spokeswoman",
     "founder",    "mother", "father", "friend",    "native",     "veteran",
-    "politician", "member", "player", "director",  "researcher", "scientist"};
+    "politician", "member", "player", "director",  "researcher", "scientist",
+    "chief",      "head",   "editor", "chairman",  "chairwoman", "ceo"};
 
 /* The lower-case words of WH_LEXICON_PATH (its proper nouns and
  * possessives are of no use here: a third of the table, kept out of the
@@ -392,6 +399,42 @@ static struct wh_enrich_words *load_lexicon(uint64_t *bloom, char *errstr,
     return lex;
 }
 
+static size_t bare_len(const struct wh_enrich_token *t);
+
+/* Marks G_FIRST on the first word of name (len bytes), as the tokenizer
+ * cuts it, when the name has several words: gaz_span() looks up no span
+ * whose first word is not so marked. */
+static void mark_first_word(struct wh_enrich_words *gaz, const char *name,
+                            size_t len)
+{
+    struct wh_enrich_tokenizer tz;
+    struct wh_enrich_token first;
+    struct wh_enrich_token next;
+
+    wh_enrich_tok_init(&tz, name, len, 0);
+    if (wh_enrich_tok_next(&tz, &first) && wh_enrich_tok_next(&tz, &next)) {
+        wh_enrich_words_add(gaz, first.s, bare_len(&first), G_FIRST);
+    }
+}
+
+/* mark_first_word() for each entry of the list at path (read before by
+ * wh_enrich_words_load(); comments and blank lines have no words). */
+static void mark_first_words(struct wh_enrich_words *gaz, const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    char line[512];
+
+    if (fp == NULL) {
+        return;
+    }
+    while (fgets(line, sizeof(line), fp) != NULL) {
+        if (line[strspn(line, " \t")] != '#') {
+            mark_first_word(gaz, line, strlen(line));
+        }
+    }
+    fclose(fp);
+}
+
 /* Adds the subdivision names of WH_ISO3166_2_PATH to the places, but
  * not those English writes as common words ("Central", "Western") or
  * with punctuation ("Tokyo [Tôkyô]"). Returns WH_OK, or WH_EIO with
@@ -429,6 +472,7 @@ static int load_subdivisions(struct entities_ctx *ctx, char *errstr,
             continue;
         }
         wh_enrich_words_add(ctx->gaz, name, strlen(name), G_PLACE);
+        mark_first_word(ctx->gaz, name, strlen(name));
     }
     json_decref(doc);
     return WH_OK;
@@ -453,6 +497,7 @@ static void entities_close(void *p)
     free(ctx->slots);
     free(ctx->lower);
     free(ctx->lower_len);
+    free(ctx->lower_stamp);
     free(ctx->men);
     free(ctx);
 }
@@ -506,6 +551,9 @@ static void *entities_init(const char *arg, const struct wh_config *cfg,
         int rc = wh_enrich_words_load(ctx->gaz, path, gazetteers[k].bit, 0,
                                       errstr, errstr_size);
 
+        if (rc == WH_OK) {
+            mark_first_words(ctx->gaz, path);
+        }
         free(path);
         if (rc != WH_OK) {
             wh_enrich_words_free(ctx->gaz);
@@ -649,7 +697,7 @@ static unsigned gaz_tok(const struct run *r, size_t i)
         }
         r->gaz_bits[i] = bits;
     }
-    return bits & ~TOK_KNOWN;
+    return bits & ~(TOK_KNOWN | G_FIRST);
 }
 
 /* gaz_tok() with G_COMMON when the lexicon lists the capitalized token i
@@ -662,6 +710,13 @@ static unsigned lex_tok(const struct run *r, size_t i)
     return gaz_tok(r, i) | ((r->tflags[i] & T_COMMON) != 0 ? G_COMMON : 0);
 }
 
+/* Token i (a name word) starts a listed name of several words. */
+static int gaz_first(const struct run *r, size_t i)
+{
+    (void)gaz_tok(r, i); /* fills the cache */
+    return (r->gaz_bits[i] & G_FIRST) != 0;
+}
+
 static unsigned gaz_span(const struct run *r, size_t a, size_t b)
 {
     char buf[256];
@@ -669,6 +724,9 @@ static unsigned gaz_span(const struct run *r, size_t a, size_t b)
 
     if (a == b) {
         return gaz_tok(r, a);
+    }
+    if ((r->tflags[a] & T_NAME) != 0 && !gaz_first(r, a)) {
+        return 0; /* no listed name of several words starts so */
     }
     len = span_buf(r, a, b, buf, sizeof(buf));
     return len == (size_t)-1 ? 0 : wh_enrich_words_get(r->ctx->gaz, buf, len);
@@ -724,7 +782,7 @@ static size_t lower_find(const struct run *r, const char *s, size_t len)
     size_t mask = r->nlower - 1;
     size_t k = (size_t)wh_hash64(s, len) & mask;
 
-    while (r->ctx->lower[k] != NULL &&
+    while (r->ctx->lower_stamp[k] == r->ctx->stamp &&
            !(r->ctx->lower_len[k] == len &&
              memcmp(r->ctx->lower[k], s, len) == 0)) {
         k = (k + 1) & mask;
@@ -748,8 +806,15 @@ static void mark_lower(struct run *r)
         ctx->lower = wh_xrealloc(ctx->lower, ctx->cap_lower * sizeof(char *));
         ctx->lower_len =
             wh_xrealloc(ctx->lower_len, ctx->cap_lower * sizeof(size_t));
+        ctx->lower_stamp = wh_xrealloc(ctx->lower_stamp,
+                                       ctx->cap_lower * sizeof(unsigned));
+        memset(ctx->lower_stamp, 0, ctx->cap_lower * sizeof(unsigned));
+        ctx->stamp = 0;
     }
-    memset(ctx->lower, 0, r->nlower * sizeof(char *));
+    if (++ctx->stamp == 0) { /* wrapped: clear once */
+        memset(ctx->lower_stamp, 0, ctx->cap_lower * sizeof(unsigned));
+        ctx->stamp = 1;
+    }
     for (k = 0; k < r->ntok; k++) {
         const struct wh_enrich_token *t = &r->tok[k];
 
@@ -759,6 +824,7 @@ static void mark_lower(struct run *r)
 
             ctx->lower[slot] = t->s;
             ctx->lower_len[slot] = t->len;
+            ctx->lower_stamp[slot] = ctx->stamp;
         }
     }
 }
@@ -791,7 +857,7 @@ static void analyse(const struct run *r, size_t i)
     if (len == (size_t)-1) {
         return;
     }
-    if (r->ctx->lower[lower_find(r, low, len)] != NULL) {
+    if (r->ctx->lower_stamp[lower_find(r, low, len)] == r->ctx->stamp) {
         r->tflags[i] |= T_LOWER;
     }
     if (bloom_has(r->ctx->lex_bloom, low, len) &&
@@ -913,6 +979,8 @@ static void add_cue(struct group *g, enum kind kind, double w, const char *what,
 /* ---- evidence of one mention ---- */
 
 static int amp_gap(const struct run *r, size_t i);
+static int cite_amp(const struct run *r, size_t i);
+static int amp_from(const char *s, const char *e);
 
 /* The token before the mention, when nothing but blanks separate them. */
 static const struct wh_enrich_token *before(const struct run *r, size_t a,
@@ -969,6 +1037,38 @@ static int inner_capital(const struct wh_enrich_token *t)
     return 0;
 }
 
+/* Token i is "v", "v." or "versus" between the parties of a case, with
+ * nothing but blanks (and the period) around it. */
+static int is_versus(const struct run *r, size_t i)
+{
+    const struct wh_enrich_token *t = &r->tok[i];
+
+    if (i + 1 >= r->ntok || (t->flags & WH_TOK_BREAK) != 0) {
+        return 0;
+    }
+    if (tok_is(t, "versus")) {
+        return (r->tok[i + 1].flags & WH_TOK_BREAK) == 0;
+    }
+    return (tok_is(t, "v") || tok_is(t, "vs")) &&
+           (after_char(r, i) == ' ' ||
+            (after_char(r, i) == '.' && t->s[t->len + 1] == ' ')) &&
+           r->tok[i + 1].s <= t->s + t->len + 2;
+}
+
+/* The one-word name at token b is spoken to: "Tamsin, you know" (not a
+ * common word: "Besides, you"). */
+static int spoken_to(const struct run *r, size_t b)
+{
+    const struct wh_enrich_token *n;
+
+    if (b + 1 >= r->ntok || after_char(r, b) != ',') {
+        return 0;
+    }
+    n = &r->tok[b + 1];
+    return (tok_is(n, "you") || tok_is(n, "you're")) &&
+           (lex_tok(r, b) & G_COMMON) == 0;
+}
+
 /* The context before the name whose text starts at token a (its title,
  * if any); common: 1 when the name is made of common words only. */
 static void context_before(struct run *r, struct group *g, size_t a, int common)
@@ -977,11 +1077,22 @@ static void context_before(struct run *r, struct group *g, size_t a, int common)
     const struct wh_enrich_token *b2 = before(r, a, 2);
     size_t k;
 
-    if (a > 0 && amp_gap(r, a - 1) && is_name_word(&r->tok[a - 1])) {
+    if (a >= 2 && is_versus(r, a - 1) &&
+        (r->tok[a - 2].flags & WH_TOK_CAP) != 0 &&
+        (g->bits & (G_PLACE | G_ORG)) == 0) {
+        /* the parties of a case: "Harlan v. Osgood" */
+        add_cue(g, K_PERSON, 4.0, "case: ", r->tok[a - 1].s,
+                r->tok[a - 1].len);
+    }
+    if (a > 0 && cite_amp(r, a - 1) && is_name_word(&r->tok[a - 1])) {
         add_cue(g, K_PERSON, 3.0, "citation: ", "&", 1);
     }
     if (b1 == NULL) {
         return;
+    }
+    if (tok_is(b1, "I'm") || tok_is(b1, "I\xE2\x80\x99m")) {
+        add_cue(g, K_PERSON, 3.0, "context: ", b1->s, b1->len); /* "I'm
+                                                                * Tamsin" */
     }
     if ((b1->flags & (WH_TOK_CAP | WH_TOK_UPPER)) != 0 && !tok_is(b1, "The")) {
         return; /* a capitalized word before: another name */
@@ -1123,10 +1234,23 @@ static void context_after(struct run *r, struct group *g, size_t b)
         add_cue(g, K_PLACE, 3.0, "context: , ", n->s, n->len); /* "Fresno,
                                                                 * California" */
     }
+    if (after_char(r, b) == ',' && n->len == 1 && (n->flags & WH_TOK_CAP) != 0 &&
+        after_char(r, b + 1) == '.') {
+        /* a reference: "Osgood, K. (2011)" */
+        add_cue(g, K_PERSON, 3.0, "reference: ", n->s, n->len);
+    }
+    if (spoken_to(r, b)) {
+        add_cue(g, K_PERSON, 3.0, "context: , ", n->s, n->len);
+    }
+    if ((n->flags & WH_TOK_BREAK) == 0 && (g->bits & (G_PLACE | G_ORG)) == 0 &&
+        is_versus(r, b + 1) && b + 2 < r->ntok &&
+        (r->tok[b + 2].flags & WH_TOK_CAP) != 0) {
+        add_cue(g, K_PERSON, 4.0, "case: ", n->s, n->len);
+    }
     if (is_year_after(r, b)) {
         add_cue(g, K_PERSON, 4.0, "citation: ", n->s, n->len);
     }
-    if (amp_gap(r, b) && is_name_word(n)) {
+    if (cite_amp(r, b) && is_name_word(n)) {
         add_cue(g, K_PERSON, 3.0, "citation: ", "&", 1);
     }
     apposition(r, g, b);
@@ -1134,7 +1258,7 @@ static void context_after(struct run *r, struct group *g, size_t b)
 
 /* A word that makes a part of a place ("East Anglia", "Upper
  * Austria", "Greater London"). */
-static int is_direction(const struct wh_enrich_token *t)
+static int is_direction_word(const char *s, size_t len)
 {
     static const char *const words[] = {
         "North",     "South",     "East",      "West",    "Northern",
@@ -1142,7 +1266,12 @@ static int is_direction(const struct wh_enrich_token *t)
         "Lower",     "Greater",   "Inner",     "Outer",   "Northeast",
         "Northwest", "Southeast", "Southwest", "Old",     "New"};
 
-    return word_in(t->s, t->len, words, WH_ARRAY_SIZE(words));
+    return word_in(s, len, words, WH_ARRAY_SIZE(words));
+}
+
+static int is_direction(const struct wh_enrich_token *t)
+{
+    return is_direction_word(t->s, t->len);
 }
 
 /* A capitalized article of another language: a name that starts so is
@@ -1165,6 +1294,8 @@ static int name_like(const struct run *r, size_t i)
     return (t->flags & WH_TOK_UPPER) == 0 && !lower_tok(r, i) &&
            !is_stop(r, i) && (lex_tok(r, i) & (G_NONAME | G_COMMON)) == 0;
 }
+
+static int blank_gap(const struct run *r, size_t i);
 
 /* Internal evidence of the name [a, b] and its contexts; title is the
  * first token of a title before it (or (size_t)-1), mention_weak 1 when
@@ -1198,6 +1329,15 @@ static void add_mention(struct run *r, size_t a, size_t b, size_t title,
         } else if (!name_like(r, k)) {
             prior = 0;
         }
+        /* a listed organisation, a head or an abbreviation of one
+         * inside, or a listed place after the first word: a building, a
+         * street, a team, no one's name ("Alder St. Depot", "Quarry
+         * Lisbon"); a first word may be a small region's name too */
+        if ((gaz_tok(r, k) & (G_ORG | G_PHEAD | G_PPRE | G_SUFFIX |
+                              (k > a ? G_PLACE : 0u))) != 0 &&
+            (gaz_tok(r, k) & G_GIVEN) == 0) {
+            prior = 0;
+        }
     }
     g = grp_get(r, buf, len, words);
     if (r->nmen == r->ctx->cap_men) {
@@ -1214,6 +1354,19 @@ static void add_mention(struct run *r, size_t a, size_t b, size_t title,
         g->first_tok = a;
         g->last_tok = b;
         g->bits = a == b ? lex_tok(r, a) : gaz_span(r, a, b);
+    }
+    if (a > 0 && b + 1 < r->ntok && blank_gap(r, a - 1) && blank_gap(r, b) &&
+        (r->tok[a - 1].flags & (WH_TOK_CAP | WH_TOK_UPPER | WH_TOK_DIGIT)) ==
+            0 &&
+        (r->tok[b + 1].flags & (WH_TOK_CAP | WH_TOK_UPPER | WH_TOK_DIGIT)) ==
+            0) {
+        g->prose = 1;
+    }
+    if (mention_weak && a == b &&
+        (spoken_to(r, b) || (a >= 2 && is_versus(r, a - 1)))) {
+        /* "Tamsin, you know" (no common word), "Harlan v. Osgood": the
+         * capital is the name's, not the sentence's */
+        mention_weak = 0;
     }
     g->mentions++;
     g->strong += mention_weak ? 0 : 1;
@@ -1259,13 +1412,20 @@ static void add_mention(struct run *r, size_t a, size_t b, size_t title,
             add_cue(g, K_PLACE, 4.0, "place head: ", r->tok[b].s,
                     bare_len(&r->tok[b]));
         }
-        if (words > 1 && (first & G_PPRE) != 0) {
+        if (words > 1 && (first & G_PPRE) != 0 &&
+            !(words > 2 && (last & G_PHEAD) == 0 &&
+              (gaz_span(r, a, b - 1) & G_PLACE) != 0)) {
+            /* but "San Marcos Herald" is named after the place */
             add_cue(g, K_PLACE, 3.5, "place prefix: ", r->tok[a].s,
                     r->tok[a].len);
         }
         if (words > 1 && is_direction(&r->tok[a]) &&
             (gaz_span(r, a + 1, b) & G_PLACE) != 0) {
             add_cue(g, K_PLACE, 4.0, "part of: ", r->tok[a].s, r->tok[a].len);
+        } else if (words == 2 && is_direction(&r->tok[a]) &&
+                   name_like(r, b)) {
+            /* "West Ashby": a part of a place the lists do not hold */
+            add_cue(g, K_PLACE, 2.0, "part of: ", r->tok[a].s, r->tok[a].len);
         }
         if (initials) {
             add_cue(g, K_PERSON, 2.5, "initials", NULL, 0);
@@ -1359,9 +1519,21 @@ static size_t run_end(const struct run *r, size_t a)
 /* Only " & " between tokens i and i + 1. */
 static int amp_gap(const struct run *r, size_t i)
 {
-    const char *s = r->tok[i].s + r->tok[i].len;
-    const char *e = r->tok[i + 1].s;
+    return amp_from(r->tok[i].s + r->tok[i].len, r->tok[i + 1].s);
+}
 
+/* amp_gap(), or ", & " as the last author of a list is cited
+ * ("Aldane, Ferrow, & Gorrow"). */
+static int cite_amp(const struct run *r, size_t i)
+{
+    const char *s = r->tok[i].s + r->tok[i].len;
+
+    return amp_from(*s == ',' ? s + 1 : s, r->tok[i + 1].s);
+}
+
+/* Only " & " from s to e. */
+static int amp_from(const char *s, const char *e)
+{
     while (s < e && *s == ' ') {
         s++;
     }
@@ -1600,6 +1772,15 @@ static void add_run(struct run *r, size_t a, size_t b)
     }
     /* trailing titles ("Jan Moravec Vice-Chancellor") */
     while (b > a && is_title(r, b) && (gaz_tok(r, b) & G_SUFFIX) == 0 &&
+           (gaz_span(r, a, b) & (G_ORG | G_PLACE)) == 0) {
+        b--;
+    }
+    /* a common word the text also writes in lower case after a first
+     * name: the next words of the sentence ("Julia Vance Found", "Omar
+     * Haddad Podcast") */
+    while (b > a && (gaz_tok(r, a) & G_GIVEN) != 0 &&
+           (gaz_tok(r, b) & (G_SUFFIX | G_PHEAD | G_OTHER)) == 0 &&
+           lower_tok(r, b) && (lex_tok(r, b) & G_COMMON) != 0 &&
            (gaz_span(r, a, b) & (G_ORG | G_PLACE)) == 0) {
         b--;
     }
@@ -1858,7 +2039,7 @@ static void coordinate(struct run *r)
     int pass;
     size_t m;
 
-    for (pass = 0; pass < 2; pass++) {
+    for (pass = 0; pass < 4; pass++) {
         for (m = 0; m + 1 < r->nmen; m++) {
             struct group *x;
             struct group *y;
@@ -1878,14 +2059,31 @@ static void coordinate(struct run *r)
             /* a common word is no name, even in a list; a capital at the
              * start of a sentence is, listed with one ("Moravec and
              * Pelling (2011) found") */
-            if (x->kind == K_NONE || y->kind != K_NONE || y->into >= 0 ||
+            /* only a name typed by more than the weak prior types its
+             * neighbours (a listed one does, down a long list) */
+            if (x->kind == K_NONE || x->score[x->kind] < LISTED ||
+                y->kind != K_NONE || y->into >= 0 ||
                 all_common(r, y->first_tok, y->last_tok)) {
                 continue;
             }
-            add_cue(y, x->kind, 2.5, "listed with ", grp_name(r, x), x->len);
+            add_cue(y, x->kind, LISTED, "listed with ", grp_name(r, x), x->len);
             y->kind = best_kind(y, y->words > 1 ? MIN_MULTI : MIN_SINGLE, &tie);
         }
     }
+}
+
+/* The last word of name g is also a name of the text on its own
+ * ("Dvorak" after "Antonin Dvorak"). */
+static int last_word_alone(struct run *r, const struct group *g)
+{
+    const char *name = grp_name(r, g);
+    const char *last = strrchr(name, ' ');
+
+    if (last == NULL) {
+        return 0;
+    }
+    last++;
+    return *grp_slot(r, last, g->len - (size_t)(last - name)) != 0;
 }
 
 /* Multi-word names first, then each one-word name: one word of a person
@@ -1910,6 +2108,10 @@ static void decide(struct run *r)
                 strcmp(g->cue[g->kind].what, "capitalized name") == 0 &&
                 g->score[g->kind] < MIN_SINGLE) {
                 g->kind = K_NONE; /* a title-case line, nothing more */
+            } else if (g->mentions == 1 && g->kind == K_PERSON && !g->prose &&
+                       g->score[K_PERSON] < MIN_SINGLE &&
+                       !last_word_alone(r, g)) {
+                g->kind = K_NONE; /* a guess nothing else in the text backs */
             }
         }
     }
@@ -1945,10 +2147,14 @@ static void decide(struct run *r)
         const char *w = grp_name(r, g);
         long alias = -1;
         int gaz_word;
+        int place_word;
 
         if (g->words != 1) {
             continue;
         }
+        /* a listed place is itself, not the start of an organisation
+         * named after it ("Boston" beside "Boston University") */
+        place_word = (g->bits & (G_PLACE | G_ORG)) == G_PLACE;
         for (j = 0; j < nfull && alias < 0; j++) {
             struct group *h = &r->grp[full[j]];
 
@@ -1966,7 +2172,15 @@ static void decide(struct run *r)
                 add_cue(g, K_PERSON, 1.5, "part of the name ", grp_name(r, h),
                         h->len);
                 alias = (long)k;
-            } else if (h->kind == K_ORG &&
+            } else if (h->kind == K_PLACE && h->words == 2 &&
+                       (g->bits & (G_PHEAD | G_COMMON)) == 0 &&
+                       has_word(grp_name(r, h), w, g->len, -1) &&
+                       is_direction_word(grp_name(r, h),
+                                         h->len - g->len - 1)) {
+                /* "Ashby" after "West Ashby": the place, kept apart */
+                add_cue(g, K_PLACE, 3.0, "part of the name ", grp_name(r, h),
+                        h->len);
+            } else if (h->kind == K_ORG && !place_word &&
                        (has_word(grp_name(r, h), w, g->len, 0) ||
                         is_acronym_of(grp_name(r, h), w, g->len))) {
                 add_cue(g, K_ORG, 4.0, "part of the name ", grp_name(r, h),

@@ -101,6 +101,8 @@ struct pg {
     struct wh_buf late;   /* refused while run again: for flush() */
     int64_t retry_at_ms;  /* no connection attempt before this */
     struct wh_backoff bo; /* between connection attempts */
+    int table_ready;      /* the table was created (or checked) */
+    char why[512];        /* the last connection failure */
 };
 
 static void row_clear(struct pg_row *row)
@@ -360,13 +362,34 @@ static int open_conn(struct pg *ctx, char *errstr, size_t errstr_size)
     return WH_OK;
 }
 
-/* Connects and prepares. WH_OK, or WH_RETRY / WH_FATAL with errstr. */
+/* After a failed connection: non-zero when a server answers at the
+ * address, so it refused us (password, role, database: a configuration
+ * error), rather than being down or still starting (an outage). */
+static int server_answers(const struct pg *ctx)
+{
+    const char *const keywords[] = {"connect_timeout", "dbname", NULL};
+    const char *const values[] = {PG_CONNECT_TIMEOUT, ctx->conninfo, NULL};
+
+    return PQpingParams(keywords, values, 1) == PQPING_OK;
+}
+
+/* Connects, creates the table when it was not yet (a server that was
+ * down at start-up), and prepares. WH_OK, or WH_RETRY / WH_FATAL with
+ * errstr. */
 static int connect_db(struct pg *ctx, char *errstr, size_t errstr_size)
 {
     int rc = open_conn(ctx, errstr, errstr_size);
 
     if (rc != WH_OK) {
         return rc;
+    }
+    if (!ctx->table_ready) {
+        rc = create_table(ctx, errstr, errstr_size);
+        if (rc != WH_OK) {
+            disconnect(ctx);
+            return rc == WH_RETRY ? WH_RETRY : WH_FATAL;
+        }
+        ctx->table_ready = 1;
     }
     rc = prepare(ctx, errstr, errstr_size);
     if (rc != WH_OK) {
@@ -434,6 +457,32 @@ static void drop_row(struct pg *ctx, size_t i)
     ctx->nrows--;
 }
 
+/* Connects when the backoff allows. WH_OK, or WH_RETRY / WH_FATAL with
+ * errstr. */
+static int reconnect(struct pg *ctx, char *errstr, size_t errstr_size)
+{
+    int64_t wait = ctx->retry_at_ms - wh_now_ms();
+    int rc;
+
+    if (wait > 0) {
+        snprintf(errstr, errstr_size,
+                 "not connected (%s); next attempt in %" PRId64 " ms",
+                 ctx->why, wait);
+        return WH_RETRY;
+    }
+    rc = connect_db(ctx, errstr, errstr_size);
+    if (rc != WH_OK) {
+        snprintf(ctx->why, sizeof(ctx->why), "%s", errstr);
+        bump_backoff(ctx);
+        return rc;
+    }
+    wh_notice(TAG, "connected%s",
+              ctx->nrows > 0 ? "; writing the uncommitted rows again" : "");
+    wh_backoff_reset(&ctx->bo);
+    ctx->retry_at_ms = 0;
+    return WH_OK;
+}
+
 /* Makes sure there is a connection and an open transaction holding every
  * uncommitted row. WH_OK, WH_RETRY or WH_FATAL with errstr filled. */
 static int ready(struct pg *ctx, char *errstr, size_t errstr_size)
@@ -445,24 +494,10 @@ static int ready(struct pg *ctx, char *errstr, size_t errstr_size)
         disconnect(ctx);
     }
     if (ctx->conn == NULL) {
-        int64_t wait = ctx->retry_at_ms - wh_now_ms();
-
-        if (wait > 0) {
-            snprintf(errstr, errstr_size,
-                     "not connected; next attempt in "
-                     "%" PRId64 " ms",
-                     wait);
-            return WH_RETRY;
-        }
-        rc = connect_db(ctx, errstr, errstr_size);
+        rc = reconnect(ctx, errstr, errstr_size);
         if (rc != WH_OK) {
-            bump_backoff(ctx);
             return rc;
         }
-        wh_notice(TAG, "connected%s",
-                  ctx->nrows > 0 ? "; writing the uncommitted rows again" : "");
-        wh_backoff_reset(&ctx->bo);
-        ctx->retry_at_ms = 0;
     }
     while (!ctx->in_tx) {
         rc = exec_simple(ctx, "BEGIN", "begin", errstr, errstr_size);
@@ -638,12 +673,20 @@ static void *pg_init(const char *arg, const struct wh_config *cfg, char *errstr,
     }
     ctx->table = wh_xstrdup(table);
 
-    /* The first connection must work: a server that cannot be reached
-     * or refuses us at start-up is a configuration error, told at once. */
+    /* A server that refuses us at start-up (password, role, database)
+     * is a configuration error, told at once; one that cannot be reached
+     * is an outage: the first record waits for it (ready() connects,
+     * with backoff, and creates the table then). */
     rc = open_conn(ctx, reason, sizeof(reason));
-    if (rc != WH_OK) {
+    if (rc != WH_OK && server_answers(ctx)) {
         snprintf(errstr, errstr_size, "postgres: %s", reason);
         goto fail;
+    }
+    if (rc != WH_OK) {
+        wh_warn(TAG, "%s; waiting for the server", reason);
+        snprintf(ctx->why, sizeof(ctx->why), "%s", reason);
+        bump_backoff(ctx);
+        return ctx;
     }
     rc = create_table(ctx, reason, sizeof(reason));
     if (rc == WH_OK) {
@@ -655,6 +698,7 @@ static void *pg_init(const char *arg, const struct wh_config *cfg, char *errstr,
                  reason);
         goto fail;
     }
+    ctx->table_ready = 1;
     wh_info(TAG, "table \"%s\" ready; commit every flush or %lld rows",
             ctx->table, ctx->batch);
     return ctx;
@@ -725,6 +769,33 @@ static int pg_flush(void *arg, char *errstr, size_t errstr_size)
     return WH_OK;
 }
 
+/* Reachable now? Connects when not connected (with the backoff); when
+ * idle, asks the server (SELECT 1), so an outage shows without a
+ * record. */
+static int pg_probe(void *arg, char *errstr, size_t errstr_size)
+{
+    struct pg *ctx = arg;
+    int rc;
+
+    if (ctx->conn != NULL && PQstatus(ctx->conn) != CONNECTION_OK) {
+        disconnect(ctx);
+    }
+    if (ctx->conn == NULL) {
+        return reconnect(ctx, errstr, errstr_size);
+    }
+    if (ctx->in_tx || ctx->nrows > 0) {
+        return WH_OK; /* in use: process() and flush() tell */
+    }
+    rc = exec_simple(ctx, "SELECT 1", "probe", errstr, errstr_size);
+    if (rc != WH_OK) {
+        snprintf(ctx->why, sizeof(ctx->why), "%s", errstr);
+        disconnect(ctx);
+        bump_backoff(ctx);
+        return WH_RETRY;
+    }
+    return WH_OK;
+}
+
 const struct wh_stage wh_sink_postgres = {
     .name = "postgres",
     .type = WH_STAGE_SINK,
@@ -737,5 +808,6 @@ const struct wh_stage wh_sink_postgres = {
     .init = pg_init,
     .process = pg_process,
     .flush = pg_flush,
+    .probe = pg_probe,
     .close = pg_close,
 };

@@ -47,7 +47,7 @@ dicts() {
 }
 
 mkdir -p "$out/logs" "$out/dict"
-if ! { CC=clang cmake -S . -B "$build" -DWH_FUZZ=ON -DWH_WERROR=ON &&
+if ! { CC=clang CXX=clang++ cmake -S . -B "$build" -DWH_FUZZ=ON -DWH_WERROR=ON &&
     cmake --build "$build" -j"$jobs" --target fuzz-targets; } \
     >"$out/logs/build.log" 2>&1; then
     tail -n 40 "$out/logs/build.log"
@@ -74,11 +74,16 @@ run_one() {
         cat "tests/fuzz/dict/$d.dict" >>"$out/dict/$t.dict"
     done
     [ -s "$out/dict/$t.dict" ] && args+=("-dict=$out/dict/$t.dict")
+    # libFuzzer refuses a corpus directory that does not exist, and git
+    # keeps no empty one: a target with no regression yet has none.
+    local regress=()
+    [ -d "tests/data/fuzz-regressions/$t" ] &&
+        regress=("tests/data/fuzz-regressions/$t")
     # shellcheck disable=SC2086
     "$build/fuzz/fuzz_$t" -max_total_time="$seconds" -max_len="$(max_len "$t")" \
         -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$out/findings/$t/" "${args[@]}" ${FUZZ_ARGS:-} \
-        "$out/corpus/$t" "$out/seeds/$t" tests/data/fuzz-regressions/"$t" \
+        "$out/corpus/$t" "$out/seeds/$t" "${regress[@]}" \
         >"$out/logs/$t.log" 2>&1 || echo "exit $?" >>"$out/logs/$t.log"
 }
 export -f run_one max_len dicts

@@ -159,11 +159,16 @@ run_driver "$WORK/run6.out" -o 'postgres.table=bad;name' \
 { [ "$rc" -eq 2 ] && expect_line "$WORK/run6.out" \
     '^init FAILED: command line: postgres.table: '; } ||
     fail "a bad table name was accepted"
-run_driver "$WORK/run7.out" "postgres:host=$WORK/nothing-here port=5432" \
-    /dev/null
-{ [ "$rc" -eq 2 ] && expect_line "$WORK/run7.out" \
-    '^init FAILED: postgres: connect: '; } ||
-    fail "an unreachable server was not reported at init"
+# An unreachable server is an outage, not a configuration error: init
+# succeeds (saying it waits) and a record waits for it (RETRY).
+record "urn:wh:unreachable:1" 1 "Nobody there" >"$WORK/unreachable.script"
+run_driver "$WORK/run7.out" --retries 2 --retry-ms 50 \
+    "postgres:host=$WORK/nothing-here port=5432" "$WORK/unreachable.script"
+{ expect_line "$WORK/run7.out" '^init OK' &&
+    expect_line "$WORK/run7.out" \
+        '^process [0-9]+ urn:wh:unreachable:1 RETRY: ' &&
+    grep -q 'waiting for the server' "$WORK/run7.out.err"; } ||
+    fail "an unreachable server at init was not handled as an outage"
 
 # ---- another table, created on demand
 record "urn:wh:other:1" 1 "Other table" >"$WORK/other.script"

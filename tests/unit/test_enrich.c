@@ -237,9 +237,8 @@ static void test_language_detects(void **state)
     assert_string_equal(
         json_string_value(json_object_get(evidence(rec, "language"), "chosen")),
         "detector");
-    assert_string_equal(
-        json_string_value(json_object_get(evidence(rec, "language"), "pass")),
-        "stopwords"); /* stop words were enough */
+    assert_true(json_is_true(
+        json_object_get(evidence(rec, "language"), "reliable")));
     names = json_object_get(rec->ext, "enrichments");
     assert_string_equal(json_string_value(json_object_get(names, "language")),
                         wh_enrich_language.version);
@@ -255,13 +254,9 @@ static void test_language_detects(void **state)
     assert_string_equal(rec->language, "fr");
     wh_record_free(rec);
 
-    /* a language outside the first pass: scored against all profiles */
     rec = record(NULL, basque, NULL);
     run(fx, &wh_enrich_language, rec);
     assert_string_equal(rec->language, "eu");
-    assert_string_equal(
-        json_string_value(json_object_get(evidence(rec, "language"), "pass")),
-        "all");
     wh_record_free(rec);
 
     rec = record(NULL, wire_story, "en-GB"); /* agreement keeps the hint */
@@ -295,9 +290,13 @@ static void test_language_scripts(void **state)
         {"\xE6\x94\xBF\xE5\xBA\x9C\xE5\x91\xA8\xE4\xBA\x8C\xE8\xA1\xA8\xE7"
          "\xA4\xBA\xEF\xBC\x8C\xE6\x98\x8E\xE5\xB9\xB4\xE5\xB0\x86\xE6\x8F"
          "\x90\xE9\xAB\x98\xE7\x87\x83\xE6\xB2\xB9\xE7\xA8\x8E\xE3\x80\x82"
-         "\xE6\x94\xBF\xE5\xBA\x9C\xE5\x91\xA8\xE4\xBA\x8C\xE8\xA1\xA8\xE7"
-         "\xA4\xBA\xEF\xBC\x8C\xE6\x98\x8E\xE5\xB9\xB4\xE5\xB0\x86\xE6\x8F"
-         "\x90\xE9\xAB\x98\xE7\x87\x83\xE6\xB2\xB9\xE7\xA8\x8E\xE3\x80\x82",
+         "\xE8\xB4\xA2\xE6\x94\xBF\xE9\x83\xA8\xE9\x95\xBF\xE5\x9C\xA8\xE5"
+         "\x8C\x97\xE4\xBA\xAC\xE8\xAF\xB4\xEF\xBC\x8C\xE8\xBF\x99\xE4\xB8"
+         "\x80\xE6\x8E\xAA\xE6\x96\xBD\xE5\xAF\xB9\xE4\xBA\x8E\xE7\xA8\xB3"
+         "\xE5\xAE\x9A\xE9\xA2\x84\xE7\xAE\x97\xE6\x98\xAF\xE5\xBF\x85\xE8"
+         "\xA6\x81\xE7\x9A\x84\xEF\xBC\x8C\xE5\xB9\xB6\xE5\xB0\x86\xE5\xB8"
+         "\xAE\xE5\x8A\xA9\xE5\x87\x8F\xE5\xB0\x91\xE8\xB5\xA4\xE5\xAD\x97"
+         "\xE3\x80\x82",
          "zh"},
     };
     size_t k;
@@ -318,16 +317,14 @@ static void test_language_scripts(void **state)
     }
 }
 
-/* The stop-word fast path decides the languages it has lists for, and
- * leaves close languages without a list (data/enrich/textcat/guard.txt)
- * to textcat: Danish is not taken for Swedish, Catalan not for Spanish. */
-static void test_language_fast_path(void **state)
+/* Close languages are told apart: Danish is not taken for Swedish,
+ * Catalan not for Spanish. */
+static void test_language_close(void **state)
 {
     struct fixture *fx = *state;
     static const struct {
         const char *text;
         const char *lang;
-        int fast;
     } cases[] = {
         {"Regeringen lade i dag fram ett nytt f\xC3\xB6rslag till budget, som "
          "ska ge mer pengar till sjukv\xC3\xA5rden och utbildningen. "
@@ -340,7 +337,7 @@ static void test_language_fast_path(void **state)
          "r\xC3\xA4"
          "cker f\xC3\xB6r att l\xC3\xB6sa problemen p\xC3\xA5 "
          "sjukhusen.",
-         "sv", 1},
+         "sv"},
         {"Regeringen har i dag fremlagt et nyt forslag til finansloven, som "
          "skal give flere penge til sundhedsv\xC3\xA6senet og uddannelse. "
          "Finansministeren sagde p\xC3\xA5 et pressem\xC3\xB8"
@@ -349,7 +346,7 @@ static void test_language_fast_path(void **state)
          "oppositionen ikke har v\xC3\xA6ret med i forhandlingerne. Flere "
          "partier kritiserede forslaget og sagde, at det ikke er nok til at "
          "l\xC3\xB8se problemerne p\xC3\xA5 hospitalerne.",
-         "da", 0},
+         "da"},
         {"El govern ha presentat avui una nova proposta de pressupostos, que "
          "inclou m\xC3\xA9s diners per a la sanitat i l'educaci\xC3\xB3. El "
          "conseller d'Economia va dir en una roda de premsa que tamb\xC3\xA9 "
@@ -358,20 +355,145 @@ static void test_language_fast_path(void **state)
          "negociacions. Diversos partits van criticar la proposta i van dir "
          "que no \xC3\xA9s suficient per resoldre els problemes dels "
          "hospitals.",
-         "ca", 0},
+         "ca"},
     };
     size_t k;
 
     for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         struct wh_record *rec = record(NULL, cases[k].text, NULL);
-        const char *pass;
 
         run(fx, &wh_enrich_language, rec);
         assert_string_equal(rec->language, cases[k].lang);
-        pass = json_string_value(
-            json_object_get(evidence(rec, "language"), "pass"));
-        assert_non_null(pass);
-        assert_int_equal(strcmp(pass, "stopwords") == 0, cases[k].fast);
+        wh_record_free(rec);
+    }
+}
+
+/* Each run of one script is scored against the languages of that script
+ * only: words of one Cyrillic language are told from the others, and a
+ * script one language writes is decided by the script even when its
+ * words are a jumble no n-gram model would call reliable. */
+static void test_language_script_restricted(void **state)
+{
+    struct fixture *fx = *state;
+    static const struct {
+        const char *text;
+        const char *lang;
+    } cases[] = {
+        /* Ukrainian and Bulgarian: the Cyrillic of Russian's neighbours */
+        {"\xD0\xA3\xD1\x80\xD1\x8F\xD0\xB4 \xD0\xBE\xD0\xB3\xD0\xBE\xD0\xBB"
+         "\xD0\xBE\xD1\x81\xD0\xB8\xD0\xB2 \xD1\x83 \xD0\xB2\xD1\x96\xD0\xB2"
+         "\xD1\x82\xD0\xBE\xD1\x80\xD0\xBE\xD0\xBA, \xD1\x89\xD0\xBE "
+         "\xD0\xBD\xD0\xB0\xD1\x81\xD1\x82\xD1\x83\xD0\xBF\xD0\xBD\xD0\xBE"
+         "\xD0\xB3\xD0\xBE \xD1\x80\xD0\xBE\xD0\xBA\xD1\x83 \xD0\xBF\xD0\xBE"
+         "\xD0\xB4\xD0\xB0\xD1\x82\xD0\xBA\xD0\xB8 \xD0\xB7\xD1\x80\xD0\xBE"
+         "\xD1\x81\xD1\x82\xD1\x83\xD1\x82\xD1\x8C, \xD0\xB0 \xD0\xBC\xD1\x96"
+         "\xD0\xBD\xD1\x96\xD1\x81\xD1\x82\xD1\x80 \xD1\x84\xD1\x96\xD0\xBD"
+         "\xD0\xB0\xD0\xBD\xD1\x81\xD1\x96\xD0\xB2 \xD1\x81\xD0\xBA\xD0\xB0"
+         "\xD0\xB7\xD0\xB0\xD0\xB2, \xD1\x89\xD0\xBE \xD1\x86\xD0\xB5 "
+         "\xD0\xBF\xD0\xBE\xD1\x82\xD1\x80\xD1\x96\xD0\xB1\xD0\xBD\xD0\xBE "
+         "\xD0\xB4\xD0\xBB\xD1\x8F \xD0\xB1\xD1\x8E\xD0\xB4\xD0\xB6\xD0\xB5"
+         "\xD1\x82\xD1\x83.",
+         "uk"},
+        {"\xD0\x9F\xD1\x80\xD0\xB0\xD0\xB2\xD0\xB8\xD1\x82\xD0\xB5\xD0\xBB"
+         "\xD1\x81\xD1\x82\xD0\xB2\xD0\xBE\xD1\x82\xD0\xBE \xD0\xBE\xD0\xB1"
+         "\xD1\x8F\xD0\xB2\xD0\xB8 \xD0\xB2\xD1\x8A\xD0\xB2 \xD0\xB2\xD1\x82"
+         "\xD0\xBE\xD1\x80\xD0\xBD\xD0\xB8\xD0\xBA, \xD1\x87\xD0\xB5 "
+         "\xD0\xB4\xD0\xB0\xD0\xBD\xD1\x8A\xD1\x86\xD0\xB8\xD1\x82\xD0\xB5 "
+         "\xD1\x89\xD0\xB5 \xD1\x81\xD0\xB5 \xD1\x83\xD0\xB2\xD0\xB5\xD0\xBB"
+         "\xD0\xB8\xD1\x87\xD0\xB0\xD1\x82 \xD0\xBF\xD1\x80\xD0\xB5\xD0\xB7 "
+         "\xD1\x81\xD0\xBB\xD0\xB5\xD0\xB4\xD0\xB2\xD0\xB0\xD1\x89\xD0\xB0"
+         "\xD1\x82\xD0\xB0 \xD0\xB3\xD0\xBE\xD0\xB4\xD0\xB8\xD0\xBD\xD0\xB0, "
+         "\xD0\xB7\xD0\xB0 \xD0\xB4\xD0\xB0 \xD1\x81\xD0\xB5 \xD0\xBD\xD0\xB0"
+         "\xD0\xBC\xD0\xB0\xD0\xBB\xD0\xB8 \xD0\xB4\xD0\xB5\xD1\x84\xD0\xB8"
+         "\xD1\x86\xD0\xB8\xD1\x82\xD1\x8A\xD1\x82 \xD0\xB2 \xD0\xB1\xD1\x8E"
+         "\xD0\xB4\xD0\xB6\xD0\xB5\xD1\x82\xD0\xB0.",
+         "bg"},
+        /* Hebrew words in no sentence: the script decides */
+        {"\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D \xD7\x9E\xD7\x97\xD7\xA9\xD7\x91"
+         "\xD7\x94 \xD7\xA2\xD7\x99\xD7\xA8 \xD7\xA1\xD7\xA4\xD7\xA8 \xD7\x99"
+         "\xD7\x9D \xD7\x9B\xD7\x9C\xD7\x91 \xD7\xA9\xD7\x95\xD7\x9C\xD7\x97"
+         "\xD7\x9F \xD7\x90\xD7\x91\xD7\x9F \xD7\x93\xD7\x92 \xD7\xA2\xD7\xA5 "
+         "\xD7\x9E\xD7\x99\xD7\x9D \xD7\x92\xD7\xA9\xD7\x9D \xD7\x97\xD7\x9C"
+         "\xD7\x95\xD7\x9F \xD7\xA8\xD7\x97\xD7\x95\xD7\x91",
+         "he"},
+        /* Greek, Thai: one language each */
+        {"\xCE\x97 \xCE\xBA\xCF\x85\xCE\xB2\xCE\xAD\xCF\x81\xCE\xBD\xCE\xB7"
+         "\xCF\x83\xCE\xB7 \xCE\xB1\xCE\xBD\xCE\xB1\xCE\xBA\xCE\xBF\xCE\xAF"
+         "\xCE\xBD\xCF\x89\xCF\x83\xCE\xB5 \xCF\x83\xCE\xAE\xCE\xBC\xCE\xB5"
+         "\xCF\x81\xCE\xB1 \xCE\xBD\xCE\xAD\xCE\xB1 \xCE\xBC\xCE\xAD\xCF\x84"
+         "\xCF\x81\xCE\xB1 \xCE\xB3\xCE\xB9\xCE\xB1 \xCF\x84\xCE\xB7\xCE\xBD "
+         "\xCE\xBF\xCE\xB9\xCE\xBA\xCE\xBF\xCE\xBD\xCE\xBF\xCE\xBC\xCE\xAF"
+         "\xCE\xB1.",
+         "el"},
+        {"\xE0\xB8\xA3\xE0\xB8\xB1\xE0\xB8\x90\xE0\xB8\x9A\xE0\xB8\xB2\xE0"
+         "\xB8\xA5\xE0\xB8\x9B\xE0\xB8\xA3\xE0\xB8\xB0\xE0\xB8\x81\xE0\xB8"
+         "\xB2\xE0\xB8\xA8\xE0\xB8\xA1\xE0\xB8\xB2\xE0\xB8\x95\xE0\xB8\xA3"
+         "\xE0\xB8\x81\xE0\xB8\xB2\xE0\xB8\xA3\xE0\xB9\x83\xE0\xB8\xAB\xE0"
+         "\xB8\xA1\xE0\xB9\x88\xE0\xB9\x80\xE0\xB8\x9E\xE0\xB8\xB7\xE0\xB9"
+         "\x88\xE0\xB8\xAD\xE0\xB8\x8A\xE0\xB9\x88\xE0\xB8\xA7\xE0\xB8\xA2"
+         "\xE0\xB9\x80\xE0\xB8\xAB\xE0\xB8\xA5\xE0\xB8\xB7\xE0\xB8\xAD",
+         "th"},
+    };
+    size_t k;
+
+    for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        struct wh_record *rec = record(NULL, cases[k].text, NULL);
+
+        run(fx, &wh_enrich_language, rec);
+        assert_string_equal(rec->language, cases[k].lang);
+        assert_null(unknown(rec, "language"));
+        wh_record_free(rec);
+    }
+}
+
+/* Text that is no language gets "und" and the reason, or keeps the
+ * page's hint; the detector never names a language for it. */
+static void test_language_junk(void **state)
+{
+    struct fixture *fx = *state;
+    static const struct {
+        const char *text;
+        const char *why;
+    } cases[] = {
+        {"static int parse(const char *s, size_t len)\n{\n"
+         "    if (s == NULL || len == 0) {\n        return -1;\n    }\n"
+         "    for (size_t i = 0; i < len; i++) {\n"
+         "        state->count += table[(unsigned char)s[i]] & 0x0f;\n"
+         "    }\n    return state->count > max_count ? 1 : 0;\n}\n",
+         "code symbols"},
+        {"TWFueSBoYW5kcyBtYWtlIGxpZ2h0IHdvcmsuIFRoaXMgaXMgYSB0ZXN0IG9mIGJh\n"
+         "c2U2NCBlbmNvZGVkIGRhdGEgdGhhdCBsb29rcyBsaWtlIG5vIGxhbmd1YWdlIGF0\n"
+         "IGFsbCwgYnV0IHN0aWxsIGNvbnRhaW5zIG1hbnkgbGV0dGVycyBhbmQgc29tZSBk\n"
+         "aWdpdHMgMTIzNDU2Nzg5MCBhbmQgc3ltYm9scyBvZiB0aGUgYWxwaGFiZXQuIE1v\n",
+         "tokens of"},
+        {"qzvrt blorf xkcdw pmmnq zzrtb fwuug hjkql wertz vbnmo qqpla "
+         "xxyzz trwqp lkjhg mnbvc poiuy qwert asdfg zxcvb ytrew hgfds "
+         "bvcxz plokm ijnuh bygvt crdxe zsewq axsdc vfrtg bhnjm kiolp",
+         "not language"},
+        {"2026-11-02 | 1,204.50 | -3.2% | 88,120\n"
+         "2026-11-03 | 1,198.25 | -0.5% | 91,004\n"
+         "2026-11-04 | 1,250.00 | +4.3% | 79,880\n",
+         "too short"},
+    };
+    size_t k;
+
+    for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        struct wh_record *rec = record(NULL, cases[k].text, NULL);
+        const char *why;
+
+        run(fx, &wh_enrich_language, rec);
+        assert_string_equal(rec->language, "und");
+        why = unknown(rec, "language");
+        assert_non_null(why);
+        if (strstr(why, cases[k].why) == NULL) {
+            fail_msg("case %zu: \"%s\" lacks \"%s\"", k, why, cases[k].why);
+        }
+        wh_record_free(rec);
+
+        rec = record(NULL, cases[k].text, "en-US"); /* a hint is kept */
+        run(fx, &wh_enrich_language, rec);
+        assert_string_equal(rec->language, "en-US");
+        assert_non_null(unknown(rec, "language"));
         wh_record_free(rec);
     }
 }
@@ -1033,7 +1155,9 @@ int main(void)
         cmocka_unit_test(test_tokenizer),
         cmocka_unit_test(test_language_detects),
         cmocka_unit_test(test_language_scripts),
-        cmocka_unit_test(test_language_fast_path),
+        cmocka_unit_test(test_language_close),
+        cmocka_unit_test(test_language_script_restricted),
+        cmocka_unit_test(test_language_junk),
         cmocka_unit_test(test_language_short),
         cmocka_unit_test(test_counts),
         cmocka_unit_test(test_dateline),

@@ -47,6 +47,11 @@ static const char *const fixtures[] = {
     "coreference",         /* "Sony" after "Sony Pictures" */
     "citations",           /* "(Moravec, 2014)", "A and B (2011) found" */
     "works-events",        /* a quoted title, "Nobel Prize", "World Cup" */
+    "direction-places",    /* "West Tarnwick", then "Tarnwick" alone */
+    "place-beside-org",    /* "Lyon" beside "Lyon University" */
+    "prior-limits",        /* a listed place inside, a list of guesses */
+    "spoken-and-cited",    /* "I'm X", "X, you", "X v. Y", "X, K.", lists */
+    "name-end",            /* "Dorian Kell Experience", "the experience" */
 };
 
 struct fixture {

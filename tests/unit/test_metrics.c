@@ -441,7 +441,7 @@ static void test_server_scrape(void **state)
     (void)state;
     atomic_init(&h.running, 1);
     atomic_init(&h.broker_up, 1);
-    srv = wh_metrics_server_start(reg, "127.0.0.1:0", health_cb, &h, errstr,
+    srv = wh_metrics_server_start(reg, "127.0.0.1:0", health_cb, NULL, &h, errstr,
                                   sizeof(errstr));
     assert_non_null(srv);
     port = wh_metrics_server_port(srv);
@@ -518,16 +518,26 @@ static void test_server_no_health_cb(void **state)
     char *resp;
 
     (void)state;
-    srv = wh_metrics_server_start(reg, "127.0.0.1:0", NULL, NULL, errstr,
+    srv = wh_metrics_server_start(reg, "127.0.0.1:0", NULL, NULL, NULL, errstr,
                                   sizeof(errstr));
     assert_non_null(srv);
     resp = http_get(wh_metrics_server_port(srv), "/healthz");
     assert_true(strncmp(resp, "HTTP/1.1 200", 12) == 0);
     free(resp);
-    /* an empty registry scrapes as an empty body */
+    resp = http_get(wh_metrics_server_port(srv), "/livez");
+    assert_true(strncmp(resp, "HTTP/1.1 200", 12) == 0);
+    free(resp);
+    /* an empty registry scrapes as the build and process metrics only */
     resp = http_get(wh_metrics_server_port(srv), "/metrics");
     assert_true(strncmp(resp, "HTTP/1.1 200", 12) == 0);
-    assert_string_equal(body_of(resp), "");
+    assert_non_null(strstr(body_of(resp), "\nwirehose_build_info{version=\""
+                                          WH_VERSION "\"} 1\n"));
+    assert_non_null(strstr(body_of(resp), "\nprocess_cpu_seconds_total "));
+    assert_non_null(
+        strstr(body_of(resp), "\nprocess_resident_memory_bytes "));
+    assert_non_null(strstr(body_of(resp), "\nprocess_open_fds "));
+    assert_non_null(strstr(body_of(resp), "\nprocess_start_time_seconds "));
+    assert_null(strstr(body_of(resp), "wirehose_records_total"));
     free(resp);
     wh_metrics_server_stop(srv);
     wh_metrics_server_stop(NULL);
@@ -551,7 +561,7 @@ static void test_server_bad_addresses(void **state)
     (void)state;
     for (i = 0; i < WH_ARRAY_SIZE(bad); i++) {
         errstr[0] = '\0';
-        srv = wh_metrics_server_start(reg, bad[i], NULL, NULL, errstr,
+        srv = wh_metrics_server_start(reg, bad[i], NULL, NULL, NULL, errstr,
                                       sizeof(errstr));
         if (srv != NULL) {
             fail_msg("address accepted: %s", bad[i]);
@@ -560,18 +570,18 @@ static void test_server_bad_addresses(void **state)
         assert_non_null(strstr(errstr, bad[i]));
     }
     /* a port already taken is a clear error, not a half-started server */
-    srv = wh_metrics_server_start(reg, "127.0.0.1:0", NULL, NULL, errstr,
+    srv = wh_metrics_server_start(reg, "127.0.0.1:0", NULL, NULL, NULL, errstr,
                                   sizeof(errstr));
     assert_non_null(srv);
     snprintf(addr, sizeof(addr), "127.0.0.1:%d", wh_metrics_server_port(srv));
     srv2 =
-        wh_metrics_server_start(reg, addr, NULL, NULL, errstr, sizeof(errstr));
+        wh_metrics_server_start(reg, addr, NULL, NULL, NULL, errstr, sizeof(errstr));
     assert_null(srv2);
     assert_non_null(strstr(errstr, "in use"));
     wh_metrics_server_stop(srv);
     /* and free again once stopped */
     srv =
-        wh_metrics_server_start(reg, addr, NULL, NULL, errstr, sizeof(errstr));
+        wh_metrics_server_start(reg, addr, NULL, NULL, NULL, errstr, sizeof(errstr));
     assert_non_null(srv);
     wh_metrics_server_stop(srv);
     wh_metrics_free(reg);

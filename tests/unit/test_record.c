@@ -429,6 +429,107 @@ static void test_now(void **state)
     assert_int_equal(out[19], 'Z');
 }
 
+/* wh_record_parse() reads JSON itself: on every document, and on every
+ * one of these with an edit at each position, it accepts what
+ * json_loadb() + wh_record_from_json() accept, and gives the same
+ * record. */
+static int parse_agrees(const char *text, size_t len)
+{
+    char errstr[256];
+    json_error_t jerr;
+    struct wh_record *fast = wh_record_parse(text, len, errstr, sizeof(errstr));
+    json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    struct wh_record *slow =
+        doc != NULL ? wh_record_from_json(doc, errstr, sizeof(errstr)) : NULL;
+    int same = (fast == NULL) == (slow == NULL);
+
+    if (same && fast != NULL) {
+        char *a = wh_record_dump(fast);
+        char *b = wh_record_dump(slow);
+
+        same = strcmp(a, b) == 0;
+        free(a);
+        free(b);
+    }
+    wh_record_free(fast);
+    wh_record_free(slow);
+    json_decref(doc);
+    return same;
+}
+
+static void test_parse_like_jansson(void **state)
+{
+    static const char *const docs[] = {
+        "{\"uri\":\"u\",\"headlines\":[{\"role\":\"main\",\"value\":\"H\\u00e9"
+        "\\ud83d\\ude00\"}],\"bodies\":[{\"contentType\":\"text/plain\","
+        "\"value\":\"a\\tb\\\\c\\\"d\\/e\\n\",\"charCount\":7}],"
+        "\"x\":[1,-0,2.5e3,-1E-2,true,false,null,{}],\"wirehose\":"
+        "{\"httpStatus\":200,\"k\":{\"n\":[[]]}}}",
+        " \n{ \"uri\" : \"caf\xc3\xa9\" , \"version\" : \"3\" } \t",
+        "[{\"uri\":\"u\"}]",
+    };
+    static const char *const edits[] = {"\\",
+                                        "\"",
+                                        "\\u0000",
+                                        "\\ud800",
+                                        "\\udc00",
+                                        "\x01",
+                                        "\xff",
+                                        "\xc3",
+                                        "1e999",
+                                        "01",
+                                        "1.",
+                                        "-",
+                                        "tru",
+                                        "]",
+                                        "}",
+                                        ",",
+                                        ":",
+                                        "{\"a\":1,\"a\":2}",
+                                        "[1,]",
+                                        "99999999999999999999",
+                                        "-9223372036854775808",
+                                        "\xe2\x82",
+                                        "\\x",
+                                        " "};
+    char buf[1024];
+    size_t d;
+    size_t e;
+    size_t pos;
+
+    (void)state;
+    for (d = 0; d < WH_ARRAY_SIZE(docs); d++) {
+        size_t len = strlen(docs[d]);
+
+        assert_true(parse_agrees(docs[d], len));
+        for (pos = 0; pos <= len; pos++) {
+            assert_true(parse_agrees(docs[d], pos)); /* cut short */
+            for (e = 0; e < WH_ARRAY_SIZE(edits); e++) {
+                size_t n = strlen(edits[e]);
+
+                memcpy(buf, docs[d], pos);
+                memcpy(buf + pos, edits[e], n);
+                memcpy(buf + pos + n, docs[d] + pos, len - pos);
+                if (!parse_agrees(buf, len + n)) {
+                    fail_msg("insert \"%s\" at %zu of doc %zu", edits[e], pos,
+                             d);
+                }
+                if (pos < len) {
+                    memcpy(buf, docs[d], len);
+                    buf[pos] = edits[e][0];
+                    if (!parse_agrees(buf, len)) {
+                        fail_msg("byte of \"%s\" at %zu of doc %zu", edits[e],
+                                 pos, d);
+                    }
+                }
+            }
+        }
+    }
+    expect_reject("{\"uri\":\"u\",\"uri\":\"v\"}",
+                  "1:17: duplicate object key");
+    expect_reject("{\"uri\":\"u\"} x", "end of file expected");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -445,6 +546,7 @@ int main(void)
         cmocka_unit_test(test_body_counts),
         cmocka_unit_test(test_dump_matches_jansson),
         cmocka_unit_test(test_now),
+        cmocka_unit_test(test_parse_like_jansson),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

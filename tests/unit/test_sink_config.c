@@ -93,10 +93,27 @@ static void test_postgres_refuses(void **state)
                    "postgres.batch: 0: must be");
     expect_refused(&wh_sink_postgres, "host=/nowhere", "postgres.batch", "many",
                    "not an integer");
-    /* Well-formed but nothing listens: told at init, not retried. */
-    expect_refused(&wh_sink_postgres,
-                   "host=/nonexistent-wirehose-dir port=5432", NULL, NULL,
-                   "postgres: connect: ");
+}
+
+/* Well-formed but nothing listens: an outage, not a configuration error.
+ * init succeeds; a record waits (WH_RETRY) and the probe says why. */
+static void test_postgres_down_at_start(void **state)
+{
+    struct wh_config *cfg = wh_config_new(keys);
+    char errstr[512] = "";
+    void *ctx;
+
+    (void)state;
+    ctx = wh_sink_postgres.init("host=/nonexistent-wirehose-dir port=5432",
+                                cfg, errstr, sizeof(errstr));
+    assert_non_null(ctx);
+    assert_non_null(wh_sink_postgres.probe);
+    errstr[0] = '\0';
+    assert_int_equal(wh_sink_postgres.probe(ctx, errstr, sizeof(errstr)),
+                     WH_RETRY);
+    assert_non_null(strstr(errstr, "connect: "));
+    wh_sink_postgres.close(ctx);
+    wh_config_free(cfg);
 }
 
 static void test_http_refuses(void **state)
@@ -148,6 +165,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stage_shape),
         cmocka_unit_test(test_postgres_refuses),
+        cmocka_unit_test(test_postgres_down_at_start),
         cmocka_unit_test(test_http_refuses),
         cmocka_unit_test(test_http_accepts),
         cmocka_unit_test(test_kafka_refuses),

@@ -1,7 +1,8 @@
 /*
  * daemon.h - plumbing the producer and consumer daemons share: the stop
  * and reload signal flags, the log level from log.level and -v / -q, and
- * the state behind GET /healthz (running, broker reachable).
+ * the state behind GET /healthz and /livez (running, the loop's last
+ * turn, broker reachable, what else is down).
  *
  * The state is process-wide (one daemon per process). The signal and log
  * calls are for the main thread; wh_daemon_health() is the health
@@ -55,9 +56,30 @@ void wh_daemon_set_broker_up(int up);
  * unreachable: why"). rk is borrowed. Main thread. */
 void wh_daemon_broker_check(rd_kafka_t *rk, const char *tag);
 
+/* A main loop that has not turned for this long is stuck (/livez 503)
+ * unless wh_daemon_set_live_ms() says otherwise. */
+#define WH_DAEMON_LIVE_MS 30000
+
+/* The main loop turned: call once a turn. Main thread. */
+void wh_daemon_heartbeat(void);
+
+/* How long the main loop may go without a turn before /livez calls it
+ * stuck: longer than its longest own timeout. Main thread, at start. */
+void wh_daemon_set_live_ms(long long ms);
+
+/* Records that the dependency name ("sink:postgres") is down, with one
+ * line for /healthz (text), or up again (text NULL). Main thread. */
+void wh_daemon_set_problem(const char *name, const char *text);
+
+/* The /livez callback for wh_metrics_server_start() (opaque unused):
+ * returns 1 when the main loop runs and turned within the live time,
+ * else 0 with the reason. Metrics server's thread. */
+int wh_daemon_live(void *opaque, char *reason, size_t reason_size);
+
 /* The /healthz callback for wh_metrics_server_start() (opaque unused):
- * returns 1 when running and the broker is up, else 0 with reason
- * filled. Metrics server's thread; atomics only. */
+ * returns 1 when the loop is alive (wh_daemon_live()), the broker is up
+ * and no dependency is down, else 0 with one reason a line. Metrics
+ * server's thread. */
 int wh_daemon_health(void *opaque, char *reason, size_t reason_size);
 
 #endif

@@ -22,6 +22,7 @@
  *       "byline", "body", "headline", ... The fill rate is this divided by
  *       wirehose_records_total{stage="extract",outcome="ok"}.
  *   WH_M_LAG          wirehose_consumer_lag{topic,partition}       gauge
+ *   WH_M_DEP_UP       wirehose_dependency_up{dependency}           gauge
  *       high watermark minus committed offset, in messages.
  *   WH_M_SINK_LATENCY wirehose_sink_latency_seconds{sink}          histogram
  *       time a sink took to hold a record (or a batch), in seconds.
@@ -78,6 +79,7 @@
 #define WH_M_LAG "wirehose_consumer_lag"
 #define WH_M_SINK_LATENCY "wirehose_sink_latency_seconds"
 #define WH_M_DEAD_LETTERS "wirehose_dead_letters_total"
+#define WH_M_DEP_UP "wirehose_dependency_up"
 #define WH_M_ITEMS "wirehose_items_total"
 
 #define WH_METRICS_COUNTER 1
@@ -164,8 +166,8 @@ char *wh_metrics_render(struct wh_metrics *reg, size_t *len);
 
 /*
  * Health callback, called on the server's thread for each GET /healthz:
- * returns 1 when the daemon is running and its broker is reachable, else 0
- * with a one-line reason written to reason (reason_size bytes, always
+ * returns 1 when the daemon is running and every dependency is reachable,
+ * else 0 with its reasons, one a line, written to reason (reason_size bytes, always
  * > 0). It must be thread-safe and quick: read flags the main loop keeps in
  * atomics (e.g. "running" set after READY, cleared on SIGTERM; "broker
  * down" set from the librdkafka error callback on
@@ -176,8 +178,13 @@ struct wh_metrics_server;
 
 /* Starts serving GET (and HEAD) on addr:
  *   /metrics  200, wh_metrics_render(reg), text/plain; version=0.0.4
+ *   /metrics  also carries wirehose_build_info{version} and the standard
+ *             process_* metrics (process_cpu_seconds_total,
+ *             process_resident_memory_bytes, process_virtual_memory_bytes,
+ *             process_open_fds, process_start_time_seconds) of this process
  *   /healthz  200 "ok\n" when health() says so (or health is NULL),
- *             503 "<reason>\n" otherwise
+ *             503 "<reasons>\n" otherwise (one reason a line)
+ *   /livez    the same with live(): the main loop turns
  *   other     404; other methods 405
  * addr is "HOST:PORT" or "[IPV6]:PORT"; HOST may be a name, an IP address
  * or empty (all addresses); PORT 0 picks a free port (see
@@ -188,7 +195,8 @@ struct wh_metrics_server;
  * bound. Call from the main thread. */
 struct wh_metrics_server *wh_metrics_server_start(
     struct wh_metrics *reg, const char *addr,
-    int (*health)(void *opaque, char *reason, size_t reason_size), void *opaque,
+    int (*health)(void *opaque, char *reason, size_t reason_size),
+    int (*live)(void *opaque, char *reason, size_t reason_size), void *opaque,
     char *errstr, size_t errstr_size);
 
 /* The TCP port the server is bound to (useful after port 0). */

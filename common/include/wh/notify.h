@@ -15,26 +15,26 @@
  *                                            metrics server are up
  *   loop:
  *       ... one turn of work ...
- *       if (the turn made progress) {        see "watchdog rule"
- *           wh_notify_watchdog();            at least every wd_usec / 2
- *       }
+ *       wh_notify_watchdog();                the loop turned: see
+ *                                            "watchdog rule"
  *       wh_notify_status("%zu records, %zu errors", n, e);   now and then
  *   on SIGHUP:
  *       wh_notify_reloading(); reload; wh_notify_ready();
  *   on SIGTERM:
  *       wh_notify_stopping(); flush, commit, close; exit(0)
  *
- * Watchdog rule: WATCHDOG=1 tells systemd "this process is making
- * progress"; when none arrives for WatchdogSec, systemd kills the service
+ * Watchdog rule: WATCHDOG=1 tells systemd "this process's main loop is
+ * alive"; when none arrives for WatchdogSec, systemd kills the service
  * (SIGABRT, leaving a core) and Restart=on-failure starts it again. So send
- * it only from the main loop and only after a turn that really made
- * progress: the producer after its poll turn returned (rd_kafka_poll() ran,
- * the fetcher was driven, no fatal Kafka error latched); the consumer after
- * a consumer poll returned (a message or a timeout) and the sinks answered
- * in time. A loop stuck in a sink, a deadlock, or a fatal Kafka state must
- * stop sending it; never send it from a timer or another thread, which
- * would keep a hung daemon alive. Sending it more often than needed is
- * harmless but wasteful: rate-limit to about wd_usec / 4 in busy loops.
+ * it from the main loop after each turn that returned: the producer after
+ * its poll turn (rd_kafka_poll() ran, the fetcher was driven), the
+ * consumer after a consumer poll returned. An outage the loop waits out
+ * (a sink or the brokers down, records held for a retry) keeps the pings
+ * coming: restarting would not help. A loop stuck past its own timeouts
+ * (a call that never returns, a deadlock) stops them; never send it from
+ * a timer or another thread, which would keep a hung daemon alive.
+ * Sending it more often than needed is harmless but wasteful: rate-limit
+ * to about wd_usec / 4 in busy loops.
  */
 #ifndef WH_NOTIFY_H
 #define WH_NOTIFY_H

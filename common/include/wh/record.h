@@ -86,6 +86,30 @@ struct wh_record *wh_record_from_json(const json_t *doc, char *errstr,
 struct wh_record *wh_record_parse(const char *text, size_t len, char *errstr,
                                   size_t errstr_size);
 
+/* The strict check of a record on arrival (record_check.c): every member
+ * present against the IPTC ninjs 3.1 rules (types; "uri" and the uris of
+ * linked objects absolute URIs; dates RFC 3339 date-times; headlines,
+ * descriptions and bodies arrays of objects with a string "value"; the
+ * enumerations; urgency 1 to 9; no member ninjs does not define but our
+ * extension object, whose known members are checked too) and what the
+ * pipeline needs (a "uri"; a non-empty headline or text body). Returns
+ * WH_OK, or WH_EINVAL with the first failing field's path in field
+ * ("bodies[0].value") and the reason in errstr. */
+int wh_record_check(const json_t *doc, char *field, size_t field_size,
+                    char *errstr, size_t errstr_size);
+
+/* Marks in the extension object ("filled": ["type", "version"]) the
+ * members doc lacked that the record carries with a default. */
+void wh_record_mark_filled(struct wh_record *rec, const json_t *doc);
+
+/* Non-zero when s is an RFC 3339 date-time ("2026-11-27T12:00:00Z",
+ * "...T12:00:00.5+01:00"). */
+int wh_rfc3339_valid(const char *s);
+
+/* Non-zero when s is an absolute URI: a scheme, ':', and something after
+ * it, with no blank or control character. */
+int wh_uri_absolute(const char *s);
+
 /* Sets rec->content_hash from rec->body_text (replacing any old one). */
 void wh_record_hash_body(struct wh_record *rec);
 

@@ -1,0 +1,286 @@
+/*
+ * terms.c - the term bag: the stems of a text with their weights, and
+ * the calling thread's cache of the last bag built (see enrich.h).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "enrich.h"
+#include "stems.h"
+#include "wh/buf.h"
+#include "wh/hash.h"
+#include "wh/wh.h"
+
+static void terms_grow_slots(struct wh_enrich_terms *t)
+{
+    size_t k;
+
+    free(t->slots);
+    t->nslots = t->nslots == 0 ? 256 : t->nslots * 2;
+    t->slots = wh_xcalloc(t->nslots, sizeof(*t->slots));
+    for (k = 0; k < t->n; k++) {
+        size_t h = (size_t)t->v[k].hash & (t->nslots - 1);
+
+        while (t->slots[h] != 0) {
+            h = (h + 1) & (t->nslots - 1);
+        }
+        t->slots[h] = k + 1;
+    }
+}
+
+/* Stems and forms go to one arena (offsets while it may move; pointers
+ * once the bag is built): a record's few hundred terms cost one
+ * allocation, not one each. */
+static void terms_add(struct wh_enrich_terms *t, const char *stem,
+                      size_t stem_len, const char *form, size_t form_len,
+                      double weight, size_t index)
+{
+    struct wh_enrich_term *term;
+    uint64_t hash = wh_hash64(stem, stem_len);
+    size_t h;
+
+    if ((t->n + 1) * 2 > t->nslots) {
+        terms_grow_slots(t);
+    }
+    h = (size_t)hash & (t->nslots - 1);
+    while (t->slots[h] != 0) {
+        term = &t->v[t->slots[h] - 1];
+        if (term->hash == hash && term->stem_len == stem_len &&
+            memcmp(t->arena.data + term->off, stem, stem_len) == 0) {
+            term->weight += weight;
+            term->count++;
+            if (form_len < term->form_len) {
+                /* shorter: fits where the longer form was */
+                memcpy(t->arena.data + term->off + stem_len + 1, form,
+                       form_len + 1);
+                term->form_len = form_len;
+            }
+            t->total += weight;
+            return;
+        }
+        h = (h + 1) & (t->nslots - 1);
+    }
+    if (t->n == t->cap) {
+        t->cap = t->cap == 0 ? 64 : t->cap * 2;
+        t->v = wh_xrealloc(t->v, t->cap * sizeof(*t->v));
+    }
+    term = &t->v[t->n];
+    term->off = t->arena.len;
+    /* no maximum on the arena: these cannot fail (out of memory aborts) */
+    /* stem and form are NUL-terminated: each goes with its NUL */
+    (void)wh_buf_append(&t->arena, stem, stem_len + 1);
+    (void)wh_buf_append(&t->arena, form, form_len + 1);
+    term->stem = NULL;
+    term->form = NULL;
+    term->stem_len = stem_len;
+    term->form_len = form_len;
+    term->hash = hash;
+    term->weight = weight;
+    term->count = 1;
+    term->first = index;
+    t->slots[h] = ++t->n;
+    t->total += weight;
+}
+
+static size_t count_chars(const char *s, size_t len)
+{
+    size_t i;
+    size_t n = 0;
+
+    for (i = 0; i < len; i++) {
+        n += ((unsigned char)s[i] & 0xC0) != 0x80 ? 1 : 0;
+    }
+    return n;
+}
+
+/* Drops a possessive "'s" (ASCII or U+2019 apostrophe). */
+static size_t strip_possessive(const char *s, size_t len)
+{
+    if (len > 2 && s[len - 1] == 's' && s[len - 2] == '\'') {
+        return len - 2;
+    }
+    if (len > 4 && s[len - 1] == 's' &&
+        memcmp(s + len - 4, "\xE2\x80\x99", 3) == 0) {
+        return len - 4;
+    }
+    return len;
+}
+
+/* A word kept by the first pass of wh_enrich_terms_build(). */
+struct pending_word {
+    size_t off; /* of its lower-case form in the pass's buffer */
+    size_t len;
+    uint64_t hash; /* of the lower-case form: its stem memo slot */
+    double weight;
+    size_t index;
+};
+
+#define STEM_AHEAD 8 /* words between a memo prefetch and its use */
+
+void wh_enrich_terms_build(struct wh_enrich_terms *t,
+                           const struct wh_enrich_input *in,
+                           struct wh_enrich_lang *lang)
+{
+    struct wh_enrich_tokenizer tz;
+    struct wh_enrich_token tok;
+    struct wh_enrich_stems *memo =
+        lang->stemmer != NULL ? wh_enrich_stems_of(lang) : NULL;
+    struct pending_word *pw = NULL;
+    size_t npw = 0;
+    size_t cappw = 0;
+    struct wh_buf lows; /* the kept words, "low\0" each */
+    size_t body_first = (size_t)-1;
+    size_t k;
+    const char *skip_from = in->text + in->body_off;
+    const char *skip_to =
+        skip_from + wh_enrich_dateline_end(skip_from, in->len - in->body_off);
+
+    memset(t, 0, sizeof(*t));
+    wh_buf_init(&t->arena, 0);
+    wh_buf_init(&lows, 0);
+    /* Pass 1: the words to count, lower-cased, each with its weight; the
+     * stem memo slot of each is prefetched (the memo outgrows the L2
+     * cache of a busy consumer, and waiting for it was half of this
+     * function's time) */
+    wh_enrich_tok_init(&tz, in->text, in->len, in->body_off);
+    while (wh_enrich_tok_next(&tz, &tok)) {
+        char low[256];
+        size_t low_len;
+        size_t len;
+        struct pending_word *p;
+
+        if (tok.s >= skip_from && tok.s < skip_to) {
+            continue; /* the dateline */
+        }
+        t->words++;
+        if (tok.flags & WH_TOK_IDEO) {
+            t->ideo++;
+            continue;
+        }
+        if (tok.flags & WH_TOK_DIGIT) {
+            continue;
+        }
+        len = strip_possessive(tok.s, tok.len);
+        if (count_chars(tok.s, len) < 3) {
+            continue;
+        }
+        low_len = wh_enrich_lower_buf(tok.s, len, low, sizeof(low));
+        if (low_len == (size_t)-1) {
+            continue; /* not a word: longer than any */
+        }
+        if (lang->stop != NULL &&
+            wh_enrich_words_get(lang->stop, low, low_len) != 0) {
+            continue;
+        }
+        if (npw == cappw) {
+            cappw = cappw == 0 ? 256 : cappw * 2;
+            pw = wh_xrealloc(pw, cappw * sizeof(*pw));
+        }
+        p = &pw[npw++];
+        p->off = lows.len;
+        p->len = low_len;
+        (void)wh_buf_append(&lows, low, low_len + 1); /* and its NUL */
+        p->hash = wh_hash64(low, low_len);
+        if (memo != NULL) {
+            __builtin_prefetch(&memo->slots[p->hash & (memo->cap - 1)]);
+        }
+        p->index = tok.index;
+        if (tok.flags & WH_TOK_HEAD) {
+            p->weight = 3.0;
+        } else {
+            if (body_first == (size_t)-1) {
+                body_first = tok.index;
+            }
+            p->weight =
+                1.0 + 1.0 / (1.0 + (double)(tok.index - body_first) / 50.0);
+        }
+    }
+    /* Pass 2: stems (the word a memo slot points to is prefetched a few
+     * words ahead too) and the bag */
+    for (k = 0; k < npw; k++) {
+        const char *low = lows.data + pw[k].off;
+        const char *stem = low;
+        size_t stem_len = pw[k].len;
+
+        if (memo != NULL) {
+            if (k + STEM_AHEAD < npw) {
+                const struct stem_slot *ahead =
+                    &memo->slots[pw[k + STEM_AHEAD].hash & (memo->cap - 1)];
+
+                if (ahead->word != NULL) {
+                    __builtin_prefetch(ahead->word);
+                }
+            }
+            stem = wh_enrich_stem(lang, low, pw[k].len, pw[k].hash, &stem_len);
+        }
+        if (stem_len > 0) {
+            terms_add(t, stem, stem_len, low, pw[k].len, pw[k].weight,
+                      pw[k].index);
+        }
+    }
+    free(pw);
+    wh_buf_free(&lows);
+    for (k = 0; k < t->n; k++) { /* the arena no longer moves */
+        t->v[k].stem = t->arena.data + t->v[k].off;
+        t->v[k].form = t->v[k].stem + t->v[k].stem_len + 1;
+    }
+}
+
+void wh_enrich_terms_free(struct wh_enrich_terms *t)
+{
+    wh_buf_free(&t->arena);
+    free(t->v);
+    free(t->slots);
+    memset(t, 0, sizeof(*t));
+}
+
+/* The calling thread's cached bag (see wh_enrich_terms_get()). */
+struct terms_cache {
+    char *text; /* NULL: empty */
+    size_t len;
+    size_t body_off;
+    char code[8];
+    int stemmer;  /* 1: stemmed */
+    size_t stops; /* stop words, (size_t)-1 for no list */
+    struct wh_enrich_terms terms;
+};
+
+static _Thread_local struct terms_cache terms_cache;
+
+void wh_enrich_terms_cache_clear(void)
+{
+    struct terms_cache *c = &terms_cache;
+
+    if (c->text != NULL) {
+        wh_enrich_terms_free(&c->terms);
+        free(c->text);
+        c->text = NULL;
+    }
+}
+
+const struct wh_enrich_terms *
+wh_enrich_terms_get(const struct wh_enrich_input *in,
+                    struct wh_enrich_lang *lang)
+{
+    struct terms_cache *c = &terms_cache;
+    size_t stops =
+        lang->stop != NULL ? wh_enrich_words_count(lang->stop) : (size_t)-1;
+
+    if (c->text != NULL && c->len == in->len && c->body_off == in->body_off &&
+        c->stops == stops && c->stemmer == (lang->stemmer != NULL) &&
+        strcmp(c->code, lang->code) == 0 &&
+        memcmp(c->text, in->text, in->len) == 0) {
+        return &c->terms;
+    }
+    wh_enrich_terms_cache_clear();
+    wh_enrich_terms_build(&c->terms, in, lang);
+    c->text = wh_xmalloc(in->len + 1);
+    memcpy(c->text, in->text, in->len + 1);
+    c->len = in->len;
+    c->body_off = in->body_off;
+    memcpy(c->code, lang->code, sizeof(c->code));
+    c->stemmer = lang->stemmer != NULL;
+    c->stops = stops;
+    return &c->terms;
+}

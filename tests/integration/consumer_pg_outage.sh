@@ -1,0 +1,169 @@
+#!/bin/bash
+# consumer_pg_outage.sh - wirehose-consumer started while its PostgreSQL
+# sink's server is down; the dev broker, PostgreSQL, the consumer and a
+# NOTIFY_SOCKET listener are real processes on loopback.
+#
+# Checks: the consumer starts, sends READY=1, and after OUTAGE_S seconds
+# (60 by default) is still running, has sent WATCHDOG=1 at least every
+# 10 s, says in STATUS= what it waits for; /healthz answers 503 naming the
+# sink, /livez 200; with one record waiting, wirehose_consumer_lag of its
+# partition is 1, the number `wirehose-replay --watch` prints. Then the
+# server starts: every record lands (nothing lost), /healthz turns 200,
+# the log says "up after"; SIGTERM exits 0.
+#
+# Environment: WH_BINDIR = the build directory; OUTAGE_S (default 60).
+# Exit status: 0 pass, 1 fail, 77 skipped (a tool is missing).
+
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+for tool in kcat curl psql; do
+    command -v "$tool" >/dev/null 2>&1 || skip "$tool is not installed"
+done
+wh_need_bin wirehose-devbroker wirehose-consumer wirehose-replay
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+export STATE_DIRECTORY="$WORK/state"
+OUTAGE_S=${OUTAGE_S:-60}
+N=20
+
+wh_start_broker --partitions 1 --topic articles
+wh_start_postgres
+CTL=(bash "$HERE/pg_helper.sh" ctl "$PGHOST_DIR")
+"${CTL[@]}" stop || fail "could not stop PostgreSQL"
+
+# A NOTIFY_SOCKET listener playing systemd's part: one line a datagram,
+# with the monotonic time it arrived.
+wh_spawn "$WORK/listener.log" "$WH_PYTHON" -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+out = open(sys.argv[2], "a", buffering=1)
+while True:
+    msg = s.recv(4096).decode().replace("\n", "|")
+    out.write("%.3f %s\n" % (time.monotonic(), msg))
+' "$WORK/notify.sock" "$WORK/notify.log"
+for _ in $(seq 50); do [ -S "$WORK/notify.sock" ] && break; sleep 0.1; done
+[ -S "$WORK/notify.sock" ] || fail "notify listener did not start"
+
+# record N: one line "key<TAB>json"
+record() {
+    printf 'k%d\t{"uri":"http://example.test/outage/%d",' "$1" "$1"
+    printf '"headlines":[{"value":"Outage %d"}],"bodies":[{"role":"main",' "$1"
+    printf '"contentType":"text/plain","value":"Body %d."}]}\n' "$1"
+}
+record 1 | kcat -P -b "$BROKERS" -t articles -K $'\t' ||
+    fail "kcat could not produce"
+
+cat >"$WORK/consumer.conf" <<EOF
+group = go
+flush.ms = 200
+metrics = 127.0.0.1:0
+sink = postgres:$CONNINFO
+EOF
+NOTIFY_SOCKET="$WORK/notify.sock" WATCHDOG_USEC=20000000 \
+    wh_spawn "$WORK/consumer.log" "$BIN/wirehose-consumer" \
+    -c "$WORK/consumer.conf" -b "$BROKERS" -t articles --enrich none \
+    --dedup none
+CONSUMER_PID=$WH_LAST_PID
+start=$(date +%s)
+port=
+for _ in $(seq 100); do
+    port=$({ sed -n 's/.*metrics on .* (port \([0-9]*\)).*/\1/p' \
+        "$WORK/consumer.log" 2>/dev/null || true; } | head -n 1)
+    [ -n "$port" ] && break
+    kill -0 "$CONSUMER_PID" 2>/dev/null || break
+    sleep 0.1
+done
+[ -n "$port" ] || { wh_show "$WORK/consumer.log"; fail "no metrics port"; }
+M=http://127.0.0.1:$port
+
+# ---- one record waits: the lag gauge says 1, as wirehose-replay does
+lag() {
+    curl -s "$M/metrics" | awk '
+        /^wirehose_consumer_lag\{topic="articles",partition="0"\} / {
+            print $2; found = 1 }
+        END { if (!found) print "none" }'
+}
+got=none
+for _ in $(seq 60); do
+    got=$(lag)
+    [ "$got" = 1 ] && break
+    sleep 0.5
+done
+[ "$got" = 1 ] || { wh_show "$WORK/consumer.log"; fail "lag $got, want 1"; }
+timeout 10 "$BIN/wirehose-replay" -b "$BROKERS" -t articles -g go --watch \
+    >"$WORK/watch.out" 2>"$WORK/watch.err" || true
+grep -q '^group go: 1 of 1 record(s) to go' "$WORK/watch.out" || {
+    wh_show "$WORK/watch.out" "$WORK/watch.err"
+    fail "wirehose-replay --watch does not say 1 record to go"
+}
+echo "ok: one record waiting: lag gauge 1, replay --watch: 1 to go"
+
+for n in $(seq 2 $N); do record "$n"; done |
+    kcat -P -b "$BROKERS" -t articles -K $'\t' || fail "kcat could not produce"
+
+# ---- the outage, OUTAGE_S seconds from the start
+left=$((start + OUTAGE_S - $(date +%s)))
+[ "$left" -gt 0 ] && sleep "$left"
+kill -0 "$CONSUMER_PID" 2>/dev/null || {
+    wh_show "$WORK/consumer.log"
+    fail "the consumer exited during the outage"
+}
+grep -q ' READY=1$' "$WORK/notify.log" || fail "no READY=1"
+"$WH_PYTHON" - "$WORK/notify.log" "$OUTAGE_S" <<'EOF' || fail "watchdog"
+import sys, time
+lines = [l.split(" ", 1) for l in open(sys.argv[1]).read().splitlines()]
+ready = [float(t) for t, m in lines if m == "READY=1"]
+pings = [float(t) for t, m in lines if m == "WATCHDOG=1"]
+if not ready or not pings:
+    sys.exit("no READY=1 or no WATCHDOG=1")
+times = [ready[0]] + [t for t in pings if t >= ready[0]] + [time.monotonic()]
+gap = max(b - a for a, b in zip(times, times[1:]))
+print("ok: %d WATCHDOG=1 in %s s, longest gap %.1f s"
+      % (len(pings), sys.argv[2], gap))
+if gap > 10:
+    sys.exit("a gap of %.1f s between WATCHDOG=1" % gap)
+EOF
+grep -q 'STATUS=waiting for sink postgres since [0-9:]*;' "$WORK/notify.log" ||
+    { wh_show "$WORK/notify.log"; fail "STATUS= does not say what it waits for"; }
+code=$(curl -s -o "$WORK/healthz" -w '%{http_code}' "$M/healthz")
+{ [ "$code" = 503 ] &&
+    grep -q '^sink postgres unreachable since ' "$WORK/healthz"; } || {
+    wh_show "$WORK/healthz"
+    fail "/healthz during the outage: $code"
+}
+code=$(curl -s -o "$WORK/livez" -w '%{http_code}' "$M/livez")
+[ "$code" = 200 ] || { wh_show "$WORK/livez"; fail "/livez: $code"; }
+grep -q 'sink:postgres.*down since' "$WORK/consumer.log" ||
+    { wh_show "$WORK/consumer.log"; fail "no 'down since' log line"; }
+echo "ok: after ${OUTAGE_S} s still running; /healthz 503 naming the sink," \
+    "/livez 200"
+
+# ---- the server is back: everything lands
+"${CTL[@]}" start || fail "could not start PostgreSQL"
+rows=0
+for _ in $(seq 120); do
+    rows=$("${PSQL[@]}" -c "SELECT count(*) FROM articles" 2>/dev/null) ||
+        rows=0
+    [ "${rows:-0}" = "$N" ] && break
+    sleep 0.5
+done
+[ "${rows:-0}" = "$N" ] || {
+    wh_show "$WORK/consumer.log"
+    fail "$rows of $N records in PostgreSQL"
+}
+code=
+for _ in $(seq 40); do
+    code=$(curl -s -o "$WORK/healthz" -w '%{http_code}' "$M/healthz")
+    [ "$code" = 200 ] && break
+    sleep 0.5
+done
+[ "$code" = 200 ] || { wh_show "$WORK/healthz"; fail "/healthz: $code"; }
+grep -q 'sink:postgres.*up after [0-9]* s' "$WORK/consumer.log" ||
+    { wh_show "$WORK/consumer.log"; fail "no 'up after' log line"; }
+kill -TERM "$CONSUMER_PID"
+rc=0
+wait "$CONSUMER_PID" || rc=$?
+[ "$rc" -eq 0 ] || { wh_show "$WORK/consumer.log"; fail "exit $rc"; }
+echo "ok: server back: $N of $N records, /healthz 200, exit 0"
+echo "consumer_pg_outage: OK"
