@@ -2,6 +2,7 @@
 # wirehose-sources over the dev broker: add, import, list, remove (the
 # compacted topic TOPIC.sources as the fleet's producers read it), and
 # the command line's errors (exit 2, one line, nothing written).
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 wh_need_bin wirehose-devbroker wirehose-sources
