@@ -243,6 +243,8 @@ struct wh_config *load_config(const struct cli *cli,
     if (cli->once && fleet_mode(cfg)) {
         wh_config_problem(pr, "--once: not with sources = kafka (a fleet "
                               "member polls until stopped)");
+        wh_config_free(cfg);
+        return NULL;
     }
     if (settings_load(cfg, set, pr) != WH_OK) {
         settings_free(set);

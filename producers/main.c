@@ -304,9 +304,15 @@ int main(int argc, char **argv)
         goto out;
     }
     if (cli.check) {
-        printf("%s: configuration OK (%zu sources)\n",
-               cli.config_path != NULL ? cli.config_path : "command line",
-               p.set.nsources);
+        if (fleet_mode(p.cfg)) {
+            printf("%s: configuration OK (sources = kafka: shared by the "
+                   "group on the sources topic)\n",
+                   cli.config_path != NULL ? cli.config_path : "command line");
+        } else {
+            printf("%s: configuration OK (%zu sources)\n",
+                   cli.config_path != NULL ? cli.config_path : "command line",
+                   p.set.nsources);
+        }
         if (cli.verbosity > 0) {
             print_sources(&p.set);
         }

@@ -67,6 +67,21 @@ kafka.session.timeout.ms = $SESSION_MS
 kafka.heartbeat.interval.ms = 500
 CONF
 
+"$BIN/wirehose-producer" -c "$WORK/fleet.conf" --check-config |
+    grep -q 'sources = kafka' || fail "--check-config in the fleet mode"
+rc=0
+"$BIN/wirehose-producer" -c "$WORK/fleet.conf" --once 2>"$WORK/once.err" ||
+    rc=$?
+if [ "$rc" -ne 2 ] || ! grep -q 'once' "$WORK/once.err"; then
+    fail "--once with sources = kafka: exit $rc, want 2"
+fi
+rc=0
+"$BIN/wirehose-producer" -c "$WORK/fleet.conf" --source "$HTTP/feeds/f01.xml" \
+    --check-config 2>"$WORK/src.err" || rc=$?
+if [ "$rc" -ne 2 ] || ! grep -q 'not used with sources' "$WORK/src.err"; then
+    fail "a source key with sources = kafka: exit $rc, want 2"
+fi
+
 declare -A PID
 start_instance() {
     mkdir -p "$WORK/state$1"
