@@ -55,6 +55,7 @@
  * (SIGHUP); consumer.h is what
  * they share.
  */
+#include <malloc.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -298,6 +299,13 @@ int main(int argc, char **argv)
     int rc;
     size_t i;
 
+    /* Arrays of a few MB that are made again and again (the dedup
+     * window's uri map and locations, the JSONL sink's line hashes) are
+     * mapped and given back when freed. glibc's default raises its mmap
+     * threshold after such a free, and then serves them from the heap,
+     * which a long run fragments: RSS kept growing in bench/soak with a
+     * bounded state. */
+    (void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     memset(&o, 0, sizeof(o));
     memset(&c, 0, sizeof(c));
     c.copies_at = SIZE_MAX;

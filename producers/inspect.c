@@ -63,7 +63,7 @@ static int inspect_doc(struct inspect *in, const char *url, int depth,
     memset(&res, 0, sizeof(res));
     rc = wh_fetch(in->f, url, in->allow_file, &res, why, sizeof(why));
     if (rc != WH_OK) {
-        snprintf(errstr, errstr_size, "fetch %s: %s", url, why);
+        wh_errf(errstr, errstr_size, "fetch %s: %s", url, why);
         wh_fetch_result_free(&res);
         return rc;
     }
@@ -71,7 +71,7 @@ static int inspect_doc(struct inspect *in, const char *url, int depth,
                            res.final_url != NULL ? res.final_url : url, why,
                            sizeof(why));
     if (feed == NULL) {
-        snprintf(errstr, errstr_size, "%s: %s", url, why);
+        wh_errf(errstr, errstr_size, "%s: %s", url, why);
         wh_fetch_result_free(&res);
         return WH_EPARSE;
     }

@@ -20,21 +20,6 @@
 #define KAFKA_PREFIX "kafka."
 #define CLI_ORIGIN "command line"
 
-static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (errstr == NULL || errstr_size == 0) {
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(errstr, errstr_size, fmt, ap);
-    va_end(ap);
-}
-
 struct wh_config *wh_config_new(const struct wh_config_key *keys)
 {
     struct wh_config *cfg = wh_xcalloc(1, sizeof(*cfg));
@@ -232,7 +217,7 @@ static int load_line(struct wh_config *cfg, struct seen *seen, const char *path,
     }
     eq = strchr(line, '=');
     if (eq == NULL) {
-        set_err(errstr, errstr_size, "%s:%lu: %s: missing '='", path, lineno,
+        wh_errf(errstr, errstr_size, "%s:%lu: %s: missing '='", path, lineno,
                 line);
         return WH_EINVAL;
     }
@@ -240,13 +225,13 @@ static int load_line(struct wh_config *cfg, struct seen *seen, const char *path,
     key = trim(line);
     value = trim(eq + 1);
     if (key[0] == '\0') {
-        set_err(errstr, errstr_size, "%s:%lu: (empty): missing key before '='",
+        wh_errf(errstr, errstr_size, "%s:%lu: (empty): missing key before '='",
                 path, lineno);
         return WH_EINVAL;
     }
     k = find_key(cfg, key, &known);
     if (!known) {
-        set_err(errstr, errstr_size, "%s:%lu: %s: unknown key", path, lineno,
+        wh_errf(errstr, errstr_size, "%s:%lu: %s: unknown key", path, lineno,
                 key);
         return WH_EINVAL;
     }
@@ -255,7 +240,7 @@ static int load_line(struct wh_config *cfg, struct seen *seen, const char *path,
          * a later file or the command line may override it. */
         prev = seen_find(seen, key);
         if (prev != NULL) {
-            set_err(errstr, errstr_size, "%s:%lu: %s: already set at line %s",
+            wh_errf(errstr, errstr_size, "%s:%lu: %s: already set at line %s",
                     path, lineno, key, prev->origin);
             return WH_EINVAL;
         }
@@ -263,7 +248,7 @@ static int load_line(struct wh_config *cfg, struct seen *seen, const char *path,
     }
     if (wh_secret_expand(value, &expanded, &secret, reason,
                          sizeof(reason)) != WH_OK) {
-        set_err(errstr, errstr_size, "%s:%lu: %s: %s", path, lineno, key,
+        wh_errf(errstr, errstr_size, "%s:%lu: %s: %s", path, lineno, key,
                 reason);
         return WH_EINVAL;
     }
@@ -291,7 +276,7 @@ int wh_config_load(struct wh_config *cfg, const char *path, char *errstr,
 
     fp = fopen(path, "r");
     if (fp == NULL) {
-        set_err(errstr, errstr_size, "%s: %s", path, strerror(errno));
+        wh_errf(errstr, errstr_size, "%s: %s", path, strerror(errno));
         return WH_EIO;
     }
     errno = 0;
@@ -303,7 +288,7 @@ int wh_config_load(struct wh_config *cfg, const char *path, char *errstr,
         }
         lineno++;
         if (strlen(line) != (size_t)n) {
-            set_err(errstr, errstr_size, "%s:%lu: NUL byte in line", path,
+            wh_errf(errstr, errstr_size, "%s:%lu: NUL byte in line", path,
                     lineno);
             rc = WH_EINVAL;
             goto out;
@@ -315,7 +300,7 @@ int wh_config_load(struct wh_config *cfg, const char *path, char *errstr,
         errno = 0;
     }
     if (ferror(fp)) {
-        set_err(errstr, errstr_size, "%s: %s", path,
+        wh_errf(errstr, errstr_size, "%s: %s", path,
                 strerror(errno != 0 ? errno : EIO));
         rc = WH_EIO;
     }
@@ -337,12 +322,12 @@ int wh_config_set(struct wh_config *cfg, const char *key, const char *value,
 
     k = find_key(cfg, key, &known);
     if (!known) {
-        set_err(errstr, errstr_size, CLI_ORIGIN ": %s: unknown key", key);
+        wh_errf(errstr, errstr_size, CLI_ORIGIN ": %s: unknown key", key);
         return WH_EINVAL;
     }
     if (wh_secret_expand(value, &expanded, &secret, reason,
                          sizeof(reason)) != WH_OK) {
-        set_err(errstr, errstr_size, CLI_ORIGIN ": %s: %s", key, reason);
+        wh_errf(errstr, errstr_size, CLI_ORIGIN ": %s: %s", key, reason);
         return WH_EINVAL;
     }
     if (k == NULL || !k->repeatable) {
@@ -364,7 +349,7 @@ int wh_config_set_kafka(struct wh_config *cfg, const char *propval,
     int rc;
 
     if (eq == NULL || eq == propval) {
-        set_err(errstr, errstr_size,
+        wh_errf(errstr, errstr_size,
                 CLI_ORIGIN ": -X %s: expected property=value", propval);
         return WH_EINVAL;
     }
@@ -397,7 +382,7 @@ int wh_config_get_int(const struct wh_config *cfg, const char *key,
     errno = 0;
     v = strtoll(e->value, &end, 10);
     if (e->value[0] == '\0' || end == NULL || *end != '\0' || errno != 0) {
-        set_err(errstr, errstr_size, "%s: %s: not an integer: \"%s\"",
+        wh_errf(errstr, errstr_size, "%s: %s: not an integer: \"%s\"",
                 e->origin, key, e->value);
         return WH_EINVAL;
     }
@@ -566,7 +551,7 @@ static int parse_number(const struct wh_config_key *k, const char *value,
     v = strtoll(value, &end, 10);
     if (value[0] == '\0' || isspace((unsigned char)value[0]) || end == value ||
         errno != 0) {
-        set_err(errstr, errstr_size, "\"%.64s\": not an integer%s", value,
+        wh_errf(errstr, errstr_size, "\"%.64s\": not an integer%s", value,
                 k->type == WH_CONFIG_DURATION ? " (a duration: N, or N with "
                                                 "ms, s, m or h)"
                                               : "");
@@ -576,19 +561,19 @@ static int parse_number(const struct wh_config_key *k, const char *value,
         per = k->type == WH_CONFIG_DURATION ? unit_ms(end) : 0;
         in = unit_ms(k->unit);
         if (per == 0 || in == 0) {
-            set_err(errstr, errstr_size, "\"%.64s\": not an integer%s", value,
+            wh_errf(errstr, errstr_size, "\"%.64s\": not an integer%s", value,
                     k->type == WH_CONFIG_DURATION
                         ? " (a duration: N, or N with ms, s, m or h)"
                         : "");
             return WH_EINVAL;
         }
         if ((v > 0 && v > LLONG_MAX / per) || (v < 0 && v < LLONG_MIN / per)) {
-            set_err(errstr, errstr_size, "\"%.64s\": too large", value);
+            wh_errf(errstr, errstr_size, "\"%.64s\": too large", value);
             return WH_EINVAL;
         }
         v *= per;
         if (v % in != 0) {
-            set_err(errstr, errstr_size, "\"%.64s\": not a whole number of %s",
+            wh_errf(errstr, errstr_size, "\"%.64s\": not a whole number of %s",
                     value, k->unit);
             return WH_EINVAL;
         }
@@ -605,13 +590,13 @@ static void range_reason(const struct wh_config_key *k, long long v,
     const char *sp = k->unit != NULL ? " " : "";
 
     if (k->max == WH_NO_MAX) {
-        set_err(errstr, errstr_size, "%lld: must be at least %lld%s%s", v,
+        wh_errf(errstr, errstr_size, "%lld: must be at least %lld%s%s", v,
                 k->min, sp, u);
     } else if (k->min == WH_NO_MIN) {
-        set_err(errstr, errstr_size, "%lld: must be at most %lld%s%s", v,
+        wh_errf(errstr, errstr_size, "%lld: must be at most %lld%s%s", v,
                 k->max, sp, u);
     } else {
-        set_err(errstr, errstr_size, "%lld: must be %lld to %lld%s%s", v,
+        wh_errf(errstr, errstr_size, "%lld: must be %lld to %lld%s%s", v,
                 k->min, k->max, sp, u);
     }
 }
@@ -663,7 +648,7 @@ static int check_url(const char *value, char *errstr, size_t errstr_size)
     } else if (strncasecmp(value, "https://", 8) == 0) {
         p = value + 8;
     } else {
-        set_err(errstr, errstr_size, "not an http:// or https:// URL");
+        wh_errf(errstr, errstr_size, "not an http:// or https:// URL");
         return WH_EINVAL;
     }
     n = strcspn(p, "/?#");
@@ -671,7 +656,7 @@ static int check_url(const char *value, char *errstr, size_t errstr_size)
     host = host != NULL ? host + 1 : p;
     n -= (size_t)(host - p);
     if (n == 0 || host[0] == ':' || strpbrk(value, " \t") != NULL) {
-        set_err(errstr, errstr_size, "URL without a host, or with blanks");
+        wh_errf(errstr, errstr_size, "URL without a host, or with blanks");
         return WH_EINVAL;
     }
     return WH_OK;
@@ -696,7 +681,7 @@ int wh_config_check_value(const struct wh_config_key *k, const char *value,
         break;
     case WH_CONFIG_BOOL:
         if (parse_bool(value, &b) != WH_OK) {
-            set_err(errstr, errstr_size,
+            wh_errf(errstr, errstr_size,
                     "\"%.64s\": expected true or false (yes/no, on/off, 1/0)",
                     value);
             return WH_EINVAL;
@@ -710,7 +695,7 @@ int wh_config_check_value(const struct wh_config_key *k, const char *value,
             while ((bar = strchr(say, '|')) != NULL) {
                 *bar = ',';
             }
-            set_err(errstr, errstr_size, "\"%.64s\": expected one of %s",
+            wh_errf(errstr, errstr_size, "\"%.64s\": expected one of %s",
                     value, say);
             free(say);
             return WH_EINVAL;
@@ -720,7 +705,7 @@ int wh_config_check_value(const struct wh_config_key *k, const char *value,
     case WH_CONFIG_CIDR:
     case WH_CONFIG_CONNINFO:
         if (value[0] == '\0') {
-            set_err(errstr, errstr_size, "empty %s", type_name(k->type));
+            wh_errf(errstr, errstr_size, "empty %s", type_name(k->type));
             return WH_EINVAL;
         }
         break;
@@ -783,7 +768,7 @@ static int typed(const struct wh_config *cfg,
         return WH_ENOENT;
     }
     if (wh_config_check_value(k, v, reason, sizeof(reason)) != WH_OK) {
-        set_err(errstr, errstr_size, "%s: %s: %s", origin, key, reason);
+        wh_errf(errstr, errstr_size, "%s: %s: %s", origin, key, reason);
         return WH_EINVAL;
     }
     return WH_OK;
@@ -976,16 +961,16 @@ int wh_config_check_dir(const char *dir, int writable, char *errstr,
     struct stat st;
 
     if (stat(dir, &st) != 0) {
-        set_err(errstr, errstr_size, "directory %s: %s", dir,
+        wh_errf(errstr, errstr_size, "directory %s: %s", dir,
                 strerror(errno));
         return WH_EINVAL;
     }
     if (!S_ISDIR(st.st_mode)) {
-        set_err(errstr, errstr_size, "%s: not a directory", dir);
+        wh_errf(errstr, errstr_size, "%s: not a directory", dir);
         return WH_EINVAL;
     }
     if (writable && access(dir, W_OK | X_OK) != 0) {
-        set_err(errstr, errstr_size,
+        wh_errf(errstr, errstr_size,
                 "directory %s: not writable by this user (uid %u): %s", dir,
                 (unsigned)geteuid(), strerror(errno));
         return WH_EINVAL;
@@ -1011,11 +996,11 @@ int wh_config_check_file_dir(const char *path, char *errstr,
     }
     if (stat(path, &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
-            set_err(errstr, errstr_size, "%s: a directory, not a file", path);
+            wh_errf(errstr, errstr_size, "%s: a directory, not a file", path);
             return WH_EINVAL;
         }
         if (access(path, W_OK) != 0) {
-            set_err(errstr, errstr_size,
+            wh_errf(errstr, errstr_size,
                     "%s: not writable by this user (uid %u): %s", path,
                     (unsigned)geteuid(), strerror(errno));
             return WH_EINVAL;

@@ -5,7 +5,6 @@
  */
 #include "wh/kafka.h"
 
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,21 +23,6 @@ static atomic_int kafka_fatal;
 int wh_kafka_fatal(void)
 {
     return atomic_load(&kafka_fatal);
-}
-
-static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (errstr == NULL || errstr_size == 0) {
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(errstr, errstr_size, fmt, ap);
-    va_end(ap);
 }
 
 /* librdkafka's log lines, from any of its threads, at its syslog level. */
@@ -79,7 +63,7 @@ static int conf_set(rd_kafka_conf_t *conf, const char *origin, const char *key,
 
     if (rd_kafka_conf_set(conf, name, value, msg, sizeof(msg)) !=
         RD_KAFKA_CONF_OK) {
-        set_err(errstr, errstr_size, "%s: %s: %s", origin, key, msg);
+        wh_errf(errstr, errstr_size, "%s: %s: %s", origin, key, msg);
         return -1;
     }
     return 0;
@@ -166,7 +150,7 @@ rd_kafka_t *wh_kafka_producer_new(
     if (rk == NULL) {
         /* conf is still ours when rd_kafka_new() fails. */
         rd_kafka_conf_destroy(conf);
-        set_err(errstr, errstr_size, "kafka producer: %s", msg);
+        wh_errf(errstr, errstr_size, "kafka producer: %s", msg);
         return NULL;
     }
     return rk;
@@ -257,7 +241,7 @@ rd_kafka_t *wh_kafka_consumer_new(const struct wh_config *cfg,
             goto fail;
         }
     } else if (wh_config_get(cfg, KAFKA_PREFIX "group.id", NULL) == NULL) {
-        set_err(errstr, errstr_size,
+        wh_errf(errstr, errstr_size,
                 "kafka consumer: no consumer group (set kafka.group.id)");
         goto fail;
     }
@@ -272,7 +256,7 @@ rd_kafka_t *wh_kafka_consumer_new(const struct wh_config *cfg,
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, msg, sizeof(msg));
     if (rk == NULL) {
-        set_err(errstr, errstr_size, "kafka consumer: %s", msg);
+        wh_errf(errstr, errstr_size, "kafka consumer: %s", msg);
         goto fail;
     }
     /* conf now belongs to rk. */
@@ -298,7 +282,7 @@ int wh_kafka_broker_check(rd_kafka_t *rk, int timeout_ms, char *errstr,
     if (up) {
         return WH_OK;
     }
-    set_err(errstr, errstr_size, "%s", rd_kafka_err2str(err));
+    wh_errf(errstr, errstr_size, "%s", rd_kafka_err2str(err));
     return WH_EIO;
 }
 

@@ -7,7 +7,6 @@
 #include "wh/record.h"
 
 #include <limits.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,21 +83,6 @@ static int is_known(const char *key, const char *const *names, size_t n)
         }
     }
     return 0;
-}
-
-static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (errstr == NULL || errstr_size == 0) {
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(errstr, errstr_size, fmt, ap);
-    va_end(ap);
 }
 
 struct wh_record *wh_record_new(void)
@@ -669,7 +653,7 @@ static int take_str(const json_t *v, const char *name, char **dst, char *errstr,
         return 0;
     }
     if (!json_is_string(v)) {
-        set_err(errstr, errstr_size, "\"%s\": expected a string, got %s", name,
+        wh_errf(errstr, errstr_size, "\"%s\": expected a string, got %s", name,
                 type_name(v));
         return -1;
     }
@@ -689,14 +673,14 @@ static int take_version(const json_t *v, unsigned *dst, char *errstr,
         return 0;
     }
     if (!json_is_string(v)) {
-        set_err(errstr, errstr_size, "\"version\": expected a string, got %s",
+        wh_errf(errstr, errstr_size, "\"version\": expected a string, got %s",
                 type_name(v));
         return -1;
     }
     s = json_string_value(v);
     n = strtoul(s, &end, 10);
     if (s[0] < '0' || s[0] > '9' || *end != '\0' || n > UINT_MAX) {
-        set_err(errstr, errstr_size,
+        wh_errf(errstr, errstr_size,
                 "\"version\": \"%s\" is not a decimal counter", s);
         return -1;
     }
@@ -755,7 +739,7 @@ static int take_counts(struct wh_record *rec, const json_t *item,
             continue;
         }
         if (!json_is_integer(v) || json_integer_value(v) < 0) {
-            set_err(errstr, errstr_size,
+            wh_errf(errstr, errstr_size,
                     "\"%s\"[%zu]: \"%s\" must be a non-negative integer",
                     name, i, members[k]);
             return -1;
@@ -780,14 +764,14 @@ static int take_texts(struct wh_record *rec, const json_t *arr,
         return 0;
     }
     if (!json_is_array(arr)) {
-        set_err(errstr, errstr_size, "\"%s\": expected an array, got %s", name,
+        wh_errf(errstr, errstr_size, "\"%s\": expected an array, got %s", name,
                 type_name(arr));
         return -1;
     }
     for (i = 0; i < json_array_size(arr); i++) {
         item = json_array_get(arr, i);
         if (!json_is_object(item)) {
-            set_err(errstr, errstr_size,
+            wh_errf(errstr, errstr_size,
                     "\"%s\"[%zu]: expected an object, got %s", name, i,
                     type_name(item));
             return -1;
@@ -798,7 +782,7 @@ static int take_texts(struct wh_record *rec, const json_t *arr,
         if ((role != NULL && !json_is_string(role)) ||
             (ctype != NULL && !json_is_string(ctype)) ||
             !json_is_string(value)) {
-            set_err(errstr, errstr_size,
+            wh_errf(errstr, errstr_size,
                     "\"%s\"[%zu]: \"value\", \"role\" and \"contentType\" "
                     "must be strings (\"value\" is required)",
                     name, i);
@@ -838,7 +822,7 @@ static int take_ext(struct wh_record *rec, const json_t *obj, int steal,
         return 0;
     }
     if (!json_is_object(obj)) {
-        set_err(errstr, errstr_size, "\"%s\": expected an object, got %s",
+        wh_errf(errstr, errstr_size, "\"%s\": expected an object, got %s",
                 WH_RECORD_EXT, type_name(obj));
         return -1;
     }
@@ -859,14 +843,14 @@ static int take_ext(struct wh_record *rec, const json_t *obj, int steal,
                 continue;
             }
             if (!json_is_integer(value)) {
-                set_err(errstr, errstr_size,
+                wh_errf(errstr, errstr_size,
                         "\"httpStatus\": expected an integer, got %s",
                         type_name(value));
                 return -1;
             }
             status = json_integer_value(value);
             if (status < 0 || status > 999) {
-                set_err(errstr, errstr_size,
+                wh_errf(errstr, errstr_size,
                         "\"httpStatus\": %lld is out of range",
                         (long long)status);
                 return -1;
@@ -939,7 +923,7 @@ static struct wh_record *from_json(const json_t *doc, int steal,
     json_t *value;
 
     if (!json_is_object(doc)) {
-        set_err(errstr, errstr_size, "record: expected an object, got %s",
+        wh_errf(errstr, errstr_size, "record: expected an object, got %s",
                 doc != NULL ? type_name(doc) : "nothing");
         return NULL;
     }
@@ -951,7 +935,7 @@ static struct wh_record *from_json(const json_t *doc, int steal,
         }
     }
     if (rec->uri == NULL || rec->uri[0] == '\0') {
-        set_err(errstr, errstr_size, "\"uri\": missing or empty");
+        wh_errf(errstr, errstr_size, "\"uri\": missing or empty");
         goto fail;
     }
     return rec;

@@ -88,6 +88,29 @@ size_t wh_index_lookup(const struct wh_index *idx, uint64_t fp,
                        const uint8_t *weak, unsigned nweak,
                        struct wh_index_hit *hits, size_t max);
 
+/* Makes lookups ignore the entries whose id is below low (they left the
+ * dedup window but are still held until wh_index_drop_below()), so they
+ * take no place among the best hits. */
+void wh_index_set_floor(struct wh_index *idx, uint32_t low);
+
+/* Removes every entry whose id is below low (the ids that left the
+ * dedup window), giving the memory back. O(n): a pass over each table and
+ * its directory rebuilt. */
+void wh_index_drop_below(struct wh_index *idx, uint32_t low);
+
+/* Writes the index (the tail merged first) through put(arg, data, len)
+ * (returns 0 or non-zero to stop), in host byte order: for a snapshot of
+ * this machine. Returns 0 or -1 when put failed. */
+int wh_index_save(struct wh_index *idx,
+                  int (*put)(void *arg, const void *data, size_t len),
+                  void *arg);
+
+/* Reads what wh_index_save() wrote into idx, which must be empty and made
+ * with the same parameters, through get(arg, data, len) (0, or non-zero
+ * when fewer bytes are left). Returns 0 or -1 (idx is then to be freed). */
+int wh_index_load(struct wh_index *idx,
+                  int (*get)(void *arg, void *data, size_t len), void *arg);
+
 /* Entries held (tables and tail). */
 size_t wh_index_count(const struct wh_index *idx);
 

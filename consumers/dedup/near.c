@@ -54,6 +54,9 @@ const struct wh_config_key wh_dedup_config_keys[] = {
     WH_KEY_ENUM("dedup.fsync", "flush", "flush|each",
                 "flush (fdatasync when the consumer flushes) or each "
                 "(every decision)"),
+    WH_KEY_DURATION("dedup.window", "720h", 0, INT32_MAX, "s",
+                    "decisions made longer ago are forgotten (720h: 30 "
+                    "days; 0 keeps everything)"),
     WH_KEY_END};
 
 enum copies_policy { COPIES_KEEP, COPIES_DROP, COPIES_TOPIC };
@@ -84,6 +87,7 @@ static void *near_init(const char *arg, const struct wh_config *cfg,
                                       "dedup.store");
     char *first = NULL;
     long long min_words = 0;
+    long long window_s = 0;
     int copies = COPIES_KEEP;
     int fs = 0;
 
@@ -93,7 +97,9 @@ static void *near_init(const char *arg, const struct wh_config *cfg,
         wh_config_enum(cfg, wh_dedup_config_keys, "dedup.copies", &copies,
                        errstr, errstr_size) != WH_OK ||
         wh_config_enum(cfg, wh_dedup_config_keys, "dedup.fsync", &fs, errstr,
-                       errstr_size) != WH_OK) {
+                       errstr_size) != WH_OK ||
+        wh_config_int(cfg, wh_dedup_config_keys, "dedup.window", &window_s,
+                      errstr, errstr_size) != WH_OK) {
         return NULL;
     }
     if (dir == NULL) {
@@ -114,6 +120,7 @@ static void *near_init(const char *arg, const struct wh_config *cfg,
     p.dir = dir;
     p.store = store;
     p.fsync_each = fs == 1;
+    p.window_s = window_s;
     ctx->sh = p.sh;
     ctx->st = wh_dedup_store_open(&p, errstr, errstr_size);
     if (ctx->st == NULL) {
@@ -121,10 +128,11 @@ static void *near_init(const char *arg, const struct wh_config *cfg,
         ctx = NULL;
         goto out;
     }
-    wh_info(TAG, "state in %s: %zu decisions",
+    wh_info(TAG, "state in %s: %zu decisions in the window (%lld s%s)",
             store != NULL && strncmp(store, "postgres:", 9) == 0 ? "postgres"
                                                                  : dir,
-            wh_dedup_store_count(ctx->st));
+            wh_dedup_store_count(ctx->st), window_s,
+            window_s == 0 ? ": keep everything" : "");
 out:
     free(first);
     return ctx;
@@ -142,6 +150,8 @@ static void near_close(void *arg)
             "%llu, replays %llu, skipped %llu, too short to match %llu",
             ctx->n_new, ctx->n_copy, ctx->n_version, ctx->n_exact,
             ctx->n_replay, ctx->n_skipped, ctx->n_short);
+    wh_info(TAG, "state: %zu decisions in the window, %zu bytes of memory",
+            wh_dedup_store_count(ctx->st), wh_dedup_store_bytes(ctx->st));
     wh_dedup_store_close(ctx->st);
     free(ctx);
 }

@@ -13,9 +13,17 @@
  * so two processes deciding on two copies of one story at the same moment
  * are serialized: the second sees the first's record and joins its
  * cluster. Each process keeps its own in-memory view (uri map, the
- * permuted-table index, record locations), fed by the catch-up step; ids
- * are the positions of the records in the log, so they are the same in
- * every process. A restart reads the whole log again.
+ * permuted-table index, record locations and decision times), fed by the
+ * catch-up step; ids number the records in log order, the same in every
+ * process, and never change.
+ *
+ * The dedup window (window_s): a decision made longer ago than that is
+ * forgotten - not found, its memory given back in batches - and the
+ * backend deletes it from the shared log (whole segments of the file log,
+ * rows in small batches in PostgreSQL), by whichever process holds the
+ * lock; the others follow. A record carries the uris its answer names, so
+ * a replay is answered even when the records it names are gone. A
+ * restart reads back only what is left: the window.
  *
  * The backend is a small table of operations (lock, read the next record,
  * append, read one record, sync) behind this interface; the one built in
@@ -30,6 +38,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "index.h"
 #include "simhash.h"
@@ -54,7 +63,12 @@ struct wh_dedup_store_params {
     double threshold; /* MinHash similarity to confirm */
     int fsync_each;   /* 1: fdatasync every decision;
                        * 0: only in wh_dedup_store_sync() */
+    long long window_s; /* the dedup window: decisions made longer ago
+                         * than this are forgotten; 0 keeps all */
+    time_t (*clock)(void); /* NULL: time(); tests make time pass */
 };
+
+#define WH_DEDUP_WINDOW_DEFAULT (30LL * 24 * 3600) /* 30 days */
 
 /* The defaults measured in bench/dedup (dir is NULL: set it). */
 void wh_dedup_store_params_default(struct wh_dedup_store_params *p);
@@ -117,7 +131,7 @@ int wh_dedup_store_sync(struct wh_dedup_store *st, char *errstr,
 /* Releases the strings of a result; the struct may be reused. */
 void wh_dedup_result_clear(struct wh_dedup_result *r);
 
-/* Records in the log as seen by this process. */
+/* Records in the window as seen by this process. */
 size_t wh_dedup_store_count(const struct wh_dedup_store *st);
 
 /* Bytes of memory of the in-memory view (index, uri map, locations). */
@@ -138,21 +152,32 @@ struct wh_dedup_backend_ops {
     int (*lock)(void *b, char *errstr, size_t errstr_size);
     void (*unlock)(void *b);
     /* Reads the record after the last one read into rec (replacing its
-     * content) and its locator into *loc. Returns 1, 0 at the end, or
-     * WH_EIO. With the lock held, a torn last record (its writer died) is
-     * dropped; without it (start-up) reading stops before it. */
-    int (*next)(void *b, struct wh_buf *rec, uint64_t *loc, char *errstr,
-                size_t errstr_size);
+     * content), its locator into *loc and its id into *id (ids grow; a
+     * gap is records deleted before this process read them). Returns 1,
+     * 0 at the end, or WH_EIO. With the lock held, a torn last record
+     * (its writer died) is dropped; without it (start-up) reading stops
+     * before it. */
+    int (*next)(void *b, struct wh_buf *rec, uint64_t *loc, uint32_t *id,
+                char *errstr, size_t errstr_size);
     /* Appends a record after the last one read (the lock is held and
      * next() returned 0); once it returns WH_OK the record is visible to
-     * every other process. */
+     * every other process. Its locator and id in *loc and *id. */
     int (*append)(void *b, const void *rec, size_t len, uint64_t *loc,
-                  char *errstr, size_t errstr_size);
+                  uint32_t *id, char *errstr, size_t errstr_size);
     /* Reads the record at loc into rec. */
     int (*get)(void *b, uint64_t loc, struct wh_buf *rec, char *errstr,
                size_t errstr_size);
     int (*sync)(void *b, char *errstr, size_t errstr_size);
     void (*close)(void *b);
+    /* The window (lock held, caught up). head(): the id of the first
+     * record of the part being appended to, or UINT32_MAX when the
+     * backend has no parts; roll(): starts a new part; expire(): forgets
+     * the records of ids below low - closes what holds only those and
+     * deletes them from the shared log (whole segments for the file,
+     * rows in small batches for postgres). */
+    uint32_t (*head)(void *b);
+    int (*roll)(void *b, char *errstr, size_t errstr_size);
+    int (*expire)(void *b, uint32_t low, char *errstr, size_t errstr_size);
 };
 
 /* The "postgres" backend (store_pg.c): the log is the table

@@ -21,13 +21,21 @@
  * is given only for a decision that every other instance will see.
  *
  * get() must be cheap (a decision reads dozens of candidates), so every
- * record read is mirrored into a nameless temporary file in the state
- * directory; a locator is an offset in that file.
+ * record read is mirrored into nameless temporary files in the state
+ * directory (parts of MIRROR_PART bytes); a locator is a part and an
+ * offset in it.
  *
  * A lost connection makes lock() fail (the stage returns WH_RETRY and the
  * consumer pauses); lock() then reconnects, at most once per backoff
- * period (0.5 s doubling to 30 s). Records are in host byte order, like
- * the file log: the machines sharing a table must share a byte order.
+ * period (0.5 s doubling to 30 s). Records are little-endian, like the
+ * file log's, whatever the host.
+ *
+ * A record's id is its seq - 1. The dedup window: expire() deletes the
+ * rows of ids below the window, at most PG_EXPIRE_BATCH in the decision's
+ * transaction (never a long statement under the lock; the rest goes with
+ * the next decisions), and closes the mirror's parts that hold only such
+ * records. A process that missed rows deleted meanwhile sees a gap in
+ * the ids (they were out of the window).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -51,6 +59,21 @@
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 30000
 
+/* The records read are mirrored in nameless temporary files, parts of
+ * MIRROR_PART bytes at most, so that the parts whose records all left the
+ * dedup window can be closed (their space given back). A locator is
+ * (part number << 40) | offset. */
+#define MIRROR_PART ((uint64_t)64 << 20)
+#define LOC_SHIFT 40
+#define PG_EXPIRE_BATCH "4096" /* rows deleted at most per upkeep */
+
+struct mirror_part {
+    int fd;
+    unsigned no;
+    uint32_t last_id; /* id of its last record */
+    uint64_t end;
+};
+
 struct pg_backend {
     PGconn *conn;
     char *conninfo;
@@ -60,8 +83,11 @@ struct pg_backend {
     int batch_row;
     int batch_full; /* the batch had PG_BATCH rows: more may follow */
     unsigned minhash_k;
-    int fd;       /* mirror of the records read */
-    uint64_t end; /* end of the mirror */
+    char *dir;               /* where the mirror's parts are made */
+    struct mirror_part *mp;  /* the mirror, oldest part first */
+    size_t nmp;
+    size_t capmp;
+    unsigned next_no;
     long backoff_ms;
     long long retry_at; /* no reconnect before (monotonic ms) */
 };
@@ -282,18 +308,53 @@ static int pg_fetch(struct pg_backend *b, char *errstr, size_t errstr_size)
     return WH_OK;
 }
 
-/* Appends a record to the mirror; its offset in *loc. */
-static int mirror_put(struct pg_backend *b, const void *rec, size_t len,
-                      uint64_t *loc, char *errstr, size_t errstr_size)
+/* Starts a new part of the mirror. WH_OK or WH_EIO. */
+static int mirror_new_part(struct pg_backend *b, char *errstr,
+                           size_t errstr_size)
 {
-    char *frame = wh_xmalloc(4 + len);
+    char *path = wh_xasprintf("%s/dedup-pg-mirror.XXXXXX", b->dir);
+    struct mirror_part mp;
+
+    memset(&mp, 0, sizeof(mp));
+    mp.fd = mkostemp(path, O_CLOEXEC);
+    if (mp.fd < 0) {
+        snprintf(errstr, errstr_size, "%s: mkstemp: %s", path,
+                 strerror(errno));
+        free(path);
+        return WH_EIO;
+    }
+    (void)unlink(path);
+    free(path);
+    mp.no = b->next_no++;
+    if (b->nmp == b->capmp) {
+        b->capmp = b->capmp ? b->capmp * 2 : 8;
+        b->mp = wh_xrealloc(b->mp, b->capmp * sizeof(*b->mp));
+    }
+    b->mp[b->nmp++] = mp;
+    return WH_OK;
+}
+
+/* Appends record id to the mirror; its locator in *loc. */
+static int mirror_put(struct pg_backend *b, const void *rec, size_t len,
+                      uint32_t id, uint64_t *loc, char *errstr,
+                      size_t errstr_size)
+{
+    struct mirror_part *mp;
+    char *frame;
     uint32_t u = (uint32_t)len;
     ssize_t n;
 
+    if (b->nmp == 0 || b->mp[b->nmp - 1].end >= MIRROR_PART) {
+        if (mirror_new_part(b, errstr, errstr_size) != WH_OK) {
+            return WH_EIO;
+        }
+    }
+    mp = &b->mp[b->nmp - 1];
+    frame = wh_xmalloc(4 + len);
     memcpy(frame, &u, 4);
     memcpy(frame + 4, rec, len);
     do {
-        n = pwrite(b->fd, frame, 4 + len, (off_t)b->end);
+        n = pwrite(mp->fd, frame, 4 + len, (off_t)mp->end);
     } while (n < 0 && errno == EINTR);
     free(frame);
     if (n != (ssize_t)(4 + len)) {
@@ -301,8 +362,22 @@ static int mirror_put(struct pg_backend *b, const void *rec, size_t len,
                  n < 0 ? strerror(errno) : "short write");
         return WH_EIO;
     }
-    *loc = b->end;
-    b->end += 4 + len;
+    *loc = (uint64_t)mp->no << LOC_SHIFT | mp->end;
+    mp->end += 4 + len;
+    mp->last_id = id;
+    return WH_OK;
+}
+
+/* A row's id: its seq - 1 (ids are 32-bit). WH_OK or WH_EIO. */
+static int seq_id(long long seq, uint32_t *id, char *errstr,
+                  size_t errstr_size)
+{
+    if (seq < 1 || seq >= (long long)UINT32_MAX - 1) {
+        snprintf(errstr, errstr_size,
+                 "postgres: seq %lld out of the 32-bit id range", seq);
+        return WH_EIO;
+    }
+    *id = (uint32_t)(seq - 1);
     return WH_OK;
 }
 
@@ -316,11 +391,12 @@ static uint64_t be64(const char *p)
     return ((uint64_t)ntohl(hi) << 32) | ntohl(lo);
 }
 
-static int pg_next(void *v, struct wh_buf *rec, uint64_t *loc, char *errstr,
-                   size_t errstr_size)
+static int pg_next(void *v, struct wh_buf *rec, uint64_t *loc, uint32_t *id,
+                   char *errstr, size_t errstr_size)
 {
     struct pg_backend *b = v;
     const char *data;
+    long long seq;
     size_t len;
     int row;
 
@@ -350,15 +426,17 @@ static int pg_next(void *v, struct wh_buf *rec, uint64_t *loc, char *errstr,
         snprintf(errstr, errstr_size, "record too large");
         return WH_EIO;
     }
-    if (mirror_put(b, data, len, loc, errstr, errstr_size) != WH_OK) {
+    seq = (long long)be64(PQgetvalue(b->batch, row, 0));
+    if (seq_id(seq, id, errstr, errstr_size) != WH_OK ||
+        mirror_put(b, data, len, *id, loc, errstr, errstr_size) != WH_OK) {
         return WH_EIO;
     }
-    b->last = (long long)be64(PQgetvalue(b->batch, row, 0));
+    b->last = seq;
     return 1;
 }
 
 static int pg_append(void *v, const void *rec, size_t len, uint64_t *loc,
-                     char *errstr, size_t errstr_size)
+                     uint32_t *id, char *errstr, size_t errstr_size)
 {
     struct pg_backend *b = v;
     const char *params[1];
@@ -397,7 +475,8 @@ static int pg_append(void *v, const void *rec, size_t len, uint64_t *loc,
     if (pg_exec(b, "COMMIT", "commit", errstr, errstr_size) != WH_OK) {
         return WH_EIO;
     }
-    if (mirror_put(b, rec, len, loc, errstr, errstr_size) != WH_OK) {
+    if (seq_id(seq, id, errstr, errstr_size) != WH_OK ||
+        mirror_put(b, rec, len, *id, loc, errstr, errstr_size) != WH_OK) {
         return WH_EIO;
     }
     b->last = seq;
@@ -408,18 +487,29 @@ static int pg_get(void *v, uint64_t loc, struct wh_buf *rec, char *errstr,
                   size_t errstr_size)
 {
     struct pg_backend *b = v;
+    unsigned no = (unsigned)(loc >> LOC_SHIFT);
+    uint64_t off = loc & (((uint64_t)1 << LOC_SHIFT) - 1);
+    const struct mirror_part *mp = NULL;
     uint32_t len;
     char *tmp;
     ssize_t n;
+    size_t i;
 
-    if (loc + 4 > b->end || pread(b->fd, &len, 4, (off_t)loc) != 4 ||
-        len > PG_REC_MAX || loc + 4 + len > b->end) {
-        snprintf(errstr, errstr_size, "dedup mirror: no record at %llu",
-                 (unsigned long long)loc);
+    for (i = b->nmp; i-- > 0;) {
+        if (b->mp[i].no == no) {
+            mp = &b->mp[i];
+            break;
+        }
+    }
+    if (mp == NULL || off + 4 > mp->end ||
+        pread(mp->fd, &len, 4, (off_t)off) != 4 || len > PG_REC_MAX ||
+        off + 4 + len > mp->end) {
+        snprintf(errstr, errstr_size, "dedup mirror: no record at %u:%llu",
+                 no, (unsigned long long)off);
         return WH_EIO;
     }
     tmp = wh_xmalloc(len ? len : 1);
-    n = pread(b->fd, tmp, len, (off_t)(loc + 4));
+    n = pread(mp->fd, tmp, len, (off_t)(off + 4));
     if (n != (ssize_t)len) {
         snprintf(errstr, errstr_size, "dedup mirror: read: %s",
                  n < 0 ? strerror(errno) : "short read");
@@ -436,6 +526,64 @@ static int pg_get(void *v, uint64_t loc, struct wh_buf *rec, char *errstr,
     return WH_OK;
 }
 
+/* No parts to roll: rows are deleted one by one. */
+static uint32_t pg_head(void *v)
+{
+    (void)v;
+    return UINT32_MAX;
+}
+
+static int pg_roll(void *v, char *errstr, size_t errstr_size)
+{
+    (void)v;
+    (void)errstr;
+    (void)errstr_size;
+    return WH_OK;
+}
+
+/* Deletes up to PG_EXPIRE_BATCH rows of ids below low (seq <= low), in
+ * the decision's transaction: a short delete under the advisory lock,
+ * never a long one (the rest goes with the next upkeeps), and closes the
+ * mirror parts that hold only such records. */
+static int pg_expire(void *v, uint32_t low, char *errstr, size_t errstr_size)
+{
+    struct pg_backend *b = v;
+    char lowstr[16];
+    const char *params[1];
+    PGresult *res;
+    size_t k = 0;
+    size_t i;
+
+    while (k + 1 < b->nmp && b->mp[k].last_id < low) {
+        close(b->mp[k].fd);
+        k++;
+    }
+    if (k > 0) {
+        for (i = k; i < b->nmp; i++) {
+            b->mp[i - k] = b->mp[i];
+        }
+        b->nmp -= k;
+    }
+    if (!b->in_tx) {
+        return WH_OK;
+    }
+    snprintf(lowstr, sizeof(lowstr), "%u", low);
+    params[0] = lowstr;
+    res = PQexecParams(b->conn,
+                       "DELETE FROM wirehose_dedup_log WHERE seq IN "
+                       "(SELECT seq FROM wirehose_dedup_log "
+                       "WHERE seq <= $1::bigint ORDER BY seq "
+                       "LIMIT " PG_EXPIRE_BATCH ")",
+                       1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        pg_set_err(b, "delete rows out of the window", errstr, errstr_size);
+        PQclear(res);
+        return WH_EIO;
+    }
+    PQclear(res);
+    return WH_OK;
+}
+
 /* Every append is committed (durable, with the server's settings). */
 static int pg_sync(void *v, char *errstr, size_t errstr_size)
 {
@@ -448,6 +596,7 @@ static int pg_sync(void *v, char *errstr, size_t errstr_size)
 static void pg_close(void *v)
 {
     struct pg_backend *b = v;
+    size_t i;
 
     if (b == NULL) {
         return;
@@ -456,16 +605,18 @@ static void pg_close(void *v)
     if (b->conn != NULL) {
         PQfinish(b->conn);
     }
-    if (b->fd >= 0) {
-        close(b->fd);
+    for (i = 0; i < b->nmp; i++) {
+        close(b->mp[i].fd);
     }
+    free(b->mp);
+    free(b->dir);
     free(b->conninfo);
     free(b);
 }
 
 const struct wh_dedup_backend_ops wh_dedup_pg_ops = {
-    "postgres", pg_lock, pg_unlock, pg_next,
-    pg_append,  pg_get,  pg_sync,   pg_close};
+    "postgres", pg_lock,  pg_unlock, pg_next,  pg_append, pg_get,
+    pg_sync,    pg_close, pg_head,   pg_roll,  pg_expire};
 
 int wh_dedup_pg_up(const void *v)
 {
@@ -478,30 +629,24 @@ void *wh_dedup_pg_open(const char *conninfo, const char *dir,
                        unsigned minhash_k, char *errstr, size_t errstr_size)
 {
     struct pg_backend *b = wh_xcalloc(1, sizeof(*b));
-    char *path = wh_xasprintf("%s/dedup-pg-mirror.XXXXXX", dir);
 
     b->conninfo = wh_xstrdup(conninfo);
+    b->dir = wh_xstrdup(dir);
     b->minhash_k = minhash_k;
-    b->fd = mkostemp(path, O_CLOEXEC);
-    if (b->fd < 0) {
-        snprintf(errstr, errstr_size, "%s: mkstemp: %s", path, strerror(errno));
-        goto fail;
+    if (mirror_new_part(b, errstr, errstr_size) != WH_OK) {
+        pg_close(b);
+        return NULL;
     }
-    (void)unlink(path);
     if (pg_connect(b, errstr, errstr_size) != WH_OK) {
         /* A server that answers refused us (a configuration error); one
          * that does not is an outage: the first decision reconnects. */
         if (PQping(b->conninfo) == PQPING_OK) {
-            goto fail;
+            pg_close(b);
+            return NULL;
         }
         wh_warn(TAG, "%s; waiting for the server", errstr);
         b->backoff_ms = BACKOFF_MIN_MS;
         b->retry_at = now_ms() + b->backoff_ms;
     }
-    free(path);
     return b;
-fail:
-    free(path);
-    pg_close(b);
-    return NULL;
 }

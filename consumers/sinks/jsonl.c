@@ -34,14 +34,22 @@
  *
  * Effectively-once: the sink never appends a line it already holds. It
  * keeps the 64-bit XXH3 of every line of the current file and of its
- * rotated files (read back at start-up), 8 bytes a slot in a table kept
- * 44 to 88 % full (9 to 18 bytes a line), and a record whose serialized
- * line is byte for byte one of them is skipped (WH_DROP: acknowledged,
- * not written). So replaying a topic through the same stages leaves the
+ * rotated files (read back at start-up) with the file it came from, 12
+ * bytes a slot in a table kept 44 to 88 % full (14 to 27 bytes a line),
+ * and a record whose serialized line is byte for byte one of them is
+ * skipped (WH_DROP: acknowledged, not written). What it holds is bounded
+ * by a window, jsonl.window_s (default 30 days; 0: every file, as
+ * before): the lines of a file rotated longer ago than that are
+ * forgotten - not read at start-up, and dropped from the table (rebuilt
+ * without them) when their file leaves the window while the sink runs -
+ * so memory follows the lines written in the last window. That needs
+ * rotation (jsonl.max_age_s or jsonl.max_bytes): the current file is
+ * always held whole. So replaying a topic through the same stages leaves the
  * files as they were, while a replay after an enrichment change (another
  * version of an enricher, another configuration) writes the records whose
  * line changed, beside their old lines: that is what one replays for.
- * Caveats: the set covers the files PATH and PATH.<time>[.N] only, so a
+ * Within the window, that is: a record replayed whose line is only in a
+ * file rotated out of the window is written again. Caveats: the set covers the files PATH and PATH.<time>[.N] only, so a
  * rotated file compressed, moved or deleted no longer counts; hashes are
  * not verified against the bytes, so two different lines with the same
  * 64-bit hash would drop the second one - about n^2 / 2^65 for n lines
@@ -88,11 +96,20 @@
 enum jsonl_fsync { FSYNC_BATCH, FSYNC_ALWAYS, FSYNC_NEVER };
 
 /* The hashes of the lines held: open addressing, linear probing, 0 marks
- * an empty slot (a hash of 0 is stored as 1). */
+ * an empty slot (a hash of 0 is stored as 1). gens[i] is the generation
+ * of the file slots[i] was last seen in: files get growing generations in
+ * the order they were rotated, the current file the newest. */
 struct line_set {
     uint64_t *slots;
+    uint32_t *gens;
     size_t cap;   /* a power of two, or 0 before the first insert */
     size_t len;
+};
+
+/* A rotated file whose lines are held: they are forgotten at until. */
+struct held_file {
+    uint32_t gen;
+    time_t until;
 };
 
 struct jsonl {
@@ -106,7 +123,12 @@ struct jsonl {
     long long max_bytes; /* 0: no rotation by size */
     long long max_age_s; /* 0: no rotation by age */
     enum jsonl_fsync fsync;
+    long long window_s;  /* 0: rotated files are held forever */
     struct line_set set;
+    uint32_t gen;             /* generation of the current file */
+    struct held_file *held;   /* rotated files held, oldest first */
+    size_t nheld;
+    size_t capheld;
     unsigned long long n_written;
     unsigned long long n_skipped;
     unsigned long long n_rotated;
@@ -119,17 +141,20 @@ static uint64_t line_hash(const void *data, size_t len)
     return h != 0 ? h : 1;
 }
 
-static void set_grow(struct line_set *s)
+/* Rebuilds the table with cap slots, keeping the entries of generation
+ * min_gen or newer. */
+static void set_rebuild(struct line_set *s, size_t cap, uint32_t min_gen)
 {
-    size_t cap = s->cap != 0 ? s->cap * 2 : JSONL_SET_MIN;
     uint64_t *slots = wh_xcalloc(cap, sizeof(*slots));
+    uint32_t *gens = wh_xcalloc(cap, sizeof(*gens));
+    size_t len = 0;
     size_t i;
 
     for (i = 0; i < s->cap; i++) {
         uint64_t h = s->slots[i];
         size_t j;
 
-        if (h == 0) {
+        if (h == 0 || s->gens[i] < min_gen) {
             continue;
         }
         j = (size_t)h & (cap - 1);
@@ -137,27 +162,37 @@ static void set_grow(struct line_set *s)
             j = (j + 1) & (cap - 1);
         }
         slots[j] = h;
+        gens[j] = s->gens[i];
+        len++;
     }
     free(s->slots);
+    free(s->gens);
     s->slots = slots;
+    s->gens = gens;
     s->cap = cap;
+    s->len = len;
 }
 
-/* Adds h; returns 1 when it was there already, 0 when added. */
-static int set_add(struct line_set *s, uint64_t h)
+/* Adds h, seen in a file of generation gen; returns 1 when it was there
+ * already (its generation is then the newer of the two), 0 when added. */
+static int set_add(struct line_set *s, uint64_t h, uint32_t gen)
 {
     size_t j;
 
     if ((s->len + 1) * 8 > s->cap * 7) {
-        set_grow(s);
+        set_rebuild(s, s->cap != 0 ? s->cap * 2 : JSONL_SET_MIN, 0);
     }
     for (j = (size_t)h & (s->cap - 1); s->slots[j] != 0;
          j = (j + 1) & (s->cap - 1)) {
         if (s->slots[j] == h) {
+            if (s->gens[j] < gen) {
+                s->gens[j] = gen;
+            }
             return 1;
         }
     }
     s->slots[j] = h;
+    s->gens[j] = gen;
     s->len++;
     return 0;
 }
@@ -176,6 +211,58 @@ static int set_has(const struct line_set *s, uint64_t h)
         }
     }
     return 0;
+}
+
+/* Forgets the lines of the rotated files whose time is past (those
+ * rotated more than the window ago): the table is rebuilt without them,
+ * at the size of what is left. */
+static void forget_expired(struct jsonl *ctx, time_t now)
+{
+    size_t k = 0;
+    size_t i;
+    size_t cap = JSONL_SET_MIN;
+    size_t before = ctx->set.len;
+    uint32_t min_gen;
+
+    while (k < ctx->nheld && ctx->held[k].until <= now) {
+        k++;
+    }
+    if (k == 0) {
+        return;
+    }
+    min_gen = k < ctx->nheld ? ctx->held[k].gen : ctx->gen;
+    for (i = k; i < ctx->nheld; i++) {
+        ctx->held[i - k] = ctx->held[i];
+    }
+    ctx->nheld -= k;
+    /* a table of the same size first (the survivors fit), then one sized
+     * for them */
+    set_rebuild(&ctx->set, ctx->set.cap, min_gen);
+    while ((ctx->set.len + 1) * 16 > cap * 7) {
+        cap *= 2;
+    }
+    if (cap < ctx->set.cap) {
+        set_rebuild(&ctx->set, cap, 0);
+    }
+    wh_info(TAG, "%s: %zu rotated file(s) left jsonl.window_s: %zu line(s) "
+            "forgotten, %zu held", ctx->path, k, before - ctx->set.len,
+            ctx->set.len);
+}
+
+/* Holds the lines of the file of generation gen rotated at rotated_at
+ * (for the window). */
+static void hold_file(struct jsonl *ctx, uint32_t gen, time_t rotated_at)
+{
+    if (ctx->window_s <= 0) {
+        return;
+    }
+    if (ctx->nheld == ctx->capheld) {
+        ctx->capheld = ctx->capheld ? ctx->capheld * 2 : 16;
+        ctx->held = wh_xrealloc(ctx->held, ctx->capheld * sizeof(*ctx->held));
+    }
+    ctx->held[ctx->nheld].gen = gen;
+    ctx->held[ctx->nheld].until = rotated_at + (time_t)ctx->window_s;
+    ctx->nheld++;
 }
 
 /* The directory part of path ("." when none), newly allocated. */
@@ -310,7 +397,7 @@ static int scan_lines(struct jsonl *ctx, int fd, const char *name,
                 partial_len = i - start;
             }
             if (partial_len > 0) {
-                (void)set_add(&ctx->set, h);
+                (void)set_add(&ctx->set, h, ctx->gen);
                 (*nlines)++;
             }
             start = i + 1;
@@ -369,7 +456,26 @@ static int is_rotated_name(const char *name, const char *base)
     return 1;
 }
 
-/* Reads the lines of every rotated file of the sink into the set. */
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The rotation time in a rotated file's name (after "base."). */
+static time_t rotated_at(const char *name, size_t blen)
+{
+    struct tm tm;
+
+    memset(&tm, 0, sizeof(tm));
+    if (strptime(name + blen + 1, "%Y%m%dT%H%M%SZ", &tm) == NULL) {
+        return 0;
+    }
+    return timegm(&tm);
+}
+
+/* Reads the lines of the rotated files of the sink into the set, oldest
+ * first, each file a generation; files rotated longer ago than the window
+ * are not read. Runs before the current file's scan. */
 static int scan_rotated(struct jsonl *ctx, char *errstr, size_t errstr_size)
 {
     char *dir = dir_of(ctx->path);
@@ -377,7 +483,13 @@ static int scan_rotated(struct jsonl *ctx, char *errstr, size_t errstr_size)
     const char *base = slash != NULL ? slash + 1 : ctx->path;
     unsigned long long files = 0;
     unsigned long long lines = 0;
+    unsigned long long skipped = 0;
+    char **names = NULL;
+    size_t nnames = 0;
+    size_t cap = 0;
     struct dirent *de;
+    time_t now = time(NULL);
+    size_t i;
     DIR *d;
     int rc = WH_OK;
 
@@ -387,15 +499,35 @@ static int scan_rotated(struct jsonl *ctx, char *errstr, size_t errstr_size)
         free(dir);
         return WH_EIO;
     }
-    while (rc == WH_OK && (errno = 0, de = readdir(d)) != NULL) {
+    while ((errno = 0, de = readdir(d)) != NULL) {
+        if (!is_rotated_name(de->d_name, base)) {
+            continue;
+        }
+        if (nnames == cap) {
+            cap = cap ? cap * 2 : 16;
+            names = wh_xrealloc(names, cap * sizeof(*names));
+        }
+        names[nnames++] = wh_xstrdup(de->d_name);
+    }
+    if (errno != 0) {
+        snprintf(errstr, errstr_size, "%s: %s", dir, strerror(errno));
+        rc = WH_EIO;
+    }
+    closedir(d);
+    if (nnames > 1) {
+        qsort(names, nnames, sizeof(*names), cmp_names);
+    }
+    for (i = 0; rc == WH_OK && i < nnames; i++) {
+        time_t at = rotated_at(names[i], strlen(base));
         unsigned long long n = 0;
         char *name;
         int fd;
 
-        if (!is_rotated_name(de->d_name, base)) {
+        if (ctx->window_s > 0 && at + (time_t)ctx->window_s <= now) {
+            skipped++;
             continue;
         }
-        name = wh_xasprintf("%s/%s", dir, de->d_name);
+        name = wh_xasprintf("%s/%s", dir, names[i]);
         fd = open(name, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
             snprintf(errstr, errstr_size, "%s: %s (a rotated file of this "
@@ -405,20 +537,25 @@ static int scan_rotated(struct jsonl *ctx, char *errstr, size_t errstr_size)
         } else {
             rc = scan_lines(ctx, fd, name, &n, errstr, errstr_size);
             close(fd);
+            hold_file(ctx, ctx->gen, at);
+            ctx->gen++;
         }
         free(name);
         files++;
         lines += n;
     }
-    if (rc == WH_OK && errno != 0) {
-        snprintf(errstr, errstr_size, "%s: %s", dir, strerror(errno));
-        rc = WH_EIO;
+    for (i = 0; i < nnames; i++) {
+        free(names[i]);
     }
-    closedir(d);
+    free(names);
     free(dir);
     if (rc == WH_OK && files > 0) {
         wh_info(TAG, "%s: %llu line(s) held in %llu rotated file(s)",
                 ctx->path, lines, files);
+    }
+    if (rc == WH_OK && skipped > 0) {
+        wh_info(TAG, "%s: %llu rotated file(s) older than jsonl.window_s "
+                "not read (their lines are not held)", ctx->path, skipped);
     }
     return rc;
 }
@@ -652,6 +789,8 @@ static int rotate(struct jsonl *ctx, const char *why, char *errstr,
         return rc;
     }
     bytes = ctx->size;
+    hold_file(ctx, ctx->gen, time(NULL));
+    ctx->gen++;
     old_fd = ctx->fd;
     ctx->fd = -1;
     ctx->size = 0;
@@ -701,6 +840,8 @@ static void jsonl_close(void *arg)
     }
     wh_buf_free(&ctx->buf);
     free(ctx->set.slots);
+    free(ctx->set.gens);
+    free(ctx->held);
     free(ctx->path);
     free(ctx);
 }
@@ -710,6 +851,9 @@ static const struct wh_config_key jsonl_keys[] = {
                "jsonl sink: rotate past N bytes (0: never)"),
     WH_KEY_DURATION("jsonl.max_age_s", "0", 0, WH_NO_MAX, "s",
                     "jsonl sink: rotate files N s old (0: never)"),
+    WH_KEY_DURATION("jsonl.window_s", "2592000", 0, WH_NO_MAX, "s",
+                    "jsonl sink: the lines of files rotated longer ago "
+                    "are no longer held (30 days; 0: every file)"),
     WH_KEY_ENUM("jsonl.fsync", "batch", "batch|always|never",
                 "jsonl sink: fdatasync at each flush, after every record, "
                 "or never"),
@@ -725,6 +869,8 @@ static int read_config(struct jsonl *ctx, const struct wh_config *cfg,
     if (wh_config_int(cfg, jsonl_keys, "jsonl.max_bytes", &ctx->max_bytes,
                       errstr, errstr_size) != WH_OK ||
         wh_config_int(cfg, jsonl_keys, "jsonl.max_age_s", &ctx->max_age_s,
+                      errstr, errstr_size) != WH_OK ||
+        wh_config_int(cfg, jsonl_keys, "jsonl.window_s", &ctx->window_s,
                       errstr, errstr_size) != WH_OK ||
         wh_config_enum(cfg, jsonl_keys, "jsonl.fsync", &fs, errstr,
                        errstr_size) != WH_OK) {
@@ -780,9 +926,12 @@ static void *jsonl_init(const char *arg, const struct wh_config *cfg,
                 arg);
     }
 
+    /* the rotated files first, oldest first: the current file's lines
+     * get the newest generation */
     if (strcmp(arg, "-") == 0) {
         ctx->fd = STDOUT_FILENO;
-    } else if (open_current(ctx, 1, errstr, errstr_size) != WH_OK) {
+    } else if (scan_rotated(ctx, errstr, errstr_size) != WH_OK ||
+               open_current(ctx, 1, errstr, errstr_size) != WH_OK) {
         goto fail;
     }
     if (!ctx->is_reg) {
@@ -792,8 +941,10 @@ static void *jsonl_init(const char *arg, const struct wh_config *cfg,
         }
         return ctx;
     }
-    if (scan_rotated(ctx, errstr, errstr_size) != WH_OK) {
-        goto fail;
+    if (ctx->window_s > 0 && ctx->max_bytes == 0 && ctx->max_age_s == 0) {
+        wh_info(TAG, "%s: no rotation (jsonl.max_age_s, jsonl.max_bytes): "
+                "every line of the file stays held, jsonl.window_s bounds "
+                "nothing", arg);
     }
     if (age_due(ctx, time(NULL))) {
         int rc = rotate(ctx, "jsonl.max_age_s, at start-up", errstr,
@@ -869,7 +1020,7 @@ static int jsonl_process(void *arg, struct wh_record *rec,
     nrc = wh_buf_append(&ctx->buf, "\n", 1);
     WH_ASSERT(arc == WH_OK && nrc == WH_OK);
     if (ctx->is_reg) {
-        (void)set_add(&ctx->set, h);
+        (void)set_add(&ctx->set, h, ctx->gen);
     }
     ctx->n_written++;
     if (ctx->fsync == FSYNC_ALWAYS) {
@@ -910,6 +1061,7 @@ static int jsonl_flush(void *arg, char *errstr, size_t errstr_size)
             return rc;
         }
     }
+    forget_expired(ctx, time(NULL));
     if (age_due(ctx, time(NULL))) {
         /* What the offsets cover is durable already; a rotation that
          * cannot happen now is tried again later. */

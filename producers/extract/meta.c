@@ -3,58 +3,20 @@
  * OpenGraph and other <meta> tags, microdata, <time>, markup (<h1>,
  * <title>, rel=author, class names), the URL pattern and visible
  * datelines. Each value keeps where it came from; where sources disagree
- * the better-ranked one wins (structured data first).
+ * the better-ranked one wins (structured data first). JSON-LD is read
+ * in meta_ld.c; meta_int.h is what the two share.
  */
 #include <ctype.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "extract_int.h"
+#include "meta_int.h"
 #include "wh/date.h"
 #include "wh/wh.h"
 
-#define MAX_TAGS 40
-#define MAX_FIELD 2000 /* longest metadata value kept, bytes */
-#define MAX_JSONLD 4   /* levels of @graph / arrays we look into */
-#define MAX_LDJSON_BYTES (1u << 20)
-
-/* One metadata field being filled: lower rank wins. */
-struct field {
-    char *val;
-    enum wh_prov from;
-    int rank;
-};
-
-struct meta_ctx {
-    const char *base;
-    struct field headline, description, byline, published, modified;
-    struct field canonical, site_name, section, image, language;
-    struct field title; /* <title>, cleaned later */
-    char *h1;           /* first <h1> */
-    char *h2[5];        /* first <h2>s (blogs title posts so) */
-    size_t nh2;
-    char *tags[MAX_TAGS];
-    size_t ntags;
-    int tags_rank;
-    int seen_body_time;
-};
-
-/* Ranks, best first. */
-enum {
-    R_JSONLD = 10,
-    R_META_STRONG = 20, /* og:, article:, specific names */
-    R_MICRODATA = 25,
-    R_META_WEAK = 30, /* name=description, keywords, author */
-    R_TIME = 40,
-    R_MARKUP = 50,
-    R_URL = 60,
-    R_TEXT = 70
-};
-
-static void field_set(struct field *f, const char *val, enum wh_prov from,
-                      int rank)
+void meta_field_set(struct field *f, const char *val, enum wh_prov from,
+                    int rank)
 {
     char *clean;
 
@@ -73,8 +35,8 @@ static void field_set(struct field *f, const char *val, enum wh_prov from,
 }
 
 /* Sets a date field when val parses as a date. */
-static void date_set(struct field *f, const char *val, enum wh_prov from,
-                     int rank)
+void meta_date_set(struct field *f, const char *val, enum wh_prov from,
+                   int rank)
 {
     char *norm;
 
@@ -101,7 +63,7 @@ static void tags_clear(struct meta_ctx *m)
 
 /* Adds the comma-separated tags in s at the given rank: a better rank
  * replaces the list, the same rank appends (several article:tag). */
-static void tags_add(struct meta_ctx *m, const char *s, int rank)
+void meta_tags_add(struct meta_ctx *m, const char *s, int rank)
 {
     const char *p = s;
 
@@ -137,7 +99,7 @@ static void tags_add(struct meta_ctx *m, const char *s, int rank)
     }
 }
 
-static int is_url_like(const char *s)
+int meta_is_url_like(const char *s)
 {
     return strstr(s, "://") != NULL || s[0] == '/' || strchr(s, '@') != NULL;
 }
@@ -206,7 +168,7 @@ static const char *const join_words[] = {
 
 /* Keeps the people of a byline: drops a leading "By", and stops at dates,
  * separators, roles and organisations. Returns a new string or NULL. */
-static char *byline_clean(const char *raw)
+char *meta_byline_clean(const char *raw)
 {
     char *s = wh_extract_text_clean(raw);
     struct wh_buf out;
@@ -307,7 +269,7 @@ static char *byline_clean(const char *raw)
             ok = 0;
         }
         if (name.len > 0 && ok && words <= 5 && name.data[0] != '@' &&
-            !is_url_like(name.data)) {
+            !meta_is_url_like(name.data)) {
             if (out.len > 0) {
                 wh_buf_puts(&out, ", ");
             }
@@ -338,12 +300,12 @@ static void byline_set(struct meta_ctx *m, const char *raw, enum wh_prov from,
     if (raw == NULL || (m->byline.val != NULL && m->byline.rank <= rank)) {
         return;
     }
-    if (is_url_like(raw)) {
+    if (meta_is_url_like(raw)) {
         return;
     }
-    b = byline_clean(raw);
+    b = meta_byline_clean(raw);
     if (b != NULL) {
-        field_set(&m->byline, b, from, rank);
+        meta_field_set(&m->byline, b, from, rank);
         free(b);
     }
 }
@@ -552,209 +514,6 @@ static int url_date(const char *url, char out[21])
     return -1;
 }
 
-/* ---- JSON-LD ---- */
-
-static const char *js_str(const json_t *o, const char *key)
-{
-    const json_t *v = json_object_get(o, key);
-
-    if (json_is_array(v) && json_array_size(v) > 0) {
-        v = json_array_get(v, 0);
-    }
-    if (json_is_object(v)) {
-        const json_t *n = json_object_get(v, "name");
-
-        if (!json_is_string(n)) {
-            n = json_object_get(v, "url");
-        }
-        if (!json_is_string(n)) {
-            n = json_object_get(v, "@id");
-        }
-        v = n;
-    }
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static int type_is_article(const json_t *o)
-{
-    const json_t *t = json_object_get(o, "@type");
-    size_t n = json_is_array(t) ? json_array_size(t) : 1;
-
-    for (size_t i = 0; i < n; i++) {
-        const json_t *e = json_is_array(t) ? json_array_get(t, i) : t;
-        const char *s = json_is_string(e) ? json_string_value(e) : NULL;
-
-        if (s != NULL &&
-            (strstr(s, "Article") != NULL || strstr(s, "Posting") != NULL ||
-             strcmp(s, "Report") == 0 || strcmp(s, "LiveBlogPosting") == 0)) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static void ld_authors(struct meta_ctx *m, const json_t *a)
-{
-    struct wh_buf b;
-    size_t n = json_is_array(a) ? json_array_size(a) : 1;
-
-    wh_buf_init(&b, 0);
-    for (size_t i = 0; i < n && i < 6; i++) {
-        const json_t *e = json_is_array(a) ? json_array_get(a, i) : a;
-        const char *name = NULL;
-        const json_t *t;
-
-        if (json_is_string(e)) {
-            name = json_string_value(e);
-        } else if (json_is_object(e)) {
-            t = json_object_get(e, "@type");
-            if (json_is_string(t) &&
-                strcmp(json_string_value(t), "Organization") == 0) {
-                continue;
-            }
-            t = json_object_get(e, "name");
-            name = json_is_string(t) ? json_string_value(t) : NULL;
-        }
-        if (name != NULL && !is_url_like(name)) {
-            char *c = byline_clean(name);
-
-            if (c != NULL) {
-                if (b.len > 0) {
-                    wh_buf_puts(&b, ", ");
-                }
-                wh_buf_puts(&b, c);
-                free(c);
-            }
-        }
-    }
-    if (b.len > 0) {
-        field_set(&m->byline, b.data, WH_PROV_JSONLD, R_JSONLD);
-    }
-    wh_buf_free(&b);
-}
-
-static void ld_article(struct meta_ctx *m, const json_t *o)
-{
-    const json_t *v;
-
-    field_set(&m->headline, js_str(o, "headline"), WH_PROV_JSONLD, R_JSONLD);
-    field_set(&m->description, js_str(o, "description"), WH_PROV_JSONLD,
-              R_JSONLD);
-    date_set(&m->published, js_str(o, "datePublished"), WH_PROV_JSONLD,
-             R_JSONLD);
-    date_set(&m->modified, js_str(o, "dateModified"), WH_PROV_JSONLD, R_JSONLD);
-    field_set(&m->section, js_str(o, "articleSection"), WH_PROV_JSONLD,
-              R_JSONLD);
-    field_set(&m->language, js_str(o, "inLanguage"), WH_PROV_JSONLD, R_JSONLD);
-    v = json_object_get(o, "author");
-    if (v == NULL) {
-        v = json_object_get(o, "creator");
-    }
-    if (v != NULL) {
-        ld_authors(m, v);
-    }
-    v = json_object_get(o, "image");
-    if (v != NULL) {
-        const char *img = js_str(o, "image");
-
-        if (img != NULL) {
-            char *abs = wh_extract_abs_url(img, m->base);
-
-            field_set(&m->image, abs, WH_PROV_JSONLD, R_JSONLD);
-            free(abs);
-        }
-    }
-    v = json_object_get(o, "publisher");
-    if (json_is_object(v)) {
-        field_set(&m->site_name, js_str(o, "publisher"), WH_PROV_JSONLD,
-                  R_JSONLD + 5);
-    }
-    v = json_object_get(o, "keywords");
-    if (json_is_string(v)) {
-        tags_add(m, json_string_value(v), R_JSONLD);
-    } else if (json_is_array(v)) {
-        for (size_t i = 0; i < json_array_size(v); i++) {
-            const json_t *e = json_array_get(v, i);
-
-            if (json_is_string(e)) {
-                tags_add(m, json_string_value(e), R_JSONLD);
-            }
-        }
-    }
-    {
-        const char *u = js_str(o, "mainEntityOfPage");
-
-        if (u == NULL) {
-            u = js_str(o, "url");
-        }
-        if (u != NULL && strstr(u, "://") != NULL) {
-            field_set(&m->canonical, u, WH_PROV_JSONLD, R_META_STRONG + 5);
-        }
-    }
-}
-
-/* Looks for article objects in v: the object itself, @graph, arrays.
- * Bounded by depth. */
-static void ld_walk(struct meta_ctx *m, const json_t *v, int depth)
-{
-    if (depth > MAX_JSONLD) {
-        return;
-    }
-    if (json_is_array(v)) {
-        for (size_t i = 0; i < json_array_size(v) && i < 64; i++) {
-            ld_walk(m, json_array_get(v, i), depth + 1);
-        }
-        return;
-    }
-    if (!json_is_object(v)) {
-        return;
-    }
-    if (type_is_article(v)) {
-        ld_article(m, v);
-    } else {
-        const json_t *t = json_object_get(v, "@type");
-
-        if (json_is_string(t) &&
-            (strcmp(json_string_value(t), "WebSite") == 0 ||
-             strcmp(json_string_value(t), "Organization") == 0 ||
-             strcmp(json_string_value(t), "NewsMediaOrganization") == 0)) {
-            field_set(&m->site_name, js_str(v, "name"), WH_PROV_JSONLD,
-                      R_JSONLD + 8);
-        }
-        if (json_is_string(t) && strcmp(json_string_value(t), "WebPage") == 0) {
-            date_set(&m->published, js_str(v, "datePublished"), WH_PROV_JSONLD,
-                     R_JSONLD + 5);
-            date_set(&m->modified, js_str(v, "dateModified"), WH_PROV_JSONLD,
-                     R_JSONLD + 5);
-        }
-    }
-    ld_walk(m, json_object_get(v, "@graph"), depth + 1);
-    if (json_is_object(json_object_get(v, "mainEntity"))) {
-        ld_walk(m, json_object_get(v, "mainEntity"), depth + 1);
-    }
-}
-
-static void ld_parse(struct meta_ctx *m, xmlNodePtr script)
-{
-    char *txt;
-    json_t *doc;
-    json_error_t jerr;
-
-    if (script->children == NULL || script->children->content == NULL) {
-        return;
-    }
-    txt = (char *)script->children->content;
-    if (strlen(txt) > MAX_LDJSON_BYTES) {
-        return;
-    }
-    doc = json_loads(txt, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-    if (doc == NULL) {
-        return;
-    }
-    ld_walk(m, doc, 0);
-    json_decref(doc);
-}
-
 /* ---- meta tags ---- */
 
 static void meta_tag(struct meta_ctx *m, xmlNodePtr n)
@@ -782,22 +541,23 @@ static void meta_tag(struct meta_ctx *m, xmlNodePtr n)
     }
     k = key;
     if (strcmp(k, "og:title") == 0) {
-        field_set(&m->headline, content, WH_PROV_META, R_META_STRONG);
+        meta_field_set(&m->headline, content, WH_PROV_META, R_META_STRONG);
     } else if (strcmp(k, "twitter:title") == 0 || strcmp(k, "dc.title") == 0) {
-        field_set(&m->headline, content, WH_PROV_META, R_META_STRONG + 2);
+        meta_field_set(&m->headline, content, WH_PROV_META, R_META_STRONG + 2);
     } else if (strcmp(k, "headline") == 0) {
-        field_set(&m->headline, content, WH_PROV_MARKUP, R_MICRODATA);
+        meta_field_set(&m->headline, content, WH_PROV_MARKUP, R_MICRODATA);
     } else if (strcmp(k, "og:description") == 0) {
-        field_set(&m->description, content, WH_PROV_META, R_META_STRONG);
+        meta_field_set(&m->description, content, WH_PROV_META, R_META_STRONG);
     } else if (strcmp(k, "twitter:description") == 0) {
-        field_set(&m->description, content, WH_PROV_META, R_META_STRONG + 2);
+        meta_field_set(&m->description, content, WH_PROV_META,
+                       R_META_STRONG + 2);
     } else if (strcmp(k, "description") == 0 ||
                strcmp(k, "dc.description") == 0) {
-        field_set(&m->description, content, WH_PROV_META, R_META_WEAK);
+        meta_field_set(&m->description, content, WH_PROV_META, R_META_WEAK);
     } else if (strcmp(k, "article:published_time") == 0 ||
                strcmp(k, "datepublished") == 0 ||
                strcmp(k, "og:article:published_time") == 0) {
-        date_set(&m->published, content, WH_PROV_META, R_META_STRONG);
+        meta_date_set(&m->published, content, WH_PROV_META, R_META_STRONG);
     } else if (strcmp(k, "pubdate") == 0 || strcmp(k, "publishdate") == 0 ||
                strcmp(k, "publish-date") == 0 || strcmp(k, "date") == 0 ||
                strcmp(k, "dc.date") == 0 || strcmp(k, "dc.date.issued") == 0 ||
@@ -806,42 +566,42 @@ static void meta_tag(struct meta_ctx *m, xmlNodePtr n)
                strcmp(k, "parsely-pub-date") == 0 ||
                strcmp(k, "article.published") == 0 ||
                strcmp(k, "original-publish-date") == 0) {
-        date_set(&m->published, content, WH_PROV_META, R_META_STRONG + 3);
+        meta_date_set(&m->published, content, WH_PROV_META, R_META_STRONG + 3);
     } else if (strcmp(k, "article:modified_time") == 0 ||
                strcmp(k, "og:updated_time") == 0 ||
                strcmp(k, "datemodified") == 0 ||
                strcmp(k, "dcterms.modified") == 0 ||
                strcmp(k, "last-modified") == 0) {
-        date_set(&m->modified, content, WH_PROV_META, R_META_STRONG);
+        meta_date_set(&m->modified, content, WH_PROV_META, R_META_STRONG);
     } else if (strcmp(k, "og:site_name") == 0) {
-        field_set(&m->site_name, content, WH_PROV_META, R_META_STRONG - 5);
+        meta_field_set(&m->site_name, content, WH_PROV_META, R_META_STRONG - 5);
     } else if (strcmp(k, "application-name") == 0) {
-        field_set(&m->site_name, content, WH_PROV_META, R_META_WEAK);
+        meta_field_set(&m->site_name, content, WH_PROV_META, R_META_WEAK);
     } else if (strcmp(k, "og:url") == 0) {
-        field_set(&m->canonical, content, WH_PROV_META, R_META_STRONG);
+        meta_field_set(&m->canonical, content, WH_PROV_META, R_META_STRONG);
     } else if (strcmp(k, "og:image") == 0 || strcmp(k, "og:image:url") == 0 ||
                strcmp(k, "og:image:secure_url") == 0) {
         char *abs = wh_extract_abs_url(content, m->base);
 
-        field_set(&m->image, abs, WH_PROV_META, R_META_STRONG);
+        meta_field_set(&m->image, abs, WH_PROV_META, R_META_STRONG);
         free(abs);
     } else if (strcmp(k, "twitter:image") == 0 ||
                strcmp(k, "twitter:image:src") == 0) {
         char *abs = wh_extract_abs_url(content, m->base);
 
-        field_set(&m->image, abs, WH_PROV_META, R_META_STRONG + 2);
+        meta_field_set(&m->image, abs, WH_PROV_META, R_META_STRONG + 2);
         free(abs);
     } else if (strcmp(k, "article:section") == 0) {
-        field_set(&m->section, content, WH_PROV_META, R_META_STRONG);
+        meta_field_set(&m->section, content, WH_PROV_META, R_META_STRONG);
     } else if (strcmp(k, "section") == 0 || strcmp(k, "parsely-section") == 0) {
-        field_set(&m->section, content, WH_PROV_META, R_META_WEAK);
+        meta_field_set(&m->section, content, WH_PROV_META, R_META_WEAK);
     } else if (strcmp(k, "article:tag") == 0) {
-        tags_add(m, content, R_META_STRONG);
+        meta_tags_add(m, content, R_META_STRONG);
     } else if (strcmp(k, "news_keywords") == 0 ||
                strcmp(k, "parsely-tags") == 0) {
-        tags_add(m, content, R_META_STRONG + 2);
+        meta_tags_add(m, content, R_META_STRONG + 2);
     } else if (strcmp(k, "keywords") == 0) {
-        tags_add(m, content, R_META_WEAK);
+        meta_tags_add(m, content, R_META_WEAK);
     } else if (strcmp(k, "author") == 0 || strcmp(k, "dc.creator") == 0 ||
                strcmp(k, "byline") == 0 || strcmp(k, "parsely-author") == 0 ||
                strcmp(k, "sailthru.author") == 0) {
@@ -850,9 +610,9 @@ static void meta_tag(struct meta_ctx *m, xmlNodePtr n)
         byline_set(m, content, WH_PROV_META, R_META_WEAK - 2);
     } else if (strcmp(k, "content-language") == 0 ||
                strcmp(k, "language") == 0 || strcmp(k, "dc.language") == 0) {
-        field_set(&m->language, content, WH_PROV_META, R_META_WEAK);
+        meta_field_set(&m->language, content, WH_PROV_META, R_META_WEAK);
     } else if (strcmp(k, "og:locale") == 0) {
-        field_set(&m->language, content, WH_PROV_META, R_META_WEAK + 2);
+        meta_field_set(&m->language, content, WH_PROV_META, R_META_WEAK + 2);
     }
 out:
     free(key);
@@ -944,7 +704,7 @@ static void markup_headline(struct meta_ctx *m)
             }
         }
     }
-    field_set(&m->headline, best, WH_PROV_MARKUP, R_MARKUP);
+    meta_field_set(&m->headline, best, WH_PROV_MARKUP, R_MARKUP);
 }
 
 static const char *const byline_classes[] = {"byline",  "author",      "writer",
@@ -1036,11 +796,11 @@ static void body_element(struct meta_ctx *m, xmlNodePtr n, enum tag tag,
             char out[21];
 
             if (t != NULL && text_date(t, out) == 0) {
-                date_set(&m->published, out, WH_PROV_TIME, R_TIME + 1);
+                meta_date_set(&m->published, out, WH_PROV_TIME, R_TIME + 1);
             }
             free(t);
         } else {
-            date_set(&m->published, v, WH_PROV_TIME, R_TIME);
+            meta_date_set(&m->published, v, WH_PROV_TIME, R_TIME);
             free(v);
         }
         return;
@@ -1055,15 +815,15 @@ static void body_element(struct meta_ctx *m, xmlNodePtr n, enum tag tag,
         }
         if (strcmp(ip, "datePublished") == 0) {
             if (c != NULL) {
-                date_set(&m->published, c, WH_PROV_META, R_MICRODATA);
+                meta_date_set(&m->published, c, WH_PROV_META, R_MICRODATA);
             }
         } else if (strcmp(ip, "dateModified") == 0) {
             if (c != NULL) {
-                date_set(&m->modified, c, WH_PROV_META, R_MICRODATA);
+                meta_date_set(&m->modified, c, WH_PROV_META, R_MICRODATA);
             }
         } else if (strcmp(ip, "headline") == 0 && c == NULL) {
             c = wh_extract_node_text(n, MAX_FIELD);
-            field_set(&m->headline, c, WH_PROV_MARKUP, R_MICRODATA);
+            meta_field_set(&m->headline, c, WH_PROV_MARKUP, R_MICRODATA);
         } else if (strcmp(ip, "author") == 0 || strcmp(ip, "creator") == 0) {
             if (c == NULL) {
                 c = wh_extract_node_text(n, 300);
@@ -1108,7 +868,7 @@ static void body_element(struct meta_ctx *m, xmlNodePtr n, enum tag tag,
         char out[21];
 
         if (t != NULL && text_date(t, out) == 0) {
-            date_set(&m->published, out, WH_PROV_TEXT, R_TEXT);
+            meta_date_set(&m->published, out, WH_PROV_TEXT, R_TEXT);
         }
         free(t);
     }
@@ -1117,7 +877,7 @@ static void body_element(struct meta_ctx *m, xmlNodePtr n, enum tag tag,
         char *t = wh_extract_node_text(n, MAX_FIELD);
 
         if (t != NULL && strlen(t) > 20) {
-            field_set(&m->description, t, WH_PROV_MARKUP, R_MARKUP);
+            meta_field_set(&m->description, t, WH_PROV_MARKUP, R_MARKUP);
         }
         free(t);
     }
@@ -1130,7 +890,7 @@ static void head_element(struct meta_ctx *m, xmlNodePtr n, enum tag tag)
     } else if (tag == T_TITLE && m->title.val == NULL) {
         char *t = wh_extract_title_text(n, MAX_FIELD);
 
-        field_set(&m->title, t, WH_PROV_MARKUP, R_MARKUP + 5);
+        meta_field_set(&m->title, t, WH_PROV_MARKUP, R_MARKUP + 5);
         free(t);
     } else if (tag == T_LINK) {
         char *rel = wh_extract_attr(n, "rel");
@@ -1138,7 +898,8 @@ static void head_element(struct meta_ctx *m, xmlNodePtr n, enum tag tag)
         if (rel != NULL && strcasecmp(rel, "canonical") == 0) {
             char *href = wh_extract_attr(n, "href");
 
-            field_set(&m->canonical, href, WH_PROV_MARKUP, R_META_STRONG - 5);
+            meta_field_set(&m->canonical, href, WH_PROV_MARKUP,
+                           R_META_STRONG - 5);
             free(href);
         }
         free(rel);
@@ -1146,7 +907,7 @@ static void head_element(struct meta_ctx *m, xmlNodePtr n, enum tag tag)
         char *type = wh_extract_attr(n, "type");
 
         if (type != NULL && strcasestr(type, "ld+json") != NULL) {
-            ld_parse(m, n);
+            meta_ld_parse(m, n);
         }
         free(type);
     }
@@ -1248,7 +1009,7 @@ void wh_extract_meta(htmlDocPtr doc, const char *base, struct wh_article *art)
         if (lang == NULL) {
             lang = wh_extract_attr(root, "xml:lang");
         }
-        field_set(&m.language, lang, WH_PROV_MARKUP, R_META_WEAK - 1);
+        meta_field_set(&m.language, lang, WH_PROV_MARKUP, R_META_WEAK - 1);
         free(lang);
     }
     /* One iterative walk over the whole tree. */
@@ -1292,7 +1053,7 @@ void wh_extract_meta(htmlDocPtr doc, const char *base, struct wh_article *art)
         }
     }
     if (url_date(base, date) == 0) {
-        date_set(&m.published, date, WH_PROV_URL, R_URL);
+        meta_date_set(&m.published, date, WH_PROV_URL, R_URL);
     }
     if (m.canonical.val != NULL) {
         char *abs = wh_extract_abs_url(m.canonical.val, base);
@@ -1301,7 +1062,7 @@ void wh_extract_meta(htmlDocPtr doc, const char *base, struct wh_article *art)
         m.canonical.val = abs;
         if (abs != NULL && m.published.val == NULL &&
             url_date(abs, date) == 0) {
-            date_set(&m.published, date, WH_PROV_URL, R_URL);
+            meta_date_set(&m.published, date, WH_PROV_URL, R_URL);
         }
     }
     if (m.headline.rank > R_MARKUP) {
@@ -1314,7 +1075,7 @@ void wh_extract_meta(htmlDocPtr doc, const char *base, struct wh_article *art)
     if (m.headline.val == NULL && m.title.val != NULL) {
         char *t = title_clean(m.title.val, m.site_name.val);
 
-        field_set(&m.headline, t, WH_PROV_MARKUP, R_MARKUP + 5);
+        meta_field_set(&m.headline, t, WH_PROV_MARKUP, R_MARKUP + 5);
         free(t);
     } else if (m.headline.val != NULL && m.headline.from == WH_PROV_META) {
         /* og:title often carries the site name too */

@@ -13,6 +13,9 @@
 #   5. a partial last line (a crash mid-write) is cut at start-up;
 #   6. jsonl.max_age_s: a file rotated when a record arrives after it is
 #      older than that, and at start-up;
+#   8. jsonl.window_s: the lines of files rotated longer ago than the
+#      window are not held (a replay writes them again), those of files
+#      within it are (nothing written); 0 holds every file;
 #   7. jsonl.fsync: batch / always / never accepted (always fsyncs per
 #      record, checked with strace when installed), anything else and bad
 #      numbers refused at start-up with the key named.
@@ -273,5 +276,63 @@ printf 'jsonl.max_bytes = 1000\njsonl.max_age_s = 60\njsonl.fsync = always\n' \
     -t news --sink "jsonl:$WORK/out/x.jsonl" >"$WORK/check.log" 2>&1 ||
     { wh_show "$WORK/check.log"; fail "--check-config refused the keys"; }
 echo "ok: jsonl.fsync batch/always/never accepted, bad values refused"
+
+# ---- 8. jsonl.window_s: files rotated out of the window are forgotten
+# The files of steps 1-3 again, the rotated ones renamed as rotated in
+# 2020: with a window of a day only the current file's lines are held.
+mkdir -p "$WORK/win"
+cp "$OUT" "$WORK/win/news.jsonl"
+i=0
+for f in "$OUT".*; do
+    [ -e "$f" ] || continue
+    cp "$f" "$WORK/win/news.jsonl.20200101T000000Z.$i"
+    i=$((i + 1))
+done
+printf 'jsonl.window_s = 86400
+' >"$WORK/win.conf"
+consume "$WORK/c9.log" "$WORK/win.conf" "$WORK/win/news.jsonl" w1 news
+[ "$rc" -eq 0 ] || { wh_show "$WORK/c9.log"; fail "window run: exit $rc"; }
+grep -q "$i rotated file(s) older than jsonl.window_s not read"     "$WORK/c9.log" || { wh_show "$WORK/c9.log"; fail "old files were read"; }
+written=$(sed -n 's/.* \([0-9]*\) line(s) written, [0-9]* skipped.*/\1/p' \
+    "$WORK/c9.log")
+[ "${written:-0}" -gt 0 ] ||
+    { wh_show "$WORK/c9.log"; fail "window: nothing written again"; }
+consume "$WORK/c9b.log" "$WORK/win.conf" "$WORK/win/news.jsonl" w1b news
+grep -q '0 line(s) written, 61 skipped' "$WORK/c9b.log" ||
+    { wh_show "$WORK/c9b.log"; fail "window: the lines written again were \
+written twice"; }
+# within the window (0: every file), the same replay writes nothing
+rm -f "$WORK/win/news.jsonl"
+cp "$OUT" "$WORK/win/news.jsonl"
+printf 'jsonl.window_s = 0
+' >"$WORK/win0.conf"
+consume "$WORK/c10.log" "$WORK/win0.conf" "$WORK/win/news.jsonl" w2 news
+grep -q '0 line(s) written, 61 skipped' "$WORK/c10.log" ||
+    { wh_show "$WORK/c10.log"; fail "window 0: expected 61 lines skipped"; }
+echo "ok: jsonl.window_s: files rotated out of the window are not held"
+
+# ---- 9. jsonl.window_s while running: a daemon rotating every second
+# forgets the lines of its rotated file two seconds later
+printf 'jsonl.max_age_s = 1\njsonl.window_s = 2\nflush.ms = 200\n' \
+    >"$WORK/live.conf"
+wh_spawn "$WORK/c11.log" "$BIN/wirehose-consumer" -c "$WORK/live.conf" \
+    -b "$BROKERS" -t news -g w3 "${KOPT[@]}" \
+    --sink "jsonl:$WORK/win/live.jsonl"
+live=$WH_LAST_PID
+forgot=
+for _ in $(seq 100); do
+    forgot=$(sed -n 's/.*left jsonl.window_s: \([0-9]*\) line(s) forgotten.*/\1/p' \
+        "$WORK/c11.log" | head -n 1)
+    [ -n "$forgot" ] && break
+    # a record now and then: the sink checks ages when records come
+    [ $((RANDOM % 5)) -eq 0 ] && produce news 200 200
+    sleep 0.2
+done
+kill -TERM "$live"
+wait "$live" || true
+[ -n "$forgot" ] && [ "$forgot" -ge 1 ] ||
+    { wh_show "$WORK/c11.log"; fail "a running sink did not forget the \
+lines of a file rotated out of jsonl.window_s ($forgot)"; }
+echo "ok: jsonl.window_s while running: $forgot line(s) forgotten"
 
 echo "jsonl_rotate: OK"

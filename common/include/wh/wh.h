@@ -45,6 +45,12 @@ char *wh_xstrndup(const char *s, size_t n);
 /* printf into a freshly allocated string; the caller frees it. */
 char *wh_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Fills errstr (errstr_size bytes, may be 0 or errstr NULL) with the
+ * printf-style message, truncated to fit: the one way a function tells
+ * its caller what went wrong. */
+void wh_errf(char *errstr, size_t errstr_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #define WH_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif
