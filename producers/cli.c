@@ -33,6 +33,11 @@ static void usage(FILE *fp)
             "  --source [NAME ]URL  source to poll, repeatable; the first "
             "one\n"
             "                     replaces the sources of the file\n"
+            "  --sources config|kafka  where the sources come from "
+            "(sources): the\n"
+            "                     source keys, or TOPIC.sources shared by "
+            "a fleet\n"
+            "                     (docs/producer.md, wirehose-sources)\n"
             "  --allow-address CIDR  let the SSRF guard connect to CIDR "
             "(e.g.\n"
             "                     127.0.0.1/32), repeatable "
@@ -77,7 +82,8 @@ enum {
     OPT_METRICS,
     OPT_VERSION,
     OPT_INSPECT,
-    OPT_NO_PAGES
+    OPT_NO_PAGES,
+    OPT_SOURCES
 };
 
 /* Parses argv: the config file path and flags into cli; every setting
@@ -94,6 +100,7 @@ int parse_args(int argc, char **argv, struct cli *cli, struct wh_config *flags)
         {"metrics", required_argument, NULL, OPT_METRICS},
         {"inspect", required_argument, NULL, OPT_INSPECT},
         {"no-pages", no_argument, NULL, OPT_NO_PAGES},
+        {"sources", required_argument, NULL, OPT_SOURCES},
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -125,6 +132,10 @@ int parse_args(int argc, char **argv, struct cli *cli, struct wh_config *flags)
             break;
         case OPT_SOURCE:
             rc = wh_config_set(flags, "source", optarg, errstr, sizeof(errstr));
+            break;
+        case OPT_SOURCES:
+            rc = wh_config_set(flags, "sources", optarg, errstr,
+                               sizeof(errstr));
             break;
         case OPT_STATE_DIR:
             rc = wh_config_set(flags, "state_dir", optarg, errstr,
@@ -226,6 +237,12 @@ struct wh_config *load_config(const struct cli *cli,
              WH_OK) ||
         apply_flags(cfg, flags, errstr, sizeof(errstr)) != WH_OK) {
         wh_config_problem(pr, "%s", errstr);
+        wh_config_free(cfg);
+        return NULL;
+    }
+    if (cli->once && fleet_mode(cfg)) {
+        wh_config_problem(pr, "--once: not with sources = kafka (a fleet "
+                              "member polls until stopped)");
         wh_config_free(cfg);
         return NULL;
     }

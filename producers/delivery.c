@@ -53,6 +53,9 @@ void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
                                        sizeof(errstr)) != WH_OK) {
             wh_err(TAG, "state: %s", errstr);
         }
+        if (d != NULL && p->fleet != NULL) {
+            fleet_marked(p, d->src, d->id);
+        }
     } else if (p->purging) {
         p->n.undelivered++;
         count_record(p, "produce", "failed");

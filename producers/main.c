@@ -196,6 +196,10 @@ static int run(struct producer *p)
     for (src = p->set.sources; src != NULL; src = src->next) {
         source_activate(p, src);
     }
+    if (fleet_mode(p->cfg) && fleet_start(p, errstr, sizeof(errstr)) != WH_OK) {
+        wh_err(TAG, "%s", errstr);
+        return EXIT_CONFIG;
+    }
     wh_daemon_set_running(1);
     wh_notify_ready();
     wh_info(TAG, "started: %zu sources, topic %s%s%s", p->set.nsources,
@@ -205,6 +209,9 @@ static int run(struct producer *p)
         long long t;
 
         turn(p);
+        if (p->fleet != NULL) {
+            fleet_poll(p);
+        }
         if (wh_kafka_fatal()) {
             break;
         }
@@ -250,6 +257,7 @@ static int run(struct producer *p)
     p->old_fetcher = NULL;
     jobs_abort(p);
     drain(p);
+    fleet_stop(p); /* after the last deliveries: their state is written */
     send_status(p);
     if (wh_kafka_fatal()) {
         wh_err(TAG, "stopped on a fatal Kafka error");
@@ -296,9 +304,15 @@ int main(int argc, char **argv)
         goto out;
     }
     if (cli.check) {
-        printf("%s: configuration OK (%zu sources)\n",
-               cli.config_path != NULL ? cli.config_path : "command line",
-               p.set.nsources);
+        if (fleet_mode(p.cfg)) {
+            printf("%s: configuration OK (sources = kafka: shared by the "
+                   "group on the sources topic)\n",
+                   cli.config_path != NULL ? cli.config_path : "command line");
+        } else {
+            printf("%s: configuration OK (%zu sources)\n",
+                   cli.config_path != NULL ? cli.config_path : "command line",
+                   p.set.nsources);
+        }
         if (cli.verbosity > 0) {
             print_sources(&p.set);
         }

@@ -15,6 +15,7 @@
 
 #include "assemble.h"
 #include "fetcher.h"
+#include "source_line.h"
 #include "sources/source.h"
 #include "state.h"
 #include "wh/backoff.h"
@@ -26,6 +27,7 @@
 #include "wh/record.h"
 
 struct wh_quality;
+struct fleet;
 
 #define TAG "producer"
 #define EXIT_RUNTIME 1
@@ -62,6 +64,7 @@ struct source {
     size_t round_new;  /* new items */
     int round_failed;  /* the source's own document failed */
     long retry_after_s;
+    int fleet_drop; /* fleet.c: its partition was revoked */
 };
 
 struct settings {
@@ -171,6 +174,7 @@ struct producer {
     size_t outstanding; /* produced, delivery report not yet served */
     int purging;        /* delivery reports now are purged records */
     struct wh_prng rng; /* jitter */
+    struct fleet *fleet; /* sources = kafka, else NULL */
 };
 
 /* Non-zero for an http:// or https:// URL. */
@@ -198,6 +202,12 @@ int settings_load(const struct wh_config *cfg, struct settings *set,
                   struct wh_config_problems *pr);
 void settings_free(struct settings *set);
 void source_free(struct source *src);
+/* Non-zero when cfg says sources = kafka. */
+int fleet_mode(const struct wh_config *cfg);
+/* A new source made of sl's parts (sl's strings move into it; sl is left
+ * to source_line_free); interval_ms 0 takes default_interval_ms. */
+struct source *source_from_line(struct source_line *sl,
+                                long long default_interval_ms);
 /* Builds a fetcher from the settings, with every fetch.allow_address
  * CIDR. Returns NULL with errstr filled on a bad CIDR. */
 struct wh_fetcher *
@@ -271,7 +281,25 @@ int inspect_run(const struct cli *cli, const struct wh_config *cfg,
 void source_activate(struct producer *p, struct source *src);
 /* Drops freed sources from the retired list. */
 void retired_sweep(struct producer *p);
+/* Frees src now, or keeps it on p->retired until its work in flight is
+ * done (src already out of p->set.sources). */
+void source_retire(struct producer *p, struct source *src);
 /* SIGHUP: reads the configuration again (see reload.c). */
 void reload(struct producer *p);
+
+/* ---- fleet.c: sources = kafka (a group shares the sources topic) ------ */
+
+/* Joins the fleet's group on the sources topic. Returns WH_OK, or
+ * WH_EINVAL with errstr filled (a bad kafka.* property). */
+int fleet_start(struct producer *p, char *errstr, size_t errstr_size);
+/* Follows assignment changes and applies the source messages waiting
+ * (never blocks). Main loop, every turn. */
+void fleet_poll(struct producer *p);
+/* delivery.c: id of src was delivered (kept for src's state message). */
+void fleet_marked(struct producer *p, const struct source *src,
+                  const char *id);
+/* Leaves the group (the partitions go to the others at once) and frees
+ * the fleet; the sources stay in p->set until freed with it. */
+void fleet_stop(struct producer *p);
 
 #endif

@@ -29,7 +29,7 @@ void source_activate(struct producer *p, struct source *src)
 }
 
 /* Keeps a removed source until its work in flight is done. */
-static void retire(struct producer *p, struct source *src)
+void source_retire(struct producer *p, struct source *src)
 {
     src->removed = 1;
     if (!src->polling && src->active == 0 && src->queued == 0 &&
@@ -114,7 +114,7 @@ static void sources_merge(struct producer *p, struct settings *set)
 
         old = src->next;
         src->next = NULL;
-        retire(p, src);
+        source_retire(p, src);
         removed++;
     }
     wh_notice(TAG, "reload: %zu sources kept, %zu added, %zu removed", kept,
@@ -218,7 +218,16 @@ void reload(struct producer *p)
     }
     /* The state directory stays the one in use. */
     set.state_dir = p->state_dir;
-    sources_merge(p, &set);
+    if (p->fleet == NULL) {
+        sources_merge(p, &set);
+    } else {
+        /* The fleet's sources come from the sources topic, not the
+         * file: they stay as they are. */
+        set.sources = p->set.sources;
+        set.nsources = p->set.nsources;
+        p->set.sources = NULL;
+        p->set.nsources = 0;
+    }
     settings_free(&p->set);
     wh_config_free(p->cfg);
     p->set = set;

@@ -32,6 +32,16 @@ const struct wh_config_key producer_keys[] = {
     WH_KEY_LIST("source", WH_CONFIG_STRING, NULL,
                 "[NAME ]URL[ interval_ms=N][ body=auto|page|feed][ "
                 "tls_insecure]: http(s):// or file:// feed"),
+    WH_KEY_ENUM("sources", "config", "config|kafka",
+                "where the sources come from: the source keys, or the "
+                "sources topic shared by a fleet (--sources)"),
+    WH_KEY_STR("sources.topic", NULL,
+               "with sources = kafka: the sources topic (TOPIC.sources)"),
+    WH_KEY_STR("sources.state_topic", NULL,
+               "with sources = kafka: the sources' state (TOPIC.state)"),
+    WH_KEY_STR("sources.group", NULL,
+               "with sources = kafka: the fleet's consumer group "
+               "(TOPIC.producers)"),
     WH_KEY_STR("fetch.user_agent", "wirehose/" WH_VERSION,
                "User-Agent product"),
     WH_KEY_STR("user_agent", NULL, "older name of fetch.user_agent"),
@@ -87,19 +97,6 @@ const struct wh_config_key producer_keys[] = {
     WH_KEY_END,
 };
 
-/* The options a source line may carry after its URL. */
-static const struct wh_config_key source_option_keys[] = {
-    WH_KEY_DURATION("interval_ms", NULL, 100, WH_NO_MAX, "ms",
-                    "this source's poll.interval_ms"),
-    WH_KEY_BOOL("tls_insecure", NULL,
-                "do not verify this source's TLS certificate"),
-    /* choices in the order of BODY_AUTO, BODY_PAGE, BODY_FEED */
-    WH_KEY_ENUM("body", "auto", "auto|page|feed",
-                "where an item's body comes from (docs/producer.md)"),
-    WH_KEY_END,
-};
-
-
 void source_free(struct source *src)
 {
     if (src == NULL) {
@@ -124,125 +121,51 @@ void settings_free(struct settings *set)
     memset(set, 0, sizeof(*set));
 }
 
-/* Parses one option after a source's URL, "NAME=VALUE" or a boolean
- * "NAME" alone, as source_option_keys declares it. */
-static int source_option(struct source *src, const char *opt, size_t len,
-                         const char *origin, char *errstr, size_t errstr_size)
-{
-    const struct wh_config_key *k;
-    const char *eq = memchr(opt, '=', len);
-    char *name = wh_xstrndup(opt, eq != NULL ? (size_t)(eq - opt) : len);
-    char *value = eq != NULL ? wh_xstrndup(eq + 1, len - (size_t)(eq - opt) - 1)
-                             : wh_xstrdup("true");
-    char reason[256];
-    long long v = 0;
-    int rc = WH_EINVAL;
-
-    k = wh_config_key_find(source_option_keys, name);
-    if (k == NULL) {
-        snprintf(reason, sizeof(reason),
-                 "unknown option (interval_ms=N, body=auto|page|feed or "
-                 "tls_insecure)");
-    } else if (k->type == WH_CONFIG_BOOL) {
-        rc = wh_config_value_bool(k, value, &src->tls_insecure, reason,
-                                  sizeof(reason));
-    } else if (k->type == WH_CONFIG_ENUM) {
-        rc = wh_config_value_enum(k, value, &src->body, reason,
-                                  sizeof(reason));
-    } else {
-        rc = wh_config_value_int(k, value, &v, reason, sizeof(reason));
-        src->interval_ms = v;
-    }
-    if (rc != WH_OK) {
-        snprintf(errstr, errstr_size, "%s: source: %s: %.*s: %s", origin,
-                 src->name, (int)len, opt, reason);
-    }
-    free(name);
-    free(value);
-    return rc;
-}
-
-/* Parses "[NAME ]URL[ OPTION...]" of one source entry: the first word is
- * the URL when it has a scheme, else the name. */
+/* Parses "[NAME ]URL[ OPTION...]" of one source entry (source_line.c)
+ * and appends the source to set. */
 static int add_source(struct settings *set, const struct wh_config_entry *e,
                       char *errstr, size_t errstr_size)
 {
-    const char *v = e->value;
-    const char *w[2];
-    size_t wl[2];
+    struct source_line sl;
     struct source *src;
-    const char *url;
-    size_t url_len;
-    const char *s = v;
     struct source **tail;
-    int nw = 0;
     int rc;
 
-    while (nw < 2) {
-        s += strspn(s, " \t");
-        if (*s == '\0') {
-            break;
-        }
-        w[nw] = s;
-        wl[nw] = strcspn(s, " \t");
-        s += wl[nw];
-        nw++;
-    }
-    if (nw == 0) {
-        snprintf(errstr, errstr_size, "%s: source: empty", e->origin);
-        return WH_EINVAL;
-    }
-    src = wh_xcalloc(1, sizeof(*src));
-    if (memmem(w[0], wl[0], "://", 3) != NULL || nw == 1) {
-        url = w[0];
-        url_len = wl[0];
-        s = w[0] + wl[0];
-    } else {
-        url = w[1];
-        url_len = wl[1];
-        src->name = wh_xstrndup(w[0], wl[0]);
-    }
-    src->url = wh_xstrndup(url, url_len);
-    if (src->name == NULL) {
-        src->name = wh_xstrdup(src->url);
-    }
-    src->tag = wh_xasprintf("source:%s", src->name);
-    src->is_file = is_file(src->url);
-    src->interval_ms = set->interval_ms;
-    if (!is_http(src->url) && !src->is_file) {
-        snprintf(errstr, errstr_size,
-                 "%s: source: %s: not an http://, https:// or file:// URL",
-                 e->origin, src->url);
-        source_free(src);
-        return WH_EINVAL;
-    }
-    for (;;) {
-        size_t n;
-
-        s += strspn(s, " \t");
-        if (*s == '\0') {
-            break;
-        }
-        n = strcspn(s, " \t");
-        rc = source_option(src, s, n, e->origin, errstr, errstr_size);
-        if (rc != WH_OK) {
-            source_free(src);
-            return rc;
-        }
-        s += n;
+    rc = source_line_parse(e->value, e->origin, &sl, errstr, errstr_size);
+    if (rc != WH_OK) {
+        return rc;
     }
     for (tail = &set->sources; *tail != NULL; tail = &(*tail)->next) {
-        if (strcmp((*tail)->url, src->url) == 0) {
+        if (strcmp((*tail)->url, sl.url) == 0) {
             snprintf(errstr, errstr_size,
                      "%s: source: %s configured twice (as %s and %s)",
-                     e->origin, src->url, (*tail)->name, src->name);
-            source_free(src);
+                     e->origin, sl.url, (*tail)->name, sl.name);
+            source_line_free(&sl);
             return WH_EINVAL;
         }
     }
+    src = source_from_line(&sl, set->interval_ms);
     *tail = src;
     set->nsources++;
     return WH_OK;
+}
+
+struct source *source_from_line(struct source_line *sl,
+                                long long default_interval_ms)
+{
+    struct source *src = wh_xcalloc(1, sizeof(*src));
+
+    src->name = sl->name;
+    src->url = sl->url;
+    sl->name = NULL;
+    sl->url = NULL;
+    src->tag = wh_xasprintf("source:%s", src->name);
+    src->is_file = is_file(src->url);
+    src->tls_insecure = sl->tls_insecure;
+    src->body = sl->body;
+    src->interval_ms =
+        sl->interval_ms > 0 ? sl->interval_ms : default_interval_ms;
+    return src;
 }
 
 /* The first directory of $STATE_DIRECTORY (set by systemd's
@@ -293,12 +216,29 @@ static const struct {
 #undef NUM
 };
 
+int fleet_mode(const struct wh_config *cfg)
+{
+    const char *v = wh_config_get(cfg, "sources", NULL);
+
+    return v != NULL && strcmp(v, "kafka") == 0;
+}
+
 /* The keys a producer cannot run without. */
 static void check_required(const struct wh_config *cfg,
                            struct wh_config_problems *pr)
 {
     wh_config_require(cfg, "brokers", "-b or \"brokers =\" in the file", pr);
     wh_config_require(cfg, "topic", "-t or \"topic =\" in the file", pr);
+    if (fleet_mode(cfg)) {
+        if (wh_config_first(cfg, "source") != NULL) {
+            wh_config_problem(pr,
+                              "%s: source: not used with sources = kafka "
+                              "(wirehose-sources import puts them in the "
+                              "sources topic)",
+                              wh_config_first(cfg, "source")->origin);
+        }
+        return;
+    }
     wh_config_require(cfg, "source", "--source or \"source =\" in the file",
                       pr);
 }

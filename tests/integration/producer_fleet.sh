@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# A fleet of producers sharing the sources topic (sources = kafka) on the
+# dev broker: N feeds on a loopback site, 3 instances in one group; every
+# source is polled by exactly one instance; one instance killed with
+# SIGKILL has its sources taken over after the session timeout; a 4th
+# instance takes a share without any other restarting. Ownership is read
+# from the instances' logs ("[source:NAME] URL: rss, ..." at each round)
+# over windows of a few poll intervals. Each instance has a state
+# directory of its own: only the state topic carries a source's published
+# ids to its next owner; the items published twice are counted (< 1 %).
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+wh_need_bin wirehose-devbroker wirehose-producer wirehose-sources
+N=${FLEET_SOURCES:-60}
+TOPIC=news
+# many sources on a loaded machine: FLEET_INTERVAL_MS=3000 (windows are
+# three intervals long)
+INTERVAL_MS=${FLEET_INTERVAL_MS:-1000}
+WIN=$((3 * INTERVAL_MS / 1000))
+SESSION_MS=6000
+
+wh_start_broker --topic "$TOPIC" --topic "$TOPIC.sources" \
+    --topic "$TOPIC.state" --partitions 12
+mkdir -p "$WORK/www/feeds"
+wh_start_fixture_server "$WORK/www"
+
+# N feeds, two items each, and their article pages.
+: >"$WORK/sources.txt"
+for i in $(seq -w 1 "$N"); do
+    cat >"$WORK/www/feeds/f$i.xml" <<XML
+<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Feed $i</title>
+<link>$HTTP/</link><description>fixture</description>
+<item><title>One of $i</title><link>$HTTP/a/$i-1.html</link>
+<guid>fleet-$i-1</guid><description>The first story of feed $i, told in
+enough words to be a body of its own for the record.</description></item>
+<item><title>Two of $i</title><link>$HTTP/a/$i-2.html</link>
+<guid>fleet-$i-2</guid><description>The second story of feed $i, told in
+enough words to be a body of its own for the record.</description></item>
+</channel></rss>
+XML
+    mkdir -p "$WORK/www/a"
+    for k in 1 2; do
+        cat >"$WORK/www/a/$i-$k.html" <<HTML
+<!doctype html><html><head><title>Story $k of feed $i</title></head>
+<body><article><h1>Story $k of feed $i</h1>
+<p>This is story $k of feed $i. The council met on Tuesday and agreed on
+a new budget for the coming year after a long debate about roads.</p>
+<p>Residents said the decision was overdue and asked for more detail on
+how the money would be spent in each district of the town.</p>
+</article></body></html>
+HTML
+    done
+    echo "s$i $HTTP/feeds/f$i.xml" >>"$WORK/sources.txt"
+done
+"$BIN/wirehose-sources" -b "$BROKERS" -t "$TOPIC" import "$WORK/sources.txt" \
+    2>"$WORK/import.log" || { cat "$WORK/import.log" >&2; fail "import"; }
+
+cat >"$WORK/fleet.conf" <<CONF
+brokers = $BROKERS
+topic = $TOPIC
+sources = kafka
+fetch.allow_address = 127.0.0.1/32
+fetch.host_delay_ms = 0
+poll.interval_ms = $INTERVAL_MS
+poll.max_interval_ms = $INTERVAL_MS
+poll.jitter_pct = 0
+kafka.session.timeout.ms = $SESSION_MS
+kafka.heartbeat.interval.ms = 500
+CONF
+
+"$BIN/wirehose-producer" -c "$WORK/fleet.conf" --check-config |
+    grep -q 'sources = kafka' || fail "--check-config in the fleet mode"
+rc=0
+"$BIN/wirehose-producer" -c "$WORK/fleet.conf" --once 2>"$WORK/once.err" ||
+    rc=$?
+if [ "$rc" -ne 2 ] || ! grep -q 'once' "$WORK/once.err"; then
+    fail "--once with sources = kafka: exit $rc, want 2"
+fi
+rc=0
+"$BIN/wirehose-producer" -c "$WORK/fleet.conf" --source "$HTTP/feeds/f01.xml" \
+    --check-config 2>"$WORK/src.err" || rc=$?
+if [ "$rc" -ne 2 ] || ! grep -q 'not used with sources' "$WORK/src.err"; then
+    fail "a source key with sources = kafka: exit $rc, want 2"
+fi
+
+declare -A PID
+start_instance() {
+    mkdir -p "$WORK/state$1"
+    wh_spawn "$WORK/p$1.log" "$BIN/wirehose-producer" -c "$WORK/fleet.conf" \
+        --state-dir "$WORK/state$1" --metrics 127.0.0.1:0 -v
+    PID[$1]=$WH_LAST_PID
+}
+
+# polled_in I FROM: the source names instance I polled since byte FROM of
+# its log, one a line, sorted and unique.
+polled_in() {
+    tail -c +"$(($2 + 1))" "$WORK/p$1.log" |
+        sed -n 's/^<[0-9]>\[source:\(s[0-9]*\)\] http.*: rss, .*/\1/p' |
+        sort -u
+}
+
+# window SECS I...: over SECS seconds, which instance polled which source;
+# fails unless every source was polled by exactly one of the instances.
+# Sets COUNT[I] (sources of instance I).
+declare -A COUNT
+window() {
+    local secs=$1 i
+    shift
+    declare -A from
+    for i in "$@"; do
+        from[$i]=$(stat -c %s "$WORK/p$i.log")
+    done
+    sleep "$secs"
+    : >"$WORK/window"
+    for i in "$@"; do
+        polled_in "$i" "${from[$i]}" >"$WORK/w$i"
+        COUNT[$i]=$(wc -l <"$WORK/w$i")
+        cat "$WORK/w$i" >>"$WORK/window"
+    done
+    local total uniq
+    total=$(wc -l <"$WORK/window")
+    uniq=$(sort -u "$WORK/window" | wc -l)
+    if [ "$uniq" -ne "$N" ] || [ "$total" -ne "$N" ]; then
+        for i in "$@"; do wh_show "$WORK/p$i.log"; done
+        sort "$WORK/window" | uniq -d | head >&2
+        fail "window over instances $*: $uniq of $N sources polled, $total" \
+            "(source, instance) pairs; want each source by one instance"
+    fi
+    for i in "$@"; do
+        [ "${COUNT[$i]}" -gt 0 ] || fail "instance $i polls no source"
+    done
+    echo "window: $(for i in "$@"; do printf 'p%s=%s ' "$i" "${COUNT[$i]}"; done)"
+}
+
+# settle SECS I...: waits until the instances together poll all N sources
+# with no source polled by two of them over a window of three intervals.
+settle() {
+    local secs=$1 t0=$SECONDS
+    shift
+    while :; do
+        if (window "$WIN" "$@") >"$WORK/settle.out" 2>&1; then
+            cat "$WORK/settle.out"
+            return 0
+        fi
+        [ $((SECONDS - t0)) -lt "$secs" ] || {
+            cat "$WORK/settle.out" >&2
+            fail "instances $* did not settle in $secs s"
+        }
+    done
+}
+
+for i in 1 2 3; do start_instance "$i"; done
+t0=$SECONDS
+settle 40 1 2 3
+echo "3 instances settled in $((SECONDS - t0)) s"
+window "$WIN" 1 2 3
+
+# kill -9 one: its sources go to the others after the session timeout
+polled_in 1 0 >/dev/null
+kill -KILL "${PID[1]}"
+wait "${PID[1]}" 2>/dev/null || true
+t0=$SECONDS
+settle $((SESSION_MS / 1000 + 30)) 2 3
+echo "takeover after SIGKILL in $((SECONDS - t0)) s (session timeout" \
+    "$((SESSION_MS / 1000)) s)"
+
+grep -q 'state read' "$WORK/p2.log" "$WORK/p3.log" ||
+    fail "the sources taken over came without their state"
+
+# a 4th instance takes a share; 2 and 3 keep running
+start_instance 4
+t0=$SECONDS
+settle 40 2 3 4
+window "$WIN" 2 3 4
+echo "4th instance: ${COUNT[4]} sources after $((SECONDS - t0)) s"
+for i in 2 3 4; do
+    kill -0 "${PID[$i]}" 2>/dev/null || fail "instance $i is not running"
+done
+for i in 2 3; do
+    [ "$(grep -c 'started:' "$WORK/p$i.log")" -eq 1 ] ||
+        fail "instance $i restarted"
+done
+
+# the fleet's metrics, per instance
+for i in 2 4; do
+    port=$(sed -n 's/.*metrics on .* (port \([0-9]*\)).*/\1/p' \
+        "$WORK/p$i.log" | head -n 1)
+    [ -n "$port" ] || fail "instance $i: no metrics port in its log"
+    curl -sf "http://127.0.0.1:$port/metrics" >"$WORK/metrics$i" ||
+        fail "instance $i: /metrics"
+    grep -q "^wirehose_fleet_sources ${COUNT[$i]}\$" "$WORK/metrics$i" ||
+        fail "instance $i: wirehose_fleet_sources is not ${COUNT[$i]}"
+    grep -Eq '^wirehose_fleet_rebalances_total [1-9]' "$WORK/metrics$i" ||
+        fail "instance $i: no rebalance counted"
+    # instance 2 published its first sources' items; 4 took over
+    # sources whose state it read, with nothing new to write
+    [ "$i" -eq 4 ] ||
+        grep -Eq '^wirehose_fleet_state_writes_total\{outcome="ok"\} [1-9]' \
+            "$WORK/metrics$i" || fail "instance $i: no state write counted"
+    grep -E '^wirehose_fleet' "$WORK/metrics$i" | tr '\n' ' '
+    echo
+done
+
+# a source removed from the topic stops being polled by its owner
+first=s$(seq -w 1 "$N" | head -n 1)
+"$BIN/wirehose-sources" -b "$BROKERS" -t "$TOPIC" remove "$first" ||
+    fail "remove $first"
+sleep 2
+N=$((N - 1))
+settle 20 2 3 4
+grep -hx "$first" "$WORK/w2" "$WORK/w3" "$WORK/w4" &&
+    fail "$first still polled"
+
+# every item of every source is in the topic; how many twice (the state
+# moves with its source through TOPIC.state: a failover republishes only
+# what the dead instance delivered after its last state write)
+if command -v kcat >/dev/null 2>&1; then
+    timeout 60 kcat -C -b "$BROKERS" -t "$TOPIC" -e -q -f '%k\n' \
+        >"$WORK/keys" 2>"$WORK/kcat.log" || fail "kcat"
+    total=$(grep -c . "$WORK/keys" || true)
+    uniq=$(grep . "$WORK/keys" | sort -u | wc -l)
+    [ "$uniq" -eq $((2 * (N + 1))) ] ||
+        fail "$uniq distinct items in $TOPIC, want $((2 * (N + 1)))"
+    echo "records: $total for $uniq items; published twice or more:" \
+        "$((total - uniq)) ($(((total - uniq) * 100 / uniq)) % of items)"
+    [ $(((total - uniq) * 100)) -lt "$uniq" ] ||
+        fail "more than 1 % of the items published twice"
+else
+    echo "kcat not installed: items in the topic not counted"
+fi
+
+echo "ok: producer_fleet"
