@@ -4,6 +4,7 @@
 #   make bench-NAME     run bench/NAME (e.g. bench-extract, bench-dedup)
 #   make fuzz           every fuzz target for FUZZ_SECONDS (default 60),
 #                       clang + libFuzzer in build-fuzz/ (docs/fuzzing.md)
+#   make format         every C file formatted with .clang-format
 # Each first checks the Debian packages of deploy/debian-packages.txt: as
 # root they install what is missing, otherwise they print the apt-get line.
 
@@ -44,3 +45,7 @@ fuzz:
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+# Formats every C file with the tree's .clang-format (CI checks it).
+format:
+	scripts/format.sh

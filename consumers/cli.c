@@ -55,7 +55,7 @@ static void usage(FILE *fp)
         "  --check-config     validate the configuration and exit\n"
         "  -v, -q             more, less logging (repeatable)\n"
         "  -h, --help         this help\n"
-"  --version          print the version and exit\n"
+        "  --version          print the version and exit\n"
         "\n"
         "Flags override the configuration file. New groups start at the "
         "earliest\n"

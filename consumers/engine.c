@@ -194,8 +194,8 @@ static void advance(struct consumer *c, struct part *p)
  * reaches no stage. Returns WH_OK (p->held.rec set), WH_DROP (failed the
  * check: handled) or WH_EINVAL (not a record: errstr says why). */
 static int read_record(struct consumer *c, struct part *p,
-                       rd_kafka_message_t *rkm, const char *topic,
-                       char *errstr, size_t errstr_size)
+                       rd_kafka_message_t *rkm, const char *topic, char *errstr,
+                       size_t errstr_size)
 {
     char field[128];
     char why[384];
@@ -222,8 +222,7 @@ static int read_record(struct consumer *c, struct part *p,
     json_decref(doc);
     snprintf(detail, sizeof(detail), "%s: %s", field, why);
     wh_warn(TAG, "%s [%d] @ %lld: not a record, skipped (invalid_record): %s",
-            topic,
-            (int)rkm->partition, (long long)rkm->offset, detail);
+            topic, (int)rkm->partition, (long long)rkm->offset, detail);
     c->n_bad++;
     wh_metrics_inc(c->m_in_bad);
     if (dead_letter(c, rkm, topic, "invalid_record", NULL, detail) == WH_OK) {
@@ -363,9 +362,9 @@ int flush_all(struct consumer *c)
             c->flush_backoff_ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
         c->flush_retry_at = wh_now_ms() + c->flush_backoff_ms;
         wh_log(first ? WH_LOG_WARNING : WH_LOG_DEBUG, TAG,
-                "%zu record(s) wait for the sinks; offsets not stored; "
-                "retry in %d ms",
-                c->pending, c->flush_backoff_ms);
+               "%zu record(s) wait for the sinks; offsets not stored; "
+               "retry in %d ms",
+               c->pending, c->flush_backoff_ms);
         return WH_RETRY;
     }
     if (c->dlq_outstanding > 0) {

@@ -32,14 +32,13 @@ static void dep_name(const struct inst *in, char *out, size_t out_size)
 static void dep_gauge(const struct consumer *c, struct inst *in)
 {
     if (in->m_up == NULL && c->reg != NULL) {
-        in->m_up = wh_metrics_get(c->reg, WH_M_DEP_UP,
-                                  WH_METRICS_LABELS(in->tag));
+        in->m_up =
+            wh_metrics_get(c->reg, WH_M_DEP_UP, WH_METRICS_LABELS(in->tag));
     }
     wh_metrics_set(in->m_up, in->down ? 0 : 1);
 }
 
-void dep_report(struct consumer *c, struct inst *in, int up,
-                const char *reason)
+void dep_report(struct consumer *c, struct inst *in, int up, const char *reason)
 {
     char name[64];
     char line[256];
@@ -66,8 +65,8 @@ void dep_report(struct consumer *c, struct inst *in, int up,
         c->status_due = 1;
     }
     dep_name(in, name, sizeof(name));
-    snprintf(line, sizeof(line), "%s unreachable since %s: %s", name,
-             in->since, reason);
+    snprintf(line, sizeof(line), "%s unreachable since %s: %s", name, in->since,
+             reason);
     wh_daemon_set_problem(in->tag, line);
     dep_gauge(c, in);
 }
@@ -104,8 +103,7 @@ int dep_waiting(const struct consumer *c, char *out, size_t out_size)
             char name[64];
 
             dep_name(in, name, sizeof(name));
-            snprintf(out, out_size, "waiting for %s since %s", name,
-                     in->since);
+            snprintf(out, out_size, "waiting for %s since %s", name, in->since);
             return 1;
         }
     }

@@ -156,9 +156,9 @@ static int run(struct consumer *c, const struct opts *o)
          * sink down, records held) does not stop the pings; a call that
          * never returns, past its own timeouts, does. */
         wh_daemon_heartbeat();
-        if (wd_ms > 0 && now - last_wd >= (wd_ms < WATCHDOG_EVERY_MS
-                                               ? wd_ms
-                                               : WATCHDOG_EVERY_MS)) {
+        if (wd_ms > 0 &&
+            now - last_wd >=
+                (wd_ms < WATCHDOG_EVERY_MS ? wd_ms : WATCHDOG_EVERY_MS)) {
             (void)wh_notify_watchdog();
             last_wd = now;
         }
@@ -357,9 +357,9 @@ int main(int argc, char **argv)
         /* Before the stages, so a bad or busy address stops start-up at
          * once; /healthz answers 503 until the main loop runs. */
         c.reg = wh_metrics_new();
-        c.srv = wh_metrics_server_start(c.reg, metrics, wh_daemon_health,
-                                        wh_daemon_live, &c,
-                                        errstr, sizeof(errstr));
+        c.srv =
+            wh_metrics_server_start(c.reg, metrics, wh_daemon_health,
+                                    wh_daemon_live, &c, errstr, sizeof(errstr));
         if (c.srv == NULL) {
             wh_err(TAG, "%s", errstr);
             status = 2;

@@ -119,9 +119,10 @@ void part_hold(struct consumer *c, struct part *p, const char *tag,
     p->retry_at = wh_now_ms() + p->backoff_ms;
     /* Once a hold; the retries that fail again are debug lines (the
      * stage's outage is logged once, by dep_report()). */
-    wh_log(first ? WH_LOG_WARNING : WH_LOG_DEBUG, tag, "%s [%d] @ %lld: %s; partition paused, retry in %d ms",
-            p->topic, (int)p->partition, (long long)p->held.rkm->offset, reason,
-            p->backoff_ms);
+    wh_log(first ? WH_LOG_WARNING : WH_LOG_DEBUG, tag,
+           "%s [%d] @ %lld: %s; partition paused, retry in %d ms", p->topic,
+           (int)p->partition, (long long)p->held.rkm->offset, reason,
+           p->backoff_ms);
 }
 
 /* Follows the assignment: partitions we no longer own lose what we held
@@ -248,9 +249,8 @@ void update_lag(struct consumer *c)
             wh_metrics_clear(p->m_lag);
         }
     }
-    if (list->cnt == 0 ||
-        rd_kafka_committed(c->rk, list, LAG_TIMEOUT_MS) !=
-            RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (list->cnt == 0 || rd_kafka_committed(c->rk, list, LAG_TIMEOUT_MS) !=
+                              RD_KAFKA_RESP_ERR_NO_ERROR) {
         rd_kafka_topic_partition_list_destroy(list);
         return;
     }

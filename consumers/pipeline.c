@@ -165,7 +165,8 @@ int stages_init(struct consumer *c, char *errstr, size_t errstr_size)
         for (i = 0; (st = wh_stage_at(i)) != NULL; i++) {
             struct inst *in;
 
-            if (st->type != order[t] || !wh_consumer_stage_selected(c->cfg, st)) {
+            if (st->type != order[t] ||
+                !wh_consumer_stage_selected(c->cfg, st)) {
                 continue;
             }
             WH_ASSERT(c->ninsts < MAX_STAGES);

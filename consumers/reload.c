@@ -15,16 +15,15 @@
 /* All the values of key in cfg, joined by newlines, in a new string; NULL
  * when the key is unset. With shown, a value read from ${file:} or
  * ${env:} is "(secret)": the string is for the log. */
-static char *values_of(const struct wh_config *cfg, const char *key,
-                       int shown)
+static char *values_of(const struct wh_config *cfg, const char *key, int shown)
 {
     const struct wh_config_entry *e;
     char *all = NULL;
 
     for (e = wh_config_first(cfg, key); e != NULL; e = wh_config_next(e)) {
         const char *v = shown && e->secret ? "(secret)" : e->value;
-        char *next = all == NULL ? wh_xstrdup(v)
-                                 : wh_xasprintf("%s\n%s", all, v);
+        char *next =
+            all == NULL ? wh_xstrdup(v) : wh_xasprintf("%s\n%s", all, v);
 
         free(all);
         all = next;

@@ -47,10 +47,8 @@ static const struct wh_config_key replay_keys[] = {
     WH_KEY_STR("brokers", NULL,
                "Kafka bootstrap servers, host:port[,host:port] (-b)"),
     WH_KEY_STR("topic", NULL, "the topic to replay (-t)"),
-    WH_KEY_STR("group", NULL,
-               "the consumer group that will reprocess it (-g)"),
-    WH_LOG_LEVEL_KEY,
-    WH_KEY_END};
+    WH_KEY_STR("group", NULL, "the consumer group that will reprocess it (-g)"),
+    WH_LOG_LEVEL_KEY, WH_KEY_END};
 
 /* replay_keys, then the consumer's: built once, kept for the process. */
 static const struct wh_config_key *config_keys(void)
@@ -64,11 +62,11 @@ enum from { FROM_NONE, FROM_BEGINNING, FROM_OFFSET, FROM_TIME };
 
 struct plan {
     int32_t partition;
-    int64_t lo;          /* low watermark */
-    int64_t hi;          /* high watermark: the end when planned */
-    int64_t committed;   /* the group's offset, or < 0 when it has none */
-    int64_t target;      /* the offset to commit; -1: leave unchanged */
-    const char *how;     /* how target was found */
+    int64_t lo;        /* low watermark */
+    int64_t hi;        /* high watermark: the end when planned */
+    int64_t committed; /* the group's offset, or < 0 when it has none */
+    int64_t target;    /* the offset to commit; -1: leave unchanged */
+    const char *how;   /* how target was found */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -80,48 +78,61 @@ static void on_signal(int sig)
 
 static void usage(FILE *fp)
 {
-    fprintf(fp,
-"Usage: " PROG " [-c FILE] -b BROKERS -t TOPIC -g GROUP FROM [OPTIONS]\n"
-"\n"
-"Makes consumer group GROUP reprocess TOPIC, by committing new offsets\n"
-"for it. The group must have no running members (stop its consumers\n"
-"first): it is new, or its consumers are stopped. Start them again\n"
-"afterwards and they read from the new offsets.\n"
-"\n"
-"FROM, one of:\n"
-"  --from-beginning   the oldest record each partition still holds\n"
-"  --from-offset N    offset N in every partition, or P:N[,P:N...] for\n"
-"                     the partitions named (the others are left alone)\n"
-"  --from-time TIME   the first record at or after TIME (ISO 8601, e.g.\n"
-"                     2026-11-27T09:00:00Z), from the broker's time\n"
-"                     index or, where it has none, by bisecting on\n"
-"                     message timestamps\n"
-"\n"
-"Options:\n"
-"  -c FILE            a configuration file: the consumer's, as it is\n"
-"  -b BROKERS         bootstrap brokers (key: brokers)\n"
-"  -t TOPIC           the topic (key: topic)\n"
-"  -g GROUP           the group (key: group)\n"
-"  -X PROP=VALUE      librdkafka property (key: kafka.PROP; repeatable)\n"
-"  --dry-run          print the plan per partition, commit nothing\n"
-"  --force            also move the group forward past records it has\n"
-"                     not processed yet (they are then never processed)\n"
-"  --timeout SEC      on brokers where the tool must join the group to\n"
-"                     commit (the dev broker), give up after SEC s when\n"
-"                     other members keep partitions (default 60)\n"
-"  --watch            afterwards, print the group's progress as it moves\n"
-"                     until it has caught up (or SIGINT); without FROM,\n"
-"                     only watch\n"
-"  --check-config     check the configuration (the consumer's file:\n"
-"                     everything wirehose-consumer --check-config\n"
-"                     checks) and exit; FROM is not needed\n"
-"  -v, -q             more, less logging\n"
-"  -h, --help         this help\n"
-"  --version          print the version and exit\n"
-"\n"
-"Exit status: 0 done, 1 refused or failed, 2 bad usage or configuration.\n"
-"\n"
-"Configuration keys:\n");
+    fprintf(
+        fp,
+        "Usage: " PROG
+        " [-c FILE] -b BROKERS -t TOPIC -g GROUP FROM [OPTIONS]\n"
+        "\n"
+        "Makes consumer group GROUP reprocess TOPIC, by committing new "
+        "offsets\n"
+        "for it. The group must have no running members (stop its consumers\n"
+        "first): it is new, or its consumers are stopped. Start them again\n"
+        "afterwards and they read from the new offsets.\n"
+        "\n"
+        "FROM, one of:\n"
+        "  --from-beginning   the oldest record each partition still holds\n"
+        "  --from-offset N    offset N in every partition, or P:N[,P:N...] "
+        "for\n"
+        "                     the partitions named (the others are left "
+        "alone)\n"
+        "  --from-time TIME   the first record at or after TIME (ISO 8601, "
+        "e.g.\n"
+        "                     2026-11-27T09:00:00Z), from the broker's time\n"
+        "                     index or, where it has none, by bisecting on\n"
+        "                     message timestamps\n"
+        "\n"
+        "Options:\n"
+        "  -c FILE            a configuration file: the consumer's, as it is\n"
+        "  -b BROKERS         bootstrap brokers (key: brokers)\n"
+        "  -t TOPIC           the topic (key: topic)\n"
+        "  -g GROUP           the group (key: group)\n"
+        "  -X PROP=VALUE      librdkafka property (key: kafka.PROP; "
+        "repeatable)\n"
+        "  --dry-run          print the plan per partition, commit nothing\n"
+        "  --force            also move the group forward past records it has\n"
+        "                     not processed yet (they are then never "
+        "processed)\n"
+        "  --timeout SEC      on brokers where the tool must join the group "
+        "to\n"
+        "                     commit (the dev broker), give up after SEC s "
+        "when\n"
+        "                     other members keep partitions (default 60)\n"
+        "  --watch            afterwards, print the group's progress as it "
+        "moves\n"
+        "                     until it has caught up (or SIGINT); without "
+        "FROM,\n"
+        "                     only watch\n"
+        "  --check-config     check the configuration (the consumer's file:\n"
+        "                     everything wirehose-consumer --check-config\n"
+        "                     checks) and exit; FROM is not needed\n"
+        "  -v, -q             more, less logging\n"
+        "  -h, --help         this help\n"
+        "  --version          print the version and exit\n"
+        "\n"
+        "Exit status: 0 done, 1 refused or failed, 2 bad usage or "
+        "configuration.\n"
+        "\n"
+        "Configuration keys:\n");
     wh_config_print_keys(replay_keys, fp);
     fprintf(fp, "  and every key of wirehose-consumer (see its --help): "
                 "its file is read as it is\n");
@@ -144,8 +155,7 @@ static int parse_i64(const char *s, int64_t *out)
 /* "N" (every partition) or "P:N,P:N". Sets plans' targets; returns WH_OK
  * or WH_EINVAL with errstr filled. */
 static int targets_from_offsets(const char *spec, struct plan *plans,
-                                int nplans, char *errstr,
-                                size_t errstr_size)
+                                int nplans, char *errstr, size_t errstr_size)
 {
     char *copy;
     char *save = NULL;
@@ -156,8 +166,10 @@ static int targets_from_offsets(const char *spec, struct plan *plans,
 
     if (strchr(spec, ':') == NULL) {
         if (parse_i64(spec, &n) != WH_OK) {
-            snprintf(errstr, errstr_size, "--from-offset: '%s' is not an "
-                     "offset (N, or P:N[,P:N...])", spec);
+            snprintf(errstr, errstr_size,
+                     "--from-offset: '%s' is not an "
+                     "offset (N, or P:N[,P:N...])",
+                     spec);
             return WH_EINVAL;
         }
         for (i = 0; i < nplans; i++) {
@@ -173,16 +185,19 @@ static int targets_from_offsets(const char *spec, struct plan *plans,
         int64_t p;
 
         if (colon == NULL) {
-            snprintf(errstr, errstr_size, "--from-offset: '%s': expected "
-                     "PARTITION:OFFSET", item);
+            snprintf(errstr, errstr_size,
+                     "--from-offset: '%s': expected "
+                     "PARTITION:OFFSET",
+                     item);
             rc = WH_EINVAL;
             break;
         }
         *colon = '\0';
-        if (parse_i64(item, &p) != WH_OK || parse_i64(colon + 1, &n) !=
-                                                WH_OK) {
-            snprintf(errstr, errstr_size, "--from-offset: '%s:%s': expected "
-                     "PARTITION:OFFSET", item, colon + 1);
+        if (parse_i64(item, &p) != WH_OK || parse_i64(colon + 1, &n) != WH_OK) {
+            snprintf(errstr, errstr_size,
+                     "--from-offset: '%s:%s': expected "
+                     "PARTITION:OFFSET",
+                     item, colon + 1);
             rc = WH_EINVAL;
             break;
         }
@@ -192,8 +207,10 @@ static int targets_from_offsets(const char *spec, struct plan *plans,
             }
         }
         if (i == nplans) {
-            snprintf(errstr, errstr_size, "--from-offset: the topic has no "
-                     "partition %" PRId64, p);
+            snprintf(errstr, errstr_size,
+                     "--from-offset: the topic has no "
+                     "partition %" PRId64,
+                     p);
             rc = WH_EINVAL;
             break;
         }
@@ -208,8 +225,8 @@ static int targets_from_offsets(const char *spec, struct plan *plans,
  * to its offset and *ts to its timestamp (ms), or *got to -1 when there is
  * none. Returns WH_OK, WH_ETIMEDOUT or WH_EIO with errstr filled. */
 static int read_one(rd_kafka_t *rk, const char *topic, int32_t partition,
-                    int64_t offset, int64_t *got, int64_t *ts,
-                    char *errstr, size_t errstr_size)
+                    int64_t offset, int64_t *got, int64_t *ts, char *errstr,
+                    size_t errstr_size)
 {
     rd_kafka_topic_partition_list_t *list;
     rd_kafka_resp_err_t err;
@@ -219,8 +236,7 @@ static int read_one(rd_kafka_t *rk, const char *topic, int32_t partition,
     *got = -1;
     *ts = -1;
     list = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(list, topic, partition)->offset =
-        offset;
+    rd_kafka_topic_partition_list_add(list, topic, partition)->offset = offset;
     err = rd_kafka_assign(rk, list);
     rd_kafka_topic_partition_list_destroy(list);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -234,7 +250,7 @@ static int read_one(rd_kafka_t *rk, const char *topic, int32_t partition,
             continue;
         }
         if (rkm->partition != partition || rkm->offset < offset) {
-            rd_kafka_message_destroy(rkm);   /* from an earlier step */
+            rd_kafka_message_destroy(rkm); /* from an earlier step */
             continue;
         }
         if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -254,8 +270,10 @@ static int read_one(rd_kafka_t *rk, const char *topic, int32_t partition,
         break;
     }
     if (rc == WH_ETIMEDOUT) {
-        snprintf(errstr, errstr_size, "[%d] @ %" PRId64 ": no answer within "
-                 "%d s", (int)partition, offset, TIMEOUT_MS / 1000);
+        snprintf(errstr, errstr_size,
+                 "[%d] @ %" PRId64 ": no answer within "
+                 "%d s",
+                 (int)partition, offset, TIMEOUT_MS / 1000);
     }
     (void)rd_kafka_assign(rk, NULL);
     return rc;
@@ -284,8 +302,10 @@ static int bisect_time(rd_kafka_t *rk, const char *topic, struct plan *p,
         }
         steps++;
         if (got >= 0 && ts < 0) {
-            snprintf(errstr, errstr_size, "[%d] @ %" PRId64 ": the message "
-                     "has no timestamp", (int)p->partition, got);
+            snprintf(errstr, errstr_size,
+                     "[%d] @ %" PRId64 ": the message "
+                     "has no timestamp",
+                     (int)p->partition, got);
             return WH_EIO;
         }
         if (got < 0 || got >= hi || ts >= t_ms) {
@@ -339,9 +359,8 @@ static int targets_from_time(rd_kafka_t *rk, const char *topic,
 }
 
 /* The topic's partitions, with watermarks and the group's offsets. */
-static int plan_partitions(rd_kafka_t *rk, const char *topic,
-                           struct plan **out, int *nout, char *errstr,
-                           size_t errstr_size)
+static int plan_partitions(rd_kafka_t *rk, const char *topic, struct plan **out,
+                           int *nout, char *errstr, size_t errstr_size)
 {
     const struct rd_kafka_metadata *md = NULL;
     const struct rd_kafka_metadata_topic *mt = NULL;
@@ -366,8 +385,10 @@ static int plan_partitions(rd_kafka_t *rk, const char *topic,
         }
     }
     if (mt == NULL || mt->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
-        snprintf(errstr, errstr_size, "topic %s: unknown topic (the "
-                 "brokers have %d topic(s))", topic, md->topic_cnt);
+        snprintf(errstr, errstr_size,
+                 "topic %s: unknown topic (the "
+                 "brokers have %d topic(s))",
+                 topic, md->topic_cnt);
         rc = WH_ENOENT;
         goto out;
     }
@@ -387,8 +408,8 @@ static int plan_partitions(rd_kafka_t *rk, const char *topic,
         p->partition = mt->partitions[i].id;
         p->target = -1;
         p->how = "unchanged";
-        err = rd_kafka_query_watermark_offsets(rk, topic, p->partition,
-                                               &p->lo, &p->hi, TIMEOUT_MS);
+        err = rd_kafka_query_watermark_offsets(rk, topic, p->partition, &p->lo,
+                                               &p->hi, TIMEOUT_MS);
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             snprintf(errstr, errstr_size, "%s [%d]: watermarks: %s", topic,
                      (int)p->partition, rd_kafka_err2str(err));
@@ -441,9 +462,8 @@ static void print_plan(const char *topic, const char *group,
     int i;
 
     printf("replay plan: topic %s, group %s\n", topic, group);
-    printf("%9s %12s %12s %12s %12s %12s %8s  %s\n", "partition", "low",
-           "high", "committed", "new offset", "reprocess", "skip",
-           "found by");
+    printf("%9s %12s %12s %12s %12s %12s %8s  %s\n", "partition", "low", "high",
+           "committed", "new offset", "reprocess", "skip", "found by");
     for (i = 0; i < n; i++) {
         const struct plan *p = &plans[i];
         char committed[24], target[24], todo[24];
@@ -461,8 +481,9 @@ static void print_plan(const char *topic, const char *group,
             snprintf(todo, sizeof(todo), "-");
         }
         printf("%9d %12" PRId64 " %12" PRId64 " %12s %12s %12s %8" PRId64
-               "  %s\n", (int)p->partition, p->lo, p->hi, committed, target,
-               todo, skipped(p), p->how);
+               "  %s\n",
+               (int)p->partition, p->lo, p->hi, committed, target, todo,
+               skipped(p), p->how);
     }
     fflush(stdout);
 }
@@ -493,9 +514,10 @@ static int check_group_idle(rd_kafka_t *rk, const char *group, int *listed,
             continue;
         }
         if (g->member_cnt > 0) {
-            snprintf(errstr, errstr_size, "group %s has %d active member(s) "
-                     "(state %s): stop its consumers first", group,
-                     g->member_cnt, g->state);
+            snprintf(errstr, errstr_size,
+                     "group %s has %d active member(s) "
+                     "(state %s): stop its consumers first",
+                     group, g->member_cnt, g->state);
             rc = WH_EINVAL;
         }
     }
@@ -515,10 +537,11 @@ static int is_member_error(rd_kafka_resp_err_t err)
  * partition of the topic -- so no other member is active -- commit within
  * the generation, then leave. Returns the commit's error, or
  * RD_KAFKA_RESP_ERR__TIMED_OUT when other members kept partitions. */
-static rd_kafka_resp_err_t commit_as_member(
-    const struct wh_config *cfg, const char *topic, const char *group,
-    int nparts, rd_kafka_topic_partition_list_t *list, long timeout_s,
-    char *errstr, size_t errstr_size)
+static rd_kafka_resp_err_t
+commit_as_member(const struct wh_config *cfg, const char *topic,
+                 const char *group, int nparts,
+                 rd_kafka_topic_partition_list_t *list, long timeout_s,
+                 char *errstr, size_t errstr_size)
 {
     rd_kafka_topic_partition_list_t *sub;
     rd_kafka_resp_err_t err;
@@ -530,7 +553,8 @@ static rd_kafka_resp_err_t commit_as_member(
         return RD_KAFKA_RESP_ERR__FAIL;
     }
     printf("joining group %s to commit from inside it (this broker takes "
-           "no offsets from outside an existing group)...\n", group);
+           "no offsets from outside an existing group)...\n",
+           group);
     fflush(stdout);
     sub = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
@@ -545,7 +569,7 @@ static rd_kafka_resp_err_t commit_as_member(
         rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, 200);
 
         if (rkm != NULL) {
-            rd_kafka_message_destroy(rkm);  /* never stored: not ours */
+            rd_kafka_message_destroy(rkm); /* never stored: not ours */
         }
         if (rd_kafka_assignment(rk, &owned) != RD_KAFKA_RESP_ERR_NO_ERROR) {
             continue;
@@ -556,9 +580,11 @@ static rd_kafka_resp_err_t commit_as_member(
         rd_kafka_topic_partition_list_destroy(owned);
     }
     if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
-        snprintf(errstr, errstr_size, "group %s: other members kept some "
+        snprintf(errstr, errstr_size,
+                 "group %s: other members kept some "
                  "partitions for %ld s: the group is active; stop its "
-                 "consumers first", group, timeout_s);
+                 "consumers first",
+                 group, timeout_s);
     }
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
@@ -578,19 +604,18 @@ static int commit_plan(rd_kafka_t *rk, const struct wh_config *cfg,
     list = rd_kafka_topic_partition_list_new(n);
     for (i = 0; i < n; i++) {
         if (plans[i].target >= 0) {
-            rd_kafka_topic_partition_list_add(list, topic,
-                                              plans[i].partition)
+            rd_kafka_topic_partition_list_add(list, topic, plans[i].partition)
                 ->offset = plans[i].target;
         }
     }
-    printf("committing offsets of %d partition(s) for group %s...\n",
-           list->cnt, group);
+    printf("committing offsets of %d partition(s) for group %s...\n", list->cnt,
+           group);
     fflush(stdout);
     err = rd_kafka_commit(rk, list, 0);
     if (is_member_error(err) && !listed) {
         errstr[0] = '\0';
-        err = commit_as_member(cfg, topic, group, n, list, timeout_s,
-                               errstr, errstr_size);
+        err = commit_as_member(cfg, topic, group, n, list, timeout_s, errstr,
+                               errstr_size);
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR && errstr[0] != '\0') {
             rc = WH_EINVAL;
         }
@@ -598,9 +623,11 @@ static int commit_plan(rd_kafka_t *rk, const struct wh_config *cfg,
     if (rc != WH_OK) {
         /* errstr says why */
     } else if (is_member_error(err)) {
-        snprintf(errstr, errstr_size, "group %s: the broker refused the "
+        snprintf(errstr, errstr_size,
+                 "group %s: the broker refused the "
                  "commit (%s): the group has active members; stop its "
-                 "consumers first", group, rd_kafka_err2str(err));
+                 "consumers first",
+                 group, rd_kafka_err2str(err));
         rc = WH_EINVAL;
     } else if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         snprintf(errstr, errstr_size, "group %s: commit: %s", group,
@@ -613,8 +640,10 @@ static int commit_plan(rd_kafka_t *rk, const struct wh_config *cfg,
         if (tp->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             printf("  partition %d: %s\n", (int)tp->partition,
                    rd_kafka_err2str(tp->err));
-            snprintf(errstr, errstr_size, "group %s: the commit failed for "
-                     "partition %d", group, (int)tp->partition);
+            snprintf(errstr, errstr_size,
+                     "group %s: the commit failed for "
+                     "partition %d",
+                     group, (int)tp->partition);
             rc = WH_EIO;
         } else {
             printf("  partition %d: committed offset %" PRId64 "\n",
@@ -654,18 +683,19 @@ static int watch(rd_kafka_t *rk, const char *topic, const char *group,
         }
         for (i = 0; i < n; i++) {
             const struct plan *p = &plans[i];
-            int64_t start = p->target >= 0    ? p->target
+            int64_t start = p->target >= 0      ? p->target
                             : p->committed >= 0 ? p->committed
                                                 : p->lo;
-            int64_t at = list->elems[i].offset >= 0 ? list->elems[i].offset
-                                                    : start;
+            int64_t at =
+                list->elems[i].offset >= 0 ? list->elems[i].offset : start;
 
             total += p->hi > start ? p->hi - start : 0;
             left += p->hi > at ? p->hi - at : 0;
         }
         if (left != last) {
             printf("group %s: %" PRId64 " of %" PRId64 " record(s) to go "
-                   "(%.0f%% done)\n", group, left, total,
+                   "(%.0f%% done)\n",
+                   group, left, total,
                    total > 0 ? 100.0 * (double)(total - left) / (double)total
                              : 100.0);
             fflush(stdout);
@@ -711,13 +741,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
         {"check-config", no_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0}
-    };
+        {NULL, 0, NULL, 0}};
     int opt;
 
     o->timeout_s = JOIN_TIMEOUT_S;
-    while ((opt = getopt_long(argc, argv, ":c:b:t:g:X:vqh", longopts,
-                              NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":c:b:t:g:X:vqh", longopts, NULL)) !=
+           -1) {
         enum from f = FROM_NONE;
 
         switch (opt) {
@@ -780,7 +809,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         if (f != FROM_NONE) {
             if (o->from != FROM_NONE) {
                 fprintf(stderr, PROG ": give one of --from-beginning, "
-                        "--from-offset and --from-time\n");
+                                     "--from-offset and --from-time\n");
                 return 2;
             }
             o->from = f;
@@ -791,8 +820,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
         return wh_cli_bad_operand(PROG, argv[optind]);
     }
     if (o->from == FROM_NONE && !o->watch && !o->check) {
-        fprintf(stderr, PROG ": say where to replay from: --from-beginning, "
-                "--from-offset N or --from-time TIME (or --watch)\n");
+        fprintf(stderr,
+                PROG ": say where to replay from: --from-beginning, "
+                     "--from-offset N or --from-time TIME (or --watch)\n");
         return 2;
     }
     return 0;
@@ -824,8 +854,8 @@ static int build_config(struct wh_config *cfg, const struct opts *o,
      * partition ends, and to land on the oldest record when an offset has
      * gone. */
     if (rc == WH_OK) {
-        rc = wh_config_set(cfg, "kafka.enable.partition.eof", "true",
-                           errstr, errstr_size);
+        rc = wh_config_set(cfg, "kafka.enable.partition.eof", "true", errstr,
+                           errstr_size);
     }
     /* Where the tool must join the group to commit (the dev broker keeps
      * a member that left until its session times out), keep it short so
@@ -836,8 +866,8 @@ static int build_config(struct wh_config *cfg, const struct opts *o,
                            errstr_size);
     }
     if (rc == WH_OK) {
-        rc = wh_config_set(cfg, "kafka.auto.offset.reset", "earliest",
-                           errstr, errstr_size);
+        rc = wh_config_set(cfg, "kafka.auto.offset.reset", "earliest", errstr,
+                           errstr_size);
     }
     return rc;
 }
@@ -860,8 +890,7 @@ static const char *replay_group(const struct wh_config *cfg, int has_file)
  * also what the consumer's stages and sinks would refuse, as
  * wirehose-consumer --check-config does. Logs one line per problem;
  * returns their number. */
-static size_t check_config(const struct wh_config *cfg, int has_file,
-                           int full)
+static size_t check_config(const struct wh_config *cfg, int has_file, int full)
 {
     struct wh_config_problems pr = {NULL, 0, 0};
     const char *topic = wh_config_get(cfg, "topic", NULL);
@@ -940,8 +969,8 @@ int main(int argc, char **argv)
         status = 2;
         goto out;
     }
-    if (plan_partitions(rk, topic, &plans, &nplans, errstr,
-                        sizeof(errstr)) != WH_OK) {
+    if (plan_partitions(rk, topic, &plans, &nplans, errstr, sizeof(errstr)) !=
+        WH_OK) {
         wh_err(TAG, "%s", errstr);
         goto out;
     }
@@ -951,8 +980,10 @@ int main(int argc, char **argv)
         }
     }
     if (i == nplans) {
-        wh_notice(TAG, "group %s has no committed offsets on %s: a new "
-                  "group%s", group, topic,
+        wh_notice(TAG,
+                  "group %s has no committed offsets on %s: a new "
+                  "group%s",
+                  group, topic,
                   o.from == FROM_NONE ? "" : ", it starts where told");
     }
 
@@ -972,8 +1003,10 @@ int main(int argc, char **argv)
         time_t t;
 
         if (wh_date_parse(o.from_arg, &t) != WH_OK) {
-            wh_err(TAG, "--from-time: '%s' is not a date (ISO 8601, e.g. "
-                   "2026-11-27T09:00:00Z)", o.from_arg);
+            wh_err(TAG,
+                   "--from-time: '%s' is not a date (ISO 8601, e.g. "
+                   "2026-11-27T09:00:00Z)",
+                   o.from_arg);
             status = 2;
             goto out;
         }
@@ -987,7 +1020,8 @@ int main(int argc, char **argv)
         struct plan *p = &plans[i];
 
         if (p->target >= 0 && (p->target < p->lo || p->target > p->hi)) {
-            wh_notice(TAG, "partition %d: offset %" PRId64 " is outside "
+            wh_notice(TAG,
+                      "partition %d: offset %" PRId64 " is outside "
                       "[%" PRId64 ", %" PRId64 "]; using the nearest end",
                       (int)p->partition, p->target, p->lo, p->hi);
             p->target = p->target < p->lo ? p->lo : p->hi;
@@ -1005,15 +1039,18 @@ int main(int argc, char **argv)
             if (skipped(p) > 0) {
                 printf("partition %d: would skip %" PRId64 " record(s) "
                        "the group has not processed (offsets %" PRId64
-                       "..%" PRId64 ")\n", (int)p->partition, skipped(p),
+                       "..%" PRId64 ")\n",
+                       (int)p->partition, skipped(p),
                        p->committed > p->lo ? p->committed : p->lo,
                        p->target - 1);
             }
         }
         fflush(stdout);
         if (!o.force && !o.dry_run) {
-            wh_err(TAG, "refusing to skip %" PRId64 " unprocessed "
-                   "record(s); rerun with --force to skip them", skip_total);
+            wh_err(TAG,
+                   "refusing to skip %" PRId64 " unprocessed "
+                   "record(s); rerun with --force to skip them",
+                   skip_total);
             goto out;
         }
     }
@@ -1040,8 +1077,8 @@ int main(int argc, char **argv)
             goto out;
         }
     } else if (o.from != FROM_NONE) {
-        printf("done: start the group's consumers; follow them with "
-               PROG " -b %s -t %s -g %s --watch\n",
+        printf("done: start the group's consumers; follow them with " PROG
+               " -b %s -t %s -g %s --watch\n",
                wh_config_get(cfg, "brokers", ""), topic, group);
     }
     status = 0;

@@ -144,9 +144,8 @@ static int in_list(const char *list, const char *name)
 int wh_consumer_stage_selected(const struct wh_config *cfg,
                                const struct wh_stage *st)
 {
-    const char *list = wh_config_str(cfg, wh_consumer_keys,
-                                     st->type == WH_STAGE_DEDUP ? "dedup"
-                                                                : "enrich");
+    const char *list = wh_config_str(
+        cfg, wh_consumer_keys, st->type == WH_STAGE_DEDUP ? "dedup" : "enrich");
 
     return strcmp(list, "all") == 0 || in_list(list, st->name);
 }
@@ -229,9 +228,8 @@ size_t wh_consumer_check(const struct wh_config *cfg,
     return pr->n - before;
 }
 
-int wh_consumer_validate(const struct wh_config *cfg,
-                         long long *flush_records, long long *flush_ms,
-                         struct wh_config_problems *pr)
+int wh_consumer_validate(const struct wh_config *cfg, long long *flush_records,
+                         long long *flush_ms, struct wh_config_problems *pr)
 {
     char errstr[512];
 

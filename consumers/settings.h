@@ -45,9 +45,8 @@ size_t wh_consumer_check(const struct wh_config *cfg,
 /* wh_consumer_check(), then flush.records and flush.ms into the two
  * out parameters (when no problem was found). Returns WH_OK, or WH_EINVAL
  * with the problems in pr. */
-int wh_consumer_validate(const struct wh_config *cfg,
-                         long long *flush_records, long long *flush_ms,
-                         struct wh_config_problems *pr);
+int wh_consumer_validate(const struct wh_config *cfg, long long *flush_records,
+                         long long *flush_ms, struct wh_config_problems *pr);
 
 /* The check() of each dedup and enrich stage that runs and of each sink
  * (conninfo syntax, a sink file's directory, enrichment data). */

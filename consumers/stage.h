@@ -23,20 +23,16 @@ struct wh_record;
  * written); later stages do not see it and its offset may be stored. */
 #define WH_DROP 1
 
-enum wh_stage_type {
-    WH_STAGE_DEDUP,
-    WH_STAGE_ENRICH,
-    WH_STAGE_SINK
-};
+enum wh_stage_type { WH_STAGE_DEDUP, WH_STAGE_ENRICH, WH_STAGE_SINK };
 
 /* Where the record came from (borrowed, valid during process()). */
 struct wh_msg_meta {
     const char *topic;
     int32_t partition;
     int64_t offset;
-    const char *key;        /* may be NULL */
+    const char *key; /* may be NULL */
     size_t key_len;
-    const void *payload;    /* the original bytes */
+    const void *payload; /* the original bytes */
     size_t len;
     /* For a sink that learns only later - in the process() of another
      * record or in flush() - that this record is refused for good (a
@@ -55,10 +51,10 @@ struct wh_msg_meta {
 };
 
 struct wh_stage {
-    const char *name;          /* "jsonl", "exact", "language", ... */
+    const char *name; /* "jsonl", "exact", "language", ... */
     enum wh_stage_type type;
-    const char *version;       /* written into the extension object */
-    const char *description;   /* one line */
+    const char *version;     /* written into the extension object */
+    const char *description; /* one line */
     /* Its configuration keys, {NULL}-terminated (NULL: none), declared in
      * its own file and read there through wh_config_int() & co. with
      * this table. The consumer's key table, and wirehose-replay's (which
@@ -74,8 +70,8 @@ struct wh_stage {
                  size_t errstr_size);
     /* arg: what follows "name:" in --sink name:arg (NULL otherwise).
      * Returns an opaque context, or NULL with errstr filled. */
-    void *(*init)(const char *arg, const struct wh_config *cfg,
-                  char *errstr, size_t errstr_size);
+    void *(*init)(const char *arg, const struct wh_config *cfg, char *errstr,
+                  size_t errstr_size);
     /* Handles one record (may change it). Returns WH_OK, WH_DROP,
      * WH_RETRY, WH_REJECT (reason in errstr) or WH_FATAL. */
     int (*process)(void *ctx, struct wh_record *rec,
@@ -93,12 +89,11 @@ struct wh_stage {
      * consumer calls it every few seconds for /healthz, so an outage
      * shows, and its end is seen, without a record. May be NULL. */
     int (*probe)(void *ctx, char *errstr, size_t errstr_size);
-    void (*close)(void *ctx);  /* close(NULL) is a no-op */
+    void (*close)(void *ctx); /* close(NULL) is a no-op */
 };
 
 /* Looks a stage up by type and name in the static table; NULL if none. */
-const struct wh_stage *wh_stage_find(enum wh_stage_type type,
-                                     const char *name);
+const struct wh_stage *wh_stage_find(enum wh_stage_type type, const char *name);
 
 /* Every stage's keys joined in one table (wh_config_keys_join()), built
  * on the first call and kept for the life of the process. Main thread. */

@@ -41,8 +41,7 @@ static const struct wh_stage *const stages[] = {
     &wh_sink_http,
 };
 
-const struct wh_stage *wh_stage_find(enum wh_stage_type type,
-                                     const char *name)
+const struct wh_stage *wh_stage_find(enum wh_stage_type type, const char *name)
 {
     size_t i;
 

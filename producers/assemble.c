@@ -105,8 +105,8 @@ static void merge_guid(struct wh_record *rec, const struct wh_feed_item *it)
         ids = json_array();
         json_object_set_new(rec->extra, "altIds", ids);
     }
-    json_array_append_new(ids,
-                          json_pack("{s:s, s:s}", "role", "guid", "value", it->id));
+    json_array_append_new(
+        ids, json_pack("{s:s, s:s}", "role", "guid", "value", it->id));
 }
 
 /* Sets *field to a copy of value when *field is NULL and value is not. */
@@ -258,8 +258,8 @@ void assemble_finish(struct wh_record *rec, const struct wh_feed_item *it,
 
     assemble_merge_feed(rec, it);
     if (rec->uri == NULL) {
-        rec->uri = it->link != NULL ? wh_xstrdup(it->link)
-                                    : guid_uri(id, source_url);
+        rec->uri =
+            it->link != NULL ? wh_xstrdup(it->link) : guid_uri(id, source_url);
     }
     if (it->link != NULL) {
         /* Pages: one uri however the page was reached. Wire items keep

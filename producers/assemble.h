@@ -20,20 +20,21 @@ struct wh_article;
 struct wh_fetch_result;
 
 /* The per-source option body = auto | page | feed. */
-#define BODY_AUTO 0 /* the page's; the feed's when the page fails or the
+#define BODY_AUTO                                                              \
+    0               /* the page's; the feed's when the page fails or the       \
                        feed holds clearly more (wh_feed_body_wins()) */
 #define BODY_PAGE 1 /* the page's only */
 #define BODY_FEED 2 /* the feed's content when it has some: no page fetch */
 
 /* What assemble_item() made of an item. */
 struct assemble_outcome {
-    int extracted;   /* 1: the page's article was extracted; -1: the page
-                        was fetched but holds none; 0: no page */
-    int from_feed;   /* the record's body is the feed's */
-    int permanent;   /* no record: skip the item for good (else retry) */
+    int extracted;      /* 1: the page's article was extracted; -1: the page
+                           was fetched but holds none; 0: no page */
+    int from_feed;      /* the record's body is the feed's */
+    int permanent;      /* no record: skip the item for good (else retry) */
     const char *reason; /* no record: wirehose_items_total's reason */
-    char why[256];   /* what went wrong with the page, for the log; ""
-                        when nothing did */
+    char why[256];      /* what went wrong with the page, for the log; ""
+                           when nothing did */
 };
 
 /* The feed item's metadata where the record has none: headline,

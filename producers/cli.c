@@ -134,8 +134,8 @@ int parse_args(int argc, char **argv, struct cli *cli, struct wh_config *flags)
             rc = wh_config_set(flags, "source", optarg, errstr, sizeof(errstr));
             break;
         case OPT_SOURCES:
-            rc = wh_config_set(flags, "sources", optarg, errstr,
-                               sizeof(errstr));
+            rc =
+                wh_config_set(flags, "sources", optarg, errstr, sizeof(errstr));
             break;
         case OPT_STATE_DIR:
             rc = wh_config_set(flags, "state_dir", optarg, errstr,
@@ -195,8 +195,8 @@ int parse_args(int argc, char **argv, struct cli *cli, struct wh_config *flags)
          * brokers and topic need not be configured. */
         if (wh_config_set(flags, "source", cli->inspect, errstr,
                           sizeof(errstr)) != WH_OK ||
-            wh_config_set(flags, "brokers", "unused", errstr,
-                          sizeof(errstr)) != WH_OK ||
+            wh_config_set(flags, "brokers", "unused", errstr, sizeof(errstr)) !=
+                WH_OK ||
             wh_config_set(flags, "topic", "unused", errstr, sizeof(errstr)) !=
                 WH_OK) {
             fprintf(stderr, "wirehose-producer: %s\n", errstr);

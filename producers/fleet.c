@@ -83,8 +83,8 @@ struct fleet_entry {
     int held;           /* src not polled: its state is still loading */
     char **ids;         /* ring of the last STATE_IDS ids published */
     size_t nids;
-    size_t head;        /* next slot to write */
-    int dirty;          /* ids or interval changed since written */
+    size_t head; /* next slot to write */
+    int dirty;   /* ids or interval changed since written */
     long long interval_written;
     struct fleet_entry *next;
 };
@@ -309,8 +309,7 @@ static int settings_parse(const char *id, const json_t *v,
 static void source_update(struct source *src, struct source_line *sl,
                           long long default_interval_ms)
 {
-    long long iv = sl->interval_ms > 0 ? sl->interval_ms
-                                       : default_interval_ms;
+    long long iv = sl->interval_ms > 0 ? sl->interval_ms : default_interval_ms;
 
     free(src->name);
     free(src->tag);
@@ -346,9 +345,10 @@ static void apply(struct producer *p, const rd_kafka_message_t *m)
     if (m->payload != NULL) {
         v = json_loadb(m->payload, m->len, 0, &jerr);
         if (!json_is_object(v)) {
-            wh_warn(FLEET_TAG, "%s [%d] at %lld: %s: not a JSON object, "
-                    "skipped", f->topic, (int)m->partition,
-                    (long long)m->offset, id);
+            wh_warn(FLEET_TAG,
+                    "%s [%d] at %lld: %s: not a JSON object, "
+                    "skipped",
+                    f->topic, (int)m->partition, (long long)m->offset, id);
             goto out;
         }
     }
@@ -382,8 +382,7 @@ static void apply(struct producer *p, const rd_kafka_message_t *m)
     source_line_free(&sl);
     /* Polled once its partition is held and its state read. */
     e->held = 1;
-    if (owns(f->owned, f->nowned, m->partition) &&
-        !loading(f, m->partition)) {
+    if (owns(f->owned, f->nowned, m->partition) && !loading(f, m->partition)) {
         entry_link(p, e);
     }
 out:
@@ -456,15 +455,16 @@ static void loading_start(struct producer *p, int32_t partition)
                                            &lo, &hi, WATERMARK_TIMEOUT_MS);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR || hi <= lo) {
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            wh_warn(FLEET_TAG, "%s [%d]: %s: its sources start without "
-                    "their state", f->state_topic, (int)partition,
-                    rd_kafka_err2str(err));
+            wh_warn(FLEET_TAG,
+                    "%s [%d]: %s: its sources start without "
+                    "their state",
+                    f->state_topic, (int)partition, rd_kafka_err2str(err));
         }
         release(p, partition);
         return;
     }
-    f->loading = wh_xrealloc(f->loading,
-                             (f->nloading + 1) * sizeof(*f->loading));
+    f->loading =
+        wh_xrealloc(f->loading, (f->nloading + 1) * sizeof(*f->loading));
     f->loading[f->nloading].partition = partition;
     f->loading[f->nloading].high = hi;
     f->nloading++;
@@ -511,8 +511,7 @@ static void state_apply(struct producer *p, const rd_kafka_message_t *m)
             continue;
         }
         entry_id(e, s);
-        if (wh_state_mark(p->state, url, s, errstr, sizeof(errstr)) !=
-            WH_OK) {
+        if (wh_state_mark(p->state, url, s, errstr, sizeof(errstr)) != WH_OK) {
             wh_err(FLEET_TAG, "state: %s", errstr);
         }
     }
@@ -605,12 +604,12 @@ static void state_write(struct fleet *f, struct fleet_entry *e)
     if (text == NULL) {
         return;
     }
-    err = rd_kafka_producev(
-        f->prk, RD_KAFKA_V_TOPIC(f->state_topic),
-        RD_KAFKA_V_PARTITION(e->partition),
-        RD_KAFKA_V_KEY(e->id, strlen(e->id)),
-        RD_KAFKA_V_VALUE(text, strlen(text)),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_END);
+    err = rd_kafka_producev(f->prk, RD_KAFKA_V_TOPIC(f->state_topic),
+                            RD_KAFKA_V_PARTITION(e->partition),
+                            RD_KAFKA_V_KEY(e->id, strlen(e->id)),
+                            RD_KAFKA_V_VALUE(text, strlen(text)),
+                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+                            RD_KAFKA_V_END);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         free(text);
         f->state_failed++;
@@ -637,8 +636,7 @@ static void state_write_due(struct producer *p)
         for (e = f->buckets[i]; e != NULL; e = e->next) {
             const struct source *src = e->src;
 
-            if (src != NULL && !e->held && !src->polling &&
-                src->records == 0 &&
+            if (src != NULL && !e->held && !src->polling && src->records == 0 &&
                 (e->dirty || src->cur_ms != e->interval_written)) {
                 state_write(f, e);
             }
@@ -646,8 +644,7 @@ static void state_write_due(struct producer *p)
     }
 }
 
-void fleet_marked(struct producer *p, const struct source *src,
-                  const char *id)
+void fleet_marked(struct producer *p, const struct source *src, const char *id)
 {
     struct fleet_entry *e = entry_find(p->fleet, src->name);
 
@@ -761,8 +758,7 @@ void fleet_poll(struct producer *p)
              * the next check with the rest of it. */
             apply(p, m);
         } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            wh_warn(FLEET_TAG, "%s: %s", f->topic,
-                    rd_kafka_message_errstr(m));
+            wh_warn(FLEET_TAG, "%s: %s", f->topic, rd_kafka_message_errstr(m));
         }
         rd_kafka_message_destroy(m);
     }
@@ -815,10 +811,10 @@ int fleet_start(struct producer *p, char *errstr, size_t errstr_size)
     char *state_group;
     rd_kafka_resp_err_t err;
 
-    f->topic = stopic != NULL ? wh_xstrdup(stopic)
-                              : wh_xasprintf("%s.sources", topic);
-    f->state_topic = state != NULL ? wh_xstrdup(state)
-                                   : wh_xasprintf("%s.state", topic);
+    f->topic =
+        stopic != NULL ? wh_xstrdup(stopic) : wh_xasprintf("%s.sources", topic);
+    f->state_topic =
+        state != NULL ? wh_xstrdup(state) : wh_xasprintf("%s.state", topic);
     if (group == NULL) {
         owned_group = wh_xasprintf("%s.producers", topic);
         group = owned_group;

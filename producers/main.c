@@ -163,8 +163,8 @@ static void state_dir_check(const struct producer *p)
         wh_daemon_set_problem("state", NULL);
         return;
     }
-    snprintf(line, sizeof(line), "state directory %.120s: %s",
-             p->set.state_dir, strerror(errno));
+    snprintf(line, sizeof(line), "state directory %.120s: %s", p->set.state_dir,
+             strerror(errno));
     wh_daemon_set_problem("state", line);
 }
 
@@ -332,8 +332,9 @@ int main(int argc, char **argv)
         /* Before Kafka: a bad or busy address stops the start-up. */
         p.reg = wh_metrics_new();
         p.quality = wh_quality_new(p.reg);
-        p.srv = wh_metrics_server_start(p.reg, p.set.metrics, wh_daemon_health,
-                                        wh_daemon_live, &p, errstr, sizeof(errstr));
+        p.srv =
+            wh_metrics_server_start(p.reg, p.set.metrics, wh_daemon_health,
+                                    wh_daemon_live, &p, errstr, sizeof(errstr));
         if (p.srv == NULL) {
             wh_err(TAG, "%s", errstr);
             rc = EXIT_CONFIG;

@@ -163,17 +163,17 @@ struct producer {
     struct wh_fetcher *fetcher;
     struct wh_fetcher *old_fetcher; /* before a reload, draining */
     struct wh_state *state;
-    char *state_dir;        /* in use; a reload cannot change it */
-    struct source *retired; /* dropped by a reload, still busy */
-    struct wh_metrics *reg; /* NULL when metrics are off */
+    char *state_dir;            /* in use; a reload cannot change it */
+    struct source *retired;     /* dropped by a reload, still busy */
+    struct wh_metrics *reg;     /* NULL when metrics are off */
     struct wh_quality *quality; /* extraction figures per source, or NULL */
     struct wh_metrics_server *srv;
     struct job *ready; /* results made here, handled next turn */
     struct job *ready_tail;
-    struct job *all;    /* every live job */
-    size_t outstanding; /* produced, delivery report not yet served */
-    int purging;        /* delivery reports now are purged records */
-    struct wh_prng rng; /* jitter */
+    struct job *all;     /* every live job */
+    size_t outstanding;  /* produced, delivery report not yet served */
+    int purging;         /* delivery reports now are purged records */
+    struct wh_prng rng;  /* jitter */
     struct fleet *fleet; /* sources = kafka, else NULL */
 };
 
@@ -296,8 +296,7 @@ int fleet_start(struct producer *p, char *errstr, size_t errstr_size);
  * (never blocks). Main loop, every turn. */
 void fleet_poll(struct producer *p);
 /* delivery.c: id of src was delivered (kept for src's state message). */
-void fleet_marked(struct producer *p, const struct source *src,
-                  const char *id);
+void fleet_marked(struct producer *p, const struct source *src, const char *id);
 /* Leaves the group (the partitions go to the others at once) and frees
  * the fleet; the sources stay in p->set until freed with it. */
 void fleet_stop(struct producer *p);

@@ -179,8 +179,8 @@ void reload(struct producer *p)
     memset(&set, 0, sizeof(set));
     cfg = load_config(p->cli, p->flags, &set, &pr);
     if (cfg == NULL) {
-        wh_config_problems_log(&pr, TAG, "reload: ",
-                               "; keeping the running configuration");
+        wh_config_problems_log(
+            &pr, TAG, "reload: ", "; keeping the running configuration");
         wh_config_problems_free(&pr);
         return;
     }

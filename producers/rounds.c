@@ -114,8 +114,7 @@ static void fail_item(struct producer *p, struct pending_val *pv,
  * when no page was fetched (the feed alone). */
 static void item_done(struct producer *p, struct source *src,
                       const struct wh_feed_item *it, const char *id,
-                      struct pending_val *pv,
-                      const struct wh_fetch_result *res)
+                      struct pending_val *pv, const struct wh_fetch_result *res)
 {
     struct assemble_outcome o;
     struct wh_record *rec;
@@ -319,8 +318,7 @@ static size_t doc_items(struct producer *p, struct source *src,
             continue;
         }
         if (wh_state_seen(p->state, src->url, id) ||
-            wh_state_skipped(p->state, src->url, id, it->link,
-                             item_date(it)) ||
+            wh_state_skipped(p->state, src->url, id, it->link, item_date(it)) ||
             !round_claim(src, id)) {
             continue;
         }

@@ -193,7 +193,10 @@ static const struct {
     const char *key;
     size_t off;
 } num_fields[] = {
-#define NUM(k, f) {k, offsetof(struct settings, f)}
+#define NUM(k, f)                                                              \
+    {                                                                          \
+        k, offsetof(struct settings, f)                                        \
+    }
     NUM("fetch.timeout_ms", timeout_ms),
     NUM("fetch.connect_timeout_ms", connect_timeout_ms),
     NUM("fetch.max_bytes", max_bytes),
@@ -245,8 +248,7 @@ static void check_required(const struct wh_config *cfg,
 
 /* The numbers, every value checked already: cannot fail. Unset keys
  * without a default take theirs from other keys. */
-static void settings_numbers(const struct wh_config *cfg,
-                             struct settings *set)
+static void settings_numbers(const struct wh_config *cfg, struct settings *set)
 {
     char errstr[256];
     size_t i;
@@ -362,8 +364,8 @@ void print_sources(const struct settings *set)
 
     for (src = set->sources; src != NULL; src = src->next) {
         wh_hash64_hex(wh_hash64(src->url, strlen(src->url)), hex);
-        printf("source %s: %s, every %lld ms, body %s%s", src->name,
-               src->url, src->interval_ms,
+        printf("source %s: %s, every %lld ms, body %s%s", src->name, src->url,
+               src->interval_ms,
                src->body == BODY_PAGE   ? "page"
                : src->body == BODY_FEED ? "feed"
                                         : "auto",

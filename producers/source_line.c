@@ -51,8 +51,7 @@ static int option(struct source_line *sl, const char *opt, size_t len,
         rc = wh_config_value_bool(k, value, &sl->tls_insecure, reason,
                                   sizeof(reason));
     } else if (k->type == WH_CONFIG_ENUM) {
-        rc = wh_config_value_enum(k, value, &sl->body, reason,
-                                  sizeof(reason));
+        rc = wh_config_value_enum(k, value, &sl->body, reason, sizeof(reason));
     } else {
         rc = wh_config_value_int(k, value, &v, reason, sizeof(reason));
         sl->interval_ms = v;
@@ -74,8 +73,7 @@ static int url_ok(const char *url)
 }
 
 int source_line_parse(const char *value, const char *origin,
-                      struct source_line *out, char *errstr,
-                      size_t errstr_size)
+                      struct source_line *out, char *errstr, size_t errstr_size)
 {
     const char *w[2] = {NULL, NULL};
     size_t wl[2] = {0, 0};

@@ -123,8 +123,7 @@ static int produce(rd_kafka_t *rk, const char *topic, const char *key,
 
     for (;;) {
         err = rd_kafka_producev(
-            rk, RD_KAFKA_V_TOPIC(topic),
-            RD_KAFKA_V_KEY(key, strlen(key)),
+            rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
             RD_KAFKA_V_VALUE((void *)value, len),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -141,16 +140,15 @@ static int produce(rd_kafka_t *rk, const char *topic, const char *key,
 }
 
 /* Writes the n messages (values NULL: tombstones) and waits for them. */
-static int write_all(const struct wh_config *cfg, const char *topic,
-                     char **ids, char **values, size_t n)
+static int write_all(const struct wh_config *cfg, const char *topic, char **ids,
+                     char **values, size_t n)
 {
     char errstr[512];
     rd_kafka_t *rk;
     size_t i;
     int rc = WH_OK;
 
-    rk = wh_kafka_producer_new(cfg, on_delivery, NULL, errstr,
-                               sizeof(errstr));
+    rk = wh_kafka_producer_new(cfg, on_delivery, NULL, errstr, sizeof(errstr));
     if (rk == NULL) {
         fprintf(stderr, PROG ": %s\n", errstr);
         return WH_EINVAL;
@@ -260,9 +258,8 @@ static int read_all(const struct wh_config *cfg, const char *topic,
                 } else {
                     fprintf(stderr,
                             PROG ": %s [%d] at %lld: %s: not a JSON "
-                            "object, skipped\n",
-                            topic, (int)m->partition, (long long)m->offset,
-                            id);
+                                 "object, skipped\n",
+                            topic, (int)m->partition, (long long)m->offset, id);
                     json_decref(v);
                 }
             }
@@ -311,7 +308,7 @@ static int cmd_list(const struct wh_config *cfg, const char *topic)
         return 1;
     }
     ids = wh_xcalloc(json_object_size(set) + 1, sizeof(*ids));
-    json_object_foreach(set, id, v) {
+    json_object_foreach (set, id, v) {
         ids[n++] = id;
     }
     qsort(ids, n, sizeof(*ids), by_string);
@@ -380,8 +377,8 @@ static int cmd_add(const struct wh_config *cfg, const char *topic, int argc,
                 strcmp(argv[1], "tls_insecure") != 0;
     int i;
 
-    line = named ? wh_xasprintf("%s %s", argv[1], argv[0])
-                 : wh_xstrdup(argv[0]);
+    line =
+        named ? wh_xasprintf("%s %s", argv[1], argv[0]) : wh_xstrdup(argv[0]);
     for (i = named ? 2 : 1; i < argc; i++) {
         char *l = wh_xasprintf("%s %s", line, argv[i]);
 
@@ -395,8 +392,7 @@ static int cmd_add(const struct wh_config *cfg, const char *topic, int argc,
         free(line);
         return 2;
     }
-    if (source_line_parse(line, "add", &sl, errstr, sizeof(errstr)) !=
-        WH_OK) {
+    if (source_line_parse(line, "add", &sl, errstr, sizeof(errstr)) != WH_OK) {
         fprintf(stderr, PROG ": %s\n", errstr);
         free(line);
         return 2;
@@ -445,8 +441,8 @@ static int cmd_import(const struct wh_config *cfg, const char *topic,
         }
         for (i = 0; i < n; i++) {
             if (strcmp(sl[i].name, sl[n].name) == 0) {
-                fprintf(stderr, PROG ": %s: source: %s given twice\n",
-                        origin, sl[n].name);
+                fprintf(stderr, PROG ": %s: source: %s given twice\n", origin,
+                        sl[n].name);
                 bad++;
                 break;
             }
@@ -502,12 +498,11 @@ int main(int argc, char **argv)
     int rc = 2;
     int opt;
 
-    while ((opt = getopt_long(argc, argv, ":b:t:X:h", longopts, NULL)) !=
-           -1) {
+    while ((opt = getopt_long(argc, argv, ":b:t:X:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'b':
-            if (wh_config_set(cfg, "brokers", optarg, errstr,
-                              sizeof(errstr)) != WH_OK) {
+            if (wh_config_set(cfg, "brokers", optarg, errstr, sizeof(errstr)) !=
+                WH_OK) {
                 goto bad;
             }
             break;

@@ -233,9 +233,9 @@ static void load_vals(struct wh_state *st, const char *source, uint64_t sh)
 static uint64_t skip_key(const char *source, const char *id, const char *link,
                          const char *date)
 {
-    char *k = wh_xasprintf("\x01skip\n%s\n%s\n%s", id,
-                           link != NULL ? link : "-",
-                           date != NULL ? date : "-");
+    char *k =
+        wh_xasprintf("\x01skip\n%s\n%s\n%s", id, link != NULL ? link : "-",
+                     date != NULL ? date : "-");
     uint64_t h = key_of(source, k);
 
     free(k);
@@ -422,9 +422,9 @@ int wh_state_skip(struct wh_state *st, const char *source, const char *id,
     f[1] = skip_field(id);
     f[2] = skip_field(link);
     f[3] = skip_field(date);
-    if (!set_add(st, skip_key(source, f[1],
-                              strcmp(f[2], "-") != 0 ? f[2] : NULL,
-                              strcmp(f[3], "-") != 0 ? f[3] : NULL)) ||
+    if (!set_add(st,
+                 skip_key(source, f[1], strcmp(f[2], "-") != 0 ? f[2] : NULL,
+                          strcmp(f[3], "-") != 0 ? f[3] : NULL)) ||
         st->dir == NULL) {
         goto out;
     }

@@ -92,8 +92,8 @@ long long wh_state_interval(struct wh_state *st, const char *source);
  * the source's .val file (rewritten only when the value changes). Returns
  * WH_OK, or WH_EIO with errstr filled. wh_state_forget_validators()
  * forgets it too. */
-int wh_state_set_interval(struct wh_state *st, const char *source,
-                          long long ms, char *errstr, size_t errstr_size);
+int wh_state_set_interval(struct wh_state *st, const char *source, long long ms,
+                          char *errstr, size_t errstr_size);
 
 /* Number of ids and skips remembered (all sources loaded so far). */
 size_t wh_state_count(const struct wh_state *st);

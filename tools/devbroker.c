@@ -26,9 +26,9 @@
 
 #define TAG "devbroker"
 
-#define MAX_TOPICS     64
+#define MAX_TOPICS 64
 #define MAX_PARTITIONS 1000
-#define MAX_BROKERS    16
+#define MAX_BROKERS 16
 
 static volatile sig_atomic_t stop_signal;
 
@@ -39,40 +39,48 @@ static void on_signal(int sig)
 
 static void usage(FILE *fp)
 {
-    fprintf(fp,
-"Usage: wirehose-devbroker [OPTIONS]\n"
-"\n"
-"A Kafka-compatible broker for DEVELOPMENT AND TESTS ONLY: librdkafka's\n"
-"mock cluster in its own process, listening on 127.0.0.1. Everything is\n"
-"kept in memory and lost when it exits. Point producers, consumers and\n"
-"kcat at the address it prints. For anything real, use a real Kafka.\n"
-"\n"
-"Options:\n"
-"  --partitions N        partitions of each --topic (default 3)\n"
-"  --brokers N           brokers in the cluster (default 1)\n"
-"  --topic NAME          create topic NAME at start (repeatable); any\n"
-"                        other topic a client asks for (producer or\n"
-"                        consumer) is created on the spot with 4\n"
-"                        partitions (the mock's own default)\n"
-"  --bootstrap-file FILE write the bootstrap address to FILE once the\n"
-"                        cluster is up (atomically: write, then rename);\n"
-"                        removed again at exit\n"
-"  -h, --help            this help\n"
-"  --version             print the version and exit\n"
-"\n"
-"The bootstrap address (host:port[,host:port...]) is printed on stdout.\n"
-"SIGTERM or SIGINT stops the broker cleanly (exit 0).\n"
-"\n"
-"Limits (librdkafka 2.0 mock cluster):\n"
-"  - about 5 MiB kept per partition; older messages are silently dropped\n"
-"    (size test topics accordingly)\n"
-"  - a random port on 127.0.0.1 at every start (use --bootstrap-file)\n"
-"  - offsets-for-times lookups answer -1 (no time index)\n"
-"  - transactions cannot be aborted\n"
-"  - most admin calls (create/delete topics, configs, ACLs) fail\n"
-"  - the first consumer group join takes about 3 s (initial rebalance\n"
-"    delay); after a member leaves, the group's next join waits up to\n"
-"    session.timeout.ms (45 s by default: -X session.timeout.ms=6000)\n");
+    fprintf(
+        fp,
+        "Usage: wirehose-devbroker [OPTIONS]\n"
+        "\n"
+        "A Kafka-compatible broker for DEVELOPMENT AND TESTS ONLY: "
+        "librdkafka's\n"
+        "mock cluster in its own process, listening on 127.0.0.1. Everything "
+        "is\n"
+        "kept in memory and lost when it exits. Point producers, consumers "
+        "and\n"
+        "kcat at the address it prints. For anything real, use a real Kafka.\n"
+        "\n"
+        "Options:\n"
+        "  --partitions N        partitions of each --topic (default 3)\n"
+        "  --brokers N           brokers in the cluster (default 1)\n"
+        "  --topic NAME          create topic NAME at start (repeatable); any\n"
+        "                        other topic a client asks for (producer or\n"
+        "                        consumer) is created on the spot with 4\n"
+        "                        partitions (the mock's own default)\n"
+        "  --bootstrap-file FILE write the bootstrap address to FILE once the\n"
+        "                        cluster is up (atomically: write, then "
+        "rename);\n"
+        "                        removed again at exit\n"
+        "  -h, --help            this help\n"
+        "  --version             print the version and exit\n"
+        "\n"
+        "The bootstrap address (host:port[,host:port...]) is printed on "
+        "stdout.\n"
+        "SIGTERM or SIGINT stops the broker cleanly (exit 0).\n"
+        "\n"
+        "Limits (librdkafka 2.0 mock cluster):\n"
+        "  - about 5 MiB kept per partition; older messages are silently "
+        "dropped\n"
+        "    (size test topics accordingly)\n"
+        "  - a random port on 127.0.0.1 at every start (use --bootstrap-file)\n"
+        "  - offsets-for-times lookups answer -1 (no time index)\n"
+        "  - transactions cannot be aborted\n"
+        "  - most admin calls (create/delete topics, configs, ACLs) fail\n"
+        "  - the first consumer group join takes about 3 s (initial rebalance\n"
+        "    delay); after a member leaves, the group's next join waits up to\n"
+        "    session.timeout.ms (45 s by default: -X "
+        "session.timeout.ms=6000)\n");
 }
 
 /* Parses a decimal integer in [lo, hi]. Returns WH_OK or WH_EINVAL. */
@@ -167,8 +175,7 @@ int main(int argc, char **argv)
         {"bootstrap-file", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0}
-    };
+        {NULL, 0, NULL, 0}};
     const char *topics[MAX_TOPICS];
     size_t ntopics = 0;
     int partitions = 3;
@@ -190,7 +197,8 @@ int main(int argc, char **argv)
         switch (opt) {
         case 'p':
             if (parse_int(optarg, 1, MAX_PARTITIONS, &partitions) != WH_OK) {
-                fprintf(stderr, "wirehose-devbroker: --partitions: expected "
+                fprintf(stderr,
+                        "wirehose-devbroker: --partitions: expected "
                         "an integer from 1 to %d, got '%s'\n",
                         MAX_PARTITIONS, optarg);
                 return 2;
@@ -198,22 +206,26 @@ int main(int argc, char **argv)
             break;
         case 'B':
             if (parse_int(optarg, 1, MAX_BROKERS, &brokers) != WH_OK) {
-                fprintf(stderr, "wirehose-devbroker: --brokers: expected "
-                        "an integer from 1 to %d, got '%s'\n", MAX_BROKERS,
-                        optarg);
+                fprintf(stderr,
+                        "wirehose-devbroker: --brokers: expected "
+                        "an integer from 1 to %d, got '%s'\n",
+                        MAX_BROKERS, optarg);
                 return 2;
             }
             break;
         case 't':
             if (!topic_name_ok(optarg)) {
-                fprintf(stderr, "wirehose-devbroker: --topic: '%s' is not "
+                fprintf(stderr,
+                        "wirehose-devbroker: --topic: '%s' is not "
                         "a valid topic name (1-249 of a-z A-Z 0-9 . _ -)\n",
                         optarg);
                 return 2;
             }
             if (ntopics == MAX_TOPICS) {
-                fprintf(stderr, "wirehose-devbroker: --topic: at most %d "
-                        "topics\n", MAX_TOPICS);
+                fprintf(stderr,
+                        "wirehose-devbroker: --topic: at most %d "
+                        "topics\n",
+                        MAX_TOPICS);
                 return 2;
             }
             topics[ntopics++] = optarg;
@@ -294,7 +306,8 @@ int main(int argc, char **argv)
     }
     printf("%s\n", addr);
     fflush(stdout);
-    wh_info(TAG, "listening on %s: %d broker(s), %zu topic(s) of %d "
+    wh_info(TAG,
+            "listening on %s: %d broker(s), %zu topic(s) of %d "
             "partition(s); in memory, for development and tests only",
             addr, brokers, ntopics, partitions);
 

@@ -95,8 +95,7 @@ static int is_changing(long n)
 
 static int is_slow(long n)
 {
-    return slow_every > 0 &&
-           (mix(n) >> 16) % (unsigned long)slow_every == 0;
+    return slow_every > 0 && (mix(n) >> 16) % (unsigned long)slow_every == 0;
 }
 
 static int has_item(long n)
@@ -114,8 +113,7 @@ static void build_bodies(void)
     if (plain == NULL || gz == NULL) {
         abort();
     }
-    plain_len = (size_t)snprintf(plain, cap, "%s</channel></rss>\n",
-                                 feed_head);
+    plain_len = (size_t)snprintf(plain, cap, "%s</channel></rss>\n", feed_head);
     memset(&zs, 0, sizeof(zs));
     if (deflateInit2(&zs, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
         abort();
@@ -260,14 +258,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     if (has_item(n)) {
         char body[2048];
         const char *host = host_of(c);
-        int len = snprintf(
-            body, sizeof(body),
-            "%s<item><title>Item of bench feed %ld</title>"
-            "<link>http://%s/page/%ld</link><guid>bench-%ld</guid>"
-            "<pubDate>Fri, 27 Nov 2026 10:00:00 GMT</pubDate>"
-            "<description>The summary of the item of feed %ld."
-            "</description></item></channel></rss>\n",
-            feed_head, n, host, n, n, n);
+        int len =
+            snprintf(body, sizeof(body),
+                     "%s<item><title>Item of bench feed %ld</title>"
+                     "<link>http://%s/page/%ld</link><guid>bench-%ld</guid>"
+                     "<pubDate>Fri, 27 Nov 2026 10:00:00 GMT</pubDate>"
+                     "<description>The summary of the item of feed %ld."
+                     "</description></item></channel></rss>\n",
+                     feed_head, n, host, n, n, n);
 
         return answer(c, 200, body, (size_t)len, MHD_RESPMEM_MUST_COPY,
                       rss_type, etag, 0);
@@ -382,8 +380,7 @@ static void accept_loop(struct MHD_Daemon *d, const int *fds)
                 }
                 atomic_fetch_add(&nconn, 1);
                 /* On failure (connection limit) MHD closes fd. */
-                (void)MHD_add_connection(d, fd, (struct sockaddr *)&peer,
-                                         plen);
+                (void)MHD_add_connection(d, fd, (struct sockaddr *)&peer, plen);
             }
         }
     }
@@ -471,14 +468,12 @@ int main(int argc, char **argv)
         }
         nfds++;
     }
-    d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
-                             MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-                             MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG,
-                         0, NULL, NULL, on_request, NULL,
-                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)8192,
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-                         MHD_OPTION_THREAD_STACK_SIZE, (size_t)262144,
-                         MHD_OPTION_END);
+    d = MHD_start_daemon(
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+            MHD_USE_POLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG,
+        0, NULL, NULL, on_request, NULL, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)8192, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+        MHD_OPTION_THREAD_STACK_SIZE, (size_t)262144, MHD_OPTION_END);
     if (d == NULL) {
         fprintf(stderr, "wh_feedserver: cannot start: %s\n", strerror(errno));
         goto out;

@@ -171,8 +171,10 @@ int main(int argc, char **argv)
             held = wh_dedup_store_count(st);
             bytes = wh_dedup_store_bytes(st);
         } else if (wh_dedup_store_count(st) != held) {
-            fprintf(stderr, "wh_soak_state: %zu decisions from the snapshot, "
-                    "%zu from the log\n", held, wh_dedup_store_count(st));
+            fprintf(stderr,
+                    "wh_soak_state: %zu decisions from the snapshot, "
+                    "%zu from the log\n",
+                    held, wh_dedup_store_count(st));
             return 1;
         }
         wh_dedup_store_close(st);

@@ -39,8 +39,7 @@ int wh_cli_bad_option(const char *prog, int opt, char *const *argv)
         fprintf(stderr, "%s: unknown option '%.*s'; see --help\n", prog, n,
                 elt);
     } else {
-        fprintf(stderr, "%s: unknown option '-%c'; see --help\n", prog,
-                optopt);
+        fprintf(stderr, "%s: unknown option '-%c'; see --help\n", prog, optopt);
     }
     return 2;
 }

@@ -246,8 +246,8 @@ static int load_line(struct wh_config *cfg, struct seen *seen, const char *path,
         }
         seen_add(seen, key, lineno);
     }
-    if (wh_secret_expand(value, &expanded, &secret, reason,
-                         sizeof(reason)) != WH_OK) {
+    if (wh_secret_expand(value, &expanded, &secret, reason, sizeof(reason)) !=
+        WH_OK) {
         wh_errf(errstr, errstr_size, "%s:%lu: %s: %s", path, lineno, key,
                 reason);
         return WH_EINVAL;
@@ -325,8 +325,8 @@ int wh_config_set(struct wh_config *cfg, const char *key, const char *value,
         wh_errf(errstr, errstr_size, CLI_ORIGIN ": %s: unknown key", key);
         return WH_EINVAL;
     }
-    if (wh_secret_expand(value, &expanded, &secret, reason,
-                         sizeof(reason)) != WH_OK) {
+    if (wh_secret_expand(value, &expanded, &secret, reason, sizeof(reason)) !=
+        WH_OK) {
         wh_errf(errstr, errstr_size, CLI_ORIGIN ": %s: %s", key, reason);
         return WH_EINVAL;
     }
@@ -438,8 +438,8 @@ const char *wh_config_origin(const struct wh_config *cfg, const char *key)
     return e != NULL ? e->origin : "default";
 }
 
-const struct wh_config_key *wh_config_key_find(
-    const struct wh_config_key *table, const char *name)
+const struct wh_config_key *
+wh_config_key_find(const struct wh_config_key *table, const char *name)
 {
     const struct wh_config_key *k;
 
@@ -451,8 +451,8 @@ const struct wh_config_key *wh_config_key_find(
     return NULL;
 }
 
-struct wh_config_key *wh_config_keys_join(
-    const struct wh_config_key *const *tables, size_t n)
+struct wh_config_key *
+wh_config_keys_join(const struct wh_config_key *const *tables, size_t n)
 {
     struct wh_config_key *all;
     const struct wh_config_key *k;
@@ -480,9 +480,9 @@ struct wh_config_key *wh_config_keys_join(
     return all;
 }
 
-const struct wh_config_key *wh_config_keys_once(
-    struct wh_config_key **cache, const struct wh_config_key *a,
-    const struct wh_config_key *b)
+const struct wh_config_key *wh_config_keys_once(struct wh_config_key **cache,
+                                                const struct wh_config_key *a,
+                                                const struct wh_config_key *b)
 {
     const struct wh_config_key *tables[2];
 
@@ -695,8 +695,8 @@ int wh_config_check_value(const struct wh_config_key *k, const char *value,
             while ((bar = strchr(say, '|')) != NULL) {
                 *bar = ',';
             }
-            wh_errf(errstr, errstr_size, "\"%.64s\": expected one of %s",
-                    value, say);
+            wh_errf(errstr, errstr_size, "\"%.64s\": expected one of %s", value,
+                    say);
             free(say);
             return WH_EINVAL;
         }
@@ -729,11 +729,10 @@ static const struct wh_config_key *declared(const struct wh_config *cfg,
                                             const struct wh_config_key *table,
                                             const char *key)
 {
-    const struct wh_config_key *k =
-        wh_config_key_find(table != NULL ? table
-                           : cfg != NULL ? cfg->keys
-                                         : NULL,
-                           key);
+    const struct wh_config_key *k = wh_config_key_find(table != NULL ? table
+                                                       : cfg != NULL ? cfg->keys
+                                                                     : NULL,
+                                                       key);
 
     WH_ASSERT(k != NULL);
     return k;
@@ -741,21 +740,19 @@ static const struct wh_config_key *declared(const struct wh_config *cfg,
 
 /* The value in force and its origin, else the default; NULL when none. */
 static const char *value_of(const struct wh_config *cfg,
-                            const struct wh_config_key *k,
-                            const char **origin)
+                            const struct wh_config_key *k, const char **origin)
 {
-    const struct wh_config_entry *e = cfg != NULL ? find_last(cfg, k->name)
-                                                  : NULL;
+    const struct wh_config_entry *e =
+        cfg != NULL ? find_last(cfg, k->name) : NULL;
 
     *origin = e != NULL ? e->origin : "default";
     return e != NULL ? e->value : k->def;
 }
 
 /* The common part of the typed reads: the value, checked. */
-static int typed(const struct wh_config *cfg,
-                 const struct wh_config_key *table, const char *key,
-                 const struct wh_config_key **kp, const char **vp,
-                 char *errstr, size_t errstr_size)
+static int typed(const struct wh_config *cfg, const struct wh_config_key *table,
+                 const char *key, const struct wh_config_key **kp,
+                 const char **vp, char *errstr, size_t errstr_size)
 {
     const struct wh_config_key *k = declared(cfg, table, key);
     const char *origin;
@@ -821,8 +818,8 @@ int wh_config_int(const struct wh_config *cfg,
 }
 
 int wh_config_bool(const struct wh_config *cfg,
-                   const struct wh_config_key *table, const char *key,
-                   int *out, char *errstr, size_t errstr_size)
+                   const struct wh_config_key *table, const char *key, int *out,
+                   char *errstr, size_t errstr_size)
 {
     const struct wh_config_key *k;
     const char *v;
@@ -836,8 +833,8 @@ int wh_config_bool(const struct wh_config *cfg,
 }
 
 int wh_config_enum(const struct wh_config *cfg,
-                   const struct wh_config_key *table, const char *key,
-                   int *out, char *errstr, size_t errstr_size)
+                   const struct wh_config_key *table, const char *key, int *out,
+                   char *errstr, size_t errstr_size)
 {
     const struct wh_config_key *k;
     const char *v;
@@ -947,8 +944,7 @@ size_t wh_config_check(const struct wh_config *cfg,
     }
     for (k = cfg->keys; k != NULL && k->name != NULL; k++) {
         if (k->def != NULL && find_last(cfg, k->name) == NULL &&
-            wh_config_check_value(k, k->def, reason, sizeof(reason)) !=
-                WH_OK) {
+            wh_config_check_value(k, k->def, reason, sizeof(reason)) != WH_OK) {
             wh_config_problem(pr, "default: %s: %s", k->name, reason);
         }
     }
@@ -961,8 +957,7 @@ int wh_config_check_dir(const char *dir, int writable, char *errstr,
     struct stat st;
 
     if (stat(dir, &st) != 0) {
-        wh_errf(errstr, errstr_size, "directory %s: %s", dir,
-                strerror(errno));
+        wh_errf(errstr, errstr_size, "directory %s: %s", dir, strerror(errno));
         return WH_EINVAL;
     }
     if (!S_ISDIR(st.st_mode)) {
@@ -978,17 +973,16 @@ int wh_config_check_dir(const char *dir, int writable, char *errstr,
     return WH_OK;
 }
 
-int wh_config_check_file_dir(const char *path, char *errstr,
-                             size_t errstr_size)
+int wh_config_check_file_dir(const char *path, char *errstr, size_t errstr_size)
 {
     const char *slash = strrchr(path, '/');
     struct stat st;
     char *dir;
     int rc;
 
-    dir = slash == NULL    ? wh_xstrdup(".")
-          : slash == path  ? wh_xstrdup("/")
-                           : wh_xstrndup(path, (size_t)(slash - path));
+    dir = slash == NULL   ? wh_xstrdup(".")
+          : slash == path ? wh_xstrdup("/")
+                          : wh_xstrndup(path, (size_t)(slash - path));
     rc = wh_config_check_dir(dir, 1, errstr, errstr_size);
     free(dir);
     if (rc != WH_OK) {

@@ -186,8 +186,8 @@ int wh_daemon_live(void *opaque, char *reason, size_t reason_size)
         return 0;
     }
     if (age > atomic_load(&health_live_ms)) {
-        snprintf(reason, reason_size,
-                 "main loop stuck: no turn for %lld s", age / 1000);
+        snprintf(reason, reason_size, "main loop stuck: no turn for %lld s",
+                 age / 1000);
         return 0;
     }
     return 1;

@@ -1100,8 +1100,8 @@ struct wh_metrics_server *wh_metrics_server_start(
         free(srv);
         return NULL;
     }
-    wh_info(LOG_TAG, "serving /metrics, /healthz and /livez on %s (port %d)", addr,
-            port);
+    wh_info(LOG_TAG, "serving /metrics, /healthz and /livez on %s (port %d)",
+            addr, port);
     return srv;
 }
 

@@ -9,8 +9,7 @@
 
 #include "wh/wh.h"
 
-int wh_pg_conninfo_check(const char *conninfo, char *errstr,
-                         size_t errstr_size)
+int wh_pg_conninfo_check(const char *conninfo, char *errstr, size_t errstr_size)
 {
     char *msg = NULL;
     PQconninfoOption *opts = PQconninfoParse(conninfo, &msg);

@@ -184,8 +184,7 @@ static void put_others(json_t *obj, const json_t *src, const char *const *known,
     if (!json_is_object(src)) {
         return;
     }
-    json_object_foreach((json_t *)src, key, value)
-    {
+    json_object_foreach ((json_t *)src, key, value) {
         if (!is_known(key, known, n)) {
             put(obj, key, json_deep_copy(value));
         }
@@ -369,8 +368,8 @@ static void out_int(struct wh_buf *b, json_int_t v)
     char digits[24];
     size_t at = sizeof(digits);
     /* the magnitude in unsigned arithmetic: no overflow for the minimum */
-    unsigned long long m = v < 0 ? 0ull - (unsigned long long)v
-                                 : (unsigned long long)v;
+    unsigned long long m =
+        v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
 
     do {
         digits[--at] = (char)('0' + m % 10);
@@ -487,8 +486,8 @@ static void out_str_member(struct wh_buf *b, int *first, const char *key,
 }
 
 /* {"role":role[,"contentType":ctype],"value":value - left open. */
-static void out_text_open(struct wh_buf *b, const char *role,
-                          const char *ctype, const char *value)
+static void out_text_open(struct wh_buf *b, const char *role, const char *ctype,
+                          const char *value)
 {
     OUT_LIT(b, "{\"role\":");
     out_cstr(b, role);
@@ -602,8 +601,7 @@ char *wh_record_dump(const struct wh_record *rec)
     b.data = wh_xmalloc(b.cap);
     OUT_LIT(&b, "{");
     out_str_member(&b, &first, "uri", rec->uri);
-    out_str_member(&b, &first, "type",
-                   rec->type != NULL ? rec->type : "text");
+    out_str_member(&b, &first, "type", rec->type != NULL ? rec->type : "text");
     snprintf(version, sizeof(version), "%u",
              rec->version != 0 ? rec->version : 1u);
     out_str_member(&b, &first, "version", version);
@@ -740,8 +738,8 @@ static int take_counts(struct wh_record *rec, const json_t *item,
         }
         if (!json_is_integer(v) || json_integer_value(v) < 0) {
             wh_errf(errstr, errstr_size,
-                    "\"%s\"[%zu]: \"%s\" must be a non-negative integer",
-                    name, i, members[k]);
+                    "\"%s\"[%zu]: \"%s\" must be a non-negative integer", name,
+                    i, members[k]);
             return -1;
         }
         *dst[k] = (long)json_integer_value(v);
@@ -826,8 +824,7 @@ static int take_ext(struct wh_record *rec, const json_t *obj, int steal,
                 WH_RECORD_EXT, type_name(obj));
         return -1;
     }
-    json_object_foreach((json_t *)obj, key, value)
-    {
+    json_object_foreach ((json_t *)obj, key, value) {
         for (i = 0; i < WH_ARRAY_SIZE(ext_strings); i++) {
             if (strcmp(key, ext_strings[i].name) == 0) {
                 break;
@@ -915,8 +912,8 @@ static int take_member(struct wh_record *rec, const char *key,
 
 /* wh_record_from_json(); steal: doc is the caller's to drop right after
  * (wh_record_parse()), so its values are referenced, not copied. */
-static struct wh_record *from_json(const json_t *doc, int steal,
-                                   char *errstr, size_t errstr_size)
+static struct wh_record *from_json(const json_t *doc, int steal, char *errstr,
+                                   size_t errstr_size)
 {
     struct wh_record *rec = NULL;
     const char *key;
@@ -928,8 +925,7 @@ static struct wh_record *from_json(const json_t *doc, int steal,
         return NULL;
     }
     rec = wh_record_new();
-    json_object_foreach((json_t *)doc, key, value)
-    {
+    json_object_foreach ((json_t *)doc, key, value) {
         if (take_member(rec, key, value, steal, errstr, errstr_size) != 0) {
             goto fail;
         }

@@ -134,7 +134,8 @@ int wh_rfc3339_valid(const char *s)
 
     if (y < 0 || s[4] != '-' || (mo = digits(s + 5, 2)) < 1 || mo > 12 ||
         s[7] != '-' || (d = digits(s + 8, 2)) < 1 || d > mdays[mo - 1] ||
-        (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) ||
+        (mo == 2 && d == 29 &&
+         !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) ||
         (s[10] != 'T' && s[10] != 't') || (h = digits(s + 11, 2)) < 0 ||
         h > 23 || s[13] != ':' || (mi = digits(s + 14, 2)) < 0 || mi > 59 ||
         s[16] != ':' || (se = digits(s + 17, 2)) < 0 || se > 60) {
@@ -172,8 +173,8 @@ int wh_uri_absolute(const char *s)
     for (i = 1; s[i] != ':'; i++) {
         char c = s[i];
 
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              is_digit(c) || c == '+' || c == '-' || c == '.')) {
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
+              c == '+' || c == '-' || c == '.')) {
             return 0;
         }
     }
@@ -260,8 +261,8 @@ static void path(const struct where *w, const char *name, long i,
 
 /* headlines, descriptions, bodies: objects with a string "value" and
  * only the members ninjs defines. */
-static int check_texts(const struct where *w, const char *name,
-                       const json_t *v, int bodies)
+static int check_texts(const struct where *w, const char *name, const json_t *v,
+                       int bodies)
 {
     size_t i;
     const json_t *item;
@@ -269,8 +270,7 @@ static int check_texts(const struct where *w, const char *name,
     if (!json_is_array(v)) {
         return FAIL(w, "expected an array, got %s", json_kind(v));
     }
-    json_array_foreach(v, i, item)
-    {
+    json_array_foreach (v, i, item) {
         const char *key;
         const json_t *m;
 
@@ -282,8 +282,7 @@ static int check_texts(const struct where *w, const char *name,
             path(w, name, (long)i, "value");
             return FAIL(w, "missing");
         }
-        json_object_foreach((json_t *)item, key, m)
-        {
+        json_object_foreach ((json_t *)item, key, m) {
             path(w, name, (long)i, key);
             if (strcmp(key, "value") == 0 || strcmp(key, "role") == 0 ||
                 strcmp(key, "contentType") == 0) {
@@ -313,8 +312,7 @@ static int check_objects(const struct where *w, const char *name,
     if (!json_is_array(v)) {
         return FAIL(w, "expected an array, got %s", json_kind(v));
     }
-    json_array_foreach(v, i, item)
-    {
+    json_array_foreach (v, i, item) {
         const json_t *uri;
 
         path(w, name, (long)i, NULL);
@@ -430,8 +428,7 @@ static int has_text(const json_t *doc, const char *name, int bodies)
     const json_t *item;
     size_t i;
 
-    json_array_foreach(arr, i, item)
-    {
+    json_array_foreach (arr, i, item) {
         const char *value = json_string_value(json_object_get(item, "value"));
         const char *ct =
             json_string_value(json_object_get(item, "contentType"));
@@ -462,8 +459,7 @@ int wh_record_check(const json_t *doc, char *field, size_t field_size,
         snprintf(field, field_size, "uri");
         return FAIL(&w, "missing");
     }
-    json_object_foreach((json_t *)doc, key, v)
-    {
+    json_object_foreach ((json_t *)doc, key, v) {
         for (i = 0; i < WH_ARRAY_SIZE(rules); i++) {
             if (strcmp(rules[i].name, key) == 0) {
                 break;

@@ -120,9 +120,8 @@ size_t wh_redact(const char *src, char *dst, size_t dst_size)
 
     while (*p != '\0') {
         size_t kw = (*p == 'p' || *p == 'P') ? password_at(src, p) : 0;
-        size_t ui = (p[0] == ':' && p[1] == '/' && p[2] == '/')
-                        ? userinfo_len(p)
-                        : 0;
+        size_t ui =
+            (p[0] == ':' && p[1] == '/' && p[2] == '/') ? userinfo_len(p) : 0;
 
         if (kw > 0 && value_len(p + kw) > 0) {
             put(&o, p, kw);

@@ -52,7 +52,7 @@ static int read_secret_file(const char *path, char **out, char *errstr,
         rc = WH_EIO;
     } else if (n > SECRET_FILE_MAX) {
         snprintf(errstr, errstr_size, "${file:%s}: larger than %d bytes", path,
-                SECRET_FILE_MAX);
+                 SECRET_FILE_MAX);
         rc = WH_EINVAL;
     }
     fclose(fp);
@@ -69,7 +69,7 @@ static int read_secret_file(const char *path, char **out, char *errstr,
     }
     if (strlen(buf) != n || strpbrk(buf, "\r\n") != NULL) {
         snprintf(errstr, errstr_size,
-                "${file:%s}: holds more than one line of text", path);
+                 "${file:%s}: holds more than one line of text", path);
         free(buf);
         return WH_EINVAL;
     }
@@ -95,8 +95,8 @@ static size_t ref_end(const char *s)
     return 0;
 }
 
-static int expand_ref(const char *ref, struct wh_buf *out,
-                      char *errstr, size_t errstr_size);
+static int expand_ref(const char *ref, struct wh_buf *out, char *errstr,
+                      size_t errstr_size);
 
 /* Appends to an unlimited buffer (cannot fail). */
 static void add(struct wh_buf *b, const char *s, size_t n)
@@ -106,8 +106,8 @@ static void add(struct wh_buf *b, const char *s, size_t n)
     WH_ASSERT(rc == WH_OK);
 }
 
-static int expand_into(const char *value, struct wh_buf *out,
-                       int *secret, char *errstr, size_t errstr_size)
+static int expand_into(const char *value, struct wh_buf *out, int *secret,
+                       char *errstr, size_t errstr_size)
 {
     const char *p = value;
 
@@ -135,7 +135,7 @@ static int expand_into(const char *value, struct wh_buf *out,
         end = ref_end(d);
         if (end == 0) {
             snprintf(errstr, errstr_size,
-                    "unclosed \"${\" (write $${ for a literal ${)");
+                     "unclosed \"${\" (write $${ for a literal ${)");
             return WH_EINVAL;
         }
         ref = wh_xstrndup(d + 2, end - 2);
@@ -151,8 +151,8 @@ static int expand_into(const char *value, struct wh_buf *out,
 }
 
 /* One reference "file:PATH" or "env:NAME" (itself expanded first). */
-static int expand_ref(const char *ref, struct wh_buf *out,
-                      char *errstr, size_t errstr_size)
+static int expand_ref(const char *ref, struct wh_buf *out, char *errstr,
+                      size_t errstr_size)
 {
     struct wh_buf arg;
     const char *colon = strchr(ref, ':');
@@ -160,11 +160,12 @@ static int expand_ref(const char *ref, struct wh_buf *out,
     int secret = 0;
     int rc;
 
-    if (colon == NULL || (strncmp(ref, "file:", 5) != 0 &&
-                          strncmp(ref, "env:", 4) != 0)) {
+    if (colon == NULL ||
+        (strncmp(ref, "file:", 5) != 0 && strncmp(ref, "env:", 4) != 0)) {
         snprintf(errstr, errstr_size,
-                "${%.64s}: unknown reference (${file:PATH} or ${env:NAME}; "
-                "$${ for a literal ${)", ref);
+                 "${%.64s}: unknown reference (${file:PATH} or ${env:NAME}; "
+                 "$${ for a literal ${)",
+                 ref);
         return WH_EINVAL;
     }
     wh_buf_init(&arg, 0);
@@ -172,7 +173,7 @@ static int expand_ref(const char *ref, struct wh_buf *out,
     rc = expand_into(colon + 1, &arg, &secret, errstr, errstr_size);
     if (rc == WH_OK && arg.len == 0) {
         snprintf(errstr, errstr_size, "${%.*s}: empty name",
-                (int)(colon - ref + 1), ref);
+                 (int)(colon - ref + 1), ref);
         rc = WH_EINVAL;
     }
     if (rc == WH_OK && ref[0] == 'e') {
@@ -195,8 +196,8 @@ static int expand_ref(const char *ref, struct wh_buf *out,
     return rc;
 }
 
-int wh_secret_expand(const char *value, char **out, int *secret,
-                     char *errstr, size_t errstr_size)
+int wh_secret_expand(const char *value, char **out, int *secret, char *errstr,
+                     size_t errstr_size)
 {
     struct wh_buf b;
     int rc;

@@ -130,7 +130,7 @@ static void remove_dots(char *path)
 }
 
 struct param {
-    size_t off; /* into the buffer of escape-normalized parameters */
+    size_t off;    /* into the buffer of escape-normalized parameters */
     const char *s; /* set once that buffer no longer moves */
     size_t len;
     size_t order;
@@ -183,8 +183,8 @@ static void put_query(struct wh_buf *b, const char *q, size_t len)
             text = norm.data + off;
             plen = norm.len - off;
             eq = memchr(text, '=', plen);
-            if (wh_url_is_tracking_param(
-                    text, eq != NULL ? (size_t)(eq - text) : plen)) {
+            if (wh_url_is_tracking_param(text, eq != NULL ? (size_t)(eq - text)
+                                                          : plen)) {
                 norm.len = off; /* dropped */
                 norm.data[off] = '\0';
             } else {

@@ -30,18 +30,18 @@ static int store_check(const char *value, char *errstr, size_t errstr_size)
         return wh_pg_conninfo_check(value + 9, errstr, errstr_size);
     }
     if (value[0] != '\0' && strcmp(value, "file") != 0) {
-        snprintf(errstr, errstr_size,
-                 "expected file or postgres:CONNINFO");
+        snprintf(errstr, errstr_size, "expected file or postgres:CONNINFO");
         return WH_EINVAL;
     }
     return WH_OK;
 }
 
 const struct wh_config_key wh_dedup_config_keys[] = {
-    WH_KEY_PATH("dedup.state_dir", NULL,
-                "directory of the dedup decision log shared by the consumers "
-                "of this machine (default $STATE_DIRECTORY, else "
-                DEFAULT_STATE_DIR ")"),
+    WH_KEY_PATH(
+        "dedup.state_dir", NULL,
+        "directory of the dedup decision log shared by the consumers "
+        "of this machine (default $STATE_DIRECTORY, else " DEFAULT_STATE_DIR
+        ")"),
     WH_KEY_CHECKED("dedup.store", WH_CONFIG_CONNINFO, "file", store_check,
                    "where the decision log lives: file (dedup.log in "
                    "dedup.state_dir) or postgres:CONNINFO (a table shared by "
@@ -81,10 +81,9 @@ static void *near_init(const char *arg, const struct wh_config *cfg,
 {
     struct wh_dedup_store_params p;
     struct near *ctx = NULL;
-    const char *dir = wh_config_str(cfg, wh_dedup_config_keys,
-                                    "dedup.state_dir");
-    const char *store = wh_config_str(cfg, wh_dedup_config_keys,
-                                      "dedup.store");
+    const char *dir =
+        wh_config_str(cfg, wh_dedup_config_keys, "dedup.state_dir");
+    const char *store = wh_config_str(cfg, wh_dedup_config_keys, "dedup.store");
     char *first = NULL;
     long long min_words = 0;
     long long window_s = 0;
@@ -92,8 +91,8 @@ static void *near_init(const char *arg, const struct wh_config *cfg,
     int fs = 0;
 
     (void)arg;
-    if (wh_config_int(cfg, wh_dedup_config_keys, "dedup.min_words",
-                      &min_words, errstr, errstr_size) != WH_OK ||
+    if (wh_config_int(cfg, wh_dedup_config_keys, "dedup.min_words", &min_words,
+                      errstr, errstr_size) != WH_OK ||
         wh_config_enum(cfg, wh_dedup_config_keys, "dedup.copies", &copies,
                        errstr, errstr_size) != WH_OK ||
         wh_config_enum(cfg, wh_dedup_config_keys, "dedup.fsync", &fs, errstr,
@@ -202,8 +201,7 @@ static uint64_t self_hash(const struct wh_record *rec,
     uint64_t h = 0;
     int by_place = meta != NULL && meta->topic != NULL && meta->offset >= 0;
 
-    if (!by_place &&
-        (rec->fetched_at == NULL || rec->fetched_at[0] == '\0')) {
+    if (!by_place && (rec->fetched_at == NULL || rec->fetched_at[0] == '\0')) {
         return 0;
     }
     s = XXH3_createState();

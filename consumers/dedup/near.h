@@ -28,8 +28,8 @@
 extern const struct wh_stage wh_stage_dedup;
 
 /* Its configuration keys (dedup.state_dir, dedup.store, dedup.copies,
- * dedup.min_words, dedup.fsync, dedup.window), {NULL}-terminated, declared with their
- * types and defaults in near.c; also wh_stage_dedup.keys. */
+ * dedup.min_words, dedup.fsync, dedup.window), {NULL}-terminated, declared with
+ * their types and defaults in near.c; also wh_stage_dedup.keys. */
 extern const struct wh_config_key wh_dedup_config_keys[];
 
 #endif

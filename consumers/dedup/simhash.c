@@ -388,8 +388,8 @@ static uint64_t simhash(const uint64_t *h, size_t n, uint8_t *weak)
         if (2 * ones[b] > n) {
             fp |= (uint64_t)1 << b;
         }
-        mag[b] = (uint32_t)(2 * ones[b] > n ? 2 * ones[b] - n
-                                             : n - 2 * ones[b]);
+        mag[b] =
+            (uint32_t)(2 * ones[b] > n ? 2 * ones[b] - n : n - 2 * ones[b]);
     }
     /* selection of the WH_SIMHASH_WEAK smallest magnitudes, ties to the
      * lower bit, so the order is deterministic */

@@ -116,8 +116,8 @@ wh_dedup_store_open(const struct wh_dedup_store_params *p, char *errstr,
         }
     }
     if (from_snap > 0) {
-        wh_info(TAG, "%s: %zu decisions from the snapshot, %u after it",
-                p->dir, from_snap, st->n - snap_n);
+        wh_info(TAG, "%s: %zu decisions from the snapshot, %u after it", p->dir,
+                from_snap, st->n - snap_n);
     }
     st->opened = 1;
     return st;
@@ -282,7 +282,7 @@ static int decide_locked(struct wh_dedup_store *st,
                 nr.ts_len = 39;
             }
             if (store_cluster_uri_of(st, latest, &r, &cluster_uri, errstr,
-                               errstr_size) != WH_OK) {
+                                     errstr_size) != WH_OK) {
                 return WH_EIO;
             }
         }
@@ -307,7 +307,7 @@ static int decide_locked(struct wh_dedup_store *st,
             nr.sim = (uint16_t)(sim * 10000.0 + 0.5);
             nr.distance = (uint8_t)dist;
             if (store_cluster_uri_of(st, best, &r, &cluster_uri, errstr,
-                               errstr_size) != WH_OK) {
+                                     errstr_size) != WH_OK) {
                 rc = WH_EIO;
                 goto out;
             }

@@ -60,11 +60,11 @@ struct wh_dedup_store_params {
                                   * PostgreSQL table (store_pg.c) */
     struct wh_simhash_params sh; /* minhash_k is stored in the log */
     struct wh_index_params ix;
-    double threshold; /* MinHash similarity to confirm */
-    int fsync_each;   /* 1: fdatasync every decision;
-                       * 0: only in wh_dedup_store_sync() */
-    long long window_s; /* the dedup window: decisions made longer ago
-                         * than this are forgotten; 0 keeps all */
+    double threshold;      /* MinHash similarity to confirm */
+    int fsync_each;        /* 1: fdatasync every decision;
+                            * 0: only in wh_dedup_store_sync() */
+    long long window_s;    /* the dedup window: decisions made longer ago
+                            * than this are forgotten; 0 keeps all */
     time_t (*clock)(void); /* NULL: time(); tests make time pass */
 };
 

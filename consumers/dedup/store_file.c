@@ -86,7 +86,7 @@ static void seg_header(const struct file_backend *b, uint32_t base,
  * adds it after the others. Returns WH_OK, 1 when it does not exist (and
  * create is 0), or WH_EIO with errstr filled. */
 int store_seg_open(struct file_backend *b, uint32_t base, int create,
-             char *errstr, size_t errstr_size)
+                   char *errstr, size_t errstr_size)
 {
     char *path = seg_path(b, base);
     char hdr[FILE_HDR2];
@@ -143,8 +143,8 @@ int store_seg_open(struct file_backend *b, uint32_t base, int create,
                memcmp(hdr + 16, want + 16, 4) == 0) {
         s.pos = FILE_HDR2;
     } else {
-        snprintf(errstr, errstr_size,
-                 "%s: unknown format %u or wrong first id", path, s.format);
+        snprintf(errstr, errstr_size, "%s: unknown format %u or wrong first id",
+                 path, s.format);
         goto out;
     }
     s.base = base;
@@ -177,8 +177,8 @@ static void seg_close(struct segment *s)
 }
 
 /* The first ids of the segments in the directory, sorted; *n of them. */
-static uint32_t *seg_list(const struct file_backend *b, size_t *n,
-                          char *errstr, size_t errstr_size)
+static uint32_t *seg_list(const struct file_backend *b, size_t *n, char *errstr,
+                          size_t errstr_size)
 {
     uint32_t *ids = NULL;
     size_t cap = 0;
@@ -300,8 +300,7 @@ static ssize_t file_fill(struct file_backend *b, const struct segment *s,
  * Without the lock (the first read at start-up) it may be an append in
  * progress: reading stops there, to go on under the lock. */
 static int file_truncate_tail(struct file_backend *b, struct segment *s,
-                              const char *why, char *errstr,
-                              size_t errstr_size)
+                              const char *why, char *errstr, size_t errstr_size)
 {
     char *path;
 
@@ -311,8 +310,7 @@ static int file_truncate_tail(struct file_backend *b, struct segment *s,
     }
     path = seg_path(b, s->base);
 
-    wh_warn(TAG,
-            "%s: %s at offset %llu (a writer died mid-append); truncating",
+    wh_warn(TAG, "%s: %s at offset %llu (a writer died mid-append); truncating",
             path, why, (unsigned long long)s->pos);
     free(path);
     if (ftruncate(s->fd, (off_t)s->pos) != 0) {
@@ -366,8 +364,7 @@ static int seg_next(struct file_backend *b, struct segment *s,
     memcpy(hdr, b->buf + (s->pos - b->buf_off), sizeof(hdr));
     hdr[0] = le32toh(hdr[0]);
     hdr[1] = le32toh(hdr[1]);
-    if ((hdr[0] != FRAME_MAGIC && hdr[0] != SEAL_MAGIC) ||
-        hdr[1] > FRAME_MAX) {
+    if ((hdr[0] != FRAME_MAGIC && hdr[0] != SEAL_MAGIC) || hdr[1] > FRAME_MAX) {
         /* appends are whole frames, so a torn one starts well: this is
          * damage, and skipping it would make processes disagree */
         snprintf(errstr, errstr_size,
@@ -381,8 +378,7 @@ static int seg_next(struct file_backend *b, struct segment *s,
         return WH_EIO;
     }
     if ((size_t)got < sizeof(hdr) + hdr[1] + 4) {
-        rc = file_truncate_tail(b, s, "incomplete frame", errstr,
-                                errstr_size);
+        rc = file_truncate_tail(b, s, "incomplete frame", errstr, errstr_size);
         return rc == WH_OK ? 0 : rc;
     }
     p = b->buf + (s->pos - b->buf_off);
@@ -394,8 +390,8 @@ static int seg_next(struct file_backend *b, struct segment *s,
             return rc == WH_OK ? 0 : rc;
         }
         snprintf(errstr, errstr_size,
-                 "%s: segment %u: bad checksum at offset %llu", b->dir,
-                 s->base, (unsigned long long)s->pos);
+                 "%s: segment %u: bad checksum at offset %llu", b->dir, s->base,
+                 (unsigned long long)s->pos);
         return WH_EIO;
     }
     if (hdr[0] == SEAL_MAGIC) {
@@ -484,8 +480,7 @@ static int sync_dir(const struct file_backend *b, char *errstr,
     int rc = WH_OK;
 
     if (dfd < 0 || fsync(dfd) != 0) {
-        snprintf(errstr, errstr_size, "%s: fsync: %s", b->dir,
-                 strerror(errno));
+        snprintf(errstr, errstr_size, "%s: fsync: %s", b->dir, strerror(errno));
         rc = WH_EIO;
     }
     if (dfd >= 0) {
@@ -583,8 +578,7 @@ static int file_append(void *v, const void *rec, size_t len, uint64_t *loc,
         s = seg_last(b);
     }
     at = s->pos;
-    if (seg_write(b, s, FRAME_MAGIC, rec, len, errstr, errstr_size) !=
-        WH_OK) {
+    if (seg_write(b, s, FRAME_MAGIC, rec, len, errstr, errstr_size) != WH_OK) {
         return WH_EIO;
     }
     *loc = (uint64_t)s->no << LOC_SHIFT | at;
@@ -702,8 +696,8 @@ void store_file_close(void *v)
 }
 
 const struct wh_dedup_backend_ops store_file_ops = {
-    "file",     file_lock, file_unlock, file_next, file_append, file_get,
-    file_sync,  store_file_close, file_head,  file_roll, file_expire};
+    "file",    file_lock,        file_unlock, file_next, file_append, file_get,
+    file_sync, store_file_close, file_head,   file_roll, file_expire};
 
 /* mkdir -p */
 int store_make_dirs(const char *dir, char *errstr, size_t errstr_size)
@@ -778,4 +772,3 @@ fail:
     store_file_close(b);
     return NULL;
 }
-

@@ -48,7 +48,7 @@
 
 struct segment {
     int fd;
-    unsigned no;    /* its number in this process, for locators */
+    unsigned no; /* its number in this process, for locators */
     unsigned format;
     uint32_t base;  /* id of its first record */
     uint32_t count; /* records read or appended */
@@ -62,8 +62,8 @@ struct file_backend {
     char *dir;
     unsigned minhash_k;
     int lock_fd;
-    int locked; /* we hold the flock */
-    int dirty;  /* appended since the last fdatasync */
+    int locked;           /* we hold the flock */
+    int dirty;            /* appended since the last fdatasync */
     struct segment *segs; /* open segments, oldest first; the last one is
                            * read and appended to */
     size_t nsegs;
@@ -72,8 +72,8 @@ struct file_backend {
     char *buf;        /* read-ahead of the catch-up reader (last segment) */
     uint64_t buf_off; /* offset of buf[0] in the last segment */
     size_t buf_len;
-    uint64_t size;    /* the last segment's size at the last fstat: reading
-                       * up to it needs no other (0: unknown) */
+    uint64_t size; /* the last segment's size at the last fstat: reading
+                    * up to it needs no other (0: unknown) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -121,7 +121,6 @@ struct rec {
     size_t dup_uri_len;
 };
 
-
 /* ------------------------------------------------------------------ */
 /* In-memory view.                                                     */
 
@@ -130,10 +129,10 @@ struct uri_slot {
     uint32_t id1; /* id + 1; 0 = empty */
 };
 
-#define NO_LOC UINT64_MAX     /* an id this process never saw */
-#define PURGE_MIN 4096        /* ids out of the window before a purge */
-#define EXPIRE_EVERY 256      /* ids out of the window between upkeeps */
-#define ROLL_PARTS 10         /* segments per window */
+#define NO_LOC UINT64_MAX /* an id this process never saw */
+#define PURGE_MIN 4096    /* ids out of the window before a purge */
+#define EXPIRE_EVERY 256  /* ids out of the window between upkeeps */
+#define ROLL_PARTS 10     /* segments per window */
 
 /* The view holds ids [base, n): their locators and decision times. Ids
  * below low have left the window: they are no longer found (index, uri
@@ -145,32 +144,31 @@ struct wh_dedup_store {
     uint64_t *locs;  /* id - base -> backend locator */
     uint32_t *times; /* id - base -> decision time */
     uint32_t base;
-    uint32_t n;    /* the next id */
-    uint32_t low;  /* first id in the window */
-    uint32_t zero; /* first id of a run of format-1 records (no time):
-                    * they take the time of the next timed record;
-                    * NONE when there is none */
-    uint32_t expired;   /* low at the last backend upkeep */
+    uint32_t n;          /* the next id */
+    uint32_t low;        /* first id in the window */
+    uint32_t zero;       /* first id of a run of format-1 records (no time):
+                          * they take the time of the next timed record;
+                          * NONE when there is none */
+    uint32_t expired;    /* low at the last backend upkeep */
     uint32_t expired_at; /* time of the last backend upkeep */
-    uint32_t last_time; /* latest decision time seen */
+    uint32_t last_time;  /* latest decision time seen */
     size_t cap;
     struct uri_slot *map; /* uri hash -> latest record of the uri */
     size_t map_cap;       /* power of two */
     size_t map_used;
     struct wh_index *idx;
-    int opened;    /* open succeeded: close() may write a snapshot */
-    int snap_due;  /* a segment was started: write a snapshot */
+    int opened;         /* open succeeded: close() may write a snapshot */
+    int snap_due;       /* a segment was started: write a snapshot */
     struct wh_buf rbuf; /* scratch for reading records */
     struct wh_buf wbuf; /* scratch for encoding */
 };
-
 
 #define SNAP_MIN_HELD 1000 /* smaller views are not worth a snapshot */
 
 /* store_file.c */
 struct segment *seg_last(struct file_backend *b);
 int store_seg_open(struct file_backend *b, uint32_t base, int create,
-             char *errstr, size_t errstr_size);
+                   char *errstr, size_t errstr_size);
 void store_file_close(void *v);
 extern const struct wh_dedup_backend_ops store_file_ops;
 int store_make_dirs(const char *dir, char *errstr, size_t errstr_size);
@@ -180,27 +178,30 @@ struct file_backend *file_open(const char *dir, unsigned minhash_k,
 /* store_view.c */
 uint64_t store_get_le(const char *p, unsigned n);
 void store_rec_encode(struct wh_buf *out, const struct rec *r,
-                const uint32_t *minhash);
+                      const uint32_t *minhash);
 uint32_t store_map_get(const struct wh_dedup_store *st, uint64_t h);
 void store_view_purge(struct wh_dedup_store *st);
-int store_view_apply(struct wh_dedup_store *st, const struct rec *r, uint64_t loc,
-               uint32_t id, int bulk, uint32_t now);
-int store_catch_up(struct wh_dedup_store *st, int bulk, uint32_t now, char *errstr,
-             size_t errstr_size);
+int store_view_apply(struct wh_dedup_store *st, const struct rec *r,
+                     uint64_t loc, uint32_t id, int bulk, uint32_t now);
+int store_catch_up(struct wh_dedup_store *st, int bulk, uint32_t now,
+                   char *errstr, size_t errstr_size);
 uint32_t store_decision_now(const struct wh_dedup_store *st);
 void store_advance_low(struct wh_dedup_store *st, uint32_t now);
 int store_upkeep(struct wh_dedup_store *st, uint32_t now, char *errstr,
-           size_t errstr_size);
+                 size_t errstr_size);
 int store_read_rec(struct wh_dedup_store *st, uint32_t id, struct rec *r,
-             char *errstr, size_t errstr_size);
-int store_cluster_uri_of(struct wh_dedup_store *st, uint32_t id, const struct rec *r,
-                   char **uri, char *errstr, size_t errstr_size);
+                   char *errstr, size_t errstr_size);
+int store_cluster_uri_of(struct wh_dedup_store *st, uint32_t id,
+                         const struct rec *r, char **uri, char *errstr,
+                         size_t errstr_size);
 void store_result_fields(struct wh_dedup_result *out, uint32_t id,
-                   const struct rec *r);
+                         const struct rec *r);
 int store_result_from(struct wh_dedup_store *st, uint32_t id,
-                struct wh_dedup_result *out, char *errstr, size_t errstr_size);
+                      struct wh_dedup_result *out, char *errstr,
+                      size_t errstr_size);
 void store_snap_write(struct wh_dedup_store *st);
 int store_snap_load(struct wh_dedup_store *st, const char *dir);
-int store_snap_lock_open(struct file_backend *b, char *errstr, size_t errstr_size);
+int store_snap_lock_open(struct file_backend *b, char *errstr,
+                         size_t errstr_size);
 
 #endif

@@ -83,8 +83,8 @@ struct pg_backend {
     int batch_row;
     int batch_full; /* the batch had PG_BATCH rows: more may follow */
     unsigned minhash_k;
-    char *dir;               /* where the mirror's parts are made */
-    struct mirror_part *mp;  /* the mirror, oldest part first */
+    char *dir;              /* where the mirror's parts are made */
+    struct mirror_part *mp; /* the mirror, oldest part first */
     size_t nmp;
     size_t capmp;
     unsigned next_no;
@@ -318,8 +318,7 @@ static int mirror_new_part(struct pg_backend *b, char *errstr,
     memset(&mp, 0, sizeof(mp));
     mp.fd = mkostemp(path, O_CLOEXEC);
     if (mp.fd < 0) {
-        snprintf(errstr, errstr_size, "%s: mkstemp: %s", path,
-                 strerror(errno));
+        snprintf(errstr, errstr_size, "%s: mkstemp: %s", path, strerror(errno));
         free(path);
         return WH_EIO;
     }
@@ -369,8 +368,7 @@ static int mirror_put(struct pg_backend *b, const void *rec, size_t len,
 }
 
 /* A row's id: its seq - 1 (ids are 32-bit). WH_OK or WH_EIO. */
-static int seq_id(long long seq, uint32_t *id, char *errstr,
-                  size_t errstr_size)
+static int seq_id(long long seq, uint32_t *id, char *errstr, size_t errstr_size)
 {
     if (seq < 1 || seq >= (long long)UINT32_MAX - 1) {
         snprintf(errstr, errstr_size,
@@ -504,8 +502,8 @@ static int pg_get(void *v, uint64_t loc, struct wh_buf *rec, char *errstr,
     if (mp == NULL || off + 4 > mp->end ||
         pread(mp->fd, &len, 4, (off_t)off) != 4 || len > PG_REC_MAX ||
         off + 4 + len > mp->end) {
-        snprintf(errstr, errstr_size, "dedup mirror: no record at %u:%llu",
-                 no, (unsigned long long)off);
+        snprintf(errstr, errstr_size, "dedup mirror: no record at %u:%llu", no,
+                 (unsigned long long)off);
         return WH_EIO;
     }
     tmp = wh_xmalloc(len ? len : 1);
@@ -615,8 +613,8 @@ static void pg_close(void *v)
 }
 
 const struct wh_dedup_backend_ops wh_dedup_pg_ops = {
-    "postgres", pg_lock,  pg_unlock, pg_next,  pg_append, pg_get,
-    pg_sync,    pg_close, pg_head,   pg_roll,  pg_expire};
+    "postgres", pg_lock,  pg_unlock, pg_next, pg_append, pg_get,
+    pg_sync,    pg_close, pg_head,   pg_roll, pg_expire};
 
 int wh_dedup_pg_up(const void *v)
 {

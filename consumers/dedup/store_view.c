@@ -26,7 +26,6 @@
 /* ------------------------------------------------------------------ */
 /* Decision records.                                                   */
 
-
 /* Records are little-endian whatever the host, so a log (or a
  * PostgreSQL table of them) reads the same on every machine. */
 static void put_le(char *p, uint64_t v, unsigned n)
@@ -49,9 +48,8 @@ uint64_t store_get_le(const char *p, unsigned n)
     return v;
 }
 
-
 void store_rec_encode(struct wh_buf *out, const struct rec *r,
-                const uint32_t *minhash)
+                      const uint32_t *minhash)
 {
     char h[REC_HDR];
     unsigned i;
@@ -141,7 +139,6 @@ static int rec_decode(const struct wh_buf *in, struct rec *r)
     r->dup_uri = r->cluster_uri + r->cluster_uri_len;
     return WH_OK;
 }
-
 
 /* ------------------------------------------------------------------ */
 /* In-memory view.                                                     */
@@ -260,7 +257,7 @@ static int out_of_window(const struct wh_dedup_store *st, uint32_t t,
  * index additions wait for one merge at the end; records already out of
  * the window at now are not indexed (start-up). */
 int store_view_apply(struct wh_dedup_store *st, const struct rec *r,
-               uint64_t loc, uint32_t id, int bulk, uint32_t now)
+                     uint64_t loc, uint32_t id, int bulk, uint32_t now)
 {
     if (id >= NONE - 1 || id < st->n) {
         return WH_E2BIG;
@@ -302,7 +299,7 @@ int store_view_apply(struct wh_dedup_store *st, const struct rec *r,
 }
 
 int store_catch_up(struct wh_dedup_store *st, int bulk, uint32_t now,
-             char *errstr, size_t errstr_size)
+                   char *errstr, size_t errstr_size)
 {
     uint64_t loc;
     uint32_t id;
@@ -358,7 +355,7 @@ void store_advance_low(struct wh_dedup_store *st, uint32_t now)
  * is a tenth of the window old and forgets (deletes) what left it; the
  * memory of what left is given back in batches. */
 int store_upkeep(struct wh_dedup_store *st, uint32_t now, char *errstr,
-           size_t errstr_size)
+                 size_t errstr_size)
 {
     long long part = st->p.window_s / ROLL_PARTS;
     uint32_t head;
@@ -375,7 +372,8 @@ int store_upkeep(struct wh_dedup_store *st, uint32_t now, char *errstr,
     if (head != NONE && head < st->n) {
         uint32_t t = head >= st->base ? st->times[head - st->base] : 0;
 
-        if (head < st->low || (t != 0 && (long long)t + part <= (long long)now)) {
+        if (head < st->low ||
+            (t != 0 && (long long)t + part <= (long long)now)) {
             if (st->ops->roll(st->b, errstr, errstr_size) != WH_OK) {
                 return WH_EIO;
             }
@@ -404,7 +402,7 @@ int store_upkeep(struct wh_dedup_store *st, uint32_t now, char *errstr,
 /* Reads record id into st->rbuf and decodes it into *r (valid until the
  * next read). */
 int store_read_rec(struct wh_dedup_store *st, uint32_t id, struct rec *r,
-             char *errstr, size_t errstr_size)
+                   char *errstr, size_t errstr_size)
 {
     int rc;
 
@@ -441,8 +439,8 @@ static int read_uri(struct wh_dedup_store *st, uint32_t id, char **uri,
  * format-1 record names it by id only: that record is read (r is then
  * no longer valid). */
 int store_cluster_uri_of(struct wh_dedup_store *st, uint32_t id,
-                   const struct rec *r, char **uri, char *errstr,
-                   size_t errstr_size)
+                         const struct rec *r, char **uri, char *errstr,
+                         size_t errstr_size)
 {
     if (r->format == REC_FORMAT) {
         *uri = r->cluster_uri_len > 0
@@ -459,7 +457,7 @@ int store_cluster_uri_of(struct wh_dedup_store *st, uint32_t id,
 
 /* The fields of out that record r (number id) holds as they are. */
 void store_result_fields(struct wh_dedup_result *out, uint32_t id,
-                   const struct rec *r)
+                         const struct rec *r)
 {
     out->decision = (enum wh_dedup_decision)r->decision;
     out->id = id;
@@ -472,8 +470,8 @@ void store_result_fields(struct wh_dedup_result *out, uint32_t id,
 
 /* Fills out from stored record id (a replay or an exact repeat). */
 int store_result_from(struct wh_dedup_store *st, uint32_t id,
-                struct wh_dedup_result *out, char *errstr,
-                size_t errstr_size)
+                      struct wh_dedup_result *out, char *errstr,
+                      size_t errstr_size)
 {
     struct rec r;
     uint32_t dup_of;
@@ -501,8 +499,8 @@ int store_result_from(struct wh_dedup_store *st, uint32_t id,
     /* format 1: the other records are read */
     dup_of = r.dup_of;
     prev = r.prev;
-    if (store_cluster_uri_of(st, id, &r, &out->cluster_uri, errstr, errstr_size) !=
-        WH_OK) {
+    if (store_cluster_uri_of(st, id, &r, &out->cluster_uri, errstr,
+                             errstr_size) != WH_OK) {
         return WH_EIO;
     }
     if (dup_of != NONE &&
@@ -730,8 +728,7 @@ int store_snap_load(struct wh_dedup_store *st, const char *dir)
         memcmp(h.magic, SNAP_MAGIC, sizeof(SNAP_MAGIC)) != 0 ||
         h.minhash_k != st->p.sh.minhash_k ||
         memcmp(&h.ix, &st->p.ix, sizeof(h.ix)) != 0 || h.nsegs == 0 ||
-        h.nsegs > 1000000 || h.n < h.base || h.low < h.base ||
-        h.low > h.n) {
+        h.nsegs > 1000000 || h.n < h.base || h.low < h.base || h.low > h.n) {
         goto out;
     }
     ss = wh_xcalloc(h.nsegs, sizeof(*ss));
@@ -797,9 +794,9 @@ int store_snap_load(struct wh_dedup_store *st, const char *dir)
         if (j == h.nsegs) {
             goto out;
         }
-        st->locs[i] = no[j] == NONE ? NO_LOC
-                                    : (uint64_t)no[j] << LOC_SHIFT |
-                                          (v & 0xffffffffu);
+        st->locs[i] = no[j] == NONE
+                          ? NO_LOC
+                          : (uint64_t)no[j] << LOC_SHIFT | (v & 0xffffffffu);
     }
     wh_index_set_floor(st->idx, st->low);
     ok = 1;
@@ -817,9 +814,10 @@ out:
     return ok;
 }
 
-/* The lock file of a state directory whose segments store_snap_load() opened. */
+/* The lock file of a state directory whose segments store_snap_load() opened.
+ */
 int store_snap_lock_open(struct file_backend *b, char *errstr,
-                   size_t errstr_size)
+                         size_t errstr_size)
 {
     char *lock_path = wh_xasprintf("%s/dedup.lock", b->dir);
 
@@ -833,4 +831,3 @@ int store_snap_lock_open(struct file_backend *b, char *errstr,
     free(lock_path);
     return WH_OK;
 }
-

@@ -58,9 +58,8 @@ int wh_enrich_data_check(const struct wh_config *cfg, const char *rel,
     return rc;
 }
 
-int wh_enrich_check_data(const struct wh_config *cfg,
-                         const char *const *rels, size_t n, char *errstr,
-                         size_t errstr_size)
+int wh_enrich_check_data(const struct wh_config *cfg, const char *const *rels,
+                         size_t n, char *errstr, size_t errstr_size)
 {
     char reason[512];
     size_t i;
@@ -72,8 +71,7 @@ int wh_enrich_check_data(const struct wh_config *cfg,
         return WH_EINVAL;
     }
     for (i = 0; i < n; i++) {
-        if (wh_enrich_data_check(cfg, rels[i], errstr, errstr_size) !=
-            WH_OK) {
+        if (wh_enrich_data_check(cfg, rels[i], errstr, errstr_size) != WH_OK) {
             return WH_ENOENT;
         }
     }

@@ -72,9 +72,8 @@ int wh_enrich_data_check(const struct wh_config *cfg, const char *rel,
 /* An enricher's --check-config (struct wh_stage.check): the data
  * directory exists, and so does each of the n files of rels under it. No
  * side effects. Returns WH_OK or WH_EINVAL / WH_ENOENT with errstr. */
-int wh_enrich_check_data(const struct wh_config *cfg,
-                         const char *const *rels, size_t n, char *errstr,
-                         size_t errstr_size);
+int wh_enrich_check_data(const struct wh_config *cfg, const char *const *rels,
+                         size_t n, char *errstr, size_t errstr_size);
 
 /* ---- extension object ---- */
 
@@ -96,8 +95,7 @@ json_t *wh_enrich_extra(struct wh_record *rec);
 /* Decodes the character at s[*i] (i < len) and advances *i. An invalid,
  * overlong, surrogate or truncated sequence decodes as U+FFFD, advances
  * by one byte and sets *bad to 1 (bad may be NULL). */
-uint32_t wh_enrich_utf8_next(const char *s, size_t len, size_t *i,
-                             int *bad);
+uint32_t wh_enrich_utf8_next(const char *s, size_t len, size_t *i, int *bad);
 
 /* wh_enrich_utf8_next() without *bad, with ASCII decoded inline: for
  * the per-character loops. */
@@ -118,12 +116,12 @@ size_t wh_enrich_utf8_put(uint32_t cp, char *out);
 
 /* Character classes, approximate but script-agnostic. */
 enum wh_enrich_class {
-    WH_CLASS_OTHER,   /* symbols, U+FFFD */
+    WH_CLASS_OTHER, /* symbols, U+FFFD */
     WH_CLASS_SPACE,
     WH_CLASS_PUNCT,
-    WH_CLASS_LETTER,  /* letters and marks of scripts written with spaces */
+    WH_CLASS_LETTER, /* letters and marks of scripts written with spaces */
     WH_CLASS_DIGIT,
-    WH_CLASS_IDEO     /* Han, kana, Thai...: each character counts as a word */
+    WH_CLASS_IDEO /* Han, kana, Thai...: each character counts as a word */
 };
 
 enum wh_enrich_class wh_enrich_cp_class(uint32_t cp);
@@ -151,18 +149,17 @@ char *wh_enrich_lower(const char *s, size_t len);
 /* The same into out (size bytes, NUL included): returns the length, or
  * (size_t)-1 when it does not fit (out is then undefined). No allocation:
  * for the per-word paths. */
-size_t wh_enrich_lower_buf(const char *s, size_t len, char *out,
-                           size_t size);
+size_t wh_enrich_lower_buf(const char *s, size_t len, char *out, size_t size);
 
 /* ---- input text ---- */
 
 /* A capped, valid-UTF-8 copy of a record's text. */
 struct wh_enrich_input {
-    char *text;        /* NUL-terminated; "" when the record has no text */
+    char *text; /* NUL-terminated; "" when the record has no text */
     size_t len;
-    size_t body_off;   /* where the body starts in text */
-    size_t invalid;    /* invalid bytes replaced by U+FFFD */
-    int truncated;     /* 1 when the cap cut the text */
+    size_t body_off; /* where the body starts in text */
+    size_t invalid;  /* invalid bytes replaced by U+FFFD */
+    int truncated;   /* 1 when the cap cut the text */
 };
 
 #define WH_INPUT_HEADLINE 0x1
@@ -188,20 +185,20 @@ size_t wh_enrich_dateline_end(const char *s, size_t len);
 
 /* ---- tokenizer ---- */
 
-#define WH_TOK_CAP 0x01      /* first letter is upper case */
-#define WH_TOK_UPPER 0x02    /* two or more letters, all upper case */
-#define WH_TOK_DIGIT 0x04    /* contains a digit */
-#define WH_TOK_IDEO 0x08     /* one character of a script without spaces */
-#define WH_TOK_SENT 0x10     /* first word of a sentence, quote or text */
-#define WH_TOK_PARA 0x20     /* first word of a paragraph */
-#define WH_TOK_BREAK 0x40    /* punctuation or a line break before it */
-#define WH_TOK_HEAD 0x80     /* before the body (headline, description) */
+#define WH_TOK_CAP 0x01   /* first letter is upper case */
+#define WH_TOK_UPPER 0x02 /* two or more letters, all upper case */
+#define WH_TOK_DIGIT 0x04 /* contains a digit */
+#define WH_TOK_IDEO 0x08  /* one character of a script without spaces */
+#define WH_TOK_SENT 0x10  /* first word of a sentence, quote or text */
+#define WH_TOK_PARA 0x20  /* first word of a paragraph */
+#define WH_TOK_BREAK 0x40 /* punctuation or a line break before it */
+#define WH_TOK_HEAD 0x80  /* before the body (headline, description) */
 
 struct wh_enrich_token {
-    const char *s;      /* in the tokenized text, not NUL-terminated */
+    const char *s; /* in the tokenized text, not NUL-terminated */
     size_t len;
-    size_t index;       /* 0, 1, 2... */
-    unsigned flags;     /* WH_TOK_* */
+    size_t index;   /* 0, 1, 2... */
+    unsigned flags; /* WH_TOK_* */
 };
 
 struct wh_enrich_tokenizer {
@@ -210,8 +207,8 @@ struct wh_enrich_tokenizer {
     size_t pos;
     size_t index;
     size_t body_off;
-    unsigned pending;   /* flags for the next token */
-    const char *last;   /* the previous token, for abbreviations */
+    unsigned pending; /* flags for the next token */
+    const char *last; /* the previous token, for abbreviations */
     size_t last_len;
 };
 
@@ -233,11 +230,11 @@ struct wh_enrich_words;
 struct wh_enrich_words *wh_enrich_words_new(void);
 void wh_enrich_words_free(struct wh_enrich_words *w);
 /* Adds key (len bytes) with the bits of val, OR-ed into an existing entry. */
-void wh_enrich_words_add(struct wh_enrich_words *w, const char *key,
-                         size_t len, unsigned val);
+void wh_enrich_words_add(struct wh_enrich_words *w, const char *key, size_t len,
+                         unsigned val);
 /* The bits of key, 0 when absent. */
-unsigned wh_enrich_words_get(const struct wh_enrich_words *w,
-                             const char *key, size_t len);
+unsigned wh_enrich_words_get(const struct wh_enrich_words *w, const char *key,
+                             size_t len);
 size_t wh_enrich_words_count(const struct wh_enrich_words *w);
 /* For a list loaded lower-cased: the entry as written in the file (its
  * proper case), or NULL when key is absent. Borrowed. */
@@ -263,7 +260,7 @@ struct wh_enrich_stems;
  * remembers the stems of words seen (bounded), so a word frequent in the
  * stream is stemmed once. */
 struct wh_enrich_lang {
-    char code[8];               /* primary subtag, "" for none */
+    char code[8]; /* primary subtag, "" for none */
     struct sb_stemmer *stemmer;
     struct wh_enrich_words *stop;
     struct wh_enrich_stems *memo;
@@ -284,27 +281,27 @@ struct wh_enrich_lang *wh_enrich_langs_get(struct wh_enrich_langs *langs,
 /* ---- term bag: stems of the text with weights ---- */
 
 struct wh_enrich_term {
-    char *stem;        /* the key, NUL-terminated, in the bag's arena */
-    char *form;        /* shortest lower-case word seen with that stem */
+    char *stem; /* the key, NUL-terminated, in the bag's arena */
+    char *form; /* shortest lower-case word seen with that stem */
     size_t stem_len;
     size_t form_len;
-    double weight;     /* sum of the weights of its occurrences */
+    double weight; /* sum of the weights of its occurrences */
     unsigned count;
-    size_t first;      /* token index of the first occurrence */
-    uint64_t hash;     /* of the stem */
-    size_t off;        /* of the stem in the arena (while building) */
+    size_t first;  /* token index of the first occurrence */
+    uint64_t hash; /* of the stem */
+    size_t off;    /* of the stem in the arena (while building) */
 };
 
 struct wh_enrich_terms {
     struct wh_enrich_term *v;
     size_t n;
     size_t cap;
-    size_t *slots;      /* hash table: index + 1 into v, 0 empty */
+    size_t *slots; /* hash table: index + 1 into v, 0 empty */
     size_t nslots;
     struct wh_buf arena; /* every "stem\0form\0", one allocation */
-    size_t words;       /* words read */
-    size_t ideo;        /* of which single ideographic characters */
-    double total;       /* sum of the weights of all kept terms */
+    size_t words;        /* words read */
+    size_t ideo;         /* of which single ideographic characters */
+    double total;        /* sum of the weights of all kept terms */
 };
 
 /* Weights: a word of the headline or description weighs 3; a word of
@@ -325,8 +322,9 @@ void wh_enrich_terms_free(struct wh_enrich_terms *t);
  * by record pointers, which the next record may reuse) and the language
  * resources. Borrowed: valid until the next call on the same thread or
  * wh_enrich_terms_cache_clear(). */
-const struct wh_enrich_terms *wh_enrich_terms_get(
-    const struct wh_enrich_input *in, struct wh_enrich_lang *lang);
+const struct wh_enrich_terms *
+wh_enrich_terms_get(const struct wh_enrich_input *in,
+                    struct wh_enrich_lang *lang);
 
 /* Frees the calling thread's cached bag (the users' close callbacks call
  * it; a later wh_enrich_terms_get() builds again). */

@@ -340,7 +340,7 @@ void ent_decide(struct run *r)
                        (g->bits & (G_PHEAD | G_COMMON)) == 0 &&
                        has_word(ent_grp_name(r, h), w, g->len, -1) &&
                        ent_is_direction_word(ent_grp_name(r, h),
-                                         h->len - g->len - 1)) {
+                                             h->len - g->len - 1)) {
                 /* "Ashby" after "West Ashby": the place, kept apart */
                 ent_add_cue(g, K_PLACE, 3.0, "part of the name ",
                             ent_grp_name(r, h), h->len);
@@ -368,4 +368,3 @@ void ent_decide(struct run *r)
     free(full);
     free(mask);
 }
-

@@ -41,7 +41,7 @@ int ent_bloom_has(const uint64_t *bloom, const char *w, size_t len)
 }
 
 struct wh_enrich_words *ent_load_lexicon(uint64_t *bloom, char *errstr,
-                                            size_t errstr_size)
+                                         size_t errstr_size)
 {
     FILE *fp = fopen(WH_LEXICON_PATH, "r");
     struct wh_enrich_words *lex;
@@ -75,7 +75,6 @@ struct wh_enrich_words *ent_load_lexicon(uint64_t *bloom, char *errstr,
     fclose(fp);
     return lex;
 }
-
 
 /* Marks G_FIRST on the first word of name (len bytes), as the tokenizer
  * cuts it, when the name has several words: ent_gaz_span() looks up no span
@@ -116,7 +115,7 @@ void ent_mark_first_words(struct wh_enrich_words *gaz, const char *path)
  * with punctuation ("Tokyo [Tôkyô]"). Returns WH_OK, or WH_EIO with
  * errstr filled. */
 int ent_load_subdivisions(struct entities_ctx *ctx, char *errstr,
-                             size_t errstr_size)
+                          size_t errstr_size)
 {
     json_error_t jerr;
     json_t *doc = json_load_file(WH_ISO3166_2_PATH, 0, &jerr);
@@ -153,4 +152,3 @@ int ent_load_subdivisions(struct entities_ctx *ctx, char *errstr,
     json_decref(doc);
     return WH_OK;
 }
-

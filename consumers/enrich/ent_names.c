@@ -76,7 +76,7 @@ int ent_is_particle(const struct wh_enrich_token *t, int second)
     }
     return ent_word_in(t->s, t->len, particles, WH_ARRAY_SIZE(particles)) ||
            (second && ent_word_in(t->s, t->len, second_particles,
-                              WH_ARRAY_SIZE(second_particles)));
+                                  WH_ARRAY_SIZE(second_particles)));
 }
 
 int ent_is_name_word(const struct wh_enrich_token *t)
@@ -124,7 +124,7 @@ int ent_possessive(const struct wh_enrich_token *t)
  * without a possessive on the last word, into out (size bytes): returns
  * the length, or (size_t)-1 when it does not fit. */
 size_t ent_span_buf(const struct run *r, size_t a, size_t b, char *out,
-                       size_t size)
+                    size_t size)
 {
     const char *s = r->tok[a].s;
     const char *e = r->tok[b].s + ent_bare_len(&r->tok[b]);
@@ -271,8 +271,8 @@ void ent_mark_lower(struct run *r)
         ctx->lower = wh_xrealloc(ctx->lower, ctx->cap_lower * sizeof(char *));
         ctx->lower_len =
             wh_xrealloc(ctx->lower_len, ctx->cap_lower * sizeof(size_t));
-        ctx->lower_stamp = wh_xrealloc(ctx->lower_stamp,
-                                       ctx->cap_lower * sizeof(unsigned));
+        ctx->lower_stamp =
+            wh_xrealloc(ctx->lower_stamp, ctx->cap_lower * sizeof(unsigned));
         memset(ctx->lower_stamp, 0, ctx->cap_lower * sizeof(unsigned));
         ctx->stamp = 0;
     }
@@ -782,4 +782,3 @@ void ent_find_names(struct run *r)
         i = b + 1;
     }
 }
-

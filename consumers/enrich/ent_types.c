@@ -179,7 +179,7 @@ static struct group *grp_get(struct run *r, const char *s, size_t len,
 }
 
 void ent_add_cue(struct group *g, enum kind kind, double w, const char *what,
-                    const char *s, size_t len)
+                 const char *s, size_t len)
 {
     g->score[kind] += w;
     if (w > g->cue[kind].w) {
@@ -191,7 +191,6 @@ void ent_add_cue(struct group *g, enum kind kind, double w, const char *what,
 }
 
 /* ---- evidence of one mention ---- */
-
 
 /* The token before the mention, when nothing but blanks separate them. */
 static const struct wh_enrich_token *before(const struct run *r, size_t a,
@@ -294,7 +293,7 @@ static void context_before(struct run *r, struct group *g, size_t a, int common)
         (g->bits & (G_PLACE | G_ORG)) == 0) {
         /* the parties of a case: "Harlan v. Osgood" */
         ent_add_cue(g, K_PERSON, 4.0, "case: ", r->tok[a - 1].s,
-                r->tok[a - 1].len);
+                    r->tok[a - 1].len);
     }
     if (a > 0 && ent_cite_amp(r, a - 1) && ent_is_name_word(&r->tok[a - 1])) {
         ent_add_cue(g, K_PERSON, 3.0, "citation: ", "&", 1);
@@ -303,8 +302,9 @@ static void context_before(struct run *r, struct group *g, size_t a, int common)
         return;
     }
     if (ent_tok_is(b1, "I'm") || ent_tok_is(b1, "I\xE2\x80\x99m")) {
-        ent_add_cue(g, K_PERSON, 3.0, "context: ", b1->s, b1->len); /* "I'm
-                                                                * Tamsin" */
+        ent_add_cue(g, K_PERSON, 3.0, "context: ", b1->s,
+                    b1->len); /* "I'm
+                               * Tamsin" */
     }
     if ((b1->flags & (WH_TOK_CAP | WH_TOK_UPPER)) != 0 &&
         !ent_tok_is(b1, "The")) {
@@ -319,7 +319,7 @@ static void context_before(struct run *r, struct group *g, size_t a, int common)
         if (before_words[k].w[0] == b1->s[0] &&
             ent_tok_is(b1, before_words[k].w)) {
             ent_add_cue(g, before_words[k].kind, before_words[k].weight,
-                    "context: ", b1->s, b1->len);
+                        "context: ", b1->s, b1->len);
         }
     }
     if (ent_tok_is_any_case(b1, "the")) {
@@ -331,7 +331,7 @@ static void context_before(struct run *r, struct group *g, size_t a, int common)
          ent_tok_is(b2, "lives") || ent_tok_is(b2, "lived") ||
          ent_tok_is(b2, "raised") || ent_tok_is(b2, "headquartered"))) {
         ent_add_cue(g, K_PLACE, 3.0, "context: ", b2->s,
-                (size_t)(b1->s + b1->len - b2->s));
+                    (size_t)(b1->s + b1->len - b2->s));
     }
     if (b2 != NULL && (ent_tok_is(b1, "of") || ent_tok_is(b1, "at") ||
                        ent_tok_is(b1, "for"))) {
@@ -341,13 +341,13 @@ static void context_before(struct run *r, struct group *g, size_t a, int common)
         if (len != (size_t)-1 &&
             ent_word_in(low, len, org_of_nouns, WH_ARRAY_SIZE(org_of_nouns))) {
             ent_add_cue(g, K_ORG, 3.0, "context: ", b2->s,
-                    (size_t)(b1->s + b1->len - b2->s));
+                        (size_t)(b1->s + b1->len - b2->s));
         }
         if (len != (size_t)-1 && ent_tok_is(b1, "of") &&
             ent_word_in(low, len, place_of_nouns,
                         WH_ARRAY_SIZE(place_of_nouns))) {
             ent_add_cue(g, K_PLACE, 3.0, "context: ", b2->s,
-                    (size_t)(b1->s + b1->len - b2->s));
+                        (size_t)(b1->s + b1->len - b2->s));
         }
     }
 }
@@ -431,7 +431,7 @@ static void context_after(struct run *r, struct group *g, size_t b)
         if (ent_word_in(n->s, n->len, org_owned, WH_ARRAY_SIZE(org_owned))) {
             ent_add_cue(g, K_ORG, 3.0, "possessive: ", n->s, n->len);
         } else if (ent_word_in(n->s, n->len, person_owned,
-                           WH_ARRAY_SIZE(person_owned))) {
+                               WH_ARRAY_SIZE(person_owned))) {
             ent_add_cue(g, K_PERSON, 3.0, "possessive: ", n->s, n->len);
         }
     }
@@ -450,8 +450,9 @@ static void context_after(struct run *r, struct group *g, size_t b)
     if (ent_after_char(r, b) == ',' && (n->flags & WH_TOK_CAP) != 0 &&
         (ent_gaz_tok(r, b + 1) & G_PLACE) != 0 &&
         (ent_gaz_tok(r, b + 1) & G_GIVEN) == 0) {
-        ent_add_cue(g, K_PLACE, 3.0, "context: , ", n->s, n->len); /* "Fresno,
-                                                                * California" */
+        ent_add_cue(g, K_PLACE, 3.0, "context: , ", n->s,
+                    n->len); /* "Fresno,
+                              * California" */
     }
     if (ent_after_char(r, b) == ',' && n->len == 1 &&
         (n->flags & WH_TOK_CAP) != 0 && ent_after_char(r, b + 1) == '.') {
@@ -515,12 +516,11 @@ int ent_name_like(const struct run *r, size_t i)
            (ent_lex_tok(r, i) & (G_NONAME | G_COMMON)) == 0;
 }
 
-
 /* Internal evidence of the name [a, b] and its contexts; title is the
  * first token of a title before it (or (size_t)-1), mention_weak 1 when
  * its capitals are explained by position. */
 void ent_add_mention(struct run *r, size_t a, size_t b, size_t title,
-                        int mention_weak)
+                     int mention_weak)
 {
     char buf[512];
     size_t len = ent_span_buf(r, a, b, buf, sizeof(buf));
@@ -553,7 +553,7 @@ void ent_add_mention(struct run *r, size_t a, size_t b, size_t title,
          * street, a team, no one's name ("Alder St. Depot", "Quarry
          * Lisbon"); a first word may be a small region's name too */
         if ((ent_gaz_tok(r, k) & (G_ORG | G_PHEAD | G_PPRE | G_SUFFIX |
-                              (k > a ? G_PLACE : 0u))) != 0 &&
+                                  (k > a ? G_PLACE : 0u))) != 0 &&
             (ent_gaz_tok(r, k) & G_GIVEN) == 0) {
             prior = 0;
         }
@@ -600,23 +600,23 @@ void ent_add_mention(struct run *r, size_t a, size_t b, size_t title,
         }
         if (g->bits & G_PLACE) {
             ent_add_cue(g, K_PLACE, words > 1 ? 5.0 : 3.0, "gazetteer: places",
-                    NULL, 0);
+                        NULL, 0);
         }
         if ((g->bits & G_GIVEN) != 0 && words == 1) {
             /* "Summer", "Miles": also common words, they need context */
             ent_add_cue(g, K_PERSON, (g->bits & G_COMMON) != 0 ? 1.5 : 3.0,
-                    "gazetteer: given names", NULL, 0);
+                        "gazetteer: given names", NULL, 0);
         }
         if (words > 1 && (first & G_GIVEN) != 0 && (first & G_NONAME) == 0 &&
             words <= 4) {
             ent_add_cue(g, K_PERSON, 3.0, "given name: ", r->tok[a].s,
-                    r->tok[a].len);
+                        r->tok[a].len);
         }
         if (words > 1 && (last & G_SUFFIX) != 0 && (last & G_PHEAD) == 0) {
             /* "Lincoln Center" is a place, "Center for ..." an
              * organisation (the head rule below) */
             ent_add_cue(g, K_ORG, 4.0, "suffix: ", r->tok[b].s,
-                    ent_bare_len(&r->tok[b]));
+                        ent_bare_len(&r->tok[b]));
         }
         for (k = a; words > 1 && k + 1 < b; k++) {
             /* "Bank of ...", "Massachusetts Institute of Technology" */
@@ -631,14 +631,14 @@ void ent_add_mention(struct run *r, size_t a, size_t b, size_t title,
         }
         if (words > 1 && (last & G_PHEAD) != 0) {
             ent_add_cue(g, K_PLACE, 4.0, "place head: ", r->tok[b].s,
-                    ent_bare_len(&r->tok[b]));
+                        ent_bare_len(&r->tok[b]));
         }
         if (words > 1 && (first & G_PPRE) != 0 &&
             !(words > 2 && (last & G_PHEAD) == 0 &&
               (ent_gaz_span(r, a, b - 1) & G_PLACE) != 0)) {
             /* but "San Marcos Herald" is named after the place */
             ent_add_cue(g, K_PLACE, 3.5, "place prefix: ", r->tok[a].s,
-                    r->tok[a].len);
+                        r->tok[a].len);
         }
         if (words > 1 && is_direction(&r->tok[a]) &&
             (ent_gaz_span(r, a + 1, b) & G_PLACE) != 0) {
@@ -665,7 +665,7 @@ void ent_add_mention(struct run *r, size_t a, size_t b, size_t title,
     }
     if (title != (size_t)-1) {
         ent_add_cue(g, K_PERSON, 5.0, "title: ", r->tok[title].s,
-                (size_t)(r->tok[a].s - r->tok[title].s) - 1);
+                    (size_t)(r->tok[a].s - r->tok[title].s) - 1);
     }
     if (mention_weak && words == 1) {
         return; /* "Nice job!": position explains the capital */
@@ -674,4 +674,3 @@ void ent_add_mention(struct run *r, size_t a, size_t b, size_t title,
                    ent_all_common(r, a, b));
     context_after(r, g, b);
 }
-

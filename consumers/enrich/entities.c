@@ -135,8 +135,10 @@ static int entities_check(const char *arg, const struct wh_config *cfg,
     }
     for (k = 0; k < WH_ARRAY_SIZE(system_files); k++) {
         if (access(system_files[k], R_OK) != 0) {
-            snprintf(errstr, errstr_size, "%s: %s (Debian's wamerican and "
-                     "iso-codes)", system_files[k], strerror(errno));
+            snprintf(errstr, errstr_size,
+                     "%s: %s (Debian's wamerican and "
+                     "iso-codes)",
+                     system_files[k], strerror(errno));
             return WH_ENOENT;
         }
     }

@@ -33,7 +33,7 @@ struct keywords_ctx {
 
 /* --check-config: the data this enricher cannot do without. */
 static int keywords_check(const char *arg, const struct wh_config *cfg,
-                    char *errstr, size_t errstr_size)
+                          char *errstr, size_t errstr_size)
 {
     static const char *const files[] = {"enrich/stopwords/en.txt"};
 

@@ -154,7 +154,7 @@ static struct topic_list *topics_for(struct subjects_ctx *ctx,
 
 /* --check-config: the data this enricher cannot do without. */
 static int subjects_check(const char *arg, const struct wh_config *cfg,
-                    char *errstr, size_t errstr_size)
+                          char *errstr, size_t errstr_size)
 {
     static const char *const files[] = {"enrich/subjects/en.txt"};
 

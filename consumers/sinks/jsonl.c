@@ -49,13 +49,13 @@
  * version of an enricher, another configuration) writes the records whose
  * line changed, beside their old lines: that is what one replays for.
  * Within the window, that is: a record replayed whose line is only in a
- * file rotated out of the window is written again. Caveats: the set covers the files PATH and PATH.<time>[.N] only, so a
- * rotated file compressed, moved or deleted no longer counts; hashes are
- * not verified against the bytes, so two different lines with the same
- * 64-bit hash would drop the second one - about n^2 / 2^65 for n lines
- * held (3e-8 for a million lines, 3e-4 for a hundred million). Standard
- * output and other non-regular files (pipes, devices) neither rotate nor
- * skip: what they hold cannot be read back.
+ * file rotated out of the window is written again. Caveats: the set covers the
+ * files PATH and PATH.<time>[.N] only, so a rotated file compressed, moved or
+ * deleted no longer counts; hashes are not verified against the bytes, so two
+ * different lines with the same 64-bit hash would drop the second one - about
+ * n^2 / 2^65 for n lines held (3e-8 for a million lines, 3e-4 for a hundred
+ * million). Standard output and other non-regular files (pipes, devices)
+ * neither rotate nor skip: what they hold cannot be read back.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -102,7 +102,7 @@ enum jsonl_fsync { FSYNC_BATCH, FSYNC_ALWAYS, FSYNC_NEVER };
 struct line_set {
     uint64_t *slots;
     uint32_t *gens;
-    size_t cap;   /* a power of two, or 0 before the first insert */
+    size_t cap; /* a power of two, or 0 before the first insert */
     size_t len;
 };
 
@@ -123,10 +123,10 @@ struct jsonl {
     long long max_bytes; /* 0: no rotation by size */
     long long max_age_s; /* 0: no rotation by age */
     enum jsonl_fsync fsync;
-    long long window_s;  /* 0: rotated files are held forever */
+    long long window_s; /* 0: rotated files are held forever */
     struct line_set set;
-    uint32_t gen;             /* generation of the current file */
-    struct held_file *held;   /* rotated files held, oldest first */
+    uint32_t gen;           /* generation of the current file */
+    struct held_file *held; /* rotated files held, oldest first */
     size_t nheld;
     size_t capheld;
     unsigned long long n_written;
@@ -244,9 +244,10 @@ static void forget_expired(struct jsonl *ctx, time_t now)
     if (cap < ctx->set.cap) {
         set_rebuild(&ctx->set, cap, 0);
     }
-    wh_info(TAG, "%s: %zu rotated file(s) left jsonl.window_s: %zu line(s) "
-            "forgotten, %zu held", ctx->path, k, before - ctx->set.len,
-            ctx->set.len);
+    wh_info(TAG,
+            "%s: %zu rotated file(s) left jsonl.window_s: %zu line(s) "
+            "forgotten, %zu held",
+            ctx->path, k, before - ctx->set.len, ctx->set.len);
 }
 
 /* Holds the lines of the file of generation gen rotated at rotated_at
@@ -317,7 +318,8 @@ static int trim_partial_line(struct jsonl *ctx, int rfd, int wfd, off_t size,
                  strerror(errno));
         return WH_EIO;
     }
-    wh_warn(TAG, "%s: cut a partial last line (%lld bytes) left by an "
+    wh_warn(TAG,
+            "%s: cut a partial last line (%lld bytes) left by an "
             "earlier crash; its record will be written again",
             ctx->path, (long long)(size - end));
     return WH_OK;
@@ -325,8 +327,7 @@ static int trim_partial_line(struct jsonl *ctx, int rfd, int wfd, off_t size,
 
 /* fsyncs the directory holding path, so a file created or renamed there
  * survives a crash. */
-static int sync_parent_dir(const char *path, char *errstr,
-                           size_t errstr_size)
+static int sync_parent_dir(const char *path, char *errstr, size_t errstr_size)
 {
     char *dir = dir_of(path);
     int dfd;
@@ -353,7 +354,7 @@ static int scan_lines(struct jsonl *ctx, int fd, const char *name,
 {
     char *block = wh_xmalloc(JSONL_SCAN_BLOCK);
     XXH3_state_t *st = XXH3_createState();
-    int partial = 0;       /* st holds the start of a line */
+    int partial = 0; /* st holds the start of a line */
     size_t partial_len = 0;
     off_t at = 0;
     int rc = WH_OK;
@@ -413,8 +414,10 @@ static int scan_lines(struct jsonl *ctx, int fd, const char *name,
         }
     }
     if (partial) {
-        wh_warn(TAG, "%s: the last line has no newline; not counted as "
-                "held", name);
+        wh_warn(TAG,
+                "%s: the last line has no newline; not counted as "
+                "held",
+                name);
     }
 out:
     XXH3_freeState(st);
@@ -426,7 +429,7 @@ out:
  * optional ".N": a file this sink rotated. */
 static int is_rotated_name(const char *name, const char *base)
 {
-    static const char shape[] = "ddddddddTddddddZ";  /* d: a digit */
+    static const char shape[] = "ddddddddTddddddZ"; /* d: a digit */
     size_t blen = strlen(base);
     const char *p;
     size_t i;
@@ -436,8 +439,7 @@ static int is_rotated_name(const char *name, const char *base)
     }
     p = name + blen + 1;
     for (i = 0; i < JSONL_STAMP_LEN; i++) {
-        if (shape[i] == 'd' ? (p[i] < '0' || p[i] > '9')
-                            : p[i] != shape[i]) {
+        if (shape[i] == 'd' ? (p[i] < '0' || p[i] > '9') : p[i] != shape[i]) {
             return 0;
         }
     }
@@ -530,9 +532,11 @@ static int scan_rotated(struct jsonl *ctx, char *errstr, size_t errstr_size)
         name = wh_xasprintf("%s/%s", dir, names[i]);
         fd = open(name, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
-            snprintf(errstr, errstr_size, "%s: %s (a rotated file of this "
+            snprintf(errstr, errstr_size,
+                     "%s: %s (a rotated file of this "
                      "sink: its lines must be known so that none is "
-                     "written twice)", name, strerror(errno));
+                     "written twice)",
+                     name, strerror(errno));
             rc = WH_EIO;
         } else {
             rc = scan_lines(ctx, fd, name, &n, errstr, errstr_size);
@@ -550,12 +554,14 @@ static int scan_rotated(struct jsonl *ctx, char *errstr, size_t errstr_size)
     free(names);
     free(dir);
     if (rc == WH_OK && files > 0) {
-        wh_info(TAG, "%s: %llu line(s) held in %llu rotated file(s)",
-                ctx->path, lines, files);
+        wh_info(TAG, "%s: %llu line(s) held in %llu rotated file(s)", ctx->path,
+                lines, files);
     }
     if (rc == WH_OK && skipped > 0) {
-        wh_info(TAG, "%s: %llu rotated file(s) older than jsonl.window_s "
-                "not read (their lines are not held)", ctx->path, skipped);
+        wh_info(TAG,
+                "%s: %llu rotated file(s) older than jsonl.window_s "
+                "not read (their lines are not held)",
+                ctx->path, skipped);
     }
     return rc;
 }
@@ -628,24 +634,21 @@ static int open_current(struct jsonl *ctx, int scan, char *errstr,
         /* pread needs a readable descriptor. */
         rfd = open(ctx->path, O_RDONLY | O_CLOEXEC);
         if (rfd < 0) {
-            snprintf(errstr, errstr_size, "%s: %s", ctx->path,
-                     strerror(errno));
+            snprintf(errstr, errstr_size, "%s: %s", ctx->path, strerror(errno));
             goto out;
         }
-        if (trim_partial_line(ctx, rfd, fd, st.st_size, errstr,
-                              errstr_size) != WH_OK ||
-            scan_lines(ctx, rfd, ctx->path, &n, errstr, errstr_size) !=
-                WH_OK) {
+        if (trim_partial_line(ctx, rfd, fd, st.st_size, errstr, errstr_size) !=
+                WH_OK ||
+            scan_lines(ctx, rfd, ctx->path, &n, errstr, errstr_size) != WH_OK) {
             goto out;
         }
         if (fstat(fd, &st) != 0) {
-            snprintf(errstr, errstr_size, "%s: %s", ctx->path,
-                     strerror(errno));
+            snprintf(errstr, errstr_size, "%s: %s", ctx->path, strerror(errno));
             goto out;
         }
         if (n > 0) {
-            wh_info(TAG, "%s: %llu line(s) held in the current file",
-                    ctx->path, n);
+            wh_info(TAG, "%s: %llu line(s) held in the current file", ctx->path,
+                    n);
         }
     }
     ctx->size = st.st_size;
@@ -673,8 +676,8 @@ out:
 static int write_out(struct jsonl *ctx, char *errstr, size_t errstr_size)
 {
     while (ctx->off < ctx->buf.len) {
-        ssize_t w = write(ctx->fd, ctx->buf.data + ctx->off,
-                          ctx->buf.len - ctx->off);
+        ssize_t w =
+            write(ctx->fd, ctx->buf.data + ctx->off, ctx->buf.len - ctx->off);
         if (w < 0) {
             if (errno == EINTR) {
                 continue;
@@ -699,11 +702,12 @@ static int sync_file(struct jsonl *ctx, char *errstr, size_t errstr_size)
     }
     if (!ctx->is_reg &&
         (errno == EINVAL || errno == EROFS || errno == ENOTSUP)) {
-        return WH_OK;  /* a pipe or a terminal: nothing to sync */
+        return WH_OK; /* a pipe or a terminal: nothing to sync */
     }
-    snprintf(errstr, errstr_size, "%s: fsync: %s (written data may be "
-             "lost; stopping so it is consumed again)", ctx->path,
-             strerror(errno));
+    snprintf(errstr, errstr_size,
+             "%s: fsync: %s (written data may be "
+             "lost; stopping so it is consumed again)",
+             ctx->path, strerror(errno));
     return WH_FATAL;
 }
 
@@ -721,8 +725,8 @@ static int age_due(const struct jsonl *ctx, time_t now)
 
 /* Renames path to a free PATH.<stamp>[.N]; fills to (to_size bytes).
  * Returns WH_OK or WH_RETRY with errstr filled. */
-static int rename_free(const char *path, time_t now, char *to,
-                       size_t to_size, char *errstr, size_t errstr_size)
+static int rename_free(const char *path, time_t now, char *to, size_t to_size,
+                       char *errstr, size_t errstr_size)
 {
     char stamp[JSONL_STAMP_LEN + 1];
     struct tm tm;
@@ -758,8 +762,8 @@ static int rename_free(const char *path, time_t now, char *to,
             return WH_RETRY;
         }
     }
-    snprintf(errstr, errstr_size, "%s: rename: %u names taken for %s",
-             path, n, stamp);
+    snprintf(errstr, errstr_size, "%s: rename: %u names taken for %s", path, n,
+             stamp);
     return WH_RETRY;
 }
 
@@ -783,8 +787,8 @@ static int rotate(struct jsonl *ctx, const char *why, char *errstr,
     if (rc != WH_OK) {
         return rc;
     }
-    rc = rename_free(ctx->path, time(NULL), to, sizeof(to), errstr,
-                     errstr_size);
+    rc =
+        rename_free(ctx->path, time(NULL), to, sizeof(to), errstr, errstr_size);
     if (rc != WH_OK) {
         return rc;
     }
@@ -807,8 +811,7 @@ static int rotate(struct jsonl *ctx, const char *why, char *errstr,
 }
 
 /* Recreates the current file after a rotation that could not. */
-static int reopen_if_needed(struct jsonl *ctx, char *errstr,
-                            size_t errstr_size)
+static int reopen_if_needed(struct jsonl *ctx, char *errstr, size_t errstr_size)
 {
     int rc;
 
@@ -827,13 +830,16 @@ static void jsonl_close(void *arg)
         return;
     }
     if (ctx->buf.len > ctx->off) {
-        wh_warn(TAG, "%s: %zu bytes never flushed (their records will be "
-                "consumed again)", ctx->path, ctx->buf.len - ctx->off);
+        wh_warn(TAG,
+                "%s: %zu bytes never flushed (their records will be "
+                "consumed again)",
+                ctx->path, ctx->buf.len - ctx->off);
     }
     if (ctx->n_written > 0 || ctx->n_skipped > 0) {
-        wh_info(TAG, "%s: %llu line(s) written, %llu skipped (held "
-                "already), %llu rotation(s)", ctx->path, ctx->n_written,
-                ctx->n_skipped, ctx->n_rotated);
+        wh_info(TAG,
+                "%s: %llu line(s) written, %llu skipped (held "
+                "already), %llu rotation(s)",
+                ctx->path, ctx->n_written, ctx->n_skipped, ctx->n_rotated);
     }
     if (ctx->fd > STDERR_FILENO) {
         close(ctx->fd);
@@ -870,8 +876,8 @@ static int read_config(struct jsonl *ctx, const struct wh_config *cfg,
                       errstr, errstr_size) != WH_OK ||
         wh_config_int(cfg, jsonl_keys, "jsonl.max_age_s", &ctx->max_age_s,
                       errstr, errstr_size) != WH_OK ||
-        wh_config_int(cfg, jsonl_keys, "jsonl.window_s", &ctx->window_s,
-                      errstr, errstr_size) != WH_OK ||
+        wh_config_int(cfg, jsonl_keys, "jsonl.window_s", &ctx->window_s, errstr,
+                      errstr_size) != WH_OK ||
         wh_config_enum(cfg, jsonl_keys, "jsonl.fsync", &fs, errstr,
                        errstr_size) != WH_OK) {
         return WH_EINVAL;
@@ -889,7 +895,8 @@ static int jsonl_check(const char *arg, const struct wh_config *cfg,
 
     (void)cfg;
     if (arg == NULL || arg[0] == '\0') {
-        snprintf(errstr, errstr_size, "jsonl: needs a path (jsonl:PATH, "
+        snprintf(errstr, errstr_size,
+                 "jsonl: needs a path (jsonl:PATH, "
                  "or jsonl:- for standard output)");
         return WH_EINVAL;
     }
@@ -909,7 +916,8 @@ static void *jsonl_init(const char *arg, const struct wh_config *cfg,
     struct jsonl *ctx;
 
     if (arg == NULL || arg[0] == '\0') {
-        snprintf(errstr, errstr_size, "jsonl: needs a path (jsonl:PATH, "
+        snprintf(errstr, errstr_size,
+                 "jsonl: needs a path (jsonl:PATH, "
                  "or jsonl:- for standard output)");
         return NULL;
     }
@@ -921,7 +929,8 @@ static void *jsonl_init(const char *arg, const struct wh_config *cfg,
         goto fail;
     }
     if (ctx->fsync == FSYNC_NEVER) {
-        wh_warn(TAG, "%s: jsonl.fsync = never: after a power loss, stored "
+        wh_warn(TAG,
+                "%s: jsonl.fsync = never: after a power loss, stored "
                 "offsets may pass records that never reached the disk",
                 arg);
     }
@@ -936,25 +945,29 @@ static void *jsonl_init(const char *arg, const struct wh_config *cfg,
     }
     if (!ctx->is_reg) {
         if (ctx->max_bytes > 0 || ctx->max_age_s > 0) {
-            wh_warn(TAG, "%s: not a regular file: jsonl.max_bytes and "
-                    "jsonl.max_age_s do not apply", arg);
+            wh_warn(TAG,
+                    "%s: not a regular file: jsonl.max_bytes and "
+                    "jsonl.max_age_s do not apply",
+                    arg);
         }
         return ctx;
     }
     if (ctx->window_s > 0 && ctx->max_bytes == 0 && ctx->max_age_s == 0) {
-        wh_info(TAG, "%s: no rotation (jsonl.max_age_s, jsonl.max_bytes): "
+        wh_info(TAG,
+                "%s: no rotation (jsonl.max_age_s, jsonl.max_bytes): "
                 "every line of the file stays held, jsonl.window_s bounds "
-                "nothing", arg);
+                "nothing",
+                arg);
     }
     if (age_due(ctx, time(NULL))) {
-        int rc = rotate(ctx, "jsonl.max_age_s, at start-up", errstr,
-                        errstr_size);
+        int rc =
+            rotate(ctx, "jsonl.max_age_s, at start-up", errstr, errstr_size);
 
         if (rc == WH_FATAL) {
             goto fail;
         }
         if (rc != WH_OK) {
-            wh_warn(TAG, "%s", errstr);   /* tried again later */
+            wh_warn(TAG, "%s", errstr); /* tried again later */
         }
     }
     return ctx;
@@ -977,8 +990,10 @@ static int jsonl_process(void *arg, struct wh_record *rec,
 
     (void)meta;
     if (len + 1 > JSONL_BUF_MAX) {
-        snprintf(errstr, errstr_size, "record of %zu bytes is larger than "
-                 "the sink's %zu-byte buffer", len, JSONL_BUF_MAX);
+        snprintf(errstr, errstr_size,
+                 "record of %zu bytes is larger than "
+                 "the sink's %zu-byte buffer",
+                 len, JSONL_BUF_MAX);
         rc = WH_REJECT;
         goto out;
     }

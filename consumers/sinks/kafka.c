@@ -202,8 +202,8 @@ static void ksink_close(void *arg)
             /* Their delivery reports (purged) free their token cells;
              * nothing is reported to the consumer any more. */
             ctx->reject = NULL;
-            rd_kafka_purge(ctx->rk, RD_KAFKA_PURGE_F_QUEUE |
-                                        RD_KAFKA_PURGE_F_INFLIGHT);
+            rd_kafka_purge(ctx->rk,
+                           RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
             (void)rd_kafka_flush(ctx->rk, KSINK_CLOSE_MS);
         }
         rd_kafka_destroy(ctx->rk);
@@ -307,11 +307,11 @@ static rd_kafka_resp_err_t produce(struct ksink *ctx, const char *key,
 
     *cell = token;
     for (tries = 0; tries < 2; tries++) {
-        err = rd_kafka_producev(
-            ctx->rk, RD_KAFKA_V_TOPIC(ctx->topic), RD_KAFKA_V_KEY(key, key_len),
-            RD_KAFKA_V_VALUE(payload, len),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_OPAQUE(cell),
-            RD_KAFKA_V_END);
+        err = rd_kafka_producev(ctx->rk, RD_KAFKA_V_TOPIC(ctx->topic),
+                                RD_KAFKA_V_KEY(key, key_len),
+                                RD_KAFKA_V_VALUE(payload, len),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+                                RD_KAFKA_V_OPAQUE(cell), RD_KAFKA_V_END);
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             break;
         }

@@ -466,8 +466,8 @@ static int reconnect(struct pg *ctx, char *errstr, size_t errstr_size)
 
     if (wait > 0) {
         snprintf(errstr, errstr_size,
-                 "not connected (%s); next attempt in %" PRId64 " ms",
-                 ctx->why, wait);
+                 "not connected (%s); next attempt in %" PRId64 " ms", ctx->why,
+                 wait);
         return WH_RETRY;
     }
     rc = connect_db(ctx, errstr, errstr_size);
@@ -620,16 +620,16 @@ static int table_check(const char *value, char *errstr, size_t errstr_size)
 }
 
 static const struct wh_config_key pg_keys[] = {
-    WH_KEY_CHECKED("postgres.table", WH_CONFIG_STRING, "articles",
-                   table_check, "postgres sink: table name"),
+    WH_KEY_CHECKED("postgres.table", WH_CONFIG_STRING, "articles", table_check,
+                   "postgres sink: table name"),
     WH_KEY_INT("postgres.batch", "500", 1, 100000, "rows",
                "postgres sink: rows per transaction"),
     WH_KEY_END};
 
 /* --check-config and init: a connection string libpq can parse. It may
  * hold a password: it is never logged. */
-static int pg_check(const char *arg, const struct wh_config *cfg,
-                    char *errstr, size_t errstr_size)
+static int pg_check(const char *arg, const struct wh_config *cfg, char *errstr,
+                    size_t errstr_size)
 {
     char reason[512];
 

@@ -160,8 +160,8 @@ static int is_boiler_line(const char *t, size_t len, size_t chars)
     }
     /* a media widget's label alone on its line */
     static const char *const labels[] = {
-        "gallery", "photo gallery", "photos", "video", "videos",
-        "watch video", "don't miss", "audio", NULL};
+        "gallery",     "photo gallery", "photos", "video", "videos",
+        "watch video", "don't miss",    "audio",  NULL};
 
     if (chars <= 16) {
         for (size_t i = 0; labels[i] != NULL; i++) {

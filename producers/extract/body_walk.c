@@ -61,46 +61,36 @@ static const char *const neg_tags[] = {"nav",  "aside",    "footer", "header",
 
 /* class / id tokens: whole-token matches */
 static const char *const neg_tokens[] = {
-    "ad",          "ads",         "adv",
-    "advert",      "adverts",     "advertisement",
-    "advertising", "banner",      "sponsor",
-    "sponsored",   "promo",       "promos",
-    "promotion",   "share",       "sharing",
-    "shares",      "social",      "comment",
-    "comments",    "discussion",  "disqus",
-    "related",     "recommended", "recommendations",
-    "newsletter",  "subscribe",   "subscription",
-    "signup",      "cookie",      "cookies",
-    "consent",     "gdpr",        "sidebar",
-    "widget",      "widgets",     "footer",
-    "nav",         "navbar",      "navigation",
-    "menu",        "breadcrumb",  "breadcrumbs",
-    "tags",        "tag",         "taglist",
-    "keywords",    "popular",     "trending",
-    "outbrain",    "taboola",     "teaser",
-    "teasers",     "masthead",    "toolbar",
-    "pagination",  "pager",       "print",
-    "modal",       "popup",       "overlay",
-    "skip",        "hidden",      "hide",
-    "bio",         "login",       "register",
-    "rail",        "copyright",   "legal",
-    "disclaimer",  "pullquote",   "byline",
-    "dateline",    "meta",        "header",
-    "tools",       "utility",     "utilities",
-    "next",        "prev",        "previous",
-    "follow",      "tweet",       "facebook",
-    "twitter",     "whatsapp",    "linkedin",
-    "email",       "mail",        "rss",
-    "jump",        "survey",      "poll",
-    "ticker",      "alert",       "notice",
-    "extra",       "extras",      "secondary",
-    "author",      "credits",     "credit",
-    "timestamp",   "date",        "kicker",
-    "foot",        "caption",     "captions",
-    "figcaption",  "textsize",    "fontsize",
-    "strapline",   "subtitle",    "summary",
-    "excerpt",     "sitemap",     "topbar",
-    "sharetools",  "addthis",     NULL};
+    "ad",         "ads",           "adv",          "advert",
+    "adverts",    "advertisement", "advertising",  "banner",
+    "sponsor",    "sponsored",     "promo",        "promos",
+    "promotion",  "share",         "sharing",      "shares",
+    "social",     "comment",       "comments",     "discussion",
+    "disqus",     "related",       "recommended",  "recommendations",
+    "newsletter", "subscribe",     "subscription", "signup",
+    "cookie",     "cookies",       "consent",      "gdpr",
+    "sidebar",    "widget",        "widgets",      "footer",
+    "nav",        "navbar",        "navigation",   "menu",
+    "breadcrumb", "breadcrumbs",   "tags",         "tag",
+    "taglist",    "keywords",      "popular",      "trending",
+    "outbrain",   "taboola",       "teaser",       "teasers",
+    "masthead",   "toolbar",       "pagination",   "pager",
+    "print",      "modal",         "popup",        "overlay",
+    "skip",       "hidden",        "hide",         "bio",
+    "login",      "register",      "rail",         "copyright",
+    "legal",      "disclaimer",    "pullquote",    "byline",
+    "dateline",   "meta",          "header",       "tools",
+    "utility",    "utilities",     "next",         "prev",
+    "previous",   "follow",        "tweet",        "facebook",
+    "twitter",    "whatsapp",      "linkedin",     "email",
+    "mail",       "rss",           "jump",         "survey",
+    "poll",       "ticker",        "alert",        "notice",
+    "extra",      "extras",        "secondary",    "author",
+    "credits",    "credit",        "timestamp",    "date",
+    "kicker",     "foot",          "caption",      "captions",
+    "figcaption", "textsize",      "fontsize",     "strapline",
+    "subtitle",   "summary",       "excerpt",      "sitemap",
+    "topbar",     "sharetools",    "addthis",      NULL};
 
 /* of those, the ones that mean boilerplate even in an article-like name
  * ("comments-body", "share_article") */
@@ -145,26 +135,23 @@ static const char *const strong_tokens[] = {"ad",
 
 /* class / id tokens: prefix matches (all strong) */
 static const char *const neg_prefixes[] = {
-    "advert",       "sponsor",    "promo",       "sharebar",  "share-",
-    "sharing",      "socialbar",  "social-",     "comment",   "related",
-    "recommend",    "newsletter", "subscri",     "cookie",    "sidebar",
-    "footer",       "navbar",     "breadcrumb",  "outbrain",  "taboola",
-    "popular",      "trending",   "pagination",  "adslot",    "adunit",
-    "adwrap",       "adbox",      "adcontainer", "adsense",   "dfp",
-    "mostread",     "most-read",  "readmore",    "read-more", "morestories",
-    "more-stories", "youmay",     "you-may",     "alsolike",  "paywall",
-    "signup",       "sign-up",
+    "advert", "sponsor", "promo", "sharebar", "share-", "sharing", "socialbar",
+    "social-", "comment", "related", "recommend", "newsletter", "subscri",
+    "cookie", "sidebar", "footer", "navbar", "breadcrumb", "outbrain",
+    "taboola", "popular", "trending", "pagination", "adslot", "adunit",
+    "adwrap", "adbox", "adcontainer", "adsense", "dfp", "mostread", "most-read",
+    "readmore", "read-more", "morestories", "more-stories", "youmay", "you-may",
+    "alsolike", "paywall", "signup", "sign-up",
     /* the author's box after the story, whatever else its name says
      * ("postauthor", "about-author", "author-bio") */
-    "postauthor",   "post-author", "aboutauthor", "about-author",
-    "about-the-author", "authorbox", "author-box", "authorbio",
-    "author-bio",   "authorinfo", "author-info", "author-profile", NULL};
+    "postauthor", "post-author", "aboutauthor", "about-author",
+    "about-the-author", "authorbox", "author-box", "authorbio", "author-bio",
+    "authorinfo", "author-info", "author-profile", NULL};
 
 /* class / id substrings of article containers */
 static const char *const pos_words[] = {"article", "body",  "content", "entry",
                                         "main",    "post",  "story",   "text",
                                         "blog",    "prose", NULL};
-
 
 #define LEX_SIZE 1024 /* power of two, > 2x the entries */
 

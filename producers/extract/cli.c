@@ -260,11 +260,11 @@ static int one_url(const struct cli *cli, const char *url, size_t max)
     if (opts.charset == NULL && charset[0] != '\0') {
         opts.charset = charset;
     }
-    rc = emit(cli, url, data, len,
-              cli->url != NULL ? cli->url
-                               : (info.final_url != NULL ? info.final_url
-                                                         : url),
-              &opts);
+    rc =
+        emit(cli, url, data, len,
+             cli->url != NULL ? cli->url
+                              : (info.final_url != NULL ? info.final_url : url),
+             &opts);
     free(data);
     wh_urlget_info_clear(&info);
     return rc;
@@ -280,8 +280,7 @@ static int one(const struct cli *cli, const char *path)
     char *data;
     int rc;
 
-    if (strncmp(path, "http://", 7) == 0 ||
-        strncmp(path, "https://", 8) == 0) {
+    if (strncmp(path, "http://", 7) == 0 || strncmp(path, "https://", 8) == 0) {
         return one_url(cli, path, max);
     }
     if (strncmp(path, "file://", 7) == 0) {
@@ -301,8 +300,7 @@ static int one(const struct cli *cli, const char *path)
  * --out-dir file name; url may be NULL) and prints or writes the result.
  * Returns 0 or EXIT_NOARTICLE. */
 static int emit(const struct cli *cli, const char *path, const char *data,
-                size_t len, const char *url,
-                const struct wh_extract_opts *opts)
+                size_t len, const char *url, const struct wh_extract_opts *opts)
 {
     char err[256] = "";
     struct wh_article *art;

@@ -121,8 +121,7 @@ static int is_frameset(htmlDocPtr doc)
 }
 
 /* Parses UTF-8 HTML; deep: without libxml2's limit of 256 levels. */
-static htmlDocPtr parse(const char *text, size_t len, const char *url,
-                        int deep)
+static htmlDocPtr parse(const char *text, size_t len, const char *url, int deep)
 {
     int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
                HTML_PARSE_NONET | HTML_PARSE_COMPACT;

@@ -17,20 +17,20 @@ struct wh_record;
 #define WH_EXTRACTOR_VERSION "wirehose-extract/0.1"
 
 struct wh_extract_opts {
-    size_t max_bytes;          /* pages larger than this are refused;
-                                  0 = 8 MiB */
-    const char *charset;       /* from the HTTP Content-Type, or NULL */
+    size_t max_bytes;    /* pages larger than this are refused;
+                            0 = 8 MiB */
+    const char *charset; /* from the HTTP Content-Type, or NULL */
 };
 
 /* Where a metadata value came from. */
 enum wh_prov {
     WH_PROV_NONE = 0,
-    WH_PROV_JSONLD,            /* schema.org JSON-LD */
-    WH_PROV_META,              /* OpenGraph / <meta name=...> */
-    WH_PROV_TIME,              /* <time datetime> */
-    WH_PROV_URL,               /* a /2014/12/21/ pattern in the URL */
-    WH_PROV_TEXT,              /* visible text (dateline, "By ...") */
-    WH_PROV_MARKUP             /* <h1>, <title>, rel=author, class names */
+    WH_PROV_JSONLD, /* schema.org JSON-LD */
+    WH_PROV_META,   /* OpenGraph / <meta name=...> */
+    WH_PROV_TIME,   /* <time datetime> */
+    WH_PROV_URL,    /* a /2014/12/21/ pattern in the URL */
+    WH_PROV_TEXT,   /* visible text (dateline, "By ...") */
+    WH_PROV_MARKUP  /* <h1>, <title>, rel=author, class names */
 };
 
 /* Returns "jsonld", "meta", "time", "url", "text", "markup" or "none". */
@@ -39,23 +39,23 @@ const char *wh_prov_name(enum wh_prov p);
 struct wh_article {
     char *headline;
     enum wh_prov headline_from;
-    char *description;         /* standfirst / summary */
+    char *description; /* standfirst / summary */
     enum wh_prov description_from;
-    char *byline;              /* people only: no "By", dates or "Staff" */
+    char *byline; /* people only: no "By", dates or "Staff" */
     enum wh_prov byline_from;
-    char *published;           /* RFC 3339 */
+    char *published; /* RFC 3339 */
     enum wh_prov published_from;
-    char *modified;            /* RFC 3339 */
+    char *modified; /* RFC 3339 */
     enum wh_prov modified_from;
-    char *canonical_url;       /* absolute */
+    char *canonical_url; /* absolute */
     char *site_name;
     char *section;
-    char **tags;               /* ntags strings */
+    char **tags; /* ntags strings */
     size_t ntags;
-    char *image;               /* lead image, absolute URL */
-    char *language;            /* hint from <html lang> / meta, BCP 47 */
-    char *body_text;           /* paragraphs separated by "\n\n" */
-    char *body_html;           /* structural tags only, links absolute */
+    char *image;     /* lead image, absolute URL */
+    char *language;  /* hint from <html lang> / meta, BCP 47 */
+    char *body_text; /* paragraphs separated by "\n\n" */
+    char *body_html; /* structural tags only, links absolute */
     size_t body_words;
     double confidence; /* 0..1 in steps of 1/16: how far to
                           trust body_text */
@@ -88,8 +88,8 @@ void wh_extract_global_init(void);
  * "page too large", "not HTML", ... Never crashes on any input; work is
  * bounded per page. */
 struct wh_article *wh_extract(const char *html, size_t len, const char *url,
-                              const struct wh_extract_opts *opts,
-                              char *errstr, size_t errstr_size);
+                              const struct wh_extract_opts *opts, char *errstr,
+                              size_t errstr_size);
 
 void wh_article_free(struct wh_article *art);
 

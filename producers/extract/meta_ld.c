@@ -99,13 +99,13 @@ static void ld_article(struct meta_ctx *m, const json_t *o)
     meta_field_set(&m->headline, js_str(o, "headline"), WH_PROV_JSONLD,
                    R_JSONLD);
     meta_field_set(&m->description, js_str(o, "description"), WH_PROV_JSONLD,
-              R_JSONLD);
+                   R_JSONLD);
     meta_date_set(&m->published, js_str(o, "datePublished"), WH_PROV_JSONLD,
-             R_JSONLD);
+                  R_JSONLD);
     meta_date_set(&m->modified, js_str(o, "dateModified"), WH_PROV_JSONLD,
                   R_JSONLD);
     meta_field_set(&m->section, js_str(o, "articleSection"), WH_PROV_JSONLD,
-              R_JSONLD);
+                   R_JSONLD);
     meta_field_set(&m->language, js_str(o, "inLanguage"), WH_PROV_JSONLD,
                    R_JSONLD);
     v = json_object_get(o, "author");
@@ -129,7 +129,7 @@ static void ld_article(struct meta_ctx *m, const json_t *o)
     v = json_object_get(o, "publisher");
     if (json_is_object(v)) {
         meta_field_set(&m->site_name, js_str(o, "publisher"), WH_PROV_JSONLD,
-                  R_JSONLD + 5);
+                       R_JSONLD + 5);
     }
     v = json_object_get(o, "keywords");
     if (json_is_string(v)) {
@@ -181,7 +181,7 @@ static void ld_walk(struct meta_ctx *m, const json_t *v, int depth)
              strcmp(json_string_value(t), "Organization") == 0 ||
              strcmp(json_string_value(t), "NewsMediaOrganization") == 0)) {
             meta_field_set(&m->site_name, js_str(v, "name"), WH_PROV_JSONLD,
-                      R_JSONLD + 8);
+                           R_JSONLD + 8);
         }
         if (json_is_string(t) && strcmp(json_string_value(t), "WebPage") == 0) {
             meta_date_set(&m->published, js_str(v, "datePublished"),

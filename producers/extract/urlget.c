@@ -56,8 +56,7 @@ static void *load(struct curl_api *api, char *errstr, size_t errstr_size)
         sym(lib, "curl_easy_getinfo", &api->easy_getinfo) < 0 ||
         sym(lib, "curl_easy_strerror", &api->easy_strerror) < 0 ||
         sym(lib, "curl_easy_cleanup", &api->easy_cleanup) < 0) {
-        snprintf(errstr, errstr_size, "libcurl lacks a symbol: %s",
-                 dlerror());
+        snprintf(errstr, errstr_size, "libcurl lacks a symbol: %s", dlerror());
         dlclose(lib);
         return NULL;
     }
@@ -76,8 +75,7 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 }
 
 char *wh_urlget(const char *url, size_t max, size_t *len,
-                struct wh_urlget_info *info, char *errstr,
-                size_t errstr_size)
+                struct wh_urlget_info *info, char *errstr, size_t errstr_size)
 {
     struct curl_api api;
     struct wh_buf b;

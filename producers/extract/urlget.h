@@ -8,9 +8,9 @@
 #include <stddef.h>
 
 struct wh_urlget_info {
-    long status;            /* HTTP status */
-    char *content_type;     /* the Content-Type header, or NULL */
-    char *final_url;        /* after redirects, or NULL */
+    long status;        /* HTTP status */
+    char *content_type; /* the Content-Type header, or NULL */
+    char *final_url;    /* after redirects, or NULL */
 };
 
 /* Fetches url (http or https, up to 5 redirects, 30 s) into a new
@@ -18,8 +18,7 @@ struct wh_urlget_info {
  * max bytes. Fills info (release with wh_urlget_info_clear()). Returns
  * NULL with errstr filled on any failure, a non-2xx status included. */
 char *wh_urlget(const char *url, size_t max, size_t *len,
-                struct wh_urlget_info *info, char *errstr,
-                size_t errstr_size);
+                struct wh_urlget_info *info, char *errstr, size_t errstr_size);
 
 void wh_urlget_info_clear(struct wh_urlget_info *info);
 

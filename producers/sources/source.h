@@ -31,35 +31,35 @@ struct wh_feed_media {
 
 /* One entry of a feed, sitemap or wire document. All strings owned. */
 struct wh_feed_item {
-    char *id;               /* guid / atom:id / loc; NULL if none */
-    char *link;             /* absolute page URL; NULL for wire items */
-    char *title;            /* plain text */
-    char *summary;          /* plain text */
-    char *content;          /* the full text the feed carries, as HTML
-                               (content:encoded, Atom content, JSON Feed
-                               content_html, or content_text made HTML);
-                               NULL when none */
-    char *content_base;     /* base URL of content's relative links (its
-                               xml:base, else the document URL); may be
-                               NULL */
-    char *author;           /* names joined with ", " */
-    char *published;        /* RFC 3339 */
-    char *updated;          /* RFC 3339 */
+    char *id;           /* guid / atom:id / loc; NULL if none */
+    char *link;         /* absolute page URL; NULL for wire items */
+    char *title;        /* plain text */
+    char *summary;      /* plain text */
+    char *content;      /* the full text the feed carries, as HTML
+                           (content:encoded, Atom content, JSON Feed
+                           content_html, or content_text made HTML);
+                           NULL when none */
+    char *content_base; /* base URL of content's relative links (its
+                           xml:base, else the document URL); may be
+                           NULL */
+    char *author;       /* names joined with ", " */
+    char *published;    /* RFC 3339 */
+    char *updated;      /* RFC 3339 */
     char **categories;
     size_t ncategories;
     struct wh_feed_media *media; /* in document order, no URL twice */
     size_t nmedia;
-    struct wh_record *rec;  /* wire items (ninjs, NewsML-G2, NITF): the
-                               finished record, no page fetch needed */
+    struct wh_record *rec; /* wire items (ninjs, NewsML-G2, NITF): the
+                              finished record, no page fetch needed */
 };
 
 struct wh_feed {
-    char *kind;             /* name of the kind that parsed it */
+    char *kind; /* name of the kind that parsed it */
     char *title;
     struct wh_feed_item *items;
     size_t nitems;
-    char **links;           /* documents to poll next: sitemap-index
-                               children, autodiscovered feeds */
+    char **links; /* documents to poll next: sitemap-index
+                     children, autodiscovered feeds */
     size_t nlinks;
 };
 
@@ -78,9 +78,8 @@ struct wh_source_kind {
 /* Detects the kind of body and parses it into a new feed. Returns NULL
  * with errstr filled ("not a feed: ...", "rss: line 3: ...") on failure. */
 struct wh_feed *wh_source_parse(const char *body, size_t len,
-                                const char *content_type,
-                                const char *base_url, char *errstr,
-                                size_t errstr_size);
+                                const char *content_type, const char *base_url,
+                                char *errstr, size_t errstr_size);
 
 void wh_feed_free(struct wh_feed *feed);
 

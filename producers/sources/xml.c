@@ -316,8 +316,8 @@ static int is_blank(int c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-json_t *wh_xml_json_parse(const char *body, size_t len, int *code,
-                          char *errstr, size_t errstr_size)
+json_t *wh_xml_json_parse(const char *body, size_t len, int *code, char *errstr,
+                          size_t errstr_size)
 {
     json_error_t jerr;
     json_t *doc;

@@ -36,8 +36,8 @@ xmlDocPtr wh_xml_parse(const char *body, size_t len, const char *base_url,
  * new JSON value (json_decref() it), or NULL with errstr filled ("line N,
  * column M: reason", "document too large (...)") and *code (may be NULL)
  * WH_EPARSE or WH_E2BIG. */
-json_t *wh_xml_json_parse(const char *body, size_t len, int *code,
-                          char *errstr, size_t errstr_size);
+json_t *wh_xml_json_parse(const char *body, size_t len, int *code, char *errstr,
+                          size_t errstr_size);
 
 /* Cheap look at the start of a document, for detect(): skips a BOM, the
  * XML declaration, comments, processing instructions and a DOCTYPE, and

@@ -29,8 +29,8 @@ char *fuzz_strndup(const uint8_t *data, size_t size)
     return s;
 }
 
-void fuzz_split_line(const uint8_t *data, size_t size, size_t max,
-                     char **head, const uint8_t **rest, size_t *rest_len)
+void fuzz_split_line(const uint8_t *data, size_t size, size_t max, char **head,
+                     const uint8_t **rest, size_t *rest_len)
 {
     const uint8_t *nl = size > 0 ? memchr(data, '\n', size) : NULL;
     size_t n = nl != NULL ? (size_t)(nl - data) : size;
@@ -141,8 +141,8 @@ json_t *fuzz_check_roundtrip(const struct wh_record *rec)
     }
     twice = wh_record_dump(back);
     if (strcmp(once, twice) != 0) {
-        fuzz_fail("a dumped record parses back to another dump:\n%s\n%s",
-                  once, twice);
+        fuzz_fail("a dumped record parses back to another dump:\n%s\n%s", once,
+                  twice);
     }
     doc = json_loads(once, 0, &jerr);
     if (doc == NULL) {

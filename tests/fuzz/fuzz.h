@@ -41,8 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Prints "fuzz: invariant: " and the printf-style message, then aborts.
  * (A macro over fprintf, so the format is checked where it is written.) */
-#define fuzz_fail(...)                                                       \
-    (fputs("fuzz: invariant: ", stderr), fprintf(stderr, __VA_ARGS__),       \
+#define fuzz_fail(...)                                                         \
+    (fputs("fuzz: invariant: ", stderr), fprintf(stderr, __VA_ARGS__),         \
      fuzz_abort())
 
 /* Ends the line of fuzz_fail() and aborts. */
@@ -54,8 +54,8 @@ char *fuzz_strndup(const uint8_t *data, size_t size);
 /* Splits data at its first '\n': *head gets a NUL-terminated copy of the
  * first line (at most max bytes of it; caller frees), *rest and *rest_len
  * the bytes after the newline (none when there is no newline). */
-void fuzz_split_line(const uint8_t *data, size_t size, size_t max,
-                     char **head, const uint8_t **rest, size_t *rest_len);
+void fuzz_split_line(const uint8_t *data, size_t size, size_t max, char **head,
+                     const uint8_t **rest, size_t *rest_len);
 
 /* Non-zero when s[0..len) is valid UTF-8 (no overlongs, surrogates or
  * code points past U+10FFFF). */

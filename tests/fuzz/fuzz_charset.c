@@ -38,8 +38,8 @@ static int run(const uint8_t *data, size_t size)
     char *out;
 
     fuzz_split_line(data, size, 64, &cs, &page, &len);
-    out = wh_extract_to_utf8((const char *)page, len,
-                             cs[0] != '\0' ? cs : NULL, &out_len, &used);
+    out = wh_extract_to_utf8((const char *)page, len, cs[0] != '\0' ? cs : NULL,
+                             &out_len, &used);
     (void)wh_extract_looks_binary((const char *)page, len);
     if (used == NULL) {
         fuzz_fail("no charset named");

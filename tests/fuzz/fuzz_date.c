@@ -22,8 +22,7 @@ static int run(const uint8_t *data, size_t size)
     if (wh_date_parse(in, &t) == WH_OK) {
         wh_date_format(t, out);
         if (wh_date_parse(out, &back) != WH_OK || back != t) {
-            fuzz_fail("%s formats as %s, which does not parse back", in,
-                      out);
+            fuzz_fail("%s formats as %s, which does not parse back", in, out);
         }
     }
     norm = wh_date_normalize(in);

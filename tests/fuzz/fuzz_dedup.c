@@ -82,8 +82,8 @@ static struct wh_record *make_record(const struct part *pt)
         free(rec->uri);
         rec->uri = wh_xstrdup("https://news.example.com/no-uri");
     }
-    rec->body_text = nl != NULL ? fuzz_strndup(nl + 1, pt->n - ulen - 1)
-                                : wh_xstrdup("");
+    rec->body_text =
+        nl != NULL ? fuzz_strndup(nl + 1, pt->n - ulen - 1) : wh_xstrdup("");
     rec->source = wh_xstrdup("fuzz");
     rec->fetched_at = wh_xstrdup("2024-01-02T03:04:05Z");
     rec->version = 1;
@@ -176,7 +176,8 @@ static int run(const uint8_t *data, size_t size)
         char *log = wh_xasprintf("%s/dedup.log", dir);
         int fd = open(log, O_WRONLY | O_APPEND);
 
-        if (fd < 0 || write(fd, parts[0].p, parts[0].n) != (ssize_t)parts[0].n) {
+        if (fd < 0 ||
+            write(fd, parts[0].p, parts[0].n) != (ssize_t)parts[0].n) {
             fuzz_fail("cannot append to %s", log);
         }
         close(fd);

@@ -67,8 +67,7 @@ static int run(const uint8_t *data, size_t size)
     meta.topic = "articles";
     for (k = 0; k < WH_ARRAY_SIZE(stages); k++) {
         err[0] = '\0';
-        if (stages[k]->process(ctx[k], rec, &meta, err, sizeof(err)) !=
-            WH_OK) {
+        if (stages[k]->process(ctx[k], rec, &meta, err, sizeof(err)) != WH_OK) {
             fuzz_fail("%s: process: %s", stages[k]->name, err);
         }
     }

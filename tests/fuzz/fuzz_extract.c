@@ -54,8 +54,8 @@ static int run(const uint8_t *data, size_t size)
     fuzz_split_line(data, size, 64, &cs, &page, &len);
     memset(&opts, 0, sizeof(opts));
     opts.charset = cs[0] != '\0' ? cs : NULL;
-    art = wh_extract((const char *)page, len, page_url, &opts, err,
-                     sizeof(err));
+    art =
+        wh_extract((const char *)page, len, page_url, &opts, err, sizeof(err));
     if (art != NULL) {
         json_t *doc;
 

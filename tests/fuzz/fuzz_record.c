@@ -18,8 +18,8 @@ static void check_like_jansson(const uint8_t *data, size_t size)
     char err[256];
     json_error_t jerr;
     json_t *ours = wh_json_parse((const char *)data, size, err, sizeof(err));
-    json_t *theirs = json_loadb((const char *)data, size,
-                                JSON_REJECT_DUPLICATES, &jerr);
+    json_t *theirs =
+        json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &jerr);
 
     if ((ours == NULL) != (theirs == NULL)) {
         fuzz_fail("wh_json_parse %s what json_loadb %s (%s / %s)",

@@ -47,8 +47,7 @@ static int ref_match(const char *pat, const char *path)
             if (pat[i - 1] == '*') {
                 m[i][j] = m[i - 1][j] || (j > 0 && m[i][j - 1]);
             } else {
-                m[i][j] = j > 0 && m[i - 1][j - 1] &&
-                          pat[i - 1] == path[j - 1];
+                m[i][j] = j > 0 && m[i - 1][j - 1] && pat[i - 1] == path[j - 1];
             }
         }
     }
@@ -74,9 +73,8 @@ static void differential(const char *path, const uint8_t *rest, size_t len)
     int got;
 
     if (plen == 0 || plen > PLAIN_MAX || strlen(pat) != plen ||
-        strlen(path) > PLAIN_MAX ||
-        path[0] != '/' || !plain(pat) || !plain(path) ||
-        strcmp(path, "/robots.txt") == 0) {
+        strlen(path) > PLAIN_MAX || path[0] != '/' || !plain(pat) ||
+        !plain(path) || strcmp(path, "/robots.txt") == 0) {
         free(pat);
         return;
     }
@@ -85,8 +83,8 @@ static void differential(const char *path, const uint8_t *rest, size_t len)
     want = !ref_match(pat, path);
     got = wh_robots_allowed(r, path);
     if (got != want) {
-        fuzz_fail("Disallow: %s on %s: allowed=%d, the reference says %d",
-                  pat, path, got, want);
+        fuzz_fail("Disallow: %s on %s: allowed=%d, the reference says %d", pat,
+                  path, got, want);
     }
     wh_robots_free(r);
     free(file);

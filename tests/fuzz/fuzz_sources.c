@@ -16,15 +16,16 @@
 #include "wh/wh.h"
 
 static const struct wh_source_kind *const kinds[] = {
-    &wh_source_rss,   &wh_source_atom,    &wh_source_rdf,
+    &wh_source_rss,      &wh_source_atom,    &wh_source_rdf,
     &wh_source_jsonfeed, &wh_source_sitemap, &wh_source_discover,
-    &wh_source_ninjs, &wh_source_newsml,  &wh_source_nitf,
+    &wh_source_ninjs,    &wh_source_newsml,  &wh_source_nitf,
 };
 
 static const char *const content_types[] = {
-    "application/rss+xml", "application/atom+xml; charset=utf-8",
-    "application/feed+json", "text/html", "application/xml",
-    "application/json", "application/gzip", "text/xml; charset=iso-8859-1",
+    "application/rss+xml",   "application/atom+xml; charset=utf-8",
+    "application/feed+json", "text/html",
+    "application/xml",       "application/json",
+    "application/gzip",      "text/xml; charset=iso-8859-1",
 };
 
 static const char base_url[] = "https://news.example.com/feeds/main.xml";
@@ -76,14 +77,14 @@ static int run(const uint8_t *data, size_t size)
     if (size == 0) {
         return 0;
     }
-    way = data[0] % (unsigned)(1 + WH_ARRAY_SIZE(content_types) +
-                               WH_ARRAY_SIZE(kinds));
+    way = data[0] %
+          (unsigned)(1 + WH_ARRAY_SIZE(content_types) + WH_ARRAY_SIZE(kinds));
     body = (const char *)data + 1;
     len = size - 1;
     if (way <= WH_ARRAY_SIZE(content_types)) {
-        feed = wh_source_parse(body, len,
-                               way == 0 ? NULL : content_types[way - 1],
-                               base_url, err, sizeof(err));
+        feed =
+            wh_source_parse(body, len, way == 0 ? NULL : content_types[way - 1],
+                            base_url, err, sizeof(err));
     } else {
         const struct wh_source_kind *k =
             kinds[way - 1 - WH_ARRAY_SIZE(content_types)];

@@ -429,7 +429,7 @@ static void test_robots_bounded(void **state)
         line_kmp, line_stars, line_prefix, line_anchored, line_mixed,
     };
     static const char *const names[] = {"kmp", "stars", "prefix", "anchored",
-                                         "mixed"};
+                                        "mixed"};
     char *text = malloc(ROBOTS_FILE_MAX + 64);
     char *path = malloc(8192 + 1);
     struct wh_robots *r;

@@ -349,26 +349,26 @@ static void test_typed_defaults(void **state)
     int e = -1;
 
     (void)fx;
-    assert_int_equal(wh_config_int(NULL, typed_keys, "n.count", &v, errstr,
-                                   sizeof(errstr)),
-                     WH_OK);
+    assert_int_equal(
+        wh_config_int(NULL, typed_keys, "n.count", &v, errstr, sizeof(errstr)),
+        WH_OK);
     assert_int_equal(v, 10);
     assert_int_equal(wh_config_int(NULL, typed_keys, "n.wait_ms", &v, errstr,
                                    sizeof(errstr)),
                      WH_OK);
     assert_int_equal(v, 1500);
     v = 77;
-    assert_int_equal(wh_config_int(NULL, typed_keys, "n.free", &v, errstr,
-                                   sizeof(errstr)),
-                     WH_ENOENT);
+    assert_int_equal(
+        wh_config_int(NULL, typed_keys, "n.free", &v, errstr, sizeof(errstr)),
+        WH_ENOENT);
     assert_int_equal(v, 77);
-    assert_int_equal(wh_config_bool(NULL, typed_keys, "n.flag", &b, errstr,
-                                    sizeof(errstr)),
-                     WH_OK);
+    assert_int_equal(
+        wh_config_bool(NULL, typed_keys, "n.flag", &b, errstr, sizeof(errstr)),
+        WH_OK);
     assert_int_equal(b, 0);
-    assert_int_equal(wh_config_enum(NULL, typed_keys, "n.mode", &e, errstr,
-                                    sizeof(errstr)),
-                     WH_OK);
+    assert_int_equal(
+        wh_config_enum(NULL, typed_keys, "n.mode", &e, errstr, sizeof(errstr)),
+        WH_OK);
     assert_int_equal(e, 0);
     assert_string_equal(wh_config_str(NULL, typed_keys, "n.path"), "/var/x");
     assert_null(wh_config_str(NULL, typed_keys, "n.url"));
@@ -404,24 +404,21 @@ static void test_typed_values(void **state)
     assert_int_equal(int_of(cfg, "n.count"), 100);
     assert_int_equal(int_of(cfg, "n.wait_ms"), 2000);
     assert_int_equal(int_of(cfg, "n.age_s"), 120);
-    assert_int_equal(wh_config_bool(cfg, NULL, "n.flag", &b, errstr,
-                                    sizeof(errstr)),
-                     WH_OK);
+    assert_int_equal(
+        wh_config_bool(cfg, NULL, "n.flag", &b, errstr, sizeof(errstr)), WH_OK);
     assert_int_equal(b, 1);
-    assert_int_equal(wh_config_enum(cfg, NULL, "n.mode", &e, errstr,
-                                    sizeof(errstr)),
-                     WH_OK);
+    assert_int_equal(
+        wh_config_enum(cfg, NULL, "n.mode", &e, errstr, sizeof(errstr)), WH_OK);
     assert_int_equal(e, 2);
     snprintf(expect, sizeof(expect), "%s:2", fx->path);
     assert_string_equal(wh_config_origin(cfg, "n.wait_ms"), expect);
 
     /* out of range, with its origin */
-    assert_int_equal(wh_config_set(cfg, "n.count", "101", errstr,
-                                   sizeof(errstr)),
-                     WH_OK);
-    assert_int_equal(wh_config_int(cfg, NULL, "n.count", &v, errstr,
-                                   sizeof(errstr)),
-                     WH_EINVAL);
+    assert_int_equal(
+        wh_config_set(cfg, "n.count", "101", errstr, sizeof(errstr)), WH_OK);
+    assert_int_equal(
+        wh_config_int(cfg, NULL, "n.count", &v, errstr, sizeof(errstr)),
+        WH_EINVAL);
     assert_string_equal(errstr,
                         "command line: n.count: 101: must be 1 to 100 items");
     wh_config_free(cfg);
@@ -461,7 +458,7 @@ static void test_typed_checks(void **state)
     expect_bad("n.count", "", "not an integer");
     expect_bad("n.count", " 5", "not an integer");
     expect_bad("n.count", "99999999999999999999", "not an integer");
-    expect_bad("n.count", "5s", "not an integer");  /* not a duration */
+    expect_bad("n.count", "5s", "not an integer"); /* not a duration */
     expect_bad("n.wait_ms", "61s", "must be 0 to 60000 ms");
     expect_bad("n.wait_ms", "3 s", "not an integer");
     expect_bad("n.wait_ms", "2d", "not an integer");
@@ -507,12 +504,10 @@ static void test_check_all(void **state)
     snprintf(expect, sizeof(expect), "%s:2: n.mode: \"x\"", fx->path);
     assert_true(strncmp(pr.lines[1], expect, strlen(expect)) == 0);
     wh_config_problems_free(&pr);
-    assert_int_equal(wh_config_set(cfg, "n.count", "5", errstr,
-                                   sizeof(errstr)),
+    assert_int_equal(wh_config_set(cfg, "n.count", "5", errstr, sizeof(errstr)),
                      WH_OK);
-    assert_int_equal(wh_config_set(cfg, "n.mode", "drop", errstr,
-                                   sizeof(errstr)),
-                     WH_OK);
+    assert_int_equal(
+        wh_config_set(cfg, "n.mode", "drop", errstr, sizeof(errstr)), WH_OK);
     assert_int_equal(wh_config_check(cfg, &pr), 0);
     wh_config_problems_free(&pr);
     wh_config_free(cfg);
@@ -565,17 +560,16 @@ static void test_expand(void **state)
     setenv("WH_TEST_CFG_PW", "from-env", 1);
     unsetenv("WH_TEST_CFG_UNSET");
 
-    assert_int_equal(wh_secret_expand("plain $5 $x", &out, &secret, errstr,
-                                      sizeof(errstr)),
-                     WH_OK);
+    assert_int_equal(
+        wh_secret_expand("plain $5 $x", &out, &secret, errstr, sizeof(errstr)),
+        WH_OK);
     assert_string_equal(out, "plain $5 $x");
     assert_int_equal(secret, 0);
     free(out);
 
     snprintf(value, sizeof(value), "password=${file:%s} x", secret_path);
-    assert_int_equal(wh_secret_expand(value, &out, &secret, errstr,
-                                      sizeof(errstr)),
-                     WH_OK);
+    assert_int_equal(
+        wh_secret_expand(value, &out, &secret, errstr, sizeof(errstr)), WH_OK);
     assert_string_equal(out, "password=s3cret x");
     assert_int_equal(secret, 1);
     free(out);
@@ -589,8 +583,8 @@ static void test_expand(void **state)
     assert_string_equal(out, "s3cret/from-env ${literal}");
     free(out);
 
-    assert_int_equal(wh_secret_expand("${env:WH_TEST_CFG_UNSET}", &out,
-                                      &secret, errstr, sizeof(errstr)),
+    assert_int_equal(wh_secret_expand("${env:WH_TEST_CFG_UNSET}", &out, &secret,
+                                      errstr, sizeof(errstr)),
                      WH_EINVAL);
     assert_string_equal(errstr, "${env:WH_TEST_CFG_UNSET}: not set");
     assert_null(out);
@@ -603,27 +597,27 @@ static void test_expand(void **state)
                                       errstr, sizeof(errstr)),
                      WH_EINVAL);
     assert_string_equal(errstr, "${file:/dev/zero}: not a regular file");
-    assert_int_equal(wh_secret_expand("a ${env:X", &out, &secret, errstr,
-                                      sizeof(errstr)),
-                     WH_EINVAL);
+    assert_int_equal(
+        wh_secret_expand("a ${env:X", &out, &secret, errstr, sizeof(errstr)),
+        WH_EINVAL);
     assert_non_null(strstr(errstr, "unclosed"));
-    assert_int_equal(wh_secret_expand("${vault:x}", &out, &secret, errstr,
-                                      sizeof(errstr)),
-                     WH_EINVAL);
+    assert_int_equal(
+        wh_secret_expand("${vault:x}", &out, &secret, errstr, sizeof(errstr)),
+        WH_EINVAL);
     assert_non_null(strstr(errstr, "unknown reference"));
     write_file(secret_path, "two\nlines\n");
     snprintf(value, sizeof(value), "${file:%s}", secret_path);
-    assert_int_equal(wh_secret_expand(value, &out, &secret, errstr,
-                                      sizeof(errstr)),
-                     WH_EINVAL);
+    assert_int_equal(
+        wh_secret_expand(value, &out, &secret, errstr, sizeof(errstr)),
+        WH_EINVAL);
     assert_non_null(strstr(errstr, "more than one line"));
 
     /* in a file: the error names file:line and key; the entry is secret */
-    snprintf(value, sizeof(value),
-             "brokers = ${env:WH_TEST_CFG_PW}\ntopic = ${env:WH_TEST_CFG_UNSET}\n");
+    snprintf(
+        value, sizeof(value),
+        "brokers = ${env:WH_TEST_CFG_PW}\ntopic = ${env:WH_TEST_CFG_UNSET}\n");
     write_file(fx->path, value);
-    assert_int_equal(wh_config_load(fx->cfg, fx->path, errstr,
-                                    sizeof(errstr)),
+    assert_int_equal(wh_config_load(fx->cfg, fx->path, errstr, sizeof(errstr)),
                      WH_EINVAL);
     snprintf(value, sizeof(value),
              "%s:2: topic: ${env:WH_TEST_CFG_UNSET}: not set", fx->path);

@@ -636,7 +636,8 @@ static void test_window_shared(void **state)
             assert_int_equal(r.decision, WH_DEDUP_NEW);
         } else {
             if (r.decision != WH_DEDUP_COPY) {
-                fail_msg("record %d: %s", i, wh_dedup_decision_name(r.decision));
+                fail_msg("record %d: %s", i,
+                         wh_dedup_decision_name(r.decision));
             }
         }
         wh_dedup_result_clear(&r);
@@ -899,9 +900,9 @@ static void test_snapshot(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_decisions),  cmocka_unit_test(test_bad_input),
-        cmocka_unit_test(test_torn_tail),  cmocka_unit_test(test_byte_order),
-        cmocka_unit_test(test_concurrent), cmocka_unit_test(test_window),
+        cmocka_unit_test(test_decisions),     cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_torn_tail),     cmocka_unit_test(test_byte_order),
+        cmocka_unit_test(test_concurrent),    cmocka_unit_test(test_window),
         cmocka_unit_test(test_window_shared), cmocka_unit_test(test_upgrade),
         cmocka_unit_test(test_snapshot),
     };

@@ -237,8 +237,8 @@ static void test_language_detects(void **state)
     assert_string_equal(
         json_string_value(json_object_get(evidence(rec, "language"), "chosen")),
         "detector");
-    assert_true(json_is_true(
-        json_object_get(evidence(rec, "language"), "reliable")));
+    assert_true(
+        json_is_true(json_object_get(evidence(rec, "language"), "reliable")));
     names = json_object_get(rec->ext, "enrichments");
     assert_string_equal(json_string_value(json_object_get(names, "language")),
                         wh_enrich_language.version);
@@ -877,10 +877,9 @@ static void test_terms_cache(void **state)
         const struct wh_enrich_terms *cached;
         size_t i;
 
-        wh_enrich_input_build(&in, order[k],
-                              WH_INPUT_HEADLINE | WH_INPUT_DESCRIPTION |
-                                  WH_INPUT_BODY,
-                              65536);
+        wh_enrich_input_build(
+            &in, order[k],
+            WH_INPUT_HEADLINE | WH_INPUT_DESCRIPTION | WH_INPUT_BODY, 65536);
         wh_enrich_terms_build(&fresh, &in, lang);
         cached = wh_enrich_terms_get(&in, lang);
         assert_int_equal(cached->n, fresh.n);

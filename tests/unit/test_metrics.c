@@ -441,8 +441,8 @@ static void test_server_scrape(void **state)
     (void)state;
     atomic_init(&h.running, 1);
     atomic_init(&h.broker_up, 1);
-    srv = wh_metrics_server_start(reg, "127.0.0.1:0", health_cb, NULL, &h, errstr,
-                                  sizeof(errstr));
+    srv = wh_metrics_server_start(reg, "127.0.0.1:0", health_cb, NULL, &h,
+                                  errstr, sizeof(errstr));
     assert_non_null(srv);
     port = wh_metrics_server_port(srv);
     assert_true(port > 0 && port < 65536);
@@ -530,11 +530,11 @@ static void test_server_no_health_cb(void **state)
     /* an empty registry scrapes as the build and process metrics only */
     resp = http_get(wh_metrics_server_port(srv), "/metrics");
     assert_true(strncmp(resp, "HTTP/1.1 200", 12) == 0);
-    assert_non_null(strstr(body_of(resp), "\nwirehose_build_info{version=\""
-                                          WH_VERSION "\"} 1\n"));
+    assert_non_null(strstr(body_of(resp),
+                           "\nwirehose_build_info{version=\"" WH_VERSION
+                           "\"} 1\n"));
     assert_non_null(strstr(body_of(resp), "\nprocess_cpu_seconds_total "));
-    assert_non_null(
-        strstr(body_of(resp), "\nprocess_resident_memory_bytes "));
+    assert_non_null(strstr(body_of(resp), "\nprocess_resident_memory_bytes "));
     assert_non_null(strstr(body_of(resp), "\nprocess_open_fds "));
     assert_non_null(strstr(body_of(resp), "\nprocess_start_time_seconds "));
     assert_null(strstr(body_of(resp), "wirehose_records_total"));
@@ -574,14 +574,14 @@ static void test_server_bad_addresses(void **state)
                                   sizeof(errstr));
     assert_non_null(srv);
     snprintf(addr, sizeof(addr), "127.0.0.1:%d", wh_metrics_server_port(srv));
-    srv2 =
-        wh_metrics_server_start(reg, addr, NULL, NULL, NULL, errstr, sizeof(errstr));
+    srv2 = wh_metrics_server_start(reg, addr, NULL, NULL, NULL, errstr,
+                                   sizeof(errstr));
     assert_null(srv2);
     assert_non_null(strstr(errstr, "in use"));
     wh_metrics_server_stop(srv);
     /* and free again once stopped */
-    srv =
-        wh_metrics_server_start(reg, addr, NULL, NULL, NULL, errstr, sizeof(errstr));
+    srv = wh_metrics_server_start(reg, addr, NULL, NULL, NULL, errstr,
+                                  sizeof(errstr));
     assert_non_null(srv);
     wh_metrics_server_stop(srv);
     wh_metrics_free(reg);

@@ -153,9 +153,8 @@ static void test_enclosure(void **state)
     (void)wh_feed_item_add_media(&it, wh_xstrdup("https://cdn.example/t.jpg"),
                                  NULL, "image", "thumbnail");
     assemble_merge_feed(rec, &it);
-    assert_int_equal(json_array_size(json_object_get(rec->extra,
-                                                     "associations")),
-                     2);
+    assert_int_equal(
+        json_array_size(json_object_get(rec->extra, "associations")), 2);
     a = json_array_get(json_object_get(rec->extra, "associations"), 0);
     assert_non_null(a);
     assert_string_equal(json_string_value(json_object_get(a, "name")),
@@ -359,8 +358,7 @@ static void test_item_outcomes(void **state)
     it.content = "<p>The full text of the article, as the feed carries it, "
                  "in one paragraph long enough to be a body.</p>";
     {
-        struct wh_fetch_result res =
-            fetched(WH_FETCH_HTTP_ERROR, 403, WH_EIO);
+        struct wh_fetch_result res = fetched(WH_FETCH_HTTP_ERROR, 403, WH_EIO);
 
         rec = assemble_item(&it, &res, BODY_AUTO, 0, NULL, NULL, &o);
         assert_non_null(rec);

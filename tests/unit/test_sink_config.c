@@ -22,13 +22,15 @@ extern const struct wh_stage wh_sink_kafka;
 
 /* The consumer's table: every sink's keys, as the consumer reads them. */
 static const struct wh_config_key keys[] = {
-    WH_KEY_STR("brokers", NULL, ""), WH_KEY_STR("topic", NULL, ""),
+    WH_KEY_STR("brokers", NULL, ""),
+    WH_KEY_STR("topic", NULL, ""),
     WH_KEY_STR("postgres.table", NULL, ""),
     WH_KEY_STR("postgres.batch", NULL, ""),
     WH_KEY_STR("http.batch_docs", NULL, ""),
     WH_KEY_STR("http.batch_bytes", NULL, ""),
     WH_KEY_STR("http.timeout_ms", NULL, ""),
-    WH_KEY_STR("http.max_retries", NULL, ""), WH_KEY_END};
+    WH_KEY_STR("http.max_retries", NULL, ""),
+    WH_KEY_END};
 
 /* init must fail, with errstr containing want. key/value: one setting
  * (key NULL for none). */
@@ -104,8 +106,8 @@ static void test_postgres_down_at_start(void **state)
     void *ctx;
 
     (void)state;
-    ctx = wh_sink_postgres.init("host=/nonexistent-wirehose-dir port=5432",
-                                cfg, errstr, sizeof(errstr));
+    ctx = wh_sink_postgres.init("host=/nonexistent-wirehose-dir port=5432", cfg,
+                                errstr, sizeof(errstr));
     assert_non_null(ctx);
     assert_non_null(wh_sink_postgres.probe);
     errstr[0] = '\0';

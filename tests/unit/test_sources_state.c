@@ -131,8 +131,8 @@ static void test_skips(void **state)
     assert_int_equal(wh_state_skip(st, src, "g1", "http://a/1", "2015-01-01",
                                    "robots", err, sizeof(err)),
                      WH_OK);
-    assert_int_equal(wh_state_skip(st, src, "g2\ttab", NULL, NULL,
-                                   "not_found", err, sizeof(err)),
+    assert_int_equal(wh_state_skip(st, src, "g2\ttab", NULL, NULL, "not_found",
+                                   err, sizeof(err)),
                      WH_OK);
     /* twice: one line */
     assert_int_equal(wh_state_skip(st, src, "g1", "http://a/1", "2015-01-01",
@@ -280,10 +280,8 @@ static void test_bad_dir(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_memory_only),
-        cmocka_unit_test(test_restart),
-        cmocka_unit_test(test_skips),
-        cmocka_unit_test(test_validators),
+        cmocka_unit_test(test_memory_only), cmocka_unit_test(test_restart),
+        cmocka_unit_test(test_skips),       cmocka_unit_test(test_validators),
         cmocka_unit_test(test_bad_dir),
     };
 

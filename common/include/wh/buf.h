@@ -9,10 +9,10 @@
 #include <stddef.h>
 
 struct wh_buf {
-    char *data;     /* NULL until the first append */
-    size_t len;     /* bytes used, not counting the trailing NUL */
-    size_t cap;     /* bytes allocated */
-    size_t max;     /* most bytes len may reach; 0 = SIZE_MAX / 2 */
+    char *data; /* NULL until the first append */
+    size_t len; /* bytes used, not counting the trailing NUL */
+    size_t cap; /* bytes allocated */
+    size_t max; /* most bytes len may reach; 0 = SIZE_MAX / 2 */
 };
 
 /* Initializes an empty buffer with the given maximum (0 = unlimited). */

@@ -50,61 +50,82 @@ enum wh_config_type {
 
 struct wh_config_key {
     const char *name;
-    const char *help;      /* one line, for --help and the example config */
-    const char *def;       /* the default as a file would say it; NULL:
-                              none (the help says what unset means) */
-    long long min;         /* INT, DURATION: the range, in unit */
+    const char *help; /* one line, for --help and the example config */
+    const char *def;  /* the default as a file would say it; NULL:
+                         none (the help says what unset means) */
+    long long min;    /* INT, DURATION: the range, in unit */
     long long max;
-    const char *unit;      /* INT: for --help; DURATION: "ms" or "s" */
-    const char *choices;   /* ENUM: the words allowed, '|'-separated */
+    const char *unit;    /* INT: for --help; DURATION: "ms" or "s" */
+    const char *choices; /* ENUM: the words allowed, '|'-separated */
     /* Optional further check of a value (after the type's): returns 0, or
      * non-zero with the reason (no origin, no key) in errstr. Must have
      * no side effects: --check-config runs it. */
     int (*validate)(const char *value, char *errstr, size_t errstr_size);
     enum wh_config_type type;
-    int repeatable;        /* 1 if the key may appear several times */
+    int repeatable; /* 1 if the key may appear several times */
 };
 
 /* Declarations, one line a key. D is the default as a string (or NULL). */
-#define WH_KEY_STR(N, D, H)                                                  \
-    { .name = (N), .help = (H), .type = WH_CONFIG_STRING, .def = (D) }
-#define WH_KEY_PATH(N, D, H)                                                 \
-    { .name = (N), .help = (H), .type = WH_CONFIG_PATH, .def = (D) }
-#define WH_KEY_URL(N, D, H)                                                  \
-    { .name = (N), .help = (H), .type = WH_CONFIG_URL, .def = (D) }
-#define WH_KEY_BOOL(N, D, H)                                                 \
-    { .name = (N), .help = (H), .type = WH_CONFIG_BOOL, .def = (D) }
-#define WH_KEY_ENUM(N, D, C, H)                                              \
-    { .name = (N), .help = (H), .type = WH_CONFIG_ENUM, .def = (D),          \
-      .choices = (C) }
-#define WH_KEY_INT(N, D, MIN, MAX, U, H)                                     \
-    { .name = (N), .help = (H), .type = WH_CONFIG_INT, .def = (D),           \
-      .min = (MIN), .max = (MAX), .unit = (U) }
-#define WH_KEY_DURATION(N, D, MIN, MAX, U, H)                                \
-    { .name = (N), .help = (H), .type = WH_CONFIG_DURATION, .def = (D),      \
-      .min = (MIN), .max = (MAX), .unit = (U) }
-#define WH_KEY_CHECKED(N, T, D, V, H)                                        \
-    { .name = (N), .help = (H), .type = (T), .def = (D), .validate = (V) }
-#define WH_KEY_LIST(N, T, V, H)                                              \
-    { .name = (N), .repeatable = 1, .help = (H), .type = (T),                \
-      .validate = (V) }
-#define WH_KEY_END { .name = NULL }
+#define WH_KEY_STR(N, D, H)                                                    \
+    {                                                                          \
+        .name = (N), .help = (H), .type = WH_CONFIG_STRING, .def = (D)         \
+    }
+#define WH_KEY_PATH(N, D, H)                                                   \
+    {                                                                          \
+        .name = (N), .help = (H), .type = WH_CONFIG_PATH, .def = (D)           \
+    }
+#define WH_KEY_URL(N, D, H)                                                    \
+    {                                                                          \
+        .name = (N), .help = (H), .type = WH_CONFIG_URL, .def = (D)            \
+    }
+#define WH_KEY_BOOL(N, D, H)                                                   \
+    {                                                                          \
+        .name = (N), .help = (H), .type = WH_CONFIG_BOOL, .def = (D)           \
+    }
+#define WH_KEY_ENUM(N, D, C, H)                                                \
+    {                                                                          \
+        .name = (N), .help = (H), .type = WH_CONFIG_ENUM, .def = (D),          \
+        .choices = (C)                                                         \
+    }
+#define WH_KEY_INT(N, D, MIN, MAX, U, H)                                       \
+    {                                                                          \
+        .name = (N), .help = (H), .type = WH_CONFIG_INT, .def = (D),           \
+        .min = (MIN), .max = (MAX), .unit = (U)                                \
+    }
+#define WH_KEY_DURATION(N, D, MIN, MAX, U, H)                                  \
+    {                                                                          \
+        .name = (N), .help = (H), .type = WH_CONFIG_DURATION, .def = (D),      \
+        .min = (MIN), .max = (MAX), .unit = (U)                                \
+    }
+#define WH_KEY_CHECKED(N, T, D, V, H)                                          \
+    {                                                                          \
+        .name = (N), .help = (H), .type = (T), .def = (D), .validate = (V)     \
+    }
+#define WH_KEY_LIST(N, T, V, H)                                                \
+    {                                                                          \
+        .name = (N), .repeatable = 1, .help = (H), .type = (T),                \
+        .validate = (V)                                                        \
+    }
+#define WH_KEY_END                                                             \
+    {                                                                          \
+        .name = NULL                                                           \
+    }
 /* No upper (lower) bound. */
 #define WH_NO_MAX LLONG_MAX
 #define WH_NO_MIN LLONG_MIN
 
 struct wh_config_entry {
     char *key;
-    char *value;           /* with ${...} replaced */
-    char *origin;          /* "file:line", or "command line" */
-    int secret;            /* the value came (partly) from ${...}: say
-                              "(secret)" rather than print it */
+    char *value;  /* with ${...} replaced */
+    char *origin; /* "file:line", or "command line" */
+    int secret;   /* the value came (partly) from ${...}: say
+                     "(secret)" rather than print it */
     struct wh_config_entry *next;
 };
 
 struct wh_config {
-    const struct wh_config_key *keys;  /* borrowed, terminated by {NULL} */
-    struct wh_config_entry *head;      /* in the order set */
+    const struct wh_config_key *keys; /* borrowed, terminated by {NULL} */
+    struct wh_config_entry *head;     /* in the order set */
 };
 
 /* Problems found by a check, one line each, for --check-config. */
@@ -155,22 +176,22 @@ int wh_config_get_int(const struct wh_config *cfg, const char *key,
 const char *wh_config_origin(const struct wh_config *cfg, const char *key);
 
 /* The declaration of name in table (a {NULL}-terminated array), or NULL. */
-const struct wh_config_key *wh_config_key_find(
-    const struct wh_config_key *table, const char *name);
+const struct wh_config_key *
+wh_config_key_find(const struct wh_config_key *table, const char *name);
 
 /* Joins n tables into one new {NULL}-terminated table (the caller frees
  * it; the strings stay borrowed); a name declared twice is kept once, the
  * first time (parts sharing a key share its declaration). NULL tables are
  * skipped. */
-struct wh_config_key *wh_config_keys_join(
-    const struct wh_config_key *const *tables, size_t n);
+struct wh_config_key *
+wh_config_keys_join(const struct wh_config_key *const *tables, size_t n);
 
 /* wh_config_keys_join() of tables a and b, made on the first call and
  * kept in *cache for the life of the process (configurations borrow it);
  * later calls return *cache. Main thread. */
-const struct wh_config_key *wh_config_keys_once(
-    struct wh_config_key **cache, const struct wh_config_key *a,
-    const struct wh_config_key *b);
+const struct wh_config_key *wh_config_keys_once(struct wh_config_key **cache,
+                                                const struct wh_config_key *a,
+                                                const struct wh_config_key *b);
 
 /* Typed reads. Each finds key's declaration in table (or in cfg->keys
  * when table is NULL; it must be declared there), takes the value in
@@ -182,12 +203,12 @@ int wh_config_int(const struct wh_config *cfg,
                   const struct wh_config_key *table, const char *key,
                   long long *out, char *errstr, size_t errstr_size);
 int wh_config_bool(const struct wh_config *cfg,
-                   const struct wh_config_key *table, const char *key,
-                   int *out, char *errstr, size_t errstr_size);
+                   const struct wh_config_key *table, const char *key, int *out,
+                   char *errstr, size_t errstr_size);
 /* *out: the index of the value in the key's choices. */
 int wh_config_enum(const struct wh_config *cfg,
-                   const struct wh_config_key *table, const char *key,
-                   int *out, char *errstr, size_t errstr_size);
+                   const struct wh_config_key *table, const char *key, int *out,
+                   char *errstr, size_t errstr_size);
 /* *out: the value (borrowed), checked as its type and validator say. */
 int wh_config_string(const struct wh_config *cfg,
                      const struct wh_config_key *table, const char *key,
@@ -253,8 +274,7 @@ void wh_config_problems_log(const struct wh_config_problems *pr,
  * Entries are borrowed. */
 const struct wh_config_entry *wh_config_first(const struct wh_config *cfg,
                                               const char *key);
-const struct wh_config_entry *wh_config_next(
-    const struct wh_config_entry *e);
+const struct wh_config_entry *wh_config_next(const struct wh_config_entry *e);
 
 /* Writes the known keys with their help lines, defaults and ranges, for
  * --help. */

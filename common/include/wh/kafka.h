@@ -29,13 +29,11 @@ size_t wh_kafka_conf_check(const struct wh_config *cfg,
  * as the rd_kafka_t opaque. A fatal idempotence error is logged by our
  * error callback and latches wh_kafka_fatal(). Returns NULL with errstr
  * filled on a bad property. */
-rd_kafka_t *wh_kafka_producer_new(const struct wh_config *cfg,
-                                  void (*dr_msg_cb)(rd_kafka_t *rk,
-                                                    const rd_kafka_message_t
-                                                        *rkm,
-                                                    void *opaque),
-                                  void *opaque, char *errstr,
-                                  size_t errstr_size);
+rd_kafka_t *wh_kafka_producer_new(
+    const struct wh_config *cfg,
+    void (*dr_msg_cb)(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
+                      void *opaque),
+    void *opaque, char *errstr, size_t errstr_size);
 
 /* Creates a consumer in group (overrides kafka.group.id when non-NULL),
  * with our rebalance callback (eager and cooperative) and

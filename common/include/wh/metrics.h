@@ -167,10 +167,10 @@ char *wh_metrics_render(struct wh_metrics *reg, size_t *len);
 /*
  * Health callback, called on the server's thread for each GET /healthz:
  * returns 1 when the daemon is running and every dependency is reachable,
- * else 0 with its reasons, one a line, written to reason (reason_size bytes, always
- * > 0). It must be thread-safe and quick: read flags the main loop keeps in
- * atomics (e.g. "running" set after READY, cleared on SIGTERM; "broker
- * down" set from the librdkafka error callback on
+ * else 0 with its reasons, one a line, written to reason (reason_size bytes,
+ * always > 0). It must be thread-safe and quick: read flags the main loop keeps
+ * in atomics (e.g. "running" set after READY, cleared on SIGTERM; "broker down"
+ * set from the librdkafka error callback on
  * RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN, cleared when a poll or a delivery
  * succeeds again).
  */

@@ -34,34 +34,34 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define WH_RECORD_EXT "wirehose"   /* name of our extension object */
+#define WH_RECORD_EXT "wirehose" /* name of our extension object */
 
 struct wh_record {
     char *uri;
-    char *type;              /* ninjs type; "text" when NULL */
-    unsigned version;        /* 1.. ; 0 is written as "1" */
+    char *type;       /* ninjs type; "text" when NULL */
+    unsigned version; /* 1.. ; 0 is written as "1" */
     char *first_created;
     char *version_created;
     char *content_created;
     char *language;
-    char *headline;          /* headlines[role=main] */
-    char *subheadline;       /* headlines[role=sub], optional */
-    char *description;       /* descriptions[role=summary]: the standfirst */
-    char *body_text;         /* bodies[text/plain]: paragraphs split by "\n\n" */
-    char *body_html;         /* bodies[text/html], optional */
-    long body_chars;         /* bodies[text/plain].charCount; 0: absent */
-    long body_words;         /* bodies[text/plain].wordCount; 0: absent */
-    char *by;                /* byline: people only */
-    json_t *extra;           /* other ninjs members (object) or NULL */
+    char *headline;    /* headlines[role=main] */
+    char *subheadline; /* headlines[role=sub], optional */
+    char *description; /* descriptions[role=summary]: the standfirst */
+    char *body_text;   /* bodies[text/plain]: paragraphs split by "\n\n" */
+    char *body_html;   /* bodies[text/html], optional */
+    long body_chars;   /* bodies[text/plain].charCount; 0: absent */
+    long body_words;   /* bodies[text/plain].wordCount; 0: absent */
+    char *by;          /* byline: people only */
+    json_t *extra;     /* other ninjs members (object) or NULL */
 
     /* provenance: members of the "wirehose" extension object */
-    char *source;            /* source name from the config or the URL */
-    char *fetched_at;        /* RFC 3339 */
-    char *final_url;         /* after redirects */
-    int http_status;         /* 0 when not fetched over HTTP */
-    char *content_hash;      /* wh_body_hash() of body_text */
+    char *source;       /* source name from the config or the URL */
+    char *fetched_at;   /* RFC 3339 */
+    char *final_url;    /* after redirects */
+    int http_status;    /* 0 when not fetched over HTTP */
+    char *content_hash; /* wh_body_hash() of body_text */
     char *extractor_version;
-    json_t *ext;             /* other members of "wirehose" (object) or NULL */
+    json_t *ext; /* other members of "wirehose" (object) or NULL */
 };
 
 struct wh_record *wh_record_new(void);

@@ -17,7 +17,7 @@
  * (and *secret non-zero when anything was replaced), or WH_EINVAL /
  * WH_EIO with the reason in errstr ("${env:NAME}: not set", "${file:P}:
  * strerror", ...); the reason never holds a secret. */
-int wh_secret_expand(const char *value, char **out, int *secret,
-                     char *errstr, size_t errstr_size);
+int wh_secret_expand(const char *value, char **out, int *secret, char *errstr,
+                     size_t errstr_size);
 
 #endif

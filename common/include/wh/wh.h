@@ -11,26 +11,26 @@
 
 /* Return codes: 0 or a negative WH_E* value. Stage callbacks use the
  * WH_OK / WH_RETRY / WH_REJECT / WH_FATAL subset. */
-#define WH_OK       0
-#define WH_RETRY   (-1)   /* transient: back off and try again */
-#define WH_REJECT  (-2)   /* permanent for this record: dead-letter it */
-#define WH_FATAL   (-3)   /* stop the daemon */
-#define WH_EINVAL  (-4)   /* bad argument or malformed input */
-#define WH_E2BIG   (-5)   /* a configured size limit was reached */
-#define WH_EIO     (-6)   /* I/O error; errno tells more */
-#define WH_ENOENT  (-7)   /* not found */
-#define WH_EPARSE  (-8)   /* input could not be parsed */
+#define WH_OK 0
+#define WH_RETRY (-1)     /* transient: back off and try again */
+#define WH_REJECT (-2)    /* permanent for this record: dead-letter it */
+#define WH_FATAL (-3)     /* stop the daemon */
+#define WH_EINVAL (-4)    /* bad argument or malformed input */
+#define WH_E2BIG (-5)     /* a configured size limit was reached */
+#define WH_EIO (-6)       /* I/O error; errno tells more */
+#define WH_ENOENT (-7)    /* not found */
+#define WH_EPARSE (-8)    /* input could not be parsed */
 #define WH_ETIMEDOUT (-9) /* a deadline passed */
 
 /* Returns a static, human-readable name for a WH_* code. */
 const char *wh_strerror(int code);
 
 /* Invariants: on in every build, never compiled out. */
-#define WH_ASSERT(cond)                                                      \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            wh_assert_fail(#cond, __FILE__, __LINE__);                       \
-        }                                                                    \
+#define WH_ASSERT(cond)                                                        \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            wh_assert_fail(#cond, __FILE__, __LINE__);                         \
+        }                                                                      \
     } while (0)
 
 _Noreturn void wh_assert_fail(const char *expr, const char *file, int line);
