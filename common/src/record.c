@@ -621,28 +621,6 @@ char *wh_record_dump(const struct wh_record *rec)
     return wh_buf_steal(&b);
 }
 
-static const char *type_name(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-        return "an integer";
-    case JSON_REAL:
-        return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    case JSON_NULL:
-    default:
-        return "null";
-    }
-}
-
 /* Copies a string member into *dst; null means absent. */
 static int take_str(const json_t *v, const char *name, char **dst, char *errstr,
                     size_t errstr_size)
@@ -652,7 +630,7 @@ static int take_str(const json_t *v, const char *name, char **dst, char *errstr,
     }
     if (!json_is_string(v)) {
         wh_errf(errstr, errstr_size, "\"%s\": expected a string, got %s", name,
-                type_name(v));
+                wh_json_kind(v));
         return -1;
     }
     free(*dst);
@@ -672,7 +650,7 @@ static int take_version(const json_t *v, unsigned *dst, char *errstr,
     }
     if (!json_is_string(v)) {
         wh_errf(errstr, errstr_size, "\"version\": expected a string, got %s",
-                type_name(v));
+                wh_json_kind(v));
         return -1;
     }
     s = json_string_value(v);
@@ -763,7 +741,7 @@ static int take_texts(struct wh_record *rec, const json_t *arr,
     }
     if (!json_is_array(arr)) {
         wh_errf(errstr, errstr_size, "\"%s\": expected an array, got %s", name,
-                type_name(arr));
+                wh_json_kind(arr));
         return -1;
     }
     for (i = 0; i < json_array_size(arr); i++) {
@@ -771,7 +749,7 @@ static int take_texts(struct wh_record *rec, const json_t *arr,
         if (!json_is_object(item)) {
             wh_errf(errstr, errstr_size,
                     "\"%s\"[%zu]: expected an object, got %s", name, i,
-                    type_name(item));
+                    wh_json_kind(item));
             return -1;
         }
         role = json_object_get(item, "role");
@@ -821,7 +799,7 @@ static int take_ext(struct wh_record *rec, const json_t *obj, int steal,
     }
     if (!json_is_object(obj)) {
         wh_errf(errstr, errstr_size, "\"%s\": expected an object, got %s",
-                WH_RECORD_EXT, type_name(obj));
+                WH_RECORD_EXT, wh_json_kind(obj));
         return -1;
     }
     json_object_foreach ((json_t *)obj, key, value) {
@@ -842,7 +820,7 @@ static int take_ext(struct wh_record *rec, const json_t *obj, int steal,
             if (!json_is_integer(value)) {
                 wh_errf(errstr, errstr_size,
                         "\"httpStatus\": expected an integer, got %s",
-                        type_name(value));
+                        wh_json_kind(value));
                 return -1;
             }
             status = json_integer_value(value);
@@ -921,7 +899,7 @@ static struct wh_record *from_json(const json_t *doc, int steal, char *errstr,
 
     if (!json_is_object(doc)) {
         wh_errf(errstr, errstr_size, "record: expected an object, got %s",
-                doc != NULL ? type_name(doc) : "nothing");
+                doc != NULL ? wh_json_kind(doc) : "nothing");
         return NULL;
     }
     rec = wh_record_new();

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "wh/json.h"
 #include "wh/record.h"
 #include "wh/wh.h"
 
@@ -83,27 +84,6 @@ static const struct rule rules[] = {
     {"digitalSourceType", K_OBJECT, NULL},
     {WH_RECORD_EXT, K_EXT, NULL},
 };
-
-static const char *json_kind(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-        return "an integer";
-    case JSON_REAL:
-        return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    default:
-        return "null";
-    }
-}
 
 static int is_digit(char c)
 {
@@ -218,7 +198,7 @@ struct where {
 static int check_string(const struct where *w, const json_t *v)
 {
     if (!json_is_string(v)) {
-        return FAIL(w, "expected a string, got %s", json_kind(v));
+        return FAIL(w, "expected a string, got %s", wh_json_kind(v));
     }
     return WH_OK;
 }
@@ -268,7 +248,7 @@ static int check_texts(const struct where *w, const char *name, const json_t *v,
     const json_t *item;
 
     if (!json_is_array(v)) {
-        return FAIL(w, "expected an array, got %s", json_kind(v));
+        return FAIL(w, "expected an array, got %s", wh_json_kind(v));
     }
     json_array_foreach (v, i, item) {
         const char *key;
@@ -276,7 +256,7 @@ static int check_texts(const struct where *w, const char *name, const json_t *v,
 
         path(w, name, (long)i, NULL);
         if (!json_is_object(item)) {
-            return FAIL(w, "expected an object, got %s", json_kind(item));
+            return FAIL(w, "expected an object, got %s", wh_json_kind(item));
         }
         if (json_object_get(item, "value") == NULL) {
             path(w, name, (long)i, "value");
@@ -292,7 +272,7 @@ static int check_texts(const struct where *w, const char *name, const json_t *v,
             } else if (bodies && (strcmp(key, "charCount") == 0 ||
                                   strcmp(key, "wordCount") == 0)) {
                 if (!json_is_integer(m) || json_integer_value(m) < 0) {
-                    return FAIL(w, "expected a count, got %s", json_kind(m));
+                    return FAIL(w, "expected a count, got %s", wh_json_kind(m));
                 }
             } else {
                 return FAIL(w, "not a ninjs 3.1 property");
@@ -310,14 +290,14 @@ static int check_objects(const struct where *w, const char *name,
     const json_t *item;
 
     if (!json_is_array(v)) {
-        return FAIL(w, "expected an array, got %s", json_kind(v));
+        return FAIL(w, "expected an array, got %s", wh_json_kind(v));
     }
     json_array_foreach (v, i, item) {
         const json_t *uri;
 
         path(w, name, (long)i, NULL);
         if (!json_is_object(item)) {
-            return FAIL(w, "expected an object, got %s", json_kind(item));
+            return FAIL(w, "expected an object, got %s", wh_json_kind(item));
         }
         uri = json_object_get(item, "uri");
         if (uri != NULL) {
@@ -346,7 +326,7 @@ static int check_ext(const struct where *w, const json_t *v)
     size_t i;
 
     if (!json_is_object(v)) {
-        return FAIL(w, "expected an object, got %s", json_kind(v));
+        return FAIL(w, "expected an object, got %s", wh_json_kind(v));
     }
     for (i = 0; i < WH_ARRAY_SIZE(strings); i++) {
         m = json_object_get(v, strings[i]);
@@ -411,7 +391,7 @@ static int check_member(const struct where *w, const struct rule *r,
         return check_objects(w, r->name, v);
     case K_OBJECT:
         if (!json_is_object(v)) {
-            return FAIL(w, "expected an object, got %s", json_kind(v));
+            return FAIL(w, "expected an object, got %s", wh_json_kind(v));
         }
         return WH_OK;
     case K_EXT:

@@ -22,4 +22,8 @@
 json_t *wh_json_parse(const char *text, size_t len, char *errstr,
                       size_t errstr_size);
 
+/* "an object", "an array", "a string", "an integer", "a number", "a
+ * boolean" or "null": v's JSON type for an error message. */
+const char *wh_json_kind(const json_t *v);
+
 #endif
