@@ -741,7 +741,7 @@ static void test_upgrade(void **state)
     rec[51] = 1; /* near */
     rec[53] = (unsigned char)sp.minhash_k;
     for (i = 0; i < sp.minhash_k; i++) {
-        put32(rec + 64 + 4 * i, sig.minhash[i]);
+        put32(rec + 64 + (size_t)4 * i, sig.minhash[i]);
     }
     len = 64 + 4 * sp.minhash_k;
     memcpy(rec + len, old.uri, strlen(old.uri));
