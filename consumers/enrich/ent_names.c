@@ -683,6 +683,10 @@ static void add_run(struct run *r, size_t a, size_t b)
         for (k = a; k <= b; k++) {
             named |= ent_name_like(r, k) || (ent_gaz_tok(r, k) & G_GIVEN) != 0;
         }
+        /* one word after a title is a name, common or in capitals
+         * ("Senator Baker", "Senator PADILLA") */
+        named |=
+            a == b && !ent_is_stop(r, a) && (ent_gaz_tok(r, a) & G_NONAME) == 0;
         if (!named) {
             a = from; /* "General Strike Committee": no name after the title */
             title = (size_t)-1;

@@ -505,6 +505,22 @@ static int is_article(const struct wh_enrich_token *t)
     return ent_word_in(t->s, t->len, articles, WH_ARRAY_SIZE(articles));
 }
 
+/* The name [a, b] is a team or a club named after its town: a listed
+ * place, then a plural that is no place head ("Leeds Rhinos",
+ * "Denver Broncos", "St. Louis Blues"). */
+static int is_team(const struct run *r, size_t a, size_t b)
+{
+    const struct wh_enrich_token *t = &r->tok[b];
+
+    if (b - a > 3 || t->len < 4 || t->s[t->len - 1] != 's' ||
+        strchr("su'", t->s[t->len - 2]) != NULL ||
+        (ent_gaz_tok(r, b) & (G_PHEAD | G_GIVEN)) != 0 ||
+        (ent_gaz_span(r, a, b) & (G_PLACE | G_ORG)) != 0) {
+        return 0;
+    }
+    return (ent_gaz_span(r, a, b - 1) & G_PLACE) != 0;
+}
+
 /* A word that looks like a name in a run with no other evidence: not
  * an acronym, not a common noun of this text, not a function word. */
 int ent_name_like(const struct run *r, size_t i)
@@ -652,6 +668,9 @@ void ent_add_mention(struct run *r, size_t a, size_t b, size_t title,
         }
         if (initials) {
             ent_add_cue(g, K_PERSON, 2.5, "initials", NULL, 0);
+        }
+        if (words > 1 && is_team(r, a, b)) {
+            ent_add_cue(g, K_ORG, 4.0, "team: ", r->tok[b].s, r->tok[b].len);
         }
         if (words == 1 && (r->tok[a].flags & WH_TOK_UPPER) != 0 &&
             r->tok[a].len <= 6 && g->bits == 0) {

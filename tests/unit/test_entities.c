@@ -52,6 +52,8 @@ static const char *const fixtures[] = {
     "prior-limits",        /* a listed place inside, a list of guesses */
     "spoken-and-cited",    /* "I'm X", "X, you", "X v. Y", "X, K.", lists */
     "name-end",            /* "Dorian Kell Experience", "the experience" */
+    "title-common-word",   /* "Senator Weaver", "Vice President Bush" */
+    "teams-streets",       /* "Denver Broncos", "Colfax Avenue" */
 };
 
 struct fixture {
