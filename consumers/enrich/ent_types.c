@@ -75,6 +75,13 @@ static const char *const person_verbs[] = {
     "knew",      "went",  "married", "studied", "grew",    "became",
     "lived",     "worked"};
 
+/* Words before "from X" that make X a source, no place. */
+static const char *const source_nouns[] = {
+    "adapted", "taken",  "quote",   "quoted",     "quotes",  "quotation",
+    "page",    "letter", "letters", "email",      "call",    "message",
+    "note",    "data",   "excerpt", "passage",    "line",    "lines",
+    "help",    "gift",   "advice",  "permission", "support", "different"};
+
 /* "<noun> of" before a name: an organisation ("CEO of Acme") or a place
  * ("city of Lyon"). */
 static const char *const org_of_nouns[] = {
@@ -282,7 +289,8 @@ static int spoken_to(const struct run *r, size_t b)
 
 /* The context before the name whose text starts at token a (its title,
  * if any); common: 1 when the name is made of common words only. */
-static void context_before(struct run *r, struct group *g, size_t a, int common)
+static void context_before(struct run *r, struct group *g, size_t a, size_t b,
+                           int common)
 {
     const struct wh_enrich_token *b1 = before(r, a, 1);
     const struct wh_enrich_token *b2 = before(r, a, 2);
@@ -324,6 +332,18 @@ static void context_before(struct run *r, struct group *g, size_t a, int common)
     }
     if (ent_tok_is_any_case(b1, "the")) {
         g->score[K_PERSON] -= 2; /* people rarely take an article */
+    }
+    if (ent_tok_is(b1, "from") && g->mentions == 1 &&
+        (g->bits & (G_GIVEN | G_ORG)) == 0 && b2 != NULL &&
+        (b2->flags & (WH_TOK_CAP | WH_TOK_UPPER)) == 0 &&
+        !ent_word_in(b2->s, b2->len, source_nouns,
+                     WH_ARRAY_SIZE(source_nouns)) &&
+        (b + 1 >= r->ntok || (r->tok[b + 1].flags & WH_TOK_DIGIT) == 0)) {
+        /* a name first met after "from" is a place ("ferries from
+         * Nafplio"), unless a source ("a quote from Virgil", "from
+         * Moravec 2014"), a given name ("a letter from Diana") or the
+         * maker of a product ("Sauvignon Blanc from Spier") */
+        ent_add_cue(g, K_PLACE, 1.5, "context: ", b1->s, b1->len);
     }
     if (b2 != NULL && (ent_tok_is(b1, "in") || ent_tok_is(b1, "of")) &&
         (ent_tok_is(b2, "based") || ent_tok_is(b2, "born") ||
@@ -689,7 +709,7 @@ void ent_add_mention(struct run *r, size_t a, size_t b, size_t title,
     if (mention_weak && words == 1) {
         return; /* "Nice job!": position explains the capital */
     }
-    context_before(r, g, title != (size_t)-1 ? title : a,
+    context_before(r, g, title != (size_t)-1 ? title : a, b,
                    ent_all_common(r, a, b));
     context_after(r, g, b);
 }

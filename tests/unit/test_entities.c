@@ -54,6 +54,7 @@ static const char *const fixtures[] = {
     "name-end",            /* "Dorian Kell Experience", "the experience" */
     "title-common-word",   /* "Senator Weaver", "Vice President Bush" */
     "teams-streets",       /* "Denver Broncos", "Colfax Avenue" */
+    "places-from",         /* "from Vantaro", not "a line from Orvell" */
 };
 
 struct fixture {
