@@ -406,12 +406,21 @@ static void apposition(struct run *r, struct group *g, size_t b)
     }
 }
 
+/* Token i ends in "ed": a past participle ("directed", "based"). */
+static int past_participle(const struct run *r, size_t i)
+{
+    const struct wh_enrich_token *t = &r->tok[i];
+
+    return t->len > 3 && t->s[t->len - 2] == 'e' && t->s[t->len - 1] == 'd';
+}
+
 /* A year right after the name at token b, as a citation writes it:
  * "(Moravec, 2014)", "Moravec (2014) found". */
 static int is_year_after(const struct run *r, size_t b)
 {
     const struct wh_enrich_token *n = &r->tok[b + 1];
     const char *gap = r->tok[b].s + r->tok[b].len;
+    const char *after;
     size_t k;
 
     if (n->len != 4 || (n->s[0] != '1' && n->s[0] != '2')) {
@@ -425,12 +434,26 @@ static int is_year_after(const struct run *r, size_t b)
     if (gap[0] == ',' && gap[1] == ' ' && gap + 2 == n->s) {
         return 1;
     }
-    /* "Moravec (2014) found", but not "Casablanca (1942), a film": the
-     * year is followed by a verb, not by punctuation */
-    return gap[0] == ' ' && gap[1] == '(' && gap + 2 == n->s &&
-           n->s[4] == ')' && n->s[5] == ' ' && b + 2 < r->ntok &&
-           (r->tok[b + 2].flags & (WH_TOK_CAP | WH_TOK_DIGIT)) == 0 &&
-           r->tok[b + 2].s == n->s + 6 && !ent_is_stop(r, b + 2);
+    if (gap[0] == ' ' && gap + 1 == n->s &&
+        (n->s[4] == ')' || n->s[4] == ';') &&
+        (ent_gaz_tok(r, b) & (G_PLACE | G_ORG)) == 0) {
+        return 1; /* "(Milekic 2010)", "Brieber 2014;" */
+    }
+    if (gap[0] != ' ' || gap[1] != '(' || gap + 2 != n->s || n->s[4] != ')' ||
+        b + 2 >= r->ntok) {
+        return 0;
+    }
+    /* "Moravec (2014) found", "Gazio (1995), shows", but not
+     * "Casablanca (1942), a film" nor "Watchmen (2009), directed by":
+     * the year is followed by a verb */
+    after = r->tok[b + 2].s;
+    if ((r->tok[b + 2].flags & (WH_TOK_CAP | WH_TOK_DIGIT)) == 0 &&
+        !ent_is_stop(r, b + 2) &&
+        (after == n->s + 6 ||
+         (n->s[5] == ',' && after == n->s + 7 && !past_participle(r, b + 2)))) {
+        return 1;
+    }
+    return 0;
 }
 
 static void context_after(struct run *r, struct group *g, size_t b)

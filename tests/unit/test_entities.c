@@ -55,6 +55,7 @@ static const char *const fixtures[] = {
     "title-common-word",   /* "Senator Weaver", "Vice President Bush" */
     "teams-streets",       /* "Denver Broncos", "Colfax Avenue" */
     "places-from",         /* "from Vantaro", not "a line from Orvell" */
+    "citations-bare",      /* "(Harrowby 2014;", "Dolmer (2003), shows" */
 };
 
 struct fixture {
