@@ -626,6 +626,24 @@ static int is_determiner(const struct wh_enrich_token *t)
     return ent_word_in(t->s, t->len, determiners, WH_ARRAY_SIZE(determiners));
 }
 
+/* The run [a, b] names an event, a law or a work: a listed place at
+ * its start is a mention of that place ("Cannes" of "Cannes Film
+ * Festival", "Vietnam" of "the Vietnam War"). */
+static void place_inside(struct run *r, size_t a, size_t b)
+{
+    size_t k;
+
+    if (a >= b || (ent_gaz_tok(r, b) & G_OTHER) == 0) {
+        return;
+    }
+    for (k = b - 1; k + 1 > a; k--) {
+        if ((ent_gaz_span(r, a, k) & (G_PLACE | G_ORG)) == G_PLACE) {
+            ent_add_mention(r, a, k, (size_t)-1, 0);
+            return;
+        }
+    }
+}
+
 /* Cuts the run [a, b] into names: function words, titles and common
  * words at the edges off, pieces split at a function word inside. */
 static void add_run(struct run *r, size_t a, size_t b)
@@ -662,6 +680,7 @@ static void add_run(struct run *r, size_t a, size_t b)
     if ((whole & (G_ORG | G_PLACE)) == 0 &&
         (lastbits & (G_SUFFIX | G_PHEAD)) == 0) {
         size_t from = a;
+        size_t first = a; /* of the first title */
         int named = 0;
 
         /* the last title ("Treasury Secretary Janet Yellen") */
@@ -669,10 +688,12 @@ static void add_run(struct run *r, size_t a, size_t b)
             if (k < b &&
                 ((ent_gaz_tok(r, k) | ent_gaz_tok(r, k + 1)) & G_TITLE) != 0 &&
                 (ent_gaz_span(r, k, k + 1) & G_TITLE) != 0) {
+                first = title == (size_t)-1 ? k : first;
                 title = from;
                 a = k + 2;
                 k++;
             } else if (is_title(r, k)) {
+                first = title == (size_t)-1 ? k : first;
                 title = from;
                 a = k + 1;
             }
@@ -690,6 +711,13 @@ static void add_run(struct run *r, size_t a, size_t b)
         if (!named) {
             a = from; /* "General Strike Committee": no name after the title */
             title = (size_t)-1;
+        } else if (title != (size_t)-1 && first > from &&
+                   (ent_gaz_span(r, from, first - 1) & (G_PLACE | G_ORG)) ==
+                       G_PLACE) {
+            /* the place of the title: "Ohio Senator Jim Doyle" */
+            ent_add_mention(r, from, first - 1, (size_t)-1,
+                            (r->tflags[from] & T_WEAK) != 0 &&
+                                from + 1 == first);
         }
     }
     /* a sentence-initial word that looks common ("Yesterday Obama
@@ -717,6 +745,7 @@ static void add_run(struct run *r, size_t a, size_t b)
         b--;
     }
     if (!name_shaped(r, a, b)) {
+        place_inside(r, a, b);
         return;
     }
     /* a function word inside splits the run ("King Corn Wasn't Ready") */

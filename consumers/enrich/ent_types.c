@@ -68,12 +68,14 @@ static const struct ctx_word before_words[] = {
 /* Verbs after a name that make it a person (organisations say things
  * too, less often). */
 static const char *const person_verbs[] = {
-    "said",      "says",  "told",    "asked",   "wrote",   "writes",
-    "explained", "added", "argued",  "thinks",  "thought", "believes",
-    "recalled",  "noted", "stated",  "claimed", "replied", "admitted",
-    "insisted",  "died",  "laughed", "smiled",  "felt",    "wanted",
-    "knew",      "went",  "married", "studied", "grew",    "became",
-    "lived",     "worked"};
+    "said",      "says",   "told",     "asked",      "wrote",    "writes",
+    "explained", "added",  "argued",   "thinks",     "thought",  "believes",
+    "recalled",  "noted",  "stated",   "claimed",    "replied",  "admitted",
+    "insisted",  "died",   "laughed",  "smiled",     "felt",     "wanted",
+    "knew",      "went",   "married",  "studied",    "grew",     "became",
+    "lived",     "worked", "agreed",   "tells",      "explains", "recalls",
+    "spoke",     "met",    "answered", "remembered", "realized", "sang",
+    "smiles"};
 
 /* Words before "from X" that make X a source, no place. */
 static const char *const source_nouns[] = {

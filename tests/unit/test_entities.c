@@ -56,6 +56,7 @@ static const char *const fixtures[] = {
     "teams-streets",       /* "Denver Broncos", "Colfax Avenue" */
     "places-from",         /* "from Vantaro", not "a line from Orvell" */
     "citations-bare",      /* "(Harrowby 2014;", "Dolmer (2003), shows" */
+    "places-inside",       /* "Lisbon Book Festival", "Ohio Senator X" */
 };
 
 struct fixture {
