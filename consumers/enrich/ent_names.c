@@ -92,8 +92,9 @@ int ent_is_name_word(const struct wh_enrich_token *t)
                  (t->len == 1 || t->s[1] == '\'' ||
                   (t->len > 3 && (unsigned char)t->s[1] == 0xE2)));
     }
-    /* "al-Assad", "el-Sisi", "d'Estaing" */
-    for (k = 1; k < 4 && k + 1 < t->len; k++) {
+    /* "al-Assad", "el-Sisi", "d'Estaing"; not "sub-Saharan",
+     * "pre-Columbian", "mid-March" */
+    for (k = 1; k < 3 && k + 1 < t->len; k++) {
         if ((t->s[k] == '-' || t->s[k] == '\'') && t->s[k + 1] >= 'A' &&
             t->s[k + 1] <= 'Z') {
             return 1;
@@ -571,8 +572,10 @@ static int name_shaped(const struct run *r, size_t a, size_t b)
     if ((ent_gaz_tok(r, b) & G_NONAME) != 0 ||
         (a < b && (ent_gaz_tok(r, b) & G_OTHER) != 0) || quoted(r, a, b) ||
         ends_with(t, "ians") || ends_with(t, "cans") || ends_with(t, "crats") ||
-        ends_with(t, "ists")) {
-        return 0;
+        ends_with(t, "ists") ||
+        (a == b && (ends_with(t, "ian") || ends_with(t, "ean")) &&
+         (ent_gaz_tok(r, b) & G_GIVEN) == 0)) {
+        return 0; /* and no "Peruvian", "Korean" alone */
     }
     for (k = a; k <= b; k++) {
         if (r->tok[k].len > 1 && (r->tok[k].flags & WH_TOK_UPPER) == 0) {
