@@ -689,6 +689,13 @@ void ent_add_mention(struct run *r, size_t a, size_t b, size_t title,
                             r->tok[k].len);
                 break;
             }
+            /* "Museum of Art", "Palace of the Winds" */
+            if ((ent_gaz_tok(r, k) & G_PHEAD) != 0 &&
+                ent_tok_is(&r->tok[k + 1], "of")) {
+                ent_add_cue(g, K_PLACE, 4.0, "place head: ", r->tok[k].s,
+                            r->tok[k].len);
+                break;
+            }
         }
         if (words > 1 && (last & G_PHEAD) != 0) {
             ent_add_cue(g, K_PLACE, 4.0, "place head: ", r->tok[b].s,

@@ -58,6 +58,7 @@ static const char *const fixtures[] = {
     "citations-bare",      /* "(Harrowby 2014;", "Dolmer (2003), shows" */
     "places-inside",       /* "Lisbon Book Festival", "Ohio Senator X" */
     "place-heads",         /* "X Hotel", "River X", "sub-Saharan Africa" */
+    "heads-of",            /* "Museum of Art", "X Transit", "Ninth Circuit" */
 };
 
 struct fixture {
