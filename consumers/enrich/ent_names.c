@@ -647,6 +647,26 @@ static void place_inside(struct run *r, size_t a, size_t b)
     }
 }
 
+/* The name [a, b] is a street and the token before it its house number:
+ * digits only, a blank between. */
+static int house_number(const struct run *r, size_t a, size_t b)
+{
+    static const char *const streets[] = {
+        "Street", "St",    "St.",     "Avenue",    "Ave",  "Ave.",
+        "Road",   "Rd",    "Rd.",     "Boulevard", "Blvd", "Blvd.",
+        "Lane",   "Drive", "Terrace", "Place",     "Way",  "Plaza"};
+    const struct wh_enrich_token *n;
+
+    if (a == 0 || a == b ||
+        !ent_word_in(r->tok[b].s, r->tok[b].len, streets,
+                     WH_ARRAY_SIZE(streets))) {
+        return 0;
+    }
+    n = &r->tok[a - 1];
+    return n->len <= 5 && strspn(n->s, "0123456789") == n->len &&
+           n->s + n->len + 1 == r->tok[a].s && n->s[n->len] == ' ';
+}
+
 /* Cuts the run [a, b] into names: function words, titles and common
  * words at the edges off, pieces split at a function word inside. */
 static void add_run(struct run *r, size_t a, size_t b)
@@ -772,6 +792,9 @@ static void add_run(struct run *r, size_t a, size_t b)
         if ((r->tflags[k] & T_WEAK) == 0) {
             weak = 0;
         }
+    }
+    if (house_number(r, a, b)) {
+        a--; /* "10 Downing Street" */
     }
     ent_add_mention(r, a, b, title, weak);
 }

@@ -57,7 +57,7 @@ static const char *const fixtures[] = {
     "places-from",         /* "from Vantaro", not "a line from Orvell" */
     "citations-bare",      /* "(Harrowby 2014;", "Dolmer (2003), shows" */
     "places-inside",       /* "Lisbon Book Festival", "Ohio Senator X" */
-    "place-heads",         /* "X Hotel", "River X", "sub-Saharan Africa" */
+    "place-heads",         /* "X Hotel", "River X", "1420 X Avenue" */
     "heads-of",            /* "Museum of Art", "X Transit", "Ninth Circuit" */
 };
 
