@@ -643,6 +643,16 @@ void ent_add_mention(struct run *r, size_t a, size_t b, size_t title,
             0) {
         g->prose = 1;
     }
+    if (a > 0 && ent_blank_gap(r, a - 1) &&
+        (r->tok[a - 1].flags & (WH_TOK_CAP | WH_TOK_UPPER | WH_TOK_DIGIT)) ==
+            0 &&
+        (ent_after_char(r, b) == '.' || ent_after_char(r, b) == ';' ||
+         (ent_after_char(r, b) == ',' && b + 1 < r->ntok &&
+          (r->tok[b + 1].flags & (WH_TOK_CAP | WH_TOK_UPPER)) == 0))) {
+        /* "a quote by Jan Moravec.", "by Jan Moravec, who" (not a list:
+         * "serves Cabrel Vessant, Mourand and Pelloux") */
+        g->prose = 1;
+    }
     if (mention_weak && a == b &&
         (spoken_to(r, b) || (a >= 2 && is_versus(r, a - 1)))) {
         /* "Tamsin, you know" (no common word), "Harlan v. Osgood": the

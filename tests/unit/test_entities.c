@@ -59,6 +59,7 @@ static const char *const fixtures[] = {
     "places-inside",       /* "Lisbon Book Festival", "Ohio Senator X" */
     "place-heads",         /* "X Hotel", "River X", "1420 X Avenue" */
     "heads-of",            /* "Museum of Art", "X Transit", "Ninth Circuit" */
+    "name-at-clause-end",  /* "quotes Velmar Ostrand." once: a person */
 };
 
 struct fixture {
