@@ -60,6 +60,7 @@ static const char *const fixtures[] = {
     "place-heads",         /* "X Hotel", "River X", "1420 X Avenue" */
     "heads-of",            /* "Museum of Art", "X Transit", "Ninth Circuit" */
     "name-at-clause-end",  /* "quotes Velmar Ostrand." once: a person */
+    "nicknames",           /* "Rick X", "Pat X", "Will X": common words */
 };
 
 struct fixture {
