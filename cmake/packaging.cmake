@@ -119,10 +119,11 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 # Depends: computed from the binaries' shared libraries (dpkg-shlibdeps),
 # plus what the maintainer scripts use and the data files the entities
-# enricher reads (wamerican's word list, iso-codes' ISO 3166-2).
+# enricher reads (wamerican's word list, iso-codes' ISO 3166-2,
+# libtext-names-perl's census given names).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "adduser | systemd (>= 215), wamerican, iso-codes")
+    "adduser | systemd (>= 215), wamerican, iso-codes, libtext-names-perl")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "kcat, postgresql-client")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA "${WH_CONTROL_EXTRA}")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)

@@ -39,6 +39,16 @@
 #define WH_ISO3166_2_PATH "/usr/share/iso-codes/json/iso_3166-2.json"
 #endif
 
+/* The common given names of the US census, in Debian's
+ * libtext-names-perl (see ent_load_census_names()), and how many of the
+ * most frequent of each sex are read. */
+#ifndef WH_NAMES_PATH
+#define WH_NAMES_PATH "/usr/share/perl5/Text/Names.pm"
+#endif
+#ifndef CENSUS_TOP
+#define CENSUS_TOP 1200
+#endif
+
 #define NAME_MAX_WORDS 8
 #define ENTITIES_MAX 100 /* per kind */
 #define EVIDENCE_MAX 50  /* ambiguous names kept in the evidence */
@@ -155,6 +165,8 @@ struct wh_enrich_words *ent_load_lexicon(uint64_t *bloom, char *errstr,
                                          size_t errstr_size);
 void ent_mark_first_words(struct wh_enrich_words *gaz, const char *path);
 int ent_load_subdivisions(struct entities_ctx *ctx, char *errstr,
+                          size_t errstr_size);
+int ent_load_census_names(struct entities_ctx *ctx, char *errstr,
                           size_t errstr_size);
 /* ent_names.c */
 int ent_word_in(const char *s, size_t len, const char *const *list, size_t n);

@@ -1,7 +1,8 @@
 /*
  * ent_lists.c - the lists the entities enricher loads: the
  * lexicon of common words and its Bloom filter, the first words of
- * listed names, the subdivisions of ISO 3166-2.
+ * listed names, the subdivisions of ISO 3166-2, the common given names
+ * of the US census.
  */
 
 #include <errno.h>
@@ -150,5 +151,73 @@ int ent_load_subdivisions(struct entities_ctx *ctx, char *errstr,
         mark_first_word(ctx->gaz, name, strlen(name));
     }
     json_decref(doc);
+    return WH_OK;
+}
+
+/* Adds the most common given names of the US census (1990) that
+ * Debian's libtext-names-perl holds in WH_NAMES_PATH: its blocks
+ * "$COMMON_MALE_FIRSTNAMES = <<ENDNAMES;" and the female one, one name
+ * in capitals per line, most frequent first. The first CENSUS_TOP of
+ * each, as names are written ("MARY" -> "Mary"), but none that English
+ * writes as a common word ("June", "Summer") or that is a listed place
+ * or organisation ("Florence", "India"). Returns WH_OK, or WH_EIO with
+ * errstr filled when the file cannot be read or holds no such block. */
+int ent_load_census_names(struct entities_ctx *ctx, char *errstr,
+                          size_t errstr_size)
+{
+    FILE *fp = fopen(WH_NAMES_PATH, "r");
+    char line[256];
+    int blocks = 0;
+    int in = 0;
+    size_t taken = 0;
+
+    if (fp == NULL) {
+        snprintf(errstr, errstr_size,
+                 "%s: cannot open (the census names of Debian's "
+                 "libtext-names-perl)",
+                 WH_NAMES_PATH);
+        return WH_EIO;
+    }
+    while (fgets(line, sizeof(line), fp) != NULL) {
+        char name[64];
+        char low[64];
+        size_t len = strspn(line, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+        size_t k;
+
+        if (!in) {
+            in = strncmp(line, "$COMMON_MALE_FIRSTNAMES = <<", 28) == 0 ||
+                 strncmp(line, "$COMMON_FEMALE_FIRSTNAMES = <<", 30) == 0;
+            blocks += in;
+            taken = 0;
+            continue;
+        }
+        if (strncmp(line, "ENDNAMES", 8) == 0) {
+            in = 0;
+            continue;
+        }
+        if (len < 2 || len >= sizeof(name) || line[len] != ' ' ||
+            taken >= CENSUS_TOP) {
+            continue;
+        }
+        taken++;
+        for (k = 0; k < len; k++) {
+            low[k] = (char)(line[k] - 'A' + 'a');
+            name[k] = k == 0 ? line[k] : low[k];
+        }
+        if (wh_enrich_words_get(ctx->lex, low, len) != 0 ||
+            (wh_enrich_words_get(ctx->gaz, name, len) &
+             (G_PLACE | G_ORG | G_NONAME)) != 0) {
+            continue;
+        }
+        wh_enrich_words_add(ctx->gaz, name, len, G_GIVEN);
+    }
+    fclose(fp);
+    if (blocks == 0) {
+        snprintf(errstr, errstr_size,
+                 "%s: no $COMMON_MALE_FIRSTNAMES block (the census names of "
+                 "Debian's libtext-names-perl)",
+                 WH_NAMES_PATH);
+        return WH_EIO;
+    }
     return WH_OK;
 }

@@ -336,10 +336,10 @@ static void context_before(struct run *r, struct group *g, size_t a, size_t b,
         g->score[K_PERSON] -= 2; /* people rarely take an article */
     }
     if (ent_tok_is(b1, "from") && g->mentions == 1 &&
-        (g->bits & (G_GIVEN | G_ORG)) == 0 && b2 != NULL &&
-        (b2->flags & (WH_TOK_CAP | WH_TOK_UPPER)) == 0 &&
-        !ent_word_in(b2->s, b2->len, source_nouns,
-                     WH_ARRAY_SIZE(source_nouns)) &&
+        (g->bits & (G_GIVEN | G_ORG)) == 0 &&
+        (b2 == NULL || ((b2->flags & (WH_TOK_CAP | WH_TOK_UPPER)) == 0 &&
+                        !ent_word_in(b2->s, b2->len, source_nouns,
+                                     WH_ARRAY_SIZE(source_nouns)))) &&
         (b + 1 >= r->ntok || (r->tok[b + 1].flags & WH_TOK_DIGIT) == 0)) {
         /* a name first met after "from" is a place ("ferries from
          * Nafplio"), unless a source ("a quote from Virgil", "from

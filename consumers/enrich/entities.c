@@ -49,7 +49,8 @@
  *
  * data/gazetteers/ holds the lists (see data/README.md); the provinces
  * and regions of every country come from Debian's iso-codes (ISO
- * 3166-2), the common words from wamerican. Output: ninjs
+ * 3166-2), the common words from wamerican, more given names from the
+ * US census list of libtext-names-perl. Output: ninjs
  * "people", "organisations", "places" in rec->extra, arrays of {"name":
  * ...}, merged by name with what the source set; the evidence object
  * has, per type, {"name", "rule", "mentions"} for each entity.
@@ -119,8 +120,8 @@ static void entities_close(void *p)
 static int entities_check(const char *arg, const struct wh_config *cfg,
                           char *errstr, size_t errstr_size)
 {
-    static const char *const system_files[] = {WH_LEXICON_PATH,
-                                               WH_ISO3166_2_PATH};
+    static const char *const system_files[] = {
+        WH_LEXICON_PATH, WH_ISO3166_2_PATH, WH_NAMES_PATH};
     size_t k;
 
     (void)arg;
@@ -136,8 +137,8 @@ static int entities_check(const char *arg, const struct wh_config *cfg,
     for (k = 0; k < WH_ARRAY_SIZE(system_files); k++) {
         if (access(system_files[k], R_OK) != 0) {
             snprintf(errstr, errstr_size,
-                     "%s: %s (Debian's wamerican and "
-                     "iso-codes)",
+                     "%s: %s (Debian's wamerican, iso-codes and "
+                     "libtext-names-perl)",
                      system_files[k], strerror(errno));
             return WH_ENOENT;
         }
@@ -178,7 +179,8 @@ static void *entities_init(const char *arg, const struct wh_config *cfg,
     ctx->lex_bloom = wh_xcalloc(LEX_BLOOM_BITS / 64, sizeof(uint64_t));
     ctx->lex = ent_load_lexicon(ctx->lex_bloom, errstr, errstr_size);
     if (ctx->lex == NULL ||
-        ent_load_subdivisions(ctx, errstr, errstr_size) != WH_OK) {
+        ent_load_subdivisions(ctx, errstr, errstr_size) != WH_OK ||
+        ent_load_census_names(ctx, errstr, errstr_size) != WH_OK) {
         entities_close(ctx);
         return NULL;
     }
