@@ -168,6 +168,22 @@ static void note_ambiguous(struct run *r, const char *name, unsigned bits)
                                 "reason", "as strong for two types"));
 }
 
+/* The name ending at token b is followed by a lower-case word, not by
+ * punctuation or "and": it starts a clause ("..., Holt drove in two
+ * runs"), it ends no list. */
+static int starts_clause(const struct run *r, size_t b)
+{
+    const struct wh_enrich_token *n;
+
+    if (b + 1 >= r->ntok || !ent_blank_gap(r, b)) {
+        return 0;
+    }
+    n = &r->tok[b + 1];
+    return (n->flags & (WH_TOK_CAP | WH_TOK_UPPER | WH_TOK_DIGIT)) == 0 &&
+           !ent_tok_is(n, "and") && !ent_tok_is(n, "or") &&
+           !ent_tok_is(n, "et");
+}
+
 /* The mentions m and m + 1 are coordinated: "A and B", "A, B", "A &
  * B" (names in a list have one type). */
 static int coordinated(const struct run *r, size_t m)
@@ -176,7 +192,10 @@ static int coordinated(const struct run *r, size_t m)
     const struct mention *y = &r->men[m + 1];
 
     if (y->a == x->b + 1) {
-        return ent_after_char(r, x->b) == ',' || ent_amp_gap(r, x->b);
+        return (ent_after_char(r, x->b) == ',' &&
+                ((r->grp[y->grp].bits & (G_PLACE | G_ORG | G_GIVEN)) != 0 ||
+                 !starts_clause(r, y->b))) ||
+               ent_amp_gap(r, x->b);
     }
     return y->a == x->b + 2 &&
            (ent_tok_is(&r->tok[x->b + 1], "and") ||

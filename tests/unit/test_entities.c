@@ -62,6 +62,7 @@ static const char *const fixtures[] = {
     "name-at-clause-end",  /* "quotes Velmar Ostrand." once: a person */
     "nicknames",           /* "Rick X", "Pat X", "Will X": common words */
     "census-names",        /* given names of the US census (Debian) */
+    "list-or-clause",      /* "the X Harriers, Tenby Okafor said": no list */
 };
 
 struct fixture {
