@@ -17,13 +17,14 @@
 #define G_ORG 0x02u
 #define G_GIVEN 0x04u
 #define G_TITLE 0x08u
-#define G_SUFFIX 0x10u  /* organisation suffix or head */
-#define G_PHEAD 0x20u   /* place head: last word ("River") */
-#define G_PPRE 0x40u    /* place prefix: first word ("Mount") */
-#define G_NONAME 0x80u  /* capitalized but not a name ("English") */
-#define G_COMMON 0x100u /* in lower case in the lexicon: a common word */
-#define G_OTHER 0x200u  /* last word of an event, law or work ("Prize") */
-#define G_FIRST 0x400u  /* first word of a listed name of several words */
+#define G_SUFFIX 0x10u   /* organisation suffix or head */
+#define G_PHEAD 0x20u    /* place head: last word ("River") */
+#define G_PPRE 0x40u     /* place prefix: first word ("Mount") */
+#define G_NONAME 0x80u   /* capitalized but not a name ("English") */
+#define G_COMMON 0x100u  /* in lower case in the lexicon: a common word */
+#define G_OTHER 0x200u   /* last word of an event, law or work ("Prize") */
+#define G_FIRST 0x400u   /* first word of a listed name of several words */
+#define G_SURNAME 0x800u /* a common family name of the US census */
 
 /* An English word list with proper nouns capitalized (Debian package
  * wamerican): a word it lists in lower case is a common word, which a

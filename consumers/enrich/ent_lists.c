@@ -157,18 +157,20 @@ int ent_load_subdivisions(struct entities_ctx *ctx, char *errstr,
 /* Adds the most common given names of the US census (1990) that
  * Debian's libtext-names-perl holds in WH_NAMES_PATH: its blocks
  * "$COMMON_MALE_FIRSTNAMES = <<ENDNAMES;" and the female one, one name
- * in capitals per line, most frequent first. The first CENSUS_TOP of
- * each, as names are written ("MARY" -> "Mary"), but none that English
- * writes as a common word ("June", "Summer") or that is a listed place
- * or organisation ("Florence", "India"). Returns WH_OK, or WH_EIO with
- * errstr filled when the file cannot be read or holds no such block. */
+ * in capitals per line, most frequent first, and its family names
+ * ("$COMMON_SURNAMES", G_SURNAME). The first CENSUS_TOP of each, as
+ * names are written ("MARY" -> "Mary"), but none that English writes as
+ * a common word ("June", "Summer", "Smith") or that is a listed place or
+ * organisation ("Florence", "India"); a family name that is also a given
+ * name stays a given name. Returns WH_OK, or WH_EIO with errstr filled
+ * when the file cannot be read or holds no given names. */
 int ent_load_census_names(struct entities_ctx *ctx, char *errstr,
                           size_t errstr_size)
 {
     FILE *fp = fopen(WH_NAMES_PATH, "r");
     char line[256];
     int blocks = 0;
-    int in = 0;
+    int in = 0; /* the bit of the block read, 0 outside */
     size_t taken = 0;
 
     if (fp == NULL) {
@@ -185,9 +187,13 @@ int ent_load_census_names(struct entities_ctx *ctx, char *errstr,
         size_t k;
 
         if (!in) {
-            in = strncmp(line, "$COMMON_MALE_FIRSTNAMES = <<", 28) == 0 ||
-                 strncmp(line, "$COMMON_FEMALE_FIRSTNAMES = <<", 30) == 0;
-            blocks += in;
+            in =
+                strncmp(line, "$COMMON_MALE_FIRSTNAMES = <<", 28) == 0 ||
+                        strncmp(line, "$COMMON_FEMALE_FIRSTNAMES = <<", 30) == 0
+                    ? G_GIVEN
+                : strncmp(line, "$COMMON_SURNAMES = <<", 21) == 0 ? G_SURNAME
+                                                                  : 0;
+            blocks += in == G_GIVEN;
             taken = 0;
             continue;
         }
@@ -206,10 +212,11 @@ int ent_load_census_names(struct entities_ctx *ctx, char *errstr,
         }
         if (wh_enrich_words_get(ctx->lex, low, len) != 0 ||
             (wh_enrich_words_get(ctx->gaz, name, len) &
-             (G_PLACE | G_ORG | G_NONAME)) != 0) {
+             (G_PLACE | G_ORG | G_NONAME | (in == G_SURNAME ? G_GIVEN : 0))) !=
+                0) {
             continue;
         }
-        wh_enrich_words_add(ctx->gaz, name, len, G_GIVEN);
+        wh_enrich_words_add(ctx->gaz, name, len, (unsigned)in);
     }
     fclose(fp);
     if (blocks == 0) {

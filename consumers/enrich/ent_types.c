@@ -683,6 +683,11 @@ void ent_add_mention(struct run *r, size_t a, size_t b, size_t title,
             ent_add_cue(g, K_PERSON, 3.0, "given name: ", r->tok[a].s,
                         r->tok[a].len);
         }
+        if ((words == 1 || (words <= 3 && ent_name_like(r, a))) &&
+            (last & G_SURNAME) != 0) {
+            ent_add_cue(g, K_PERSON, words == 1 ? 3.0 : 1.5,
+                        "surname: ", r->tok[b].s, r->tok[b].len);
+        }
         if (words > 1 && (last & G_SUFFIX) != 0 && (last & G_PHEAD) == 0) {
             /* "Lincoln Center" is a place, "Center for ..." an
              * organisation (the head rule below) */

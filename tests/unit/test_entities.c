@@ -61,7 +61,7 @@ static const char *const fixtures[] = {
     "heads-of",            /* "Museum of Art", "X Transit", "Ninth Circuit" */
     "name-at-clause-end",  /* "quotes Velmar Ostrand." once: a person */
     "nicknames",           /* "Rick X", "Pat X", "Will X": common words */
-    "census-names",        /* given names of the US census (Debian) */
+    "census-names",        /* given and family names of the US census */
     "list-or-clause",      /* "the X Harriers, Tenby Okafor said": no list */
 };
 
