@@ -160,9 +160,10 @@ int ent_load_subdivisions(struct entities_ctx *ctx, char *errstr,
  * in capitals per line, most frequent first, and its family names
  * ("$COMMON_SURNAMES", G_SURNAME). The first CENSUS_TOP of each, as
  * names are written ("MARY" -> "Mary"), but none that English writes as
- * a common word ("June", "Summer", "Smith") or that is a listed place or
- * organisation ("Florence", "India"); a family name that is also a given
- * name stays a given name. Returns WH_OK, or WH_EIO with errstr filled
+ * a common word ("June", "Summer", "Smith"), that is a listed place or
+ * organisation ("Florence", "India") or has two letters ("Al" of "Al
+ * Mukalla"); a family name that is also a given name stays a given
+ * name. Returns WH_OK, or WH_EIO with errstr filled
  * when the file cannot be read or holds no given names. */
 int ent_load_census_names(struct entities_ctx *ctx, char *errstr,
                           size_t errstr_size)
@@ -201,7 +202,7 @@ int ent_load_census_names(struct entities_ctx *ctx, char *errstr,
             in = 0;
             continue;
         }
-        if (len < 2 || len >= sizeof(name) || line[len] != ' ' ||
+        if (len < 3 || len >= sizeof(name) || line[len] != ' ' ||
             taken >= CENSUS_TOP) {
             continue;
         }

@@ -761,7 +761,7 @@ static void add_run(struct run *r, size_t a, size_t b)
     /* a common word the text also writes in lower case after a first
      * name: the next words of the sentence ("Julia Vance Found", "Omar
      * Haddad Podcast") */
-    while (b > a && (ent_gaz_tok(r, a) & G_GIVEN) != 0 &&
+    while (b > a && (ent_gaz_tok(r, a) & G_GIVEN) != 0 && !has_head(r, a, b) &&
            (ent_gaz_tok(r, b) & (G_SUFFIX | G_PHEAD | G_OTHER)) == 0 &&
            ent_lower_tok(r, b) && (ent_lex_tok(r, b) & G_COMMON) != 0 &&
            (ent_gaz_span(r, a, b) & (G_ORG | G_PLACE)) == 0) {

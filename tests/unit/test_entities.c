@@ -63,6 +63,7 @@ static const char *const fixtures[] = {
     "nicknames",           /* "Rick X", "Pat X", "Will X": common words */
     "census-names",        /* given and family names of the US census */
     "list-or-clause",      /* "the X Harriers, Tenby Okafor said": no list */
+    "head-keeps-name",     /* "Summer Institute of Linguistics", no "Summer" */
 };
 
 struct fixture {
