@@ -22,14 +22,20 @@
  *
  * 2. Types, from evidence summed over every mention of the same name:
  *    internal cues (a listed name, an organisation suffix or head - Inc,
- *    University, Ministry, Pictures, Times -, a place head or prefix -
- *    River, County, Island, Cape, Mount -, a listed given name first,
- *    initials), context (a title before, "said" or ", who" after, "in" /
- *    "at" / "based in" before, "CEO of" before, ", a company" or ", a
- *    city" after, "Fresno, California", a role noun such as "actor" or
- *    "starring" before, a citation "(Moravec, 2014)" or "et al." after),
- *    and a weak prior for a run of two to four name-like words (a person:
- *    "Seth Rogen"). A name made only of common English words (Debian's
+ *    University, Ministry, Pictures, Times, "Bank of" -, a place head or
+ *    prefix - River, County, Island, Street, Hotel, Cape, Mount, "Museum
+ *    of" -, a listed given name first, a census family name, initials, a
+ *    team named after its town: "Denver Broncos"), context (a title
+ *    before, "said" or ", who" after, "in" / "at" / "based in" before,
+ *    "from" before a name first met there, "CEO of" before, ", a
+ *    company" or ", a city" after, "Fresno, California", a role noun
+ *    such as "actor" or "starring" before, a citation "(Moravec, 2014)",
+ *    "(Milekic 2010)" or "et al." after), and a weak prior for a run of
+ *    two to four name-like words (a person: "Seth Rogen"). A listed place
+ *    that starts an event's name or precedes a title is a place of its
+ *    own ("Cannes Film Festival", "Ohio Senator Jim Doyle"); a street
+ *    keeps its house number ("10 Downing Street"). A name made only of
+ *    common English words (Debian's
  *    wamerican word list, or written in lower case elsewhere in the
  *    text: "Public Policy") takes no context cue and no prior. The
  *    strongest type wins when it reaches the threshold; a tie of a single
