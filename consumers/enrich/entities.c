@@ -404,7 +404,7 @@ out:
 const struct wh_stage wh_enrich_entities = {
     .name = "entities",
     .type = WH_STAGE_ENRICH,
-    .version = "2.0",
+    .version = "2.1",
     .description = "people, organisations and places: capitalized names "
                    "typed from context, internal cues and gazetteers",
     .keys = wh_enrich_config_keys,
