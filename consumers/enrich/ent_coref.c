@@ -212,6 +212,33 @@ static long root_of(const struct run *r, size_t k)
     return (long)k;
 }
 
+/* A given name written after a person's family name and a comma, as
+ * references list authors ("Marx, Karl and Engels, Friedrich."), is
+ * that person's, not a person of its own (after ent_coordinate(): the
+ * list types both). */
+static void inverted_names(struct run *r)
+{
+    size_t m;
+
+    for (m = 1; m < r->nmen; m++) {
+        const struct mention *x = &r->men[m - 1];
+        const struct mention *y = &r->men[m];
+        struct group *g = &r->grp[y->grp];
+        long root = root_of(r, x->grp);
+        char after = ent_after_char(r, y->b);
+
+        if (y->a != y->b || x->a != x->b || y->a != x->b + 1 ||
+            g->mentions != 1 || g->kind != K_PERSON ||
+            (g->bits & G_GIVEN) == 0 || ent_after_char(r, x->b) != ',' ||
+            r->grp[root].kind != K_PERSON || (size_t)root == y->grp ||
+            !(after == '.' || after == ';' ||
+              (y->b + 1 < r->ntok && ent_tok_is(&r->tok[y->b + 1], "and")))) {
+            continue;
+        }
+        g->into = root;
+    }
+}
+
 /* A name of no type coordinated with a name of one takes it as evidence
  * ("Moravec and Pelling" after "Pelling" is known a person); twice, for
  * lists. */
@@ -252,6 +279,7 @@ void ent_coordinate(struct run *r)
             y->kind = best_kind(y, y->words > 1 ? MIN_MULTI : MIN_SINGLE, &tie);
         }
     }
+    inverted_names(r);
 }
 
 /* The last word of name g is also a name of the text on its own

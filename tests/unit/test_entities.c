@@ -64,6 +64,7 @@ static const char *const fixtures[] = {
     "census-names",        /* given and family names of the US census */
     "list-or-clause",      /* "the X Harriers, Tenby Okafor said": no list */
     "head-keeps-name",     /* "Summer Institute of Linguistics", no "Summer" */
+    "inverted-names",      /* "Varnow, Karl and Pellmer, Friedrich." */
 };
 
 struct fixture {
