@@ -65,6 +65,7 @@ static const char *const fixtures[] = {
     "list-or-clause",      /* "the X Harriers, Tenby Okafor said": no list */
     "head-keeps-name",     /* "Summer Institute of Linguistics", no "Summer" */
     "inverted-names",      /* "Varnow, Karl and Pellmer, Friedrich." */
+    "party-members",       /* "Democrats", "Tories": people, no party */
 };
 
 struct fixture {
