@@ -320,6 +320,13 @@ static void context_before(struct run *r, struct group *g, size_t a, size_t b,
         !ent_tok_is(b1, "The")) {
         return; /* a capitalized word before: another name */
     }
+    if (g->words == 1 &&
+        (g->bits & (G_SUFFIX | G_PHEAD | G_OTHER)) == G_SUFFIX &&
+        (ent_tok_is(b1, "the") || ent_tok_is(b1, "this"))) {
+        /* an organisation head alone, capitalized mid-sentence: that
+         * body ("the Court", "this Government") */
+        ent_add_cue(g, K_ORG, 3.0, "context: ", b1->s, b1->len);
+    }
     if ((g->bits & (G_PLACE | G_ORG | G_GIVEN)) == 0 &&
         (common || (g->words == 1 && inner_capital(&r->tok[a])))) {
         return; /* "in Nature", "in Public Policy", "in EU": common

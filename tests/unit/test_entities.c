@@ -66,6 +66,7 @@ static const char *const fixtures[] = {
     "head-keeps-name",     /* "Summer Institute of Linguistics", no "Summer" */
     "inverted-names",      /* "Varnow, Karl and Pellmer, Friedrich." */
     "party-members",       /* "Democrats", "Tories": people, no party */
+    "org-head-alone",      /* "the Court", "the Government" */
 };
 
 struct fixture {
