@@ -77,12 +77,18 @@ static const char *const person_verbs[] = {
     "spoke",     "met",    "answered", "remembered", "realized", "sang",
     "smiles"};
 
-/* Words before "from X" that make X a source, no place. */
+/* Words before "from X" that make X a source or an affiliation, no
+ * place ("a quote from", "researchers from"). */
 static const char *const source_nouns[] = {
-    "adapted", "taken",  "quote",   "quoted",     "quotes",  "quotation",
-    "page",    "letter", "letters", "email",      "call",    "message",
-    "note",    "data",   "excerpt", "passage",    "line",    "lines",
-    "help",    "gift",   "advice",  "permission", "support", "different"};
+    "researchers", "scientists", "team",      "executive",      "executives",
+    "officials",   "official",   "spokesman", "spokeswoman",    "spokesperson",
+    "engineers",   "students",   "experts",   "analysts",       "staff",
+    "lawyers",     "delegation", "delegates", "representative", "adapted",
+    "taken",       "quote",      "quoted",    "quotes",         "quotation",
+    "page",        "letter",     "letters",   "email",          "call",
+    "message",     "note",       "data",      "excerpt",        "passage",
+    "line",        "lines",      "help",      "gift",           "advice",
+    "permission",  "support",    "different"};
 
 /* "<noun> of" before a name: an organisation ("CEO of Acme") or a place
  * ("city of Lyon"). */

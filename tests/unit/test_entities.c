@@ -54,19 +54,19 @@ static const char *const fixtures[] = {
     "name-end",            /* "Dorian Kell Experience", "the experience" */
     "title-common-word",   /* "Senator Weaver", "Vice President Bush" */
     "teams-streets",       /* "Denver Broncos", "Colfax Avenue" */
-    "places-from",         /* "from Vantaro", not "a line from Orvell" */
-    "citations-bare",      /* "(Harrowby 2014;", "Dolmer (2003), shows" */
-    "places-inside",       /* "Lisbon Book Festival", "Ohio Senator X" */
-    "place-heads",         /* "X Hotel", "River X", "1420 X Avenue" */
-    "heads-of",            /* "Museum of Art", "X Transit", "Ninth Circuit" */
-    "name-at-clause-end",  /* "quotes Velmar Ostrand." once: a person */
-    "nicknames",           /* "Rick X", "Pat X", "Will X": common words */
-    "census-names",        /* given and family names of the US census */
-    "list-or-clause",      /* "the X Harriers, Tenby Okafor said": no list */
-    "head-keeps-name",     /* "Summer Institute of Linguistics", no "Summer" */
-    "inverted-names",      /* "Varnow, Karl and Pellmer, Friedrich." */
-    "party-members",       /* "Democrats", "Tories": people, no party */
-    "org-head-alone",      /* "the Court", "the Government" */
+    "places-from",    /* "from Vantaro", not "a line from", "engineers from" */
+    "citations-bare", /* "(Harrowby 2014;", "Dolmer (2003), shows" */
+    "places-inside",  /* "Lisbon Book Festival", "Ohio Senator X" */
+    "place-heads",    /* "X Hotel", "River X", "1420 X Avenue" */
+    "heads-of",       /* "Museum of Art", "X Transit", "Ninth Circuit" */
+    "name-at-clause-end", /* "quotes Velmar Ostrand." once: a person */
+    "nicknames",          /* "Rick X", "Pat X", "Will X": common words */
+    "census-names",       /* given and family names of the US census */
+    "list-or-clause",     /* "the X Harriers, Tenby Okafor said": no list */
+    "head-keeps-name",    /* "Summer Institute of Linguistics", no "Summer" */
+    "inverted-names",     /* "Varnow, Karl and Pellmer, Friedrich." */
+    "party-members",      /* "Democrats", "Tories": people, no party */
+    "org-head-alone",     /* "the Court", "the Government" */
 };
 
 struct fixture {
