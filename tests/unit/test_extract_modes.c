@@ -49,6 +49,13 @@ static const struct mode_fixture fixtures[] = {
                     "\"Photo gallery:\") alone between paragraphs"},
     {"announced-list", "list dropped: a list the text announces (\"Other "
                        "deals:\") goes as a link list"},
+    {"linked-prose", "article cut: list items and sentences written "
+                     "around links (\"Title - why it is worth reading\") "
+                     "go as a link list"},
+    {"not-a-byline", "article cut: sentences that start like a byline "
+                     "(\"By roasting ...\", \"Updated ovens ...\") and "
+                     "ingredient lines (\"150g (5oz) ...\") taken for "
+                     "byline and date lines"},
 };
 
 /* one paragraph of article text */
