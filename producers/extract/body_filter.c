@@ -749,6 +749,15 @@ static void drop_teasers(struct body_ctx *c)
             b->owner->parent == main_parent || b->kind == BK_LI) {
             continue;
         }
+        /* (over the teaser's own byline or date line, already dropped:
+         * headline link, "Jane Doe", blurb) */
+        for (size_t k = i - 1, steps = 0;
+             k > 0 && steps < 2 && prev->chars < 80 &&
+             (prev->drop == DROP_NEG || prev->drop == DROP_DATELINE ||
+              prev->drop == DROP_BYLINE);
+             k--, steps++) {
+            prev = &c->blk[k - 1];
+        }
         /* (list items of links are lists, not teaser titles) */
         if ((prev->drop == DROP_HLINKS ||
              (prev->drop == DROP_LINKS && prev->kind != BK_LI)) &&

@@ -56,6 +56,9 @@ static const struct mode_fixture fixtures[] = {
                      "(\"By roasting ...\", \"Updated ovens ...\") and "
                      "ingredient lines (\"150g (5oz) ...\") taken for "
                      "byline and date lines"},
+    {"teaser-bylines", "teasers kept: blurbs under other stories' headline "
+                       "links, with a byline line between the link and "
+                       "the blurb, inside the story's container"},
 };
 
 /* one paragraph of article text */
