@@ -535,6 +535,7 @@ static int is_terminal(const char *t, size_t len, size_t chars)
                                          "other stories",
                                          "latest from ",
                                          "top stories",
+                                         "don't miss",
                                          NULL};
     /* and the notice above a comment section, however long: "Some
      * comments posted here may be reviewed before they are displayed" */

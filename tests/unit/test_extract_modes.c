@@ -59,6 +59,8 @@ static const struct mode_fixture fixtures[] = {
     {"teaser-bylines", "teasers kept: blurbs under other stories' headline "
                        "links, with a byline line between the link and "
                        "the blurb, inside the story's container"},
+    {"dont-miss", "teasers kept: a \"Don't miss\" box of other stories "
+                  "inside the story's container"},
 };
 
 /* one paragraph of article text */
