@@ -29,7 +29,7 @@
 
 #define SAMPLE_STEP 8
 /* Measured on this sample when the guard was last set (issue 15, second
- * round): F1 0.943 (P 0.973, R 0.915); on the whole dev set 0.9374. The
+ * round): F1 0.943 (P 0.973, R 0.915); on the whole dev set 0.9380. The
  * floor leaves room for small, deliberate trade-offs. */
 #define F1_FLOOR 0.928
 
