@@ -201,6 +201,7 @@ static void subjects_close(void *p)
     }
     wh_enrich_langs_free(ctx->langs);
     wh_enrich_terms_cache_clear(); /* frees this thread's cached bag */
+    wh_enrich_text_cache_clear();  /* and text */
     free(ctx->data_dir);
     free(ctx);
 }
@@ -334,7 +335,6 @@ static int subjects_process(void *p, struct wh_record *rec,
     struct wh_enrich_lang *lang =
         wh_enrich_langs_get(ctx->langs, rec->language);
     const struct topic_list *list = topics_for(ctx, lang);
-    struct wh_enrich_input in;
 
     (void)meta;
     (void)errstr;
@@ -351,11 +351,9 @@ static int subjects_process(void *p, struct wh_record *rec,
         }
         return WH_OK;
     }
-    wh_enrich_input_build(
-        &in, rec, WH_INPUT_HEADLINE | WH_INPUT_DESCRIPTION | WH_INPUT_BODY,
-        ctx->max_bytes);
-    assign(rec, ev, wh_enrich_terms_get(&in, lang), list);
-    wh_enrich_input_free(&in);
+    assign(rec, ev,
+           wh_enrich_terms_get(wh_enrich_text_get(rec, ctx->max_bytes), lang),
+           list);
     return WH_OK;
 }
 

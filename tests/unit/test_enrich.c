@@ -872,16 +872,14 @@ static void test_terms_cache(void **state)
 
     for (k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
         struct wh_enrich_lang *lang = wh_enrich_langs_get(langs, tags[k]);
-        struct wh_enrich_input in;
+        struct wh_enrich_text tx;
         struct wh_enrich_terms fresh;
         const struct wh_enrich_terms *cached;
         size_t i;
 
-        wh_enrich_input_build(
-            &in, order[k],
-            WH_INPUT_HEADLINE | WH_INPUT_DESCRIPTION | WH_INPUT_BODY, 65536);
-        wh_enrich_terms_build(&fresh, &in, lang);
-        cached = wh_enrich_terms_get(&in, lang);
+        wh_enrich_text_build(&tx, order[k], 65536);
+        wh_enrich_terms_build(&fresh, &tx, lang);
+        cached = wh_enrich_terms_get(wh_enrich_text_get(order[k], 65536), lang);
         assert_int_equal(cached->n, fresh.n);
         assert_int_equal(cached->words, fresh.words);
         assert_true(cached->total == fresh.total);
@@ -891,9 +889,10 @@ static void test_terms_cache(void **state)
             assert_int_equal(cached->v[i].count, fresh.v[i].count);
         }
         wh_enrich_terms_free(&fresh);
-        wh_enrich_input_free(&in);
+        wh_enrich_text_free(&tx);
     }
     wh_enrich_terms_cache_clear();
+    wh_enrich_text_cache_clear();
     wh_record_free(a);
     wh_record_free(b);
     wh_enrich_langs_free(langs);
