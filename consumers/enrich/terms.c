@@ -29,6 +29,19 @@ static void terms_grow_slots(struct wh_enrich_terms *t)
     }
 }
 
+/* Appends s[0..n) to the arena: a copy when it fits, as it does when
+ * wh_enrich_terms_build() sized it. No maximum on the arena: this cannot
+ * fail (out of memory aborts). */
+static void arena_put(struct wh_buf *arena, const char *s, size_t n)
+{
+    if (n < arena->cap - arena->len) {
+        memcpy(arena->data + arena->len, s, n);
+        arena->len += n;
+        return;
+    }
+    (void)wh_buf_append(arena, s, n);
+}
+
 /* Stems and forms go to one arena (offsets while it may move; pointers
  * once the bag is built): a record's few hundred terms cost one
  * allocation, not one each. */
@@ -67,10 +80,9 @@ static void terms_add(struct wh_enrich_terms *t, const char *stem,
     }
     term = &t->v[t->n];
     term->off = t->arena.len;
-    /* no maximum on the arena: these cannot fail (out of memory aborts) */
     /* stem and form are NUL-terminated: each goes with its NUL */
-    (void)wh_buf_append(&t->arena, stem, stem_len + 1);
-    (void)wh_buf_append(&t->arena, form, form_len + 1);
+    arena_put(&t->arena, stem, stem_len + 1);
+    arena_put(&t->arena, form, form_len + 1);
     term->stem = NULL;
     term->form = NULL;
     term->stem_len = stem_len;
@@ -230,7 +242,12 @@ void wh_enrich_terms_build(struct wh_enrich_terms *t,
         }
     }
     /* Pass 2: stems (the word a memo slot points to is prefetched a few
-     * words ahead too) and the bag */
+     * words ahead too) and the bag, whose arena gets room for every
+     * word twice (a stem is seldom longer than its word) */
+    t->arena.cap = 2 * lows_len + 64;
+    t->arena.data = wh_xmalloc(t->arena.cap);
+    t->cap = npw + 1; /* a term per word at the most */
+    t->v = wh_xmalloc(t->cap * sizeof(*t->v));
     for (k = 0; k < npw; k++) {
         const char *low = lows + pw[k].off;
         const char *stem = low;
