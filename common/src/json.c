@@ -173,6 +173,9 @@ static int jread_string(struct jread *jr)
         const char *e;
         size_t seq;
 
+        while (jr->len - run >= 8 && wh_json_plain8(p + run)) {
+            run += 8; /* most text: eight bytes at a time */
+        }
         while (run < jr->len && p[run] >= 0x20 && p[run] < 0x80 &&
                p[run] != '"' && p[run] != '\\') {
             run++;

@@ -309,11 +309,18 @@ static void out_str(struct wh_buf *b, const char *s, size_t len)
 
     OUT_LIT(b, "\"");
     while (i < len) {
-        unsigned char c = p[i];
+        unsigned char c;
         size_t n;
         char esc[6];
         size_t esc_len = 2;
 
+        while (len - i >= 8 && wh_json_plain8(p + i)) {
+            i += 8; /* most text: eight bytes at a time */
+        }
+        if (i >= len) {
+            break;
+        }
+        c = p[i];
         if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
             i++;
             continue;
