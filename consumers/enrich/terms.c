@@ -101,8 +101,8 @@ static int under_3_chars(const char *s, size_t len)
     size_t i;
     size_t n = 0;
 
-    if (len >= 9) {
-        return 0; /* a character takes 4 bytes at most */
+    if (len >= 9 || (len >= 3 && ((s[0] | s[1] | s[2]) & 0x80) == 0)) {
+        return 0; /* a character takes 4 bytes at most; ASCII one */
     }
     for (i = 0; i < len; i++) {
         n += ((unsigned char)s[i] & 0xC0) != 0x80 ? 1 : 0;
@@ -134,7 +134,25 @@ static size_t lower_word(const char *s, size_t len, char *out)
     if (len + 4 >= LOW_MAX) {
         return wh_enrich_lower_buf(s, len, out, LOW_MAX);
     }
-    for (i = 0; i < len; i++) {
+    for (i = 0; len - i >= 8; i += 8) {
+        /* eight ASCII bytes at a time: 0x20 added to those in A..Z */
+        const uint64_t highs = 0x8080808080808080ull;
+        const uint64_t ones = 0x0101010101010101ull;
+        uint64_t x;
+        uint64_t upper;
+
+        memcpy(&x, s + i, 8);
+        if ((x & highs) != 0) {
+            return wh_enrich_lower_buf(s, len, out, LOW_MAX);
+        }
+        /* high bit of a byte: >= 'A' in the first term, > 'Z' in the
+         * second (no carry between bytes: each is below 0x80) */
+        upper =
+            (x + ones * (0x80 - 'A')) & ~(x + ones * (0x80 - 'Z' - 1)) & highs;
+        x |= upper >> 2;
+        memcpy(out + i, &x, 8);
+    }
+    for (; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
 
         if (c >= 0x80) {
