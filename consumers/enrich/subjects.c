@@ -284,10 +284,10 @@ static void assign(struct wh_record *rec, json_t *ev,
     score_topics(terms, list, weight, distinct);
     for (t = 0; t < list->n; t++) {
         if (distinct[t] > 0) {
-            json_t *sc = json_object(); /* not json_pack(): cheaper */
+            json_t *sc = json_object();           /* not json_pack(): cheaper */
+            double score = weight[t] * 100 + 0.5; /* rounded below */
 
-            json_object_set_new_nocheck(
-                sc, "score", json_integer((int)(weight[t] * 100 + 0.5)));
+            json_object_set_new_nocheck(sc, "score", json_integer((int)score));
             json_object_set_new_nocheck(sc, "words",
                                         json_integer((int)distinct[t]));
             json_object_set_new(scores, list->topics[t].code, sc);
