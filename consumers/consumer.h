@@ -108,7 +108,8 @@ struct consumer {
     size_t nassigned;
     long long flush_records;
     long long flush_ms;
-    size_t pending;                       /* finished records not yet stored */
+    long long close_ms; /* close.timeout_ms: the brokers' time at stop */
+    size_t pending;     /* finished records not yet stored */
     unsigned long long unflushed_written; /* written, not yet flushed */
     int64_t first_pending_at;
     int64_t progress_at; /* a record finished or a flush succeeded */

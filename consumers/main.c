@@ -216,12 +216,73 @@ static int run(struct consumer *c, const struct opts *o)
     return c->fatal ? 1 : 0;
 }
 
-/* Stop: flush, store, commit synchronously, leave the group. Returns 0,
- * or 1 when records could not be flushed or committed. */
+/* The commit failed because the brokers did not answer (stopped,
+ * unreachable, no coordinator): an outage, not an error of ours. */
+static int broker_outage(rd_kafka_resp_err_t err)
+{
+    switch (err) {
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+    case RD_KAFKA_RESP_ERR__WAIT_COORD:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NOT_COORDINATOR:
+    case RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Names, one line each, the offsets this consumer flushed but could not
+ * commit: their records are read again (at-least-once). */
+static void log_uncommitted(const struct consumer *c,
+                            const rd_kafka_topic_partition_list_t *answer,
+                            rd_kafka_resp_err_t err)
+{
+    size_t i;
+    int j;
+
+    if (answer != NULL) {
+        for (j = 0; j < answer->cnt; j++) {
+            const rd_kafka_topic_partition_t *tp = &answer->elems[j];
+
+            if (tp->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                wh_warn(TAG,
+                        "%s [%d]: offset %lld not committed: %s; what "
+                        "follows the last commit is read again",
+                        tp->topic, (int)tp->partition, (long long)tp->offset,
+                        rd_kafka_err2str(tp->err));
+            }
+        }
+        return;
+    }
+    for (i = 0; i < c->nparts; i++) {
+        const struct part *p = &c->parts[i];
+
+        if (p->assigned && p->next > 0) {
+            wh_warn(TAG,
+                    "%s [%d]: offset %lld not committed: %s; what follows "
+                    "the last commit is read again",
+                    p->topic, (int)p->partition, (long long)p->next,
+                    rd_kafka_err2str(err));
+        }
+    }
+}
+
+/* Stop: flush, store, commit, leave the group, all within
+ * close.timeout_ms of the brokers' time. Returns status, or 1 when
+ * records could not be flushed or the commit failed for another reason
+ * than the brokers not answering (what was not committed is read again
+ * either way). Destroys c->rk. */
 static int shut_down(struct consumer *c, int status)
 {
     struct timespec pause_ts = {0, 200000000L}; /* 200 ms */
+    rd_kafka_topic_partition_list_t *answer = NULL;
     rd_kafka_resp_err_t err;
+    int64_t deadline;
+    int64_t left;
     int tries;
     size_t i;
 
@@ -247,10 +308,17 @@ static int shut_down(struct consumer *c, int status)
         work_clear(&c->parts[i].held);
     }
     pends_clear(c);
+    deadline = wh_now_ms() + c->close_ms;
     for (tries = 0;; tries++) {
         rd_kafka_message_t *rkm;
 
-        err = rd_kafka_commit(c->rk, NULL, 0);
+        left = deadline - wh_now_ms();
+        if (answer != NULL) {
+            rd_kafka_topic_partition_list_destroy(answer);
+            answer = NULL;
+        }
+        err = left > 0 ? wh_kafka_commit_wait(c->rk, NULL, (int)left, &answer)
+                       : RD_KAFKA_RESP_ERR__TIMED_OUT;
         if (err != RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
             tries == SHUTDOWN_REBALANCE_TRIES) {
             break;
@@ -274,15 +342,26 @@ static int shut_down(struct consumer *c, int status)
                   "what this consumer did not commit is read again by "
                   "the partitions' next owner",
                   rd_kafka_err2str(err));
+    } else if (broker_outage(err)) {
+        wh_warn(TAG, "commit: %s: the brokers did not answer within %lld ms",
+                rd_kafka_err2str(err), c->close_ms);
+        log_uncommitted(c, answer, err);
     } else if (err != RD_KAFKA_RESP_ERR_NO_ERROR &&
                err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
         wh_err(TAG, "commit: %s", rd_kafka_err2str(err));
+        log_uncommitted(c, answer, err);
         status = 1;
+    } else if (answer != NULL) {
+        log_uncommitted(c, answer, err); /* errors of single partitions */
     }
-    err = rd_kafka_consumer_close(c->rk);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        wh_warn(TAG, "close: %s", rd_kafka_err2str(err));
+    if (answer != NULL) {
+        rd_kafka_topic_partition_list_destroy(answer);
     }
+    /* What is left of the deadline, and at least a moment to leave the
+     * group when the commit was answered late. */
+    left = deadline - wh_now_ms();
+    (void)wh_kafka_consumer_close(c->rk, left > 1000 ? (int)left : 1000, TAG);
+    c->rk = NULL;
     return status;
 }
 
@@ -330,6 +409,9 @@ int main(int argc, char **argv)
         wh_config_problems_log(&pr, TAG, "", "");
         goto out;
     }
+    /* Checked above: cannot fail. */
+    (void)wh_config_int(c.cfg, wh_consumer_keys, "close.timeout_ms",
+                        &c.close_ms, errstr, sizeof(errstr));
     wh_daemon_log_level(wh_config_get(c.cfg, "log.level", NULL), o.verbosity);
     if (o.check) {
         printf("%s: configuration OK\n",
@@ -422,11 +504,12 @@ out:
     pends_clear(&c);
     free(c.pends);
     if (c.rk != NULL) {
-        rd_kafka_destroy(c.rk);
+        /* Never subscribed or run: nothing to commit or leave. */
+        rd_kafka_destroy_flags(c.rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     }
     if (c.dlq_rk != NULL) {
         /* Everything that mattered was flushed; say if anything was not. */
-        if (rd_kafka_flush(c.dlq_rk, DLQ_FLUSH_MS) !=
+        if (rd_kafka_flush(c.dlq_rk, (int)c.close_ms) !=
             RD_KAFKA_RESP_ERR_NO_ERROR) {
             wh_warn("dlq",
                     "%d dead letter(s) not delivered (their records "

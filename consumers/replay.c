@@ -575,7 +575,7 @@ commit_as_member(const struct wh_config *cfg, const char *topic,
             continue;
         }
         if (owned->cnt == nparts) {
-            err = rd_kafka_commit(rk, list, 0);
+            err = wh_kafka_commit_wait(rk, list, TIMEOUT_MS, NULL);
         }
         rd_kafka_topic_partition_list_destroy(owned);
     }
@@ -586,8 +586,7 @@ commit_as_member(const struct wh_config *cfg, const char *topic,
                  "consumers first",
                  group, timeout_s);
     }
-    rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
+    (void)wh_kafka_consumer_close(rk, TIMEOUT_MS, TAG);
     return err;
 }
 
@@ -611,7 +610,7 @@ static int commit_plan(rd_kafka_t *rk, const struct wh_config *cfg,
     printf("committing offsets of %d partition(s) for group %s...\n", list->cnt,
            group);
     fflush(stdout);
-    err = rd_kafka_commit(rk, list, 0);
+    err = wh_kafka_commit_wait(rk, list, TIMEOUT_MS, NULL);
     if (is_member_error(err) && !listed) {
         errstr[0] = '\0';
         err = commit_as_member(cfg, topic, group, n, list, timeout_s, errstr,
@@ -1085,8 +1084,7 @@ int main(int argc, char **argv)
 out:
     free(plans);
     if (rk != NULL) {
-        rd_kafka_consumer_close(rk);
-        rd_kafka_destroy(rk);
+        (void)wh_kafka_consumer_close(rk, TIMEOUT_MS, TAG);
     }
     wh_config_free(cfg);
     free(o.xprops);

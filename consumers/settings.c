@@ -105,6 +105,9 @@ const struct wh_config_key wh_consumer_keys[] = {
                "flush sinks, store offsets every N records"),
     WH_KEY_DURATION("flush.ms", "1000", 1, WH_NO_MAX, "ms",
                     "... and at least every N milliseconds"),
+    WH_KEY_DURATION("close.timeout_ms", "10000", 100, WH_NO_MAX, "ms",
+                    "at stop, longest wait for the brokers (last commit, "
+                    "leaving the group, dead letters)"),
     WH_LOG_LEVEL_KEY,
     WH_KEY_STR("dlq.topic", NULL,
                "dead-letter topic (default <topic>.dlq; off: none)"),

@@ -280,8 +280,7 @@ out:
         rd_kafka_topic_partition_list_destroy(parts);
     }
     free(high);
-    rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
+    (void)wh_kafka_consumer_close(rk, TIMEOUT_MS, "sources");
     if (rc == WH_OK) {
         *out = set;
     } else {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "wh/buf.h"
+#include "wh/clock.h"
 #include "wh/config.h"
 #include "wh/log.h"
 #include "wh/wh.h"
@@ -265,6 +266,98 @@ rd_kafka_t *wh_kafka_consumer_new(const struct wh_config *cfg,
 fail:
     rd_kafka_conf_destroy(conf);
     return NULL;
+}
+
+rd_kafka_resp_err_t
+wh_kafka_commit_wait(rd_kafka_t *rk,
+                     const rd_kafka_topic_partition_list_t *offsets,
+                     int timeout_ms, rd_kafka_topic_partition_list_t **out)
+{
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_event_t *ev = NULL;
+    rd_kafka_resp_err_t err;
+    int64_t deadline = wh_now_ms() + timeout_ms;
+
+    if (out != NULL) {
+        *out = NULL;
+    }
+    /* Not rd_kafka_commit(): its wait has no end while the coordinator
+     * is unreachable. The answer comes on our own queue instead. */
+    err = rd_kafka_commit_queue(rk, offsets, q, NULL, NULL);
+    while (err == RD_KAFKA_RESP_ERR_NO_ERROR && ev == NULL) {
+        int64_t left = deadline - wh_now_ms();
+
+        if (left <= 0) {
+            err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+            break;
+        }
+        ev = rd_kafka_queue_poll(q, left < 100 ? (int)left : 100);
+        if (ev != NULL &&
+            rd_kafka_event_type(ev) != RD_KAFKA_EVENT_OFFSET_COMMIT) {
+            rd_kafka_event_destroy(ev);
+            ev = NULL;
+        }
+    }
+    if (ev != NULL) {
+        const rd_kafka_topic_partition_list_t *parts =
+            rd_kafka_event_topic_partition_list(ev);
+
+        err = rd_kafka_event_error(ev);
+        if (out != NULL && parts != NULL) {
+            *out = rd_kafka_topic_partition_list_copy(parts);
+        }
+        rd_kafka_event_destroy(ev);
+    }
+    rd_kafka_queue_destroy(q);
+    return err;
+}
+
+int wh_kafka_consumer_close(rd_kafka_t *rk, int timeout_ms, const char *tag)
+{
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_error_t *error;
+    rd_kafka_event_t *ev;
+    int64_t start = wh_now_ms();
+    int rc = WH_OK;
+
+    /* rd_kafka_consumer_close() waits for the group coordinator with no
+     * bound of its own when the broker stops answering: close in
+     * librdkafka's thread, serve its events (the revocation) here, and
+     * give up at the deadline. */
+    error = rd_kafka_consumer_close_queue(rk, q);
+    if (error != NULL) {
+        wh_warn(tag, "close: %s", rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+        rc = WH_EIO;
+    } else {
+        while (!rd_kafka_consumer_closed(rk)) {
+            int64_t left = start + timeout_ms - wh_now_ms();
+
+            if (left <= 0) {
+                wh_warn(tag,
+                        "close: the brokers did not answer within %d ms; "
+                        "leaving without them (the group notices after "
+                        "session.timeout.ms)",
+                        timeout_ms);
+                rc = WH_ETIMEDOUT;
+                break;
+            }
+            ev = rd_kafka_queue_poll(q, left < 100 ? (int)left : 100);
+            if (ev != NULL &&
+                rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE) {
+                /* Our revocation, whatever callback rk was made with:
+                 * nothing is consumed any more. */
+                rebalance_cb(rk, rd_kafka_event_error(ev),
+                             rd_kafka_event_topic_partition_list(ev), NULL);
+            }
+            if (ev != NULL) {
+                rd_kafka_event_destroy(ev); /* anything else is dropped */
+            }
+        }
+    }
+    rd_kafka_queue_destroy(q);
+    rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    return rc;
 }
 
 int wh_kafka_broker_check(rd_kafka_t *rk, int timeout_ms, char *errstr,
