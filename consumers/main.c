@@ -25,7 +25,8 @@
  * another uri, update = a new version, repeat = same uri and body,
  * dropped, skipped, error); wirehose_consumer_lag{topic,partition} (the
  * high watermark minus the group's committed offset, asked of the
- * brokers every few seconds and at each assignment change);
+ * brokers every few seconds and at each assignment change, off the loop;
+ * wirehose_consumer_lag_stale 1 while it is the last value measured);
  * wirehose_sink_latency_seconds{sink} (each process() and each flush()
  * call of a sink); wirehose_dead_letters_total{reason};
  * wirehose_dependency_up{dependency}. /healthz answers 200 only while the
@@ -43,14 +44,18 @@
  * flush.records and flush.ms; any other key that changed is named as
  * needing a restart.
  *
- * Everything runs on the main thread; the signal handlers only set a flag
- * (the metrics server has its own thread and reads only the registry and
- * two atomics).
+ * Everything runs on the main thread but what asks the brokers on the
+ * side (lag.c: the lag gauges and the broker check behind /healthz, in a
+ * thread of their own so that a broker that does not answer never holds
+ * a turn of the loop); the signal handlers only set a flag (the metrics
+ * server has its own thread and reads only the registry and a few
+ * atomics).
  *
  * This file is the loop (run()), start-up and shutdown; beside it: cli.c
  * and settings.c (command line, keys and their checks), pipeline.c (the
  * stages set up for the run), engine.c (records through the stages,
- * offsets after flushes), partitions.c (pause, retry, assignment, lag),
+ * offsets after flushes), partitions.c (pause, retry, assignment), lag.c
+ * (lag and broker check, off the loop),
  * dlq.c (the dead-letter path), health.c (what it waits for), reload.c
  * (SIGHUP); consumer.h is what
  * they share.
@@ -95,21 +100,14 @@ static int run(struct consumer *c, const struct opts *o)
 {
     int64_t start = wh_now_ms();
     int64_t last_sync = 0;
-    int64_t last_lag = 0;
-    int64_t last_check = 0;
     int64_t last_status = 0;
     int64_t last_wd = 0;
     int64_t last_probe = 0;
-    size_t lag_assigned = 0;
     int64_t wd_ms = (int64_t)(wh_notify_watchdog_usec() / 4000);
     long timeout_s = o->timeout_s;
     int warned_wait = 0;
 
     c->progress_at = start;
-    if (c->srv != NULL) {
-        wh_daemon_broker_check(c->rk, TAG);
-        last_check = wh_now_ms();
-    }
     wh_daemon_set_running(1);
     (void)wh_notify_ready();
     while (wh_daemon_stop_signal() == 0 && !c->fatal) {
@@ -166,17 +164,6 @@ static int run(struct consumer *c, const struct opts *o)
             send_status(c);
             last_status = now;
             c->status_due = 0;
-        }
-        /* Lag from the moment a partition is assigned. */
-        if (c->reg != NULL &&
-            (now - last_lag >= LAG_EVERY_MS || c->nassigned != lag_assigned)) {
-            update_lag(c);
-            lag_assigned = c->nassigned;
-            last_lag = wh_now_ms();
-        }
-        if (c->srv != NULL && now - last_check >= BROKER_CHECK_MS) {
-            wh_daemon_broker_check(c->rk, TAG);
-            last_check = wh_now_ms();
         }
         if (wh_daemon_reload_requested()) {
             reload(c, o);
@@ -286,6 +273,8 @@ static int shut_down(struct consumer *c, int status)
     int tries;
     size_t i;
 
+    lag_watch_stop(c->lag);
+    c->lag = NULL;
     if (!c->fatal) {
         sync_assignment(c);
         for (tries = 0; tries < SHUTDOWN_FLUSH_TRIES; tries++) {
@@ -472,6 +461,11 @@ int main(int argc, char **argv)
         wh_err(TAG, "%s", errstr);
         goto out;
     }
+    if (c.reg != NULL) {
+        /* Lag and the broker check, asked of the brokers off the loop
+         * (lag.c), the first ones right away. */
+        c.lag = lag_watch_start(c.rk, c.reg);
+    }
     if (subscribe(&c, errstr, sizeof(errstr)) != WH_OK) {
         wh_err(TAG, "%s", errstr);
         goto out;
@@ -495,6 +489,7 @@ int main(int argc, char **argv)
               c.n_in, c.n_written, c.n_dup, c.n_bad, c.n_rejected, c.n_dead,
               c.n_dropped);
 out:
+    lag_watch_stop(c.lag);
     wh_config_problems_free(&pr);
     for (i = 0; i < c.nparts; i++) {
         work_clear(&c.parts[i].held);

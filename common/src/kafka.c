@@ -5,10 +5,13 @@
  */
 #include "wh/kafka.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "wh/buf.h"
 #include "wh/clock.h"
@@ -18,6 +21,9 @@
 
 #define TAG "kafka"
 #define KAFKA_PREFIX "kafka."
+#define DESTROY_MIN_MS                                                         \
+    2000 /* wh_kafka_consumer_close(): the destroy's time                      \
+          */
 
 static atomic_int kafka_fatal;
 
@@ -312,12 +318,97 @@ wh_kafka_commit_wait(rd_kafka_t *rk,
     return err;
 }
 
+/* A destroy that runs in a thread of its own, so that its caller can stop
+ * waiting: shared by both sides, freed by the last one. */
+struct destroyer {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    rd_kafka_t *rk;
+    int done;
+    int refs;
+};
+
+static void destroyer_unref(struct destroyer *d)
+{
+    int last;
+
+    pthread_mutex_lock(&d->lock);
+    last = --d->refs == 0;
+    pthread_mutex_unlock(&d->lock);
+    if (last) {
+        pthread_cond_destroy(&d->cond);
+        pthread_mutex_destroy(&d->lock);
+        free(d);
+    }
+}
+
+static void *destroyer_main(void *arg)
+{
+    struct destroyer *d = arg;
+
+    rd_kafka_destroy_flags(d->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    pthread_mutex_lock(&d->lock);
+    d->done = 1;
+    pthread_cond_signal(&d->cond);
+    pthread_mutex_unlock(&d->lock);
+    destroyer_unref(d);
+    return NULL;
+}
+
+/* rd_kafka_destroy_flags(NO_CONSUMER_CLOSE), waiting at most wait_ms: the
+ * group still waits for the commits it sent to a coordinator that does
+ * not answer, up to about session.timeout.ms. Past wait_ms the destroy
+ * goes on in its thread, which the process's exit ends. Returns WH_OK
+ * when it finished in time. */
+static int destroy_within(rd_kafka_t *rk, int wait_ms, const char *tag)
+{
+    struct destroyer *d = wh_xcalloc(1, sizeof(*d));
+    struct timespec ts;
+    pthread_t thread;
+    int done;
+
+    pthread_mutex_init(&d->lock, NULL);
+    pthread_cond_init(&d->cond, NULL);
+    d->rk = rk;
+    d->refs = 2;
+    if (pthread_create(&thread, NULL, destroyer_main, d) != 0) {
+        d->refs = 1;
+        destroyer_unref(d);
+        rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+        return WH_OK;
+    }
+    (void)pthread_detach(thread);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += wait_ms / 1000;
+    ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&d->lock);
+    while (!d->done &&
+           pthread_cond_timedwait(&d->cond, &d->lock, &ts) != ETIMEDOUT) {
+    }
+    done = d->done;
+    pthread_mutex_unlock(&d->lock);
+    destroyer_unref(d);
+    if (!done) {
+        wh_warn(tag,
+                "close: librdkafka still waits for the group coordinator "
+                "after %d ms; not waiting any longer",
+                wait_ms);
+        return WH_ETIMEDOUT;
+    }
+    return WH_OK;
+}
+
 int wh_kafka_consumer_close(rd_kafka_t *rk, int timeout_ms, const char *tag)
 {
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
     rd_kafka_error_t *error;
     rd_kafka_event_t *ev;
     int64_t start = wh_now_ms();
+    int64_t left;
     int rc = WH_OK;
 
     /* rd_kafka_consumer_close() waits for the group coordinator with no
@@ -331,8 +422,7 @@ int wh_kafka_consumer_close(rd_kafka_t *rk, int timeout_ms, const char *tag)
         rc = WH_EIO;
     } else {
         while (!rd_kafka_consumer_closed(rk)) {
-            int64_t left = start + timeout_ms - wh_now_ms();
-
+            left = start + timeout_ms - wh_now_ms();
             if (left <= 0) {
                 wh_warn(tag,
                         "close: the brokers did not answer within %d ms; "
@@ -356,7 +446,11 @@ int wh_kafka_consumer_close(rd_kafka_t *rk, int timeout_ms, const char *tag)
         }
     }
     rd_kafka_queue_destroy(q);
-    rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    left = start + timeout_ms - wh_now_ms();
+    if (destroy_within(rk, left > DESTROY_MIN_MS ? (int)left : DESTROY_MIN_MS,
+                       tag) != WH_OK) {
+        rc = WH_ETIMEDOUT;
+    }
     return rc;
 }
 

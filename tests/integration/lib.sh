@@ -218,3 +218,15 @@ wh_metrics_url() {
     # shellcheck disable=SC2034 # used by the scripts that source this
     M=http://127.0.0.1:$port
 }
+
+# wh_expect_to_go GROUP TOGO TOTAL: `wirehose-replay --watch` on topic
+# articles of $BROKERS says group GROUP has TOGO of TOTAL record(s) to go
+# (the number the lag gauge must match); fails otherwise.
+wh_expect_to_go() {
+    timeout 30 "$BIN/wirehose-replay" -b "$BROKERS" -t articles -g "$1" \
+        --watch >"$WORK/watch.out" 2>"$WORK/watch.err" || true
+    grep -q "^group $1: $2 of $3 record(s) to go" "$WORK/watch.out" || {
+        wh_show "$WORK/watch.out" "$WORK/watch.err"
+        fail "wirehose-replay --watch does not say $2 of $3 to go"
+    }
+}

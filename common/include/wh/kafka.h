@@ -57,14 +57,17 @@ wh_kafka_commit_wait(rd_kafka_t *rk,
                      const rd_kafka_topic_partition_list_t *offsets,
                      int timeout_ms, rd_kafka_topic_partition_list_t **out);
 
-/* Closes consumer rk and destroys it (takes ownership), in at most about
- * timeout_ms: revokes the assignment (our rebalance callback runs on this
- * thread), commits what auto commit still holds and leaves the group,
- * then rd_kafka_destroy_flags(RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE). When
- * the brokers do not answer in time, logs a warning under tag and leaves
- * without them: the group reassigns the partitions after
- * session.timeout.ms, from the last committed offsets. Returns WH_OK,
- * WH_ETIMEDOUT or WH_EIO (close refused; logged). Main thread. */
+/* Closes consumer rk and destroys it (takes ownership), in at most
+ * timeout_ms, or 2 s when less is left for the destroy: revokes the
+ * assignment (our rebalance callback runs on this thread), commits what
+ * auto commit still holds and leaves the group, then
+ * rd_kafka_destroy_flags(RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE) in a
+ * thread of its own. When the brokers do not answer in time, logs a
+ * warning under tag and leaves without them: the group reassigns the
+ * partitions after session.timeout.ms, from the last committed offsets;
+ * a destroy still waiting for them goes on in its thread until the
+ * process exits. Returns WH_OK, WH_ETIMEDOUT or WH_EIO (close refused;
+ * logged). Main thread. */
 int wh_kafka_consumer_close(rd_kafka_t *rk, int timeout_ms, const char *tag);
 
 /* Non-zero once librdkafka reported a fatal error on any handle. */
