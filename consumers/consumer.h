@@ -140,20 +140,14 @@ struct consumer {
 };
 
 struct opts {
-    const char *config_path;
+    struct wh_consumer_flags flags; /* -c -b -t -g -X -v -q */
     const char *enrich;
     const char *dedup;
-    const char *brokers;
-    const char *topic;
-    const char *group;
     const char **sinks;
     size_t nsinks;
-    const char **xprops;
-    size_t nxprops;
     const char *metrics;
     int once;
     int check;
-    int verbosity;
     long timeout_s;
 };
 

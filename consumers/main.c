@@ -378,7 +378,7 @@ int main(int argc, char **argv)
     memset(&c, 0, sizeof(c));
     c.copies_at = SIZE_MAX;
     o.sinks = wh_xcalloc((size_t)argc + 1, sizeof(*o.sinks));
-    o.xprops = wh_xcalloc((size_t)argc + 1, sizeof(*o.xprops));
+    o.flags.xprops = wh_xcalloc((size_t)argc + 1, sizeof(*o.flags.xprops));
     rc = parse_args(argc, argv, &o);
     if (rc != 0) {
         status = rc == 1 ? 0 : 2;
@@ -401,10 +401,12 @@ int main(int argc, char **argv)
     /* Checked above: cannot fail. */
     (void)wh_config_int(c.cfg, wh_consumer_keys, "close.timeout_ms",
                         &c.close_ms, errstr, sizeof(errstr));
-    wh_daemon_log_level(wh_config_get(c.cfg, "log.level", NULL), o.verbosity);
+    wh_daemon_log_level(wh_config_get(c.cfg, "log.level", NULL),
+                        o.flags.verbosity);
     if (o.check) {
-        printf("%s: configuration OK\n",
-               o.config_path != NULL ? o.config_path : "command line");
+        printf("%s: configuration OK\n", o.flags.config_path != NULL
+                                             ? o.flags.config_path
+                                             : "command line");
         status = 0;
         goto out;
     }
@@ -519,6 +521,6 @@ out:
     wh_metrics_free(c.reg);
     wh_config_free(c.cfg);
     free(o.sinks);
-    free(o.xprops);
+    free(o.flags.xprops);
     return status;
 }

@@ -130,17 +130,31 @@ static int conf_force(rd_kafka_conf_t *conf, const struct wh_config *cfg,
     return conf_set(conf, "wirehose", name, name, value, errstr, errstr_size);
 }
 
+/* rd_kafka_new() with conf (taken: destroyed on failure too); NULL with
+ * errstr "what: reason" when librdkafka refuses. */
+static rd_kafka_t *handle_new(rd_kafka_type_t type, rd_kafka_conf_t *conf,
+                              const char *what, char *errstr,
+                              size_t errstr_size)
+{
+    char msg[512];
+    rd_kafka_t *rk = rd_kafka_new(type, conf, msg, sizeof(msg));
+
+    if (rk == NULL) {
+        /* conf is still ours when rd_kafka_new() fails. */
+        rd_kafka_conf_destroy(conf);
+        wh_errf(errstr, errstr_size, "%s: %s", what, msg);
+    }
+    return rk;
+}
+
 rd_kafka_t *wh_kafka_producer_new(
     const struct wh_config *cfg,
     void (*dr_msg_cb)(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                       void *opaque),
     void *opaque, char *errstr, size_t errstr_size)
 {
-    rd_kafka_conf_t *conf;
-    rd_kafka_t *rk;
-    char msg[512];
+    rd_kafka_conf_t *conf = conf_from_config(cfg, errstr, errstr_size);
 
-    conf = conf_from_config(cfg, errstr, errstr_size);
     if (conf == NULL) {
         return NULL;
     }
@@ -153,14 +167,8 @@ rd_kafka_t *wh_kafka_producer_new(
         rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
     }
     rd_kafka_conf_set_opaque(conf, opaque);
-    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, msg, sizeof(msg));
-    if (rk == NULL) {
-        /* conf is still ours when rd_kafka_new() fails. */
-        rd_kafka_conf_destroy(conf);
-        wh_errf(errstr, errstr_size, "kafka producer: %s", msg);
-        return NULL;
-    }
-    return rk;
+    return handle_new(RD_KAFKA_PRODUCER, conf, "kafka producer", errstr,
+                      errstr_size);
 }
 
 /* "topic[0,1], other[3]"-like text for the log; cut when long. */
@@ -234,11 +242,9 @@ rd_kafka_t *wh_kafka_consumer_new(const struct wh_config *cfg,
                                   const char *group, char *errstr,
                                   size_t errstr_size)
 {
-    rd_kafka_conf_t *conf;
+    rd_kafka_conf_t *conf = conf_from_config(cfg, errstr, errstr_size);
     rd_kafka_t *rk;
-    char msg[512];
 
-    conf = conf_from_config(cfg, errstr, errstr_size);
     if (conf == NULL) {
         return NULL;
     }
@@ -261,13 +267,11 @@ rd_kafka_t *wh_kafka_consumer_new(const struct wh_config *cfg,
         goto fail;
     }
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
-    rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, msg, sizeof(msg));
-    if (rk == NULL) {
-        wh_errf(errstr, errstr_size, "kafka consumer: %s", msg);
-        goto fail;
+    rk = handle_new(RD_KAFKA_CONSUMER, conf, "kafka consumer", errstr,
+                    errstr_size);
+    if (rk != NULL) {
+        rd_kafka_poll_set_consumer(rk);
     }
-    /* conf now belongs to rk. */
-    rd_kafka_poll_set_consumer(rk);
     return rk;
 fail:
     rd_kafka_conf_destroy(conf);
