@@ -23,18 +23,21 @@
  * written to the partition of its source message:
  *   {"url": URL, "ids": [the last STATE_IDS ids published],
  *    "interval_ms": its adaptive interval}
- * It is written once the source's round is over and every record of it
- * delivered (the ids are taken from delivery reports only), at most once
- * a STATE_WRITE_MS per source, and only when something changed. An
- * instance assigned a partition reads the same partition of the state
- * topic to its end before any source of it is polled, and marks those
- * ids published (the local state directory is the cache). A failover may
+ * plus "owner" (HOST:PID of the instance writing it) and "written_at"
+ * (Unix seconds), which --inspect shows. It is written once the source's round
+ * is over and every record of it delivered (the ids are taken from delivery
+ * reports only), at most once a STATE_WRITE_MS per source, and only when
+ * something changed. An instance assigned a partition reads the same partition
+ * of the state topic to its end before any source of it is polled, and marks
+ * those ids published (the local state directory is the cache). A failover may
  * republish what its old owner delivered after its last state write:
  * the items of a round in progress, or finished less than STATE_WRITE_MS
  * before.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -114,6 +117,7 @@ struct fleet {
     size_t state_writes;
     size_t state_failed;
     struct wh_metrics *reg; /* borrowed; NULL when metrics are off */
+    char *owner;            /* HOST:PID, in each state written */
 };
 
 /* The gauges, after a change of the sources or the assignment. */
@@ -597,8 +601,9 @@ static void state_write(struct fleet *f, struct fleet_entry *e)
 
         json_array_append_new(ids, json_string(e->ids[k]));
     }
-    v = json_pack("{s:s, s:o, s:I}", "url", e->src->url, "ids", ids,
-                  "interval_ms", (json_int_t)e->src->cur_ms);
+    v = json_pack("{s:s, s:o, s:I, s:s, s:I}", "url", e->src->url, "ids", ids,
+                  "interval_ms", (json_int_t)e->src->cur_ms, "owner", f->owner,
+                  "written_at", (json_int_t)time(NULL));
     text = json_dumps(v, JSON_COMPACT);
     json_decref(v);
     if (text == NULL) {
@@ -795,30 +800,36 @@ static void fleet_free(struct fleet *f)
     free(f->owned);
     free(f->topic);
     free(f->state_topic);
+    free(f->owner);
     free(f);
+}
+
+void fleet_names(const struct wh_config *cfg, const char *topic,
+                 char **sources_topic, char **state_topic, char **group)
+{
+    const char *stopic = wh_config_get(cfg, "sources.topic", NULL);
+    const char *state = wh_config_get(cfg, "sources.state_topic", NULL);
+    const char *g = wh_config_get(cfg, "sources.group", NULL);
+
+    *sources_topic =
+        stopic != NULL ? wh_xstrdup(stopic) : wh_xasprintf("%s.sources", topic);
+    *state_topic =
+        state != NULL ? wh_xstrdup(state) : wh_xasprintf("%s.state", topic);
+    *group = g != NULL ? wh_xstrdup(g) : wh_xasprintf("%s.producers", topic);
 }
 
 int fleet_start(struct producer *p, char *errstr, size_t errstr_size)
 {
-    const char *topic = p->set.topic;
-    const char *stopic = wh_config_get(p->cfg, "sources.topic", NULL);
-    const char *state = wh_config_get(p->cfg, "sources.state_topic", NULL);
-    const char *group = wh_config_get(p->cfg, "sources.group", NULL);
     struct wh_config *cfg = wh_config_copy(p->cfg, NULL);
     rd_kafka_topic_partition_list_t *sub;
     struct fleet *f = wh_xcalloc(1, sizeof(*f));
     char *owned_group = NULL;
+    const char *group;
     char *state_group;
     rd_kafka_resp_err_t err;
 
-    f->topic =
-        stopic != NULL ? wh_xstrdup(stopic) : wh_xasprintf("%s.sources", topic);
-    f->state_topic =
-        state != NULL ? wh_xstrdup(state) : wh_xasprintf("%s.state", topic);
-    if (group == NULL) {
-        owned_group = wh_xasprintf("%s.producers", topic);
-        group = owned_group;
-    }
+    fleet_names(p->cfg, p->set.topic, &f->topic, &f->state_topic, &owned_group);
+    group = owned_group;
     state_group = wh_xasprintf("%s.state", group);
     /* Each assigned partition is read whole: no offset is kept. */
     if (wh_config_get(cfg, "kafka.partition.assignment.strategy", NULL) ==
@@ -861,6 +872,15 @@ int fleet_start(struct producer *p, char *errstr, size_t errstr_size)
         free(owned_group);
         fleet_free(f);
         return WH_EINVAL;
+    }
+    {
+        char host[256];
+
+        if (gethostname(host, sizeof(host) - 1) != 0) {
+            snprintf(host, sizeof(host), "?");
+        }
+        host[sizeof(host) - 1] = '\0';
+        f->owner = wh_xasprintf("%s:%ld", host, (long)getpid());
     }
     f->reg = p->reg;
     for (size_t i = 0; f->reg != NULL && i < WH_ARRAY_SIZE(families); i++) {

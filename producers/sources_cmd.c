@@ -19,6 +19,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "source_line.h"
+#include "topic_read.h"
 #include "wh/cli.h"
 #include "wh/config.h"
 #include "wh/kafka.h"
@@ -169,20 +170,15 @@ static int write_all(const struct wh_config *cfg, const char *topic, char **ids,
 }
 
 /* Reads topic from its beginning to its end into *out, an object id ->
- * settings (tombstones remove). Returns WH_OK or WH_EIO. */
+ * {"partition", "settings"} (topic_read_sources). Returns WH_OK, WH_EINVAL (a
+ * bad kafka.* property) or WH_EIO. */
 static int read_all(const struct wh_config *cfg, const char *topic,
                     json_t **out)
 {
     char errstr[512];
-    const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_topic_partition_list_t *parts = NULL;
     json_t *set = json_object();
-    int64_t *high = NULL;
-    size_t left = 0;
     rd_kafka_t *rk;
-    int np = 0;
-    int rc = WH_EIO;
-    int i;
+    int rc;
 
     rk = wh_kafka_consumer_new(cfg, PROG, errstr, sizeof(errstr));
     if (rk == NULL) {
@@ -190,96 +186,11 @@ static int read_all(const struct wh_config *cfg, const char *topic,
         json_decref(set);
         return WH_EINVAL;
     }
-    {
-        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-        rd_kafka_resp_err_t err =
-            rd_kafka_metadata(rk, 0, rkt, &md, TIMEOUT_MS);
-
-        rd_kafka_topic_destroy(rkt);
-        if (err != RD_KAFKA_RESP_ERR_NO_ERROR || md->topic_cnt != 1 ||
-            md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            fprintf(stderr, PROG ": %s: no metadata: %s\n", topic,
-                    rd_kafka_err2str(err != RD_KAFKA_RESP_ERR_NO_ERROR
-                                         ? err
-                                         : md->topics[0].err));
-            goto out;
-        }
-        np = md->topics[0].partition_cnt;
+    rc = topic_read_sources(rk, topic, TIMEOUT_MS, set, NULL, errstr,
+                            sizeof(errstr));
+    if (rc != WH_OK) {
+        fprintf(stderr, PROG ": %s\n", errstr);
     }
-    high = wh_xcalloc((size_t)np + 1, sizeof(*high));
-    parts = rd_kafka_topic_partition_list_new(np);
-    for (i = 0; i < np; i++) {
-        int64_t lo = 0;
-        rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-            rk, topic, i, &lo, &high[i], TIMEOUT_MS);
-
-        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            fprintf(stderr, PROG ": %s [%d]: %s\n", topic, i,
-                    rd_kafka_err2str(err));
-            goto out;
-        }
-        if (high[i] > lo) {
-            rd_kafka_topic_partition_list_add(parts, topic, i)->offset =
-                RD_KAFKA_OFFSET_BEGINNING;
-            left++;
-        }
-    }
-    if (rd_kafka_assign(rk, parts) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        fprintf(stderr, PROG ": %s: cannot assign its partitions\n", topic);
-        goto out;
-    }
-    while (left > 0) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, TIMEOUT_MS);
-        char *id;
-
-        if (m == NULL) {
-            fprintf(stderr, PROG ": %s: no message in %d s\n", topic,
-                    TIMEOUT_MS / 1000);
-            goto out;
-        }
-        if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                fprintf(stderr, PROG ": %s: %s\n", topic,
-                        rd_kafka_message_errstr(m));
-            }
-            rd_kafka_message_destroy(m);
-            continue;
-        }
-        if (m->key != NULL && m->key_len > 0) {
-            id = wh_xstrndup(m->key, m->key_len);
-            if (m->payload == NULL) {
-                json_object_del(set, id);
-            } else {
-                json_error_t jerr;
-                json_t *v = json_loadb(m->payload, m->len, 0, &jerr);
-
-                if (json_is_object(v)) {
-                    json_object_set_new(set, id, v);
-                } else {
-                    fprintf(stderr,
-                            PROG ": %s [%d] at %lld: %s: not a JSON "
-                                 "object, skipped\n",
-                            topic, (int)m->partition, (long long)m->offset, id);
-                    json_decref(v);
-                }
-            }
-            free(id);
-        }
-        if (m->partition >= 0 && m->partition < np &&
-            m->offset + 1 == high[m->partition]) {
-            left--;
-        }
-        rd_kafka_message_destroy(m);
-    }
-    rc = WH_OK;
-out:
-    if (md != NULL) {
-        rd_kafka_metadata_destroy(md);
-    }
-    if (parts != NULL) {
-        rd_kafka_topic_partition_list_destroy(parts);
-    }
-    free(high);
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
     if (rc == WH_OK) {
@@ -313,7 +224,8 @@ static int cmd_list(const struct wh_config *cfg, const char *topic)
     }
     qsort(ids, n, sizeof(*ids), by_string);
     for (i = 0; i < n; i++) {
-        print_source(ids[i], json_object_get(set, ids[i]));
+        print_source(ids[i],
+                     json_object_get(json_object_get(set, ids[i]), "settings"));
     }
     free(ids);
     json_decref(set);

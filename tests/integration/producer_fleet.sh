@@ -71,7 +71,8 @@ kafka.heartbeat.interval.ms = 500
 CONF
 
 "$BIN/wirehose-producer" -c "$WORK/fleet.conf" --check-config |
-    grep -q 'sources = kafka' || fail "--check-config in the fleet mode"
+    grep -qF "group $TOPIC.producers on $TOPIC.sources, state in $TOPIC.state" ||
+    fail "--check-config in the fleet mode"
 rc=0
 "$BIN/wirehose-producer" -c "$WORK/fleet.conf" --once 2>"$WORK/once.err" ||
     rc=$?
@@ -203,6 +204,45 @@ for i in 2 4; do
     echo
 done
 
+# --inspect in the fleet mode: the source's place in the fleet (its id,
+# partition, state) beside the records and the extraction figures.
+# check_inspect FILE PYTHON-ASSERTIONS: h is the header of FILE.
+check_inspect() {
+    "$WH_PYTHON" - "$1" "$2" <<'PY' || fail "--inspect header: $(head -c 600 "$1")"
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+h = json.loads(lines[0])
+records = [json.loads(line) for line in lines[1:]]
+f = h["fleet"]
+exec(sys.argv[2])
+PY
+}
+second=s$(seq -w 1 "$N" | sed -n 2p)
+"$BIN/wirehose-producer" -c "$WORK/fleet.conf" \
+    --inspect "$HTTP/feeds/f${second#s}.xml" >"$WORK/inspect.out" \
+    2>"$WORK/inspect.err" || { cat "$WORK/inspect.err" >&2; fail "--inspect"; }
+check_inspect "$WORK/inspect.out" "
+assert h['items'] == 2 and len(records) == 2, 'two records'
+e = h['extraction']
+assert e['pages'] == 2 and e['headline'] == 1.0, e
+assert 0 < e['median_body_words'] < 80 and e['body'] == 0.0, e
+assert f['sources_topic'] == '$TOPIC.sources', f
+assert f['state_topic'] == '$TOPIC.state', f
+assert f['partitions'] == 12 and f['sources'] == $N, f
+assert sum(f['sources_per_partition']) == $N, f
+assert f['source']['id'] == '$second', f
+assert 0 <= f['source']['partition'] < 12, f
+assert f['source']['settings']['url'] == '$HTTP/feeds/f${second#s}.xml', f
+assert f['state']['ids'] == 2, f
+assert f['state']['interval_ms'] == $INTERVAL_MS, f
+assert f['group'] == '$TOPIC.producers', f
+# written last by one of the instances running (1 was killed earlier)
+owners = ['$(hostname):%s' % pid for pid in '${PID[2]} ${PID[3]} ${PID[4]}'.split()]
+assert f['state']['owner'] in owners + ['$(hostname):${PID[1]}'], (f, owners)
+assert f['state']['written_at'] > 1.7e9, f
+"
+echo "inspect (fleet): $(head -n 1 "$WORK/inspect.out" | cut -c 1-400)"
+
 # a source removed from the topic stops being polled by its owner
 first=s$(seq -w 1 "$N" | head -n 1)
 "$BIN/wirehose-sources" -b "$BROKERS" -t "$TOPIC" remove "$first" ||
@@ -212,6 +252,16 @@ N=$((N - 1))
 settle 20 2 3 4
 grep -hx "$first" "$WORK/w2" "$WORK/w3" "$WORK/w4" &&
     fail "$first still polled"
+"$BIN/wirehose-producer" -c "$WORK/fleet.conf" \
+    --inspect "$HTTP/feeds/f${first#s}.xml" --no-pages >"$WORK/inspect1.out" \
+    2>"$WORK/inspect1.err" || fail "--inspect of a removed source"
+check_inspect "$WORK/inspect1.out" "
+assert f['source'] is None and f['state'] is None, f
+assert f['sources'] == $N, f
+assert h['extraction'] == {'pages': 0}, h
+"
+grep -q 'is not a source of' "$WORK/inspect1.err" ||
+    fail "--inspect of a removed source: not said on stderr"
 
 # every item of every source is in the topic; how many twice (the state
 # moves with its source through TOPIC.state: a failover republishes only
