@@ -22,7 +22,8 @@
  * sources topic) holds one message per source, keyed by its id and
  * written to the partition of its source message:
  *   {"url": URL, "ids": [the last STATE_IDS ids published],
- *    "interval_ms": its adaptive interval}
+ *    "interval_ms": its adaptive interval,
+ *    "validators": {"etag", "last_modified"} of its own document}
  * plus "owner" (HOST:PID of the instance writing it) and "written_at"
  * (Unix seconds), which --inspect shows. It is written once the source's round
  * is over and every record of it delivered (the ids are taken from delivery
@@ -89,6 +90,7 @@ struct fleet_entry {
     size_t head; /* next slot to write */
     int dirty;   /* ids or interval changed since written */
     long long interval_written;
+    uint64_t validators_written; /* validators_hash() when written */
     struct fleet_entry *next;
 };
 
@@ -475,6 +477,46 @@ static void loading_start(struct producer *p, int32_t partition)
     state_partition(f, partition, 1);
 }
 
+/* A hash of the validators stored for url's own document, 0 when none:
+ * a change of them is a change of the source's state. */
+static uint64_t validators_hash(struct wh_state *st, const char *url)
+{
+    const char *etag = NULL;
+    const char *lm = NULL;
+    uint64_t h = 1; /* never 0 when there are validators */
+
+    wh_state_validators(st, url, url, &etag, &lm);
+    if (etag == NULL && lm == NULL) {
+        return 0;
+    }
+    if (etag != NULL) {
+        h ^= wh_hash64(etag, strlen(etag)) << 1;
+    }
+    if (lm != NULL) {
+        h ^= wh_hash64(lm, strlen(lm)) * 31 << 1;
+    }
+    return h;
+}
+
+/* The validators of a state message ({"etag", "last_modified"}, of the
+ * source's own document) into the local state: the new owner's first
+ * request is a conditional GET. They are stored only once every item of
+ * that version of the document was delivered (delivery.c), so a 304 hides
+ * nothing the topic lacks. */
+static void validators_apply(struct producer *p, const char *url,
+                             const json_t *val)
+{
+    const char *etag = json_string_value(json_object_get(val, "etag"));
+    const char *lm = json_string_value(json_object_get(val, "last_modified"));
+    char errstr[256];
+
+    if ((etag != NULL || lm != NULL) &&
+        wh_state_set_validators(p->state, url, url, etag, lm, errstr,
+                                sizeof(errstr)) != WH_OK) {
+        wh_err(FLEET_TAG, "state: %s", errstr);
+    }
+}
+
 /* One message of the state topic: the ids go to the local state. */
 static void state_apply(struct producer *p, const rd_kafka_message_t *m)
 {
@@ -524,8 +566,10 @@ static void state_apply(struct producer *p, const rd_kafka_message_t *m)
         (void)wh_state_set_interval(p->state, url, (long long)iv, errstr,
                                     sizeof(errstr));
     }
+    validators_apply(p, url, json_object_get(v, "validators"));
     e->dirty = 0;
     e->interval_written = (long long)iv;
+    e->validators_written = validators_hash(p->state, url);
     json_decref(v);
 }
 
@@ -588,9 +632,12 @@ static void on_state_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
 }
 
 /* Writes e's state to the partition of its source. */
-static void state_write(struct fleet *f, struct fleet_entry *e)
+static void state_write(struct producer *p, struct fleet_entry *e)
 {
+    struct fleet *f = p->fleet;
     json_t *ids = json_array();
+    const char *etag = NULL;
+    const char *lm = NULL;
     json_t *v;
     char *text;
     rd_kafka_resp_err_t err;
@@ -604,6 +651,12 @@ static void state_write(struct fleet *f, struct fleet_entry *e)
     v = json_pack("{s:s, s:o, s:I, s:s, s:I}", "url", e->src->url, "ids", ids,
                   "interval_ms", (json_int_t)e->src->cur_ms, "owner", f->owner,
                   "written_at", (json_int_t)time(NULL));
+    wh_state_validators(p->state, e->src->url, e->src->url, &etag, &lm);
+    if (etag != NULL || lm != NULL) {
+        json_object_set_new(
+            v, "validators",
+            json_pack("{s:s?, s:s?}", "etag", etag, "last_modified", lm));
+    }
     text = json_dumps(v, JSON_COMPACT);
     json_decref(v);
     if (text == NULL) {
@@ -626,6 +679,15 @@ static void state_write(struct fleet *f, struct fleet_entry *e)
     }
     e->dirty = 0;
     e->interval_written = e->src->cur_ms;
+    e->validators_written = validators_hash(p->state, e->src->url);
+}
+
+/* Non-zero when e's source has something to write: ids, its interval or
+ * its validators changed since the last write. */
+static int entry_changed(struct producer *p, const struct fleet_entry *e)
+{
+    return e->dirty || e->src->cur_ms != e->interval_written ||
+           validators_hash(p->state, e->src->url) != e->validators_written;
 }
 
 /* Writes the state of every source that changed and has nothing in
@@ -642,8 +704,8 @@ static void state_write_due(struct producer *p)
             const struct source *src = e->src;
 
             if (src != NULL && !e->held && !src->polling && src->records == 0 &&
-                (e->dirty || src->cur_ms != e->interval_written)) {
-                state_write(f, e);
+                entry_changed(p, e)) {
+                state_write(p, e);
             }
         }
     }
@@ -909,8 +971,8 @@ void fleet_stop(struct producer *p)
         struct fleet_entry *e;
 
         for (e = f->buckets[i]; e != NULL; e = e->next) {
-            if (e->src != NULL && !e->held && e->dirty) {
-                state_write(f, e);
+            if (e->src != NULL && !e->held && entry_changed(p, e)) {
+                state_write(p, e);
             }
         }
     }

@@ -5,7 +5,9 @@
 # SIGKILL has its sources taken over after the session timeout; a 4th
 # instance takes a share without any other restarting. Ownership is read
 # from the instances' logs ("[source:NAME] URL: rss, ..." at each round)
-# over windows of a few poll intervals. Each instance has a state
+# over windows of a few poll intervals; the feeds carry ETags, and a feed
+# taken over is asked conditionally (its validators move in the state
+# topic) and answered 304. Each instance has a state
 # directory of its own: only the state topic carries a source's published
 # ids to its next owner; the items published twice are counted (< 1 %).
 # shellcheck source=lib.sh
@@ -23,7 +25,8 @@ SESSION_MS=6000
 wh_start_broker --topic "$TOPIC" --topic "$TOPIC.sources" \
     --topic "$TOPIC.state" --partitions 12
 mkdir -p "$WORK/www/feeds"
-wh_start_fixture_server "$WORK/www"
+# ETags: a feed polled again is answered 304 when its validators are known
+wh_start_fixture_server "$WORK/www" --etag
 
 # N feeds, two items each, and their article pages.
 : >"$WORK/sources.txt"
@@ -98,7 +101,7 @@ start_instance() {
 # its log, one a line, sorted and unique.
 polled_in() {
     tail -c +"$(($2 + 1))" "$WORK/p$1.log" |
-        sed -n 's/^<[0-9]>\[source:\(s[0-9]*\)\] http.*: rss, .*/\1/p' |
+        sed -n 's/^<[0-9]>\[source:\(s[0-9]*\)\] http[^ ]*: \(rss, \|unchanged (304)\).*/\1/p' |
         sort -u
 }
 
@@ -162,6 +165,7 @@ window "$WIN" 1 2 3
 polled_in 1 0 >/dev/null
 kill -KILL "${PID[1]}"
 wait "${PID[1]}" 2>/dev/null || true
+kill_at=$(wc -l <"$WORK/http.access")
 t0=$SECONDS
 settle $((SESSION_MS / 1000 + 30)) 2 3
 echo "takeover after SIGKILL in $((SECONDS - t0)) s (session timeout" \
@@ -176,6 +180,15 @@ t0=$SECONDS
 settle 40 2 3 4
 window "$WIN" 2 3 4
 echo "4th instance: ${COUNT[4]} sources after $((SECONDS - t0)) s"
+# the validators moved with the sources: every feed taken over (after
+# the kill, and by the 4th instance) was asked conditionally and answered
+# 304, none fetched in full again
+full=$(tail -n +$((kill_at + 1)) "$WORK/http.access" |
+    grep -c '^GET /feeds/f[0-9]*\.xml 200 ' || true)
+n304=$(tail -n +$((kill_at + 1)) "$WORK/http.access" |
+    grep -c '^GET /feeds/f[0-9]*\.xml 304 ' || true)
+echo "feeds after the kill: $full fetched in full, $n304 answered 304"
+[ "$full" -eq 0 ] || fail "$full feeds fetched in full after a takeover"
 for i in 2 3 4; do
     kill -0 "${PID[$i]}" 2>/dev/null || fail "instance $i is not running"
 done
