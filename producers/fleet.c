@@ -43,6 +43,7 @@
 #include <jansson.h>
 
 #include "producer.h"
+#include "topic_read.h"
 #include "wh/hash.h"
 #include "wh/log.h"
 #include "wh/wh.h"
@@ -54,6 +55,7 @@
 #define STATE_IDS 1000
 #define STATE_WRITE_MS 1000
 #define WATERMARK_TIMEOUT_MS 5000
+#define CREATE_TIMEOUT_MS 5000
 
 /* The fleet's metrics (when metrics are on). */
 #define M_SOURCES "wirehose_fleet_sources"
@@ -866,6 +868,48 @@ static void fleet_free(struct fleet *f)
     free(f);
 }
 
+/* The state topic: created compacted, with the sources topic's partition
+ * count, when missing; a log line with the command when the broker will
+ * not (the dev broker), or when it has fewer partitions than the sources
+ * topic (the states of the others cannot be written). */
+static void state_topic_check(struct fleet *f)
+{
+    char errstr[512];
+    int n;
+    int ns;
+
+    n = topic_partitions(f->srk, f->topic, WATERMARK_TIMEOUT_MS, errstr,
+                         sizeof(errstr));
+    ns = n > 0 ? topic_partitions(f->srk, f->state_topic, WATERMARK_TIMEOUT_MS,
+                                  errstr, sizeof(errstr))
+               : 0;
+    if (n == 0) {
+        wh_warn(FLEET_TAG,
+                "%s: no such topic yet (wirehose-sources add or import "
+                "creates it); waiting for it",
+                f->topic);
+    } else if (n < 0 || ns < 0) {
+        wh_warn(FLEET_TAG, "%s", errstr);
+    } else if (ns == 0 && topic_create_compacted(f->prk, f->state_topic, n,
+                                                 CREATE_TIMEOUT_MS, errstr,
+                                                 sizeof(errstr)) == WH_OK) {
+        wh_notice(FLEET_TAG, "%s: created (%d partitions, compacted)",
+                  f->state_topic, n);
+    } else if (ns == 0) {
+        wh_warn(FLEET_TAG,
+                "state topic not created: %s; create it: kafka-topics.sh "
+                "--create --topic %s --partitions %d --config "
+                "cleanup.policy=compact (dev broker: wirehose-devbroker "
+                "--topic %s --partitions %d)",
+                errstr, f->state_topic, n, f->state_topic, n);
+    } else if (ns < n) {
+        wh_warn(FLEET_TAG,
+                "%s has %d partitions, %s %d: the state of the sources of "
+                "partitions %d and above cannot be written; give it %d",
+                f->state_topic, ns, f->topic, n, ns, n);
+    }
+}
+
 void fleet_names(const struct wh_config *cfg, const char *topic,
                  char **sources_topic, char **state_topic, char **group)
 {
@@ -923,6 +967,7 @@ int fleet_start(struct producer *p, char *errstr, size_t errstr_size)
         fleet_free(f);
         return WH_EINVAL;
     }
+    state_topic_check(f);
     sub = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(sub, f->topic, RD_KAFKA_PARTITION_UA);
     err = rd_kafka_subscribe(f->rk, sub);

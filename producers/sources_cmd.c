@@ -28,6 +28,8 @@
 
 #define PROG "wirehose-sources"
 #define TIMEOUT_MS 30000
+#define CREATE_TIMEOUT_MS 5000
+#define DEFAULT_PARTITIONS 12
 
 static const struct wh_config_key keys[] = {
     WH_KEY_STR("brokers", NULL, "Kafka bootstrap servers (-b)"),
@@ -59,6 +61,9 @@ static void usage(FILE *fp)
             "  -b BROKERS         Kafka bootstrap servers\n"
             "  -t TOPIC           the producers' topic\n"
             "  --sources-topic T  the sources topic (default TOPIC.sources)\n"
+            "  --partitions N     partitions of the sources topic when add "
+            "or import\n"
+            "                     creates it (compacted; default 12)\n"
             "  -X PROP=VALUE      librdkafka property, repeatable\n"
             "  -h, --help         this help\n"
             "  --version          print the version and exit\n\n"
@@ -141,6 +146,39 @@ static int produce(rd_kafka_t *rk, const char *topic, const char *key,
 }
 
 /* Writes the n messages (values NULL: tombstones) and waits for them. */
+/* --partitions: of the sources topic, when this creates it. */
+static int partitions = DEFAULT_PARTITIONS;
+
+/* Creates the sources topic (compacted) when it does not exist; says how
+ * when the broker will not. Writing goes on: a broker that creates topics
+ * on demand makes one, uncompacted. */
+static void ensure_topic(const struct wh_config *cfg, const char *topic)
+{
+    char errstr[512];
+    rd_kafka_t *rk = wh_kafka_consumer_new(cfg, PROG, errstr, sizeof(errstr));
+    int n;
+
+    if (rk == NULL) {
+        return; /* said again by the write */
+    }
+    n = topic_partitions(rk, topic, CREATE_TIMEOUT_MS, errstr, sizeof(errstr));
+    if (n == 0 &&
+        topic_create_compacted(rk, topic, partitions, CREATE_TIMEOUT_MS, errstr,
+                               sizeof(errstr)) == WH_OK) {
+        fprintf(stderr, PROG ": %s: created (%d partitions, compacted)\n",
+                topic, partitions);
+    } else if (n == 0) {
+        fprintf(stderr,
+                PROG ": %s: not created: %s; create it: kafka-topics.sh "
+                     "--create --topic %s --partitions %d --config "
+                     "cleanup.policy=compact (dev broker: wirehose-devbroker "
+                     "--topic %s --partitions %d)\n",
+                topic, errstr, topic, partitions, topic, partitions);
+    }
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+}
+
 static int write_all(const struct wh_config *cfg, const char *topic, char **ids,
                      char **values, size_t n)
 {
@@ -149,6 +187,7 @@ static int write_all(const struct wh_config *cfg, const char *topic, char **ids,
     size_t i;
     int rc = WH_OK;
 
+    ensure_topic(cfg, topic);
     rk = wh_kafka_producer_new(cfg, on_delivery, NULL, errstr, sizeof(errstr));
     if (rk == NULL) {
         fprintf(stderr, PROG ": %s\n", errstr);
@@ -391,7 +430,7 @@ static int cmd_import(const struct wh_config *cfg, const char *topic,
     return (int)i;
 }
 
-enum { OPT_VERSION = 256, OPT_SOURCES_TOPIC };
+enum { OPT_VERSION = 256, OPT_SOURCES_TOPIC, OPT_PARTITIONS };
 
 int main(int argc, char **argv)
 {
@@ -399,6 +438,7 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
         {"sources-topic", required_argument, NULL, OPT_SOURCES_TOPIC},
+        {"partitions", required_argument, NULL, OPT_PARTITIONS},
         {NULL, 0, NULL, 0},
     };
     struct wh_config *cfg = wh_config_new(keys);
@@ -424,6 +464,18 @@ int main(int argc, char **argv)
         case OPT_SOURCES_TOPIC:
             stopic = optarg;
             break;
+        case OPT_PARTITIONS: {
+            char *end = NULL;
+            long v = strtol(optarg, &end, 10);
+
+            if (end == optarg || *end != '\0' || v < 1 || v > 10000) {
+                snprintf(errstr, sizeof(errstr),
+                         "--partitions: expected 1..10000, got '%s'", optarg);
+                goto bad;
+            }
+            partitions = (int)v;
+            break;
+        }
         case 'X':
             if (wh_config_set_kafka(cfg, optarg, errstr, sizeof(errstr)) !=
                 WH_OK) {

@@ -1,6 +1,6 @@
 /*
- * topic_read.c - a compacted topic read whole, up to the end it has when
- * the read starts (topic_read.h).
+ * topic_read.c - a fleet's compacted topics: read whole, up to the end
+ * they have when the read starts; created when missing (topic_read.h).
  */
 #include <stdlib.h>
 
@@ -10,9 +10,8 @@
 #include "wh/log.h"
 #include "wh/wh.h"
 
-/* The topic's partition count, or -1 with errstr filled. */
-static int partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms,
-                           char *errstr, size_t errstr_size)
+int topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms,
+                     char *errstr, size_t errstr_size)
 {
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
@@ -24,7 +23,10 @@ static int partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms,
         err = md->topics[0].err;
         n = md->topics[0].partition_cnt;
     }
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR || n < 0) {
+    if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+        (err == RD_KAFKA_RESP_ERR_NO_ERROR && n == 0)) {
+        n = 0;
+    } else if (err != RD_KAFKA_RESP_ERR_NO_ERROR || n < 0) {
         wh_errf(errstr, errstr_size, "%s: no metadata: %s", topic,
                 rd_kafka_err2str(err));
         n = -1;
@@ -33,6 +35,60 @@ static int partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms,
         rd_kafka_metadata_destroy(md);
     }
     return n;
+}
+
+int topic_create_compacted(rd_kafka_t *rk, const char *topic, int partitions,
+                           int timeout_ms, char *errstr, size_t errstr_size)
+{
+    rd_kafka_NewTopic_t *nt;
+    rd_kafka_AdminOptions_t *opts;
+    rd_kafka_queue_t *q;
+    rd_kafka_event_t *ev;
+    const rd_kafka_CreateTopics_result_t *res;
+    const rd_kafka_topic_result_t **tr;
+    size_t n = 0;
+    char why[256];
+    int rc = WH_EIO;
+
+    /* Replication factor -1: the broker's default. */
+    nt = rd_kafka_NewTopic_new(topic, partitions, -1, why, sizeof(why));
+    if (nt == NULL) {
+        wh_errf(errstr, errstr_size, "%s: %s", topic, why);
+        return WH_EIO;
+    }
+    (void)rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
+    opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    (void)rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, why,
+                                                    sizeof(why));
+    q = rd_kafka_queue_new(rk);
+    rd_kafka_CreateTopics(rk, &nt, 1, opts, q);
+    ev = rd_kafka_queue_poll(q, timeout_ms + 1000);
+    res = ev != NULL ? rd_kafka_event_CreateTopics_result(ev) : NULL;
+    tr = res != NULL ? rd_kafka_CreateTopics_result_topics(res, &n) : NULL;
+    if (ev == NULL) {
+        wh_errf(errstr, errstr_size, "%s: no answer to CreateTopics", topic);
+    } else if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        wh_errf(errstr, errstr_size, "%s: %s", topic,
+                rd_kafka_event_error_string(ev));
+    } else if (n == 1 &&
+               rd_kafka_topic_result_error(tr[0]) !=
+                   RD_KAFKA_RESP_ERR_NO_ERROR &&
+               rd_kafka_topic_result_error(tr[0]) !=
+                   RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+        wh_errf(errstr, errstr_size, "%s: %s", topic,
+                rd_kafka_topic_result_error_string(tr[0]) != NULL
+                    ? rd_kafka_topic_result_error_string(tr[0])
+                    : rd_kafka_err2str(rd_kafka_topic_result_error(tr[0])));
+    } else {
+        rc = WH_OK;
+    }
+    if (ev != NULL) {
+        rd_kafka_event_destroy(ev);
+    }
+    rd_kafka_queue_destroy(q);
+    rd_kafka_AdminOptions_destroy(opts);
+    rd_kafka_NewTopic_destroy(nt);
+    return rc;
 }
 
 int topic_read(rd_kafka_t *rk, const char *topic, int32_t only, int timeout_ms,
@@ -46,8 +102,12 @@ int topic_read(rd_kafka_t *rk, const char *topic, int32_t only, int timeout_ms,
     int rc = WH_EIO;
     int i;
 
-    np = partition_count(rk, topic, timeout_ms, errstr, errstr_size);
+    np = topic_partitions(rk, topic, timeout_ms, errstr, errstr_size);
     if (np < 0) {
+        return WH_EIO;
+    }
+    if (np == 0) {
+        wh_errf(errstr, errstr_size, "%s: no such topic", topic);
         return WH_EIO;
     }
     if (npartitions != NULL) {

@@ -1,9 +1,10 @@
 /*
- * topic_read.h - reads a compacted topic (the sources topic, the state
- * topic of a fleet) from its beginning to its end as it stands when the
- * read starts. Shared by wirehose-sources (sources_cmd.c) and the
- * producer's --inspect in the fleet mode (fleet_inspect.c). Needs only
- * librdkafka and libwh_common.
+ * topic_read.h - the compacted topics of a fleet (the sources topic, the
+ * state topic): read from the beginning to the end they have when the
+ * read starts; their partition count; created with cleanup.policy=compact
+ * when missing. Shared by wirehose-sources (sources_cmd.c) and the
+ * producer (fleet.c, fleet_inspect.c). Needs only librdkafka and
+ * libwh_common.
  */
 #ifndef WH_TOPIC_READ_H
 #define WH_TOPIC_READ_H
@@ -30,6 +31,20 @@ typedef void (*topic_read_cb)(const rd_kafka_message_t *m, void *opaque);
 int topic_read(rd_kafka_t *rk, const char *topic, int32_t only, int timeout_ms,
                topic_read_cb on_msg, void *opaque, int *npartitions,
                char *errstr, size_t errstr_size);
+
+/* The partition count of topic: > 0, 0 when the topic does not exist,
+ * or -1 with errstr filled (no metadata within timeout_ms). Ask through
+ * a consumer: a producer's metadata request may create the topic. */
+int topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms,
+                     char *errstr, size_t errstr_size);
+
+/* Creates topic with partitions partitions, cleanup.policy=compact and
+ * the broker's default replication, through the admin API (any client
+ * type). Returns WH_OK (also when it exists already), or WH_EIO with
+ * errstr filled: refused, or no answer within timeout_ms (the dev broker
+ * cannot create topics). */
+int topic_create_compacted(rd_kafka_t *rk, const char *topic, int partitions,
+                           int timeout_ms, char *errstr, size_t errstr_size);
 
 /* Reads the sources topic of a fleet (as topic_read) into set, an
  * object id -> {"partition": P, "settings": {...}}: the latest message

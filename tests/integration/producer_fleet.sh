@@ -89,6 +89,25 @@ if [ "$rc" -ne 2 ] || ! grep -q 'not used with sources' "$WORK/src.err"; then
     fail "a source key with sources = kafka: exit $rc, want 2"
 fi
 
+# a state topic with fewer partitions than the sources topic is said at
+# start (the dev broker makes any topic asked about, with 4 partitions;
+# a real broker is asked to create a missing one, compacted)
+{
+    cat "$WORK/fleet.conf"
+    echo "sources.state_topic = $TOPIC.small"
+    echo "sources.group = probe"
+} >"$WORK/small.conf"
+wh_spawn "$WORK/small.log" "$BIN/wirehose-producer" -c "$WORK/small.conf" \
+    --state-dir "$WORK/state-small"
+for _ in $(seq 150); do
+    grep -q 'cannot be written' "$WORK/small.log" && break
+    sleep 0.1
+done
+kill -TERM "$WH_LAST_PID"
+wait "$WH_LAST_PID" 2>/dev/null || true
+grep -q "$TOPIC.small has 4 partitions, $TOPIC.sources 12" "$WORK/small.log" ||
+    { wh_show "$WORK/small.log"; fail "a small state topic not said"; }
+
 declare -A PID
 start_instance() {
     mkdir -p "$WORK/state$1"
