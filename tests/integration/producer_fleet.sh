@@ -10,6 +10,10 @@
 # topic) and answered 304. Each instance has a state
 # directory of its own: only the state topic carries a source's published
 # ids to its next owner; the items published twice are counted (< 1 %).
+# Also: --check-config and --inspect in the fleet mode, a state topic
+# with fewer partitions said at start. By hand: FLEET_SOURCES=300
+# FLEET_INTERVAL_MS=3000 (the issue's size), FLEET_CHURN=K (a kill while
+# every feed gains an item each half second: what a failover republishes).
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -28,33 +32,57 @@ mkdir -p "$WORK/www/feeds"
 # ETags: a feed polled again is answered 304 when its validators are known
 wh_start_fixture_server "$WORK/www" --etag
 
-# N feeds, two items each, and their article pages.
-: >"$WORK/sources.txt"
-for i in $(seq -w 1 "$N"); do
-    cat >"$WORK/www/feeds/f$i.xml" <<XML
-<?xml version="1.0" encoding="utf-8"?>
-<rss version="2.0"><channel><title>Feed $i</title>
-<link>$HTTP/</link><description>fixture</description>
-<item><title>One of $i</title><link>$HTTP/a/$i-1.html</link>
-<guid>fleet-$i-1</guid><description>The first story of feed $i, told in
-enough words to be a body of its own for the record.</description></item>
-<item><title>Two of $i</title><link>$HTTP/a/$i-2.html</link>
-<guid>fleet-$i-2</guid><description>The second story of feed $i, told in
-enough words to be a body of its own for the record.</description></item>
-</channel></rss>
-XML
-    mkdir -p "$WORK/www/a"
-    for k in 1 2; do
-        cat >"$WORK/www/a/$i-$k.html" <<HTML
-<!doctype html><html><head><title>Story $k of feed $i</title></head>
-<body><article><h1>Story $k of feed $i</h1>
-<p>This is story $k of feed $i. The council met on Tuesday and agreed on
+# write_page I K: the article page of item K of feed I.
+write_page() {
+    cat >"$WORK/www/a/$1-$2.html.tmp" <<HTML
+<!doctype html><html><head><title>Story $2 of feed $1</title></head>
+<body><article><h1>Story $2 of feed $1</h1>
+<p>This is story $2 of feed $1. The council met on Tuesday and agreed on
 a new budget for the coming year after a long debate about roads.</p>
 <p>Residents said the decision was overdue and asked for more detail on
 how the money would be spent in each district of the town.</p>
 </article></body></html>
 HTML
-    done
+    mv "$WORK/www/a/$1-$2.html.tmp" "$WORK/www/a/$1-$2.html"
+}
+
+# write_feed I C: feed I with its two items and C more (c1..cC, for
+# FLEET_CHURN below), newest first.
+write_feed() {
+    local c
+    {
+        cat <<XML
+<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Feed $1</title>
+<link>$HTTP/</link><description>fixture</description>
+XML
+        for c in $(seq "$2" -1 1); do
+            cat <<XML
+<item><title>Churn $c of $1</title><link>$HTTP/a/$1-c$c.html</link>
+<guid>fleet-$1-c$c</guid><description>A later story of feed $1, told in
+enough words to be a body of its own for the record.</description></item>
+XML
+        done
+        cat <<XML
+<item><title>One of $1</title><link>$HTTP/a/$1-1.html</link>
+<guid>fleet-$1-1</guid><description>The first story of feed $1, told in
+enough words to be a body of its own for the record.</description></item>
+<item><title>Two of $1</title><link>$HTTP/a/$1-2.html</link>
+<guid>fleet-$1-2</guid><description>The second story of feed $1, told in
+enough words to be a body of its own for the record.</description></item>
+</channel></rss>
+XML
+    } >"$WORK/www/feeds/f$1.xml.tmp"
+    mv "$WORK/www/feeds/f$1.xml.tmp" "$WORK/www/feeds/f$1.xml"
+}
+
+# N feeds, two items each, and their article pages.
+: >"$WORK/sources.txt"
+mkdir -p "$WORK/www/a"
+for i in $(seq -w 1 "$N"); do
+    write_feed "$i" 0
+    write_page "$i" 1
+    write_page "$i" 2
     echo "s$i $HTTP/feeds/f$i.xml" >>"$WORK/sources.txt"
 done
 "$BIN/wirehose-sources" -b "$BROKERS" -t "$TOPIC" import "$WORK/sources.txt" \
@@ -295,22 +323,60 @@ assert h['extraction'] == {'pages': 0}, h
 grep -q 'is not a source of' "$WORK/inspect1.err" ||
     fail "--inspect of a removed source: not said on stderr"
 
+# count_keys: TOTAL records and UNIQ distinct items in the topic.
+count_keys() {
+    timeout 60 kcat -C -b "$BROKERS" -t "$TOPIC" -e -q -f '%k\n' \
+        >"$WORK/keys" 2>"$WORK/kcat.log" || fail "kcat"
+    TOTAL=$(grep -c . "$WORK/keys" || true)
+    UNIQ=$(grep . "$WORK/keys" | sort -u | wc -l)
+}
+
 # every item of every source is in the topic; how many twice (the state
 # moves with its source through TOPIC.state: a failover republishes only
 # what the dead instance delivered after its last state write)
 if command -v kcat >/dev/null 2>&1; then
-    timeout 60 kcat -C -b "$BROKERS" -t "$TOPIC" -e -q -f '%k\n' \
-        >"$WORK/keys" 2>"$WORK/kcat.log" || fail "kcat"
-    total=$(grep -c . "$WORK/keys" || true)
-    uniq=$(grep . "$WORK/keys" | sort -u | wc -l)
-    [ "$uniq" -eq $((2 * (N + 1))) ] ||
-        fail "$uniq distinct items in $TOPIC, want $((2 * (N + 1)))"
-    echo "records: $total for $uniq items; published twice or more:" \
-        "$((total - uniq)) ($(((total - uniq) * 100 / uniq)) % of items)"
-    [ $(((total - uniq) * 100)) -lt "$uniq" ] ||
+    count_keys
+    [ "$UNIQ" -eq $((2 * (N + 1))) ] ||
+        fail "$UNIQ distinct items in $TOPIC, want $((2 * (N + 1)))"
+    echo "records: $TOTAL for $UNIQ items; published twice or more:" \
+        "$((TOTAL - UNIQ)) ($(((TOTAL - UNIQ) * 100 / UNIQ)) % of items)"
+    [ $(((TOTAL - UNIQ) * 100)) -lt "$UNIQ" ] ||
         fail "more than 1 % of the items published twice"
 else
     echo "kcat not installed: items in the topic not counted"
+fi
+
+# FLEET_CHURN=K (by hand; 0 in ctest): K rounds, one every half second,
+# of a new item in every feed still polled, with instance 2 killed
+# (SIGKILL) half-way: what a failover republishes while items flow.
+CHURN=${FLEET_CHURN:-0}
+if [ "$CHURN" -gt 0 ] && command -v kcat >/dev/null 2>&1; then
+    dup0=$((TOTAL - UNIQ))
+    uniq0=$UNIQ
+    (
+        for c in $(seq "$CHURN"); do
+            for i in $(seq -w 2 $((N + 1))); do
+                write_page "$i" "c$c"
+                write_feed "$i" "$c"
+            done
+            sleep 0.5
+        done
+    ) &
+    WH_PIDS+=("$!")
+    churn_pid=$!
+    sleep $((CHURN / 4))
+    kill -KILL "${PID[2]}"
+    wait "${PID[2]}" 2>/dev/null || true
+    wait "$churn_pid" || fail "churn"
+    settle $((SESSION_MS / 1000 + 30)) 3 4
+    sleep $((3 * WIN))
+    count_keys
+    new=$((UNIQ - uniq0))
+    [ "$new" -eq $((CHURN * N)) ] ||
+        fail "$new new items in $TOPIC, want $((CHURN * N))"
+    dup=$((TOTAL - UNIQ - dup0))
+    echo "churn: $new items added while instance 2 was killed;" \
+        "published twice: $dup ($((dup * 1000 / new)) per mille)"
 fi
 
 echo "ok: producer_fleet"
