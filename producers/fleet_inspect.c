@@ -5,7 +5,8 @@
  *   {"group": G, "sources_topic": T, "state_topic": T2,
  *    "partitions": N, "sources": S, "sources_per_partition": [n0, ...],
  *    "source": {"id": ID, "partition": P, "settings": {...}} | null,
- *    "state": {"ids": N, "interval_ms": MS, "owner": "HOST:PID",
+ *    "state": {"ids": N, "interval_ms": MS, "validators": {"etag",
+ *              "last_modified"}, "owner": "HOST:PID",
  *              "written_at": UNIX_S} | null}
  *
  * "source" is null when no source of the topic has this URL (no instance
@@ -108,11 +109,12 @@ static json_t *state_of(rd_kafka_t *rk, const char *state_topic, const char *id,
         return json_null();
     }
     out =
-        json_pack("{s:I, s:I, s:O?, s:O?}", "ids",
+        json_pack("{s:I, s:I, s:O?, s:O?, s:O?}", "ids",
                   (json_int_t)json_array_size(json_object_get(sf.last, "ids")),
                   "interval_ms",
                   json_integer_value(json_object_get(sf.last, "interval_ms")),
-                  "owner", json_object_get(sf.last, "owner"), "written_at",
+                  "validators", json_object_get(sf.last, "validators"), "owner",
+                  json_object_get(sf.last, "owner"), "written_at",
                   json_object_get(sf.last, "written_at"));
     json_decref(sf.last);
     return out;

@@ -295,6 +295,7 @@ assert 0 <= f['source']['partition'] < 12, f
 assert f['source']['settings']['url'] == '$HTTP/feeds/f${second#s}.xml', f
 assert f['state']['ids'] == 2, f
 assert f['state']['interval_ms'] == $INTERVAL_MS, f
+assert f['state']['validators']['etag'].startswith('\"'), f
 assert f['group'] == '$TOPIC.producers', f
 # written last by one of the instances running (1 was killed earlier)
 owners = ['$(hostname):%s' % pid for pid in '${PID[2]} ${PID[3]} ${PID[4]}'.split()]
