@@ -391,6 +391,20 @@ static xmlNodePtr choose(struct body_ctx *c, xmlNodePtr body, int strict)
         return NULL;
     }
     best = top[0];
+    /* A winner inside comment-like markup ("comment", "related", ...)
+     * loses to an article-named candidate outside it that the text
+     * itself voted for at least as much: the story's links (a post of
+     * linked pictures) cost it more than the comments' name cost them. */
+    if (body_under_neg_names(c, best->node, NULL, 1)) {
+        for (int k = 1; k < 5 && top[k] != NULL; k++) {
+            if ((top[k]->flags & (NF_POS | NF_ARTICLE)) != 0 &&
+                top[k]->score >= best->score &&
+                !body_under_neg_names(c, top[k]->node, NULL, 1)) {
+                best = top[k];
+                break;
+            }
+        }
+    }
     cand = best->node;
     best_score = final_score(best);
     /* Several near-top candidates under one ancestor: take the ancestor

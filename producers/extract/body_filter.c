@@ -332,6 +332,17 @@ static int memchr_digit(const char *t, size_t len)
     return 0;
 }
 
+/* Is t[0..len) all ASCII digits? */
+static int digits_only(const char *t, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (t[i] < '0' || t[i] > '9') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* Words (runs of letters and digits) in t[0..len). */
 static size_t words_n(const char *t, size_t len)
 {
@@ -396,7 +407,8 @@ int body_looks_dateline(const char *t, size_t len, size_t chars)
         if (date_word(t + i, k - i)) {
             dates++;
             if (!isdigit((unsigned char)t[i]) ||
-                (k - i == 4 && (t[i] == '1' || t[i] == '2'))) {
+                (k - i == 4 && (t[i] == '1' || t[i] == '2') &&
+                 digits_only(t + i, 4))) {
                 month_or_year = 1;
             }
         }
@@ -408,17 +420,36 @@ int body_looks_dateline(const char *t, size_t len, size_t chars)
 
 int body_looks_byline(const char *t, size_t len, size_t chars)
 {
-    static const char *const starts[] = {
-        "by ",     "written by",   "posted by",   "posted on", "published",
-        "updated", "last updated", "filed under", NULL};
+    static const char *const who[] = {"written by", "posted by", "filed under",
+                                      NULL};
+    /* a date or time follows ("Updated 5 May", not "Updated MacPros
+     * are shipping") */
+    static const char *const when[] = {"posted on", "published", "updated",
+                                       "last updated", NULL};
 
     if (chars >= 100) {
         return 0;
     }
-    for (size_t i = 0; starts[i] != NULL; i++) {
-        if (starts_n(t, len, starts[i])) {
+    for (size_t i = 0; who[i] != NULL; i++) {
+        if (starts_n(t, len, who[i])) {
             return 1;
         }
+    }
+    for (size_t i = 0; when[i] != NULL; i++) {
+        if (starts_n(t, len, when[i])) {
+            return memchr_digit(t, len);
+        }
+    }
+    /* "By Jane Doe", "by jdoe", but not a sentence ("By improving the
+     * relationship between ...") */
+    if (starts_n(t, len, "by ")) {
+        size_t k = 3;
+
+        while (k < len && t[k] == ' ') {
+            k++;
+        }
+        return k < len &&
+               (!islower((unsigned char)t[k]) || words_n(t, len) < 5);
     }
     return 0;
 }
@@ -504,6 +535,7 @@ static int is_terminal(const char *t, size_t len, size_t chars)
                                          "other stories",
                                          "latest from ",
                                          "top stories",
+                                         "don't miss",
                                          NULL};
     /* and the notice above a comment section, however long: "Some
      * comments posted here may be reviewed before they are displayed" */
@@ -718,6 +750,15 @@ static void drop_teasers(struct body_ctx *c)
             b->owner->parent == main_parent || b->kind == BK_LI) {
             continue;
         }
+        /* (over the teaser's own byline or date line, already dropped:
+         * headline link, "Jane Doe", blurb) */
+        for (size_t k = i - 1, steps = 0;
+             k > 0 && steps < 2 && prev->chars < 80 &&
+             (prev->drop == DROP_NEG || prev->drop == DROP_DATELINE ||
+              prev->drop == DROP_BYLINE);
+             k--, steps++) {
+            prev = &c->blk[k - 1];
+        }
         /* (list items of links are lists, not teaser titles) */
         if ((prev->drop == DROP_HLINKS ||
              (prev->drop == DROP_LINKS && prev->kind != BK_LI)) &&
@@ -856,6 +897,23 @@ static int announced_item(const struct body_ctx *c, size_t i)
     return 0;
 }
 
+/* Is block i text of the article that happens to be mostly links: a
+ * line that says enough of its own beside its links ("Title - why it
+ * matters to us", "“Paper title” by its authors"), or a sentence of a
+ * paragraph written around links? A link list's items are bare titles,
+ * or a title and a date or a name. */
+static int linked_prose(const struct body_ctx *c, size_t i)
+{
+    const struct block *b = &c->blk[i];
+    const char *t = c->text.data + b->text_off;
+
+    if (b->chars - b->link_chars >= 40 && b->link_chars * 10 <= b->chars * 9) {
+        return 1;
+    }
+    return b->kind == BK_P && b->link_chars * 10 <= b->chars * 8 &&
+           ends_sentence(t, b->text_len) && words_n(t, b->text_len) >= 8;
+}
+
 void body_filter(struct body_ctx *c, const struct wh_article *art)
 {
     for (size_t i = 0; i < c->nblk; i++) {
@@ -890,7 +948,7 @@ void body_filter(struct body_ctx *c, const struct wh_article *art)
             continue;
         }
         if (b->link_chars * 2 > b->chars && b->chars < 300 && b->kind != BK_H &&
-            !announced_item(c, i)) {
+            !announced_item(c, i) && !linked_prose(c, i)) {
             b->drop = DROP_LINKS;
             continue;
         }

@@ -28,10 +28,10 @@
 #include "wh/wh.h"
 
 #define SAMPLE_STEP 8
-/* Measured on this sample when the guard was last set (issue 15): F1
- * 0.941 (P 0.972, R 0.913); on the whole dev set 0.9358. The floor leaves
- * room for small, deliberate trade-offs. */
-#define F1_FLOOR 0.926
+/* Measured on this sample when the guard was last set (issue 15, second
+ * round): F1 0.943 (P 0.973, R 0.915); on the whole dev set 0.9380. The
+ * floor leaves room for small, deliberate trade-offs. */
+#define F1_FLOOR 0.928
 
 static char *devset_dir;
 
