@@ -838,8 +838,7 @@ static void fleet_free(struct fleet *f)
     size_t i;
 
     if (f->srk != NULL) {
-        (void)rd_kafka_consumer_close(f->srk);
-        rd_kafka_destroy(f->srk);
+        (void)wh_kafka_consumer_close(f->srk, WATERMARK_TIMEOUT_MS, FLEET_TAG);
     }
     if (f->prk != NULL) {
         if (rd_kafka_flush(f->prk, WATERMARK_TIMEOUT_MS) !=
@@ -1021,8 +1020,7 @@ void fleet_stop(struct producer *p)
             }
         }
     }
-    (void)rd_kafka_consumer_close(f->rk);
-    rd_kafka_destroy(f->rk);
+    (void)wh_kafka_consumer_close(f->rk, WATERMARK_TIMEOUT_MS, FLEET_TAG);
     fleet_free(f);
     p->fleet = NULL;
 }

@@ -175,8 +175,7 @@ static void ensure_topic(const struct wh_config *cfg, const char *topic)
                      "--topic %s --partitions %d)\n",
                 topic, errstr, topic, partitions, topic, partitions);
     }
-    rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
+    (void)wh_kafka_consumer_close(rk, TIMEOUT_MS, "sources");
 }
 
 static int write_all(const struct wh_config *cfg, const char *topic, char **ids,
@@ -230,8 +229,7 @@ static int read_all(const struct wh_config *cfg, const char *topic,
     if (rc != WH_OK) {
         fprintf(stderr, PROG ": %s\n", errstr);
     }
-    rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
+    (void)wh_kafka_consumer_close(rk, TIMEOUT_MS, "sources");
     if (rc == WH_OK) {
         *out = set;
     } else {
