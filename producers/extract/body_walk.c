@@ -253,6 +253,50 @@ static int has_neg_prefix(const char *t, size_t n)
     return 0;
 }
 
+/* what CSS utility classes put after "text-" ("text-center",
+ * "text-muted", "text-gray-700"): the style of a line, not its role */
+static const char *const text_styles[] = {
+    "center", "left",      "right",     "justify",    "start",  "end",
+    "muted",  "dark",      "light",     "white",      "black",  "gray",
+    "grey",   "primary",   "secondary", "success",    "danger", "warning",
+    "info",   "uppercase", "lowercase", "capitalize", "nowrap", "truncate",
+    "wrap",   "bold",      "italic",    "small",      "sm",     "xs",
+    "md",     "lg",        "xl",        "base",       "red",    "blue",
+    "green",  "reset",     "inherit",   NULL};
+
+/* Does the lower-cased name buf hold the article-like word w? "text"
+ * counts unless it is the "text-<style>" of a utility class. */
+static int has_pos_word(const char *buf, const char *w)
+{
+    size_t wn = strlen(w);
+
+    for (const char *p = strstr(buf, w); p != NULL; p = strstr(p + 1, w)) {
+        const char *after = p + wn;
+        int style = 0;
+
+        if (strcmp(w, "text") != 0 || *after != '-') {
+            return 1;
+        }
+        after++;
+        if (*after >= '0' && *after <= '9') {
+            style = 1; /* "text-2xl" */
+        }
+        for (size_t k = 0; !style && text_styles[k] != NULL; k++) {
+            size_t sn = strlen(text_styles[k]);
+
+            if (strncmp(after, text_styles[k], sn) == 0 &&
+                (after[sn] == '\0' || after[sn] == ' ' || after[sn] == '-' ||
+                 after[sn] == '_')) {
+                style = 1;
+            }
+        }
+        if (!style) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Reads the class and id of n: *neg = 1 for a boilerplate word, 2 for
  * one that stays boilerplate in an article-like name; *pos = 1 for an
  * article-like word. */
@@ -278,7 +322,7 @@ static void class_signals(const char *cls, const char *id, int *neg, int *pos)
         }
         buf[len] = '\0';
         for (size_t k = 0; pos_words[k] != NULL && !*pos; k++) {
-            if (strstr(buf, pos_words[k]) != NULL) {
+            if (has_pos_word(buf, pos_words[k])) {
                 *pos = 1;
             }
         }
