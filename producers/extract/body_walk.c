@@ -135,18 +135,32 @@ static const char *const strong_tokens[] = {"ad",
 
 /* class / id tokens: prefix matches (all strong) */
 static const char *const neg_prefixes[] = {
-    "advert", "sponsor", "promo", "sharebar", "share-", "sharing", "socialbar",
-    "social-", "comment", "related", "recommend", "newsletter", "subscri",
-    "cookie", "sidebar", "footer", "navbar", "breadcrumb", "outbrain",
-    "taboola", "popular", "trending", "pagination", "adslot", "adunit",
-    "adwrap", "adbox", "adcontainer", "adsense", "dfp", "mostread", "most-read",
-    "readmore", "read-more", "morestories", "more-stories", "youmay", "you-may",
-    "alsolike", "paywall", "signup", "sign-up",
-    /* the author's box after the story, whatever else its name says
-     * ("postauthor", "about-author", "author-bio") */
-    "postauthor", "post-author", "aboutauthor", "about-author",
-    "about-the-author", "authorbox", "author-box", "authorbio", "author-bio",
-    "authorinfo", "author-info", "author-profile", NULL};
+    "advert",       "sponsor",    "promo",       "sharebar",  "share-",
+    "sharing",      "socialbar",  "social-",     "comment",   "related",
+    "recommend",    "newsletter", "subscri",     "cookie",    "sidebar",
+    "footer",       "navbar",     "breadcrumb",  "outbrain",  "taboola",
+    "popular",      "trending",   "pagination",  "adslot",    "adunit",
+    "adwrap",       "adbox",      "adcontainer", "adsense",   "dfp",
+    "mostread",     "most-read",  "readmore",    "read-more", "morestories",
+    "more-stories", "youmay",     "you-may",     "alsolike",  "paywall",
+    "signup",       "sign-up",    NULL};
+
+/* the author's box after the story, whatever else its name says, and
+ * wherever in a class word ("postauthor", "wp-about-author-text",
+ * "plugin-author-box") */
+static const char *const author_box_words[] = {"postauthor",
+                                               "post-author",
+                                               "aboutauthor",
+                                               "about-author",
+                                               "about-the-author",
+                                               "authorbox",
+                                               "author-box",
+                                               "authorbio",
+                                               "author-bio",
+                                               "authorinfo",
+                                               "author-info",
+                                               "author-profile",
+                                               NULL};
 
 /* class / id substrings of article containers */
 static const char *const pos_words[] = {"article", "body",  "content", "entry",
@@ -363,6 +377,13 @@ static void class_signals(const char *cls, const char *id, int *neg, int *pos)
              * developer"), not layout names */
             if (nparts <= 3 && has_neg_prefix(buf + s, w)) {
                 *neg = 2;
+            }
+            for (size_t k = 0; author_box_words[k] != NULL; k++) {
+                const char *at = strstr(buf + s, author_box_words[k]);
+
+                if (at != NULL && at < buf + i) {
+                    *neg = 2;
+                }
             }
             /* "share_wrapper", "post-author": a boilerplate word counts
              * as the first or the last part of a compound name, not in

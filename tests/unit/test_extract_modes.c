@@ -64,6 +64,9 @@ static const struct mode_fixture fixtures[] = {
     {"linked-photo-post", "wrong container: a post of linked pictures "
                           "loses to an article-named comment body, its "
                           "links costing it more than the comments' name"},
+    {"prefixed-author-box", "boilerplate kept: an author's bio box whose "
+                            "class puts a plugin prefix before "
+                            "\"about-author\""},
     {"utility-classes", "wrong container: a short about-us box styled "
                         "\"text-center text-muted\" earns the article-name "
                         "bonus for the \"text\" in its utility classes"},
