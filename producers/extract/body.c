@@ -362,6 +362,21 @@ static void join_same_class(struct body_ctx *c, xmlNodePtr n, int strict)
     }
 }
 
+/* Is s the story's lead paragraph in a wrapper of its own, right before
+ * the container ("firstpara" before "bodytext")? One <div> of prose
+ * without links, a sentence or more. */
+static int is_lead_box(const struct body_ctx *c, xmlNodePtr s, xmlNodePtr cand)
+{
+    const struct ninfo *si = info(c, s);
+
+    if (si == NULL || xmlNextElementSibling(s) != cand ||
+        strcmp((const char *)s->name, "div") != 0) {
+        return 0;
+    }
+    return si->chars >= LEAD_BOX_CHARS && si->link_chars == 0 &&
+           xmlChildElementCount(s) <= 2;
+}
+
 static xmlNodePtr choose(struct body_ctx *c, xmlNodePtr body, int strict)
 {
     struct ninfo *top[5] = {NULL, NULL, NULL, NULL, NULL};
@@ -542,6 +557,8 @@ static xmlNodePtr choose(struct body_ctx *c, xmlNodePtr body, int strict)
                 }
             }
             if (ss >= threshold) {
+                si->flags |= NF_KEEP;
+            } else if (is_lead_box(c, s, cand)) {
                 si->flags |= NF_KEEP;
             } else if (strcmp((const char *)s->name, "p") == 0 &&
                        si->chars > 0) {

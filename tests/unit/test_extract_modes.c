@@ -67,6 +67,8 @@ static const struct mode_fixture fixtures[] = {
     {"prefixed-author-box", "boilerplate kept: an author's bio box whose "
                             "class puts a plugin prefix before "
                             "\"about-author\""},
+    {"boxed-lead", "article cut: the lead paragraph in a <div> of its "
+                   "own right before the story's container"},
     {"utility-classes", "wrong container: a short about-us box styled "
                         "\"text-center text-muted\" earns the article-name "
                         "bonus for the \"text\" in its utility classes"},
