@@ -311,6 +311,36 @@ static int has_pos_word(const char *buf, const char *w)
     return 0;
 }
 
+/* Does a class word of v end in a camel-case "Ad" or "Ads" ("YahooAds",
+ * "textAd", "ctl00_GoogleAds")? Lower-cased, such names hide the word
+ * ("yahooads"), and "uploads" or "threads" must not count. */
+static int camel_ad_suffix(const char *v)
+{
+    size_t i = 0;
+
+    while (v[i] != '\0') {
+        size_t s;
+
+        while (v[i] == ' ' || v[i] == '\t' || v[i] == '\n') {
+            i++;
+        }
+        s = i;
+        while (v[i] != '\0' && v[i] != ' ' && v[i] != '\t' && v[i] != '\n') {
+            i++;
+        }
+        for (size_t n = 2; n <= 3; n++) {
+            const char *w = v + i - n;
+
+            if (i - s > n && strncmp(w, n == 2 ? "Ad" : "Ads", n) == 0 &&
+                ((w[-1] >= 'a' && w[-1] <= 'z') ||
+                 (w[-1] >= '0' && w[-1] <= '9'))) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
 /* Reads the class and id of n: *neg = 1 for a boilerplate word, 2 for
  * one that stays boilerplate in an article-like name; *pos = 1 for an
  * article-like word. */
@@ -324,6 +354,9 @@ static void class_signals(const char *cls, const char *id, int *neg, int *pos)
 
         if (v == NULL) {
             continue;
+        }
+        if (camel_ad_suffix(v)) {
+            *neg = 2;
         }
         len = strlen(v);
         if (len >= sizeof(buf)) {

@@ -69,6 +69,9 @@ static const struct mode_fixture fixtures[] = {
                             "\"about-author\""},
     {"boxed-lead", "article cut: the lead paragraph in a <div> of its "
                    "own right before the story's container"},
+    {"camel-ads", "boilerplate kept: text ads inside the story, in a box "
+                  "whose id ends in a camel-case \"Ads\" "
+                  "(\"storyTextAds\")"},
     {"utility-classes", "wrong container: a short about-us box styled "
                         "\"text-center text-muted\" earns the article-name "
                         "bonus for the \"text\" in its utility classes"},
