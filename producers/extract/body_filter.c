@@ -550,6 +550,14 @@ static int is_terminal(const char *t, size_t len, size_t chars)
                                           "readers' comments",
                                           "by posting a comment",
                                           "by submitting a comment",
+                                          "thanks for your comment",
+                                          "thank you for your comment",
+                                          "comments are now closed",
+                                          "comments are closed",
+                                          "comments have been closed",
+                                          "commenting is closed",
+                                          "commenting is now closed",
+                                          "commenting has been closed",
                                           NULL};
     char buf[64];
     size_t n = 0;

@@ -72,6 +72,9 @@ static const struct mode_fixture fixtures[] = {
     {"camel-ads", "boilerplate kept: text ads inside the story, in a box "
                   "whose id ends in a camel-case \"Ads\" "
                   "(\"storyTextAds\")"},
+    {"comments-closed", "comments kept: the comments after a \"Thanks "
+                        "for your comments - ... now closed\" notice in "
+                        "the story's own box"},
     {"utility-classes", "wrong container: a short about-us box styled "
                         "\"text-center text-muted\" earns the article-name "
                         "bonus for the \"text\" in its utility classes"},
