@@ -185,6 +185,17 @@ static int is_boiler_line(const char *t, size_t len, size_t chars)
             }
         }
     }
+    /* a reblogging platform's notes under a post: "reader42 liked this",
+     * "reader42 reblogged this from someblog": the name is one word */
+    if (chars <= 120) {
+        const char *sp = memchr(t, ' ', len);
+        size_t rest = sp != NULL ? len - (size_t)(sp - t) : 0;
+
+        if ((rest == 11 && memcmp(sp, " liked this", 11) == 0) ||
+            (rest > 21 && memcmp(sp, " reblogged this from ", 21) == 0)) {
+            return 1;
+        }
+    }
     /* a breadcrumb trail: "Home / News / Story", "Home > Headlines" */
     if (chars <= 200 && starts_n(t, len, "home")) {
         size_t k = 4;

@@ -75,6 +75,9 @@ static const struct mode_fixture fixtures[] = {
     {"comments-closed", "comments kept: the comments after a \"Thanks "
                         "for your comments - ... now closed\" notice in "
                         "the story's own box"},
+    {"reblog-notes", "boilerplate kept: a reblogging platform's notes "
+                     "under the post (\"name liked this\", \"name "
+                     "reblogged this from name\")"},
     {"utility-classes", "wrong container: a short about-us box styled "
                         "\"text-center text-muted\" earns the article-name "
                         "bonus for the \"text\" in its utility classes"},
