@@ -351,6 +351,7 @@ static void class_signals(const char *cls, const char *id, int *neg, int *pos)
         char buf[256];
         size_t len;
         size_t i = 0;
+        int has_author;
 
         if (v == NULL) {
             continue;
@@ -373,6 +374,7 @@ static void class_signals(const char *cls, const char *id, int *neg, int *pos)
                 *pos = 1;
             }
         }
+        has_author = strstr(buf, "author") != NULL;
         /* whole class words (split on blanks) for prefixes, and
          * sub-tokens (split on - and _) for exact words */
         while (i < len) {
@@ -411,7 +413,7 @@ static void class_signals(const char *cls, const char *id, int *neg, int *pos)
             if (nparts <= 3 && has_neg_prefix(buf + s, w)) {
                 *neg = 2;
             }
-            for (size_t k = 0; author_box_words[k] != NULL; k++) {
+            for (size_t k = 0; has_author && author_box_words[k] != NULL; k++) {
                 const char *at = strstr(buf + s, author_box_words[k]);
 
                 if (at != NULL && at < buf + i) {
