@@ -282,13 +282,14 @@ static const char *const text_styles[] = {
  * counts unless it is the "text-<style>" of a utility class. */
 static int has_pos_word(const char *buf, const char *w)
 {
-    size_t wn = strlen(w);
-
+    if (memcmp(w, "text", 5) != 0) {
+        return strstr(buf, w) != NULL;
+    }
     for (const char *p = strstr(buf, w); p != NULL; p = strstr(p + 1, w)) {
-        const char *after = p + wn;
+        const char *after = p + 4;
         int style = 0;
 
-        if (strcmp(w, "text") != 0 || *after != '-') {
+        if (*after != '-') {
             return 1;
         }
         after++;
@@ -352,12 +353,10 @@ static void class_signals(const char *cls, const char *id, int *neg, int *pos)
         size_t len;
         size_t i = 0;
         int has_author;
+        int camel = 0;
 
         if (v == NULL) {
             continue;
-        }
-        if (camel_ad_suffix(v)) {
-            *neg = 2;
         }
         len = strlen(v);
         if (len >= sizeof(buf)) {
@@ -367,8 +366,12 @@ static void class_signals(const char *cls, const char *id, int *neg, int *pos)
             char ch = v[k];
 
             buf[k] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+            camel |= ch == 'A' && v[k + 1] == 'd';
         }
         buf[len] = '\0';
+        if (camel && camel_ad_suffix(v)) {
+            *neg = 2;
+        }
         for (size_t k = 0; pos_words[k] != NULL && !*pos; k++) {
             if (has_pos_word(buf, pos_words[k])) {
                 *pos = 1;
