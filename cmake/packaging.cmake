@@ -41,7 +41,8 @@ install(CODE "
   else()
     set(wh_etc \"\${CMAKE_INSTALL_PREFIX}/etc\")
   endif()
-  foreach(u wirehose-producer@.service wirehose-consumer@.service)
+  foreach(u wirehose-producer@.service wirehose-producer-fleet@.service
+            wirehose-consumer@.service)
     file(READ \"${WH_UNIT_SRC}/\${u}\" txt)
     string(REPLACE \"/usr/bin/wirehose-\"
            \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}/wirehose-\"
@@ -64,6 +65,7 @@ install(CODE "
   endif()
 ")
 install(FILES ${WH_UNIT_OUT}/wirehose-producer@.service
+              ${WH_UNIT_OUT}/wirehose-producer-fleet@.service
               ${WH_UNIT_OUT}/wirehose-consumer@.service
         DESTINATION lib/systemd/system)
 install(FILES ${WH_PKG_DIR}/wirehose.sysusers

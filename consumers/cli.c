@@ -104,24 +104,12 @@ int parse_args(int argc, char **argv, struct opts *o)
     int opt;
 
     o->timeout_s = 60;
-    while ((opt = getopt_long(argc, argv, ":c:b:t:g:X:vqh", longopts, NULL)) !=
-           -1) {
+    while ((opt = getopt_long(argc, argv, WH_CONSUMER_SHORTOPTS, longopts,
+                              NULL)) != -1) {
+        if (wh_consumer_flag(&o->flags, opt, optarg)) {
+            continue;
+        }
         switch (opt) {
-        case 'c':
-            o->config_path = optarg;
-            break;
-        case 'b':
-            o->brokers = optarg;
-            break;
-        case 't':
-            o->topic = optarg;
-            break;
-        case 'g':
-            o->group = optarg;
-            break;
-        case 'X':
-            o->xprops[o->nxprops++] = optarg;
-            break;
         case 's':
             o->sinks[o->nsinks++] = optarg;
             break;
@@ -145,12 +133,6 @@ int parse_args(int argc, char **argv, struct opts *o)
             break;
         case 'M':
             o->metrics = optarg;
-            break;
-        case 'v':
-            o->verbosity++;
-            break;
-        case 'q':
-            o->verbosity--;
             break;
         case 'h':
             usage(stdout);
@@ -177,17 +159,16 @@ int build_config(struct wh_config *cfg, const struct opts *o, char *errstr,
         const char *key;
         const char *value;
     } flags[] = {
-        {"brokers", o->brokers}, {"topic", o->topic}, {"group", o->group},
-        {"enrich", o->enrich},   {"dedup", o->dedup}, {"metrics", o->metrics},
+        {"enrich", o->enrich},
+        {"dedup", o->dedup},
+        {"metrics", o->metrics},
     };
     size_t i;
     int rc;
 
-    if (o->config_path != NULL) {
-        rc = wh_config_load(cfg, o->config_path, errstr, errstr_size);
-        if (rc != WH_OK) {
-            return rc;
-        }
+    rc = wh_consumer_flags_apply(cfg, &o->flags, errstr, errstr_size);
+    if (rc != WH_OK) {
+        return rc;
     }
     for (i = 0; i < WH_ARRAY_SIZE(flags); i++) {
         if (flags[i].value == NULL) {
@@ -201,12 +182,6 @@ int build_config(struct wh_config *cfg, const struct opts *o, char *errstr,
     }
     for (i = 0; i < o->nsinks; i++) {
         rc = wh_config_set(cfg, "sink", o->sinks[i], errstr, errstr_size);
-        if (rc != WH_OK) {
-            return rc;
-        }
-    }
-    for (i = 0; i < o->nxprops; i++) {
-        rc = wh_config_set_kafka(cfg, o->xprops[i], errstr, errstr_size);
         if (rc != WH_OK) {
             return rc;
         }

@@ -4,8 +4,8 @@
  * and the functions one file calls in another. Private to consumers/
  * (main.c is the loop; cli.c and settings.c the command line and keys;
  * pipeline.c the stages set up for the run; engine.c the at-least-once
- * engine; partitions.c the partitions and their lag; dlq.c the
- * dead-letter path; reload.c SIGHUP).
+ * engine; partitions.c the partitions; lag.c their lag, in a thread of
+ * its own; dlq.c the dead-letter path; reload.c SIGHUP).
  */
 #ifndef WH_CONSUMER_H
 #define WH_CONSUMER_H
@@ -35,7 +35,7 @@
 #define SHUTDOWN_REBALANCE_TRIES 50 /* x POLL_MS */
 #define DLQ_FLUSH_MS 10000
 #define LAG_EVERY_MS 5000
-#define LAG_TIMEOUT_MS 1000 /* each broker request of update_lag() */
+#define LAG_TIMEOUT_MS 1000 /* each broker request of lag.c */
 #define BROKER_CHECK_MS 10000
 #define STATUS_EVERY_MS 10000
 #define PROBE_EVERY_MS 5000
@@ -90,8 +90,7 @@ struct part {
     int paused;
     int backoff_ms;
     int64_t retry_at;
-    int64_t reread;          /* offset to seek to on resume, or -1 */
-    struct wh_metric *m_lag; /* NULL until first measured */
+    int64_t reread; /* offset to seek to on resume, or -1 */
 };
 
 struct consumer {
@@ -108,7 +107,8 @@ struct consumer {
     size_t nassigned;
     long long flush_records;
     long long flush_ms;
-    size_t pending;                       /* finished records not yet stored */
+    long long close_ms; /* close.timeout_ms: the brokers' time at stop */
+    size_t pending;     /* finished records not yet stored */
     unsigned long long unflushed_written; /* written, not yet flushed */
     int64_t first_pending_at;
     int64_t progress_at; /* a record finished or a flush succeeded */
@@ -135,24 +135,19 @@ struct consumer {
     struct wh_metrics_server *srv;
     struct wh_metric *m_in_ok;
     struct wh_metric *m_in_bad;
-    int status_due; /* send STATUS= now: something changed */
+    struct lag_watch *lag; /* NULL when metrics are off */
+    int status_due;        /* send STATUS= now: something changed */
 };
 
 struct opts {
-    const char *config_path;
+    struct wh_consumer_flags flags; /* -c -b -t -g -X -v -q */
     const char *enrich;
     const char *dedup;
-    const char *brokers;
-    const char *topic;
-    const char *group;
     const char **sinks;
     size_t nsinks;
-    const char **xprops;
-    size_t nxprops;
     const char *metrics;
     int once;
     int check;
-    int verbosity;
     long timeout_s;
 };
 
@@ -182,7 +177,7 @@ void count_decision(struct wh_metrics *reg, const struct wh_record *rec,
 /* Non-zero when a dedup stage marked the record for the copies topic. */
 int is_copy(const struct wh_record *rec);
 
-/* ---- partitions.c: partitions, assignment, lag ------------------------ */
+/* ---- partitions.c: partitions, assignment ----------------------------- */
 
 struct part *part_get(struct consumer *c, const char *topic, int32_t partition);
 void work_clear(struct work *w);
@@ -200,8 +195,23 @@ int stuck(const struct consumer *c);
 /* --once: every assigned partition is at its end and nothing waits. */
 int caught_up(const struct consumer *c);
 int subscribe(struct consumer *c, char *errstr, size_t errstr_size);
-/* wirehose_consumer_lag of every assigned partition. */
-void update_lag(struct consumer *c);
+
+/* ---- lag.c: lag and the broker check, off the main loop --------------- */
+
+struct lag_watch;
+/* Starts the thread that refreshes wirehose_consumer_lag (and _stale)
+ * every LAG_EVERY_MS and checks the brokers for /healthz every
+ * BROKER_CHECK_MS, on rk and into reg (both borrowed, outliving it).
+ * Returns NULL (logged) when no thread can be made. Main thread. */
+struct lag_watch *lag_watch_start(rd_kafka_t *rk, struct wh_metrics *reg);
+/* The partitions assigned now (borrowed; copied when they changed, and
+ * then refreshed at once). lw may be NULL. Main thread. */
+void lag_watch_assign(struct lag_watch *lw,
+                      const rd_kafka_topic_partition_list_t *assignment);
+/* Stops and frees the thread: at most one broker request's timeout
+ * (LAG_TIMEOUT_MS) when it is waiting for one. lw may be NULL. Main
+ * thread, before rk is destroyed. */
+void lag_watch_stop(struct lag_watch *lw);
 
 /* ---- dlq.c: the dead-letter path -------------------------------------- */
 

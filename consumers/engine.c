@@ -12,6 +12,7 @@
 
 #include "consumer.h"
 #include "wh/backoff.h"
+#include "wh/json.h"
 #include "wh/log.h"
 #include "wh/wh.h"
 
@@ -200,14 +201,13 @@ static int read_record(struct consumer *c, struct part *p,
     char field[128];
     char why[384];
     char detail[520];
-    json_error_t jerr;
     json_t *doc;
     int rc;
 
-    doc = json_loadb(rkm->payload, rkm->len, JSON_REJECT_DUPLICATES, &jerr);
+    /* what json_loadb(..., JSON_REJECT_DUPLICATES, ...) accepts, read a
+     * run at a time: a third of the instructions it takes */
+    doc = wh_json_parse(rkm->payload, rkm->len, errstr, errstr_size);
     if (doc == NULL) {
-        snprintf(errstr, errstr_size, "%d:%d: %s", jerr.line, jerr.column,
-                 jerr.text);
         return WH_EINVAL;
     }
     rc = wh_record_check(doc, field, sizeof(field), why, sizeof(why));

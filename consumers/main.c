@@ -25,7 +25,8 @@
  * another uri, update = a new version, repeat = same uri and body,
  * dropped, skipped, error); wirehose_consumer_lag{topic,partition} (the
  * high watermark minus the group's committed offset, asked of the
- * brokers every few seconds and at each assignment change);
+ * brokers every few seconds and at each assignment change, off the loop;
+ * wirehose_consumer_lag_stale 1 while it is the last value measured);
  * wirehose_sink_latency_seconds{sink} (each process() and each flush()
  * call of a sink); wirehose_dead_letters_total{reason};
  * wirehose_dependency_up{dependency}. /healthz answers 200 only while the
@@ -43,14 +44,18 @@
  * flush.records and flush.ms; any other key that changed is named as
  * needing a restart.
  *
- * Everything runs on the main thread; the signal handlers only set a flag
- * (the metrics server has its own thread and reads only the registry and
- * two atomics).
+ * Everything runs on the main thread but what asks the brokers on the
+ * side (lag.c: the lag gauges and the broker check behind /healthz, in a
+ * thread of their own so that a broker that does not answer never holds
+ * a turn of the loop); the signal handlers only set a flag (the metrics
+ * server has its own thread and reads only the registry and a few
+ * atomics).
  *
  * This file is the loop (run()), start-up and shutdown; beside it: cli.c
  * and settings.c (command line, keys and their checks), pipeline.c (the
  * stages set up for the run), engine.c (records through the stages,
- * offsets after flushes), partitions.c (pause, retry, assignment, lag),
+ * offsets after flushes), partitions.c (pause, retry, assignment), lag.c
+ * (lag and broker check, off the loop),
  * dlq.c (the dead-letter path), health.c (what it waits for), reload.c
  * (SIGHUP); consumer.h is what
  * they share.
@@ -95,21 +100,14 @@ static int run(struct consumer *c, const struct opts *o)
 {
     int64_t start = wh_now_ms();
     int64_t last_sync = 0;
-    int64_t last_lag = 0;
-    int64_t last_check = 0;
     int64_t last_status = 0;
     int64_t last_wd = 0;
     int64_t last_probe = 0;
-    size_t lag_assigned = 0;
     int64_t wd_ms = (int64_t)(wh_notify_watchdog_usec() / 4000);
     long timeout_s = o->timeout_s;
     int warned_wait = 0;
 
     c->progress_at = start;
-    if (c->srv != NULL) {
-        wh_daemon_broker_check(c->rk, TAG);
-        last_check = wh_now_ms();
-    }
     wh_daemon_set_running(1);
     (void)wh_notify_ready();
     while (wh_daemon_stop_signal() == 0 && !c->fatal) {
@@ -167,17 +165,6 @@ static int run(struct consumer *c, const struct opts *o)
             last_status = now;
             c->status_due = 0;
         }
-        /* Lag from the moment a partition is assigned. */
-        if (c->reg != NULL &&
-            (now - last_lag >= LAG_EVERY_MS || c->nassigned != lag_assigned)) {
-            update_lag(c);
-            lag_assigned = c->nassigned;
-            last_lag = wh_now_ms();
-        }
-        if (c->srv != NULL && now - last_check >= BROKER_CHECK_MS) {
-            wh_daemon_broker_check(c->rk, TAG);
-            last_check = wh_now_ms();
-        }
         if (wh_daemon_reload_requested()) {
             reload(c, o);
         }
@@ -216,15 +203,78 @@ static int run(struct consumer *c, const struct opts *o)
     return c->fatal ? 1 : 0;
 }
 
-/* Stop: flush, store, commit synchronously, leave the group. Returns 0,
- * or 1 when records could not be flushed or committed. */
+/* The commit failed because the brokers did not answer (stopped,
+ * unreachable, no coordinator): an outage, not an error of ours. */
+static int broker_outage(rd_kafka_resp_err_t err)
+{
+    switch (err) {
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+    case RD_KAFKA_RESP_ERR__WAIT_COORD:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NOT_COORDINATOR:
+    case RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Names, one line each, the offsets this consumer flushed but could not
+ * commit: their records are read again (at-least-once). */
+static void log_uncommitted(const struct consumer *c,
+                            const rd_kafka_topic_partition_list_t *answer,
+                            rd_kafka_resp_err_t err)
+{
+    size_t i;
+    int j;
+
+    if (answer != NULL) {
+        for (j = 0; j < answer->cnt; j++) {
+            const rd_kafka_topic_partition_t *tp = &answer->elems[j];
+
+            if (tp->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                wh_warn(TAG,
+                        "%s [%d]: offset %lld not committed: %s; what "
+                        "follows the last commit is read again",
+                        tp->topic, (int)tp->partition, (long long)tp->offset,
+                        rd_kafka_err2str(tp->err));
+            }
+        }
+        return;
+    }
+    for (i = 0; i < c->nparts; i++) {
+        const struct part *p = &c->parts[i];
+
+        if (p->assigned && p->next > 0) {
+            wh_warn(TAG,
+                    "%s [%d]: offset %lld not committed: %s; what follows "
+                    "the last commit is read again",
+                    p->topic, (int)p->partition, (long long)p->next,
+                    rd_kafka_err2str(err));
+        }
+    }
+}
+
+/* Stop: flush, store, commit, leave the group, all within
+ * close.timeout_ms of the brokers' time. Returns status, or 1 when
+ * records could not be flushed or the commit failed for another reason
+ * than the brokers not answering (what was not committed is read again
+ * either way). Destroys c->rk. */
 static int shut_down(struct consumer *c, int status)
 {
     struct timespec pause_ts = {0, 200000000L}; /* 200 ms */
+    rd_kafka_topic_partition_list_t *answer = NULL;
     rd_kafka_resp_err_t err;
+    int64_t deadline;
+    int64_t left;
     int tries;
     size_t i;
 
+    lag_watch_stop(c->lag);
+    c->lag = NULL;
     if (!c->fatal) {
         sync_assignment(c);
         for (tries = 0; tries < SHUTDOWN_FLUSH_TRIES; tries++) {
@@ -247,10 +297,17 @@ static int shut_down(struct consumer *c, int status)
         work_clear(&c->parts[i].held);
     }
     pends_clear(c);
+    deadline = wh_now_ms() + c->close_ms;
     for (tries = 0;; tries++) {
         rd_kafka_message_t *rkm;
 
-        err = rd_kafka_commit(c->rk, NULL, 0);
+        left = deadline - wh_now_ms();
+        if (answer != NULL) {
+            rd_kafka_topic_partition_list_destroy(answer);
+            answer = NULL;
+        }
+        err = left > 0 ? wh_kafka_commit_wait(c->rk, NULL, (int)left, &answer)
+                       : RD_KAFKA_RESP_ERR__TIMED_OUT;
         if (err != RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
             tries == SHUTDOWN_REBALANCE_TRIES) {
             break;
@@ -274,15 +331,26 @@ static int shut_down(struct consumer *c, int status)
                   "what this consumer did not commit is read again by "
                   "the partitions' next owner",
                   rd_kafka_err2str(err));
+    } else if (broker_outage(err)) {
+        wh_warn(TAG, "commit: %s: the brokers did not answer within %lld ms",
+                rd_kafka_err2str(err), c->close_ms);
+        log_uncommitted(c, answer, err);
     } else if (err != RD_KAFKA_RESP_ERR_NO_ERROR &&
                err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
         wh_err(TAG, "commit: %s", rd_kafka_err2str(err));
+        log_uncommitted(c, answer, err);
         status = 1;
+    } else if (answer != NULL) {
+        log_uncommitted(c, answer, err); /* errors of single partitions */
     }
-    err = rd_kafka_consumer_close(c->rk);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        wh_warn(TAG, "close: %s", rd_kafka_err2str(err));
+    if (answer != NULL) {
+        rd_kafka_topic_partition_list_destroy(answer);
     }
+    /* What is left of the deadline, and at least a moment to leave the
+     * group when the commit was answered late. */
+    left = deadline - wh_now_ms();
+    (void)wh_kafka_consumer_close(c->rk, left > 1000 ? (int)left : 1000, TAG);
+    c->rk = NULL;
     return status;
 }
 
@@ -310,7 +378,7 @@ int main(int argc, char **argv)
     memset(&c, 0, sizeof(c));
     c.copies_at = SIZE_MAX;
     o.sinks = wh_xcalloc((size_t)argc + 1, sizeof(*o.sinks));
-    o.xprops = wh_xcalloc((size_t)argc + 1, sizeof(*o.xprops));
+    o.flags.xprops = wh_xcalloc((size_t)argc + 1, sizeof(*o.flags.xprops));
     rc = parse_args(argc, argv, &o);
     if (rc != 0) {
         status = rc == 1 ? 0 : 2;
@@ -330,10 +398,15 @@ int main(int argc, char **argv)
         wh_config_problems_log(&pr, TAG, "", "");
         goto out;
     }
-    wh_daemon_log_level(wh_config_get(c.cfg, "log.level", NULL), o.verbosity);
+    /* Checked above: cannot fail. */
+    (void)wh_config_int(c.cfg, wh_consumer_keys, "close.timeout_ms",
+                        &c.close_ms, errstr, sizeof(errstr));
+    wh_daemon_log_level(wh_config_get(c.cfg, "log.level", NULL),
+                        o.flags.verbosity);
     if (o.check) {
-        printf("%s: configuration OK\n",
-               o.config_path != NULL ? o.config_path : "command line");
+        printf("%s: configuration OK\n", o.flags.config_path != NULL
+                                             ? o.flags.config_path
+                                             : "command line");
         status = 0;
         goto out;
     }
@@ -390,6 +463,11 @@ int main(int argc, char **argv)
         wh_err(TAG, "%s", errstr);
         goto out;
     }
+    if (c.reg != NULL) {
+        /* Lag and the broker check, asked of the brokers off the loop
+         * (lag.c), the first ones right away. */
+        c.lag = lag_watch_start(c.rk, c.reg);
+    }
     if (subscribe(&c, errstr, sizeof(errstr)) != WH_OK) {
         wh_err(TAG, "%s", errstr);
         goto out;
@@ -413,6 +491,7 @@ int main(int argc, char **argv)
               c.n_in, c.n_written, c.n_dup, c.n_bad, c.n_rejected, c.n_dead,
               c.n_dropped);
 out:
+    lag_watch_stop(c.lag);
     wh_config_problems_free(&pr);
     for (i = 0; i < c.nparts; i++) {
         work_clear(&c.parts[i].held);
@@ -422,11 +501,12 @@ out:
     pends_clear(&c);
     free(c.pends);
     if (c.rk != NULL) {
-        rd_kafka_destroy(c.rk);
+        /* Never subscribed or run: nothing to commit or leave. */
+        rd_kafka_destroy_flags(c.rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     }
     if (c.dlq_rk != NULL) {
         /* Everything that mattered was flushed; say if anything was not. */
-        if (rd_kafka_flush(c.dlq_rk, DLQ_FLUSH_MS) !=
+        if (rd_kafka_flush(c.dlq_rk, (int)c.close_ms) !=
             RD_KAFKA_RESP_ERR_NO_ERROR) {
             wh_warn("dlq",
                     "%d dead letter(s) not delivered (their records "
@@ -441,6 +521,6 @@ out:
     wh_metrics_free(c.reg);
     wh_config_free(c.cfg);
     free(o.sinks);
-    free(o.xprops);
+    free(o.flags.xprops);
     return status;
 }

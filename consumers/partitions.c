@@ -1,8 +1,8 @@
 /*
  * partitions.c - what the consumer knows of each partition: the record it
  * holds for a retry (the partition paused meanwhile, with backoff), the
- * offset to store once flushed, the assignment it follows, and the lag
- * it reports.
+ * offset to store once flushed, and the assignment it follows (handed to
+ * lag.c, which reports the lag).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +147,7 @@ void sync_assignment(struct consumer *c)
             1;
     }
     c->nassigned = (size_t)list->cnt;
+    lag_watch_assign(c->lag, list);
     rd_kafka_topic_partition_list_destroy(list);
     for (i = 0; i < c->nparts; i++) {
         struct part *p = &c->parts[i];
@@ -225,57 +226,4 @@ int subscribe(struct consumer *c, char *errstr, size_t errstr_size)
         return WH_EINVAL;
     }
     return WH_OK;
-}
-
-/* wirehose_consumer_lag of every assigned partition: the high watermark
- * minus the group's committed offset (the low watermark while the group
- * has none), both asked of the brokers - the number `wirehose-replay
- * --watch` prints as "to go". A record waiting for a sink counts until
- * its offset is committed. A broker that does not answer in time leaves
- * the last values. */
-void update_lag(struct consumer *c)
-{
-    rd_kafka_topic_partition_list_t *list;
-    size_t i;
-    int j;
-
-    list = rd_kafka_topic_partition_list_new(4);
-    for (i = 0; i < c->nparts; i++) {
-        struct part *p = &c->parts[i];
-
-        if (p->assigned) {
-            rd_kafka_topic_partition_list_add(list, p->topic, p->partition);
-        } else if (p->m_lag != NULL) {
-            wh_metrics_clear(p->m_lag);
-        }
-    }
-    if (list->cnt == 0 || rd_kafka_committed(c->rk, list, LAG_TIMEOUT_MS) !=
-                              RD_KAFKA_RESP_ERR_NO_ERROR) {
-        rd_kafka_topic_partition_list_destroy(list);
-        return;
-    }
-    for (j = 0; j < list->cnt; j++) {
-        const rd_kafka_topic_partition_t *tp = &list->elems[j];
-        struct part *p = part_get(c, tp->topic, tp->partition);
-        int64_t lo = -1;
-        int64_t hi = -1;
-        int64_t at;
-        char num[16];
-
-        if (tp->err != RD_KAFKA_RESP_ERR_NO_ERROR ||
-            rd_kafka_query_watermark_offsets(c->rk, tp->topic, tp->partition,
-                                             &lo, &hi, LAG_TIMEOUT_MS) !=
-                RD_KAFKA_RESP_ERR_NO_ERROR ||
-            hi < 0) {
-            continue;
-        }
-        at = tp->offset >= 0 ? tp->offset : lo;
-        if (p->m_lag == NULL) {
-            snprintf(num, sizeof(num), "%d", (int)tp->partition);
-            p->m_lag = wh_metrics_get(c->reg, WH_M_LAG,
-                                      WH_METRICS_LABELS(tp->topic, num));
-        }
-        wh_metrics_set(p->m_lag, (double)(hi > at ? hi - at : 0));
-    }
-    rd_kafka_topic_partition_list_destroy(list);
 }

@@ -109,7 +109,8 @@ void reload(struct consumer *c, const struct opts *o)
         goto out;
     }
     fixed = report_fixed(cfg, c->cfg, cfg) + report_fixed(c->cfg, c->cfg, cfg);
-    wh_daemon_log_level(wh_config_get(cfg, "log.level", NULL), o->verbosity);
+    wh_daemon_log_level(wh_config_get(cfg, "log.level", NULL),
+                        o->flags.verbosity);
     c->flush_records = flush_records;
     c->flush_ms = flush_ms;
     wh_notice(TAG,

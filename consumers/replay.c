@@ -575,7 +575,7 @@ commit_as_member(const struct wh_config *cfg, const char *topic,
             continue;
         }
         if (owned->cnt == nparts) {
-            err = rd_kafka_commit(rk, list, 0);
+            err = wh_kafka_commit_wait(rk, list, TIMEOUT_MS, NULL);
         }
         rd_kafka_topic_partition_list_destroy(owned);
     }
@@ -586,8 +586,7 @@ commit_as_member(const struct wh_config *cfg, const char *topic,
                  "consumers first",
                  group, timeout_s);
     }
-    rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
+    (void)wh_kafka_consumer_close(rk, TIMEOUT_MS, TAG);
     return err;
 }
 
@@ -611,7 +610,7 @@ static int commit_plan(rd_kafka_t *rk, const struct wh_config *cfg,
     printf("committing offsets of %d partition(s) for group %s...\n", list->cnt,
            group);
     fflush(stdout);
-    err = rd_kafka_commit(rk, list, 0);
+    err = wh_kafka_commit_wait(rk, list, TIMEOUT_MS, NULL);
     if (is_member_error(err) && !listed) {
         errstr[0] = '\0';
         err = commit_as_member(cfg, topic, group, n, list, timeout_s, errstr,
@@ -711,12 +710,7 @@ static int watch(rd_kafka_t *rk, const char *topic, const char *group,
 }
 
 struct opts {
-    const char *config_path;
-    const char *brokers;
-    const char *topic;
-    const char *group;
-    const char **xprops;
-    size_t nxprops;
+    struct wh_consumer_flags flags; /* -c -b -t -g -X -v -q */
     enum from from;
     const char *from_arg;
     int dry_run;
@@ -745,26 +739,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
     int opt;
 
     o->timeout_s = JOIN_TIMEOUT_S;
-    while ((opt = getopt_long(argc, argv, ":c:b:t:g:X:vqh", longopts, NULL)) !=
-           -1) {
+    while ((opt = getopt_long(argc, argv, WH_CONSUMER_SHORTOPTS, longopts,
+                              NULL)) != -1) {
         enum from f = FROM_NONE;
 
+        if (wh_consumer_flag(&o->flags, opt, optarg)) {
+            continue;
+        }
         switch (opt) {
-        case 'c':
-            o->config_path = optarg;
-            break;
-        case 'b':
-            o->brokers = optarg;
-            break;
-        case 't':
-            o->topic = optarg;
-            break;
-        case 'g':
-            o->group = optarg;
-            break;
-        case 'X':
-            o->xprops[o->nxprops++] = optarg;
-            break;
         case 'B':
             f = FROM_BEGINNING;
             break;
@@ -788,12 +770,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
                                       &o->timeout_s) != 0) {
                 return 2;
             }
-            break;
-        case 'v':
-            o->verbosity++;
-            break;
-        case 'q':
-            o->verbosity--;
             break;
         case 'C':
             o->check = 1;
@@ -831,24 +807,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 static int build_config(struct wh_config *cfg, const struct opts *o,
                         char *errstr, size_t errstr_size)
 {
-    size_t i;
-    int rc = WH_OK;
+    int rc = wh_consumer_flags_apply(cfg, &o->flags, errstr, errstr_size);
 
-    if (o->config_path != NULL) {
-        rc = wh_config_load(cfg, o->config_path, errstr, errstr_size);
-    }
-    if (rc == WH_OK && o->brokers != NULL) {
-        rc = wh_config_set(cfg, "brokers", o->brokers, errstr, errstr_size);
-    }
-    if (rc == WH_OK && o->topic != NULL) {
-        rc = wh_config_set(cfg, "topic", o->topic, errstr, errstr_size);
-    }
-    if (rc == WH_OK && o->group != NULL) {
-        rc = wh_config_set(cfg, "group", o->group, errstr, errstr_size);
-    }
-    for (i = 0; rc == WH_OK && i < o->nxprops; i++) {
-        rc = wh_config_set_kafka(cfg, o->xprops[i], errstr, errstr_size);
-    }
     /* A tool, not a member: it never stores an offset, so the automatic
      * commit wh_kafka keeps on has nothing to send. Bisection needs to see
      * partition ends, and to land on the oldest record when an offset has
@@ -932,7 +892,7 @@ int main(int argc, char **argv)
     int64_t skip_total = 0;
 
     memset(&o, 0, sizeof(o));
-    o.xprops = wh_xcalloc((size_t)argc + 1, sizeof(*o.xprops));
+    o.flags.xprops = wh_xcalloc((size_t)argc + 1, sizeof(*o.flags.xprops));
     rc = parse_args(argc, argv, &o);
     if (rc != 0) {
         status = rc == 1 ? 0 : 2;
@@ -943,18 +903,20 @@ int main(int argc, char **argv)
         wh_err(TAG, "%s", errstr);
         goto out;
     }
-    if (check_config(cfg, o.config_path != NULL, o.check) != 0) {
+    if (check_config(cfg, o.flags.config_path != NULL, o.check) != 0) {
         goto out;
     }
-    wh_daemon_log_level(wh_config_get(cfg, "log.level", NULL), o.verbosity);
+    wh_daemon_log_level(wh_config_get(cfg, "log.level", NULL),
+                        o.flags.verbosity);
     if (o.check) {
-        printf("%s: configuration OK\n",
-               o.config_path != NULL ? o.config_path : "command line");
+        printf("%s: configuration OK\n", o.flags.config_path != NULL
+                                             ? o.flags.config_path
+                                             : "command line");
         status = 0;
         goto out;
     }
     topic = wh_config_get(cfg, "topic", NULL);
-    group = replay_group(cfg, o.config_path != NULL);
+    group = replay_group(cfg, o.flags.config_path != NULL);
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
@@ -1085,10 +1047,9 @@ int main(int argc, char **argv)
 out:
     free(plans);
     if (rk != NULL) {
-        rd_kafka_consumer_close(rk);
-        rd_kafka_destroy(rk);
+        (void)wh_kafka_consumer_close(rk, TIMEOUT_MS, TAG);
     }
     wh_config_free(cfg);
-    free(o.xprops);
+    free(o.flags.xprops);
     return status;
 }

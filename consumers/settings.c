@@ -105,6 +105,9 @@ const struct wh_config_key wh_consumer_keys[] = {
                "flush sinks, store offsets every N records"),
     WH_KEY_DURATION("flush.ms", "1000", 1, WH_NO_MAX, "ms",
                     "... and at least every N milliseconds"),
+    WH_KEY_DURATION("close.timeout_ms", "10000", 100, WH_NO_MAX, "ms",
+                    "at stop, longest wait for the brokers (last commit, "
+                    "leaving the group, dead letters)"),
     WH_LOG_LEVEL_KEY,
     WH_KEY_STR("dlq.topic", NULL,
                "dead-letter topic (default <topic>.dlq; off: none)"),
@@ -245,4 +248,60 @@ int wh_consumer_validate(const struct wh_config *cfg, long long *flush_records,
         return WH_EINVAL;
     }
     return WH_OK;
+}
+
+int wh_consumer_flag(struct wh_consumer_flags *f, int opt, const char *arg)
+{
+    switch (opt) {
+    case 'c':
+        f->config_path = arg;
+        return 1;
+    case 'b':
+        f->brokers = arg;
+        return 1;
+    case 't':
+        f->topic = arg;
+        return 1;
+    case 'g':
+        f->group = arg;
+        return 1;
+    case 'X':
+        f->xprops[f->nxprops++] = arg;
+        return 1;
+    case 'v':
+        f->verbosity++;
+        return 1;
+    case 'q':
+        f->verbosity--;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int wh_consumer_flags_apply(struct wh_config *cfg,
+                            const struct wh_consumer_flags *f, char *errstr,
+                            size_t errstr_size)
+{
+    const struct {
+        const char *key;
+        const char *value;
+    } flags[] = {
+        {"brokers", f->brokers}, {"topic", f->topic}, {"group", f->group}};
+    size_t i;
+    int rc = WH_OK;
+
+    if (f->config_path != NULL) {
+        rc = wh_config_load(cfg, f->config_path, errstr, errstr_size);
+    }
+    for (i = 0; rc == WH_OK && i < WH_ARRAY_SIZE(flags); i++) {
+        if (flags[i].value != NULL) {
+            rc = wh_config_set(cfg, flags[i].key, flags[i].value, errstr,
+                               errstr_size);
+        }
+    }
+    for (i = 0; rc == WH_OK && i < f->nxprops; i++) {
+        rc = wh_config_set_kafka(cfg, f->xprops[i], errstr, errstr_size);
+    }
+    return rc;
 }

@@ -15,6 +15,31 @@
 /* The consumer group when neither group nor kafka.group.id is set. */
 #define WH_CONSUMER_DEFAULT_GROUP "wirehose-consumer"
 
+/* The command-line flags wirehose-consumer and wirehose-replay share:
+ * -c FILE, -b BROKERS, -t TOPIC, -g GROUP, -X PROP=VALUE (repeated), -v
+ * and -q. Each program adds its own options to WH_CONSUMER_SHORTOPTS. */
+struct wh_consumer_flags {
+    const char *config_path;
+    const char *brokers;
+    const char *topic;
+    const char *group;
+    const char **xprops; /* argc + 1 slots, the caller's */
+    size_t nxprops;
+    int verbosity;
+};
+#define WH_CONSUMER_SHORTOPTS ":c:b:t:g:X:vqh"
+
+/* Takes getopt's answer opt (and its optarg, arg) into f when it is one of
+ * the shared flags. Returns 1 then, else 0. */
+int wh_consumer_flag(struct wh_consumer_flags *f, int opt, const char *arg);
+
+/* Loads f->config_path into cfg when given, then sets brokers, topic,
+ * group and every -X property over it. Returns WH_OK or an error with
+ * errstr filled. Main thread. */
+int wh_consumer_flags_apply(struct wh_config *cfg,
+                            const struct wh_consumer_flags *f, char *errstr,
+                            size_t errstr_size);
+
 /* The consumer's own keys, {NULL}-terminated. */
 extern const struct wh_config_key wh_consumer_keys[];
 

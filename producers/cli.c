@@ -52,10 +52,14 @@ static void usage(FILE *fp)
             "and print\n"
             "                     what would be published, one JSON a line "
             "(a header\n"
-            "                     {source,kind,title,items}, then a record "
-            "per item);\n"
-            "                     no Kafka, no state (brokers and topic "
-            "not needed)\n"
+            "                     {source,kind,title,items,extraction}, then "
+            "a record\n"
+            "                     per item); no Kafka, no state (brokers and "
+            "topic not\n"
+            "                     needed); with sources = kafka the header "
+            "adds the\n"
+            "                     source's place in the fleet (read from "
+            "its topics)\n"
             "  --no-pages         with --inspect: records from the feed "
             "alone\n"
             "  -v, -q             more / less logging (repeatable)\n"
@@ -190,19 +194,6 @@ int parse_args(int argc, char **argv, struct cli *cli, struct wh_config *flags)
         fprintf(stderr, "wirehose-producer: --no-pages needs --inspect\n");
         return WH_EINVAL;
     }
-    if (cli->inspect != NULL) {
-        /* The inspected URL is the only source; Kafka is never used, so
-         * brokers and topic need not be configured. */
-        if (wh_config_set(flags, "source", cli->inspect, errstr,
-                          sizeof(errstr)) != WH_OK ||
-            wh_config_set(flags, "brokers", "unused", errstr, sizeof(errstr)) !=
-                WH_OK ||
-            wh_config_set(flags, "topic", "unused", errstr, sizeof(errstr)) !=
-                WH_OK) {
-            fprintf(stderr, "wirehose-producer: %s\n", errstr);
-            return WH_EINVAL;
-        }
-    }
     return WH_OK;
 }
 
@@ -221,6 +212,29 @@ static int apply_flags(struct wh_config *cfg, const struct wh_config *flags,
     return WH_OK;
 }
 
+/* --inspect URL: the inspected URL is the only source, and Kafka is not
+ * used, so brokers and topic need not be configured; with sources =
+ * kafka the sources stay in their topic, which inspect reads (brokers
+ * and topic needed). */
+static int inspect_config(struct wh_config *cfg, const char *url, char *errstr,
+                          size_t errstr_size)
+{
+    static const char *const unused[] = {"brokers", "topic"};
+    size_t i;
+
+    if (fleet_mode(cfg)) {
+        return WH_OK;
+    }
+    for (i = 0; i < WH_ARRAY_SIZE(unused); i++) {
+        if (wh_config_get(cfg, unused[i], NULL) == NULL &&
+            wh_config_set(cfg, unused[i], "unused", errstr, errstr_size) !=
+                WH_OK) {
+            return WH_EINVAL;
+        }
+    }
+    return wh_config_set(cfg, "source", url, errstr, errstr_size);
+}
+
 /* Reads the configuration: the file (when given), then the flags over
  * it, then checks it into set. Returns the config (set's strings point
  * into it), or NULL with errstr filled. */
@@ -235,7 +249,9 @@ struct wh_config *load_config(const struct cli *cli,
     if ((cli->config_path != NULL &&
          wh_config_load(cfg, cli->config_path, errstr, sizeof(errstr)) !=
              WH_OK) ||
-        apply_flags(cfg, flags, errstr, sizeof(errstr)) != WH_OK) {
+        apply_flags(cfg, flags, errstr, sizeof(errstr)) != WH_OK ||
+        (cli->inspect != NULL &&
+         inspect_config(cfg, cli->inspect, errstr, sizeof(errstr)) != WH_OK)) {
         wh_config_problem(pr, "%s", errstr);
         wh_config_free(cfg);
         return NULL;

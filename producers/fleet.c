@@ -22,23 +22,28 @@
  * sources topic) holds one message per source, keyed by its id and
  * written to the partition of its source message:
  *   {"url": URL, "ids": [the last STATE_IDS ids published],
- *    "interval_ms": its adaptive interval}
- * It is written once the source's round is over and every record of it
- * delivered (the ids are taken from delivery reports only), at most once
- * a STATE_WRITE_MS per source, and only when something changed. An
- * instance assigned a partition reads the same partition of the state
- * topic to its end before any source of it is polled, and marks those
- * ids published (the local state directory is the cache). A failover may
+ *    "interval_ms": its adaptive interval,
+ *    "validators": {"etag", "last_modified"} of its own document}
+ * plus "owner" (HOST:PID of the instance writing it) and "written_at"
+ * (Unix seconds), which --inspect shows. It is written once the source's round
+ * is over and every record of it delivered (the ids are taken from delivery
+ * reports only), at most once a STATE_WRITE_MS per source, and only when
+ * something changed. An instance assigned a partition reads the same partition
+ * of the state topic to its end before any source of it is polled, and marks
+ * those ids published (the local state directory is the cache). A failover may
  * republish what its old owner delivered after its last state write:
  * the items of a round in progress, or finished less than STATE_WRITE_MS
  * before.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "producer.h"
+#include "topic_read.h"
 #include "wh/hash.h"
 #include "wh/log.h"
 #include "wh/wh.h"
@@ -50,6 +55,7 @@
 #define STATE_IDS 1000
 #define STATE_WRITE_MS 1000
 #define WATERMARK_TIMEOUT_MS 5000
+#define CREATE_TIMEOUT_MS 5000
 
 /* The fleet's metrics (when metrics are on). */
 #define M_SOURCES "wirehose_fleet_sources"
@@ -86,6 +92,7 @@ struct fleet_entry {
     size_t head; /* next slot to write */
     int dirty;   /* ids or interval changed since written */
     long long interval_written;
+    uint64_t validators_written; /* validators_hash() when written */
     struct fleet_entry *next;
 };
 
@@ -114,6 +121,7 @@ struct fleet {
     size_t state_writes;
     size_t state_failed;
     struct wh_metrics *reg; /* borrowed; NULL when metrics are off */
+    char *owner;            /* HOST:PID, in each state written */
 };
 
 /* The gauges, after a change of the sources or the assignment. */
@@ -471,6 +479,46 @@ static void loading_start(struct producer *p, int32_t partition)
     state_partition(f, partition, 1);
 }
 
+/* A hash of the validators stored for url's own document, 0 when none:
+ * a change of them is a change of the source's state. */
+static uint64_t validators_hash(struct wh_state *st, const char *url)
+{
+    const char *etag = NULL;
+    const char *lm = NULL;
+    uint64_t h = 1; /* never 0 when there are validators */
+
+    wh_state_validators(st, url, url, &etag, &lm);
+    if (etag == NULL && lm == NULL) {
+        return 0;
+    }
+    if (etag != NULL) {
+        h ^= wh_hash64(etag, strlen(etag)) << 1;
+    }
+    if (lm != NULL) {
+        h ^= wh_hash64(lm, strlen(lm)) * 31 << 1;
+    }
+    return h;
+}
+
+/* The validators of a state message ({"etag", "last_modified"}, of the
+ * source's own document) into the local state: the new owner's first
+ * request is a conditional GET. They are stored only once every item of
+ * that version of the document was delivered (delivery.c), so a 304 hides
+ * nothing the topic lacks. */
+static void validators_apply(struct producer *p, const char *url,
+                             const json_t *val)
+{
+    const char *etag = json_string_value(json_object_get(val, "etag"));
+    const char *lm = json_string_value(json_object_get(val, "last_modified"));
+    char errstr[256];
+
+    if ((etag != NULL || lm != NULL) &&
+        wh_state_set_validators(p->state, url, url, etag, lm, errstr,
+                                sizeof(errstr)) != WH_OK) {
+        wh_err(FLEET_TAG, "state: %s", errstr);
+    }
+}
+
 /* One message of the state topic: the ids go to the local state. */
 static void state_apply(struct producer *p, const rd_kafka_message_t *m)
 {
@@ -520,8 +568,10 @@ static void state_apply(struct producer *p, const rd_kafka_message_t *m)
         (void)wh_state_set_interval(p->state, url, (long long)iv, errstr,
                                     sizeof(errstr));
     }
+    validators_apply(p, url, json_object_get(v, "validators"));
     e->dirty = 0;
     e->interval_written = (long long)iv;
+    e->validators_written = validators_hash(p->state, url);
     json_decref(v);
 }
 
@@ -584,9 +634,12 @@ static void on_state_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
 }
 
 /* Writes e's state to the partition of its source. */
-static void state_write(struct fleet *f, struct fleet_entry *e)
+static void state_write(struct producer *p, struct fleet_entry *e)
 {
+    struct fleet *f = p->fleet;
     json_t *ids = json_array();
+    const char *etag = NULL;
+    const char *lm = NULL;
     json_t *v;
     char *text;
     rd_kafka_resp_err_t err;
@@ -597,8 +650,15 @@ static void state_write(struct fleet *f, struct fleet_entry *e)
 
         json_array_append_new(ids, json_string(e->ids[k]));
     }
-    v = json_pack("{s:s, s:o, s:I}", "url", e->src->url, "ids", ids,
-                  "interval_ms", (json_int_t)e->src->cur_ms);
+    v = json_pack("{s:s, s:o, s:I, s:s, s:I}", "url", e->src->url, "ids", ids,
+                  "interval_ms", (json_int_t)e->src->cur_ms, "owner", f->owner,
+                  "written_at", (json_int_t)time(NULL));
+    wh_state_validators(p->state, e->src->url, e->src->url, &etag, &lm);
+    if (etag != NULL || lm != NULL) {
+        json_object_set_new(
+            v, "validators",
+            json_pack("{s:s?, s:s?}", "etag", etag, "last_modified", lm));
+    }
     text = json_dumps(v, JSON_COMPACT);
     json_decref(v);
     if (text == NULL) {
@@ -621,6 +681,15 @@ static void state_write(struct fleet *f, struct fleet_entry *e)
     }
     e->dirty = 0;
     e->interval_written = e->src->cur_ms;
+    e->validators_written = validators_hash(p->state, e->src->url);
+}
+
+/* Non-zero when e's source has something to write: ids, its interval or
+ * its validators changed since the last write. */
+static int entry_changed(struct producer *p, const struct fleet_entry *e)
+{
+    return e->dirty || e->src->cur_ms != e->interval_written ||
+           validators_hash(p->state, e->src->url) != e->validators_written;
 }
 
 /* Writes the state of every source that changed and has nothing in
@@ -637,8 +706,8 @@ static void state_write_due(struct producer *p)
             const struct source *src = e->src;
 
             if (src != NULL && !e->held && !src->polling && src->records == 0 &&
-                (e->dirty || src->cur_ms != e->interval_written)) {
-                state_write(f, e);
+                entry_changed(p, e)) {
+                state_write(p, e);
             }
         }
     }
@@ -769,8 +838,7 @@ static void fleet_free(struct fleet *f)
     size_t i;
 
     if (f->srk != NULL) {
-        (void)rd_kafka_consumer_close(f->srk);
-        rd_kafka_destroy(f->srk);
+        (void)wh_kafka_consumer_close(f->srk, WATERMARK_TIMEOUT_MS, FLEET_TAG);
     }
     if (f->prk != NULL) {
         if (rd_kafka_flush(f->prk, WATERMARK_TIMEOUT_MS) !=
@@ -795,30 +863,78 @@ static void fleet_free(struct fleet *f)
     free(f->owned);
     free(f->topic);
     free(f->state_topic);
+    free(f->owner);
     free(f);
+}
+
+/* The state topic: created compacted, with the sources topic's partition
+ * count, when missing; a log line with the command when the broker will
+ * not (the dev broker), or when it has fewer partitions than the sources
+ * topic (the states of the others cannot be written). */
+static void state_topic_check(struct fleet *f)
+{
+    char errstr[512];
+    int n;
+    int ns;
+
+    n = topic_partitions(f->srk, f->topic, WATERMARK_TIMEOUT_MS, errstr,
+                         sizeof(errstr));
+    ns = n > 0 ? topic_partitions(f->srk, f->state_topic, WATERMARK_TIMEOUT_MS,
+                                  errstr, sizeof(errstr))
+               : 0;
+    if (n == 0) {
+        wh_warn(FLEET_TAG,
+                "%s: no such topic yet (wirehose-sources add or import "
+                "creates it); waiting for it",
+                f->topic);
+    } else if (n < 0 || ns < 0) {
+        wh_warn(FLEET_TAG, "%s", errstr);
+    } else if (ns == 0 && topic_create_compacted(f->prk, f->state_topic, n,
+                                                 CREATE_TIMEOUT_MS, errstr,
+                                                 sizeof(errstr)) == WH_OK) {
+        wh_notice(FLEET_TAG, "%s: created (%d partitions, compacted)",
+                  f->state_topic, n);
+    } else if (ns == 0) {
+        wh_warn(FLEET_TAG,
+                "state topic not created: %s; create it: kafka-topics.sh "
+                "--create --topic %s --partitions %d --config "
+                "cleanup.policy=compact (dev broker: wirehose-devbroker "
+                "--topic %s --partitions %d)",
+                errstr, f->state_topic, n, f->state_topic, n);
+    } else if (ns < n) {
+        wh_warn(FLEET_TAG,
+                "%s has %d partitions, %s %d: the state of the sources of "
+                "partitions %d and above cannot be written; give it %d",
+                f->state_topic, ns, f->topic, n, ns, n);
+    }
+}
+
+void fleet_names(const struct wh_config *cfg, const char *topic,
+                 char **sources_topic, char **state_topic, char **group)
+{
+    const char *stopic = wh_config_get(cfg, "sources.topic", NULL);
+    const char *state = wh_config_get(cfg, "sources.state_topic", NULL);
+    const char *g = wh_config_get(cfg, "sources.group", NULL);
+
+    *sources_topic =
+        stopic != NULL ? wh_xstrdup(stopic) : wh_xasprintf("%s.sources", topic);
+    *state_topic =
+        state != NULL ? wh_xstrdup(state) : wh_xasprintf("%s.state", topic);
+    *group = g != NULL ? wh_xstrdup(g) : wh_xasprintf("%s.producers", topic);
 }
 
 int fleet_start(struct producer *p, char *errstr, size_t errstr_size)
 {
-    const char *topic = p->set.topic;
-    const char *stopic = wh_config_get(p->cfg, "sources.topic", NULL);
-    const char *state = wh_config_get(p->cfg, "sources.state_topic", NULL);
-    const char *group = wh_config_get(p->cfg, "sources.group", NULL);
     struct wh_config *cfg = wh_config_copy(p->cfg, NULL);
     rd_kafka_topic_partition_list_t *sub;
     struct fleet *f = wh_xcalloc(1, sizeof(*f));
     char *owned_group = NULL;
+    const char *group;
     char *state_group;
     rd_kafka_resp_err_t err;
 
-    f->topic =
-        stopic != NULL ? wh_xstrdup(stopic) : wh_xasprintf("%s.sources", topic);
-    f->state_topic =
-        state != NULL ? wh_xstrdup(state) : wh_xasprintf("%s.state", topic);
-    if (group == NULL) {
-        owned_group = wh_xasprintf("%s.producers", topic);
-        group = owned_group;
-    }
+    fleet_names(p->cfg, p->set.topic, &f->topic, &f->state_topic, &owned_group);
+    group = owned_group;
     state_group = wh_xasprintf("%s.state", group);
     /* Each assigned partition is read whole: no offset is kept. */
     if (wh_config_get(cfg, "kafka.partition.assignment.strategy", NULL) ==
@@ -850,6 +966,7 @@ int fleet_start(struct producer *p, char *errstr, size_t errstr_size)
         fleet_free(f);
         return WH_EINVAL;
     }
+    state_topic_check(f);
     sub = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(sub, f->topic, RD_KAFKA_PARTITION_UA);
     err = rd_kafka_subscribe(f->rk, sub);
@@ -861,6 +978,15 @@ int fleet_start(struct producer *p, char *errstr, size_t errstr_size)
         free(owned_group);
         fleet_free(f);
         return WH_EINVAL;
+    }
+    {
+        char host[256];
+
+        if (gethostname(host, sizeof(host) - 1) != 0) {
+            snprintf(host, sizeof(host), "?");
+        }
+        host[sizeof(host) - 1] = '\0';
+        f->owner = wh_xasprintf("%s:%ld", host, (long)getpid());
     }
     f->reg = p->reg;
     for (size_t i = 0; f->reg != NULL && i < WH_ARRAY_SIZE(families); i++) {
@@ -889,13 +1015,12 @@ void fleet_stop(struct producer *p)
         struct fleet_entry *e;
 
         for (e = f->buckets[i]; e != NULL; e = e->next) {
-            if (e->src != NULL && !e->held && e->dirty) {
-                state_write(f, e);
+            if (e->src != NULL && !e->held && entry_changed(p, e)) {
+                state_write(p, e);
             }
         }
     }
-    (void)rd_kafka_consumer_close(f->rk);
-    rd_kafka_destroy(f->rk);
+    (void)wh_kafka_consumer_close(f->rk, WATERMARK_TIMEOUT_MS, FLEET_TAG);
     fleet_free(f);
     p->fleet = NULL;
 }

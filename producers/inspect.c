@@ -7,10 +7,19 @@
  * parsed like a round does (linked documents followed as deep and as
  * many), and each new item made a record by assemble_item() and
  * assemble_finish(), as the daemon would publish it. Printed to stdout,
- * one JSON object a line: first {"source", "kind", "title", "items"},
- * then one ninjs record per item that makes one. Items that make none
- * (skipped, failed) are said on stderr with their reason. With
- * --no-pages no page is fetched: each record is the feed's alone.
+ * one JSON object a line: first the header {"source", "kind", "title",
+ * "items", "extraction"} (plus "fleet" with sources = kafka), then one
+ * ninjs record per item that makes one. Items that make none (skipped,
+ * failed) are said on stderr with their reason. With --no-pages no page
+ * is fetched: each record is the feed's alone.
+ *
+ * "extraction" holds the figures the daemon keeps per source for its
+ * wirehose_extraction_* gauges (extract/quality.h), over the pages
+ * extracted here: {"pages": N, "headline", "date", "byline", "body",
+ * "low_confidence": shares 0..1, "body_words": the length "body" counts
+ * from, "median_body_words"}; {"pages": 0} when no page was extracted
+ * (--no-pages, wire items). "fleet" is what the fleet knows of the
+ * source: its partition, its state, the group (fleet_inspect.c).
  *
  * Fetches are made one at a time (the blocking wh_fetch()): inspect is a
  * tool for one source, not a crawler.
@@ -22,6 +31,7 @@
 
 #include "assemble.h"
 #include "extract/extract.h"
+#include "extract/quality.h"
 #include "producer.h"
 #include "sources/source.h"
 #include "wh/hash.h"
@@ -43,8 +53,9 @@ struct inspect_doc {
 struct inspect {
     const struct settings *set;
     struct wh_fetcher *f;
-    const char *url; /* the source */
-    int allow_file;  /* the source is a file:// URL */
+    struct wh_quality *quality; /* the pages' figures, source = url */
+    const char *url;            /* the source */
+    int allow_file;             /* the source is a file:// URL */
     struct inspect_doc *docs;
     size_t ndocs;
 };
@@ -144,7 +155,7 @@ static struct wh_record *inspect_item(struct inspect *in, int no_pages,
     /* The outcome is in res whatever the return code. */
     (void)wh_fetch(in->f, it->link, in->allow_file, &res, errstr,
                    sizeof(errstr));
-    rec = assemble_item(it, &res, BODY_AUTO, max, NULL, NULL, &o);
+    rec = assemble_item(it, &res, BODY_AUTO, max, in->quality, in->url, &o);
     if (o.why[0] != '\0') {
         fprintf(stderr, "inspect: item %s: %s\n", it->link, o.why);
     }
@@ -173,8 +184,25 @@ static int seen_before(uint64_t **seen, size_t *nseen, const char *id)
     return 0;
 }
 
-/* Prints the first line: the source, its kind, title and item count. */
-static void print_header(const struct inspect *in)
+/* The extraction figures of the pages inspected (see the top). */
+static json_t *extraction_figures(const struct inspect *in)
+{
+    struct wh_quality_stats st;
+
+    if (wh_quality_get(in->quality, in->url, &st) != 0 || st.pages == 0) {
+        return json_pack("{s:i}", "pages", 0);
+    }
+    return json_pack("{s:I, s:f, s:f, s:f, s:f, s:f, s:i, s:f}", "pages",
+                     (json_int_t)st.pages, "headline", st.headline, "date",
+                     st.date, "byline", st.byline, "body", st.body,
+                     "low_confidence", st.low_confidence, "body_words",
+                     WH_QUALITY_BODY_WORDS, "median_body_words",
+                     st.median_words);
+}
+
+/* Prints the first line: the source, its kind, title and item count,
+ * the extraction figures, and fleet (taken; may be NULL). */
+static void print_header(const struct inspect *in, json_t *fleet)
 {
     const struct wh_feed *top = in->docs[0].feed;
     json_t *head = json_object();
@@ -191,7 +219,13 @@ static void print_header(const struct inspect *in)
                         top->title != NULL ? json_string(top->title)
                                            : json_null());
     json_object_set_new(head, "items", json_integer((json_int_t)n));
-    line = json_dumps(head, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_object_set_new(head, "extraction", extraction_figures(in));
+    if (fleet != NULL) {
+        json_object_set_new(head, "fleet", fleet);
+    }
+    /* Shares to 4 places: 0.3333, not 0.33333333333333331. */
+    line = json_dumps(head, JSON_COMPACT | JSON_PRESERVE_ORDER |
+                                JSON_REAL_PRECISION(4));
     printf("%s\n", line != NULL ? line : "{}");
     free(line);
     json_decref(head);
@@ -203,6 +237,8 @@ int inspect_run(const struct cli *cli, const struct wh_config *cfg,
     struct inspect in;
     uint64_t *seen = NULL;
     size_t nseen = 0;
+    char **lines = NULL; /* the records, printed after the header */
+    size_t nlines = 0;
     char errstr[768];
     size_t d;
     size_t i;
@@ -212,6 +248,7 @@ int inspect_run(const struct cli *cli, const struct wh_config *cfg,
     in.set = set;
     in.url = cli->inspect;
     in.allow_file = is_file(cli->inspect);
+    in.quality = wh_quality_new(NULL);
     wh_extract_global_init();
     wh_fetch_global_init();
     in.f = fetcher_build(cfg, set, NULL, NULL, errstr, sizeof(errstr));
@@ -231,7 +268,6 @@ int inspect_run(const struct cli *cli, const struct wh_config *cfg,
         fprintf(stderr, "wirehose-producer: --inspect: %s\n", errstr);
         goto out;
     }
-    print_header(&in);
     for (d = 0; d < in.ndocs; d++) {
         struct wh_feed *feed = in.docs[d].feed;
 
@@ -239,7 +275,6 @@ int inspect_run(const struct cli *cli, const struct wh_config *cfg,
             struct wh_feed_item *it = &feed->items[i];
             const char *id = it->id != NULL ? it->id : it->link;
             struct wh_record *rec;
-            char *line;
 
             if (id == NULL) {
                 fprintf(stderr,
@@ -256,14 +291,23 @@ int inspect_run(const struct cli *cli, const struct wh_config *cfg,
                 continue;
             }
             assemble_finish(rec, it, id, in.url, in.url);
-            line = wh_record_dump(rec);
-            printf("%s\n", line);
-            free(line);
+            lines = wh_xrealloc(lines, (nlines + 1) * sizeof(*lines));
+            lines[nlines++] = wh_record_dump(rec);
             wh_record_free(rec);
         }
     }
+    print_header(&in, fleet_mode(cfg) ? fleet_inspect(cfg, set->topic, in.url)
+                                      : NULL);
+    for (i = 0; i < nlines; i++) {
+        printf("%s\n", lines[i]);
+    }
     rc = fflush(stdout) == 0 ? 0 : EXIT_RUNTIME;
 out:
+    for (i = 0; i < nlines; i++) {
+        free(lines[i]);
+    }
+    free(lines);
+    wh_quality_free(in.quality);
     for (d = 0; d < in.ndocs; d++) {
         wh_feed_free(in.docs[d].feed);
         free(in.docs[d].url);

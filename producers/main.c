@@ -305,9 +305,18 @@ int main(int argc, char **argv)
     }
     if (cli.check) {
         if (fleet_mode(p.cfg)) {
+            char *stopic;
+            char *state_topic;
+            char *group;
+
+            fleet_names(p.cfg, p.set.topic, &stopic, &state_topic, &group);
             printf("%s: configuration OK (sources = kafka: shared by the "
-                   "group on the sources topic)\n",
-                   cli.config_path != NULL ? cli.config_path : "command line");
+                   "group %s on %s, state in %s)\n",
+                   cli.config_path != NULL ? cli.config_path : "command line",
+                   group, stopic, state_topic);
+            free(stopic);
+            free(state_topic);
+            free(group);
         } else {
             printf("%s: configuration OK (%zu sources)\n",
                    cli.config_path != NULL ? cli.config_path : "command line",

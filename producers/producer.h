@@ -28,6 +28,7 @@
 
 struct wh_quality;
 struct fleet;
+struct json_t;
 
 #define TAG "producer"
 #define EXIT_RUNTIME 1
@@ -300,5 +301,20 @@ void fleet_marked(struct producer *p, const struct source *src, const char *id);
 /* Leaves the group (the partitions go to the others at once) and frees
  * the fleet; the sources stay in p->set until freed with it. */
 void fleet_stop(struct producer *p);
+/* The fleet's names from cfg: sources.topic, sources.state_topic and
+ * sources.group, else TOPIC.sources, TOPIC.state and TOPIC.producers.
+ * Each a new string the caller frees. */
+void fleet_names(const struct wh_config *cfg, const char *topic,
+                 char **sources_topic, char **state_topic, char **group);
+
+/* ---- fleet_inspect.c: --inspect with sources = kafka ------------------ */
+
+/* What the fleet knows of the source whose URL is url, as a JSON object
+ * for --inspect's header (see fleet_inspect.c): the sources topic and
+ * its partitions, the source's id, partition and settings, its state,
+ * the group's members. Never NULL: what could not be read is said in it
+ * ("error" members) and on stderr. The caller owns the object. */
+struct json_t *fleet_inspect(const struct wh_config *cfg, const char *topic,
+                             const char *url);
 
 #endif

@@ -19,6 +19,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "source_line.h"
+#include "topic_read.h"
 #include "wh/cli.h"
 #include "wh/config.h"
 #include "wh/kafka.h"
@@ -27,6 +28,8 @@
 
 #define PROG "wirehose-sources"
 #define TIMEOUT_MS 30000
+#define CREATE_TIMEOUT_MS 5000
+#define DEFAULT_PARTITIONS 12
 
 static const struct wh_config_key keys[] = {
     WH_KEY_STR("brokers", NULL, "Kafka bootstrap servers (-b)"),
@@ -58,6 +61,9 @@ static void usage(FILE *fp)
             "  -b BROKERS         Kafka bootstrap servers\n"
             "  -t TOPIC           the producers' topic\n"
             "  --sources-topic T  the sources topic (default TOPIC.sources)\n"
+            "  --partitions N     partitions of the sources topic when add "
+            "or import\n"
+            "                     creates it (compacted; default 12)\n"
             "  -X PROP=VALUE      librdkafka property, repeatable\n"
             "  -h, --help         this help\n"
             "  --version          print the version and exit\n\n"
@@ -140,6 +146,38 @@ static int produce(rd_kafka_t *rk, const char *topic, const char *key,
 }
 
 /* Writes the n messages (values NULL: tombstones) and waits for them. */
+/* --partitions: of the sources topic, when this creates it. */
+static int partitions = DEFAULT_PARTITIONS;
+
+/* Creates the sources topic (compacted) when it does not exist; says how
+ * when the broker will not. Writing goes on: a broker that creates topics
+ * on demand makes one, uncompacted. */
+static void ensure_topic(const struct wh_config *cfg, const char *topic)
+{
+    char errstr[512];
+    rd_kafka_t *rk = wh_kafka_consumer_new(cfg, PROG, errstr, sizeof(errstr));
+    int n;
+
+    if (rk == NULL) {
+        return; /* said again by the write */
+    }
+    n = topic_partitions(rk, topic, CREATE_TIMEOUT_MS, errstr, sizeof(errstr));
+    if (n == 0 &&
+        topic_create_compacted(rk, topic, partitions, CREATE_TIMEOUT_MS, errstr,
+                               sizeof(errstr)) == WH_OK) {
+        fprintf(stderr, PROG ": %s: created (%d partitions, compacted)\n",
+                topic, partitions);
+    } else if (n == 0) {
+        fprintf(stderr,
+                PROG ": %s: not created: %s; create it: kafka-topics.sh "
+                     "--create --topic %s --partitions %d --config "
+                     "cleanup.policy=compact (dev broker: wirehose-devbroker "
+                     "--topic %s --partitions %d)\n",
+                topic, errstr, topic, partitions, topic, partitions);
+    }
+    (void)wh_kafka_consumer_close(rk, TIMEOUT_MS, "sources");
+}
+
 static int write_all(const struct wh_config *cfg, const char *topic, char **ids,
                      char **values, size_t n)
 {
@@ -148,6 +186,7 @@ static int write_all(const struct wh_config *cfg, const char *topic, char **ids,
     size_t i;
     int rc = WH_OK;
 
+    ensure_topic(cfg, topic);
     rk = wh_kafka_producer_new(cfg, on_delivery, NULL, errstr, sizeof(errstr));
     if (rk == NULL) {
         fprintf(stderr, PROG ": %s\n", errstr);
@@ -169,20 +208,15 @@ static int write_all(const struct wh_config *cfg, const char *topic, char **ids,
 }
 
 /* Reads topic from its beginning to its end into *out, an object id ->
- * settings (tombstones remove). Returns WH_OK or WH_EIO. */
+ * {"partition", "settings"} (topic_read_sources). Returns WH_OK, WH_EINVAL (a
+ * bad kafka.* property) or WH_EIO. */
 static int read_all(const struct wh_config *cfg, const char *topic,
                     json_t **out)
 {
     char errstr[512];
-    const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_topic_partition_list_t *parts = NULL;
     json_t *set = json_object();
-    int64_t *high = NULL;
-    size_t left = 0;
     rd_kafka_t *rk;
-    int np = 0;
-    int rc = WH_EIO;
-    int i;
+    int rc;
 
     rk = wh_kafka_consumer_new(cfg, PROG, errstr, sizeof(errstr));
     if (rk == NULL) {
@@ -190,98 +224,12 @@ static int read_all(const struct wh_config *cfg, const char *topic,
         json_decref(set);
         return WH_EINVAL;
     }
-    {
-        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-        rd_kafka_resp_err_t err =
-            rd_kafka_metadata(rk, 0, rkt, &md, TIMEOUT_MS);
-
-        rd_kafka_topic_destroy(rkt);
-        if (err != RD_KAFKA_RESP_ERR_NO_ERROR || md->topic_cnt != 1 ||
-            md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            fprintf(stderr, PROG ": %s: no metadata: %s\n", topic,
-                    rd_kafka_err2str(err != RD_KAFKA_RESP_ERR_NO_ERROR
-                                         ? err
-                                         : md->topics[0].err));
-            goto out;
-        }
-        np = md->topics[0].partition_cnt;
+    rc = topic_read_sources(rk, topic, TIMEOUT_MS, set, NULL, errstr,
+                            sizeof(errstr));
+    if (rc != WH_OK) {
+        fprintf(stderr, PROG ": %s\n", errstr);
     }
-    high = wh_xcalloc((size_t)np + 1, sizeof(*high));
-    parts = rd_kafka_topic_partition_list_new(np);
-    for (i = 0; i < np; i++) {
-        int64_t lo = 0;
-        rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-            rk, topic, i, &lo, &high[i], TIMEOUT_MS);
-
-        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            fprintf(stderr, PROG ": %s [%d]: %s\n", topic, i,
-                    rd_kafka_err2str(err));
-            goto out;
-        }
-        if (high[i] > lo) {
-            rd_kafka_topic_partition_list_add(parts, topic, i)->offset =
-                RD_KAFKA_OFFSET_BEGINNING;
-            left++;
-        }
-    }
-    if (rd_kafka_assign(rk, parts) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        fprintf(stderr, PROG ": %s: cannot assign its partitions\n", topic);
-        goto out;
-    }
-    while (left > 0) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, TIMEOUT_MS);
-        char *id;
-
-        if (m == NULL) {
-            fprintf(stderr, PROG ": %s: no message in %d s\n", topic,
-                    TIMEOUT_MS / 1000);
-            goto out;
-        }
-        if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                fprintf(stderr, PROG ": %s: %s\n", topic,
-                        rd_kafka_message_errstr(m));
-            }
-            rd_kafka_message_destroy(m);
-            continue;
-        }
-        if (m->key != NULL && m->key_len > 0) {
-            id = wh_xstrndup(m->key, m->key_len);
-            if (m->payload == NULL) {
-                json_object_del(set, id);
-            } else {
-                json_error_t jerr;
-                json_t *v = json_loadb(m->payload, m->len, 0, &jerr);
-
-                if (json_is_object(v)) {
-                    json_object_set_new(set, id, v);
-                } else {
-                    fprintf(stderr,
-                            PROG ": %s [%d] at %lld: %s: not a JSON "
-                                 "object, skipped\n",
-                            topic, (int)m->partition, (long long)m->offset, id);
-                    json_decref(v);
-                }
-            }
-            free(id);
-        }
-        if (m->partition >= 0 && m->partition < np &&
-            m->offset + 1 == high[m->partition]) {
-            left--;
-        }
-        rd_kafka_message_destroy(m);
-    }
-    rc = WH_OK;
-out:
-    if (md != NULL) {
-        rd_kafka_metadata_destroy(md);
-    }
-    if (parts != NULL) {
-        rd_kafka_topic_partition_list_destroy(parts);
-    }
-    free(high);
-    rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
+    (void)wh_kafka_consumer_close(rk, TIMEOUT_MS, "sources");
     if (rc == WH_OK) {
         *out = set;
     } else {
@@ -313,7 +261,8 @@ static int cmd_list(const struct wh_config *cfg, const char *topic)
     }
     qsort(ids, n, sizeof(*ids), by_string);
     for (i = 0; i < n; i++) {
-        print_source(ids[i], json_object_get(set, ids[i]));
+        print_source(ids[i],
+                     json_object_get(json_object_get(set, ids[i]), "settings"));
     }
     free(ids);
     json_decref(set);
@@ -479,7 +428,7 @@ static int cmd_import(const struct wh_config *cfg, const char *topic,
     return (int)i;
 }
 
-enum { OPT_VERSION = 256, OPT_SOURCES_TOPIC };
+enum { OPT_VERSION = 256, OPT_SOURCES_TOPIC, OPT_PARTITIONS };
 
 int main(int argc, char **argv)
 {
@@ -487,6 +436,7 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
         {"sources-topic", required_argument, NULL, OPT_SOURCES_TOPIC},
+        {"partitions", required_argument, NULL, OPT_PARTITIONS},
         {NULL, 0, NULL, 0},
     };
     struct wh_config *cfg = wh_config_new(keys);
@@ -512,6 +462,18 @@ int main(int argc, char **argv)
         case OPT_SOURCES_TOPIC:
             stopic = optarg;
             break;
+        case OPT_PARTITIONS: {
+            char *end = NULL;
+            long v = strtol(optarg, &end, 10);
+
+            if (end == optarg || *end != '\0' || v < 1 || v > 10000) {
+                snprintf(errstr, sizeof(errstr),
+                         "--partitions: expected 1..10000, got '%s'", optarg);
+                goto bad;
+            }
+            partitions = (int)v;
+            break;
+        }
         case 'X':
             if (wh_config_set_kafka(cfg, optarg, errstr, sizeof(errstr)) !=
                 WH_OK) {

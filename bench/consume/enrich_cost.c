@@ -15,18 +15,25 @@
  * produces them; the first RECORDS of them, repeated when fewer), and
  * -l LABEL names that mix in the output. -w FILE writes the records as
  * every enricher leaves them (the "all" pass), one a line: two builds
- * that should not change the output are compared with it.
+ * that should not change the output are compared with it. -D DIR adds
+ * a row for the dedup stage (its decision log in DIR, which must be new
+ * or empty: every record is then decided once, as by a consumer on a
+ * fresh topic; the uris of the first RECORDS must differ) and a last
+ * row "all+dedup": dedup then every enricher, what the consumer's
+ * stages cost a record.
  *
  * usage: enrich_cost [-n RECORDS] [-s BODY_BYTES] [-d DATA_DIR]
- *                    [-i FILE [-l LABEL]] [-w FILE]
+ *                    [-i FILE [-l LABEL]] [-w FILE] [-D DEDUP_DIR]
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "enrich.h"
+#include "near.h"
 #include "stage.h"
 #include "wh/buf.h"
 #include "wh/config.h"
@@ -215,6 +222,59 @@ static double time_stages(char **docs, size_t n, void **ctx, size_t from,
     return spent;
 }
 
+/* The dedup stage over fresh copies of the records, its decision log in
+ * a new directory dir; with enrich, every enricher after it on each
+ * record it passes, as in the consumer. The flush at the end (the
+ * log's fdatasync) is counted. Returns the CPU seconds. */
+static double time_dedup(char **docs, size_t n, const char *dir, void **ctx,
+                         int enrich)
+{
+    struct wh_config *cfg = wh_config_new(wh_dedup_config_keys);
+    char errstr[512];
+    double spent = 0;
+    double t0;
+    void *dedup;
+    size_t i;
+    size_t k;
+
+    if (mkdir(dir, 0700) != 0 ||
+        wh_config_set(cfg, "dedup.state_dir", dir, errstr, sizeof(errstr)) !=
+            WH_OK) {
+        fprintf(stderr, "enrich_cost: %s: cannot use it for dedup\n", dir);
+        exit(2);
+    }
+    dedup = wh_stage_dedup.init(NULL, cfg, errstr, sizeof(errstr));
+    if (dedup == NULL) {
+        fprintf(stderr, "enrich_cost: dedup: %s\n", errstr);
+        exit(1);
+    }
+    for (i = 0; i < n; i++) {
+        struct wh_record *rec = parse(docs[i]);
+        int rc;
+
+        t0 = now_s();
+        rc = wh_stage_dedup.process(dedup, rec, NULL, errstr, sizeof(errstr));
+        if (rc != WH_OK && rc != WH_DROP) {
+            fprintf(stderr, "enrich_cost: dedup: %s\n", errstr);
+            exit(1);
+        }
+        for (k = 0; enrich && rc == WH_OK && k < NSTAGES; k++) {
+            run_stage(ctx, k, rec);
+        }
+        spent += now_s() - t0;
+        wh_record_free(rec);
+    }
+    t0 = now_s();
+    if (wh_stage_dedup.flush(dedup, errstr, sizeof(errstr)) != WH_OK) {
+        fprintf(stderr, "enrich_cost: dedup: %s\n", errstr);
+        exit(1);
+    }
+    spent += now_s() - t0;
+    wh_stage_dedup.close(dedup);
+    wh_config_free(cfg);
+    return spent;
+}
+
 /* The first n records of path (one a line, JSON after an optional key
  * and TAB), repeated from the start when the file holds fewer. */
 static char **read_records(const char *path, size_t n)
@@ -263,6 +323,7 @@ int main(int argc, char **argv)
     const char *input = NULL;
     const char *label = NULL;
     const char *write = NULL;
+    const char *dedup_dir = NULL;
     FILE *out = NULL;
     struct wh_config *cfg = wh_config_new(keys);
     void *ctx[NSTAGES] = {NULL};
@@ -273,7 +334,7 @@ int main(int argc, char **argv)
     size_t k;
     int opt;
 
-    while ((opt = getopt(argc, argv, "n:s:d:i:l:w:")) != -1) {
+    while ((opt = getopt(argc, argv, "n:s:d:i:l:w:D:")) != -1) {
         switch (opt) {
         case 'n':
             n = strtoul(optarg, NULL, 10);
@@ -293,10 +354,14 @@ int main(int argc, char **argv)
         case 'w':
             write = optarg;
             break;
+        case 'D':
+            dedup_dir = optarg;
+            break;
         default:
             fprintf(stderr,
                     "usage: %s [-n RECORDS] [-s BODY_BYTES] "
-                    "[-d DATA_DIR] [-i FILE [-l LABEL]] [-w FILE]\n",
+                    "[-d DATA_DIR] [-i FILE [-l LABEL]] [-w FILE] "
+                    "[-D DEDUP_DIR]\n",
                     argv[0]);
             return 2;
         }
@@ -348,6 +413,19 @@ int main(int argc, char **argv)
     if (out != NULL && fclose(out) != 0) {
         perror(write);
         return 1;
+    }
+    if (dedup_dir != NULL) {
+        char *dir = wh_xasprintf("%s/dedup", dedup_dir);
+
+        if (mkdir(dedup_dir, 0700) != 0) {
+            perror(dedup_dir);
+            return 2;
+        }
+        row("dedup", n, time_dedup(docs, n, dir, ctx, 0), peer);
+        free(dir);
+        dir = wh_xasprintf("%s/all", dedup_dir);
+        row("all+dedup", n, time_dedup(docs, n, dir, ctx, 1), peer);
+        free(dir);
     }
     for (k = 0; k < NSTAGES; k++) {
         stages[k]->close(ctx[k]);

@@ -27,7 +27,8 @@
 # the whole run, join included: on a machine shared with other jobs the
 # CPU per record says more than the wall-clock rate). Then enrich_cost
 # prints the CPU cost of each enricher per record on each mix (the same
-# records), and the worst ratio of each enricher's cost on the other
+# records; also the dedup stage's, and dedup with every enricher: the
+# consumer's stages), and the worst ratio of each enricher's cost on the other
 # mixes to its cost on English (issue 18's bound: 3).
 #
 # The dev broker keeps about 5 MiB per partition and silently drops older
@@ -329,7 +330,9 @@ done
 for mix in "${MIXES[@]}"; do
     echo
     "$BUILD/enrich_cost" -n "$COST_RECORDS" -d "$WH_SRCDIR/data" \
-        -i "$WORK/$mix.records" -l "$mix" | tee "$WORK/cost-$mix"
+        -i "$WORK/$mix.records" -l "$mix" -D "$WORK/cost-dedup-$mix" \
+        2>"$WORK/cost-$mix.log" | tee "$WORK/cost-$mix" ||
+        { cat "$WORK/cost-$mix.log" >&2; exit 1; }
 done
 if [ "${#MIXES[@]}" -gt 1 ]; then
     echo

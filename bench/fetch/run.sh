@@ -7,7 +7,15 @@
 #   2. by the fetcher library alone (wh_fetch_bench: wh_fetcher, one
 #      process, two rounds, the same fetch settings);
 #   3. by the old one-at-a-time fetcher (bench/fetch/peer_fetch.c, the peer) on a
-#      sample of the feeds.
+#      sample of the feeds;
+#   4. by a fleet (sources = kafka, the feeds imported into the sources
+#      topic with wirehose-sources, one group): first 1 instance, then 3,
+#      each polling as fast as it can (poll.interval_ms 100); feeds/min is
+#      the feed requests the server answered over a window of
+#      FLEET_WINDOW_S once the group settled and FLEET_WARM_S passed (the
+#      first, cold round), CPU and peak RSS summed over the instances. The
+#      fetch settings are per instance: 3 instances may ask one host three
+#      times as often.
 # Prints one table: feeds per minute, CPU seconds per 1,000 feeds (user +
 # sys of the process, all threads), cores, peak RSS.
 # Targets (producer runs): >= 10,000 feeds/min, <= 1 core, <= 200 MB RSS.
@@ -27,7 +35,9 @@
 # WH_BENCH_BUILD (build directory of bench/fetch, default
 # $WH_BINDIR/bench-fetch), WH_PRODUCER_BUILD (a Release build of the whole
 # tree for wirehose-producer and wirehose-devbroker, default
-# $WH_BENCH_BUILD/main), PERF (1: record the producer's runs with perf,
+# $WH_BENCH_BUILD/main), FLEET_INSTANCES ("1 3": the fleet sizes
+# measured), FLEET_PARTITIONS (12, of the sources and state topics),
+# FLEET_WARM_S (15), FLEET_WINDOW_S (30), PERF (1: record the producer's runs with perf,
 # the report goes to stderr).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -46,14 +56,19 @@ SLOW_MS=${SLOW_MS:-1000}
 CHANGING_EVERY=${CHANGING_EVERY:-4}
 ITEM_EVERY=${ITEM_EVERY:-100}
 PERF=${PERF:-0}
+FLEET_INSTANCES=${FLEET_INSTANCES:-1 3}
+FLEET_PARTITIONS=${FLEET_PARTITIONS:-12}
+FLEET_WARM_S=${FLEET_WARM_S:-15}
+FLEET_WINDOW_S=${FLEET_WINDOW_S:-30}
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/wh-bench-fetch.XXXXXX")
 STATE=$(mktemp -d "${STATE_DIR:-$WORK}/wh-bench-state.XXXXXX")
 SERVER_PID=
 BROKER_PID=
+FLEET_PIDS=
 cleanup() {
     local pid
-    for pid in $BROKER_PID $SERVER_PID; do
+    for pid in $FLEET_PIDS $BROKER_PID $SERVER_PID; do
         kill -TERM "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
@@ -80,10 +95,11 @@ echo "building in $BUILD and $PBUILD (Release) ..." >&2
         wh_fetch_bench_easy &&
     cmake -S "$WH_SRCDIR" -B "$PBUILD" -DCMAKE_BUILD_TYPE=Release &&
     cmake --build "$PBUILD" -j2 --target wirehose-producer \
-        wirehose-devbroker; } >"$WORK/build.log" 2>&1 ||
+        wirehose-devbroker wirehose-sources; } >"$WORK/build.log" 2>&1 ||
     { tail -n 40 "$WORK/build.log" >&2; exit 1; }
 PRODUCER=$PBUILD/bin/wirehose-producer
 BROKER=$PBUILD/bin/wirehose-devbroker
+SOURCES=$PBUILD/bin/wirehose-sources
 
 "$BUILD/wh_feedserver" --port-file "$WORK/port" --urls-file "$WORK/urls" \
     --feeds "$FEEDS" --hosts "$HOSTS" --changing-every "$CHANGING_EVERY" \
@@ -92,8 +108,12 @@ BROKER=$PBUILD/bin/wirehose-devbroker
 SERVER_PID=$!
 wait_file "$WORK/port" "$SERVER_PID" "$WORK/server.log"
 
-"$BROKER" --topic wirehose.bench --partitions 3 \
-    --bootstrap-file "$WORK/bootstrap" >/dev/null 2>"$WORK/broker.log" &
+STATE_TOPICS=()
+for n in $FLEET_INSTANCES; do
+    STATE_TOPICS+=(--topic "wirehose.bench.state$n")
+done
+"$BROKER" --topic wirehose.bench --topic wirehose.bench.sources \
+    "${STATE_TOPICS[@]}" --partitions "$FLEET_PARTITIONS" --bootstrap-file "$WORK/bootstrap" >/dev/null 2>"$WORK/broker.log" &
 BROKER_PID=$!
 wait_file "$WORK/bootstrap" "$BROKER_PID" "$WORK/broker.log"
 
@@ -142,6 +162,110 @@ echo "running the peer (fetch.c, one at a time) on $PEER_FEEDS feeds ..." >&2
 "$BUILD/wh_fetch_bench_easy" --urls "$WORK/urls" --feeds "$PEER_FEEDS" \
     >"$WORK/peer.out" 2>"$WORK/peer.log" || { tail -n 5 "$WORK/peer.log" >&2; }
 
+# ---- the fleet ----
+awk -F/ '{ print "feed" $NF " " $0 }' "$WORK/urls" >"$WORK/sources.txt"
+"$SOURCES" -b "$(tr -d '[:space:]' <"$WORK/bootstrap")" -t wirehose.bench \
+    import "$WORK/sources.txt" 2>"$WORK/import.log" ||
+    { cat "$WORK/import.log" >&2; exit 1; }
+
+# server_counts FILE: the server's counters now, appended to FILE.
+server_counts() {
+    local before
+    before=$(grep -c ' counts at_ms ' "$WORK/server.log" || true)
+    kill -USR1 "$SERVER_PID"
+    for _ in $(seq 50); do
+        [ "$(grep -c ' counts at_ms ' "$WORK/server.log" || true)" -gt \
+            "$before" ] && break
+        sleep 0.1
+    done
+    grep ' counts at_ms ' "$WORK/server.log" | tail -n 1 >>"$1"
+}
+
+# cpu_ticks PID...: user + sys clock ticks of the processes.
+cpu_ticks() {
+    local pid t=0 f
+    for pid in "$@"; do
+        read -r -a f <"/proc/$pid/stat"
+        t=$((t + f[13] + f[14]))
+    done
+    echo "$t"
+}
+
+# settled N: the last assignment of each of the N instances sums to
+# every partition and none is empty.
+settled() {
+    local i sum=0 k
+    for i in $(seq "$1"); do
+        k=$(sed -n 's/.*assignment: \([0-9]*\) partitions.*/\1/p' \
+            "$WORK/fleet$1-$i.log" | tail -n 1)
+        [ -n "$k" ] && [ "$k" -gt 0 ] || return 1
+        sum=$((sum + k))
+    done
+    [ "$sum" -eq "$FLEET_PARTITIONS" ]
+}
+
+# fleet_run N: N instances in one group; writes $WORK/fleetN.out.
+fleet_run() {
+    local n=$1 i pids=() t0 c0 c1 rss=0
+    {
+        grep -v '^state_dir' "$WORK/producer.conf" | grep -v '^source '
+        echo "sources = kafka"
+        echo "sources.group = wirehose.bench.fleet$n"
+        echo "sources.state_topic = wirehose.bench.state$n"
+        echo "poll.interval_ms = 100"
+        echo "poll.max_interval_ms = 100"
+        echo "poll.jitter_pct = 0"
+        echo "kafka.session.timeout.ms = 6000"
+    } >"$WORK/fleet$n.conf"
+    for i in $(seq "$n"); do
+        mkdir -p "$STATE/fleet$n-$i"
+        "$PRODUCER" -c "$WORK/fleet$n.conf" --state-dir "$STATE/fleet$n-$i" \
+            --allow-address 127.0.0.0/8 2>"$WORK/fleet$n-$i.log" &
+        pids+=($!)
+        FLEET_PIDS="$FLEET_PIDS $!"
+    done
+    t0=$SECONDS
+    until settled "$n"; do
+        for i in "${pids[@]}"; do
+            kill -0 "$i" 2>/dev/null || {
+                tail -n 20 "$WORK"/fleet"$n"-*.log >&2
+                exit 1
+            }
+        done
+        [ $((SECONDS - t0)) -lt 120 ] || {
+            echo "fleet of $n: not settled in 120 s" >&2
+            tail -n 5 "$WORK"/fleet"$n"-*.log >&2
+            exit 1
+        }
+        sleep 0.5
+    done
+    echo "SETTLE_S $((SECONDS - t0))" >"$WORK/fleet$n.out"
+    sleep "$FLEET_WARM_S"
+    c0=$(cpu_ticks "${pids[@]}")
+    server_counts "$WORK/fleet$n.out"
+    sleep "$FLEET_WINDOW_S"
+    server_counts "$WORK/fleet$n.out"
+    c1=$(cpu_ticks "${pids[@]}")
+    for i in "${pids[@]}"; do
+        rss=$((rss + $(awk '$1 == "VmHWM:" { print $2 }' "/proc/$i/status")))
+    done
+    settled "$n" || echo "UNSETTLED" >>"$WORK/fleet$n.out"
+    echo "CPU_S $(((c1 - c0) * 1000 / $(getconf CLK_TCK)))e-3" \
+        "RSS_KB $rss" >>"$WORK/fleet$n.out"
+    for i in "${pids[@]}"; do
+        kill -TERM "$i" 2>/dev/null || true
+    done
+    for i in "${pids[@]}"; do
+        wait "$i" 2>/dev/null || true
+    done
+    FLEET_PIDS=
+}
+
+for n in $FLEET_INSTANCES; do
+    echo "running a fleet of $n wirehose-producer (sources = kafka) ..." >&2
+    fleet_run "$n"
+done
+
 kill -TERM "$SERVER_PID" 2>/dev/null || true
 wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=
@@ -149,11 +273,12 @@ SERVER_PID=
 FSTYPE=$(stat -f -c %T "$STATE" 2>/dev/null || echo "?")
 NSTATE=$(find "$STATE" -type f | wc -l)
 
-/usr/bin/python3 - "$WORK" <<PY
+/usr/bin/python3 - "$WORK" "$FLEET_INSTANCES" <<PY
 import re
 import sys
 
 work = sys.argv[1]
+fleet_sizes = [int(n) for n in sys.argv[2].split()]
 
 
 def kv(line):
@@ -211,7 +336,31 @@ for line in open(work + "/peer.out"):
         failed=int(r["feeds"]) - int(r["ok"]), wall=float(r["wall_s"]),
         cpu=float(r["cpu_s"]), rss_kb=None)))
 
-server = open(work + "/server.log").read().strip().splitlines()
+fleet = {}
+for n in fleet_sizes:
+    counts = []
+    f = dict(settle=0, unsettled=False)
+    for line in open("%s/fleet%d.out" % (work, n)):
+        p = line.split()
+        if p[0] == "SETTLE_S":
+            f["settle"] = int(p[1])
+        elif p[0] == "UNSETTLED":
+            f["unsettled"] = True
+        elif p[0] == "CPU_S":
+            f["cpu"] = float(p[1])
+            f["rss_kb"] = int(p[3])
+        elif "counts" in p:
+            counts.append(kv(line[line.index("counts"):]))
+    c0, c1 = counts[0], counts[-1]
+    wall = (int(c1["at_ms"]) - int(c0["at_ms"])) / 1000.0
+    f.update(feeds=int(c1["feeds"]) - int(c0["feeds"]), wall=wall, ok="-",
+             unchanged="-", failed="-")
+    fleet[n] = f
+    rows.append(("fleet: %d instance%s (sustained)" % (n, "s" * (n > 1)), f))
+
+server = [line for line in
+          open(work + "/server.log").read().strip().splitlines()
+          if " counts at_ms " not in line]
 print("bench/fetch: %s" % server[0].replace("wh_feedserver: ", ""))
 print("  1 in $CHANGING_EVERY changing, 1 in $SLOW_EVERY slow ($SLOW_MS ms), "
       "1 in $ITEM_EVERY with an item; fetch.max_total $MAX_TOTAL, "
@@ -235,11 +384,25 @@ for name, p in rows[:2]:
     print("%s: user %.2f s, sys %.2f s; %d new items, %d published; "
           "exit %s" % (name, p["user"], p["sys"], p["new"], p["published"],
                        p["exit"]))
-peer = rows[-1][1]
+peer = [r for name, r in rows if name.startswith("peer")][0]
 peer_rate = peer["feeds"] / peer["wall"] * 60
 print("producer feeds/min vs peer: %.1fx (run 1), %.1fx (run 2)" % (
     p1["feeds"] / p1["wall"] * 60 / peer_rate,
     p2["feeds"] / p2["wall"] * 60 / peer_rate))
+if fleet:
+    rate = dict((n, f["feeds"] / f["wall"] * 60) for n, f in fleet.items())
+    print("fleet (sources = kafka, one group, poll.interval_ms 100): feeds/min "
+          "over %.0f s after the group settled (%s s) and $FLEET_WARM_S s "
+          "of warm-up: %s%s" % (
+              min(f["wall"] for f in fleet.values()),
+              "/".join(str(f["settle"]) for f in fleet.values()),
+              ", ".join("%d instance%s %.0f" % (n, "s" * (n > 1), rate[n])
+                        for n in sorted(rate)),
+              "".join("; %d vs 1: %.2fx" % (n, rate[n] / rate[1])
+                      for n in sorted(rate) if n > 1 and 1 in rate)))
+    for n, f in fleet.items():
+        if f["unsettled"]:
+            print("fleet of %d: the assignment changed during the window" % n)
 ps = (p1, p2)
 ok = (min(p["feeds"] / p["wall"] * 60 for p in ps) >= 10000,
       max(p["cpu"] / p["wall"] for p in ps) <= 1.0,

@@ -89,6 +89,20 @@ static int jread_hex4(struct jread *jr, unsigned *out)
     return 0;
 }
 
+/* Appends s[0..n) to the string being decoded. wh_json_parse() gives
+ * its buffer room for the whole text, which no decoded string outgrows
+ * (an escape is never shorter than what it stands for): a copy, without
+ * the calls and reallocations of wh_buf_append(). */
+static void jread_put(struct jread *jr, const char *s, size_t n)
+{
+    if (n < jr->str.cap - jr->str.len) {
+        memcpy(jr->str.data + jr->str.len, s, n);
+        jr->str.len += n;
+        return;
+    }
+    WH_ASSERT(wh_buf_append(&jr->str, s, n) == WH_OK);
+}
+
 /* A \u escape (jr->pos just past "\u") into jr->str as UTF-8. */
 static int jread_unicode(struct jread *jr)
 {
@@ -141,7 +155,7 @@ static int jread_unicode(struct jread *jr)
         out[3] = (char)(0x80 | (cp & 0x3f));
         n = 4;
     }
-    WH_ASSERT(wh_buf_append(&jr->str, out, n) == WH_OK);
+    jread_put(jr, out, n);
     return 0;
 }
 
@@ -159,12 +173,14 @@ static int jread_string(struct jread *jr)
         const char *e;
         size_t seq;
 
+        while (jr->len - run >= 8 && wh_json_plain8(p + run)) {
+            run += 8; /* most text: eight bytes at a time */
+        }
         while (run < jr->len && p[run] >= 0x20 && p[run] < 0x80 &&
                p[run] != '"' && p[run] != '\\') {
             run++;
         }
-        WH_ASSERT(wh_buf_append(&jr->str, jr->s + jr->pos, run - jr->pos) ==
-                  WH_OK);
+        jread_put(jr, jr->s + jr->pos, run - jr->pos);
         jr->pos = run;
         if (jr->pos >= jr->len) {
             jread_fail(jr, "premature end of input in a string");
@@ -180,7 +196,7 @@ static int jread_string(struct jread *jr)
                 jread_fail(jr, "invalid UTF-8");
                 return -1;
             }
-            WH_ASSERT(wh_buf_append(&jr->str, jr->s + jr->pos, seq) == WH_OK);
+            jread_put(jr, jr->s + jr->pos, seq);
             jr->pos += seq;
             continue;
         }
@@ -206,10 +222,10 @@ static int jread_string(struct jread *jr)
             jread_fail(jr, "invalid escape");
             return -1;
         }
-        WH_ASSERT(wh_buf_append(&jr->str, e + 1, 1) == WH_OK);
+        jread_put(jr, e + 1, 1);
         jr->pos++;
     }
-    WH_ASSERT(wh_buf_append(&jr->str, "", 1) == WH_OK);
+    jread_put(jr, "", 1);
     jr->str.len--;
     return 0;
 }
@@ -450,6 +466,8 @@ json_t *wh_json_parse(const char *text, size_t len, char *errstr,
     jr.errstr = errstr;
     jr.errstr_size = errstr_size;
     wh_buf_init(&jr.str, 0);
+    jr.str.cap = len + 2; /* see jread_put() */
+    jr.str.data = wh_xmalloc(jr.str.cap);
     jread_ws(&jr);
     if (jr.pos >= jr.len || (jr.s[jr.pos] != '{' && jr.s[jr.pos] != '[')) {
         jread_fail(&jr, "'[' or '{' expected");

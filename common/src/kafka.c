@@ -5,18 +5,25 @@
  */
 #include "wh/kafka.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "wh/buf.h"
+#include "wh/clock.h"
 #include "wh/config.h"
 #include "wh/log.h"
 #include "wh/wh.h"
 
 #define TAG "kafka"
 #define KAFKA_PREFIX "kafka."
+#define DESTROY_MIN_MS                                                         \
+    2000 /* wh_kafka_consumer_close(): the destroy's time                      \
+          */
 
 static atomic_int kafka_fatal;
 
@@ -123,17 +130,31 @@ static int conf_force(rd_kafka_conf_t *conf, const struct wh_config *cfg,
     return conf_set(conf, "wirehose", name, name, value, errstr, errstr_size);
 }
 
+/* rd_kafka_new() with conf (taken: destroyed on failure too); NULL with
+ * errstr "what: reason" when librdkafka refuses. */
+static rd_kafka_t *handle_new(rd_kafka_type_t type, rd_kafka_conf_t *conf,
+                              const char *what, char *errstr,
+                              size_t errstr_size)
+{
+    char msg[512];
+    rd_kafka_t *rk = rd_kafka_new(type, conf, msg, sizeof(msg));
+
+    if (rk == NULL) {
+        /* conf is still ours when rd_kafka_new() fails. */
+        rd_kafka_conf_destroy(conf);
+        wh_errf(errstr, errstr_size, "%s: %s", what, msg);
+    }
+    return rk;
+}
+
 rd_kafka_t *wh_kafka_producer_new(
     const struct wh_config *cfg,
     void (*dr_msg_cb)(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                       void *opaque),
     void *opaque, char *errstr, size_t errstr_size)
 {
-    rd_kafka_conf_t *conf;
-    rd_kafka_t *rk;
-    char msg[512];
+    rd_kafka_conf_t *conf = conf_from_config(cfg, errstr, errstr_size);
 
-    conf = conf_from_config(cfg, errstr, errstr_size);
     if (conf == NULL) {
         return NULL;
     }
@@ -146,14 +167,8 @@ rd_kafka_t *wh_kafka_producer_new(
         rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
     }
     rd_kafka_conf_set_opaque(conf, opaque);
-    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, msg, sizeof(msg));
-    if (rk == NULL) {
-        /* conf is still ours when rd_kafka_new() fails. */
-        rd_kafka_conf_destroy(conf);
-        wh_errf(errstr, errstr_size, "kafka producer: %s", msg);
-        return NULL;
-    }
-    return rk;
+    return handle_new(RD_KAFKA_PRODUCER, conf, "kafka producer", errstr,
+                      errstr_size);
 }
 
 /* "topic[0,1], other[3]"-like text for the log; cut when long. */
@@ -227,11 +242,9 @@ rd_kafka_t *wh_kafka_consumer_new(const struct wh_config *cfg,
                                   const char *group, char *errstr,
                                   size_t errstr_size)
 {
-    rd_kafka_conf_t *conf;
+    rd_kafka_conf_t *conf = conf_from_config(cfg, errstr, errstr_size);
     rd_kafka_t *rk;
-    char msg[512];
 
-    conf = conf_from_config(cfg, errstr, errstr_size);
     if (conf == NULL) {
         return NULL;
     }
@@ -254,17 +267,195 @@ rd_kafka_t *wh_kafka_consumer_new(const struct wh_config *cfg,
         goto fail;
     }
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
-    rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, msg, sizeof(msg));
-    if (rk == NULL) {
-        wh_errf(errstr, errstr_size, "kafka consumer: %s", msg);
-        goto fail;
+    rk = handle_new(RD_KAFKA_CONSUMER, conf, "kafka consumer", errstr,
+                    errstr_size);
+    if (rk != NULL) {
+        rd_kafka_poll_set_consumer(rk);
     }
-    /* conf now belongs to rk. */
-    rd_kafka_poll_set_consumer(rk);
     return rk;
 fail:
     rd_kafka_conf_destroy(conf);
     return NULL;
+}
+
+rd_kafka_resp_err_t
+wh_kafka_commit_wait(rd_kafka_t *rk,
+                     const rd_kafka_topic_partition_list_t *offsets,
+                     int timeout_ms, rd_kafka_topic_partition_list_t **out)
+{
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_event_t *ev = NULL;
+    rd_kafka_resp_err_t err;
+    int64_t deadline = wh_now_ms() + timeout_ms;
+
+    if (out != NULL) {
+        *out = NULL;
+    }
+    /* Not rd_kafka_commit(): its wait has no end while the coordinator
+     * is unreachable. The answer comes on our own queue instead. */
+    err = rd_kafka_commit_queue(rk, offsets, q, NULL, NULL);
+    while (err == RD_KAFKA_RESP_ERR_NO_ERROR && ev == NULL) {
+        int64_t left = deadline - wh_now_ms();
+
+        if (left <= 0) {
+            err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+            break;
+        }
+        ev = rd_kafka_queue_poll(q, left < 100 ? (int)left : 100);
+        if (ev != NULL &&
+            rd_kafka_event_type(ev) != RD_KAFKA_EVENT_OFFSET_COMMIT) {
+            rd_kafka_event_destroy(ev);
+            ev = NULL;
+        }
+    }
+    if (ev != NULL) {
+        const rd_kafka_topic_partition_list_t *parts =
+            rd_kafka_event_topic_partition_list(ev);
+
+        err = rd_kafka_event_error(ev);
+        if (out != NULL && parts != NULL) {
+            *out = rd_kafka_topic_partition_list_copy(parts);
+        }
+        rd_kafka_event_destroy(ev);
+    }
+    rd_kafka_queue_destroy(q);
+    return err;
+}
+
+/* A destroy that runs in a thread of its own, so that its caller can stop
+ * waiting: shared by both sides, freed by the last one. */
+struct destroyer {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    rd_kafka_t *rk;
+    int done;
+    int refs;
+};
+
+static void destroyer_unref(struct destroyer *d)
+{
+    int last;
+
+    pthread_mutex_lock(&d->lock);
+    last = --d->refs == 0;
+    pthread_mutex_unlock(&d->lock);
+    if (last) {
+        pthread_cond_destroy(&d->cond);
+        pthread_mutex_destroy(&d->lock);
+        free(d);
+    }
+}
+
+static void *destroyer_main(void *arg)
+{
+    struct destroyer *d = arg;
+
+    rd_kafka_destroy_flags(d->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    pthread_mutex_lock(&d->lock);
+    d->done = 1;
+    pthread_cond_signal(&d->cond);
+    pthread_mutex_unlock(&d->lock);
+    destroyer_unref(d);
+    return NULL;
+}
+
+/* rd_kafka_destroy_flags(NO_CONSUMER_CLOSE), waiting at most wait_ms: the
+ * group still waits for the commits it sent to a coordinator that does
+ * not answer, up to about session.timeout.ms. Past wait_ms the destroy
+ * goes on in its thread, which the process's exit ends. Returns WH_OK
+ * when it finished in time. */
+static int destroy_within(rd_kafka_t *rk, int wait_ms, const char *tag)
+{
+    struct destroyer *d = wh_xcalloc(1, sizeof(*d));
+    struct timespec ts;
+    pthread_t thread;
+    int done;
+
+    pthread_mutex_init(&d->lock, NULL);
+    pthread_cond_init(&d->cond, NULL);
+    d->rk = rk;
+    d->refs = 2;
+    if (pthread_create(&thread, NULL, destroyer_main, d) != 0) {
+        d->refs = 1;
+        destroyer_unref(d);
+        rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+        return WH_OK;
+    }
+    (void)pthread_detach(thread);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += wait_ms / 1000;
+    ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&d->lock);
+    while (!d->done &&
+           pthread_cond_timedwait(&d->cond, &d->lock, &ts) != ETIMEDOUT) {
+    }
+    done = d->done;
+    pthread_mutex_unlock(&d->lock);
+    destroyer_unref(d);
+    if (!done) {
+        wh_warn(tag,
+                "close: librdkafka still waits for the group coordinator "
+                "after %d ms; not waiting any longer",
+                wait_ms);
+        return WH_ETIMEDOUT;
+    }
+    return WH_OK;
+}
+
+int wh_kafka_consumer_close(rd_kafka_t *rk, int timeout_ms, const char *tag)
+{
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_error_t *error;
+    rd_kafka_event_t *ev;
+    int64_t start = wh_now_ms();
+    int64_t left;
+    int rc = WH_OK;
+
+    /* rd_kafka_consumer_close() waits for the group coordinator with no
+     * bound of its own when the broker stops answering: close in
+     * librdkafka's thread, serve its events (the revocation) here, and
+     * give up at the deadline. */
+    error = rd_kafka_consumer_close_queue(rk, q);
+    if (error != NULL) {
+        wh_warn(tag, "close: %s", rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+        rc = WH_EIO;
+    } else {
+        while (!rd_kafka_consumer_closed(rk)) {
+            left = start + timeout_ms - wh_now_ms();
+            if (left <= 0) {
+                wh_warn(tag,
+                        "close: the brokers did not answer within %d ms; "
+                        "leaving without them (the group notices after "
+                        "session.timeout.ms)",
+                        timeout_ms);
+                rc = WH_ETIMEDOUT;
+                break;
+            }
+            ev = rd_kafka_queue_poll(q, left < 100 ? (int)left : 100);
+            if (ev != NULL &&
+                rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE) {
+                /* Our revocation, whatever callback rk was made with:
+                 * nothing is consumed any more. */
+                rebalance_cb(rk, rd_kafka_event_error(ev),
+                             rd_kafka_event_topic_partition_list(ev), NULL);
+            }
+            if (ev != NULL) {
+                rd_kafka_event_destroy(ev); /* anything else is dropped */
+            }
+        }
+    }
+    rd_kafka_queue_destroy(q);
+    left = start + timeout_ms - wh_now_ms();
+    if (destroy_within(rk, left > DESTROY_MIN_MS ? (int)left : DESTROY_MIN_MS,
+                       tag) != WH_OK) {
+        rc = WH_ETIMEDOUT;
+    }
+    return rc;
 }
 
 int wh_kafka_broker_check(rd_kafka_t *rk, int timeout_ms, char *errstr,

@@ -103,7 +103,13 @@ static const struct wh_metrics_family std_families[] = {
      .type = WH_METRICS_GAUGE,
      .help = "Records not yet processed: the partition's high watermark "
              "minus the group's committed offset (the low watermark while "
-             "the group has none).",
+             "the group has none); the last value measured while the "
+             "brokers do not answer (wirehose_consumer_lag_stale 1).",
+     .labels = {"topic", "partition", NULL}},
+    {.name = WH_M_LAG_STALE,
+     .type = WH_METRICS_GAUGE,
+     .help = "1 while wirehose_consumer_lag is the last value measured "
+             "because the brokers did not answer its last refresh, else 0.",
      .labels = {"topic", "partition", NULL}},
     {.name = WH_M_SINK_LATENCY,
      .type = WH_METRICS_HISTOGRAM,

@@ -44,6 +44,11 @@ static void counts_close(void *ctx)
     free(ctx);
 }
 
+static int is_ascii_alnum(unsigned char c)
+{
+    return (c | 0x20u) - 'a' < 26u || c - (unsigned)'0' < 10u;
+}
+
 static int counts_process(void *ctx, struct wh_record *rec,
                           const struct wh_msg_meta *meta, char *errstr,
                           size_t errstr_size)
@@ -79,12 +84,20 @@ static int counts_process(void *ctx, struct wh_record *rec,
         enum wh_enrich_class cls;
 
         if (c < 0x80) { /* ASCII without the class table */
-            i++;
-            chars++;
-            if ((c | 0x20u) - 'a' < 26u || c - (unsigned)'0' < 10u) {
+            if (is_ascii_alnum(c)) {
+                size_t at = i;
+
                 words += in_word ? 0 : 1;
                 in_word = 1;
-            } else if (c != '\'' && c != '-') {
+                do { /* the rest of the run of letters and digits */
+                    i++;
+                } while (i < len && is_ascii_alnum((unsigned char)s[i]));
+                chars += i - at;
+                continue;
+            }
+            i++;
+            chars++;
+            if (c != '\'' && c != '-') {
                 in_word = 0;
             }
             continue;

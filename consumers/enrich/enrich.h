@@ -222,6 +222,41 @@ void wh_enrich_tok_init(struct wh_enrich_tokenizer *tz, const char *s,
 int wh_enrich_tok_next(struct wh_enrich_tokenizer *tz,
                        struct wh_enrich_token *tok);
 
+/* ---- the record's text, read once ---- */
+
+/* What entities, keywords and subjects read of a record: its headline,
+ * description and body as one capped input, and the words of it. */
+struct wh_enrich_text {
+    struct wh_enrich_input in;
+    /* in.text's words, wh_enrich_tok_next() with in.body_off (so the
+     * words before the body have WH_TOK_HEAD); s points into in.text */
+    struct wh_enrich_token *tok;
+    size_t ntok;
+    size_t cap;                /* the cap in was built with */
+    unsigned long long serial; /* differs for every text built on a thread */
+};
+
+/* Builds tx from the headline, description and body of rec, at most cap
+ * bytes of them (as wh_enrich_input_build()), and tokenizes it. Release
+ * with wh_enrich_text_free(). */
+void wh_enrich_text_build(struct wh_enrich_text *tx,
+                          const struct wh_record *rec, size_t cap);
+void wh_enrich_text_free(struct wh_enrich_text *tx);
+
+/* The text of rec as wh_enrich_text_build() makes it, built once for a
+ * record: the enrichers after the first get the text and the words the
+ * first one read. The cache is the calling thread's own and holds one
+ * text, keyed by the bytes of rec's parts that the cap lets in (not by
+ * record pointers, which the next record may reuse) and by cap.
+ * Borrowed: valid until the next call on the same thread or
+ * wh_enrich_text_cache_clear(). */
+const struct wh_enrich_text *wh_enrich_text_get(const struct wh_record *rec,
+                                                size_t cap);
+
+/* Frees the calling thread's cached text (the users' close callbacks call
+ * it; a later wh_enrich_text_get() builds again). */
+void wh_enrich_text_cache_clear(void);
+
 /* ---- word lists ---- */
 
 /* A set of strings, each with a bit mask of values. */
@@ -235,6 +270,9 @@ void wh_enrich_words_add(struct wh_enrich_words *w, const char *key, size_t len,
 /* The bits of key, 0 when absent. */
 unsigned wh_enrich_words_get(const struct wh_enrich_words *w, const char *key,
                              size_t len);
+/* The same when the caller has hash = wh_hash64(key, len) at hand. */
+unsigned wh_enrich_words_get_hashed(const struct wh_enrich_words *w,
+                                    const char *key, size_t len, uint64_t hash);
 size_t wh_enrich_words_count(const struct wh_enrich_words *w);
 /* For a list loaded lower-cased: the entry as written in the file (its
  * proper case), or NULL when key is absent. Borrowed. */
@@ -311,19 +349,18 @@ struct wh_enrich_terms {
  * out, and so is a dateline at the start of the body; a trailing "'s"
  * is dropped before stemming. */
 void wh_enrich_terms_build(struct wh_enrich_terms *t,
-                           const struct wh_enrich_input *in,
+                           const struct wh_enrich_text *tx,
                            struct wh_enrich_lang *lang);
 void wh_enrich_terms_free(struct wh_enrich_terms *t);
 
-/* The term bag of in for lang, as wh_enrich_terms_build() makes it, built
+/* The term bag of tx for lang, as wh_enrich_terms_build() makes it, built
  * once for a text: keywords and subjects read the same text in the same
  * language, so the second gets the bag the first built. The cache is the
- * calling thread's own and holds one bag, keyed by the text itself (not
- * by record pointers, which the next record may reuse) and the language
- * resources. Borrowed: valid until the next call on the same thread or
- * wh_enrich_terms_cache_clear(). */
+ * calling thread's own and holds one bag, keyed by tx->serial (the text
+ * itself) and the language resources. Borrowed: valid until the next
+ * call on the same thread or wh_enrich_terms_cache_clear(). */
 const struct wh_enrich_terms *
-wh_enrich_terms_get(const struct wh_enrich_input *in,
+wh_enrich_terms_get(const struct wh_enrich_text *tx,
                     struct wh_enrich_lang *lang);
 
 /* Frees the calling thread's cached bag (the users' close callbacks call

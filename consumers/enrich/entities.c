@@ -101,6 +101,7 @@ static void entities_close(void *p)
     wh_enrich_words_free(ctx->lex);
     free(ctx->lex_bloom);
     wh_enrich_langs_free(ctx->langs);
+    wh_enrich_text_cache_clear(); /* this thread's shared words */
     free(ctx->tok);
     free(ctx->gaz_bits);
     free(ctx->stop);
@@ -325,9 +326,10 @@ static int entities_process(void *p, struct wh_record *rec,
 {
     struct entities_ctx *ctx = p;
     json_t *ev = wh_enrich_begin(rec, &wh_enrich_entities);
-    struct wh_enrich_input in;
-    struct wh_enrich_tokenizer tz;
-    struct wh_enrich_token tok;
+    /* the words keywords and subjects read too: tokenized once */
+    const struct wh_enrich_text *tx = wh_enrich_text_get(rec, ctx->max_bytes);
+    const struct wh_enrich_input *in = &tx->in;
+    size_t j;
     struct run r;
     size_t cased = 0;
     size_t skip = 0;
@@ -341,30 +343,30 @@ static int entities_process(void *p, struct wh_record *rec,
     r.lang = wh_enrich_langs_get(ctx->langs, rec->language);
     r.en = wh_enrich_langs_get(ctx->langs, "en");
     wh_buf_init(&r.arena, 0);
-    wh_enrich_input_build(
-        &in, rec, WH_INPUT_HEADLINE | WH_INPUT_DESCRIPTION | WH_INPUT_BODY,
-        ctx->max_bytes);
-    r.text = in.text;
+    r.text = in->text;
     if (rec->headline != NULL && rec->headline[0] != '\0') {
-        const char *e = strstr(in.text, "\n\n");
+        const char *e = strstr(in->text, "\n\n");
 
-        head_end = e == NULL ? in.len : (size_t)(e - in.text);
+        head_end = e == NULL ? in->len : (size_t)(e - in->text);
     }
-    if (in.body_off != (size_t)-1) {
-        skip = in.body_off + wh_enrich_dateline_end(in.text + in.body_off,
-                                                    in.len - in.body_off);
+    if (in->body_off != (size_t)-1) {
+        skip = in->body_off + wh_enrich_dateline_end(in->text + in->body_off,
+                                                     in->len - in->body_off);
     }
-    wh_enrich_tok_init(&tz, in.text, in.len, 0);
-    while (wh_enrich_tok_next(&tz, &tok)) {
-        if (tok.s >= in.text + in.body_off && tok.s < in.text + skip) {
+    for (j = 0; j < tx->ntok; j++) {
+        const struct wh_enrich_token *tok = &tx->tok[j];
+
+        if (tok->s >= in->text + in->body_off && tok->s < in->text + skip) {
             continue; /* the dateline */
         }
         if (r.ntok == ctx->cap_tok) {
             ctx->cap_tok = ctx->cap_tok == 0 ? 256 : ctx->cap_tok * 2;
             ctx->tok = wh_xrealloc(ctx->tok, ctx->cap_tok * sizeof(*ctx->tok));
         }
-        ctx->tok[r.ntok++] = tok;
-        cased += (tok.flags & WH_TOK_CAP) ? 1 : 0;
+        ctx->tok[r.ntok] = *tok;
+        /* as before the shared words: no WH_TOK_HEAD */
+        ctx->tok[r.ntok++].flags &= ~(unsigned)WH_TOK_HEAD;
+        cased += (tok->flags & WH_TOK_CAP) ? 1 : 0;
     }
     if (r.ntok == 0) {
         wh_enrich_unknown(ev, "no text");
@@ -389,7 +391,6 @@ static int entities_process(void *p, struct wh_record *rec,
 out:
     json_decref(r.ambiguous);
     wh_buf_free(&r.arena);
-    wh_enrich_input_free(&in);
     return WH_OK;
 }
 

@@ -1,7 +1,8 @@
 /*
  * input.c - a record's text as the enrichers read it: capped, valid
- * UTF-8, its parts in one string; and where a dateline at the start of
- * the body ends (see enrich.h).
+ * UTF-8, its parts in one string; that text with its words, and the
+ * calling thread's cache of the last one built; and where a dateline at
+ * the start of the body ends (see enrich.h).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -112,6 +113,109 @@ void wh_enrich_input_free(struct wh_enrich_input *in)
     in->text = NULL;
     in->len = 0;
 }
+void wh_enrich_text_build(struct wh_enrich_text *tx,
+                          const struct wh_record *rec, size_t cap)
+{
+    static _Thread_local unsigned long long serial;
+    struct wh_enrich_tokenizer tz;
+    size_t alloc = 0;
+
+    memset(tx, 0, sizeof(*tx));
+    wh_enrich_input_build(
+        &tx->in, rec, WH_INPUT_HEADLINE | WH_INPUT_DESCRIPTION | WH_INPUT_BODY,
+        cap);
+    tx->cap = cap;
+    tx->serial = ++serial;
+    wh_enrich_tok_init(&tz, tx->in.text, tx->in.len, tx->in.body_off);
+    for (;;) {
+        if (tx->ntok == alloc) {
+            /* about one word in six bytes of news text */
+            alloc = alloc == 0 ? tx->in.len / 5 + 16 : alloc * 2;
+            tx->tok = wh_xrealloc(tx->tok, alloc * sizeof(*tx->tok));
+        }
+        if (!wh_enrich_tok_next(&tz, &tx->tok[tx->ntok])) {
+            break;
+        }
+        tx->ntok++;
+    }
+}
+
+void wh_enrich_text_free(struct wh_enrich_text *tx)
+{
+    wh_enrich_input_free(&tx->in);
+    free(tx->tok);
+    tx->tok = NULL;
+    tx->ntok = 0;
+}
+
+/* The calling thread's cached text (see wh_enrich_text_get()). */
+struct text_cache {
+    int full; /* tx holds a text */
+    struct wh_enrich_text tx;
+    struct wh_buf key; /* the bytes of the parts that the cap let in */
+    size_t key_len[3]; /* of each part, in key one after the other */
+};
+
+static _Thread_local struct text_cache text_cache;
+
+void wh_enrich_text_cache_clear(void)
+{
+    struct text_cache *c = &text_cache;
+
+    if (c->full) {
+        wh_enrich_text_free(&c->tx);
+        wh_buf_free(&c->key);
+        c->full = 0;
+    }
+}
+
+/* The parts of rec wh_enrich_text_build() reads, NULL for none. */
+static void text_parts(const struct wh_record *rec, const char *part[3])
+{
+    part[0] = rec->headline;
+    part[1] = rec->description;
+    part[2] = rec->body_text;
+}
+
+const struct wh_enrich_text *wh_enrich_text_get(const struct wh_record *rec,
+                                                size_t cap)
+{
+    struct text_cache *c = &text_cache;
+    const char *part[3];
+    size_t n[3];
+    size_t off = 0;
+    size_t k;
+    int same = c->full && c->tx.cap == cap;
+
+    /* wh_enrich_input_build() reads at most cap + 1 bytes of a part: the
+     * text depends on those bytes only */
+    text_parts(rec, part);
+    for (k = 0; k < 3; k++) {
+        n[k] = part[k] != NULL ? strnlen(part[k], cap + 1) : 0;
+        if (same &&
+            (n[k] != c->key_len[k] ||
+             (n[k] > 0 && memcmp(c->key.data + off, part[k], n[k]) != 0))) {
+            same = 0;
+        }
+        off += n[k];
+    }
+    if (same) {
+        return &c->tx;
+    }
+    wh_enrich_text_cache_clear();
+    wh_enrich_text_build(&c->tx, rec, cap);
+    wh_buf_init(&c->key, 0);
+    for (k = 0; k < 3; k++) {
+        /* no maximum on the key: this cannot fail (out of memory aborts) */
+        if (n[k] > 0) {
+            (void)wh_buf_append(&c->key, part[k], n[k]);
+        }
+        c->key_len[k] = n[k];
+    }
+    c->full = 1;
+    return &c->tx;
+}
+
 size_t wh_enrich_dateline_end(const char *s, size_t len)
 {
     size_t max = len < 120 ? len : 120;

@@ -75,6 +75,7 @@ static void keywords_close(void *p)
     }
     wh_enrich_langs_free(ctx->langs);
     wh_enrich_terms_cache_clear(); /* frees this thread's cached bag */
+    wh_enrich_text_cache_clear();  /* and text */
     free(ctx);
 }
 
@@ -104,7 +105,7 @@ static int keywords_process(void *p, struct wh_record *rec,
     json_t *ev = wh_enrich_begin(rec, &wh_enrich_keywords);
     struct wh_enrich_lang *lang =
         wh_enrich_langs_get(ctx->langs, rec->language);
-    struct wh_enrich_input in;
+    const struct wh_enrich_text *tx;
     const struct wh_enrich_terms *terms;
     struct wh_enrich_term *sorted = NULL; /* shallow copies */
     json_t *list;
@@ -116,10 +117,8 @@ static int keywords_process(void *p, struct wh_record *rec,
     (void)errstr;
     (void)errstr_size;
     json_object_del(rec->ext, "keywords");
-    wh_enrich_input_build(
-        &in, rec, WH_INPUT_HEADLINE | WH_INPUT_DESCRIPTION | WH_INPUT_BODY,
-        ctx->max_bytes);
-    terms = wh_enrich_terms_get(&in, lang);
+    tx = wh_enrich_text_get(rec, ctx->max_bytes);
+    terms = wh_enrich_terms_get(tx, lang);
     json_object_set_new(
         ev, "language",
         json_string(lang->code[0] != '\0' ? lang->code : "und"));
@@ -127,7 +126,7 @@ static int keywords_process(void *p, struct wh_record *rec,
         ev, "stemmer",
         json_string(lang->stemmer != NULL ? lang->code : "none"));
     json_object_set_new(ev, "words", json_integer((json_int_t)terms->words));
-    if (in.truncated) {
+    if (tx->in.truncated) {
         json_object_set_new(ev, "truncatedAt",
                             json_integer((json_int_t)ctx->max_bytes));
     }
@@ -189,7 +188,6 @@ static int keywords_process(void *p, struct wh_record *rec,
     json_object_set_new(rec->ext, "keywords", list);
 out:
     free(sorted);
-    wh_enrich_input_free(&in);
     return WH_OK;
 }
 

@@ -221,8 +221,12 @@ static void cld2_evidence(json_t *ev, const struct wh_cld2_result *r)
         char tag[16];
 
         if (cld2_tag(r->code[k], tag)) {
-            json_array_append_new(cands, json_pack("{s:s, s:i}", "lang", tag,
-                                                   "percent", r->percent[k]));
+            json_t *c = json_object(); /* not json_pack(): cheaper */
+
+            json_object_set_new_nocheck(c, "lang", json_string(tag));
+            json_object_set_new_nocheck(c, "percent",
+                                        json_integer(r->percent[k]));
+            json_array_append_new(cands, c);
         }
     }
     json_object_set_new(ev, "candidates", cands);

@@ -201,6 +201,7 @@ static void subjects_close(void *p)
     }
     wh_enrich_langs_free(ctx->langs);
     wh_enrich_terms_cache_clear(); /* frees this thread's cached bag */
+    wh_enrich_text_cache_clear();  /* and text */
     free(ctx->data_dir);
     free(ctx);
 }
@@ -283,10 +284,13 @@ static void assign(struct wh_record *rec, json_t *ev,
     score_topics(terms, list, weight, distinct);
     for (t = 0; t < list->n; t++) {
         if (distinct[t] > 0) {
-            json_object_set_new(scores, list->topics[t].code,
-                                json_pack("{s:i, s:i}", "score",
-                                          (int)(weight[t] * 100 + 0.5), "words",
-                                          (int)distinct[t]));
+            json_t *sc = json_object();           /* not json_pack(): cheaper */
+            double score = weight[t] * 100 + 0.5; /* rounded below */
+
+            json_object_set_new_nocheck(sc, "score", json_integer((int)score));
+            json_object_set_new_nocheck(sc, "words",
+                                        json_integer((int)distinct[t]));
+            json_object_set_new(scores, list->topics[t].code, sc);
         }
         best = weight[t] > best ? weight[t] : best;
     }
@@ -334,7 +338,6 @@ static int subjects_process(void *p, struct wh_record *rec,
     struct wh_enrich_lang *lang =
         wh_enrich_langs_get(ctx->langs, rec->language);
     const struct topic_list *list = topics_for(ctx, lang);
-    struct wh_enrich_input in;
 
     (void)meta;
     (void)errstr;
@@ -351,11 +354,9 @@ static int subjects_process(void *p, struct wh_record *rec,
         }
         return WH_OK;
     }
-    wh_enrich_input_build(
-        &in, rec, WH_INPUT_HEADLINE | WH_INPUT_DESCRIPTION | WH_INPUT_BODY,
-        ctx->max_bytes);
-    assign(rec, ev, wh_enrich_terms_get(&in, lang), list);
-    wh_enrich_input_free(&in);
+    assign(rec, ev,
+           wh_enrich_terms_get(wh_enrich_text_get(rec, ctx->max_bytes), lang),
+           list);
     return WH_OK;
 }
 

@@ -20,6 +20,8 @@ static const char *const abbreviations[] = {
     "La",   "Ala", "Minn", "Wis",    "Okla",  "Ore",  "Nev",  "Colo", "Ind",
     "Kan",  "Neb", "Del",  "approx", "etc"};
 
+#define ABBREVIATION_MAX 6 /* bytes of the longest ("approx") */
+
 static int is_abbreviation(const char *s, size_t len)
 {
     size_t k;
@@ -30,9 +32,13 @@ static int is_abbreviation(const char *s, size_t len)
     if (memchr(s, '.', len) != NULL) {
         return 1; /* "U.S." */
     }
+    if (len > ABBREVIATION_MAX) {
+        return 0; /* most words: longer than any */
+    }
     for (k = 0; k < WH_ARRAY_SIZE(abbreviations); k++) {
-        if (abbreviations[k][0] == s[0] && strlen(abbreviations[k]) == len &&
-            memcmp(abbreviations[k], s, len) == 0) {
+        if (abbreviations[k][0] == s[0] &&
+            strncmp(abbreviations[k], s, len) == 0 &&
+            abbreviations[k][len] == '\0') {
             return 1;
         }
     }
@@ -161,15 +167,21 @@ int wh_enrich_tok_next(struct wh_enrich_tokenizer *tz,
             break;
         }
         c = (unsigned char)tz->s[at];
-        if ((c | 0x20u) - 'a' < 26u) { /* ASCII letters, without decoding */
-            unsigned up = c <= 'Z';
+        if ((c | 0x20u) - 'a' < 26u) {
+            /* a run of ASCII letters, without decoding */
+            const char *s = tz->s;
+            size_t end = tz->len;
 
-            if (letters == 0 && up) {
+            if (letters == 0 && c <= 'Z') {
                 flags |= WH_TOK_CAP;
             }
-            letters++;
-            uppers += up;
-            tz->pos++;
+            do {
+                letters++;
+                uppers += c <= 'Z';
+                at++;
+                c = at < end ? (unsigned char)s[at] : 0;
+            } while ((c | 0x20u) - 'a' < 26u);
+            tz->pos = at;
             continue;
         }
         if (c - (unsigned)'0' < 10u) {

@@ -3,6 +3,7 @@
  * from the data directory (see enrich.h).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,10 +49,12 @@ void wh_enrich_words_free(struct wh_enrich_words *w)
     free(w);
 }
 
-static struct word_slot *words_slot(const struct wh_enrich_words *w,
-                                    const char *key, size_t len)
+/* hash is wh_hash64(key, len). */
+static struct word_slot *words_slot_hashed(const struct wh_enrich_words *w,
+                                           const char *key, size_t len,
+                                           uint64_t hash)
 {
-    size_t k = (size_t)wh_hash64(key, len) & (w->cap - 1);
+    size_t k = (size_t)hash & (w->cap - 1);
 
     for (;;) {
         struct word_slot *slot = &w->slots[k];
@@ -62,6 +65,12 @@ static struct word_slot *words_slot(const struct wh_enrich_words *w,
         }
         k = (k + 1) & (w->cap - 1);
     }
+}
+
+static struct word_slot *words_slot(const struct wh_enrich_words *w,
+                                    const char *key, size_t len)
+{
+    return words_slot_hashed(w, key, len, wh_hash64(key, len));
 }
 
 static void words_grow(struct wh_enrich_words *w)
@@ -101,6 +110,12 @@ unsigned wh_enrich_words_get(const struct wh_enrich_words *w, const char *key,
                              size_t len)
 {
     return words_slot(w, key, len)->val;
+}
+
+unsigned wh_enrich_words_get_hashed(const struct wh_enrich_words *w,
+                                    const char *key, size_t len, uint64_t hash)
+{
+    return words_slot_hashed(w, key, len, hash)->val;
 }
 
 const char *wh_enrich_words_form(const struct wh_enrich_words *w,

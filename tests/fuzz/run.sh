@@ -15,6 +15,7 @@
 #                 corpus of each target is kept there and grows from run
 #                 to run (a long campaign is many runs, or one long one)
 #   FUZZ_ARGS     more libFuzzer flags for every target
+#   FUZZ_NO_BUILD 1: run the targets already built in FUZZ_BUILD
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -47,7 +48,9 @@ dicts() {
 }
 
 mkdir -p "$out/logs" "$out/dict"
-if ! { CC=clang CXX=clang++ cmake -S . -B "$build" -DWH_FUZZ=ON -DWH_WERROR=ON &&
+if [ "${FUZZ_NO_BUILD:-0}" = 1 ]; then
+    : # run_selftest.sh, or a second campaign over the same build
+elif ! { CC=clang CXX=clang++ cmake -S . -B "$build" -DWH_FUZZ=ON -DWH_WERROR=ON &&
     cmake --build "$build" -j"$jobs" --target fuzz-targets; } \
     >"$out/logs/build.log" 2>&1; then
     tail -n 40 "$out/logs/build.log"

@@ -31,17 +31,7 @@ export STATE_DIRECTORY="$WORK/state"
 wh_start_broker --partitions 2 --topic articles
 BROKER_PID=$WH_LAST_PID
 
-# A NOTIFY_SOCKET listener playing systemd's part: one line per datagram.
-wh_spawn "$WORK/listener.log" "$WH_PYTHON" -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-out = open(sys.argv[2], "a", buffering=1)
-while True:
-    out.write(s.recv(4096).decode().replace("\n", "|") + "\n")
-' "$WORK/notify.sock" "$WORK/notify.log"
-for _ in $(seq 50); do [ -S "$WORK/notify.sock" ] && break; sleep 0.1; done
-[ -S "$WORK/notify.sock" ] || fail "notify listener did not start"
+wh_start_notify_listener
 
 N=30
 for n in $(seq $N); do
@@ -63,21 +53,13 @@ dedup.state_dir = $WORK/state
 metrics = 127.0.0.1:0
 EOF
 
-NOTIFY_SOCKET=$WORK/notify.sock WATCHDOG_USEC=2000000 \
+NOTIFY_SOCKET=$NOTIFY_SOCK WATCHDOG_USEC=2000000 \
     wh_spawn "$WORK/consumer.log" "$BIN/wirehose-consumer" \
     -c "$WORK/consumer.conf" -b "$BROKERS" -t articles \
     -X session.timeout.ms=6000 --sink "jsonl:$WORK/out.jsonl"
 CONSUMER_PID=$WH_LAST_PID
 
-port=
-for _ in $(seq 100); do
-    port=$(sed -n 's/.*metrics on .* (port \([0-9]*\)).*/\1/p' \
-        "$WORK/consumer.log" 2>/dev/null | head -n 1) || true
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { wh_show "$WORK/consumer.log"; fail "no metrics port"; }
-M=http://127.0.0.1:$port
+wh_metrics_url "$WORK/consumer.log" "$CONSUMER_PID"
 
 lines() {
     local n
@@ -154,16 +136,17 @@ rc=0
 wait "$CONSUMER_PID" || rc=$?
 [ $rc -eq 0 ] || { wh_show "$WORK/consumer.log"; fail "SIGTERM: exit $rc"; }
 sleep 0.3
-msgs=$(tr '\n' ' ' <"$WORK/notify.log")
+cut -d' ' -f2- "$WORK/notify.log" >"$WORK/notify.msgs" # without the times
+msgs=$(tr '\n' ' ' <"$WORK/notify.msgs")
 for want in READY=1 'STATUS=' WATCHDOG=1 RELOADING=1 STOPPING=1; do
-    grep -q "^$want" "$WORK/notify.log" ||
+    grep -q "^$want" "$WORK/notify.msgs" ||
         fail "no $want over the notify socket: $msgs"
 done
 # order: READY first; RELOADING followed by READY; STOPPING last
-[ "$(head -n 1 "$WORK/notify.log")" = READY=1 ] || fail "READY not first: $msgs"
-grep -A1 '^RELOADING=1' "$WORK/notify.log" | tail -n 1 | grep -q '^READY=1' ||
+[ "$(head -n 1 "$WORK/notify.msgs")" = READY=1 ] || fail "READY not first: $msgs"
+grep -A1 '^RELOADING=1' "$WORK/notify.msgs" | tail -n 1 | grep -q '^READY=1' ||
     fail "RELOADING not followed by READY: $msgs"
-[ "$(tail -n 1 "$WORK/notify.log")" = STOPPING=1 ] ||
+[ "$(tail -n 1 "$WORK/notify.msgs")" = STOPPING=1 ] ||
     fail "STOPPING not last: $msgs"
 echo "ok: READY, STATUS, WATCHDOG, RELOADING/READY, STOPPING; exit 0"
 
@@ -190,16 +173,9 @@ wh_spawn "$WORK/c2.log" "$BIN/wirehose-consumer" -b "$BROKERS" -t articles \
     -g gh -X session.timeout.ms=6000 --enrich none \
     --dedup none --sink "jsonl:$WORK/c2.jsonl" --metrics 127.0.0.1:0
 C2=$WH_LAST_PID
-port=
+wh_metrics_url "$WORK/c2.log" "$C2"
 for _ in $(seq 100); do
-    port=$(sed -n 's/.*metrics on .* (port \([0-9]*\)).*/\1/p' \
-        "$WORK/c2.log" 2>/dev/null | head -n 1) || true
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { wh_show "$WORK/c2.log"; fail "no metrics port (2)"; }
-for _ in $(seq 100); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")" = 200 ] &&
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$M/healthz")" = 200 ] &&
         break
     sleep 0.1
 done
@@ -207,12 +183,12 @@ kill -TERM "$BROKER_PID"
 code=
 for _ in $(seq 250); do
     code=$(curl -s -o /dev/null -w '%{http_code}' \
-        "http://127.0.0.1:$port/healthz")
+        "$M/healthz")
     [ "$code" = 503 ] && break
     sleep 0.1
 done
 [ "$code" = 503 ] || { wh_show "$WORK/c2.log"; fail "/healthz $code without broker"; }
-curl -s "http://127.0.0.1:$port/healthz" | grep -q 'broker unreachable' ||
+curl -s "$M/healthz" | grep -q 'broker unreachable' ||
     fail "/healthz does not say why"
 kill -KILL "$C2"
 echo "ok: /healthz 503 once the broker is gone"

@@ -31,19 +31,7 @@ wh_start_postgres
 CTL=(bash "$HERE/pg_helper.sh" ctl "$PGHOST_DIR")
 "${CTL[@]}" stop || fail "could not stop PostgreSQL"
 
-# A NOTIFY_SOCKET listener playing systemd's part: one line a datagram,
-# with the monotonic time it arrived.
-wh_spawn "$WORK/listener.log" "$WH_PYTHON" -c '
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-out = open(sys.argv[2], "a", buffering=1)
-while True:
-    msg = s.recv(4096).decode().replace("\n", "|")
-    out.write("%.3f %s\n" % (time.monotonic(), msg))
-' "$WORK/notify.sock" "$WORK/notify.log"
-for _ in $(seq 50); do [ -S "$WORK/notify.sock" ] && break; sleep 0.1; done
-[ -S "$WORK/notify.sock" ] || fail "notify listener did not start"
+wh_start_notify_listener
 
 # record N: one line "key<TAB>json"
 record() {
@@ -60,22 +48,13 @@ flush.ms = 200
 metrics = 127.0.0.1:0
 sink = postgres:$CONNINFO
 EOF
-NOTIFY_SOCKET="$WORK/notify.sock" WATCHDOG_USEC=20000000 \
+NOTIFY_SOCKET="$NOTIFY_SOCK" WATCHDOG_USEC=20000000 \
     wh_spawn "$WORK/consumer.log" "$BIN/wirehose-consumer" \
     -c "$WORK/consumer.conf" -b "$BROKERS" -t articles --enrich none \
     --dedup none
 CONSUMER_PID=$WH_LAST_PID
 start=$(date +%s)
-port=
-for _ in $(seq 100); do
-    port=$({ sed -n 's/.*metrics on .* (port \([0-9]*\)).*/\1/p' \
-        "$WORK/consumer.log" 2>/dev/null || true; } | head -n 1)
-    [ -n "$port" ] && break
-    kill -0 "$CONSUMER_PID" 2>/dev/null || break
-    sleep 0.1
-done
-[ -n "$port" ] || { wh_show "$WORK/consumer.log"; fail "no metrics port"; }
-M=http://127.0.0.1:$port
+wh_metrics_url "$WORK/consumer.log" "$CONSUMER_PID"
 
 # ---- one record waits: the lag gauge says 1, as wirehose-replay does
 lag() {
@@ -91,12 +70,7 @@ for _ in $(seq 60); do
     sleep 0.5
 done
 [ "$got" = 1 ] || { wh_show "$WORK/consumer.log"; fail "lag $got, want 1"; }
-timeout 10 "$BIN/wirehose-replay" -b "$BROKERS" -t articles -g go --watch \
-    >"$WORK/watch.out" 2>"$WORK/watch.err" || true
-grep -q '^group go: 1 of 1 record(s) to go' "$WORK/watch.out" || {
-    wh_show "$WORK/watch.out" "$WORK/watch.err"
-    fail "wirehose-replay --watch does not say 1 record to go"
-}
+wh_expect_to_go go 1 1
 echo "ok: one record waiting: lag gauge 1, replay --watch: 1 to go"
 
 for n in $(seq 2 $N); do record "$n"; done |
@@ -110,20 +84,7 @@ kill -0 "$CONSUMER_PID" 2>/dev/null || {
     fail "the consumer exited during the outage"
 }
 grep -q ' READY=1$' "$WORK/notify.log" || fail "no READY=1"
-"$WH_PYTHON" - "$WORK/notify.log" "$OUTAGE_S" <<'EOF' || fail "watchdog"
-import sys, time
-lines = [l.split(" ", 1) for l in open(sys.argv[1]).read().splitlines()]
-ready = [float(t) for t, m in lines if m == "READY=1"]
-pings = [float(t) for t, m in lines if m == "WATCHDOG=1"]
-if not ready or not pings:
-    sys.exit("no READY=1 or no WATCHDOG=1")
-times = [ready[0]] + [t for t in pings if t >= ready[0]] + [time.monotonic()]
-gap = max(b - a for a, b in zip(times, times[1:]))
-print("ok: %d WATCHDOG=1 in %s s, longest gap %.1f s"
-      % (len(pings), sys.argv[2], gap))
-if gap > 10:
-    sys.exit("a gap of %.1f s between WATCHDOG=1" % gap)
-EOF
+wh_watchdog_gap 0 10
 grep -q 'STATUS=waiting for sink postgres since [0-9:]*;' "$WORK/notify.log" ||
     { wh_show "$WORK/notify.log"; fail "STATUS= does not say what it waits for"; }
 code=$(curl -s -o "$WORK/healthz" -w '%{http_code}' "$M/healthz")

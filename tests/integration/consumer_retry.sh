@@ -132,15 +132,6 @@ EOF
 [ $FAILS -eq 0 ] && ok "every record written, every line whole"
 
 # --- everything was committed at shutdown ---------------------------------
-"$BIN/wirehose-consumer" --once -b "$ADDR" -t articles -g g1 \
-    -X session.timeout.ms=6000 --sink "jsonl:$TMP/again.jsonl" \
-    2>"$TMP/again.err"
-rc=$?
-if [ $rc -eq 0 ] && grep -q 'records in 0,' "$TMP/again.err"; then
-    ok "all committed: a second run reads nothing"
-else
-    fail "second run (exit $rc)"
-    cat "$TMP/again.err" >&2
-fi
+expect_committed g1 "jsonl:$TMP/again.jsonl"
 
 finish

@@ -137,14 +137,6 @@ if [ $FAILS -ne 0 ]; then
 fi
 
 # --- everything was committed ----------------------------------------------
-"$BIN/wirehose-consumer" --once -b "$ADDR" -t articles -g g1 \
-    -X session.timeout.ms=6000 --sink "http:$URL" 2>"$TMP/again.err"
-rc=$?
-if [ $rc -eq 0 ] && grep -q 'records in 0,' "$TMP/again.err"; then
-    ok "all committed: a second run reads nothing"
-else
-    fail "second run (exit $rc)"
-    cat "$TMP/again.err" >&2
-fi
+expect_committed g1 "http:$URL"
 
 finish

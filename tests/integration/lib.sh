@@ -155,3 +155,78 @@ wh_start_fixture_server() {
     # shellcheck disable=SC2034 # used by the scripts that source this
     HTTP=http://127.0.0.1:$(tr -d '[:space:]' <"$WORK/http.port")
 }
+
+# wh_start_notify_listener: a NOTIFY_SOCKET listener playing systemd's
+# part on $WORK/notify.sock: one line a datagram in $WORK/notify.log,
+# "MONOTONIC-SECONDS MESSAGE" (newlines of a message as '|'). Sets
+# NOTIFY_SOCK.
+wh_start_notify_listener() {
+    wh_spawn "$WORK/listener.log" "$WH_PYTHON" -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+out = open(sys.argv[2], "a", buffering=1)
+while True:
+    msg = s.recv(4096).decode().replace("\n", "|")
+    out.write("%.3f %s\n" % (time.monotonic(), msg))
+' "$WORK/notify.sock" "$WORK/notify.log"
+    for _ in $(seq 50); do
+        [ -S "$WORK/notify.sock" ] && break
+        sleep 0.1
+    done
+    [ -S "$WORK/notify.sock" ] || fail "notify listener did not start"
+    # shellcheck disable=SC2034 # used by the scripts that source this
+    NOTIFY_SOCK=$WORK/notify.sock
+}
+
+# wh_watchdog_gap SINCE MAX: the longest gap, in seconds, between the
+# WATCHDOG=1 of $WORK/notify.log from monotonic time SINCE (0: from
+# READY=1) to now; prints it ("ok: ..."), fails when it is above MAX.
+wh_watchdog_gap() {
+    "$WH_PYTHON" - "$WORK/notify.log" "$1" "$2" <<'PY' || fail "watchdog"
+import sys, time
+lines = [l.split(" ", 1) for l in open(sys.argv[1]).read().splitlines()]
+since, most = float(sys.argv[2]), float(sys.argv[3])
+ready = [float(t) for t, m in lines if m == "READY=1"]
+if since == 0:
+    if not ready:
+        sys.exit("no READY=1")
+    since = ready[0]
+pings = [float(t) for t, m in lines if m == "WATCHDOG=1" and float(t) >= since]
+times = [since] + pings + [time.monotonic()]
+gap = max(b - a for a, b in zip(times, times[1:]))
+print("ok: %d WATCHDOG=1 in %.0f s, longest gap %.1f s"
+      % (len(pings), times[-1] - since, gap))
+if gap > most:
+    sys.exit("a gap of %.1f s between WATCHDOG=1 (%s s allowed)" % (gap, most))
+PY
+}
+
+# wh_metrics_url LOG PID: waits for the "metrics on ... (port N)" line a
+# daemon logs in LOG and sets M=http://127.0.0.1:N; fails when PID exits
+# or 10 s pass first.
+wh_metrics_url() {
+    local port=
+    for _ in $(seq 100); do
+        port=$({ sed -n 's/.*metrics on .* (port \([0-9]*\)).*/\1/p' \
+            "$1" 2>/dev/null || true; } | head -n 1)
+        [ -n "$port" ] && break
+        kill -0 "$2" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -n "$port" ] || { wh_show "$1"; fail "no metrics port in $1"; }
+    # shellcheck disable=SC2034 # used by the scripts that source this
+    M=http://127.0.0.1:$port
+}
+
+# wh_expect_to_go GROUP TOGO TOTAL: `wirehose-replay --watch` on topic
+# articles of $BROKERS says group GROUP has TOGO of TOTAL record(s) to go
+# (the number the lag gauge must match); fails otherwise.
+wh_expect_to_go() {
+    timeout 30 "$BIN/wirehose-replay" -b "$BROKERS" -t articles -g "$1" \
+        --watch >"$WORK/watch.out" 2>"$WORK/watch.err" || true
+    grep -q "^group $1: $2 of $3 record(s) to go" "$WORK/watch.out" || {
+        wh_show "$WORK/watch.out" "$WORK/watch.err"
+        fail "wirehose-replay --watch does not say $2 of $3 to go"
+    }
+}

@@ -18,6 +18,8 @@
 #                        $TMP/broker.out, stderr in $TMP/broker.err);
 #                        sets BROKER_PID and ADDR; exits 1 when it does
 #                        not start within 10 s
+#   expect_committed GROUP SINK  a second --once run of GROUP into SINK
+#                        reads nothing: everything was committed
 #   finish               exits 1 with the failure count, or 0
 
 NAME=$(basename "$0" .sh)
@@ -110,6 +112,18 @@ start_broker() {
     done
     # shellcheck disable=SC2034 # used by the scripts that source this
     ADDR=$(cat "$TMP/bootstrap")
+}
+
+expect_committed() {
+    "$BIN/wirehose-consumer" --once -b "$ADDR" -t articles -g "$1" \
+        -X session.timeout.ms=6000 --sink "$2" 2>"$TMP/again.err"
+    rc=$?
+    if [ $rc -eq 0 ] && grep -q 'records in 0,' "$TMP/again.err"; then
+        ok "all committed: a second run reads nothing"
+    else
+        fail "second run (exit $rc)"
+        cat "$TMP/again.err" >&2
+    fi
 }
 
 finish() {

@@ -74,6 +74,7 @@ fi
 
 # 3. units, user, state directory
 has /usr/lib/systemd/system/wirehose-producer@.service
+has /usr/lib/systemd/system/wirehose-producer-fleet@.service
 has /usr/lib/systemd/system/wirehose-consumer@.service
 has /usr/lib/sysusers.d/wirehose.conf
 has /var/lib/wirehose/
@@ -139,6 +140,7 @@ else
     done
     if ! (cd "$tmp" && systemd-analyze verify --root="$root" \
             wirehose-producer@pkgtest.service \
+            wirehose-producer-fleet@pkgtest.service \
             wirehose-consumer@pkgtest.service) >"$tmp/verify.log" 2>&1 ||
        [ -s "$tmp/verify.log" ]; then
         cat "$tmp/verify.log" >&2

@@ -32,6 +32,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "settings.h"
 #include "stage.h"
 #include "wh/config.h"
 #include "wh/log.h"
@@ -47,17 +48,6 @@ static const struct wh_stage *const sinks[] = {
     &wh_sink_http,
     &wh_sink_kafka,
 };
-
-static const struct wh_config_key keys[] = {
-    WH_KEY_STR("brokers", NULL, "Kafka bootstrap servers"),
-    WH_KEY_STR("topic", NULL, "the consumer's input topic(s)"),
-    WH_KEY_STR("postgres.table", NULL, "table of the postgres sink"),
-    WH_KEY_STR("postgres.batch", NULL, "rows per commit at most"),
-    WH_KEY_STR("http.batch_docs", NULL, "documents per _bulk request at most"),
-    WH_KEY_STR("http.batch_bytes", NULL, "bytes per _bulk request at most"),
-    WH_KEY_STR("http.timeout_ms", NULL, "timeout of a _bulk request"),
-    WH_KEY_STR("http.max_retries", NULL, "retries of failed items per flush"),
-    WH_KEY_END};
 
 static void usage(FILE *fp)
 {
@@ -229,7 +219,7 @@ int main(int argc, char **argv)
         {"retry-ms", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    struct wh_config *cfg = wh_config_new(keys);
+    struct wh_config *cfg = wh_config_new(wh_consumer_config_keys());
     struct run r;
     char errstr[1024];
     const char *spec;

@@ -858,6 +858,74 @@ static void test_keywords(void **state)
     wh_record_free(rec);
 }
 
+/* tx and fresh hold the same text and the same words. */
+static void assert_same_text(const struct wh_enrich_text *tx,
+                             const struct wh_enrich_text *fresh)
+{
+    size_t i;
+
+    assert_int_equal(tx->in.len, fresh->in.len);
+    assert_memory_equal(tx->in.text, fresh->in.text, fresh->in.len);
+    assert_int_equal(tx->in.body_off, fresh->in.body_off);
+    assert_int_equal(tx->in.truncated, fresh->in.truncated);
+    assert_int_equal(tx->ntok, fresh->ntok);
+    for (i = 0; i < fresh->ntok; i++) {
+        assert_int_equal(tx->tok[i].s - tx->in.text,
+                         fresh->tok[i].s - fresh->in.text);
+        assert_int_equal(tx->tok[i].len, fresh->tok[i].len);
+        assert_int_equal(tx->tok[i].flags, fresh->tok[i].flags);
+    }
+}
+
+/* The shared text is rebuilt when a record's text differs, even in the
+ * same allocation, or when only what the cap lets in is the same; it
+ * is reused (same serial) for the same text under another record. */
+static void test_text_cache(void **state)
+{
+    struct wh_record *a = record("Ukraine war", wire_story, NULL);
+    struct wh_record *b = record("Ukraine war", wire_story, "en");
+    struct wh_enrich_text fresh;
+    const struct wh_enrich_text *tx;
+    unsigned long long serial;
+
+    (void)state;
+    tx = wh_enrich_text_get(a, 65536);
+    wh_enrich_text_build(&fresh, a, 65536);
+    assert_same_text(tx, &fresh);
+    assert_true(tx->ntok > 10);
+    assert_true((tx->tok[0].flags & WH_TOK_HEAD) != 0);
+    assert_true((tx->tok[tx->ntok - 1].flags & WH_TOK_HEAD) == 0);
+    wh_enrich_text_free(&fresh);
+    serial = tx->serial;
+    assert_int_equal(wh_enrich_text_get(b, 65536)->serial, serial);
+
+    /* the same body allocation, one letter changed */
+    a->body_text[0] = a->body_text[0] == 'X' ? 'Y' : 'X';
+    tx = wh_enrich_text_get(a, 65536);
+    assert_true(tx->serial != serial);
+    wh_enrich_text_build(&fresh, a, 65536);
+    assert_same_text(tx, &fresh);
+    wh_enrich_text_free(&fresh);
+
+    /* another cap: another text */
+    serial = tx->serial;
+    tx = wh_enrich_text_get(a, 300);
+    assert_true(tx->serial != serial);
+    assert_true(tx->in.truncated);
+    wh_enrich_text_build(&fresh, a, 300);
+    assert_same_text(tx, &fresh);
+    wh_enrich_text_free(&fresh);
+
+    /* past the cap, a difference does not matter */
+    serial = tx->serial;
+    a->body_text[strlen(a->body_text) - 1] ^= 1;
+    assert_int_equal(wh_enrich_text_get(a, 300)->serial, serial);
+
+    wh_enrich_text_cache_clear();
+    wh_record_free(a);
+    wh_record_free(b);
+}
+
 /* The term bag cache gives what a fresh build gives, whatever the order
  * of texts and languages. */
 static void test_terms_cache(void **state)
@@ -872,16 +940,14 @@ static void test_terms_cache(void **state)
 
     for (k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
         struct wh_enrich_lang *lang = wh_enrich_langs_get(langs, tags[k]);
-        struct wh_enrich_input in;
+        struct wh_enrich_text tx;
         struct wh_enrich_terms fresh;
         const struct wh_enrich_terms *cached;
         size_t i;
 
-        wh_enrich_input_build(
-            &in, order[k],
-            WH_INPUT_HEADLINE | WH_INPUT_DESCRIPTION | WH_INPUT_BODY, 65536);
-        wh_enrich_terms_build(&fresh, &in, lang);
-        cached = wh_enrich_terms_get(&in, lang);
+        wh_enrich_text_build(&tx, order[k], 65536);
+        wh_enrich_terms_build(&fresh, &tx, lang);
+        cached = wh_enrich_terms_get(wh_enrich_text_get(order[k], 65536), lang);
         assert_int_equal(cached->n, fresh.n);
         assert_int_equal(cached->words, fresh.words);
         assert_true(cached->total == fresh.total);
@@ -891,9 +957,10 @@ static void test_terms_cache(void **state)
             assert_int_equal(cached->v[i].count, fresh.v[i].count);
         }
         wh_enrich_terms_free(&fresh);
-        wh_enrich_input_free(&in);
+        wh_enrich_text_free(&tx);
     }
     wh_enrich_terms_cache_clear();
+    wh_enrich_text_cache_clear();
     wh_record_free(a);
     wh_record_free(b);
     wh_enrich_langs_free(langs);
@@ -1167,6 +1234,7 @@ int main(void)
         cmocka_unit_test(test_entities_rules),
         cmocka_unit_test(test_entities_replay),
         cmocka_unit_test(test_keywords),
+        cmocka_unit_test(test_text_cache),
         cmocka_unit_test(test_terms_cache),
         cmocka_unit_test(test_subjects),
         cmocka_unit_test(test_bad_empty),

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "settings.h"
 #include "stage.h"
 #include "wh/config.h"
 #include "wh/wh.h"
@@ -20,24 +21,12 @@ extern const struct wh_stage wh_sink_postgres;
 extern const struct wh_stage wh_sink_http;
 extern const struct wh_stage wh_sink_kafka;
 
-/* The consumer's table: every sink's keys, as the consumer reads them. */
-static const struct wh_config_key keys[] = {
-    WH_KEY_STR("brokers", NULL, ""),
-    WH_KEY_STR("topic", NULL, ""),
-    WH_KEY_STR("postgres.table", NULL, ""),
-    WH_KEY_STR("postgres.batch", NULL, ""),
-    WH_KEY_STR("http.batch_docs", NULL, ""),
-    WH_KEY_STR("http.batch_bytes", NULL, ""),
-    WH_KEY_STR("http.timeout_ms", NULL, ""),
-    WH_KEY_STR("http.max_retries", NULL, ""),
-    WH_KEY_END};
-
 /* init must fail, with errstr containing want. key/value: one setting
  * (key NULL for none). */
 static void expect_refused(const struct wh_stage *st, const char *arg,
                            const char *key, const char *value, const char *want)
 {
-    struct wh_config *cfg = wh_config_new(keys);
+    struct wh_config *cfg = wh_config_new(wh_consumer_config_keys());
     char errstr[512] = "";
     void *ctx;
 
@@ -101,7 +90,7 @@ static void test_postgres_refuses(void **state)
  * init succeeds; a record waits (WH_RETRY) and the probe says why. */
 static void test_postgres_down_at_start(void **state)
 {
-    struct wh_config *cfg = wh_config_new(keys);
+    struct wh_config *cfg = wh_config_new(wh_consumer_config_keys());
     char errstr[512] = "";
     void *ctx;
 
@@ -140,7 +129,7 @@ static void test_http_refuses(void **state)
 
 static void test_http_accepts(void **state)
 {
-    struct wh_config *cfg = wh_config_new(keys);
+    struct wh_config *cfg = wh_config_new(wh_consumer_config_keys());
     char errstr[512] = "";
     void *ctx;
 

@@ -53,7 +53,8 @@ void wh_daemon_set_broker_up(int up);
 /* Asks the cluster behind rk for its brokers (wh_kafka_broker_check(),
  * at most 500 ms when not connected), records the answer for /healthz
  * and logs under tag when it changed ("broker reachable" / "broker
- * unreachable: why"). rk is borrowed. Main thread. */
+ * unreachable: why"). rk is borrowed. Any thread that may use rk (the
+ * consumer calls it from its lag thread, off the main loop). */
 void wh_daemon_broker_check(rd_kafka_t *rk, const char *tag);
 
 /* A main loop that has not turned for this long is stuck (/livez 503)

@@ -16,6 +16,8 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 /* Parses text[0..len) (need not be NUL-terminated). Returns a new
  * reference, or NULL with errstr "line:column: reason". */
@@ -25,5 +27,26 @@ json_t *wh_json_parse(const char *text, size_t len, char *errstr,
 /* "an object", "an array", "a string", "an integer", "a number", "a
  * boolean" or "null": v's JSON type for an error message. */
 const char *wh_json_kind(const json_t *v);
+
+/* 1 when none of the 8 bytes at p needs a second look in a JSON string:
+ * each is printable ASCII (0x20..0x7F) other than '"' and '\\'. For the
+ * loops that read strings a word at a time (the reader, the record dump);
+ * exact, no false answer either way. */
+static inline int wh_json_plain8(const void *p)
+{
+    const uint64_t ones = 0x0101010101010101ull;
+    const uint64_t highs = 0x8080808080808080ull;
+    uint64_t x;
+    uint64_t q;
+    uint64_t b;
+
+    memcpy(&x, p, 8);
+    q = x ^ (ones * '"');
+    b = x ^ (ones * '\\');
+    /* a byte >= 0x80, or < 0x20, or zero after the XOR with '"' or '\\' */
+    return ((x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) |
+             ((b - ones) & ~b)) &
+            highs) == 0;
+}
 
 #endif

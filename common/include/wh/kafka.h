@@ -42,6 +42,34 @@ rd_kafka_t *wh_kafka_consumer_new(const struct wh_config *cfg,
                                   const char *group, char *errstr,
                                   size_t errstr_size);
 
+/* Commits offsets (borrowed; NULL: the offsets stored on consumer rk, of
+ * its assignment) and waits at most timeout_ms for the answer, serving
+ * nothing else: rd_kafka_commit() without its wait that has no end while
+ * the group coordinator does not answer. rk is borrowed. Returns the commit's
+ * result: RD_KAFKA_RESP_ERR_NO_ERROR, __NO_OFFSET when nothing was stored
+ * since the last commit, __TIMED_OUT when no answer came in time (the
+ * coordinator unreachable), or the error of the request. When out is
+ * non-NULL and an answer came, *out gets its partitions with their
+ * offsets and per-partition errors (the caller destroys it), else NULL.
+ * Main thread. */
+rd_kafka_resp_err_t
+wh_kafka_commit_wait(rd_kafka_t *rk,
+                     const rd_kafka_topic_partition_list_t *offsets,
+                     int timeout_ms, rd_kafka_topic_partition_list_t **out);
+
+/* Closes consumer rk and destroys it (takes ownership), in at most
+ * timeout_ms, or 2 s when less is left for the destroy: revokes the
+ * assignment (our rebalance callback runs on this thread), commits what
+ * auto commit still holds and leaves the group, then
+ * rd_kafka_destroy_flags(RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE) in a
+ * thread of its own. When the brokers do not answer in time, logs a
+ * warning under tag and leaves without them: the group reassigns the
+ * partitions after session.timeout.ms, from the last committed offsets;
+ * a destroy still waiting for them goes on in its thread until the
+ * process exits. Returns WH_OK, WH_ETIMEDOUT or WH_EIO (close refused;
+ * logged). Main thread. */
+int wh_kafka_consumer_close(rd_kafka_t *rk, int timeout_ms, const char *tag);
+
 /* Non-zero once librdkafka reported a fatal error on any handle. */
 int wh_kafka_fatal(void);
 

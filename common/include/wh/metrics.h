@@ -22,8 +22,11 @@
  *       "byline", "body", "headline", ... The fill rate is this divided by
  *       wirehose_records_total{stage="extract",outcome="ok"}.
  *   WH_M_LAG          wirehose_consumer_lag{topic,partition}       gauge
- *   WH_M_DEP_UP       wirehose_dependency_up{dependency}           gauge
  *       high watermark minus committed offset, in messages.
+ *   WH_M_LAG_STALE    wirehose_consumer_lag_stale{topic,partition} gauge
+ *       1 while the lag is the last value measured (the brokers did not
+ *       answer its last refresh), else 0.
+ *   WH_M_DEP_UP       wirehose_dependency_up{dependency}           gauge
  *   WH_M_SINK_LATENCY wirehose_sink_latency_seconds{sink}          histogram
  *       time a sink took to hold a record (or a batch), in seconds.
  *   WH_M_ITEMS        wirehose_items_total{outcome,reason}         counter
@@ -77,6 +80,7 @@
 #define WH_M_FETCHES "wirehose_fetches_total"
 #define WH_M_FILL "wirehose_extraction_fill_total"
 #define WH_M_LAG "wirehose_consumer_lag"
+#define WH_M_LAG_STALE "wirehose_consumer_lag_stale"
 #define WH_M_SINK_LATENCY "wirehose_sink_latency_seconds"
 #define WH_M_DEAD_LETTERS "wirehose_dead_letters_total"
 #define WH_M_DEP_UP "wirehose_dependency_up"
