@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "consumer.h"
+#include "wh/json.h"
 #include "wh/log.h"
 #include "wh/wh.h"
 
@@ -161,6 +162,7 @@ int stages_init(struct consumer *c, char *errstr, size_t errstr_size)
     char serr[512];
     size_t t, i;
 
+    wh_json_recycle(); /* the records' trees and the stages' evidence */
     for (t = 0; t < WH_ARRAY_SIZE(order); t++) {
         for (i = 0; (st = wh_stage_at(i)) != NULL; i++) {
             struct inst *in;

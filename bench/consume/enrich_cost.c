@@ -37,6 +37,7 @@
 #include "stage.h"
 #include "wh/buf.h"
 #include "wh/config.h"
+#include "wh/json.h"
 #include "wh/record.h"
 #include "wh/wh.h"
 
@@ -334,6 +335,7 @@ int main(int argc, char **argv)
     size_t k;
     int opt;
 
+    wh_json_recycle(); /* as the consumer does (pipeline.c) */
     while ((opt = getopt(argc, argv, "n:s:d:i:l:w:D:")) != -1) {
         switch (opt) {
         case 'n':

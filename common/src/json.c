@@ -10,6 +10,7 @@
 #include "wh/json.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -508,4 +509,68 @@ const char *wh_json_kind(const json_t *v)
     default:
         return "null";
     }
+}
+
+/* wh_json_recycle(): the blocks kept, by size class (class c: blocks with
+ * room for at least 16 * c bytes), each list linked through the blocks'
+ * first bytes. */
+#define RECYCLE_CLASSES 17 /* 16 to 256 bytes; class 0 unused */
+
+struct recycle {
+    void *head[RECYCLE_CLASSES];
+    unsigned n[RECYCLE_CLASSES];
+};
+
+static _Thread_local struct recycle recycled;
+
+static void *recycle_malloc(size_t size)
+{
+    size_t c = size <= 16 ? 1 : (size + 15) / 16;
+    void *p;
+
+    if (c >= RECYCLE_CLASSES) {
+        return malloc(size);
+    }
+    p = recycled.head[c];
+    if (p == NULL) {
+        return malloc(c * 16); /* its usable size maps back to class c */
+    }
+    memcpy(&recycled.head[c], p, sizeof(void *));
+    recycled.n[c]--;
+    return p;
+}
+
+static void recycle_free(void *p)
+{
+    size_t c;
+
+    if (p == NULL) {
+        return;
+    }
+    c = malloc_usable_size(p) / 16; /* any block: ours or malloc()'s */
+    if (c == 0 || c >= RECYCLE_CLASSES ||
+        recycled.n[c] >= WH_JSON_RECYCLE_MAX) {
+        free(p);
+        return;
+    }
+    memcpy(p, &recycled.head[c], sizeof(void *));
+    recycled.head[c] = p;
+    recycled.n[c]++;
+}
+
+/* RECYCLE_ASAN: built with AddressSanitizer (gcc says so one way, clang
+ * another). */
+#if defined(__SANITIZE_ADDRESS__)
+#define RECYCLE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RECYCLE_ASAN 1
+#endif
+#endif
+
+void wh_json_recycle(void)
+{
+#ifndef RECYCLE_ASAN
+    json_set_alloc_funcs(recycle_malloc, recycle_free);
+#endif
 }

@@ -173,27 +173,45 @@ int wh_uri_absolute(const char *s)
     return 1;
 }
 
-/* Why the field set beside it (a path, "bodies[0].value") fails. Returns
- * WH_EINVAL. */
-__attribute__((format(printf, 3, 4))) static int
-refuse(char *errstr, size_t errstr_size, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(errstr, errstr_size, fmt, ap);
-    va_end(ap);
-    return WH_EINVAL;
-}
-
+/* Where the check is: the output buffers and the path of the member being
+ * checked, kept as its parts (name, index when >= 0, key when not NULL:
+ * "bodies[0].value") and written out only when that member fails. */
 struct where {
     char *field;
     size_t field_size;
     char *errstr;
     size_t errstr_size;
+    const char *name; /* NULL: field is left as it is */
+    long index;
+    const char *key;
 };
 
-#define FAIL(w, ...) refuse((w)->errstr, (w)->errstr_size, __VA_ARGS__)
+/* Writes the path of the member being checked into w->field and why it
+ * fails into w->errstr. Returns WH_EINVAL. */
+__attribute__((format(printf, 2, 3))) static int refuse(const struct where *w,
+                                                        const char *fmt, ...)
+{
+    va_list ap;
+
+    if (w->name != NULL) {
+        if (w->index < 0 && w->key == NULL) {
+            snprintf(w->field, w->field_size, "%s", w->name);
+        } else if (w->index < 0) {
+            snprintf(w->field, w->field_size, "%s.%s", w->name, w->key);
+        } else if (w->key == NULL) {
+            snprintf(w->field, w->field_size, "%s[%ld]", w->name, w->index);
+        } else {
+            snprintf(w->field, w->field_size, "%s[%ld].%s", w->name, w->index,
+                     w->key);
+        }
+    }
+    va_start(ap, fmt);
+    vsnprintf(w->errstr, w->errstr_size, fmt, ap);
+    va_end(ap);
+    return WH_EINVAL;
+}
+
+#define FAIL(w, ...) refuse((w), __VA_ARGS__)
 
 static int check_string(const struct where *w, const json_t *v)
 {
@@ -226,22 +244,17 @@ static int check_date(const struct where *w, const json_t *v)
     return WH_OK;
 }
 
-/* Sets the path of member key of item i of array name. */
-static void path(const struct where *w, const char *name, long i,
-                 const char *key)
+/* Sets the path of member key (NULL: none) of item i (< 0: none) of name. */
+static void path(struct where *w, const char *name, long i, const char *key)
 {
-    if (i < 0) {
-        snprintf(w->field, w->field_size, "%s", name);
-    } else if (key == NULL) {
-        snprintf(w->field, w->field_size, "%s[%ld]", name, i);
-    } else {
-        snprintf(w->field, w->field_size, "%s[%ld].%s", name, i, key);
-    }
+    w->name = name;
+    w->index = i;
+    w->key = key;
 }
 
 /* headlines, descriptions, bodies: objects with a string "value" and
  * only the members ninjs defines. */
-static int check_texts(const struct where *w, const char *name, const json_t *v,
+static int check_texts(struct where *w, const char *name, const json_t *v,
                        int bodies)
 {
     size_t i;
@@ -283,8 +296,7 @@ static int check_texts(const struct where *w, const char *name, const json_t *v,
 }
 
 /* people, subjects, ...: objects; a "uri" or "href" an absolute URI. */
-static int check_objects(const struct where *w, const char *name,
-                         const json_t *v)
+static int check_objects(struct where *w, const char *name, const json_t *v)
 {
     size_t i;
     const json_t *item;
@@ -318,7 +330,7 @@ static int check_objects(const struct where *w, const char *name,
 
 /* Our extension object: the types of the members common/schema/
  * wirehose-ext.schema.json declares, when present. */
-static int check_ext(const struct where *w, const json_t *v)
+static int check_ext(struct where *w, const json_t *v)
 {
     static const char *const strings[] = {"source", "contentHash",
                                           "extractorVersion"};
@@ -330,23 +342,23 @@ static int check_ext(const struct where *w, const json_t *v)
     }
     for (i = 0; i < WH_ARRAY_SIZE(strings); i++) {
         m = json_object_get(v, strings[i]);
-        snprintf(w->field, w->field_size, WH_RECORD_EXT ".%s", strings[i]);
+        path(w, WH_RECORD_EXT, -1, strings[i]);
         if (m != NULL && check_string(w, m) != WH_OK) {
             return WH_EINVAL;
         }
     }
     m = json_object_get(v, "fetchedAt");
-    snprintf(w->field, w->field_size, WH_RECORD_EXT ".fetchedAt");
+    path(w, WH_RECORD_EXT, -1, "fetchedAt");
     if (m != NULL && check_date(w, m) != WH_OK) {
         return WH_EINVAL;
     }
     m = json_object_get(v, "finalUrl");
-    snprintf(w->field, w->field_size, WH_RECORD_EXT ".finalUrl");
+    path(w, WH_RECORD_EXT, -1, "finalUrl");
     if (m != NULL && check_uri(w, m) != WH_OK) {
         return WH_EINVAL;
     }
     m = json_object_get(v, "httpStatus");
-    snprintf(w->field, w->field_size, WH_RECORD_EXT ".httpStatus");
+    path(w, WH_RECORD_EXT, -1, "httpStatus");
     if (m != NULL && (!json_is_integer(m) || json_integer_value(m) < 0 ||
                       json_integer_value(m) > 599)) {
         return FAIL(w, "expected an HTTP status (0 to 599)");
@@ -354,12 +366,27 @@ static int check_ext(const struct where *w, const json_t *v)
     return WH_OK;
 }
 
-static int check_member(const struct where *w, const struct rule *r,
-                        const json_t *v)
+/* Whether s is one of choices ("|a|b|"; s is compared on its first 60
+ * bytes). */
+static int in_choices(const char *choices, const char *s)
 {
-    char word[64];
+    size_t n = strnlen(s, 60);
+    const char *p;
 
-    snprintf(w->field, w->field_size, "%s", r->name);
+    if (memchr(s, '|', n) != NULL) {
+        return 0; /* "a|b" is not a choice */
+    }
+    for (p = strchr(choices, '|'); p != NULL; p = strchr(p + 1, '|')) {
+        if (strncmp(p + 1, s, n) == 0 && p[1 + n] == '|') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int check_member(struct where *w, const struct rule *r, const json_t *v)
+{
+    path(w, r->name, -1, NULL);
     switch (r->kind) {
     case K_STRING:
         return check_string(w, v);
@@ -367,8 +394,7 @@ static int check_member(const struct where *w, const struct rule *r,
         if (check_string(w, v) != WH_OK) {
             return WH_EINVAL;
         }
-        snprintf(word, sizeof(word), "|%.60s|", json_string_value(v));
-        if (strstr(r->choices, word) == NULL) {
+        if (!in_choices(r->choices, json_string_value(v))) {
             return FAIL(w, "\"%.60s\" is not one of %s", json_string_value(v),
                         r->choices);
         }
@@ -426,7 +452,7 @@ static int has_text(const json_t *doc, const char *name, int bodies)
 int wh_record_check(const json_t *doc, char *field, size_t field_size,
                     char *errstr, size_t errstr_size)
 {
-    struct where w = {field, field_size, errstr, errstr_size};
+    struct where w = {field, field_size, errstr, errstr_size, NULL, -1, NULL};
     const char *key;
     const json_t *v;
     size_t i;
@@ -436,7 +462,7 @@ int wh_record_check(const json_t *doc, char *field, size_t field_size,
         return FAIL(&w, "a record is a JSON object");
     }
     if (json_object_get(doc, "uri") == NULL) {
-        snprintf(field, field_size, "uri");
+        path(&w, "uri", -1, NULL);
         return FAIL(&w, "missing");
     }
     json_object_foreach ((json_t *)doc, key, v) {
@@ -446,7 +472,7 @@ int wh_record_check(const json_t *doc, char *field, size_t field_size,
             }
         }
         if (i == WH_ARRAY_SIZE(rules)) {
-            snprintf(field, field_size, "%s", key);
+            path(&w, key, -1, NULL);
             return FAIL(&w, "not a ninjs 3.1 property");
         }
         if (check_member(&w, &rules[i], v) != WH_OK) {
@@ -454,7 +480,7 @@ int wh_record_check(const json_t *doc, char *field, size_t field_size,
         }
     }
     if (!has_text(doc, "headlines", 0) && !has_text(doc, "bodies", 1)) {
-        snprintf(field, field_size, "headlines");
+        path(&w, "headlines", -1, NULL);
         return FAIL(&w, "neither a headline nor a text body");
     }
     return WH_OK;

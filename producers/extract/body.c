@@ -362,6 +362,33 @@ static void join_same_class(struct body_ctx *c, xmlNodePtr n, int strict)
     }
 }
 
+/* Is s the story's lead paragraph in a wrapper of its own, right before
+ * the container ("firstpara" before "bodytext")? One <div> of prose
+ * without links: inline markup and at most one <p> in it, so not a
+ * "Key points" box (a heading and a list). */
+static int is_lead_box(const struct body_ctx *c, xmlNodePtr s, xmlNodePtr cand)
+{
+    const struct ninfo *si = info(c, s);
+    int paras = 0;
+
+    if (si == NULL || xmlNextElementSibling(s) != cand ||
+        strcmp((const char *)s->name, "div") != 0 ||
+        si->chars < LEAD_BOX_CHARS || si->link_chars != 0) {
+        return 0;
+    }
+    for (xmlNodePtr k = xmlFirstElementChild(s); k != NULL;
+         k = xmlNextElementSibling(k)) {
+        const char *name = (const char *)k->name;
+
+        if (strcmp(name, "p") == 0
+                ? ++paras > 1
+                : (body_lex_get(name, strlen(name)) & L_BLOCKTAG) != 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static xmlNodePtr choose(struct body_ctx *c, xmlNodePtr body, int strict)
 {
     struct ninfo *top[5] = {NULL, NULL, NULL, NULL, NULL};
@@ -542,6 +569,8 @@ static xmlNodePtr choose(struct body_ctx *c, xmlNodePtr body, int strict)
                 }
             }
             if (ss >= threshold) {
+                si->flags |= NF_KEEP;
+            } else if (is_lead_box(c, s, cand)) {
                 si->flags |= NF_KEEP;
             } else if (strcmp((const char *)s->name, "p") == 0 &&
                        si->chars > 0) {

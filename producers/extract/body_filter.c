@@ -185,6 +185,17 @@ static int is_boiler_line(const char *t, size_t len, size_t chars)
             }
         }
     }
+    /* a reblogging platform's notes under a post: "reader42 liked this",
+     * "reader42 reblogged this from someblog": the name is one word */
+    if (chars <= 120) {
+        const char *sp = memchr(t, ' ', len);
+        size_t rest = sp != NULL ? len - (size_t)(sp - t) : 0;
+
+        if ((rest == 11 && memcmp(sp, " liked this", 11) == 0) ||
+            (rest > 21 && memcmp(sp, " reblogged this from ", 21) == 0)) {
+            return 1;
+        }
+    }
     /* a breadcrumb trail: "Home / News / Story", "Home > Headlines" */
     if (chars <= 200 && starts_n(t, len, "home")) {
         size_t k = 4;
@@ -550,6 +561,14 @@ static int is_terminal(const char *t, size_t len, size_t chars)
                                           "readers' comments",
                                           "by posting a comment",
                                           "by submitting a comment",
+                                          "thanks for your comment",
+                                          "thank you for your comment",
+                                          "comments are now closed",
+                                          "comments are closed",
+                                          "comments have been closed",
+                                          "commenting is closed",
+                                          "commenting is now closed",
+                                          "commenting has been closed",
                                           NULL};
     char buf[64];
     size_t n = 0;

@@ -21,6 +21,7 @@
 #define NI_CHUNK 1024          /* element infos per allocation */
 #define NAME_BONUS_CHARS 120.0 /* text an article-named element needs */
 #define CONF_WORDS 150.0       /* body words below which confidence drops */
+#define LEAD_BOX_CHARS 80      /* a lead paragraph boxed before the body */
 
 /* node flags */
 #define NF_SKIP 0x01       /* not text: script, style, hidden, ... */

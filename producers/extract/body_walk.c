@@ -135,18 +135,32 @@ static const char *const strong_tokens[] = {"ad",
 
 /* class / id tokens: prefix matches (all strong) */
 static const char *const neg_prefixes[] = {
-    "advert", "sponsor", "promo", "sharebar", "share-", "sharing", "socialbar",
-    "social-", "comment", "related", "recommend", "newsletter", "subscri",
-    "cookie", "sidebar", "footer", "navbar", "breadcrumb", "outbrain",
-    "taboola", "popular", "trending", "pagination", "adslot", "adunit",
-    "adwrap", "adbox", "adcontainer", "adsense", "dfp", "mostread", "most-read",
-    "readmore", "read-more", "morestories", "more-stories", "youmay", "you-may",
-    "alsolike", "paywall", "signup", "sign-up",
-    /* the author's box after the story, whatever else its name says
-     * ("postauthor", "about-author", "author-bio") */
-    "postauthor", "post-author", "aboutauthor", "about-author",
-    "about-the-author", "authorbox", "author-box", "authorbio", "author-bio",
-    "authorinfo", "author-info", "author-profile", NULL};
+    "advert",       "sponsor",    "promo",       "sharebar",  "share-",
+    "sharing",      "socialbar",  "social-",     "comment",   "related",
+    "recommend",    "newsletter", "subscri",     "cookie",    "sidebar",
+    "footer",       "navbar",     "breadcrumb",  "outbrain",  "taboola",
+    "popular",      "trending",   "pagination",  "adslot",    "adunit",
+    "adwrap",       "adbox",      "adcontainer", "adsense",   "dfp",
+    "mostread",     "most-read",  "readmore",    "read-more", "morestories",
+    "more-stories", "youmay",     "you-may",     "alsolike",  "paywall",
+    "signup",       "sign-up",    NULL};
+
+/* the author's box after the story, whatever else its name says, and
+ * wherever in a class word ("postauthor", "wp-about-author-text",
+ * "plugin-author-box") */
+static const char *const author_box_words[] = {"postauthor",
+                                               "post-author",
+                                               "aboutauthor",
+                                               "about-author",
+                                               "about-the-author",
+                                               "authorbox",
+                                               "author-box",
+                                               "authorbio",
+                                               "author-bio",
+                                               "authorinfo",
+                                               "author-info",
+                                               "author-profile",
+                                               NULL};
 
 /* class / id substrings of article containers */
 static const char *const pos_words[] = {"article", "body",  "content", "entry",
@@ -253,6 +267,81 @@ static int has_neg_prefix(const char *t, size_t n)
     return 0;
 }
 
+/* what CSS utility classes put after "text-" ("text-center",
+ * "text-muted", "text-gray-700"): the style of a line, not its role */
+static const char *const text_styles[] = {
+    "center", "left",      "right",     "justify",    "start",  "end",
+    "muted",  "dark",      "light",     "white",      "black",  "gray",
+    "grey",   "primary",   "secondary", "success",    "danger", "warning",
+    "info",   "uppercase", "lowercase", "capitalize", "nowrap", "truncate",
+    "wrap",   "bold",      "italic",    "small",      "sm",     "xs",
+    "md",     "lg",        "xl",        "base",       "red",    "blue",
+    "green",  "reset",     "inherit",   NULL};
+
+/* Does the lower-cased name buf hold the article-like word w? "text"
+ * counts unless it is the "text-<style>" of a utility class. */
+static int has_pos_word(const char *buf, const char *w)
+{
+    if (memcmp(w, "text", 5) != 0) {
+        return strstr(buf, w) != NULL;
+    }
+    for (const char *p = strstr(buf, w); p != NULL; p = strstr(p + 1, w)) {
+        const char *after = p + 4;
+        int style = 0;
+
+        if (*after != '-') {
+            return 1;
+        }
+        after++;
+        if (*after >= '0' && *after <= '9') {
+            style = 1; /* "text-2xl" */
+        }
+        for (size_t k = 0; !style && text_styles[k] != NULL; k++) {
+            size_t sn = strlen(text_styles[k]);
+
+            if (strncmp(after, text_styles[k], sn) == 0 &&
+                (after[sn] == '\0' || after[sn] == ' ' || after[sn] == '-' ||
+                 after[sn] == '_')) {
+                style = 1;
+            }
+        }
+        if (!style) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Does a class word of v end in a camel-case "Ad" or "Ads" ("YahooAds",
+ * "textAd", "ctl00_GoogleAds")? Lower-cased, such names hide the word
+ * ("yahooads"), and "uploads" or "threads" must not count. */
+static int camel_ad_suffix(const char *v)
+{
+    size_t i = 0;
+
+    while (v[i] != '\0') {
+        size_t s;
+
+        while (v[i] == ' ' || v[i] == '\t' || v[i] == '\n') {
+            i++;
+        }
+        s = i;
+        while (v[i] != '\0' && v[i] != ' ' && v[i] != '\t' && v[i] != '\n') {
+            i++;
+        }
+        for (size_t n = 2; n <= 3; n++) {
+            const char *w = v + i - n;
+
+            if (i - s > n && strncmp(w, n == 2 ? "Ad" : "Ads", n) == 0 &&
+                ((w[-1] >= 'a' && w[-1] <= 'z') ||
+                 (w[-1] >= '0' && w[-1] <= '9'))) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
 /* Reads the class and id of n: *neg = 1 for a boilerplate word, 2 for
  * one that stays boilerplate in an article-like name; *pos = 1 for an
  * article-like word. */
@@ -263,6 +352,8 @@ static void class_signals(const char *cls, const char *id, int *neg, int *pos)
         char buf[256];
         size_t len;
         size_t i = 0;
+        int has_author;
+        int camel = 0;
 
         if (v == NULL) {
             continue;
@@ -275,13 +366,18 @@ static void class_signals(const char *cls, const char *id, int *neg, int *pos)
             char ch = v[k];
 
             buf[k] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+            camel |= ch == 'A' && v[k + 1] == 'd';
         }
         buf[len] = '\0';
+        if (camel && camel_ad_suffix(v)) {
+            *neg = 2;
+        }
         for (size_t k = 0; pos_words[k] != NULL && !*pos; k++) {
-            if (strstr(buf, pos_words[k]) != NULL) {
+            if (has_pos_word(buf, pos_words[k])) {
                 *pos = 1;
             }
         }
+        has_author = strstr(buf, "author") != NULL;
         /* whole class words (split on blanks) for prefixes, and
          * sub-tokens (split on - and _) for exact words */
         while (i < len) {
@@ -319,6 +415,13 @@ static void class_signals(const char *cls, const char *id, int *neg, int *pos)
              * developer"), not layout names */
             if (nparts <= 3 && has_neg_prefix(buf + s, w)) {
                 *neg = 2;
+            }
+            for (size_t k = 0; has_author && author_box_words[k] != NULL; k++) {
+                const char *at = strstr(buf + s, author_box_words[k]);
+
+                if (at != NULL && at < buf + i) {
+                    *neg = 2;
+                }
             }
             /* "share_wrapper", "post-author": a boilerplate word counts
              * as the first or the last part of a compound name, not in

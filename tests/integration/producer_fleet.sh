@@ -153,7 +153,8 @@ polled_in() {
 }
 
 # window SECS I...: over SECS seconds, which instance polled which source;
-# fails unless every source was polled by exactly one of the instances.
+# fails unless every source was polled by exactly one of the instances and
+# no rebalance step ran meanwhile.
 # Sets COUNT[I] (sources of instance I).
 declare -A COUNT
 window() {
@@ -170,9 +171,18 @@ window() {
         COUNT[$i]=$(wc -l <"$WORK/w$i")
         cat "$WORK/w$i" >>"$WORK/window"
     done
-    local total uniq
+    local total uniq moved=0
     total=$(wc -l <"$WORK/window")
     uniq=$(sort -u "$WORK/window" | wc -l)
+    # a cooperative rebalance goes in steps (revoke, then assign): a window
+    # in which one of them happened proves nothing either way
+    for i in "$@"; do
+        if tail -c +"$((${from[$i]} + 1))" "$WORK/p$i.log" |
+            grep -q '\[kafka\] rebalance'; then
+            moved=1
+        fi
+    done
+    [ "$moved" -eq 0 ] || fail "window over instances $*: a rebalance ran"
     if [ "$uniq" -ne "$N" ] || [ "$total" -ne "$N" ]; then
         for i in "$@"; do wh_show "$WORK/p$i.log"; done
         sort "$WORK/window" | uniq -d | head >&2

@@ -64,6 +64,23 @@ static const struct mode_fixture fixtures[] = {
     {"linked-photo-post", "wrong container: a post of linked pictures "
                           "loses to an article-named comment body, its "
                           "links costing it more than the comments' name"},
+    {"prefixed-author-box", "boilerplate kept: an author's bio box whose "
+                            "class puts a plugin prefix before "
+                            "\"about-author\""},
+    {"boxed-lead", "article cut: the lead paragraph in a <div> of its "
+                   "own right before the story's container"},
+    {"camel-ads", "boilerplate kept: text ads inside the story, in a box "
+                  "whose id ends in a camel-case \"Ads\" "
+                  "(\"storyTextAds\")"},
+    {"comments-closed", "comments kept: the comments after a \"Thanks "
+                        "for your comments - ... now closed\" notice in "
+                        "the story's own box"},
+    {"reblog-notes", "boilerplate kept: a reblogging platform's notes "
+                     "under the post (\"name liked this\", \"name "
+                     "reblogged this from name\")"},
+    {"utility-classes", "wrong container: a short about-us box styled "
+                        "\"text-center text-muted\" earns the article-name "
+                        "bonus for the \"text\" in its utility classes"},
 };
 
 /* fixtures whose story is a few lines beside comments: right to be

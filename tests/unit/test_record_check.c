@@ -109,6 +109,25 @@ static void test_first_failing_field(void **state)
     expect_field("{\"uri\":\"urn:a\",\"headlines\":[{\"value\":\"H\"}],"
                  "\"wirehose\":{\"httpStatus\":700}}",
                  "wirehose.httpStatus");
+    /* the path is written only when a member fails: each of its forms */
+    expect_field("{\"uri\":\"urn:a\",\"headlines\":[{\"value\":\"H\"}],"
+                 "\"pubStatus\":\"usable\",\"representationType\":\"full\"}",
+                 "");
+    expect_field("{\"uri\":\"urn:a\",\"headlines\":[{\"value\":\"H\"}],"
+                 "\"pubStatus\":\"usa\"}",
+                 "pubStatus");
+    expect_field("{\"uri\":\"urn:a\",\"headlines\":[{\"value\":\"H\"}],"
+                 "\"pubStatus\":\"usable|withheld\"}",
+                 "pubStatus");
+    expect_field("{\"uri\":\"urn:a\",\"headlines\":[{\"value\":\"H\"}],"
+                 "\"bodies\":[{\"value\":\"B\"},7]}",
+                 "bodies[1]");
+    expect_field("{\"uri\":\"urn:a\",\"headlines\":[{\"value\":\"H\"}],"
+                 "\"wirehose\":{\"fetchedAt\":\"yesterday\"}}",
+                 "wirehose.fetchedAt");
+    expect_field("{\"uri\":\"urn:a\",\"headlines\":[{\"value\":\"H\"}],"
+                 "\"colour\":\"red\"}",
+                 "colour");
 }
 
 static void test_filled(void **state)
