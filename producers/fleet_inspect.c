@@ -35,6 +35,7 @@
 #include "wh/wh.h"
 
 #define INSPECT_TIMEOUT_MS 10000
+#define CLOSE_TIMEOUT_MS 3000
 
 /* The state topic's last message keyed by the id (opaque: struct
  * state_find). */
@@ -195,8 +196,8 @@ fail:
     json_object_set_new(fleet, "error", json_string(errstr));
 out:
     if (rk != NULL) {
-        (void)rd_kafka_consumer_close(rk);
-        rd_kafka_destroy(rk);
+        /* Bounded even when the brokers stopped answering mid-read. */
+        (void)wh_kafka_consumer_close(rk, CLOSE_TIMEOUT_MS, "inspect");
     }
     json_decref(set);
     free(stopic);

@@ -28,7 +28,8 @@
  * and settings.c (command line, keys, settings), rounds.c (jobs and
  * rounds), assemble.c (feed item + page -> record), interval.c (the poll
  * interval), delivery.c (Kafka produce, delivery reports), counts.c
- * (metrics), reload.c (sources at start and on SIGHUP); producer.h is
+ * (metrics), reload.c (sources at start and on SIGHUP), broker_watch.c
+ * (the broker check behind /healthz, in a thread); producer.h is
  * what they share.
  */
 #include <errno.h>
@@ -189,7 +190,9 @@ static int run(struct producer *p)
         return EXIT_CONFIG;
     }
     if (p->srv != NULL) {
-        wh_daemon_broker_check(p->rk, TAG);
+        /* The broker check runs beside the loop: a frozen broker never
+         * holds a turn (broker_watch.c). */
+        p->broker_watch = broker_watch_start(p->rk);
         state_dir_check(p);
         last_check = wh_now_ms();
     }
@@ -228,7 +231,9 @@ static int run(struct producer *p)
             last_status = t;
         }
         if (p->srv != NULL && t - last_check >= 10000) {
-            wh_daemon_broker_check(p->rk, TAG);
+            if (p->broker_watch == NULL) { /* no thread: checked here */
+                wh_daemon_broker_check(p->rk, TAG);
+            }
             state_dir_check(p);
             last_check = wh_now_ms();
         }
@@ -362,6 +367,7 @@ int main(int argc, char **argv)
         goto out;
     }
     rc = run(&p);
+    broker_watch_stop(p.broker_watch);
     print_summary(&p);
     wh_fetcher_free(p.fetcher);
     rd_kafka_destroy(p.rk);

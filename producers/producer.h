@@ -176,6 +176,7 @@ struct producer {
     int purging;         /* delivery reports now are purged records */
     struct wh_prng rng;  /* jitter */
     struct fleet *fleet; /* sources = kafka, else NULL */
+    struct broker_watch *broker_watch; /* with /healthz, else NULL */
 };
 
 /* Non-zero for an http:// or https:// URL. */
@@ -316,5 +317,16 @@ void fleet_names(const struct wh_config *cfg, const char *topic,
  * ("error" members) and on stderr. The caller owns the object. */
 struct json_t *fleet_inspect(const struct wh_config *cfg, const char *topic,
                              const char *url);
+
+/* ---- broker_watch.c: the broker check behind /healthz, in a thread ---- */
+
+/* Starts a thread running wh_daemon_broker_check(rk) at once and every
+ * 10 s; rk is borrowed and must outlive broker_watch_stop(). NULL (a
+ * warning logged) when the thread cannot start. */
+struct broker_watch *broker_watch_start(rd_kafka_t *rk);
+
+/* Stops and joins the thread (within the check in progress, 500 ms at
+ * most); NULL is a no-op. */
+void broker_watch_stop(struct broker_watch *bw);
 
 #endif

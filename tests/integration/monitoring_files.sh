@@ -17,8 +17,8 @@ MON="$WH_SRCDIR/deploy/monitoring"
 
 promtool check rules "$MON/wirehose-alerts.yml" >"$WORK/promtool.out" 2>&1 ||
     { wh_show "$WORK/promtool.out"; fail "promtool check rules"; }
-grep -q 'SUCCESS: 8 rules found' "$WORK/promtool.out" ||
-    { wh_show "$WORK/promtool.out"; fail "expected 8 rules"; }
+grep -q 'SUCCESS: 9 rules found' "$WORK/promtool.out" ||
+    { wh_show "$WORK/promtool.out"; fail "expected 9 rules"; }
 echo "ok: promtool check rules"
 
 "$WH_PYTHON" - "$MON/wirehose-dashboard.json" "$MON/wirehose-alerts.yml" \
