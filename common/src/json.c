@@ -511,6 +511,18 @@ const char *wh_json_kind(const json_t *v)
     }
 }
 
+/* RECYCLE_ASAN: built with AddressSanitizer (gcc says so one way, clang
+ * another). Recycling is off there, so that ASan sees every block's use
+ * after free. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RECYCLE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RECYCLE_ASAN 1
+#endif
+#endif
+
+#ifndef RECYCLE_ASAN
 /* wh_json_recycle(): the blocks kept, by size class (class c: blocks with
  * room for at least 16 * c bytes), each list linked through the blocks'
  * first bytes. */
@@ -558,19 +570,12 @@ static void recycle_free(void *p)
     recycled.n[c]++;
 }
 
-/* RECYCLE_ASAN: built with AddressSanitizer (gcc says so one way, clang
- * another). */
-#if defined(__SANITIZE_ADDRESS__)
-#define RECYCLE_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define RECYCLE_ASAN 1
-#endif
-#endif
-
 void wh_json_recycle(void)
 {
-#ifndef RECYCLE_ASAN
     json_set_alloc_funcs(recycle_malloc, recycle_free);
-#endif
 }
+#else
+void wh_json_recycle(void)
+{
+}
+#endif
