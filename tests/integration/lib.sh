@@ -202,6 +202,24 @@ if gap > most:
 PY
 }
 
+# wh_healthz_unreachable LOG...: /healthz at $M must answer 503 naming
+# the unreachable broker within 500 ms (a check that waits on the broker
+# would take its request timeout); shows LOG... and fails otherwise. Sets
+# HEALTHZ_MS (the answer's time).
+wh_healthz_unreachable() {
+    local code t0 t1
+    t0=$(date +%s%N)
+    code=$(curl -s -m 2 -o "$WORK/healthz" -w '%{http_code}' \
+        "$M/healthz") || true
+    t1=$(date +%s%N)
+    HEALTHZ_MS=$(((t1 - t0) / 1000000))
+    { [ "$code" = 503 ] && grep -q 'Kafka broker unreachable' \
+        "$WORK/healthz" && [ "$HEALTHZ_MS" -lt 500 ]; } || {
+        wh_show "$WORK/healthz" "$@"
+        fail "/healthz with the broker frozen: $code in $HEALTHZ_MS ms"
+    }
+}
+
 # wh_metrics_url LOG PID: waits for the "metrics on ... (port N)" line a
 # daemon logs in LOG and sets M=http://127.0.0.1:N; fails when PID exits
 # or 10 s pass first.
