@@ -195,10 +195,19 @@ static void add_val(struct wh_state *st, uint64_t source, char *url, char *etag,
     v->last_modified = last_modified;
 }
 
-/* Reads "url TAB etag TAB last-modified" lines of the source's .val. */
-static void load_vals(struct wh_state *st, const char *source, uint64_t sh)
+/* The lines of one of the source's files (ext: "ids", "val", "skip"),
+ * each split at its first nmax - 1 tabs (the last field keeps the rest of
+ * the line), handed to fn with the number of fields. A missing file has
+ * no lines. */
+#define STATE_FIELDS_MAX 4
+
+typedef void each_line_fn(struct wh_state *st, const char *source, uint64_t sh,
+                          char **f, int nf);
+
+static void each_line(struct wh_state *st, const char *source, uint64_t sh,
+                      const char *ext, int nmax, each_line_fn *fn)
 {
-    char *path = file_of(st, source, "val");
+    char *path = file_of(st, source, ext);
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -209,23 +218,35 @@ static void load_vals(struct wh_state *st, const char *source, uint64_t sh)
         return;
     }
     while ((n = getline(&line, &cap, fp)) > 0) {
-        char *t1;
-        char *t2;
+        char *f[STATE_FIELDS_MAX];
+        char *p = line;
+        int nf = 1;
 
         if (line[n - 1] == '\n') {
             line[--n] = '\0';
         }
-        t1 = strchr(line, '\t');
-        t2 = t1 != NULL ? strchr(t1 + 1, '\t') : NULL;
-        if (t2 == NULL || t1 == line) {
-            continue;
+        f[0] = line;
+        while (nf < nmax && nf < STATE_FIELDS_MAX &&
+               (p = strchr(p, '\t')) != NULL) {
+            *p++ = '\0';
+            f[nf++] = p;
         }
-        add_val(st, sh, wh_xstrndup(line, (size_t)(t1 - line)),
-                val_field(t1 + 1, (size_t)(t2 - t1 - 1)),
-                val_field(t2 + 1, strlen(t2 + 1)));
+        fn(st, source, sh, f, nf);
     }
     free(line);
     fclose(fp);
+}
+
+/* A "url TAB etag TAB last-modified" line of the source's .val. */
+static void val_line(struct wh_state *st, const char *source, uint64_t sh,
+                     char **f, int nf)
+{
+    (void)source;
+    if (nf != 3 || f[0][0] == '\0') {
+        return;
+    }
+    add_val(st, sh, wh_xstrdup(f[0]), val_field(f[1], strlen(f[1])),
+            val_field(f[2], strlen(f[2])));
 }
 
 /* The set key of a skipped version of an item: no published id can have
@@ -262,55 +283,36 @@ static char *skip_field(const char *s)
     return f;
 }
 
-/* Reads "reason TAB id TAB link TAB date" lines of the source's .skip. */
-static void load_skips(struct wh_state *st, const char *source)
+/* A "reason TAB id TAB link TAB date" line of the source's .skip. */
+static void skip_line(struct wh_state *st, const char *source, uint64_t sh,
+                      char **f, int nf)
 {
-    char *path = file_of(st, source, "skip");
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    FILE *fp = fopen(path, "re");
-
-    free(path);
-    if (fp == NULL) {
-        return;
+    (void)sh;
+    if (nf != 4 || f[1][0] == '\0' || strchr(f[3], '\t') != NULL) {
+        return; /* torn or foreign line */
     }
-    while ((n = getline(&line, &cap, fp)) > 0) {
-        char *f[4];
-        char *p = line;
-        int i;
-
-        if (line[n - 1] == '\n') {
-            line[--n] = '\0';
-        }
-        for (i = 0; i < 4 && p != NULL; i++) {
-            f[i] = p;
-            p = strchr(p, '\t');
-            if (p != NULL) {
-                *p++ = '\0';
-            }
-        }
-        if (i < 4 || p != NULL || f[1][0] == '\0') {
-            continue; /* torn or foreign line */
-        }
-        (void)set_add(st, skip_key(source, f[1],
-                                   strcmp(f[2], "-") != 0 ? f[2] : NULL,
-                                   strcmp(f[3], "-") != 0 ? f[3] : NULL));
-    }
-    free(line);
-    fclose(fp);
+    (void)set_add(st,
+                  skip_key(source, f[1], strcmp(f[2], "-") != 0 ? f[2] : NULL,
+                           strcmp(f[3], "-") != 0 ? f[3] : NULL));
 }
 
-/* Reads the source's file once. A missing file is an empty state; an
+/* A line of the source's .ids: a published id, whole (ids hold no line
+ * break, see clean_id(); a tab is part of the id). */
+static void id_line(struct wh_state *st, const char *source, uint64_t sh,
+                    char **f, int nf)
+{
+    (void)sh;
+    (void)nf;
+    if (f[0][0] != '\0') {
+        (void)set_add(st, key_of(source, f[0]));
+    }
+}
+
+/* Reads the source's files once. A missing file is an empty state; an
  * unreadable one is logged by the caller's next write failing. */
 static void load_source(struct wh_state *st, const char *source)
 {
     uint64_t sh = wh_hash64(source, strlen(source));
-    char *path;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    FILE *fp;
     size_t i;
 
     for (i = 0; i < st->nloaded; i++) {
@@ -324,24 +326,9 @@ static void load_source(struct wh_state *st, const char *source)
     if (st->dir == NULL) {
         return;
     }
-    load_vals(st, source, sh);
-    load_skips(st, source);
-    path = file_of(st, source, "ids");
-    fp = fopen(path, "re");
-    free(path);
-    if (fp == NULL) {
-        return;
-    }
-    while ((n = getline(&line, &cap, fp)) > 0) {
-        if (line[n - 1] == '\n') {
-            line[n - 1] = '\0';
-        }
-        if (line[0] != '\0') {
-            (void)set_add(st, key_of(source, line));
-        }
-    }
-    free(line);
-    fclose(fp);
+    each_line(st, source, sh, "val", 3, val_line);
+    each_line(st, source, sh, "skip", 4, skip_line);
+    each_line(st, source, sh, "ids", 1, id_line);
 }
 
 int wh_state_seen(struct wh_state *st, const char *source, const char *id)
